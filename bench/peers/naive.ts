@@ -95,7 +95,7 @@ export const naiveImplementation: Implementation = {
   unsupported: (spec) => (spec.weights === 'distance' ? "the naive loop has no 'distance' weights" : undefined),
   async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
     const { spec, train, labels, queries } = data;
-    let lastPredictions = new Int32Array(0);
+    let lastPredictions: Int32Array = new Int32Array(0);
     let lastNeighbours: Int32Array | undefined;
     const runHard = () => {
       const k = spec.k as number;

@@ -23,8 +23,8 @@ export interface OnnxRuntime {
 }
 
 export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
-  const module = await importPeer<OnnxRuntime & { default?: OnnxRuntime }>('onnxruntime-node');
-  return module.InferenceSession ? module : module.default!;
+  const module = await importPeer<Partial<OnnxRuntime> & { default?: OnnxRuntime }>('onnxruntime-node');
+  return module.InferenceSession ? (module as OnnxRuntime) : module.default!;
 }
 
 export const SINGLE_THREAD_OPTIONS = {

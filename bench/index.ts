@@ -1,0 +1,280 @@
+/**
+ * knnet's benchmark suite: `npm run bench` (after `npm run bench:peers` for the peers).
+ *
+ *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness] [--impl knnet,naive]
+ *
+ * Times every implementation on every workload with benchmark.js, in one process, so ratios
+ * compare figures measured in the same run; prints the table and writes bench/results.json and
+ * bench/results.md (bench/results.local.* for a filtered run, which must not replace the full
+ * table the README embeds).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
+import { createMlKnnImplementation } from './peers/mlKnn.js';
+import { naiveImplementation } from './peers/naive.js';
+import { createOnnxImplementation } from './peers/onnxruntime.js';
+import { benchFolder } from './peers/resolve.js';
+import { createTensorFlowImplementation } from './peers/tensorflow.js';
+import { PeerUnavailable, type Implementation } from './peers/types.js';
+import { measureCeiling, measureStream, type Ceiling } from './probes.js';
+import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
+import { checkTargets, ratioToOnnx, type FitMeasurement, type Measurement } from './targets.js';
+import { FULL_TIMING, QUICK_TIMING, time, type TimingOptions } from './timing.js';
+import { exactnessWorkloads, loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
+
+interface Arguments {
+  quick: boolean;
+  only?: Set<string>;
+  implementations?: Set<string>;
+}
+
+const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
+  --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
+  --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, fit, exactness
+  --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32`;
+
+function parseArguments(argv: string[]): Arguments {
+  const result: Arguments = { quick: false };
+  const list = (value: string | undefined) => new Set((value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean));
+  for (let i = 0; i < argv.length; i++) {
+    const argument = argv[i];
+    const [flag, inline] = argument.split('=', 2);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--quick') result.quick = true;
+    else if (flag === '--only') result.only = list(value());
+    else if (flag === '--impl') result.implementations = list(value());
+    else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${argument}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return result;
+}
+
+const selected = (set: Set<string> | undefined, name: string) => !set || set.has(name.toLowerCase());
+
+/** Loads every requested implementation; a missing peer becomes a note, not a failure. */
+async function loadImplementations(args: Arguments, notes: string[]): Promise<Implementation[]> {
+  const factories: [string, () => Promise<Implementation>][] = [
+    ['knnet', async () => knnetWasmImplementation],
+    ['reference', async () => knnetReferenceImplementation],
+    ['naive', async () => naiveImplementation],
+    ['ml-knn', createMlKnnImplementation],
+    ['tfjs', createTensorFlowImplementation],
+    ['onnx-f64', () => createOnnxImplementation('float64')],
+    ['onnx-f32', () => createOnnxImplementation('float32')],
+  ];
+  const implementations: Implementation[] = [];
+  for (const [name, create] of factories) {
+    if (!selected(args.implementations, name)) continue;
+    try {
+      const implementation = await create();
+      implementations.push(implementation);
+      if (implementation.note) notes.push(implementation.note);
+    } catch (error) {
+      const reason = error instanceof PeerUnavailable ? error.message : `failed to load: ${(error as Error).message}`;
+      notes.push(`${name} skipped: ${reason}`);
+      console.log(`skipping ${name}: ${reason}`);
+    }
+  }
+  return implementations;
+}
+
+async function measureWorkload(
+  spec: WorkloadSpec, implementations: Implementation[], timing: TimingOptions, ceiling: Ceiling | undefined,
+  streamSeconds: number | undefined, notes: string[],
+): Promise<Measurement[]> {
+  const data = loadWorkload(spec);
+  const measurements: Measurement[] = [];
+  for (const implementation of implementations) {
+    const reason = implementation.unsupported(spec);
+    if (reason) {
+      console.log(`  ${implementation.label}: skipped (${reason})`);
+      continue;
+    }
+    const queryCount = Math.min(spec.q, implementation.queryLimit?.(spec) ?? spec.q);
+    try {
+      const run = await implementation.prepare(data, queryCount);
+      try {
+        const result = await time(`${spec.name} ${implementation.name}`, run.predict, timing);
+        const flops = 2 * queryCount * spec.n * spec.d;
+        const gflops = flops / result.seconds / 1e9;
+        const ceilingGflops = implementation.precision === 'f64' ? ceiling?.f64x2Gflops : ceiling?.f32x4Gflops;
+        const measurement: Measurement = {
+          workload: spec.name,
+          implementation: implementation.name,
+          label: implementation.label,
+          precision: implementation.precision,
+          queries: queryCount,
+          ...result,
+          queriesPerSecond: queryCount / result.seconds,
+          gflops,
+          fractionOfCeiling: ceilingGflops ? gflops / ceilingGflops : undefined,
+          ratioToStreamingWeights: streamSeconds && queryCount === 1 ? result.seconds / streamSeconds : undefined,
+        };
+        measurements.push(measurement);
+        console.log(`  ${implementation.label.padEnd(22)} ${measurement.queriesPerSecond.toFixed(1).padStart(10)} queries/s` +
+          `  ${gflops.toFixed(2).padStart(6)} GFLOP/s  (${result.samples} samples, ±${result.relativeMarginOfError.toFixed(0)} %)`);
+      } finally {
+        await run.dispose();
+      }
+    } catch (error) {
+      notes.push(`${spec.name} ${implementation.name} failed: ${(error as Error).message}`);
+      console.log(`  ${implementation.label}: FAILED ${(error as Error).stack}`);
+    }
+  }
+  // Ratios are per query, so a peer timed on a prefix of the queries compares fairly.
+  const naive = measurements.find((m) => m.implementation === 'naive');
+  const reference = measurements.find((m) => m.implementation === 'reference');
+  for (const m of measurements) {
+    if (naive) m.ratioToNaive = m.queriesPerSecond / naive.queriesPerSecond;
+    if (reference) m.ratioToReference = m.queriesPerSecond / reference.queriesPerSecond;
+  }
+  return measurements;
+}
+
+const EXACTNESS_QUERIES = 100;
+
+/** Fraction of the true k nearest neighbours (by the reference) each implementation returns on W2 and W2+1000. */
+async function measureExactness(implementations: Implementation[], notes: string[]): Promise<ExactnessResult[]> {
+  const results: ExactnessResult[] = [];
+  for (const spec of exactnessWorkloads(EXACTNESS_QUERIES)) {
+    const data = loadWorkload(spec);
+    const k = spec.k as number;
+    const truth = await knnetReferenceImplementation.prepare(data, spec.q);
+    const trueNeighbours = await truth.neighbours!();
+    const truePredictions = await truth.predictions();
+    await truth.dispose();
+    for (const implementation of implementations) {
+      if (implementation.name === 'reference' || implementation.unsupported(spec)) continue;
+      try {
+        const run = await implementation.prepare(data, spec.q);
+        let fraction = 0;
+        let basis: ExactnessResult['basis'];
+        if (run.neighbours) {
+          basis = 'neighbours';
+          const found = await run.neighbours();
+          for (let query = 0; query < spec.q; query++) {
+            const expected = new Set(trueNeighbours.subarray(query * k, (query + 1) * k));
+            for (let slot = 0; slot < k; slot++) if (expected.has(found[query * k + slot])) fraction++;
+          }
+          fraction /= spec.q * k;
+        } else {
+          basis = 'predictions';
+          const predicted = await run.predictions();
+          for (let query = 0; query < spec.q; query++) if (predicted[query] === truePredictions[query]) fraction++;
+          fraction /= spec.q;
+        }
+        await run.dispose();
+        results.push({ implementation: implementation.name, label: implementation.label, workload: spec.name, fraction, basis });
+        console.log(`  ${implementation.label.padEnd(22)} ${spec.name.padEnd(8)} ${(100 * fraction).toFixed(1)} % (${basis})`);
+      } catch (error) {
+        notes.push(`exactness ${spec.name} ${implementation.name} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+  return results;
+}
+
+/** Packing speed: bytes of X over the median time of KnnNetwork.fit on the W3 training set. */
+async function measureFit(quick: boolean): Promise<FitMeasurement> {
+  const spec = WORKLOADS.find((workload) => workload.name === 'W3')!;
+  const data = loadWorkload(spec);
+  const fit = fitterFor('wasm');
+  (await fit(data)).dispose(); // warm-up: instantiates the wasm module, grows its memory
+  const times: number[] = [];
+  for (let repeat = 0; repeat < (quick ? 3 : 7); repeat++) {
+    const start = performance.now();
+    const network = await fit(data);
+    times.push((performance.now() - start) / 1e3);
+    network.dispose();
+  }
+  times.sort((a, b) => a - b);
+  const seconds = times[Math.floor(times.length / 2)];
+  const bytes = data.train.byteLength;
+  return { workload: spec.name, bytes, seconds, megabytesPerSecond: bytes / seconds / 1e6 };
+}
+
+async function main(): Promise<void> {
+  const args = parseArguments(process.argv.slice(2));
+  const timing = args.quick ? QUICK_TIMING : FULL_TIMING;
+  const notes: string[] = [];
+  const workloads = WORKLOADS.filter((workload) => selected(args.only, workload.name));
+  const implementations = await loadImplementations(args, notes);
+
+  let ceiling: Ceiling | undefined;
+  if (workloads.length > 0) {
+    console.log('measuring the wasm SIMD ceiling …');
+    const measured = await measureCeiling();
+    if (typeof measured === 'string') notes.push(measured);
+    else ceiling = measured;
+  }
+  let streamGigabytesPerSecond: number | undefined;
+  const w4 = workloads.find((workload) => workload.q === 1);
+  if (w4) {
+    console.log('measuring the memory stream …');
+    const measured = await measureStream(w4.n * w4.d * 8);
+    if (typeof measured === 'string') notes.push(measured);
+    else streamGigabytesPerSecond = measured;
+  }
+
+  const measurements: Measurement[] = [];
+  for (const spec of workloads) {
+    console.log(`\n${spec.name}: n=${spec.n}, d=${spec.d}, q=${spec.q}, k=${spec.k}, ${spec.weights} — ${spec.description}`);
+    const streamSeconds = streamGigabytesPerSecond && spec.q === 1 ? (spec.n * spec.d * 8) / (streamGigabytesPerSecond * 1e9) : undefined;
+    measurements.push(...(await measureWorkload(spec, implementations, timing, ceiling, streamSeconds, notes)));
+  }
+
+  let exactness: ExactnessResult[] = [];
+  if (selected(args.only, 'exactness')) {
+    console.log(`\nexactness: first ${EXACTNESS_QUERIES} queries of W2 and W2+1000, against the knnet reference`);
+    exactness = await measureExactness(implementations, notes);
+  }
+  let fit: FitMeasurement | undefined;
+  if (selected(args.only, 'fit') && selected(args.implementations, 'knnet')) {
+    console.log('\nfit: packing the W3 training set');
+    fit = await measureFit(args.quick);
+  }
+
+  const ratiosToOnnxF64: Record<string, number> = {};
+  for (const workload of ['W2', 'W3']) {
+    const ratio = ratioToOnnx(measurements, workload);
+    if (ratio !== undefined) ratiosToOnnxF64[workload] = ratio;
+  }
+  const filtered = args.only !== undefined || args.implementations !== undefined;
+  const report: RunReport = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+    quick: args.quick,
+    filtered,
+    ceiling,
+    streamGigabytesPerSecond,
+    measurements,
+    exactness,
+    fit,
+    targets: checkTargets(measurements, fit),
+    ratiosToOnnxF64,
+    notes,
+  };
+  console.log(`\n${formatText(report)}`);
+
+  const stem = filtered ? 'results.local' : 'results';
+  const folder = benchFolder();
+  writeFileSync(join(folder, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(folder, `${stem}.md`), formatMarkdown(report));
+  console.log(`\nwrote ${join(folder, `${stem}.json`)} and ${stem}.md`);
+}
+
+main().then(
+  // Peers (TF.js, onnxruntime) may keep handles open; the run is over.
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

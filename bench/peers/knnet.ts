@@ -1,0 +1,60 @@
+/**
+ * knnet itself: the wasm network (KnnNetwork) and its pure-TypeScript twin (ReferenceNetwork),
+ * through the same public API a user calls.
+ */
+import { KnnNetwork } from '../../src/index.js';
+import { ReferenceNetwork } from '../../src/reference.js';
+import type { WorkloadData } from '../workloads.js';
+import type { Implementation, PreparedRun } from './types.js';
+
+/** What the bench uses of a fitted network; KnnNetwork and ReferenceNetwork both provide it. */
+interface FittedNetwork {
+  predict(queries: { data: Float64Array; rows: number; cols: number }): ArrayLike<number | string>;
+  kneighbors(queries: { data: Float64Array; rows: number; cols: number }, k?: number): { indices: Int32Array };
+  dispose(): void;
+}
+
+type FitFunction = (data: WorkloadData) => Promise<FittedNetwork>;
+
+/** Fits a network of either kind to a workload, with the workload's k, weights and λ. */
+export function fitterFor(kind: 'wasm' | 'reference'): FitFunction {
+  return async ({ spec, train, labels }) => {
+    const matrix = { data: train, rows: spec.n, cols: spec.d };
+    const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const };
+    return kind === 'wasm'
+      ? ((await KnnNetwork.fit(matrix, labels, options)) as FittedNetwork)
+      : ((await ReferenceNetwork.fit(matrix, labels, options)) as FittedNetwork);
+  };
+}
+
+function knnetImplementation(kind: 'wasm' | 'reference'): Implementation {
+  const fit = fitterFor(kind);
+  return {
+    name: kind === 'wasm' ? 'knnet' : 'reference',
+    label: kind === 'wasm' ? 'knnet (wasm)' : 'knnet reference (JS)',
+    precision: 'f64',
+    unsupported: () => undefined,
+    async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
+      const network = await fit(data);
+      const queries = { data: data.queries.subarray(0, queryCount * data.spec.d), rows: queryCount, cols: data.spec.d };
+      let last: ArrayLike<number | string> | undefined;
+      const predict = () => {
+        last = network.predict(queries);
+      };
+      const k = data.spec.k;
+      return {
+        queryCount,
+        predict,
+        async predictions() {
+          if (!last) predict();
+          return Array.from(last!, Number);
+        },
+        neighbours: k === 'all' ? undefined : async () => network.kneighbors(queries, k).indices,
+        dispose: () => network.dispose(),
+      };
+    },
+  };
+}
+
+export const knnetWasmImplementation = knnetImplementation('wasm');
+export const knnetReferenceImplementation = knnetImplementation('reference');

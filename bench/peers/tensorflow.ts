@@ -1,0 +1,111 @@
+/**
+ * TensorFlow.js with its WebAssembly backend (XNNPACK, SIMD, one thread in Node), computing the
+ * same network: z1 = ‖x‖² − 2·x·Xᵀ + ‖X‖², then topk + gathered one-hot votes (hard) or
+ * softmax(−λ·z1)·Y (soft), argMax. Its wasm backend is float32 only.
+ */
+import { CLASS_COUNT, type WorkloadData } from '../workloads.js';
+import { importPeer } from './resolve.js';
+import type { Implementation, PreparedRun } from './types.js';
+
+// The slice of @tensorflow/tfjs-core used here (its types live in bench/node_modules).
+interface Tensor {
+  data(): Promise<Float32Array | Int32Array>;
+  dispose(): void;
+}
+interface TensorFlow {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  getBackend(): string;
+  tidy<T>(fn: () => T): T;
+  tensor2d(values: Float32Array | Int32Array, shape: [number, number], dtype?: string): Tensor;
+  tensor1d(values: Float32Array | Int32Array, dtype?: string): Tensor;
+  matMul(a: Tensor, b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  mul(a: Tensor, b: Tensor | number): Tensor;
+  neg(a: Tensor): Tensor;
+  sum(a: Tensor, axis?: number, keepDims?: boolean): Tensor;
+  square(a: Tensor): Tensor;
+  topk(a: Tensor, k: number, sorted?: boolean): { values: Tensor; indices: Tensor };
+  gather(a: Tensor, indices: Tensor, axis?: number): Tensor;
+  softmax(a: Tensor, axis?: number): Tensor;
+  argMax(a: Tensor, axis?: number): Tensor;
+  dispose(tensors: Tensor | Tensor[]): void;
+}
+
+let backendReady: Promise<TensorFlow> | undefined;
+
+async function loadTensorFlow(): Promise<TensorFlow> {
+  const module = await importPeer<Partial<TensorFlow> & { default?: TensorFlow }>('@tensorflow/tfjs-core');
+  const tf = module.setBackend ? (module as TensorFlow) : module.default!;
+  await importPeer('@tensorflow/tfjs-backend-wasm'); // registers the 'wasm' backend
+  if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not initialise its wasm backend');
+  await tf.ready();
+  return tf;
+}
+
+export async function createTensorFlowImplementation(): Promise<Implementation> {
+  backendReady ??= loadTensorFlow();
+  const tf = await backendReady;
+  return {
+    name: 'tfjs',
+    label: 'TF.js wasm (f32)',
+    precision: 'f32',
+    note: 'TF.js wasm: float32 only (its wasm backend has no float64), one thread in Node',
+    unsupported: (spec) => (spec.weights === 'distance' ? "no 'distance' graph built" : undefined),
+    async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
+      const { spec, train, labels, queries } = data;
+      const { n, d } = spec;
+      const oneHot = new Float32Array(n * CLASS_COUNT);
+      for (let i = 0; i < n; i++) oneHot[i * CLASS_COUNT + labels[i]] = 1;
+      const minusTwoTrain = new Float32Array(n * d);
+      const trainNorms = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        let norm = 0;
+        for (let j = 0; j < d; j++) {
+          minusTwoTrain[i * d + j] = -2 * train[i * d + j];
+          norm += train[i * d + j] ** 2;
+        }
+        trainNorms[i] = norm;
+      }
+      // The network's weights live in the backend for the whole run, as knnet's do.
+      const weights1 = tf.tensor2d(minusTwoTrain, [n, d]);
+      const bias1 = tf.tensor1d(trainNorms);
+      const classesOneHot = tf.tensor2d(oneHot, [n, CLASS_COUNT]);
+      const queryValues = Float32Array.from(queries.subarray(0, queryCount * d));
+      const k = spec.k;
+
+      let lastPredictions: Int32Array | undefined;
+      let lastNeighbours: Int32Array | undefined;
+      const predict = async () => {
+        const [prediction, neighbours] = tf.tidy(() => {
+          const input = tf.tensor2d(queryValues, [queryCount, d]);
+          const queryNorms = tf.sum(tf.square(input), 1, true);
+          const z1 = tf.add(tf.add(tf.matMul(input, weights1, false, true), bias1), queryNorms);
+          if (k === 'all') {
+            const z2 = tf.softmax(tf.mul(z1, -spec.lambda), 1);
+            return [tf.argMax(tf.matMul(z2, classesOneHot), 1)];
+          }
+          const { indices } = tf.topk(tf.neg(z1), k, true); // topk takes the largest: negate
+          const votes = tf.sum(tf.gather(classesOneHot, indices, 0), 1);
+          return [tf.argMax(votes, 1), indices];
+        });
+        lastPredictions = (await prediction.data()) as Int32Array;
+        lastNeighbours = neighbours ? ((await neighbours.data()) as Int32Array) : undefined;
+        tf.dispose(neighbours ? [prediction, neighbours] : [prediction]);
+      };
+      return {
+        queryCount,
+        predict,
+        async predictions() {
+          if (!lastPredictions) await predict();
+          return lastPredictions!;
+        },
+        neighbours: k === 'all' ? undefined : async () => {
+          if (!lastNeighbours) await predict();
+          return lastNeighbours!;
+        },
+        dispose: () => tf.dispose([weights1, bias1, classesOneHot]),
+      };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// The benchmark's own correctness helpers (bench/): no timing is asserted here.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildKnnModel } from '../bench/onnx/model.js';
+import { encodeVarint, MessageWriter } from '../bench/onnx/protobuf.js';
+import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
+import { loadOnnxRuntime, SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
+import { benchFolder, resolvePeer } from '../bench/peers/resolve.js';
+import { SeededRandom } from '../bench/random.js';
+import { CLASS_COUNT, loadWorkload, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
+import { ReferenceNetwork } from '../src/reference.js';
+
+const tiny: WorkloadSpec = {
+  name: 'tiny', description: 'test', n: 60, d: 3, q: 12, k: 4, weights: 'uniform', lambda: 1, offset: 0, seed: 42,
+};
+
+describe('workload generation', () => {
+  it('gives the same points, labels and queries every time for the same seed', () => {
+    const first = loadWorkload(tiny);
+    const second = loadWorkload({ ...tiny });
+    expect(Array.from(second.train)).toEqual(Array.from(first.train));
+    expect(Array.from(second.labels)).toEqual(Array.from(first.labels));
+    expect(Array.from(second.queries)).toEqual(Array.from(first.queries));
+  });
+
+  it('gives different data for a different seed', () => {
+    expect(Array.from(loadWorkload({ ...tiny, seed: 43 }).train)).not.toEqual(Array.from(loadWorkload(tiny).train));
+  });
+
+  it('draws a single query as the prefix of a larger query batch over the same training set (W4 in W3)', () => {
+    const many = loadWorkload({ ...tiny, q: 10 });
+    const one = loadWorkload({ ...tiny, q: 1 });
+    expect(Array.from(one.queries)).toEqual(Array.from(many.queries.subarray(0, tiny.d)));
+  });
+
+  it('uses labels 0…9 and shifts every coordinate by the offset', () => {
+    const plain = loadWorkload(tiny);
+    const shifted = loadWorkload({ ...tiny, offset: 1000 });
+    expect(Math.max(...plain.labels)).toBeLessThan(CLASS_COUNT);
+    expect(shifted.train[7] - plain.train[7]).toBeCloseTo(1000, 9);
+  });
+
+  it('draws uniforms in [0, 1) and normals with mean near 0 and variance near 1', () => {
+    const random = new SeededRandom(7);
+    let sum = 0;
+    let squares = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const value = random.normal();
+      sum += value;
+      squares += value * value;
+    }
+    expect(Math.abs(sum / 20_000)).toBeLessThan(0.03);
+    expect(Math.abs(squares / 20_000 - 1)).toBeLessThan(0.05);
+    for (let i = 0; i < 1000; i++) expect(random.uniform()).toBeLessThan(1);
+  });
+
+  it('defines the workloads of issue 3', () => {
+    expect(WORKLOADS.map((w) => `${w.name}:${w.n}x${w.d}:${w.q}:${w.k}`)).toEqual([
+      'iris:105x4:45:5', 'W2:10000x64:1000:5', 'W3:100000x128:100:5', 'W4:100000x128:1:5', 'soft:10000x64:1000:all',
+    ]);
+  });
+});
+
+describe('the naive loop', () => {
+  const data = loadWorkload(tiny);
+
+  it('finds the same neighbours and predictions as the knnet reference', async () => {
+    const matrix = { data: data.train, rows: tiny.n, cols: tiny.d };
+    const queries = { data: data.queries, rows: tiny.q, cols: tiny.d };
+    const reference = await ReferenceNetwork.fit(matrix, data.labels, { k: 4 });
+    const naive = naiveKNeighbours(data.train, tiny.n, tiny.d, data.queries, tiny.q, 4);
+    const expected = reference.kneighbors(queries, 4);
+    expect(Array.from(naive.indices)).toEqual(Array.from(expected.indices));
+    // The reference reports Euclidean distances; the naive loop keeps squared ones.
+    naive.distances.forEach((squared, i) => expect(Math.sqrt(squared)).toBeCloseTo(expected.distances[i], 10));
+    expect(Array.from(majorityVote(naive.indices, data.labels, tiny.q, 4, CLASS_COUNT)))
+      .toEqual(Array.from(reference.predict(queries), Number));
+  });
+
+  it('agrees with the reference softmax network over all points', async () => {
+    const matrix = { data: data.train, rows: tiny.n, cols: tiny.d };
+    const queries = { data: data.queries, rows: tiny.q, cols: tiny.d };
+    const reference = await ReferenceNetwork.fit(matrix, data.labels, { k: 'all', weights: 'softmax', lambda: 0.5 });
+    expect(Array.from(naiveSoftmaxPredict(data.train, data.labels, tiny.n, tiny.d, data.queries, tiny.q, 0.5, CLASS_COUNT)))
+      .toEqual(Array.from(reference.predict(queries), Number));
+  });
+
+  it('breaks distance ties toward the lower training index', () => {
+    const train = Float64Array.from([1, 0, -1, 0, 0, 1, 5, 5]); // three points at distance 1 from the origin
+    const { indices } = naiveKNeighbours(train, 4, 2, Float64Array.from([0, 0]), 1, 2);
+    expect(Array.from(indices)).toEqual([0, 1]);
+  });
+});
+
+describe('the protobuf encoder', () => {
+  it('writes varints low groups first, negatives as ten bytes', () => {
+    expect(Array.from(encodeVarint(1))).toEqual([1]);
+    expect(Array.from(encodeVarint(300))).toEqual([0xac, 0x02]);
+    expect(Array.from(encodeVarint(-1))).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+  });
+
+  it('writes keys, strings and nested messages with their lengths', () => {
+    const inner = new MessageWriter().integer(1, 150);
+    const bytes = new MessageWriter().string(2, 'hi').message(3, inner).float(4, 1).finish();
+    expect(Array.from(bytes)).toEqual([0x12, 2, 0x68, 0x69, 0x1a, 3, 0x08, 0x96, 0x01, 0x25, 0, 0, 0x80, 0x3f]);
+  });
+});
+
+describe('the ONNX model of the network', () => {
+  const runtimeInstalled = resolvePeer('onnxruntime-node') !== undefined;
+  const data = loadWorkload(tiny);
+
+  it('finds bench/package.json, where the peers are installed, from the source tree', () => {
+    expect(existsSync(join(benchFolder(), 'package.json'))).toBe(true);
+  });
+
+  it.skipIf(!runtimeInstalled)('is accepted by onnxruntime and matches the naive loop, in float64 and float32', async () => {
+    const runtime = await loadOnnxRuntime();
+    const expected = naiveKNeighbours(data.train, tiny.n, tiny.d, data.queries, tiny.q, 4);
+    for (const elementType of ['float64', 'float32'] as const) {
+      const model = buildKnnModel({
+        train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 4, lambda: 1, elementType,
+      });
+      const session = await runtime.InferenceSession.create(model, SINGLE_THREAD_OPTIONS);
+      const values = elementType === 'float64' ? data.queries : Float32Array.from(data.queries);
+      const outputs = await session.run({ queries: new runtime.Tensor(elementType, values, [tiny.q, tiny.d]) });
+      expect(Array.from(outputs.neighbours.data, Number)).toEqual(Array.from(expected.indices));
+      expect(Array.from(outputs.prediction.data, Number))
+        .toEqual(Array.from(majorityVote(expected.indices, data.labels, tiny.q, 4, CLASS_COUNT)));
+      await session.release();
+    }
+  });
+
+  it.skipIf(!runtimeInstalled)('runs the softmax network (k all) like the naive loop', async () => {
+    const runtime = await loadOnnxRuntime();
+    const model = buildKnnModel({
+      train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 'all', lambda: 0.5, elementType: 'float64',
+    });
+    const session = await runtime.InferenceSession.create(model, SINGLE_THREAD_OPTIONS);
+    const outputs = await session.run({ queries: new runtime.Tensor('float64', data.queries, [tiny.q, tiny.d]) });
+    expect(Array.from(outputs.prediction.data, Number))
+      .toEqual(Array.from(naiveSoftmaxPredict(data.train, data.labels, tiny.n, tiny.d, data.queries, tiny.q, 0.5, CLASS_COUNT)));
+    await session.release();
+  });
+});
