@@ -1,0 +1,77 @@
+// The two 2-D data sets the page plots: Iris petal length × width, and two interleaved moons.
+import irisCsv from '../../data/iris.csv?raw';
+
+export interface Dataset {
+  name: string;
+  xLabel: string;
+  yLabel: string;
+  /** n × 2, row-major. */
+  points: Float64Array;
+  labels: string[];
+  /** Plot window [xMin, xMax, yMin, yMax], a margin around the data. */
+  bounds: [number, number, number, number];
+}
+
+export function irisPetals(): Dataset {
+  const [header, ...lines] = irisCsv.trim().split(/\r?\n/);
+  const names = header!.split(',');
+  const length = names.indexOf('petal_length');
+  const width = names.indexOf('petal_width');
+  const species = names.indexOf('species');
+  const rows = lines.map((line) => line.split(','));
+  const points = new Float64Array(rows.length * 2);
+  rows.forEach((row, i) => {
+    points[2 * i] = Number(row[length]);
+    points[2 * i + 1] = Number(row[width]);
+  });
+  return {
+    name: 'Iris petals',
+    xLabel: 'petal length (cm)',
+    yLabel: 'petal width (cm)',
+    points,
+    labels: rows.map((row) => row[species]!),
+    bounds: boundsWithMargin(points, 0.08),
+  };
+}
+
+/** Two half circles with Gaussian noise (as scikit-learn's make_moons), from a fixed seed. */
+export function twoMoons(n = 200, noise = 0.18, seed = 7): Dataset {
+  const random = mulberry32(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const points = new Float64Array(n * 2);
+  const labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const upper = i % 2 === 0;
+    const t = Math.PI * random();
+    const x = upper ? Math.cos(t) : 1 - Math.cos(t);
+    const y = upper ? Math.sin(t) : 0.5 - Math.sin(t);
+    points[2 * i] = x + noise * gaussian();
+    points[2 * i + 1] = y + noise * gaussian();
+    labels.push(upper ? 'upper moon' : 'lower moon');
+  }
+  return { name: 'Two moons', xLabel: 'x₁', yLabel: 'x₂', points, labels, bounds: boundsWithMargin(points, 0.1) };
+}
+
+function boundsWithMargin(points: Float64Array, fraction: number): [number, number, number, number] {
+  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  for (let i = 0; i < points.length; i += 2) {
+    xMin = Math.min(xMin, points[i]!);
+    xMax = Math.max(xMax, points[i]!);
+    yMin = Math.min(yMin, points[i + 1]!);
+    yMax = Math.max(yMax, points[i + 1]!);
+  }
+  const dx = (xMax - xMin) * fraction;
+  const dy = (yMax - yMin) * fraction;
+  return [xMin - dx, xMax + dx, yMin - dy, yMax + dy];
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,157 @@
+// The browser demo (examples/browser) built with Vite and driven in headless Chromium: the
+// regions repaint when a slider moves, a click shows the three layers, and screenshots land in
+// build/screenshots/ (gitignored) for a person to look at.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type Chromium, type StaticServer } from './browserHarness.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const screenshots = join(root, 'build/screenshots');
+const wasmEmbedded = existsSync(join(root, 'src/generated/wasmBinary.ts'));
+
+/** Number of canvas pixels that differ from the snapshot taken by `snapshotCanvas`. */
+async function changedPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('#plot')!;
+    const now = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const before = (window as any).__snapshot as Uint8ClampedArray;
+    let changed = 0;
+    for (let i = 0; i < now.length; i += 4) {
+      if (now[i] !== before[i] || now[i + 1] !== before[i + 1] || now[i + 2] !== before[i + 2]) changed++;
+    }
+    return changed;
+  });
+}
+
+async function snapshotCanvas(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('#plot')!;
+    (window as any).__snapshot = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    return Number(document.body.dataset.renders ?? 0);
+  });
+}
+
+async function waitForRepaint(page: Page, after: number): Promise<void> {
+  await page.waitForFunction((n) => Number(document.body.dataset.renders ?? 0) > n || document.body.dataset.error, after, { timeout: 20_000 });
+  const error = await page.evaluate(() => document.body.dataset.error);
+  if (error) throw new Error(`demo reported: ${error}`);
+}
+
+describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in headless Chromium', () => {
+  let out: string;
+  let server: StaticServer;
+  let chromium: Chromium;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'knnet-demo-'));
+    const vite = join(root, 'node_modules/vite/bin/vite.js');
+    await run(process.execPath, [vite, 'build', 'examples/browser', '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
+      cwd: root,
+      timeout: 120_000,
+    });
+    server = await serveDirectory(out);
+    chromium = await launchChromium();
+    ({ page, errors } = await chromium.newPage());
+    await page.goto(`${server.url}/index.html`);
+    await waitForRepaint(page, 0);
+    await mkdir(screenshots, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('paints decision regions from one batched predictProba', async () => {
+    const status = await page.textContent('#status');
+    expect(status).toMatch(/Iris petals: n = 150 training points · grid \d+ × \d+ = [\d,]+ queries · predictProba [\d.]+ ms/);
+    // Three pale region colours plus points: far from a blank canvas.
+    const colours = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('#plot')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(4);
+    expect(errors).toEqual([]);
+  });
+
+  it('moving the k slider repaints the regions', async () => {
+    await page.screenshot({ path: join(screenshots, 'demo-iris-k1.png') });
+    const renders = await snapshotCanvas(page);
+    await page.locator('#k').fill('40');
+    await waitForRepaint(page, renders);
+    expect(await page.textContent('#k-value')).toBe('40');
+    expect(await changedPixels(page)).toBeGreaterThan(100);
+  });
+
+  it('softmax weighting and the λ slider repaint the regions', async () => {
+    let renders = await snapshotCanvas(page);
+    await page.locator('input[name="weights"][value="softmax"]').check();
+    await waitForRepaint(page, renders);
+    expect(await page.isDisabled('#lambda')).toBe(false);
+    // k = all: the article's network, a softmax over every training point.
+    renders = await snapshotCanvas(page);
+    await page.locator('#k').fill('151');
+    await waitForRepaint(page, renders);
+    expect(await page.textContent('#k-value')).toBe('all (150)');
+    renders = await snapshotCanvas(page);
+    await page.locator('#lambda').fill('-1.5');
+    await waitForRepaint(page, renders);
+    expect(await changedPixels(page)).toBeGreaterThan(100);
+  });
+
+  it('clicking a point shows its three layers: z1 distances, z2 weights, z3 class scores', async () => {
+    await page.locator('#lambda').fill('0.5');
+    const renders = await snapshotCanvas(page);
+    await page.locator('#plot').click({ position: { x: 300, y: 260 } });
+    await waitForRepaint(page, renders);
+    const panel = await page.evaluate(() => {
+      const layers = document.querySelector('#layers')!;
+      return {
+        headings: Array.from(layers.querySelectorAll('h3')).map((h) => h.textContent),
+        query: layers.querySelector('h2')?.textContent ?? '',
+        bars: Array.from(layers.querySelectorAll('canvas')).map((c) => c.dataset.layer),
+        nearest: layers.querySelectorAll('tbody tr').length,
+        scores: Array.from(layers.querySelectorAll('.score .value')).map((s) => Number(s.textContent)),
+      };
+    });
+    expect(panel.headings).toEqual(['Layer 1 · distances', 'Layer 2 · weights', 'Layer 3 · class scores']);
+    expect(panel.query).toMatch(/^Query \([\d.]+, [\d.]+\) → (setosa|versicolor|virginica)$/);
+    expect(panel.bars).toEqual(['z1', 'z2']);
+    expect(panel.nearest).toBe(8);
+    expect(panel.scores).toHaveLength(3);
+    expect(panel.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    await page.screenshot({ path: join(screenshots, 'demo-iris-softmax-query.png'), fullPage: true });
+  });
+
+  it('the two-moons data set loads and paints', async () => {
+    const renders = await snapshotCanvas(page);
+    await page.selectOption('#dataset', 'moons');
+    await waitForRepaint(page, renders);
+    expect(await page.textContent('#status')).toMatch(/^Two moons: n = 200 training points/);
+    expect(await changedPixels(page)).toBeGreaterThan(1000);
+    await page.locator('input[name="weights"][value="uniform"]').check();
+    await page.locator('#k').fill('7');
+    await page.waitForFunction(() => document.querySelector('#k-value')?.textContent === '7');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(screenshots, 'demo-moons-k7.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(hasChromium)('browser demo', () => {
+  it('needs Chromium', () => console.warn(NO_CHROMIUM_MESSAGE));
+});
