@@ -12,7 +12,7 @@ export interface TimingOptions {
 }
 
 export const FULL_TIMING: TimingOptions = { minSamples: 5, maxTime: 5 };
-export const QUICK_TIMING: TimingOptions = { minSamples: 2, maxTime: 1 };
+export const QUICK_TIMING: TimingOptions = { minSamples: 3, maxTime: 1 };
 
 export interface Timing {
   /** Mean seconds per call. */
