@@ -1,0 +1,160 @@
+// Layer 1: the fused distance GEMM.
+//
+// z1[i] = ‖x̃‖² − 2·X̃_i·x̃ + ‖X̃_i‖², with x̃ = x − μ and X̃ = X − μ (centring removes the
+// cancellation a common offset would cause). The weights W1 = −2·X̃ are packed at fit time in
+// panels of PANEL_POINTS points, interleaved per dimension: for panel p and dimension j the
+// PANEL_POINTS values −2·X̃[p·8 + lane][j] are contiguous, so the micro-kernel streams the panel
+// once, front to back, with aligned v128 loads. Multiplying by −2 is exact (a power of two).
+
+export const PANEL_POINTS: i32 = 8;
+const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 8;
+// Queries are stored in pairs, each coordinate duplicated into both lanes of a v128:
+// [a_j, a_j, b_j, b_j] per dimension, so the kernel needs no splat in its inner loop.
+const PAIR_BYTES_PER_DIMENSION: i32 = 32;
+
+export function panelCount(n: i32): i32 {
+  return (n + PANEL_POINTS - 1) / PANEL_POINTS;
+}
+
+export function pairCount(q: i32): i32 {
+  return (q + 1) >> 1;
+}
+
+/** μ_j = (Σ_i X_ij) / n, summed in row order. */
+export function computeMean(points: usize, n: i32, d: i32, mean: usize): void {
+  for (let j = 0; j < d; j++) store<f64>(mean + (<usize>j << 3), 0.0);
+  for (let i = 0; i < n; i++) {
+    const row = points + (<usize>i * <usize>d << 3);
+    for (let j = 0; j < d; j++) {
+      const at = mean + (<usize>j << 3);
+      store<f64>(at, load<f64>(at) + load<f64>(row + (<usize>j << 3)));
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    const at = mean + (<usize>j << 3);
+    store<f64>(at, load<f64>(at) / <f64>n);
+  }
+}
+
+/**
+ * Packs W1 = −2·(X − μ) into panels and writes b1_i = ‖X_i − μ‖² (summed in dimension order).
+ * The last panel is padded with zero points whose distances the reducers never read.
+ * Returns max_i ‖X_i − μ‖², which bounds the rounding error of the expansion.
+ */
+export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: usize, norms: usize): f64 {
+  const panels = panelCount(n);
+  let largestNorm: f64 = 0;
+  for (let p = 0; p < panels; p++) {
+    const panel = packed + (<usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
+    for (let lane = 0; lane < PANEL_POINTS; lane++) {
+      const i = p * PANEL_POINTS + lane;
+      let norm: f64 = 0;
+      const row = points + (<usize>i * <usize>d << 3);
+      for (let j = 0; j < d; j++) {
+        let centred: f64 = 0;
+        if (i < n) centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+        norm += centred * centred;
+        store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+      }
+      store<f64>(norms + (<usize>i << 3), norm);
+      if (norm > largestNorm) largestNorm = norm;
+    }
+  }
+  return largestNorm;
+}
+
+/**
+ * Centres q queries and lays them out in duplicated pairs for the micro-kernel; writes
+ * ‖x − μ‖² per query. An odd last query is paired with a copy of itself.
+ */
+export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pairs: usize, norms: usize): void {
+  const slots = pairCount(q) * 2;
+  for (let r = 0; r < slots; r++) {
+    const source = r < q ? r : q - 1;
+    const row = queries + (<usize>source * <usize>d << 3);
+    const pair = pairs + <usize>(r >> 1) * <usize>d * <usize>PAIR_BYTES_PER_DIMENSION + (<usize>(r & 1) << 4);
+    let norm: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+      norm += centred * centred;
+      v128.store(pair + <usize>j * <usize>PAIR_BYTES_PER_DIMENSION, f64x2.splat(centred));
+    }
+    store<f64>(norms + (<usize>r << 3), norm);
+  }
+}
+
+/**
+ * Squared distances from one query pair to panels [firstPanel, firstPanel + panels): writes
+ * 8·panels values to each of tileA and tileB.
+ *
+ * Blocking: 2 queries × 8 points, 8 f64x2 accumulators + 4 weight vectors + 2 query vectors
+ * = 14 of the 16 xmm registers, so the inner loop never spills. Per dimension it issues
+ * 6 loads for 16 multiply-adds. The epilogue fuses both norm vectors and clamps at 0
+ * (rounding can push a tiny distance negative).
+ */
+export function distanceGemm(
+  pair: usize, normA: f64, normB: f64,
+  packed: usize, pointNorms: usize, d: i32,
+  firstPanel: i32, panels: i32,
+  tileA: usize, tileB: usize,
+): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const zero = f64x2.splat(0);
+  const queryNormA = f64x2.splat(normA);
+  const queryNormB = f64x2.splat(normB);
+  let weights = packed + <usize>firstPanel * panelBytes;
+  let norms = pointNorms + (<usize>firstPanel << 6);
+  let outA = tileA;
+  let outB = tileB;
+  for (let p = 0; p < panels; p++) {
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+    let x = pair;
+    let w = weights;
+    const end = weights + panelBytes;
+    while (w < end) {
+      const xa = v128.load(x);
+      const xb = v128.load(x, 16);
+      const w0 = v128.load(w);
+      const w1 = v128.load(w, 16);
+      const w2 = v128.load(w, 32);
+      const w3 = v128.load(w, 48);
+      a0 = f64x2.add(a0, f64x2.mul(xa, w0));
+      a1 = f64x2.add(a1, f64x2.mul(xa, w1));
+      a2 = f64x2.add(a2, f64x2.mul(xa, w2));
+      a3 = f64x2.add(a3, f64x2.mul(xa, w3));
+      b0 = f64x2.add(b0, f64x2.mul(xb, w0));
+      b1 = f64x2.add(b1, f64x2.mul(xb, w1));
+      b2 = f64x2.add(b2, f64x2.mul(xb, w2));
+      b3 = f64x2.add(b3, f64x2.mul(xb, w3));
+      x += PAIR_BYTES_PER_DIMENSION;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    const n0 = v128.load(norms);
+    const n1 = v128.load(norms, 16);
+    const n2 = v128.load(norms, 32);
+    const n3 = v128.load(norms, 48);
+    v128.store(outA, f64x2.pmax(zero, f64x2.add(f64x2.add(a0, n0), queryNormA)));
+    v128.store(outA, f64x2.pmax(zero, f64x2.add(f64x2.add(a1, n1), queryNormA)), 16);
+    v128.store(outA, f64x2.pmax(zero, f64x2.add(f64x2.add(a2, n2), queryNormA)), 32);
+    v128.store(outA, f64x2.pmax(zero, f64x2.add(f64x2.add(a3, n3), queryNormA)), 48);
+    v128.store(outB, f64x2.pmax(zero, f64x2.add(f64x2.add(b0, n0), queryNormB)));
+    v128.store(outB, f64x2.pmax(zero, f64x2.add(f64x2.add(b1, n1), queryNormB)), 16);
+    v128.store(outB, f64x2.pmax(zero, f64x2.add(f64x2.add(b2, n2), queryNormB)), 32);
+    v128.store(outB, f64x2.pmax(zero, f64x2.add(f64x2.add(b3, n3), queryNormB)), 48);
+    weights = end;
+    norms += 64;
+    outA += 64;
+    outB += 64;
+  }
+}
+
+/** Σ_j (x_j − X_ij)², in dimension order: the exact distance every reported value must equal. */
+export function directSquaredDistance(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const difference = load<f64>(query + (<usize>j << 3)) - load<f64>(point + (<usize>j << 3));
+    sum += difference * difference;
+  }
+  return sum;
+}

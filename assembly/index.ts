@@ -1,0 +1,201 @@
+// The kernels' entry points. The wrapper (src/wasm.ts) calls one entry per chunk of queries;
+// each streams the packed weights through the distance GEMM in blocks and hands every tile of
+// distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
+
+import { distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
+import { offerCandidate, sortCandidates, topKFold } from './topk';
+import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
+
+export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
+export { computeMean, packWeights, panelCount } from './distance';
+export { projectOneHot } from './project';
+export { stableExp } from './softmax';
+
+// A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
+// query pair of the chunk streams over it, so the weights come from memory once per chunk.
+const BLOCK_BYTES: i32 = 256 * 1024;
+const MAX_BLOCK_PANELS: i32 = 128;
+const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16; // 2^-53
+const SMALLEST_SUBNORMAL: f64 = 5e-324;
+
+function blockPanels(d: i32): i32 {
+  const panels = BLOCK_BYTES / (d * PANEL_POINTS * 8);
+  return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
+}
+
+@inline function align16(bytes: usize): usize {
+  return (bytes + 15) & ~<usize>15;
+}
+
+// Scratch layout for one chunk of q queries, in this order: query pairs (duplicated
+// coordinates), query norms, two tile rows, then the reducer's per-query state
+// (`stateBytes` each: a top-k heap, or an online-softmax state).
+function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 32); }
+function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
+function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
+
+export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
+export function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
+
+export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
+  return pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d) + <usize>q * stateBytes;
+}
+
+// What the current call's reducer folds tiles into; set by each entry point before streaming
+// (calls are synchronous, so one set of globals serves every network sharing the instance).
+const REDUCE_TOP_K: i32 = 0;
+const REDUCE_SOFTMAX: i32 = 1;
+const REDUCE_COPY: i32 = 2;
+let reducer: i32 = REDUCE_TOP_K;
+let reducerStates: usize = 0;
+let reducerStateBytes: usize = 0;
+let heapCapacity: i32 = 0;
+let softmaxClasses: i32 = 0;
+let softmaxLabels: usize = 0;
+let softmaxTargets: usize = 0;
+let softmaxRegression: bool = false;
+let softmaxLambda: f64 = 0;
+let copyOutput: usize = 0;
+let copyRowLength: i32 = 0;
+
+function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+  const state = reducerStates + <usize>query * reducerStateBytes;
+  if (reducer == REDUCE_TOP_K) {
+    const distances = state + 4;
+    const indices = distances + (<usize>heapCapacity << 3);
+    store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity));
+  } else if (reducer == REDUCE_SOFTMAX) {
+    onlineSoftmaxFold(tile, count, firstIndex, state, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
+  } else {
+    memory.copy(copyOutput + ((<usize>query * <usize>copyRowLength + <usize>firstIndex) << 3), tile, <usize>count << 3);
+  }
+}
+
+/** Streams all n training points past the chunk's q queries, tile by tile, into `fold`. */
+function streamDistances(packed: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize): void {
+  const pairs = scratch;
+  const queryNorms = pairs + pairsBytes(q, d);
+  const tileA = queryNorms + normsBytes(q);
+  const tileB = tileA + tileBytes(d);
+  reducerStates = tileB + tileBytes(d);
+  prepareQueries(queries, q, d, mean, pairs, queryNorms);
+  const panels = panelCount(n);
+  const step = blockPanels(d);
+  const pairTotal = pairCount(q);
+  for (let first = 0; first < panels; first += step) {
+    const count = min(step, panels - first);
+    const firstIndex = first * PANEL_POINTS;
+    const valid = min(count * PANEL_POINTS, n - firstIndex);
+    for (let pair = 0; pair < pairTotal; pair++) {
+      distanceGemm(
+        pairs + <usize>pair * <usize>d * 32,
+        load<f64>(queryNorms + (<usize>(2 * pair) << 3)),
+        load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3)),
+        packed, pointNorms, d, first, count, tileA, tileB,
+      );
+      fold(2 * pair, tileA, valid, firstIndex);
+      if (2 * pair + 1 < q) fold(2 * pair + 1, tileB, valid, firstIndex);
+    }
+  }
+}
+
+/**
+ * Rounding bound of the expansion for one query: |z1 − Σ(x_j − X_ij)²| ≤ bound for every
+ * training point. Centring, the two norms and the d-term dot product each lose at most a few
+ * units of roundoff of (‖x̃‖ + max‖X̃_i‖)²; the factor 2d + 16 covers them with room to spare,
+ * and the last term covers underflow in the products.
+ */
+function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64 {
+  const scale = Math.sqrt(queryNorm) + Math.sqrt(largestPointNorm);
+  return <f64>(2 * d + 16) * UNIT_ROUNDOFF * scale * scale + <f64>(2 * d + 16) * SMALLEST_SUBNORMAL;
+}
+
+/**
+ * The k nearest training points of each of q queries, exact: indices and squared distances
+ * Σ(x_j − X_ij)² (computed directly) ascending, ties toward the lower index.
+ *
+ * The GEMM's expansion selects `capacity` ≥ k candidates; their distances are recomputed
+ * directly and sorted. The selection is provably the brute-force one when the k-th exact
+ * distance lies below the smallest distance any rejected point can have (the worst kept
+ * expansion value minus the error bound, shrunk by the direct sum's own rounding). A query that
+ * fails the test (heavy ties at the boundary, or data whose norms dwarf its distances) is
+ * answered by direct brute force.
+ */
+export function searchNeighbours(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): void {
+  reducer = REDUCE_TOP_K;
+  heapCapacity = capacity;
+  reducerStateBytes = topKStateBytes(capacity);
+  const states = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+  const queryNorms = scratch + pairsBytes(q, d);
+  const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
+  for (let r = 0; r < q; r++) {
+    const state = states + <usize>r * reducerStateBytes;
+    const size = load<i32>(state);
+    const distances = state + 4;
+    const indices = distances + (<usize>capacity << 3);
+    const query = queries + (<usize>r * <usize>d << 3);
+    const worstKept = load<f64>(distances);
+    for (let c = 0; c < size; c++) {
+      const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
+      store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
+    }
+    sortCandidates(distances, indices, size);
+    if (capacity < n) {
+      const floor = (worstKept - expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d)) * directShrink;
+      if (!(load<f64>(distances + (<usize>(k - 1) << 3)) < floor)) {
+        directNeighbours(points, n, d, query, k, distances, indices);
+      }
+    }
+    memory.copy(outIndices + (<usize>r * <usize>k << 2), indices, <usize>k << 2);
+    memory.copy(outSquared + (<usize>r * <usize>k << 3), distances, <usize>k << 3);
+  }
+}
+
+/** Brute force with direct differences over all n points: the fallback for a doubtful query. */
+function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const squared = directSquaredDistance(query, points + (<usize>i * <usize>d << 3), d);
+    size = offerCandidate(distances, indices, size, k, squared, i);
+  }
+  sortCandidates(distances, indices, size);
+}
+
+/** softmax(−λ·z1) over all n points, projected on the classes (or targets), online. */
+export function softmaxScores(
+  packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+  queries: usize, q: i32, scratch: usize, output: usize,
+): void {
+  reducer = REDUCE_SOFTMAX;
+  reducerStateBytes = softmaxStateBytes(classes);
+  softmaxClasses = classes;
+  softmaxLabels = labels;
+  softmaxTargets = targets;
+  softmaxRegression = regression;
+  softmaxLambda = lambda;
+  const states = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+  for (let r = 0; r < q; r++) {
+    onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
+  }
+}
+
+/** Layer 1 itself, q × n, for `forward`. */
+export function layerOneDistances(
+  packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  queries: usize, q: i32, scratch: usize, output: usize,
+): void {
+  reducer = REDUCE_COPY;
+  reducerStateBytes = 0;
+  copyOutput = output;
+  copyRowLength = n;
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+}

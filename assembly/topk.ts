@@ -1,0 +1,116 @@
+// Layer 2, hard modes: a per-query running top-k, fed one tile of distances at a time.
+//
+// Each query owns a max-heap of `capacity` (distance, index) pairs ordered by distance, then
+// index: its root is the worst candidate kept. Tiles arrive in increasing training index, so a
+// newcomer with the same distance as the root never displaces it: ties go to the lower index.
+// Most distances fail the root test; the scan checks two at a time against it and only falls
+// to scalar code when one of them gets in.
+
+@inline function distanceAt(distances: usize, slot: i32): f64 {
+  return load<f64>(distances + (<usize>slot << 3));
+}
+
+@inline function indexAt(indices: usize, slot: i32): i32 {
+  return load<i32>(indices + (<usize>slot << 2));
+}
+
+@inline function put(distances: usize, indices: usize, slot: i32, distance: f64, index: i32): void {
+  store<f64>(distances + (<usize>slot << 3), distance);
+  store<i32>(indices + (<usize>slot << 2), index);
+}
+
+/** Whether (distance a, index i) ranks after (distance b, index j): farther, or as far and later. */
+@inline function ranksAfter(a: f64, i: i32, b: f64, j: i32): bool {
+  return a > b || (a == b && i > j);
+}
+
+function siftDown(distances: usize, indices: usize, size: i32, start: i32): void {
+  let slot = start;
+  const distance = distanceAt(distances, slot);
+  const index = indexAt(indices, slot);
+  while (true) {
+    let child = 2 * slot + 1;
+    if (child >= size) break;
+    const right = child + 1;
+    if (right < size && ranksAfter(distanceAt(distances, right), indexAt(indices, right), distanceAt(distances, child), indexAt(indices, child))) {
+      child = right;
+    }
+    if (!ranksAfter(distanceAt(distances, child), indexAt(indices, child), distance, index)) break;
+    put(distances, indices, slot, distanceAt(distances, child), indexAt(indices, child));
+    slot = child;
+  }
+  put(distances, indices, slot, distance, index);
+}
+
+function siftUp(distances: usize, indices: usize, start: i32): void {
+  let slot = start;
+  const distance = distanceAt(distances, slot);
+  const index = indexAt(indices, slot);
+  while (slot > 0) {
+    const parent = (slot - 1) >> 1;
+    if (!ranksAfter(distance, index, distanceAt(distances, parent), indexAt(indices, parent))) break;
+    put(distances, indices, slot, distanceAt(distances, parent), indexAt(indices, parent));
+    slot = parent;
+  }
+  put(distances, indices, slot, distance, index);
+}
+
+/** Offers one candidate to a heap holding `size` of `capacity`; returns the new size. */
+export function offerCandidate(distances: usize, indices: usize, size: i32, capacity: i32, distance: f64, index: i32): i32 {
+  if (size < capacity) {
+    put(distances, indices, size, distance, index);
+    siftUp(distances, indices, size);
+    return size + 1;
+  }
+  if (ranksAfter(distanceAt(distances, 0), indexAt(indices, 0), distance, index)) {
+    put(distances, indices, 0, distance, index);
+    siftDown(distances, indices, capacity, 0);
+  }
+  return size;
+}
+
+/**
+ * Folds `count` distances (training points firstIndex…) into one query's heap; returns its size.
+ */
+export function topKFold(
+  tile: usize, count: i32, firstIndex: i32,
+  distances: usize, indices: usize, size: i32, capacity: i32,
+): i32 {
+  let i = 0;
+  // Fill phase: the heap takes every candidate until it is full.
+  while (size < capacity && i < count) {
+    size = offerCandidate(distances, indices, size, capacity, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
+    i++;
+  }
+  if (size < capacity) return size;
+  let worst = distanceAt(distances, 0);
+  let threshold = f64x2.splat(worst);
+  for (; i + 1 < count; i += 2) {
+    const pair = v128.load(tile + (<usize>i << 3));
+    if (!v128.any_true(f64x2.lt(pair, threshold))) continue;
+    for (let lane = 0; lane < 2; lane++) {
+      const distance = load<f64>(tile + (<usize>(i + lane) << 3));
+      if (distance < worst) {
+        offerCandidate(distances, indices, size, capacity, distance, firstIndex + i + lane);
+        worst = distanceAt(distances, 0);
+      }
+    }
+    threshold = f64x2.splat(worst);
+  }
+  if (i < count) {
+    offerCandidate(distances, indices, size, capacity, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
+  }
+  return size;
+}
+
+/** Sorts `size` (distance, index) pairs ascending, ties by index: heap-sort, in place. */
+export function sortCandidates(distances: usize, indices: usize, size: i32): void {
+  for (let start = (size >> 1) - 1; start >= 0; start--) siftDown(distances, indices, size, start);
+  for (let end = size - 1; end > 0; end--) {
+    const distance = distanceAt(distances, 0);
+    const index = indexAt(indices, 0);
+    put(distances, indices, 0, distanceAt(distances, end), indexAt(indices, end));
+    put(distances, indices, end, distance, index);
+    siftDown(distances, indices, end, 0);
+  }
+}

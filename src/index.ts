@@ -1,0 +1,5 @@
+export { KnnNetwork } from './network.js';
+export { KnnError, type KnnErrorCode } from './errors.js';
+export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js';
+export type { Label } from './labels.js';
+export type { Matrix, MatrixInput } from './matrix.js';

@@ -1,0 +1,128 @@
+// Input normalisation and validation for matrices: every shape and value check of a matrix
+// argument lives here, so every bad matrix is rejected in the same voice.
+import { KnnError, describeValue } from './errors.js';
+
+/** A row-major matrix of float64 values. */
+export interface Matrix {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** What the public API accepts as a matrix. */
+export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
+
+const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
+
+/**
+ * Largest magnitude accepted for d features: squared distances between such points, and the
+ * norms the distance expansion adds, stay far below Number.MAX_VALUE (16·d·limit² = MAX_VALUE).
+ */
+export function magnitudeLimit(cols: number): number {
+  return Math.sqrt(Number.MAX_VALUE / (16 * cols));
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isArrayLike(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+/** The position of entry `flat` of a rows × cols matrix, as the user would index it. */
+function position(argument: string, flat: number, cols: number, nested: boolean): string {
+  const row = Math.floor(flat / cols);
+  const col = flat % cols;
+  return nested ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
+}
+
+/** Checks every value is a finite number small enough to square; names the first that is not. */
+function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, nested: boolean): void {
+  const limit = magnitudeLimit(cols);
+  for (let flat = 0; flat < data.length; flat++) {
+    const value = data[flat];
+    if (typeof value === 'number' && Math.abs(value) <= limit) continue;
+    const where = position(argument, flat, cols, nested);
+    if (typeof value !== 'number') {
+      throw new KnnError('BAD_INPUT', `${where} must be a number; got ${describeValue(value)}.`);
+    }
+    if (!Number.isFinite(value)) {
+      throw new KnnError('NON_FINITE', `${where} is ${value}; every value must be finite: remove or impute missing values first.`);
+    }
+    throw new KnnError(
+      'NON_FINITE',
+      `${where} is ${value}; with ${cols} features values must stay within ±${limit.toExponential(3)} so squared distances do not overflow float64: rescale the data.`,
+    );
+  }
+}
+
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>): Matrix {
+  const rows = rowsInput.length;
+  if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
+  const first = rowsInput[0];
+  if (!isArrayLike(first)) {
+    throw new KnnError('BAD_INPUT', `${argument}[0] must be an array of numbers (${argument} must be ${MATRIX_FORMS}); got ${describeValue(first)}.`);
+  }
+  const cols = first.length;
+  if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
+  const data = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const row = rowsInput[r];
+    if (!isArrayLike(row)) {
+      throw new KnnError('BAD_INPUT', `${argument}[${r}] must be an array of numbers; got ${describeValue(row)}.`);
+    }
+    if (row.length !== cols) {
+      throw new KnnError('SHAPE_MISMATCH', `${argument}[${r}] has ${row.length} values but ${argument}[0] has ${cols}; every row needs the same length.`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const value = row[c];
+      if (typeof value !== 'number') checkValues(argument, [value], 1, true);
+      data[r * cols + c] = value as number;
+    }
+  }
+  checkValues(argument, data, cols, true);
+  return { data, rows, cols };
+}
+
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }): Matrix {
+  const { data, rows, cols } = input;
+  if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
+  if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
+  if (!isArrayLike(data)) {
+    throw new KnnError('BAD_INPUT', `${argument}.data must be an array or typed array of numbers; got ${describeValue(data)}.`);
+  }
+  if (rows === 0) throw new KnnError('EMPTY', `${argument} has 0 rows; pass at least one row.`);
+  if (cols === 0) throw new KnnError('EMPTY', `${argument} has 0 columns; each row needs at least one feature.`);
+  if (data.length !== rows * cols) {
+    throw new KnnError(
+      'SHAPE_MISMATCH',
+      `${argument}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
+    );
+  }
+  checkValues(argument, data, cols, false);
+  // A Float64Array is read in place (it is never written); anything else is copied once.
+  return { data: data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>), rows, cols };
+}
+
+/**
+ * Validates a matrix argument and returns it row-major in a Float64Array.
+ * `expectedCols`, when given, is the number of features the network was fitted on.
+ */
+export function toMatrix(input: unknown, argument: string, expectedCols?: number): Matrix {
+  let matrix: Matrix;
+  if (isArrayLike(input)) {
+    matrix = fromRows(argument, input);
+  } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown });
+  } else {
+    throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
+  }
+  if (expectedCols !== undefined && matrix.cols !== expectedCols) {
+    throw new KnnError(
+      'SHAPE_MISMATCH',
+      `${argument} has ${matrix.cols} columns but the network was fitted on ${expectedCols} features; pass rows of length ${expectedCols}.`,
+    );
+  }
+  return matrix;
+}

@@ -1,0 +1,263 @@
+// The same network in plain TypeScript, without wasm: readable, exact, and slow. It is the test
+// oracle every fast path must agree with, and the baseline of the benchmark suite.
+//
+// Layer 1 here is the direct Σ(x_j − X_ij)² (the value the wasm network must report exactly);
+// layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
+// distance votes agree bit-for-bit.
+import { KnnError } from './errors.js';
+import { encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
+import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
+import { decodeNetwork, encodeNetwork } from './serialize.js';
+
+/** Σ_j (x_j − X_ij)², in dimension order. */
+export function squaredDistance(data: Float64Array, row: number, query: Float64Array, queryRow: number, d: number): number {
+  let sum = 0;
+  for (let j = 0; j < d; j++) {
+    const difference = query[queryRow * d + j] - data[row * d + j];
+    sum += difference * difference;
+  }
+  return sum;
+}
+
+/** Indices of the k smallest of `distances`, ascending, ties toward the lower index. */
+export function nearestIndices(distances: Float64Array, k: number): Int32Array {
+  const order = new Int32Array(k);
+  const kept = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < distances.length; i++) {
+    const distance = distances[i];
+    if (size === k && !(distance < kept[k - 1])) continue;
+    // Insertion after every kept distance ≤ this one: equal distances stay in index order.
+    let slot = size < k ? size++ : k - 1;
+    while (slot > 0 && kept[slot - 1] > distance) {
+      kept[slot] = kept[slot - 1];
+      order[slot] = order[slot - 1];
+      slot--;
+    }
+    kept[slot] = distance;
+    order[slot] = i;
+  }
+  return order;
+}
+
+function neighbourWeight(weights: ResolvedOptions['weights'], squared: number, nearest: number, lambda: number): number {
+  if (weights === 'distance') {
+    if (nearest === 0) return squared === 0 ? 1 : 0;
+    return 1 / Math.sqrt(squared);
+  }
+  if (weights === 'softmax') return Math.exp(-lambda * (squared - nearest));
+  return 1;
+}
+
+export class ReferenceNetwork {
+  readonly options: ResolvedOptions;
+  #points: Matrix;
+  #classes: readonly Label[];
+  #codes: Int32Array;
+  #targets: Float64Array;
+  #disposed = false;
+
+  private constructor(points: Matrix, labels: EncodedLabels | Float64Array, options: ResolvedOptions) {
+    this.options = options;
+    this.#points = points;
+    this.#classes = labels instanceof Float64Array ? [] : labels.classes;
+    this.#codes = labels instanceof Float64Array ? new Int32Array(0) : labels.codes;
+    this.#targets = labels instanceof Float64Array ? labels : new Float64Array(0);
+  }
+
+  static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork> {
+    return ReferenceNetwork.fitSync(X, y, options);
+  }
+
+  static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
+    const resolved = resolveOptions(options);
+    const matrix = toMatrix(X, 'X');
+    const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
+    if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
+    return new ReferenceNetwork({ data: matrix.data.slice(), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
+  }
+
+  static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
+    const saved = decodeNetwork(bytes);
+    const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
+    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options));
+  }
+
+  #live(): Matrix {
+    if (this.#disposed) throw new KnnError('DISPOSED', 'this network was disposed; fit a new one to keep predicting.');
+    return this.#points;
+  }
+
+  get #regression(): boolean {
+    return this.options.task === 'regression';
+  }
+
+  get nSamples(): number {
+    return this.#live().rows;
+  }
+
+  get nFeatures(): number {
+    return this.#live().cols;
+  }
+
+  get classes(): readonly Label[] {
+    this.#live();
+    return this.#classes;
+  }
+
+  #queries(X: unknown): Matrix {
+    return toMatrix(X, 'X', this.#live().cols);
+  }
+
+  /** Layer 1 for query r: the direct squared distances to all n points. */
+  #layerOne(queries: Matrix, r: number): Float64Array {
+    const points = this.#live();
+    const z1 = new Float64Array(points.rows);
+    for (let i = 0; i < points.rows; i++) z1[i] = squaredDistance(points.data, i, queries.data, r, points.cols);
+    return z1;
+  }
+
+  /** Layer 2 for one query: (training index, weight) pairs, in the order they are summed. */
+  #layerTwo(z1: Float64Array): { indices: ArrayLike<number>; weights: Float64Array } {
+    const { k, weights, lambda } = this.options;
+    if (k === 'all' && weights === 'softmax') {
+      let minimum = Infinity;
+      for (const z of z1) minimum = Math.min(minimum, z);
+      const softmax = z1.map((z) => Math.exp(-lambda * (z - minimum)));
+      return { indices: Array.from(z1.keys()), weights: softmax };
+    }
+    const order = nearestIndices(z1, neighbourCount(k, z1.length, 'options.k'));
+    const nearest = z1[order[0]];
+    return { indices: order, weights: Float64Array.from(order, (i) => neighbourWeight(weights, z1[i], nearest, lambda)) };
+  }
+
+  /** Layer 3 for one query: weighted class scores (or weighted mean target), normalised. */
+  #layerThree(indices: ArrayLike<number>, weights: Float64Array): Float64Array {
+    const scores = new Float64Array(this.#regression ? 1 : this.#classes.length);
+    let total = 0;
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j];
+      total += weights[j];
+      if (this.#regression) scores[0] += weights[j] * this.#targets[i];
+      else scores[this.#codes[i]] += weights[j];
+    }
+    for (let c = 0; c < scores.length; c++) scores[c] /= total;
+    return scores;
+  }
+
+  #scores(queries: Matrix): Float64Array {
+    const width = this.#regression ? 1 : this.#classes.length;
+    const scores = new Float64Array(queries.rows * width);
+    for (let r = 0; r < queries.rows; r++) {
+      const { indices, weights } = this.#layerTwo(this.#layerOne(queries, r));
+      scores.set(this.#layerThree(indices, weights), r * width);
+    }
+    return scores;
+  }
+
+  predict(X: MatrixInput): Label[] | Float64Array {
+    const queries = this.#queries(X);
+    const scores = this.#scores(queries);
+    return this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes);
+  }
+
+  predictProba(X: MatrixInput): Float64Array {
+    if (this.#regression) {
+      throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
+    }
+    return this.#scores(this.#queries(X));
+  }
+
+  kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
+    const count = neighbourCount(k ?? this.options.k, this.#live().rows, 'k');
+    const queries = this.#queries(X);
+    const indices = new Int32Array(queries.rows * count);
+    const distances = new Float64Array(queries.rows * count);
+    for (let r = 0; r < queries.rows; r++) {
+      const z1 = this.#layerOne(queries, r);
+      const order = nearestIndices(z1, count);
+      indices.set(order, r * count);
+      for (let j = 0; j < count; j++) distances[r * count + j] = Math.sqrt(z1[order[j]]);
+    }
+    return { indices, distances };
+  }
+
+  forward(X: MatrixInput): { z1: Float64Array; z2: Float64Array; z3: Float64Array } {
+    const n = this.#live().rows;
+    const queries = this.#queries(X);
+    const width = this.#regression ? 1 : this.#classes.length;
+    const z1 = new Float64Array(queries.rows * n);
+    const z2 = new Float64Array(queries.rows * n);
+    const z3 = new Float64Array(queries.rows * width);
+    for (let r = 0; r < queries.rows; r++) {
+      const distances = this.#layerOne(queries, r);
+      const { indices, weights } = this.#layerTwo(distances);
+      let total = 0;
+      for (const weight of weights) total += weight;
+      for (let j = 0; j < indices.length; j++) z2[r * n + indices[j]] = weights[j] / total;
+      z1.set(distances, r * n);
+      z3.set(this.#layerThree(indices, weights), r * width);
+    }
+    return { z1, z2, z3 };
+  }
+
+  get weights(): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+    const { data, rows: n, cols: d } = this.#live();
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
+    for (let j = 0; j < d; j++) mean[j] /= n;
+    const W1 = new Float64Array(n * d);
+    const b1 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        const centred = data[i * d + j] - mean[j];
+        b1[i] += centred * centred;
+        W1[i * d + j] = -2 * centred;
+      }
+    }
+    const c = this.#classes.length;
+    const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
+    if (!this.#regression) for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
+    return { W1, b1, W3, mean };
+  }
+
+  score(X: MatrixInput, y: ArrayLike<Label>): number {
+    const queries = this.#queries(X);
+    const truth = checkTruth(y, queries.rows, this.#regression);
+    const predicted = this.predict(queries);
+    return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
+  }
+
+  add(X: MatrixInput, y: ArrayLike<Label>): void {
+    const points = this.#live();
+    const extra = toMatrix(X, 'X', points.cols);
+    const rows = points.rows + extra.rows;
+    const data = new Float64Array(rows * points.cols);
+    data.set(points.data);
+    data.set(extra.data, points.data.length);
+    if (this.#regression) {
+      const targets = new Float64Array(rows);
+      targets.set(this.#targets);
+      targets.set(encodeTargets(y, extra.rows), points.rows);
+      this.#targets = targets;
+    } else {
+      encodeLabels(y, extra.rows);
+      const union = encodeLabels([...Array.from(this.#codes, (code) => this.#classes[code]), ...Array.from(y)], rows);
+      this.#classes = union.classes;
+      this.#codes = union.codes;
+    }
+    this.#points = { data, rows, cols: points.cols };
+  }
+
+  toBytes(): Uint8Array {
+    const { data, rows, cols } = this.#live();
+    const labels = this.#regression ? { targets: this.#targets } : { codes: this.#codes };
+    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, points: data, ...labels });
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+  }
+}

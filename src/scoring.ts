@@ -1,0 +1,54 @@
+// From class scores to answers: labels by argmax, and the accuracy or R² of `score`.
+import type { Label } from './labels.js';
+import { KnnError, describeValue } from './errors.js';
+
+/** The label of each row's highest score; the first (lowest sorted class) wins a tie. */
+export function argmaxLabels(scores: Float64Array, rows: number, classes: readonly Label[]): Label[] {
+  const c = classes.length;
+  const labels = new Array<Label>(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (scores[r * c + j] > scores[r * c + best]) best = j;
+    labels[r] = classes[best];
+  }
+  return labels;
+}
+
+/** Checks the `y` of `score`: one label (or target) per row. */
+export function checkTruth(y: unknown, rows: number, regression: boolean): ArrayLike<Label> {
+  const isList = Array.isArray(y) || (ArrayBuffer.isView(y) && !(y instanceof DataView));
+  if (!isList) throw new KnnError('BAD_INPUT', `y must be an array of ${regression ? 'targets' : 'labels'}; got ${describeValue(y)}.`);
+  const list = y as ArrayLike<unknown>;
+  if (list.length !== rows) {
+    throw new KnnError('SHAPE_MISMATCH', `y has ${list.length} entries but X has ${rows} rows; pass one per row.`);
+  }
+  for (let i = 0; i < list.length; i++) {
+    const value = list[i];
+    const ok = regression ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) {
+      throw new KnnError(regression ? 'NON_FINITE' : 'BAD_LABEL', `y[${i}] is ${describeValue(value)}; expected ${regression ? 'a finite number' : 'a finite number or a string'}.`);
+    }
+  }
+  return list as ArrayLike<Label>;
+}
+
+export function accuracy(predicted: readonly Label[], truth: ArrayLike<Label>): number {
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === truth[i]) correct++;
+  return correct / predicted.length;
+}
+
+/** Coefficient of determination; like scikit-learn, 1 for a perfect fit of constant targets, else 0 there. */
+export function rSquared(predicted: Float64Array, truth: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < truth.length; i++) mean += truth[i];
+  mean /= truth.length;
+  let residual = 0;
+  let total = 0;
+  for (let i = 0; i < truth.length; i++) {
+    residual += (truth[i] - predicted[i]) ** 2;
+    total += (truth[i] - mean) ** 2;
+  }
+  if (total === 0) return residual === 0 ? 1 : 0;
+  return 1 - residual / total;
+}

@@ -1,0 +1,109 @@
+// The saved form of a network: the training data and the options, not the packed weights (they
+// are rebuilt bit-for-bit by fitting again), behind a versioned header and a CRC-32.
+//
+// Layout (little-endian): "KNNT" | u16 version | u16 reserved | u32 header length | header JSON
+// (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 | y: n i32 class codes, or n f64
+// targets | u32 CRC-32 of everything before it.
+import { KnnError } from './errors.js';
+import type { Label } from './labels.js';
+import type { ResolvedOptions } from './options.js';
+
+const MAGIC = 'KNNT';
+const VERSION = 1;
+const PREAMBLE_BYTES = 12;
+
+export interface SavedNetwork {
+  readonly options: ResolvedOptions;
+  readonly n: number;
+  readonly d: number;
+  readonly classes: readonly Label[];
+  readonly points: Float64Array;
+  readonly codes?: Int32Array;
+  readonly targets?: Float64Array;
+}
+
+let crcTable: Uint32Array | undefined;
+
+function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[i] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+export function encodeNetwork(saved: SavedNetwork): Uint8Array {
+  const header = JSON.stringify({ options: saved.options, n: saved.n, d: saved.d, classes: saved.classes });
+  let headerBytes = new TextEncoder().encode(header);
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  headerBytes = new TextEncoder().encode(header.padEnd(header.length + padded - headerBytes.length, ' '));
+  const labelBytes = saved.targets ? saved.n * 8 : saved.n * 4;
+  const total = PREAMBLE_BYTES + headerBytes.length + saved.points.byteLength + labelBytes + 4;
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < 4; i++) bytes[i] = MAGIC.charCodeAt(i);
+  view.setUint16(4, VERSION, true);
+  view.setUint32(8, headerBytes.length, true);
+  bytes.set(headerBytes, PREAMBLE_BYTES);
+  let offset = PREAMBLE_BYTES + headerBytes.length;
+  for (let i = 0; i < saved.points.length; i++, offset += 8) view.setFloat64(offset, saved.points[i], true);
+  for (let i = 0; i < saved.n; i++) {
+    if (saved.targets) {
+      view.setFloat64(offset, saved.targets[i], true);
+      offset += 8;
+    } else {
+      view.setInt32(offset, saved.codes![i], true);
+      offset += 4;
+    }
+  }
+  view.setUint32(offset, crc32(bytes.subarray(0, offset)), true);
+  return bytes;
+}
+
+function corrupt(why: string): KnnError {
+  return new KnnError('BAD_BYTES', `bytes is not a knnet network: ${why}. Pass exactly what toBytes() returned.`);
+}
+
+/** Parses and checks saved bytes; the caller fits the network from what it returns. */
+export function decodeNetwork(input: unknown): SavedNetwork {
+  if (!(input instanceof Uint8Array)) throw corrupt('expected a Uint8Array');
+  const bytes = input;
+  if (bytes.length < PREAMBLE_BYTES + 4) throw corrupt(`${bytes.length} bytes is too short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw corrupt('the "KNNT" signature is missing');
+  const version = view.getUint16(4, true);
+  if (version !== VERSION) throw corrupt(`format version ${version} is not supported (this knnet reads version ${VERSION})`);
+  const checksumAt = bytes.length - 4;
+  if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
+  const headerLength = view.getUint32(8, true);
+  let header: { options: ResolvedOptions; n: number; d: number; classes: Label[] };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
+  } catch {
+    throw corrupt('the header is not valid JSON');
+  }
+  const { options, n, d, classes } = header;
+  const regression = options?.task === 'regression';
+  const expected = PREAMBLE_BYTES + headerLength + n * d * 8 + n * (regression ? 8 : 4) + 4;
+  if (!Number.isInteger(n) || !Number.isInteger(d) || expected !== bytes.length) throw corrupt('its length does not match its header');
+  let offset = PREAMBLE_BYTES + headerLength;
+  const points = new Float64Array(n * d);
+  for (let i = 0; i < points.length; i++, offset += 8) points[i] = view.getFloat64(offset, true);
+  if (regression) {
+    const targets = new Float64Array(n);
+    for (let i = 0; i < n; i++, offset += 8) targets[i] = view.getFloat64(offset, true);
+    return { options, n, d, classes, points, targets };
+  }
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++, offset += 4) {
+    codes[i] = view.getInt32(offset, true);
+    if (codes[i] < 0 || codes[i] >= classes.length) throw corrupt(`class code ${codes[i]} is out of range`);
+  }
+  return { options, n, d, classes, points, codes };
+}
