@@ -108,9 +108,11 @@ function openOutput(path: string | undefined): { write(text: string): void; clos
 }
 
 /** A one-line bar on stderr; only for a terminal, and only when the run is long enough to need it. */
-function progressBar(total: number, work: number): { update(done: number): void; finish(): void } {
+function progressBar(total: number, work: number, toStdout: boolean): { update(done: number): void; finish(): void } {
   const LONG_RUN_WORK = 2e9; // q·n·d multiply-adds: about a second or more
-  if (!process.stderr.isTTY || work < LONG_RUN_WORK) return { update: () => {}, finish: () => {} };
+  // Not when the CSV itself is scrolling past on the same terminal.
+  const terminal = process.stderr.isTTY && !(toStdout && process.stdout.isTTY);
+  if (!terminal || work < LONG_RUN_WORK) return { update: () => {}, finish: () => {} };
   const width = 30;
   return {
     update(done) {
@@ -166,7 +168,7 @@ function writePredictions(
     out.write(formatCsvRow([targetName, ...(args.proba ? classes.map((c) => `p_${c}`) : [])]) + '\n');
     // Chunks bound the output buffered per step and let the progress bar move.
     const chunkRows = Math.max(1024, Math.ceil(Q.rows / 100));
-    const progress = progressBar(Q.rows, Q.rows * net.nSamples * Q.cols);
+    const progress = progressBar(Q.rows, Q.rows * net.nSamples * Q.cols, args.out === undefined);
     for (let start = 0; start < Q.rows; start += chunkRows) {
       const rows = Math.min(chunkRows, Q.rows - start);
       const chunk = { data: Q.data.subarray(start * Q.cols, (start + rows) * Q.cols), rows, cols: Q.cols };

@@ -45,7 +45,7 @@ async function waitForRepaint(page: Page, after: number): Promise<void> {
   if (error) throw new Error(`demo reported: ${error}`);
 }
 
-describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in headless Chromium', () => {
+describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in headless Chromium', { timeout: 60_000 }, () => {
   let out: string;
   let server: StaticServer;
   let chromium: Chromium;

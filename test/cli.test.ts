@@ -37,7 +37,7 @@ function knnet(args: string[], cwd: string): Promise<Outcome> {
 const csvOf = (header: string, rows: string[]) => [header, ...rows].join('\n') + '\n';
 const features = (row: string) => row.split(',').slice(0, 4).map(Number);
 
-describe.runIf(existsSync(cliPath))('knnet CLI', () => {
+describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
   let dir: string;
   let expected1nn: string[];
 

@@ -239,7 +239,7 @@ document.body.dataset.ready = 'yes';
 
 const distBuilt = existsSync(join(root, 'dist/src/index.js')) && existsSync(join(root, 'dist/cjs/index.cjs'));
 
-describe.runIf(distBuilt)('the packed package, installed in a fresh folder', () => {
+describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { timeout: 60_000 }, () => {
   let work: string;
   let nodeResult: ScenarioResult;
   let packInfo: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
@@ -320,13 +320,15 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', () 
     for (const worker of workers) expect(worker.runs).toEqual(nodeResult.runs);
   }, 60_000);
 
-  it('installs a working `knnet` bin', async () => {
+  it('installs a working `knnet` bin: --version, predict and demo', async () => {
     const bin = join(work, 'node_modules/.bin/knnet');
     expect((await sh(bin, ['--version'], work)).trim()).toBe(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version);
     const csv = await sh(bin, ['predict', '--train', 'iris.csv', '--test', 'iris.csv', '--k', '1'], work);
     const lines = csv.trim().split('\n');
     expect(lines[0]).toBe('species');
     expect(lines).toHaveLength(151);
+    // The demo finds data/iris.csv inside the installed package.
+    expect(await sh(bin, ['demo'], work)).toMatch(/accuracy/);
   }, 60_000);
 
   describe.skipIf(!hasChromium)('in headless Chromium', () => {
