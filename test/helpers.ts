@@ -1,0 +1,32 @@
+// Shared test data: seeded random matrices, and networks fitted both ways.
+import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
+import { ReferenceNetwork } from '../src/reference.js';
+import { seededRandom } from '../src/demo/iris.js';
+
+export interface Dataset {
+  X: { data: Float64Array; rows: number; cols: number };
+  y: Label[];
+}
+
+/** n points in d dimensions; `grid` > 0 snaps values to a grid of that many steps (forces ties). */
+export function randomData(seed: number, n: number, d: number, options: { classes?: number; grid?: number; offset?: number; scale?: number } = {}): Dataset {
+  const random = seededRandom(seed);
+  const { classes = 3, grid = 0, offset = 0, scale = 1 } = options;
+  const data = new Float64Array(n * d);
+  for (let i = 0; i < data.length; i++) {
+    const value = grid > 0 ? Math.floor(random() * grid) : random() * 2 - 1;
+    data[i] = offset + value * scale;
+  }
+  const y = Array.from({ length: n }, () => Math.floor(random() * classes));
+  return { X: { data, rows: n, cols: d }, y };
+}
+
+export async function fitBoth(X: Dataset['X'], y: Label[], options: KnnOptions): Promise<{ wasm: KnnNetwork; reference: ReferenceNetwork }> {
+  return { wasm: await KnnNetwork.fit(X, y, options), reference: await ReferenceNetwork.fit(X, y, options) };
+}
+
+export function maxAbsoluteDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i] - b[i]));
+  return largest;
+}

@@ -1,0 +1,72 @@
+// Precision traps: data where the distance expansion ‖x‖² − 2x·X + ‖X‖² loses the digits that
+// decide the neighbours. The network must still report exactly what brute force with direct
+// differences reports, ties toward the lower index.
+import { describe, expect, it } from 'vitest';
+import { KnnNetwork } from '../src/index.js';
+import { ReferenceNetwork } from '../src/reference.js';
+import { seededRandom } from '../src/demo/iris.js';
+
+function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: { data: Float64Array; rows: number; cols: number }, k: number): void {
+  const ours = wasm.kneighbors(queries, k);
+  const theirs = reference.kneighbors(queries, k);
+  expect(Array.from(ours.indices)).toEqual(Array.from(theirs.indices));
+  expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances));
+}
+
+function noisyData(seed: number, n: number, d: number, centre: (i: number) => number): { data: Float64Array; rows: number; cols: number } {
+  const random = seededRandom(seed);
+  const data = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = centre(i) + random();
+  return { data, rows: n, cols: d };
+}
+
+describe('exact neighbours where the expansion loses digits', () => {
+  it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
+    const train = noisyData(1, 2000, 6, () => 1e8);
+    const queries = noisyData(2, 200, 6, () => 1e8);
+    const y = Array.from({ length: 2000 }, (_, i) => i % 3);
+    for (const k of [1, 5, 20]) {
+      const wasm = await KnnNetwork.fit(train, y, { k });
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+      wasm.dispose();
+    }
+  });
+
+  it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
+    const train = noisyData(3, 1500, 4, (i) => (i % 2 ? 1e7 : -1e7));
+    const queries = noisyData(4, 150, 4, (i) => (i % 2 ? 1e7 : -1e7));
+    const y = Array.from({ length: 1500 }, (_, i) => i % 2);
+    for (const k of [1, 3, 8]) {
+      const wasm = await KnnNetwork.fit(train, y, { k });
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+      wasm.dispose();
+    }
+  });
+
+  it('points so close that their distances differ in the last bits', async () => {
+    const d = 3;
+    const n = 500;
+    const data = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
+    const train = { data, rows: n, cols: d };
+    const y = Array.from({ length: n }, (_, i) => i % 4);
+    const wasm = await KnnNetwork.fit(train, y, { k: 5 });
+    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
+    wasm.dispose();
+  });
+
+  it('many exact duplicates at the boundary: ties go to the lower training index', async () => {
+    const d = 5;
+    const n = 300;
+    const data = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
+    const y = Array.from({ length: n }, (_, i) => i % 2);
+    const train = { data, rows: n, cols: d };
+    const wasm = await KnnNetwork.fit(train, y, { k: 7 });
+    const queries = { data: new Float64Array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5]), rows: 3, cols: d };
+    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
+    const { indices } = wasm.kneighbors(queries, 7);
+    expect(Array.from(indices.slice(0, 7))).toEqual([0, 3, 6, 9, 12, 15, 18]);
+    wasm.dispose();
+  });
+});
