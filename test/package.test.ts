@@ -340,6 +340,13 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
       const bundle = await readFile(join(work, 'web-dist/index.html'), 'utf8');
       expect(bundle).toContain('<script');
       await writeFile(join(work, 'plain.html'), plainPage(await importMapFor(work)));
+      // The same page bundled by esbuild (browser platform, no plugins or loaders configured).
+      const esbuild = join(root, 'node_modules/esbuild/bin/esbuild');
+      await sh(esbuild, ['web/main.js', '--bundle', '--format=esm', '--platform=browser', '--log-level=warning', '--outfile=esbuild-dist/main.js'], work);
+      await writeFile(
+        join(work, 'esbuild-dist/index.html'),
+        '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script type="module" src="./main.js"></script></body></html>',
+      );
       server = await serveDirectory(work);
       chromium = await launchChromium();
     }, 180_000);
@@ -371,6 +378,14 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
       const { page, errors } = await openPage('web-dist/index.html');
       const worker = await page.evaluate((csv) => (window as any).knnetPage.inWebWorker(csv), irisCsv);
       expect(worker.runs).toEqual(nodeResult.runs);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 60_000);
+
+    it('an esbuild-bundled page predicts the same', async () => {
+      const { page, errors } = await openPage('esbuild-dist/index.html');
+      const browser = await page.evaluate((csv) => (window as any).knnetPage.scenario(csv), irisCsv);
+      expect(browser.runs).toEqual(nodeResult.runs);
       expect(errors).toEqual([]);
       await page.close();
     }, 60_000);
