@@ -139,6 +139,14 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
     });
   });
 
+  it('quotes labels that contain commas or quotes, as they came in', async () => {
+    await writeFile(join(dir, 'quoted-train.csv'), 'x,y,name\n0,0,"small, round"\n10,10,"the ""big"" one"\n');
+    await writeFile(join(dir, 'quoted-test.csv'), 'x,y\n1,1\n9,9\n');
+    const out = await knnet(['predict', '--train', 'quoted-train.csv', '--test', 'quoted-test.csv', '--proba'], dir);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe('name,"p_small, round","p_the ""big"" one"\n"small, round",1,0\n"the ""big"" one",0,1\n');
+  });
+
   describe('errors', () => {
     const cases: [string, string, RegExp][] = [
       ['a row with a missing field', 'a,b,label\n1,2,x\n3,4,y\n5,y\n', /bad\.csv: line 4, column 3: Invalid Record Length: expect 3, got 2/],
