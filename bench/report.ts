@@ -43,9 +43,11 @@ function measurementRow(m: Measurement): string[] {
   ];
 }
 
-function markdownTable(header: string[], rows: string[][]): string {
+/** A markdown table; columns from `firstNumeric` on are right-aligned. */
+function markdownTable(header: string[], rows: string[][], firstNumeric = header.length): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  const rule = header.map((_, column) => (column >= firstNumeric ? '---:' : '---'));
+  return [line(header), line(rule), ...rows.map(line)].join('\n');
 }
 
 function textTable(header: string[], rows: string[][]): string {
@@ -106,12 +108,12 @@ export function formatText(report: RunReport): string {
 
 export function formatMarkdown(report: RunReport): string {
   const sections = [
-    context(report).join('\n'),
-    markdownTable(MEASUREMENT_HEADER, report.measurements.map(measurementRow)),
+    context(report).join('  \n'), // two trailing spaces: a markdown line break
+    markdownTable(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3),
   ];
   if (report.exactness.length > 0) {
     sections.push('Exactness (against the knnet reference, first queries of W2):');
-    sections.push(markdownTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow)));
+    sections.push(markdownTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));
   }
   const extra = extraLines(report);
   if (extra.length > 0) sections.push(extra.map((line) => `- ${line}`).join('\n'));
