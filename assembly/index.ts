@@ -17,6 +17,7 @@ const BLOCK_BYTES: i32 = 256 * 1024;
 const MAX_BLOCK_PANELS: i32 = 128;
 const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16; // 2^-53
 const SMALLEST_SUBNORMAL: f64 = 5e-324;
+const DIRECT_SEARCH_FACTOR: i32 = 4;
 
 function blockPanels(d: i32): i32 {
   const panels = BLOCK_BYTES / (d * PANEL_POINTS * 8);
@@ -27,10 +28,10 @@ function blockPanels(d: i32): i32 {
   return (bytes + 15) & ~<usize>15;
 }
 
-// Scratch layout for one chunk of q queries, in this order: query pairs (duplicated
-// coordinates), query norms, two tile rows, then the reducer's per-query state
+// Scratch layout for one chunk of q queries, in this order: query pairs (interleaved per
+// dimension), query norms, two tile rows, then the reducer's per-query state
 // (`stateBytes` each: a top-k heap, or an online-softmax state).
-function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 32); }
+function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
 function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
 function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
 
@@ -88,7 +89,7 @@ function streamDistances(packed: usize, pointNorms: usize, n: i32, d: i32, mean:
     const valid = min(count * PANEL_POINTS, n - firstIndex);
     for (let pair = 0; pair < pairTotal; pair++) {
       distanceGemm(
-        pairs + <usize>pair * <usize>d * 32,
+        pairs + <usize>pair * <usize>d * 16,
         load<f64>(queryNorms + (<usize>(2 * pair) << 3)),
         load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3)),
         packed, pointNorms, d, first, count, tileA, tileB,
@@ -126,6 +127,17 @@ export function searchNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
+  // Few points per candidate: direct brute force is exact by construction and costs less
+  // than the GEMM plus the recheck of a large share of the points.
+  if (n <= DIRECT_SEARCH_FACTOR * capacity) {
+    const heap = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d) + 4;
+    for (let r = 0; r < q; r++) {
+      directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap, heap + (<usize>capacity << 3));
+      memory.copy(outIndices + (<usize>r * <usize>k << 2), heap + (<usize>capacity << 3), <usize>k << 2);
+      memory.copy(outSquared + (<usize>r * <usize>k << 3), heap, <usize>k << 3);
+    }
+    return;
+  }
   reducer = REDUCE_TOP_K;
   heapCapacity = capacity;
   reducerStateBytes = topKStateBytes(capacity);
@@ -160,9 +172,12 @@ export function searchNeighbours(
 /** Brute force with direct differences over all n points: the fallback for a doubtful query. */
 function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
   let size = 0;
+  let worst: f64 = Infinity;
   for (let i = 0; i < n; i++) {
     const squared = directSquaredDistance(query, points + (<usize>i * <usize>d << 3), d);
+    if (size == k && !(squared < worst)) continue;
     size = offerCandidate(distances, indices, size, k, squared, i);
+    if (size == k) worst = load<f64>(distances);
   }
   sortCandidates(distances, indices, size);
 }

@@ -77,19 +77,27 @@ export function topKFold(
   distances: usize, indices: usize, size: i32, capacity: i32,
 ): i32 {
   let i = 0;
-  // Fill phase: the heap takes every candidate until it is full.
-  while (size < capacity && i < count) {
-    size = offerCandidate(distances, indices, size, capacity, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
-    i++;
+  if (size < capacity) {
+    // Fill phase: the heap takes every candidate until it is full; copied in, then heapified
+    // once (linear time) rather than sifted up one by one.
+    const taken = min(capacity - size, count);
+    for (; i < taken; i++) put(distances, indices, size + i, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
+    size += taken;
+    if (size < capacity) return size;
+    for (let start = (size >> 1) - 1; start >= 0; start--) siftDown(distances, indices, size, start);
   }
-  if (size < capacity) return size;
   let worst = distanceAt(distances, 0);
   let threshold = f64x2.splat(worst);
-  for (; i + 1 < count; i += 2) {
-    const pair = v128.load(tile + (<usize>i << 3));
-    if (!v128.any_true(f64x2.lt(pair, threshold))) continue;
-    for (let lane = 0; lane < 2; lane++) {
-      const distance = load<f64>(tile + (<usize>(i + lane) << 3));
+  // Eight distances at a time: their minimum against the root decides whether any gets in.
+  for (; i + 7 < count; i += 8) {
+    const at = tile + (<usize>i << 3);
+    const smallest = f64x2.pmin(
+      f64x2.pmin(v128.load(at), v128.load(at, 16)),
+      f64x2.pmin(v128.load(at, 32), v128.load(at, 48)),
+    );
+    if (!v128.any_true(f64x2.lt(smallest, threshold))) continue;
+    for (let lane = 0; lane < 8; lane++) {
+      const distance = load<f64>(at + (<usize>lane << 3));
       if (distance < worst) {
         offerCandidate(distances, indices, size, capacity, distance, firstIndex + i + lane);
         worst = distanceAt(distances, 0);
@@ -97,8 +105,12 @@ export function topKFold(
     }
     threshold = f64x2.splat(worst);
   }
-  if (i < count) {
-    offerCandidate(distances, indices, size, capacity, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
+  for (; i < count; i++) {
+    const distance = load<f64>(tile + (<usize>i << 3));
+    if (distance < worst) {
+      offerCandidate(distances, indices, size, capacity, distance, firstIndex + i);
+      worst = distanceAt(distances, 0);
+    }
   }
   return size;
 }

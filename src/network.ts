@@ -14,6 +14,10 @@ const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
+// Expansion candidates kept beyond k: enough for the exactness proof to hold unless many points
+// tie at the k-th distance (then that query is answered by direct brute force). Each extra
+// candidate costs a direct distance and heap work per query, so the margin stays small.
+const CANDIDATE_MARGIN = 8;
 
 /** The network's weights in wasm memory. */
 interface Weights {
@@ -172,7 +176,7 @@ export class KnnNetwork {
   #neighbours(queries: Matrix, k: number): { indices: Int32Array; squared: Float64Array } {
     const w = this.#live();
     const kernels = this.#kernels;
-    const capacity = Math.min(w.n, 2 * k + 16);
+    const capacity = Math.min(w.n, k + CANDIDATE_MARGIN);
     const indices = new Int32Array(queries.rows * k);
     const squared = new Float64Array(queries.rows * k);
     const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8] };
@@ -211,7 +215,7 @@ export class KnnNetwork {
       return scores;
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
-    const capacity = Math.min(w.n, 2 * k + 16);
+    const capacity = Math.min(w.n, k + CANDIDATE_MARGIN);
     const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, classes * 8] };
     this.#inChunks(queries, plan, (start, count, layout) => {
       const [outIndices, outSquared, outScores] = layout.outputs;

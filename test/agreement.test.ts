@@ -8,7 +8,7 @@ import { fitBoth, maxAbsoluteDifference, randomData } from './helpers.js';
 
 const shape = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
-  n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 })),
+  n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 }), fc.integer({ min: 91, max: 400 })),
   d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 17, 33)),
   q: fc.integer({ min: 1, max: 9 }),
   grid: fc.constantFrom(0, 0, 2, 3),
