@@ -14,6 +14,9 @@ export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<numbe
 
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 
+/** wasm32 addresses 4 GiB; no matrix the network holds or streams can be larger. */
+const ADDRESSABLE_BYTES = 4 * 1024 ** 3;
+
 /**
  * Largest magnitude accepted for d features: squared distances between such points, and the
  * norms the distance expansion adds, stay far below Number.MAX_VALUE (16·d·limit² = MAX_VALUE).
@@ -57,7 +60,25 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
   }
 }
 
-function fromRows(argument: string, rowsInput: ArrayLike<unknown>): Matrix {
+/**
+ * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
+ * (`training`) is held twice in wasm memory (X as given, and the packed W1), so 16 bytes per
+ * value must fit; queries pass through in chunks, but a batch over 4 GiB must be split first.
+ * src/wasm.ts checks the exact room left (other networks, scratch) before allocating.
+ */
+function checkSize(argument: string, rows: number, cols: number, training: boolean): void {
+  const bytes = rows * cols * (training ? 16 : 8);
+  if (bytes <= ADDRESSABLE_BYTES) return;
+  const gib = (bytes / 1024 ** 3).toFixed(1);
+  throw new KnnError(
+    'TOO_LARGE',
+    training
+      ? `${argument} has ${rows} rows × ${cols} columns, which needs ${gib} GiB of wasm memory (X and the packed W1) but wasm32 addresses 4 GiB; use fewer points or features.`
+      : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
+  );
+}
+
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>, training: boolean): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
   const first = rowsInput[0];
@@ -66,6 +87,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>): Matrix {
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
+  checkSize(argument, rows, cols, training);
   const data = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const row = rowsInput[r];
@@ -77,7 +99,9 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>): Matrix {
     }
     for (let c = 0; c < cols; c++) {
       const value = row[c];
-      if (typeof value !== 'number') checkValues(argument, [value], 1, true);
+      if (typeof value !== 'number') {
+        throw new KnnError('BAD_INPUT', `${argument}[${r}][${c}] must be a number; got ${describeValue(value)}.`);
+      }
       data[r * cols + c] = value as number;
     }
   }
@@ -85,7 +109,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>): Matrix {
   return { data, rows, cols };
 }
 
-function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }): Matrix {
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, training: boolean): Matrix {
   const { data, rows, cols } = input;
   if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
   if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
@@ -100,6 +124,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
       `${argument}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
+  checkSize(argument, rows, cols, training);
   checkValues(argument, data, cols, false);
   // A Float64Array is read in place (it is never written); anything else is copied once.
   return { data: data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>), rows, cols };
@@ -107,14 +132,15 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
 
 /**
  * Validates a matrix argument and returns it row-major in a Float64Array.
- * `expectedCols`, when given, is the number of features the network was fitted on.
+ * `expectedCols`, when given, is the number of features the network was fitted on (queries, or
+ * points to add); without it the matrix is a network's training data (fit).
  */
 export function toMatrix(input: unknown, argument: string, expectedCols?: number): Matrix {
   let matrix: Matrix;
   if (isArrayLike(input)) {
-    matrix = fromRows(argument, input);
+    matrix = fromRows(argument, input, expectedCols === undefined);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
-    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown });
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, expectedCols === undefined);
   } else {
     throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
   }

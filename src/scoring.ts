@@ -22,11 +22,14 @@ export function checkTruth(y: unknown, rows: number, regression: boolean): Array
   if (list.length !== rows) {
     throw new KnnError('SHAPE_MISMATCH', `y has ${list.length} entries but X has ${rows} rows; pass one per row.`);
   }
+  // The codes of fit's checks (labels.ts): a bad label, or a target that is not a number, is
+  // BAD_LABEL; a target that is NaN or ±∞ is NON_FINITE.
   for (let i = 0; i < list.length; i++) {
     const value = list[i];
-    const ok = regression ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
-    if (!ok) {
-      throw new KnnError(regression ? 'NON_FINITE' : 'BAD_LABEL', `y[${i}] is ${describeValue(value)}; expected ${regression ? 'a finite number' : 'a finite number or a string'}.`);
+    const expected = regression ? 'a finite number' : 'a finite number or a string';
+    if (typeof value === 'number' ? !Number.isFinite(value) : regression || typeof value !== 'string') {
+      const code = regression && typeof value === 'number' ? 'NON_FINITE' : 'BAD_LABEL';
+      throw new KnnError(code, `y[${i}] is ${describeValue(value)}; expected ${expected}.`);
     }
   }
   return list as ArrayLike<Label>;
@@ -38,16 +41,25 @@ export function accuracy(predicted: readonly Label[], truth: ArrayLike<Label>): 
   return correct / predicted.length;
 }
 
-/** Coefficient of determination; like scikit-learn, 1 for a perfect fit of constant targets, else 0 there. */
-export function rSquared(predicted: Float64Array, truth: ArrayLike<number>): number {
+/**
+ * Coefficient of determination; like scikit-learn, 1 for a perfect fit of constant targets, else 0 there.
+ * If the total sum of squares overflows (targets near the float64 limit), both sums are taken
+ * again on values divided by the largest magnitude (R² is scale-free): never ∞/∞ = NaN.
+ */
+export function rSquared(predicted: Float64Array, truth: ArrayLike<number>, scale = 1): number {
   let mean = 0;
-  for (let i = 0; i < truth.length; i++) mean += truth[i];
+  for (let i = 0; i < truth.length; i++) mean += truth[i] / scale;
   mean /= truth.length;
   let residual = 0;
   let total = 0;
   for (let i = 0; i < truth.length; i++) {
-    residual += (truth[i] - predicted[i]) ** 2;
-    total += (truth[i] - mean) ** 2;
+    residual += (truth[i] / scale - predicted[i] / scale) ** 2;
+    total += (truth[i] / scale - mean) ** 2;
+  }
+  if (!Number.isFinite(total) && scale === 1) {
+    let largest = 0;
+    for (let i = 0; i < truth.length; i++) largest = Math.max(largest, Math.abs(truth[i]), Math.abs(predicted[i]));
+    return rSquared(predicted, truth, largest);
   }
   if (total === 0) return residual === 0 ? 1 : 0;
   return 1 - residual / total;

@@ -5,8 +5,9 @@
 // (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 | y: n i32 class codes, or n f64
 // targets | u32 CRC-32 of everything before it.
 import { KnnError } from './errors.js';
-import type { Label } from './labels.js';
-import type { ResolvedOptions } from './options.js';
+import { encodeTargets, type Label } from './labels.js';
+import { magnitudeLimit } from './matrix.js';
+import { neighbourCount, resolveOptions, type ResolvedOptions } from './options.js';
 
 const MAGIC = 'KNNT';
 const VERSION = 1;
@@ -82,22 +83,68 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   const checksumAt = bytes.length - 4;
   if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
   const headerLength = view.getUint32(8, true);
-  let header: { options: ResolvedOptions; n: number; d: number; classes: Label[] };
+  if (headerLength > checksumAt - PREAMBLE_BYTES) throw corrupt('its header length runs past its end');
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
   } catch {
     throw corrupt('the header is not valid JSON');
   }
-  const { options, n, d, classes } = header;
-  const regression = options?.task === 'regression';
-  const expected = PREAMBLE_BYTES + headerLength + n * d * 8 + n * (regression ? 8 : 4) + 4;
-  if (!Number.isInteger(n) || !Number.isInteger(d) || expected !== bytes.length) throw corrupt('its length does not match its header');
-  let offset = PREAMBLE_BYTES + headerLength;
-  const points = new Float64Array(n * d);
-  for (let i = 0; i < points.length; i++, offset += 8) points[i] = view.getFloat64(offset, true);
+  // A matching checksum proves the bytes are intact, not that a knnet wrote them: check the
+  // header and every value as fit would, so no saved form can build a network fit would refuse.
+  if (typeof header !== 'object' || header === null) throw corrupt('the header is not an object');
+  const { options: savedOptions, n, d, classes } = header as Record<string, unknown>;
+  if (!Number.isInteger(n) || (n as number) < 1 || !Number.isInteger(d) || (d as number) < 1) {
+    throw corrupt('its header does not give whole numbers n ≥ 1 and d ≥ 1');
+  }
+  let options: ResolvedOptions;
+  try {
+    options = resolveOptions(savedOptions);
+    if (options.k !== 'all') neighbourCount(options.k, n as number, 'options.k');
+  } catch (error) {
+    throw corrupt(`its options are invalid (${(error as Error).message})`);
+  }
+  const regression = options.task === 'regression';
+  checkClasses(classes, regression);
+  const expected = PREAMBLE_BYTES + headerLength + (n as number) * (d as number) * 8 + (n as number) * (regression ? 8 : 4) + 4;
+  if (expected !== bytes.length) throw corrupt('its length does not match its header');
+  return readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[]);
+}
+
+/** Classes as encodeLabels makes them: finite numbers or strings of one type, strictly ascending; none for regression. */
+function checkClasses(classes: unknown, regression: boolean): void {
+  if (!Array.isArray(classes)) throw corrupt('its header has no list of classes');
   if (regression) {
+    if (classes.length !== 0) throw corrupt('a regression network has classes');
+    return;
+  }
+  if (classes.length === 0) throw corrupt('a classification network has no classes');
+  const kind = typeof classes[0];
+  for (let i = 0; i < classes.length; i++) {
+    const label: unknown = classes[i];
+    if (typeof label !== kind || (kind !== 'string' && !(kind === 'number' && Number.isFinite(label)))) {
+      throw corrupt(`class ${i} is not a finite number or a string of the same type as class 0`);
+    }
+    if (i > 0 && !((classes[i - 1] as number | string) < (label as number | string))) throw corrupt('its classes are not sorted and distinct');
+  }
+}
+
+function readBody(view: DataView, start: number, options: ResolvedOptions, n: number, d: number, classes: Label[]): SavedNetwork {
+  let offset = start;
+  const limit = magnitudeLimit(d);
+  const points = new Float64Array(n * d);
+  for (let i = 0; i < points.length; i++, offset += 8) {
+    points[i] = view.getFloat64(offset, true);
+    if (!(Math.abs(points[i]) <= limit)) throw corrupt(`X[${Math.floor(i / d)}][${i % d}] is ${points[i]}, not a finite value within ±${limit.toExponential(3)}`);
+  }
+  if (options.task === 'regression') {
     const targets = new Float64Array(n);
     for (let i = 0; i < n; i++, offset += 8) targets[i] = view.getFloat64(offset, true);
+    try {
+      encodeTargets(targets, n);
+    } catch (error) {
+      throw corrupt(`its targets are invalid (${(error as Error).message})`);
+    }
     return { options, n, d, classes, points, targets };
   }
   const codes = new Int32Array(n);
