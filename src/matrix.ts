@@ -62,23 +62,26 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
 
 /**
  * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * (`training`) is held twice in wasm memory (X as given, and the packed W1), so 16 bytes per
- * value must fit; queries pass through in chunks, but a batch over 4 GiB must be split first.
- * src/wasm.ts checks the exact room left (other networks, scratch) before allocating.
+ * is held twice in wasm memory (X as given, and the packed W1), so 16 bytes per value — its own
+ * and those of the `heldRows` rows it joins (add) — must fit; queries pass through in chunks,
+ * but a batch over 4 GiB must be split first. src/wasm.ts checks the exact room left (other
+ * networks, scratch) before allocating.
  */
-function checkSize(argument: string, rows: number, cols: number, training: boolean): void {
-  const bytes = rows * cols * (training ? 16 : 8);
+function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined): void {
+  const training = heldRows !== undefined;
+  const bytes = (rows + (heldRows ?? 0)) * cols * (training ? 16 : 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
+  const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
   throw new KnnError(
     'TOO_LARGE',
     training
-      ? `${argument} has ${rows} rows × ${cols} columns, which needs ${gib} GiB of wasm memory (X and the packed W1) but wasm32 addresses 4 GiB; use fewer points or features.`
+      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X and the packed W1) but wasm32 addresses 4 GiB; use fewer points or features.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
 }
 
-function fromRows(argument: string, rowsInput: ArrayLike<unknown>, training: boolean): Matrix {
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
   const first = rowsInput[0];
@@ -87,7 +90,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, training: boo
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
-  checkSize(argument, rows, cols, training);
+  checkSize(argument, rows, cols, heldRows);
   const data = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const row = rowsInput[r];
@@ -109,7 +112,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, training: boo
   return { data, rows, cols };
 }
 
-function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, training: boolean): Matrix {
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined): Matrix {
   const { data, rows, cols } = input;
   if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
   if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
@@ -124,7 +127,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
       `${argument}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
-  checkSize(argument, rows, cols, training);
+  checkSize(argument, rows, cols, heldRows);
   checkValues(argument, data, cols, false);
   // A Float64Array is read in place (it is never written); anything else is copied once.
   return { data: data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>), rows, cols };
@@ -132,15 +135,17 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
 
 /**
  * Validates a matrix argument and returns it row-major in a Float64Array.
- * `expectedCols`, when given, is the number of features the network was fitted on (queries, or
- * points to add); without it the matrix is a network's training data (fit).
+ * `expectedCols`, when given, is the number of features the network was fitted on. The matrix is
+ * training data when `expectedCols` is absent (fit: `heldRows` is 0) or `heldRows` is given (add:
+ * the rows the network already holds); otherwise it is a batch of queries.
  */
-export function toMatrix(input: unknown, argument: string, expectedCols?: number): Matrix {
+export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number): Matrix {
+  const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
   if (isArrayLike(input)) {
-    matrix = fromRows(argument, input, expectedCols === undefined);
+    matrix = fromRows(argument, input, held);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
-    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, expectedCols === undefined);
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held);
   } else {
     throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
   }
