@@ -62,21 +62,22 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
 
 /**
  * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * is held twice in wasm memory (X as given, and the packed W1), so 16 bytes per value — its own
- * and those of the `heldRows` rows it joins (add) — must fit; queries pass through in chunks,
+ * is held twice in wasm memory (X as given, and the packed W1) with a norm and a label per row,
+ * so 16 bytes per value and 16 per row — its own and those of the `heldRows` rows it joins
+ * (add) — must fit; queries pass through in chunks,
  * but a batch over 4 GiB must be split first. src/wasm.ts checks the exact room left (other
  * networks, scratch) before allocating.
  */
 function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined): void {
   const training = heldRows !== undefined;
-  const bytes = (rows + (heldRows ?? 0)) * cols * (training ? 16 : 8);
+  const bytes = (rows + (heldRows ?? 0)) * (training ? cols * 16 + 16 : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
   throw new KnnError(
     'TOO_LARGE',
     training
-      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X and the packed W1) but wasm32 addresses 4 GiB; use fewer points or features.`
+      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, the packed W1, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
 }
