@@ -6,7 +6,7 @@
  * stream, so a workload with fewer queries (W4) sees a prefix of a larger one's queries (W3)
  * over the very same training set.
  */
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../src/random.js';
 
 export const CLASS_COUNT = 10;
 const CENTRE_SPREAD = 1.5;

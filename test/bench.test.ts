@@ -7,7 +7,7 @@ import { encodeVarint, MessageWriter } from '../bench/onnx/protobuf.js';
 import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
 import { loadOnnxRuntime, SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
 import { benchFolder, resolvePeer } from '../bench/peers/resolve.js';
-import { SeededRandom } from '../bench/random.js';
+import { SeededRandom } from '../src/random.js';
 import { CLASS_COUNT, loadWorkload, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
 import { ReferenceNetwork } from '../src/reference.js';
 

@@ -1,7 +1,7 @@
 // Shared test data: seeded random matrices, and networks fitted both ways.
 import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
-import { seededRandom } from '../src/demo/iris.js';
+import { SeededRandom } from '../src/random.js';
 
 export interface Dataset {
   X: { data: Float64Array; rows: number; cols: number };
@@ -10,14 +10,14 @@ export interface Dataset {
 
 /** n points in d dimensions; `grid` > 0 snaps values to a grid of that many steps (forces ties). */
 export function randomData(seed: number, n: number, d: number, options: { classes?: number; grid?: number; offset?: number; scale?: number } = {}): Dataset {
-  const random = seededRandom(seed);
+  const random = new SeededRandom(seed);
   const { classes = 3, grid = 0, offset = 0, scale = 1 } = options;
   const data = new Float64Array(n * d);
   for (let i = 0; i < data.length; i++) {
-    const value = grid > 0 ? Math.floor(random() * grid) : random() * 2 - 1;
+    const value = grid > 0 ? Math.floor(random.uniform() * grid) : random.uniform() * 2 - 1;
     data[i] = offset + value * scale;
   }
-  const y = Array.from({ length: n }, () => Math.floor(random() * classes));
+  const y = Array.from({ length: n }, () => Math.floor(random.uniform() * classes));
   return { X: { data, rows: n, cols: d }, y };
 }
 

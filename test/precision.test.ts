@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
-import { seededRandom } from '../src/demo/iris.js';
+import { SeededRandom } from '../src/random.js';
 
 function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: { data: Float64Array; rows: number; cols: number }, k: number): void {
   const ours = wasm.kneighbors(queries, k);
@@ -14,9 +14,9 @@ function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, que
 }
 
 function noisyData(seed: number, n: number, d: number, centre: (i: number) => number): { data: Float64Array; rows: number; cols: number } {
-  const random = seededRandom(seed);
+  const random = new SeededRandom(seed);
   const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = centre(i) + random();
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = centre(i) + random.uniform();
   return { data, rows: n, cols: d };
 }
 

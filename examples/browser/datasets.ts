@@ -1,5 +1,6 @@
 // The two 2-D data sets the page plots: Iris petal length × width, and two interleaved moons.
 import irisCsv from '../../data/iris.csv?raw';
+import { SeededRandom } from '../../src/random.js';
 
 export interface Dataset {
   name: string;
@@ -36,17 +37,16 @@ export function irisPetals(): Dataset {
 
 /** Two half circles with Gaussian noise (as scikit-learn's make_moons), from a fixed seed. */
 export function twoMoons(n = 200, noise = 0.18, seed = 7): Dataset {
-  const random = mulberry32(seed);
-  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const random = new SeededRandom(seed);
   const points = new Float64Array(n * 2);
   const labels: string[] = [];
   for (let i = 0; i < n; i++) {
     const upper = i % 2 === 0;
-    const t = Math.PI * random();
+    const t = Math.PI * random.uniform();
     const x = upper ? Math.cos(t) : 1 - Math.cos(t);
     const y = upper ? Math.sin(t) : 0.5 - Math.sin(t);
-    points[2 * i] = x + noise * gaussian();
-    points[2 * i + 1] = y + noise * gaussian();
+    points[2 * i] = x + noise * random.normal();
+    points[2 * i + 1] = y + noise * random.normal();
     labels.push(upper ? 'upper moon' : 'lower moon');
   }
   return { name: 'Two moons', xLabel: 'x₁', yLabel: 'x₂', points, labels, bounds: boundsWithMargin(points, 0.1) };
@@ -63,15 +63,4 @@ function boundsWithMargin(points: Float64Array, fraction: number): [number, numb
   const dx = (xMax - xMin) * fraction;
   const dy = (yMax - yMin) * fraction;
   return [xMin - dx, xMax + dx, yMin - dy, yMax + dy];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

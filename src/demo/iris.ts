@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { KnnNetwork } from '../network.js';
 import { ReferenceNetwork } from '../reference.js';
 import type { KnnOptions } from '../options.js';
+import { SeededRandom } from '../random.js';
 
 export interface LabelledData {
   readonly X: number[][];
@@ -30,27 +31,15 @@ export function loadIris(): LabelledData {
   return { X: rows.map((cells) => cells.slice(0, 4).map(Number)), y: rows.map((cells) => cells[4]) };
 }
 
-/** mulberry32: a small, well-mixed 32-bit generator; the same seed gives the same split everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Per class, a seeded shuffle; the first `trainFraction` of each class trains, the rest tests. */
 export function stratifiedSplit(data: LabelledData, trainFraction: number, seed: number): { train: LabelledData; test: LabelledData } {
-  const random = seededRandom(seed);
+  const random = new SeededRandom(seed);
   const train: LabelledData = { X: [], y: [] };
   const test: LabelledData = { X: [], y: [] };
   for (const label of [...new Set(data.y)].sort()) {
     const members = data.y.flatMap((y, i) => (y === label ? [i] : []));
     for (let i = members.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
+      const j = random.integer(i + 1);
       [members[i], members[j]] = [members[j], members[i]];
     }
     const cut = Math.round(members.length * trainFraction);

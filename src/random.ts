@@ -1,5 +1,5 @@
 /**
- * A small seeded random number generator, so every benchmark run (and every machine) sees
+ * A small seeded random number generator, so every run (and every machine) sees
  * exactly the same data.
  *
  * Uniforms come from mulberry32 (a 32-bit state, one multiply-xorshift round per draw: plenty
