@@ -46,7 +46,11 @@ export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedL
   return { classes, codes };
 }
 
-export function encodeTargets(y: unknown, rows: number, argument = 'y'): Float64Array {
+/**
+ * Regression targets as float64. `summedRows` is how many targets the network will sum (the
+ * union's size when points are added): weighted sums of that many must stay finite.
+ */
+export function encodeTargets(y: unknown, rows: number, argument = 'y', summedRows = rows): Float64Array {
   const list = checkLength(y, rows, argument);
   const targets = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -57,10 +61,24 @@ export function encodeTargets(y: unknown, rows: number, argument = 'y'): Float64
     if (!Number.isFinite(value)) {
       throw new KnnError('NON_FINITE', `${argument}[${i}] is ${value}; regression targets must be finite.`);
     }
-    if (Math.abs(value) > Number.MAX_VALUE / (2 * rows)) {
-      throw new KnnError('NON_FINITE', `${argument}[${i}] is ${value}; weighted sums of ${rows} targets that large overflow float64: rescale the targets.`);
+    if (Math.abs(value) > Number.MAX_VALUE / (2 * summedRows)) {
+      throw new KnnError('NON_FINITE', `${argument}[${i}] is ${value}; weighted sums of ${summedRows} targets that large overflow float64: rescale the targets.`);
     }
     targets[i] = value;
   }
   return targets;
+}
+
+/**
+ * Labels to append to a network whose classes are `classes`: checked alone (so messages name
+ * the caller's own indices), then for the same label type as the network's.
+ */
+export function checkAddedLabels(y: unknown, rows: number, classes: readonly Label[]): void {
+  const added = encodeLabels(y, rows);
+  const held = typeof classes[0];
+  const given = typeof added.classes[0];
+  if (given !== held) {
+    const first = Array.from(y as ArrayLike<Label>).findIndex((label) => typeof label !== held);
+    throw new KnnError('BAD_LABEL', `y[${first}] is a ${given} but the network's classes are ${held}s; use one type for every label.`);
+  }
 }

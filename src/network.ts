@@ -2,7 +2,7 @@
 // options.ts), owns its weights in wasm linear memory, and runs queries through the kernels in
 // chunks so that one call's scratch memory stays bounded whatever the number of queries.
 import { KnnError } from './errors.js';
-import { encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
+import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
@@ -344,7 +344,7 @@ export class KnnNetwork {
    */
   add(X: MatrixInput, y: ArrayLike<Label>): void {
     const w = this.#live();
-    const extra = toMatrix(X, 'X', w.d);
+    const extra = toMatrix(X, 'X', w.d, w.n);
     const old = this.#trainingData();
     const rows = w.n + extra.rows;
     const points = new Float64Array(rows * w.d);
@@ -352,12 +352,12 @@ export class KnnNetwork {
     points.set(extra.data, old.points.length);
     let labels: EncodedLabels | Float64Array;
     if (this.#regression) {
-      const added = encodeTargets(y, extra.rows);
+      const added = encodeTargets(y, extra.rows, 'y', rows);
       labels = new Float64Array(rows);
       labels.set(old.labels as Float64Array);
       labels.set(added, w.n);
     } else {
-      encodeLabels(y, extra.rows);
+      checkAddedLabels(y, extra.rows, w.classes);
       labels = encodeLabels([...(old.labels as Label[]), ...Array.from(y)], rows);
     }
     const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels);

@@ -5,7 +5,7 @@
 // layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
 // distance votes agree bit-for-bit.
 import { KnnError } from './errors.js';
-import { encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
+import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
@@ -232,7 +232,7 @@ export class ReferenceNetwork {
 
   add(X: MatrixInput, y: ArrayLike<Label>): void {
     const points = this.#live();
-    const extra = toMatrix(X, 'X', points.cols);
+    const extra = toMatrix(X, 'X', points.cols, points.rows);
     const rows = points.rows + extra.rows;
     const data = new Float64Array(rows * points.cols);
     data.set(points.data);
@@ -240,10 +240,10 @@ export class ReferenceNetwork {
     if (this.#regression) {
       const targets = new Float64Array(rows);
       targets.set(this.#targets);
-      targets.set(encodeTargets(y, extra.rows), points.rows);
+      targets.set(encodeTargets(y, extra.rows, 'y', rows), points.rows);
       this.#targets = targets;
     } else {
-      encodeLabels(y, extra.rows);
+      checkAddedLabels(y, extra.rows, this.#classes);
       const union = encodeLabels([...Array.from(this.#codes, (code) => this.#classes[code]), ...Array.from(y)], rows);
       this.#classes = union.classes;
       this.#codes = union.codes;

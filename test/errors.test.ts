@@ -229,7 +229,6 @@ const cases: Case[] = [
     call: (net) => net.add({ data: hugeData(3 * 2 ** 27), rows: 2 ** 27, cols: 3 }, []),
     code: 'TOO_LARGE',
     words: ['X', '134217728 rows', '4 GiB'],
-    knownBug: "network.ts add() calls toMatrix(X, 'X', w.d) as for queries (8 bytes a value); it must pass the rows it holds, toMatrix(X, 'X', w.d, w.n), so the 16-byte training bound applies before values are scanned",
   },
   { name: 'fit: X of 10^9 rows', on: 'none', call: fit(new Proxy([[1, 2, 3]], { get: (t, key) => (key === 'length' ? 1e9 : Reflect.get(t, key)) }), []), code: 'TOO_LARGE', words: ['X', '1000000000 rows', '4 GiB'] },
 
@@ -267,7 +266,6 @@ const cases: Case[] = [
     call: (net) => net.add(GOOD_ROW, [5]),
     code: 'BAD_LABEL',
     words: ['y[0]', 'number', 'string'],
-    knownBug: 'network.ts add() re-encodes old + new labels as one list, so the message names y[12], an index the caller never passed',
   },
   { name: 'add: a regression target is a string', on: 'regressor', call: (net) => net.add(GOOD_ROW, ['1']), code: 'BAD_LABEL', words: ['y[0]', '"1"'] },
   { name: 'add: a regression target is NaN', on: 'regressor', call: (net) => net.add([[0, 0, 0], [1, 1, 1]], [0, NaN]), code: 'NON_FINITE', words: ['y[1]', 'NaN'] },
@@ -278,7 +276,6 @@ const cases: Case[] = [
     call: (net) => net.add(GOOD_ROW, [1e307]),
     code: 'NON_FINITE',
     words: ['y[0]', 'overflow'],
-    knownBug: 'network.ts add() checks new targets against MAX_VALUE / (2 · m) for the m added rows, not the n + m of the union that fit would use',
   },
 
   // fromBytes: not bytes, damaged bytes, and well-formed containers with impossible contents
