@@ -14,6 +14,9 @@ const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
+// forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB) a typed array
+// cannot be had on every engine.
+const MAX_FORWARD_VALUES = 2 ** 28;
 /**
  * How many expansion candidates to keep per query: k plus a margin, enough for the exactness
  * proof to hold unless many points tie at the k-th distance (that query is then answered by
@@ -68,7 +71,14 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   const paddedRows = Math.ceil(n / 8) * 8;
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
-  const [points, packed, norms, mean, labelRegion] = sizes.map((bytes) => kernels.allocate(bytes));
+  const regions: Region[] = [];
+  try {
+    for (const bytes of sizes) regions.push(kernels.allocate(bytes));
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    throw error;
+  }
+  const [points, packed, norms, mean, labelRegion] = regions;
   kernels.f64(points.pointer, n * d).set(matrix.data);
   if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
   else kernels.i32(labelRegion.pointer, n).set(labels.codes);
@@ -280,6 +290,12 @@ export class KnnNetwork {
     const w = this.#live();
     const kernels = this.#kernels;
     const queries = this.#queries(X);
+    if (queries.rows * w.n > MAX_FORWARD_VALUES) {
+      throw new KnnError(
+        'TOO_LARGE',
+        `forward(X) returns q × n = ${queries.rows} × ${w.n} activations per layer, more than ${MAX_FORWARD_VALUES} a typed array holds here; pass fewer rows of X at a time.`,
+      );
+    }
     const z1 = new Float64Array(queries.rows * w.n);
     this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
       kernels.exports.layerOneDistances(w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]);

@@ -76,8 +76,17 @@ export class Kernels {
     }
   }
 
+  /**
+   * A region of `bytes`. An engine may refuse to grow memory below 4 GiB (a browser tab, a small
+   * host); the allocator then traps before changing any state, and that becomes TOO_LARGE.
+   */
   allocate(bytes: number): Region {
-    return { pointer: this.exports.allocate(bytes), bytes };
+    try {
+      return { pointer: this.exports.allocate(bytes), bytes };
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      throw new KnnError('TOO_LARGE', `the JavaScript engine refused to grow wasm memory by ${(bytes / 1024 ** 2).toFixed(1)} MiB; use fewer points, features or queries per call.`);
+    }
   }
 
   release(region: Region): void {

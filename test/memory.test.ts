@@ -264,3 +264,13 @@ describe('memory stays flat and every network stays correct', () => {
     expect(networkRegions()).toBe(startRegions);
   });
 });
+
+describe('limits the allocator cannot see', () => {
+  it('forward refuses a q × n it could not return with TOO_LARGE, and the network stays usable', async () => {
+    const network = await KnnNetwork.fit([[0], [1], [2], [3]], [0, 1, 0, 1]);
+    const before = Array.from(network.predictProba([[0.4]]));
+    const rows = 2 ** 27; // × 4 points = 2^29 activations per layer
+    expect(() => network.forward({ data: new Float64Array(rows), rows, cols: 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(Array.from(network.predictProba([[0.4]]))).toEqual(before);
+  });
+});
