@@ -3,8 +3,8 @@
 // Each query owns a max-heap of `capacity` (distance, index) pairs ordered by distance, then
 // index: its root is the worst candidate kept. Tiles arrive in increasing training index, so a
 // newcomer with the same distance as the root never displaces it: ties go to the lower index.
-// Most distances fail the root test; the scan checks two at a time against it and only falls
-// to scalar code when one of them gets in.
+// Most distances fail the root test; the scan tests the minimum of eight at a time against it
+// and only falls to scalar code when one of them gets in.
 
 @inline function distanceAt(distances: usize, slot: i32): f64 {
   return load<f64>(distances + (<usize>slot << 3));

@@ -169,7 +169,8 @@ export class KnnNetwork {
     const kernels = this.#kernels;
     const { d } = this.#live();
     const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
-    const perQuery = d * 8 + d * 16 + 16 + plan.stateBytes + outputPerQuery;
+    // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
+    const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
     const chunk = Math.max(1, Math.min(queries.rows, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
     const outputs: number[] = [];
     let offset = align16(chunk * d * 8);
