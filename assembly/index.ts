@@ -3,7 +3,7 @@
 // distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
 
 import { distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
-import { offerCandidate, sortCandidates, topKFold } from './topk';
+import { offerCandidate, rangeFold, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 
 export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
@@ -38,8 +38,11 @@ function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS
 export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
 export function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
 
+/** Where the reducer states start in a chunk's scratch. */
+function statesOffset(q: i32, d: i32): usize { return pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d); }
+
 export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
-  return pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d) + <usize>q * stateBytes;
+  return statesOffset(q, d) + <usize>q * stateBytes;
 }
 
 // What the current call's reducer folds tiles into; set by each entry point before streaming
@@ -47,6 +50,7 @@ export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
 const REDUCE_TOP_K: i32 = 0;
 const REDUCE_SOFTMAX: i32 = 1;
 const REDUCE_COPY: i32 = 2;
+const REDUCE_RANGE: i32 = 3;
 let reducer: i32 = REDUCE_TOP_K;
 let reducerStates: usize = 0;
 let reducerStateBytes: usize = 0;
@@ -56,6 +60,10 @@ let softmaxLabels: usize = 0;
 let softmaxTargets: usize = 0;
 let softmaxRegression: bool = false;
 let softmaxLambda: f64 = 0;
+let rangeLimit: f64 = 0;
+let rangeList: usize = 0;
+let rangeRoom: i32 = 0;
+let rangeCount: i32 = 0;
 let copyOutput: usize = 0;
 let copyRowLength: i32 = 0;
 
@@ -67,6 +75,8 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
     store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity));
   } else if (reducer == REDUCE_SOFTMAX) {
     onlineSoftmaxFold(tile, count, firstIndex, state, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
+  } else if (reducer == REDUCE_RANGE) {
+    rangeCount = rangeFold(tile, count, firstIndex, rangeLimit, rangeList, rangeCount, rangeRoom);
   } else {
     memory.copy(copyOutput + ((<usize>query * <usize>copyRowLength + <usize>firstIndex) << 3), tile, <usize>count << 3);
   }
@@ -78,7 +88,7 @@ function streamDistances(packed: usize, pointNorms: usize, n: i32, d: i32, mean:
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
   const tileB = tileA + tileBytes(d);
-  reducerStates = tileB + tileBytes(d);
+  reducerStates = scratch + statesOffset(q, d);
   prepareQueries(queries, q, d, mean, pairs, queryNorms);
   const panels = panelCount(n);
   const step = blockPanels(d);
@@ -118,19 +128,20 @@ function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64
  * The GEMM's expansion selects `capacity` ≥ k candidates; their distances are recomputed
  * directly and sorted. The selection is provably the brute-force one when the k-th exact
  * distance lies below the smallest distance any rejected point can have (the worst kept
- * expansion value minus the error bound, shrunk by the direct sum's own rounding). A query that
- * fails the test (heavy ties at the boundary, or data whose norms dwarf its distances) is
- * answered by direct brute force.
+ * expansion value minus the error bound, shrunk by the direct sum's own rounding).
+ * A query that fails the test (ties at the boundary) is searched again alone, collecting every
+ * point whose expansion value could hide a distance up to its k-th candidate's; only if that
+ * set would outgrow the scratch (norms that dwarf the distances) does it get direct brute force.
  */
 export function searchNeighbours(
   points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
+  const heap = scratch + statesOffset(q, d) + 4;
   // Few points per candidate: direct brute force is exact by construction and costs less
   // than the GEMM plus the recheck of a large share of the points.
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
-    const heap = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d) + 4;
     for (let r = 0; r < q; r++) {
       directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap, heap + (<usize>capacity << 3));
       memory.copy(outIndices + (<usize>r * <usize>k << 2), heap + (<usize>capacity << 3), <usize>k << 2);
@@ -138,14 +149,44 @@ export function searchNeighbours(
     }
     return;
   }
+  if (candidateSearch(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
+  // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
+  const room = <i32>((scratchBytes(q, d, topKStateBytes(capacity)) - statesOffset(1, d) - <usize>k * 12 - 16) >> 2);
+  for (let r = 0; r < q; r++) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    if (load<i32>(indices) != FAILED) continue;
+    const squared = outSquared + (<usize>r * <usize>k << 3);
+    const query = queries + (<usize>r * <usize>d << 3);
+    const limit = load<f64>(squared);
+    if (limit < Infinity && rangeSearch(points, packed, pointNorms, mean, n, d, query, k, limit, scratch, room, indices, squared)) continue;
+    directNeighbours(points, n, d, query, k, heap, heap + (<usize>k << 3));
+    memory.copy(indices, heap + (<usize>k << 3), <usize>k << 2);
+    memory.copy(squared, heap, <usize>k << 3);
+  }
+}
+
+const FAILED: i32 = -1;
+
+/**
+ * One pass of the GEMM with a `capacity`-candidate heap per query, then the direct recheck and
+ * the proof. Proven queries get their answer. The others get FAILED as their first index and,
+ * as their first squared distance, the expansion value below which their neighbours must lie.
+ * Returns how many failed.
+ */
+function candidateSearch(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): i32 {
   reducer = REDUCE_TOP_K;
   heapCapacity = capacity;
   reducerStateBytes = topKStateBytes(capacity);
-  const states = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
   streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
   const queryNorms = scratch + pairsBytes(q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
+  let failures = 0;
   for (let r = 0; r < q; r++) {
     const state = states + <usize>r * reducerStateBytes;
     const size = load<i32>(state);
@@ -158,15 +199,53 @@ export function searchNeighbours(
       store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
     }
     sortCandidates(distances, indices, size);
-    if (capacity < n) {
-      const floor = (worstKept - expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d)) * directShrink;
-      if (!(load<f64>(distances + (<usize>(k - 1) << 3)) < floor)) {
-        directNeighbours(points, n, d, query, k, distances, indices);
-      }
+    const kth = load<f64>(distances + (<usize>(k - 1) << 3));
+    const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d);
+    if (capacity < n && !(kth < (worstKept - bound) * directShrink)) {
+      // A neighbour lies at most at kth (directly computed), so its expansion value is at most
+      // kth / directShrink + bound; the slack factor covers this line's own two roundings.
+      // When the bound swallows every kept value the second pass would collect nearly all n:
+      // an infinite limit sends the query straight to direct brute force instead.
+      const limit = worstKept - bound > 0 ? (kth / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF) : Infinity;
+      store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
+      store<f64>(outSquared + (<usize>r * <usize>k << 3), limit);
+      failures++;
+      continue;
     }
     memory.copy(outIndices + (<usize>r * <usize>k << 2), indices, <usize>k << 2);
     memory.copy(outSquared + (<usize>r * <usize>k << 3), distances, <usize>k << 3);
   }
+  return failures;
+}
+
+/**
+ * The second pass for one query: every point whose expansion value is at most `limit` (so every
+ * point that can be among the k nearest) is collected, its distance computed directly, and the
+ * k best kept by (distance, index). False when more points qualify than `room` holds.
+ */
+function rangeSearch(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  query: usize, k: i32, limit: f64, scratch: usize, room: i32,
+  outIndices: usize, outSquared: usize,
+): bool {
+  const heapDistances = scratch + statesOffset(1, d);
+  const heapIndices = heapDistances + (<usize>k << 3);
+  reducer = REDUCE_RANGE;
+  rangeLimit = limit;
+  rangeList = align16(heapIndices + (<usize>k << 2));
+  rangeRoom = room;
+  rangeCount = 0;
+  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch);
+  if (rangeCount > rangeRoom) return false;
+  let size = 0;
+  for (let c = 0; c < rangeCount; c++) {
+    const index = load<i32>(rangeList + (<usize>c << 2));
+    size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
+  }
+  sortCandidates(heapDistances, heapIndices, size);
+  memory.copy(outIndices, heapIndices, <usize>k << 2);
+  memory.copy(outSquared, heapDistances, <usize>k << 3);
+  return true;
 }
 
 /** Brute force with direct differences over all n points: the fallback for a doubtful query. */
@@ -195,7 +274,7 @@ export function softmaxScores(
   softmaxTargets = targets;
   softmaxRegression = regression;
   softmaxLambda = lambda;
-  const states = scratch + pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
   streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
   for (let r = 0; r < q; r++) {

@@ -126,3 +126,30 @@ export function sortCandidates(distances: usize, indices: usize, size: i32): voi
     siftDown(distances, indices, end, 0);
   }
 }
+
+/**
+ * Appends to `list` the indices of the distances ≤ limit among `count` (training points
+ * firstIndex…), while fewer than `room` are listed; returns the new count, which exceeds `room`
+ * if any did not fit.
+ */
+export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, list: usize, listed: i32, room: i32): i32 {
+  const bound = f64x2.splat(limit);
+  let i = 0;
+  for (; i < count; i += 8) {
+    if (i + 8 <= count) {
+      const at = tile + (<usize>i << 3);
+      const smallest = f64x2.pmin(
+        f64x2.pmin(v128.load(at), v128.load(at, 16)),
+        f64x2.pmin(v128.load(at, 32), v128.load(at, 48)),
+      );
+      if (!v128.any_true(f64x2.le(smallest, bound))) continue;
+    }
+    const end = min(i + 8, count);
+    for (let j = i; j < end; j++) {
+      if (load<f64>(tile + (<usize>j << 3)) > limit) continue;
+      if (listed < room) store<i32>(list + (<usize>listed << 2), firstIndex + j);
+      listed++;
+    }
+  }
+  return listed;
+}
