@@ -70,3 +70,22 @@ describe('exact neighbours where the expansion loses digits', () => {
     wasm.dispose();
   });
 });
+
+describe('ties beyond the candidate margin', () => {
+  it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
+    const d = 6;
+    const train = noisyData(9, 3000, d, () => 0);
+    for (let copy = 0; copy < 50; copy++) {
+      const at = 40 + copy * 53; // spread through the data, so the GEMM meets them in many tiles
+      for (let j = 0; j < d; j++) train.data[at * d + j] = 0.5;
+    }
+    const y = Array.from({ length: 3000 }, (_, i) => i % 5);
+    const queries = { data: new Float64Array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5001, 0.5, 0.5, 0.5, 0.5, 0.5]), rows: 2, cols: d };
+    for (const k of [1, 5, 30]) {
+      const wasm = await KnnNetwork.fit(train, y, { k });
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+      expect(Array.from(wasm.kneighbors(queries, k).indices.slice(0, k))).toEqual(Array.from({ length: k }, (_, i) => 40 + i * 53));
+      wasm.dispose();
+    }
+  });
+});
