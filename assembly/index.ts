@@ -3,7 +3,7 @@
 // distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
 
 import { distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
-import { offerCandidate, rangeFold, sortCandidates, topKFold } from './topk';
+import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 
 export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
@@ -55,6 +55,7 @@ let reducer: i32 = REDUCE_TOP_K;
 let reducerStates: usize = 0;
 let reducerStateBytes: usize = 0;
 let heapCapacity: i32 = 0;
+let selectFromRow: bool = false;
 let softmaxClasses: i32 = 0;
 let softmaxLabels: usize = 0;
 let softmaxTargets: usize = 0;
@@ -72,7 +73,12 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
   if (reducer == REDUCE_TOP_K) {
     const distances = state + 4;
     const indices = distances + (<usize>heapCapacity << 3);
-    store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity));
+    if (selectFromRow) {
+      smallestOfRow(tile, count, firstIndex, distances, indices, heapCapacity);
+      store<i32>(state, heapCapacity);
+    } else {
+      store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity));
+    }
   } else if (reducer == REDUCE_SOFTMAX) {
     onlineSoftmaxFold(tile, count, firstIndex, state, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
   } else if (reducer == REDUCE_RANGE) {
@@ -144,8 +150,7 @@ export function searchNeighbours(
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
     for (let r = 0; r < q; r++) {
       directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap, heap + (<usize>capacity << 3));
-      memory.copy(outIndices + (<usize>r * <usize>k << 2), heap + (<usize>capacity << 3), <usize>k << 2);
-      memory.copy(outSquared + (<usize>r * <usize>k << 3), heap, <usize>k << 3);
+      writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap + (<usize>capacity << 3), heap, k);
     }
     return;
   }
@@ -160,12 +165,19 @@ export function searchNeighbours(
     const limit = load<f64>(squared);
     if (limit < Infinity && rangeSearch(points, packed, pointNorms, mean, n, d, query, k, limit, scratch, room, indices, squared)) continue;
     directNeighbours(points, n, d, query, k, heap, heap + (<usize>k << 3));
-    memory.copy(indices, heap + (<usize>k << 3), <usize>k << 2);
-    memory.copy(squared, heap, <usize>k << 3);
+    writeNeighbours(indices, squared, heap + (<usize>k << 3), heap, k);
   }
 }
 
 const FAILED: i32 = -1;
+
+/** Copies one query's k results (indices, squared distances) to the output. */
+function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, squared: usize, k: i32): void {
+  for (let j = 0; j < k; j++) {
+    store<i32>(outIndices + (<usize>j << 2), load<i32>(indices + (<usize>j << 2)));
+    store<f64>(outSquared + (<usize>j << 3), load<f64>(squared + (<usize>j << 3)));
+  }
+}
 
 /**
  * One pass of the GEMM with a `capacity`-candidate heap per query, then the direct recheck and
@@ -180,6 +192,8 @@ function candidateSearch(
 ): i32 {
   reducer = REDUCE_TOP_K;
   heapCapacity = capacity;
+  // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
+  selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
   reducerStateBytes = topKStateBytes(capacity);
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
@@ -193,8 +207,9 @@ function candidateSearch(
     const distances = state + 4;
     const indices = distances + (<usize>capacity << 3);
     const query = queries + (<usize>r * <usize>d << 3);
-    const worstKept = load<f64>(distances);
+    let worstKept: f64 = 0;
     for (let c = 0; c < size; c++) {
+      worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
       const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
       store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
     }
@@ -212,8 +227,7 @@ function candidateSearch(
       failures++;
       continue;
     }
-    memory.copy(outIndices + (<usize>r * <usize>k << 2), indices, <usize>k << 2);
-    memory.copy(outSquared + (<usize>r * <usize>k << 3), distances, <usize>k << 3);
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), indices, distances, k);
   }
   return failures;
 }
@@ -243,8 +257,7 @@ function rangeSearch(
     size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
   }
   sortCandidates(heapDistances, heapIndices, size);
-  memory.copy(outIndices, heapIndices, <usize>k << 2);
-  memory.copy(outSquared, heapDistances, <usize>k << 3);
+  writeNeighbours(outIndices, outSquared, heapIndices, heapDistances, k);
   return true;
 }
 

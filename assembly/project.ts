@@ -4,28 +4,27 @@
 
 import { stableExp } from './softmax';
 
-export const WEIGHTS_UNIFORM: i32 = 0;
+// Weighting codes, as src/network.ts passes them: 0 'uniform', 1 'distance', 2 'softmax'.
 export const WEIGHTS_DISTANCE: i32 = 1;
 export const WEIGHTS_SOFTMAX: i32 = 2;
 
-/**
- * Layer-2 weight of a neighbour at squared distance `squared`, given the nearest one's
- * `nearest` (neighbours come sorted, so the nearest is first).
- * 'distance': 1/dist; but when the nearest is at distance 0 only the points at distance 0 vote
- * (scikit-learn's rule), each with weight 1. 'softmax': exp(−λ·(z − z_min)), stable.
- */
-@inline function neighbourWeight(mode: i32, squared: f64, nearest: f64, lambda: f64): f64 {
-  if (mode == WEIGHTS_DISTANCE) {
-    if (nearest == 0) return squared == 0 ? 1.0 : 0.0;
-    return 1.0 / Math.sqrt(squared);
+/** Adds one neighbour's vote: its weight to its class's score, or weight × target. */
+@inline function addVote(scores: usize, point: usize, weight: f64, labels: usize, targets: usize, regression: bool): void {
+  if (regression) {
+    store<f64>(scores, load<f64>(scores) + weight * load<f64>(targets + (point << 3)));
+  } else {
+    const at = scores + (<usize>load<i32>(labels + (point << 2)) << 3);
+    store<f64>(at, load<f64>(at) + weight);
   }
-  if (mode == WEIGHTS_SOFTMAX) return stableExp(-lambda * (squared - nearest));
-  return 1.0;
 }
 
 /**
  * Scores for q queries from their k sorted neighbours: output is q × classes probabilities
- * (classification) or q × 1 estimates (regression).
+ * (classification) or q × 1 estimates (regression). Layer-2 weights: 'uniform' 1; 'distance'
+ * 1/dist, except that when the nearest is at distance 0 only the points at distance 0 vote
+ * (scikit-learn's rule), each with weight 1; 'softmax' exp(−λ·(z − z_min)), stable (neighbours
+ * come sorted, so z_min is the first). One loop per mode: with the mode tested inside a single
+ * loop, the optimiser computes the exp for every mode.
  */
 export function projectOneHot(
   neighbourIndices: usize, neighbourSquared: usize, q: i32, k: i32,
@@ -39,15 +38,23 @@ export function projectOneHot(
     for (let c = 0; c < classes; c++) store<f64>(scores + (<usize>c << 3), 0.0);
     const nearest = load<f64>(squared);
     let total: f64 = 0;
-    for (let j = 0; j < k; j++) {
-      const weight = neighbourWeight(mode, load<f64>(squared + (<usize>j << 3)), nearest, lambda);
-      const point = <usize>load<i32>(indices + (<usize>j << 2));
-      total += weight;
-      if (regression) {
-        store<f64>(scores, load<f64>(scores) + weight * load<f64>(targets + (point << 3)));
-      } else {
-        const at = scores + (<usize>load<i32>(labels + (point << 2)) << 3);
-        store<f64>(at, load<f64>(at) + weight);
+    if (mode == WEIGHTS_SOFTMAX) {
+      for (let j = 0; j < k; j++) {
+        const weight = stableExp(-lambda * (load<f64>(squared + (<usize>j << 3)) - nearest));
+        total += weight;
+        addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
+      }
+    } else if (mode == WEIGHTS_DISTANCE) {
+      for (let j = 0; j < k; j++) {
+        const distanceSquared = load<f64>(squared + (<usize>j << 3));
+        const weight = nearest == 0 ? (distanceSquared == 0 ? 1.0 : 0.0) : 1.0 / Math.sqrt(distanceSquared);
+        total += weight;
+        addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
+      }
+    } else {
+      for (let j = 0; j < k; j++) {
+        total += 1.0;
+        addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), 1.0, labels, targets, regression);
       }
     }
     for (let c = 0; c < classes; c++) {

@@ -115,8 +115,24 @@ export function topKFold(
   return size;
 }
 
-/** Sorts `size` (distance, index) pairs ascending, ties by index: heap-sort, in place. */
+/**
+ * Sorts `size` (distance, index) pairs ascending, ties by index, in place: insertion sort for a
+ * few (the candidates of a small k arrive nearly sorted), heap-sort beyond.
+ */
 export function sortCandidates(distances: usize, indices: usize, size: i32): void {
+  if (size <= 16) {
+    for (let i = 1; i < size; i++) {
+      const distance = distanceAt(distances, i);
+      const index = indexAt(indices, i);
+      let slot = i;
+      while (slot > 0 && ranksAfter(distanceAt(distances, slot - 1), indexAt(indices, slot - 1), distance, index)) {
+        put(distances, indices, slot, distanceAt(distances, slot - 1), indexAt(indices, slot - 1));
+        slot--;
+      }
+      put(distances, indices, slot, distance, index);
+    }
+    return;
+  }
   for (let start = (size >> 1) - 1; start >= 0; start--) siftDown(distances, indices, size, start);
   for (let end = size - 1; end > 0; end--) {
     const distance = distanceAt(distances, 0);
@@ -152,4 +168,69 @@ export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, 
     }
   }
   return listed;
+}
+
+const LANE_MINIMA: usize = memory.data(64);
+
+/**
+ * The `capacity` (≤ 8) smallest of a query's whole row of `count` ≥ 8 distances (training
+ * points firstIndex…), without a heap: the row's eight lane minima (positions ≡ 0…7 mod 8) are
+ * eight distinct points, so the capacity-th smallest of them is a threshold with at least
+ * `capacity` distances at or below it; one vector pass keeps only those, inserted into a short
+ * sorted list (ties to the lower index). At Iris size this costs a fraction of the heap.
+ * Writes them ascending; overwrites the tile's padding after `count` with +∞.
+ */
+export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32): void {
+  const padded = (count + 7) & ~7;
+  for (let i = count; i < padded; i++) store<f64>(tile + (<usize>i << 3), Infinity);
+  let lanes01 = f64x2.splat(Infinity), lanes23 = lanes01, lanes45 = lanes01, lanes67 = lanes01;
+  for (let i = 0; i < padded; i += 8) {
+    const at = tile + (<usize>i << 3);
+    lanes01 = f64x2.pmin(lanes01, v128.load(at));
+    lanes23 = f64x2.pmin(lanes23, v128.load(at, 16));
+    lanes45 = f64x2.pmin(lanes45, v128.load(at, 32));
+    lanes67 = f64x2.pmin(lanes67, v128.load(at, 48));
+  }
+  // The capacity-th smallest lane minimum, by insertion sort in a static 8-slot buffer.
+  const minima = LANE_MINIMA;
+  store<f64>(minima, f64x2.extract_lane(lanes01, 0));
+  store<f64>(minima, f64x2.extract_lane(lanes01, 1), 8);
+  store<f64>(minima, f64x2.extract_lane(lanes23, 0), 16);
+  store<f64>(minima, f64x2.extract_lane(lanes23, 1), 24);
+  store<f64>(minima, f64x2.extract_lane(lanes45, 0), 32);
+  store<f64>(minima, f64x2.extract_lane(lanes45, 1), 40);
+  store<f64>(minima, f64x2.extract_lane(lanes67, 0), 48);
+  store<f64>(minima, f64x2.extract_lane(lanes67, 1), 56);
+  for (let i = 1; i < 8; i++) {
+    const value = distanceAt(minima, i);
+    let slot = i;
+    while (slot > 0 && distanceAt(minima, slot - 1) > value) {
+      store<f64>(minima + (<usize>slot << 3), distanceAt(minima, slot - 1));
+      slot--;
+    }
+    store<f64>(minima + (<usize>slot << 3), value);
+  }
+  const threshold = f64x2.splat(distanceAt(minima, capacity - 1));
+  // Keep the distances at or below it, sorted ascending in slots 0…size−1.
+  let size = 0;
+  for (let i = 0; i < padded; i += 8) {
+    const at = tile + (<usize>i << 3);
+    let lanes =
+      i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
+    while (lanes != 0) {
+      const lane = ctz(lanes);
+      lanes &= lanes - 1;
+      const value = load<f64>(at + (<usize>lane << 3));
+      if (size == capacity && !(value < distanceAt(distances, capacity - 1))) continue;
+      let slot = size < capacity ? size++ : capacity - 1;
+      while (slot > 0 && distanceAt(distances, slot - 1) > value) {
+        put(distances, indices, slot, distanceAt(distances, slot - 1), indexAt(indices, slot - 1));
+        slot--;
+      }
+      put(distances, indices, slot, value, firstIndex + i + lane);
+    }
+  }
 }
