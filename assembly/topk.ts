@@ -4,7 +4,9 @@
 // index: its root is the worst candidate kept. Tiles arrive in increasing training index, so a
 // newcomer with the same distance as the root never displaces it: ties go to the lower index.
 // Most distances fail the root test; the scan tests the minimum of eight at a time against it
-// and only falls to scalar code when one of them gets in.
+// and only falls to scalar code when one of them gets in. Small problems, whose whole row fits
+// one tile, skip the heap (smallestOfRow); a doubtful query's second pass lists every distance
+// under a limit (rangeFold).
 
 @inline function distanceAt(distances: usize, slot: i32): f64 {
   return load<f64>(distances + (<usize>slot << 3));
