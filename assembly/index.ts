@@ -208,11 +208,8 @@ function candidateSearch(
     const indices = distances + (<usize>capacity << 3);
     const query = queries + (<usize>r * <usize>d << 3);
     let worstKept: f64 = 0;
-    for (let c = 0; c < size; c++) {
-      worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
-      const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
-      store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
-    }
+    for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
+    recomputeDirectly(query, points, d, indices, distances, size);
     sortCandidates(distances, indices, size);
     const kth = load<f64>(distances + (<usize>(k - 1) << 3));
     const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d);
@@ -259,6 +256,31 @@ function rangeSearch(
   sortCandidates(heapDistances, heapIndices, size);
   writeNeighbours(outIndices, outSquared, heapIndices, heapDistances, k);
   return true;
+}
+
+/**
+ * Replaces `size` candidates' expansion values by their direct distances, two candidates per
+ * f64x2: each lane sums its own differences in dimension order, so the result is bit-for-bit
+ * the scalar directSquaredDistance, with two dependency chains in flight instead of one.
+ */
+function recomputeDirectly(query: usize, points: usize, d: i32, indices: usize, distances: usize, size: i32): void {
+  let c = 0;
+  for (; c + 1 < size; c += 2) {
+    const first = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
+    const second = points + (<usize>load<i32>(indices + (<usize>(c + 1) << 2)) * <usize>d << 3);
+    let sum = f64x2.splat(0);
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      const point = f64x2.replace_lane(f64x2.splat(load<f64>(first + offset)), 1, load<f64>(second + offset));
+      const difference = f64x2.sub(f64x2.splat(load<f64>(query + offset)), point);
+      sum = f64x2.add(sum, f64x2.mul(difference, difference));
+    }
+    v128.store(distances + (<usize>c << 3), sum);
+  }
+  if (c < size) {
+    const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
+    store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
+  }
 }
 
 /** Brute force with direct differences over all n points: the fallback for a doubtful query. */
