@@ -7,7 +7,7 @@ import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } fr
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 
 export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
-export { computeMean, packWeights, panelCount } from './distance';
+export { computeMean, packWeights } from './distance';
 export { projectOneHot } from './project';
 export { stableExp } from './softmax';
 

@@ -13,7 +13,6 @@ export interface KernelExports extends Record<string, unknown> {
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
   packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number): number;
-  panelCount(n: number): number;
   topKStateBytes(capacity: number): number;
   softmaxStateBytes(classes: number): number;
   scratchBytes(q: number, d: number, stateBytes: number): number;
