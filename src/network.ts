@@ -20,9 +20,9 @@ const MAX_FORWARD_VALUES = 2 ** 28;
 /**
  * How many expansion candidates to keep per query: k plus a margin, enough for the exactness
  * proof to hold unless many points tie at the k-th distance (that query is then answered by
- * direct brute force). Each extra candidate costs heap work and a direct distance per query:
- * noise next to the GEMM for large n, but most of the time for small n, where the margin
- * shrinks (measured at n = 105: 13 candidates cost 36 µs per 45 queries, 6 cost 22 µs).
+ * a second pass). Each extra candidate costs selection work and a direct distance per query:
+ * noise next to the GEMM for large n, but much of the time for small n, where the margin
+ * shrinks (at n = 105 it is 1, which also lets the heap-free row selection serve k ≤ 7).
  */
 function candidateCapacity(n: number, k: number): number {
   const margin = Math.min(8, Math.max(1, Math.floor(n / 128)));
@@ -192,22 +192,36 @@ export class KnnNetwork {
 
   /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
   #neighbours(queries: Matrix, k: number): { indices: Int32Array; squared: Float64Array } {
+    const kernels = this.#kernels;
+    const indices = new Int32Array(queries.rows * k);
+    const squared = new Float64Array(queries.rows * k);
+    this.#inNeighbourChunks(queries, k, [], (start, count, [outIndices, outSquared]) => {
+      indices.set(kernels.i32(outIndices, count * k), start * k);
+      squared.set(kernels.f64(outSquared, count * k), start * k);
+    });
+    return { indices, squared };
+  }
+
+  /**
+   * Runs the exact k-nearest search chunk by chunk; `use` gets each chunk's outputs: its
+   * neighbour indices, squared distances, then one region per entry of `extraOutputBytes`.
+   */
+  #inNeighbourChunks(
+    queries: Matrix, k: number, extraOutputBytes: number[],
+    use: (start: number, count: number, outputs: number[]) => void,
+  ): void {
     const w = this.#live();
     const kernels = this.#kernels;
     const capacity = candidateCapacity(w.n, k);
-    const indices = new Int32Array(queries.rows * k);
-    const squared = new Float64Array(queries.rows * k);
-    const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8] };
+    const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] };
     this.#inChunks(queries, plan, (start, count, layout) => {
       const [outIndices, outSquared] = layout.outputs;
       kernels.exports.searchNeighbours(
         w.points.pointer, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
         layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
       );
-      indices.set(kernels.i32(outIndices, count * k), start * k);
-      squared.set(kernels.f64(outSquared, count * k), start * k);
+      use(start, count, layout.outputs);
     });
-    return { indices, squared };
   }
 
   /**
@@ -233,14 +247,7 @@ export class KnnNetwork {
       return scores;
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
-    const capacity = candidateCapacity(w.n, k);
-    const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, classes * 8] };
-    this.#inChunks(queries, plan, (start, count, layout) => {
-      const [outIndices, outSquared, outScores] = layout.outputs;
-      kernels.exports.searchNeighbours(
-        w.points.pointer, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
-      );
+    this.#inNeighbourChunks(queries, k, [classes * 8], (start, count, [outIndices, outSquared, outScores]) => {
       kernels.exports.projectOneHot(
         outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, WEIGHTING_CODES[weights], lambda, outScores,
       );
