@@ -175,6 +175,45 @@ export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, 
 const LANE_MINIMA: usize = memory.data(64);
 
 /**
+ * Writes the eight values of four f64x2 ascending to `out`: an optimal 19-comparator sorting
+ * network (depth 6), each layer's pairs regrouped by lane shuffles so that one pmin/pmax pair
+ * makes two comparisons. Branch-free: with random data an insertion sort mispredicts often.
+ * The comments name the positions each vector holds.
+ */
+@inline function sortEight(v01: v128, v23: v128, v45: v128, v67: v128, out: usize): void {
+  // (0,2) (1,3) (4,6) (5,7)
+  let low = f64x2.pmin(v01, v23), high = f64x2.pmax(v01, v23);
+  v01 = low; v23 = high;
+  low = f64x2.pmin(v45, v67); high = f64x2.pmax(v45, v67);
+  v45 = low; v67 = high;
+  // (0,4) (1,5) (2,6) (3,7)
+  low = f64x2.pmin(v01, v45); high = f64x2.pmax(v01, v45);
+  v01 = low; v45 = high;
+  low = f64x2.pmin(v23, v67); high = f64x2.pmax(v23, v67);
+  v23 = low; v67 = high;
+  // (0,1) (2,3) (4,5) (6,7) on [0,2]–[1,3] and [4,6]–[5,7]
+  const p02 = v128.shuffle<f64>(v01, v23, 0, 2), p13 = v128.shuffle<f64>(v01, v23, 1, 3);
+  const p46 = v128.shuffle<f64>(v45, v67, 0, 2), p57 = v128.shuffle<f64>(v45, v67, 1, 3);
+  const a02 = f64x2.pmin(p02, p13), a13 = f64x2.pmax(p02, p13);
+  const a46 = f64x2.pmin(p46, p57), a57 = f64x2.pmax(p46, p57);
+  // (2,4) (3,5) on [2,3]–[4,5]
+  const p23 = v128.shuffle<f64>(a02, a13, 1, 3), p45 = v128.shuffle<f64>(a46, a57, 0, 2);
+  const b23 = f64x2.pmin(p23, p45), b45 = f64x2.pmax(p23, p45);
+  // (1,4) (3,6) on [1,3]–[4,6]
+  const q13 = v128.shuffle<f64>(a13, b23, 0, 3), q46 = v128.shuffle<f64>(b45, a46, 0, 3);
+  const c13 = f64x2.pmin(q13, q46), c46 = f64x2.pmax(q13, q46);
+  // (1,2) (3,4) on [1,3]–[2,4], and (5,6) within [5,6]
+  const q24 = v128.shuffle<f64>(b23, c46, 0, 2);
+  const d13 = f64x2.pmin(c13, q24), d24 = f64x2.pmax(c13, q24);
+  const q56 = v128.shuffle<f64>(b45, c46, 1, 3), q65 = v128.shuffle<f64>(q56, q56, 1, 0);
+  const low56 = f64x2.pmin(q56, q65), high56 = f64x2.pmax(q56, q65);
+  v128.store(out, v128.shuffle<f64>(a02, d13, 0, 2));
+  v128.store(out, v128.shuffle<f64>(d24, d13, 0, 3), 16);
+  v128.store(out, v128.shuffle<f64>(d24, low56, 1, 2), 32);
+  v128.store(out, v128.shuffle<f64>(high56, a57, 0, 3), 48);
+}
+
+/**
  * The `capacity` (≤ 8) smallest of a query's whole row of `count` ≥ 8 distances (training
  * points firstIndex…), without a heap: the row's eight lane minima (positions ≡ 0…7 mod 8) are
  * eight distinct points, so the capacity-th smallest of them is a threshold with at least
@@ -193,35 +232,21 @@ export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distance
     lanes45 = f64x2.pmin(lanes45, v128.load(at, 32));
     lanes67 = f64x2.pmin(lanes67, v128.load(at, 48));
   }
-  // The capacity-th smallest lane minimum, by insertion sort in a static 8-slot buffer.
-  const minima = LANE_MINIMA;
-  store<f64>(minima, f64x2.extract_lane(lanes01, 0));
-  store<f64>(minima, f64x2.extract_lane(lanes01, 1), 8);
-  store<f64>(minima, f64x2.extract_lane(lanes23, 0), 16);
-  store<f64>(minima, f64x2.extract_lane(lanes23, 1), 24);
-  store<f64>(minima, f64x2.extract_lane(lanes45, 0), 32);
-  store<f64>(minima, f64x2.extract_lane(lanes45, 1), 40);
-  store<f64>(minima, f64x2.extract_lane(lanes67, 0), 48);
-  store<f64>(minima, f64x2.extract_lane(lanes67, 1), 56);
-  for (let i = 1; i < 8; i++) {
-    const value = distanceAt(minima, i);
-    let slot = i;
-    while (slot > 0 && distanceAt(minima, slot - 1) > value) {
-      store<f64>(minima + (<usize>slot << 3), distanceAt(minima, slot - 1));
-      slot--;
-    }
-    store<f64>(minima + (<usize>slot << 3), value);
-  }
-  const threshold = f64x2.splat(distanceAt(minima, capacity - 1));
+  // The capacity-th smallest lane minimum.
+  sortEight(lanes01, lanes23, lanes45, lanes67, LANE_MINIMA);
+  const threshold = f64x2.splat(distanceAt(LANE_MINIMA, capacity - 1));
   // Keep the distances at or below it, sorted ascending in slots 0…size−1.
   let size = 0;
   for (let i = 0; i < padded; i += 8) {
     const at = tile + (<usize>i << 3);
+    const lanes01 = v128.load(at), lanes23 = v128.load(at, 16), lanes45 = v128.load(at, 32), lanes67 = v128.load(at, 48);
+    // Most groups of eight hold none: one test of their minimum skips them.
+    if (!v128.any_true(f64x2.le(f64x2.pmin(f64x2.pmin(lanes01, lanes23), f64x2.pmin(lanes45, lanes67)), threshold))) continue;
     let lanes =
-      i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
+      i64x2.bitmask(f64x2.le(lanes01, threshold)) |
+      (i64x2.bitmask(f64x2.le(lanes23, threshold)) << 2) |
+      (i64x2.bitmask(f64x2.le(lanes45, threshold)) << 4) |
+      (i64x2.bitmask(f64x2.le(lanes67, threshold)) << 6);
     while (lanes != 0) {
       const lane = ctz(lanes);
       lanes &= lanes - 1;

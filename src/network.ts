@@ -35,6 +35,8 @@ interface Weights {
   readonly d: number;
   /** X as given, row-major: the direct distances that are reported are computed from it. */
   readonly points: Region;
+  /** X again, in panels, for the direct search of small d (none when d is larger). */
+  readonly pointPanels: Region | undefined;
   /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
   readonly packed: Region;
   /** b1 = ‖X_i − μ‖², padded to whole panels. */
@@ -62,14 +64,18 @@ function releaseAll({ kernels, regions }: Owned): void {
 const unreleased = new FinalizationRegistry<Owned>(releaseAll);
 
 function weightsRegions(weights: Weights): Region[] {
-  return [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
+  const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
+  return weights.pointPanels ? [...regions, weights.pointPanels] : regions;
 }
 
 /** Copies the training data into wasm memory, centres it and packs W1. */
 function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array): Weights {
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
+  const k = kernels.exports;
+  const direct = d <= k.directPanelDimensions();
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
+  if (direct) sizes.push(paddedRows * d * 8);
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
   const regions: Region[] = [];
   try {
@@ -78,15 +84,15 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
     for (const region of regions) kernels.release(region);
     throw error;
   }
-  const [points, packed, norms, mean, labelRegion] = regions;
+  const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
   kernels.f64(points.pointer, n * d).set(matrix.data);
   if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
   else kernels.i32(labelRegion.pointer, n).set(labels.codes);
-  const k = kernels.exports;
+  if (pointPanels) k.packPoints(points.pointer, n, d, pointPanels.pointer);
   k.computeMean(points.pointer, n, d, mean.pointer);
   const largestNorm = k.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
   const classes = labels instanceof Float64Array ? [] : labels.classes;
-  return { n, d, points, packed, norms, mean, labels: labelRegion, largestNorm, classes };
+  return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
 }
 
 /** What one chunk of queries needs besides its raw rows: reducer state and output bytes. */
@@ -217,7 +223,7 @@ export class KnnNetwork {
     this.#inChunks(queries, plan, (start, count, layout) => {
       const [outIndices, outSquared] = layout.outputs;
       kernels.exports.searchNeighbours(
-        w.points.pointer, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+        w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
         layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
       );
       use(start, count, layout.outputs);

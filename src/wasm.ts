@@ -13,11 +13,13 @@ export interface KernelExports extends Record<string, unknown> {
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
   packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number): number;
+  packPoints(points: number, n: number, d: number, packed: number): void;
+  directPanelDimensions(): number;
   topKStateBytes(capacity: number): number;
   softmaxStateBytes(classes: number): number;
   scratchBytes(q: number, d: number, stateBytes: number): number;
   searchNeighbours(
-    points: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number,
   ): void;
   softmaxScores(

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KnnNetwork } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
+import { loadKernels } from '../src/wasm.js';
 
 function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: { data: Float64Array; rows: number; cols: number }, k: number): void {
   const ours = wasm.kneighbors(queries, k);
@@ -20,10 +21,19 @@ function noisyData(seed: number, n: number, d: number, centre: (i: number) => nu
   return { data, rows: n, cols: d };
 }
 
-describe('exact neighbours where the expansion loses digits', () => {
+// Each trap runs on both search paths: direct differences (d ≤ directPanelDimensions) and the
+// fused GEMM with its recheck, proof and second pass (the same data widened past that).
+const kernels = await loadKernels();
+const gemmExtra = kernels.exports.directPanelDimensions();
+const PATHS = [
+  { path: 'direct differences', extra: 0 },
+  { path: 'fused GEMM, recheck and proof', extra: gemmExtra },
+];
+
+describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra }) => {
   it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
-    const train = noisyData(1, 2000, 6, () => 1e8);
-    const queries = noisyData(2, 200, 6, () => 1e8);
+    const train = noisyData(1, 2000, 6 + extra, () => 1e8);
+    const queries = noisyData(2, 200, 6 + extra, () => 1e8);
     const y = Array.from({ length: 2000 }, (_, i) => i % 3);
     for (const k of [1, 5, 20]) {
       const wasm = await KnnNetwork.fit(train, y, { k });
@@ -33,8 +43,8 @@ describe('exact neighbours where the expansion loses digits', () => {
   });
 
   it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
-    const train = noisyData(3, 1500, 4, (i) => (i % 2 ? 1e7 : -1e7));
-    const queries = noisyData(4, 150, 4, (i) => (i % 2 ? 1e7 : -1e7));
+    const train = noisyData(3, 1500, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
+    const queries = noisyData(4, 150, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
     const y = Array.from({ length: 1500 }, (_, i) => i % 2);
     for (const k of [1, 3, 8]) {
       const wasm = await KnnNetwork.fit(train, y, { k });
@@ -44,7 +54,7 @@ describe('exact neighbours where the expansion loses digits', () => {
   });
 
   it('points so close that their distances differ in the last bits', async () => {
-    const d = 3;
+    const d = 3 + extra;
     const n = 500;
     const data = new Float64Array(n * d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
@@ -56,31 +66,30 @@ describe('exact neighbours where the expansion loses digits', () => {
   });
 
   it('many exact duplicates at the boundary: ties go to the lower training index', async () => {
-    const d = 5;
+    const d = 5 + extra;
     const n = 300;
     const data = new Float64Array(n * d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
     const y = Array.from({ length: n }, (_, i) => i % 2);
     const train = { data, rows: n, cols: d };
     const wasm = await KnnNetwork.fit(train, y, { k: 7 });
-    const queries = { data: new Float64Array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5]), rows: 3, cols: d };
+    const queries = { data: new Float64Array([0, 1, 0.5].flatMap((value) => Array<number>(d).fill(value))), rows: 3, cols: d };
     expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
     const { indices } = wasm.kneighbors(queries, 7);
     expect(Array.from(indices.slice(0, 7))).toEqual([0, 3, 6, 9, 12, 15, 18]);
     wasm.dispose();
   });
-});
 
-describe('ties beyond the candidate margin', () => {
   it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
-    const d = 6;
+    const d = 6 + extra;
     const train = noisyData(9, 3000, d, () => 0);
     for (let copy = 0; copy < 50; copy++) {
-      const at = 40 + copy * 53; // spread through the data, so the GEMM meets them in many tiles
+      const at = 40 + copy * 53; // spread through the data, so the search meets them in many tiles
       for (let j = 0; j < d; j++) train.data[at * d + j] = 0.5;
     }
     const y = Array.from({ length: 3000 }, (_, i) => i % 5);
-    const queries = { data: new Float64Array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5001, 0.5, 0.5, 0.5, 0.5, 0.5]), rows: 2, cols: d };
+    const queries = { data: new Float64Array(2 * d).fill(0.5), rows: 2, cols: d };
+    queries.data[d] = 0.5001;
     for (const k of [1, 5, 30]) {
       const wasm = await KnnNetwork.fit(train, y, { k });
       expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
