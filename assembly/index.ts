@@ -8,7 +8,7 @@ import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineState
 
 export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
 export { computeMean, packPoints, packWeights } from './distance';
-export { projectOneHot } from './project';
+export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every

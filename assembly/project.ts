@@ -35,7 +35,7 @@ export function projectOneHot(
     const indices = neighbourIndices + (<usize>r * <usize>k << 2);
     const squared = neighbourSquared + (<usize>r * <usize>k << 3);
     const scores = output + (<usize>r * <usize>classes << 3);
-    for (let c = 0; c < classes; c++) store<f64>(scores + (<usize>c << 3), 0.0);
+    clearScores(scores, classes);
     const nearest = load<f64>(squared);
     let total: f64 = 0;
     if (mode == WEIGHTS_SOFTMAX) {
@@ -57,9 +57,46 @@ export function projectOneHot(
         addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), 1.0, labels, targets, regression);
       }
     }
-    for (let c = 0; c < classes; c++) {
-      const at = scores + (<usize>c << 3);
-      store<f64>(at, load<f64>(at) / total);
+    divideScores(scores, classes, total);
+  }
+}
+
+function clearScores(scores: usize, classes: i32): void {
+  let c = 0;
+  for (; c + 1 < classes; c += 2) v128.store(scores + (<usize>c << 3), f64x2.splat(0));
+  if (c < classes) store<f64>(scores + (<usize>c << 3), 0.0);
+}
+
+/** scores[c] / total for every class, two per f64x2 division (each lane rounds as the scalar one). */
+function divideScores(scores: usize, classes: i32, total: f64): void {
+  const divisor = f64x2.splat(total);
+  let c = 0;
+  for (; c + 1 < classes; c += 2) {
+    const at = scores + (<usize>c << 3);
+    v128.store(at, f64x2.div(v128.load(at), divisor));
+  }
+  if (c < classes) {
+    const at = scores + (<usize>c << 3);
+    store<f64>(at, load<f64>(at) / total);
+  }
+}
+
+/**
+ * The predicted class of each of q rows of scores: the first of the highest, as numpy's argmax
+ * (and the reference) picks it.
+ */
+export function argmaxRows(scores: usize, q: i32, classes: i32, output: usize): void {
+  for (let r = 0; r < q; r++) {
+    const row = scores + (<usize>r * <usize>classes << 3);
+    let best = 0;
+    let highest = load<f64>(row);
+    for (let c = 1; c < classes; c++) {
+      const score = load<f64>(row + (<usize>c << 3));
+      if (score > highest) {
+        highest = score;
+        best = c;
+      }
     }
+    store<i32>(output + (<usize>r << 2), best);
   }
 }

@@ -5,7 +5,7 @@ import { KnnError } from './errors.js';
 import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
-import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
+import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { loadKernels, type Kernels, type Region } from './wasm.js';
 
@@ -93,6 +93,13 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   const largestNorm = k.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
   const classes = labels instanceof Float64Array ? [] : labels.classes;
   return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
+}
+
+/** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
+interface Projection {
+  readonly labels: number;
+  readonly classes: number;
+  readonly regression: boolean;
 }
 
 /** What one chunk of queries needs besides its raw rows: reducer state and output bytes. */
@@ -231,40 +238,73 @@ export class KnnNetwork {
   }
 
   /**
-   * Layers 2 and 3: q × classes scores. `projection` is W3 — the network's own labels or
-   * targets, or (for `forward`'s z2) the identity, which turns the projection into the weights.
+   * Layers 2 and 3, chunk by chunk: `use` gets each chunk's q × classes scores in wasm memory,
+   * then one region per entry of `extraOutputBytes`. `projection` is W3 — the network's own
+   * labels or targets, or (for `forward`'s z2) the identity, which turns the projection into
+   * the weights.
    */
-  #project(queries: Matrix, projection: { labels: number; classes: number; regression: boolean }): Float64Array {
+  #project(
+    queries: Matrix, projection: Projection, extraOutputBytes: number[],
+    use: (start: number, count: number, scores: number, extra: number[]) => void,
+  ): void {
     const w = this.#live();
     const kernels = this.#kernels;
     const { weights, lambda } = this.options;
     const { labels, classes, regression } = projection;
     const targets = regression ? labels : 0;
-    const scores = new Float64Array(queries.rows * classes);
     if (this.options.k === 'all' && weights === 'softmax') {
-      const plan = { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8] };
+      const plan = { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] };
       this.#inChunks(queries, plan, (start, count, layout) => {
+        const [scores, ...extra] = layout.outputs;
         kernels.exports.softmaxScores(
           w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-          layout.queries, count, layout.kernelScratch, layout.outputs[0],
+          layout.queries, count, layout.kernelScratch, scores,
         );
-        scores.set(kernels.f64(layout.outputs[0], count * classes), start * classes);
+        use(start, count, scores, extra);
       });
-      return scores;
+      return;
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
-    this.#inNeighbourChunks(queries, k, [classes * 8], (start, count, [outIndices, outSquared, outScores]) => {
+    this.#inNeighbourChunks(queries, k, [classes * 8, ...extraOutputBytes], (start, count, [outIndices, outSquared, scores, ...extra]) => {
       kernels.exports.projectOneHot(
-        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, WEIGHTING_CODES[weights], lambda, outScores,
+        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, WEIGHTING_CODES[weights], lambda, scores,
       );
-      scores.set(kernels.f64(outScores, count * classes), start * classes);
+      use(start, count, scores, extra);
+    });
+  }
+
+  /** Layers 2 and 3 as a q × classes Float64Array (see #project). */
+  #projectedScores(queries: Matrix, projection: Projection): Float64Array {
+    const kernels = this.#kernels;
+    const { classes } = projection;
+    const scores = new Float64Array(queries.rows * classes);
+    this.#project(queries, projection, [], (start, count, chunkScores) => {
+      scores.set(kernels.f64(chunkScores, count * classes), start * classes);
     });
     return scores;
   }
 
-  #scores(queries: Matrix): Float64Array {
+  /** W3 as the network holds it: class codes, or regression targets. */
+  #outputLayer(): Projection {
     const w = this.#live();
-    return this.#project(queries, { labels: w.labels.pointer, classes: this.#regression ? 1 : w.classes.length, regression: this.#regression });
+    return { labels: w.labels.pointer, classes: this.#regression ? 1 : w.classes.length, regression: this.#regression };
+  }
+
+  #scores(queries: Matrix): Float64Array {
+    return this.#projectedScores(queries, this.#outputLayer());
+  }
+
+  /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
+  #predictLabels(queries: Matrix): Label[] {
+    const kernels = this.#kernels;
+    const { classes } = this.#live();
+    const predicted = new Array<Label>(queries.rows);
+    this.#project(queries, this.#outputLayer(), [4], (start, count, scores, [best]) => {
+      kernels.exports.argmaxRows(scores, count, classes.length, best);
+      const codes = kernels.i32(best, count);
+      for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
+    });
+    return predicted;
   }
 
   #queries(X: unknown): Matrix {
@@ -274,8 +314,7 @@ export class KnnNetwork {
   /** Class labels (as given at fit), or a Float64Array of estimates for regression. */
   predict(X: MatrixInput): Label[] | Float64Array {
     const queries = this.#queries(X);
-    const scores = this.#scores(queries);
-    return this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#live().classes);
+    return this.#regression ? this.#scores(queries) : this.#predictLabels(queries);
   }
 
   /** q × classes.length probabilities (z3), each row summing to 1. */
@@ -321,7 +360,7 @@ export class KnnNetwork {
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
-      const z2 = this.#project(queries, { labels: identity.pointer, classes: w.n, regression: false });
+      const z2 = this.#projectedScores(queries, { labels: identity.pointer, classes: w.n, regression: false });
       return { z1, z2, z3: this.#scores(queries) };
     } finally {
       kernels.release(identity);

@@ -32,6 +32,7 @@ export interface KernelExports extends Record<string, unknown> {
     neighbourIndices: number, neighbourSquared: number, q: number, k: number,
     labels: number, targets: number, classes: number, regression: number, mode: number, lambda: number, output: number,
   ): void;
+  argmaxRows(scores: number, q: number, classes: number, output: number): void;
   stableExp(x: number): number;
 }
 
