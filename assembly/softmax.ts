@@ -15,32 +15,67 @@ const LN2_LOW: f64 = 1.90821492927058770002e-10;
 const SMALLEST_ARGUMENT: f64 = -708.0;
 const LARGEST_ARGUMENT: f64 = 709.0;
 
+// 1.5·2^52: adding it to a value below 2^51 in magnitude rounds that value to the nearest
+// integer and leaves the integer in the low mantissa bits, where an integer add can take it.
+const ROUNDING_SHIFT: f64 = 6755399441055744.0;
+
+// The constants of exp2Lanes, read from memory: a v128 constant written in the code costs V8
+// several instructions to materialise on every use (it holds no SIMD constant pool), where a
+// splatting load is one.
+const EXP_CONSTANTS: usize = memory.data<f64>([
+  LARGEST_ARGUMENT, LOG2_E, ROUNDING_SHIFT, LN2_HIGH, LN2_LOW, SMALLEST_ARGUMENT, 1.0,
+  1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0, 1.0 / 40320.0, 1.0 / 362880.0,
+  1.0 / 3628800.0, 1.0 / 39916800.0, 1.0 / 479001600.0, 1.0 / 6227020800.0,
+]);
+
+const EXPONENT_BIAS: usize = memory.data<i64>([1023]);
+
+@inline function constant(slot: i32): v128 {
+  return v128.load64_splat(EXP_CONSTANTS + (<usize>slot << 3));
+}
+
+const LARGEST = 0, LOG2E = 1, SHIFT = 2, LN2HI = 3, LN2LO = 4, SMALLEST = 5, ONE = 6, INVERSE_FACTORIAL_2 = 7;
+
+/** 1/i! for i = 2 … 13. */
+@inline function inverseFactorial(i: i32): v128 {
+  return constant(INVERSE_FACTORIAL_2 + i - 2);
+}
+
 /**
  * exp(x) for two lanes: x = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^13
  * (truncation error < 5e-18 relative), then scaled by 2^k built in the exponent bits.
  * Relative error about 1 ulp; exactly 0 below −708.
+ *
+ * Evaluated for latency, which bounds the online softmax: the series' tail c2 + c3·r + … +
+ * c13·r^11 by Estrin's scheme (pairs combined with r², r⁴, r⁸: 4 dependent steps instead of
+ * 11), then the two leading Horner steps 1 + r·(1 + r·tail), which keep the rounding of the
+ * large terms where Horner has it. k comes from the rounding-shift trick rather than a
+ * float-to-int conversion.
  */
 function exp2Lanes(x: v128): v128 {
-  const clamped = f64x2.pmin(f64x2.splat(LARGEST_ARGUMENT), x);
-  const k = f64x2.nearest(f64x2.mul(clamped, f64x2.splat(LOG2_E)));
-  const r = f64x2.sub(f64x2.sub(clamped, f64x2.mul(k, f64x2.splat(LN2_HIGH))), f64x2.mul(k, f64x2.splat(LN2_LOW)));
-  let p = f64x2.splat(1.0 / 6227020800.0);
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 479001600.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 39916800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  const exponent = i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023)), 52);
-  const result = f64x2.mul(p, exponent);
-  return v128.andnot(result, f64x2.lt(x, f64x2.splat(SMALLEST_ARGUMENT)));
+  const clamped = f64x2.pmin(constant(LARGEST), x);
+  const shifted = f64x2.add(f64x2.mul(clamped, constant(LOG2E)), constant(SHIFT));
+  const k = f64x2.sub(shifted, constant(SHIFT));
+  const r = f64x2.sub(f64x2.sub(clamped, f64x2.mul(k, constant(LN2HI))), f64x2.mul(k, constant(LN2LO)));
+  const r2 = f64x2.mul(r, r);
+  const r4 = f64x2.mul(r2, r2);
+  const r8 = f64x2.mul(r4, r4);
+  const c23 = f64x2.add(inverseFactorial(2), f64x2.mul(r, inverseFactorial(3)));
+  const c45 = f64x2.add(inverseFactorial(4), f64x2.mul(r, inverseFactorial(5)));
+  const c67 = f64x2.add(inverseFactorial(6), f64x2.mul(r, inverseFactorial(7)));
+  const c89 = f64x2.add(inverseFactorial(8), f64x2.mul(r, inverseFactorial(9)));
+  const c1011 = f64x2.add(inverseFactorial(10), f64x2.mul(r, inverseFactorial(11)));
+  const c1213 = f64x2.add(inverseFactorial(12), f64x2.mul(r, inverseFactorial(13)));
+  const c25 = f64x2.add(c23, f64x2.mul(r2, c45));
+  const c69 = f64x2.add(c67, f64x2.mul(r2, c89));
+  const c1013 = f64x2.add(c1011, f64x2.mul(r2, c1213));
+  const tail = f64x2.add(f64x2.add(c25, f64x2.mul(r4, c69)), f64x2.mul(r8, c1013));
+  const series = f64x2.add(constant(ONE), f64x2.mul(r, f64x2.add(constant(ONE), f64x2.mul(r, tail))));
+  // shifted's bits are those of ROUNDING_SHIFT plus k; whose low 12 bits are zero, so after
+  // adding the bias and shifting, only k + 1023 remains, in the exponent field.
+  const scale = i64x2.shl(i64x2.add(shifted, v128.load64_splat(EXPONENT_BIAS)), 52);
+  const result = f64x2.mul(series, scale);
+  return v128.andnot(result, f64x2.lt(x, constant(SMALLEST)));
 }
 
 export function stableExp(x: f64): f64 {
