@@ -1,4 +1,5 @@
-// Layer 1: the fused distance GEMM.
+// Layer 1: the fused distance GEMM, and the direct-difference kernel that replaces it in the
+// k-nearest search when d is small (packPoints, directDistancePanels).
 //
 // z1[i] = ‖x̃‖² − 2·X̃_i·x̃ + ‖X̃_i‖², with x̃ = x − μ and X̃ = X − μ (centring removes the
 // cancellation a common offset would cause). The weights W1 = −2·X̃ are packed at fit time in

@@ -1,5 +1,6 @@
 // The kernels' entry points. The wrapper (src/wasm.ts) calls one entry per chunk of queries;
-// each streams the packed weights through the distance GEMM in blocks and hands every tile of
+// each streams the packed weights through the distance GEMM in blocks (or, for the k-nearest
+// search with d ≤ 16, X's panels through the direct-difference kernel) and hands every tile of
 // distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
 
 import { directDistancePanels, distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
@@ -100,12 +101,16 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
   }
 }
 
+const FUSED_GEMM = false;
+const DIRECT_DIFFERENCES = true;
+
 /**
- * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: the
- * fused distance GEMM on W1 (`packed`, `pointNorms`, centred on `mean`), or, when `direct`,
- * direct differences on packPoints' panels (`packed`; `pointNorms` and `mean` unused).
+ * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: with
+ * FUSED_GEMM, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on `mean`);
+ * with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints; `pointNorms` and
+ * `mean` unused).
  */
-function streamDistances(packed: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, direct: bool = false): void {
+function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, direct: bool): void {
   const pairs = scratch;
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
@@ -113,23 +118,23 @@ function streamDistances(packed: usize, pointNorms: usize, n: i32, d: i32, mean:
   reducerStates = scratch + statesOffset(q, d);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
   prepareQueries(queries, q, d, direct ? ZERO_MEAN : mean, pairs, queryNorms);
-  const panels = panelCount(n);
+  const panelTotal = panelCount(n);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
-  for (let first = 0; first < panels; first += step) {
-    const count = min(step, panels - first);
+  for (let first = 0; first < panelTotal; first += step) {
+    const count = min(step, panelTotal - first);
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
     for (let pair = 0; pair < pairTotal; pair++) {
       const queryPair = pairs + <usize>pair * <usize>d * 16;
       if (direct) {
-        directDistancePanels(queryPair, packed, d, first, count, tileA, tileB);
+        directDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
       } else {
         distanceGemm(
           queryPair,
           load<f64>(queryNorms + (<usize>(2 * pair) << 3)),
           load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3)),
-          packed, pointNorms, d, first, count, tileA, tileB,
+          panels, pointNorms, d, first, count, tileA, tileB,
         );
       }
       fold(2 * pair, tileA, valid, firstIndex);
@@ -153,9 +158,10 @@ function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64
  * The k nearest training points of each of q queries, exact: indices and squared distances
  * Σ(x_j − X_ij)² (computed directly) ascending, ties toward the lower index.
  *
- * Up to DIRECT_PANEL_DIMENSIONS features the search runs on direct differences and is exact
- * as it goes (directPanelSearch). Beyond, the GEMM's expansion selects `capacity` ≥ k candidates; their distances are recomputed
- * directly and sorted. The selection is provably the brute-force one when the k-th exact
+ * Up to DIRECT_PANEL_DIMENSIONS features (`pointPanels` given, `capacity` = k) the search runs
+ * on direct differences and is exact as it goes (directPanelSearch). Beyond, the GEMM's
+ * expansion selects `capacity` ≥ k candidates; their distances are recomputed directly and
+ * sorted. The selection is provably the brute-force one when the k-th exact
  * distance lies below the smallest distance any rejected point can have (the worst kept
  * expansion value minus the error bound, shrunk by the direct sum's own rounding).
  * A query that fails the test (ties at the boundary) is searched again alone, collecting every
@@ -168,7 +174,7 @@ export function searchNeighbours(
   outIndices: usize, outSquared: usize,
 ): void {
   if (pointPanels != 0) {
-    directPanelSearch(pointPanels, n, d, queries, q, k, capacity, scratch, outIndices, outSquared);
+    directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared);
     return;
   }
   const heap = scratch + statesOffset(q, d) + 4;
@@ -211,17 +217,16 @@ function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, s
  * exact as they come (each heap holds k, not k + margin) and need neither recheck nor proof.
  */
 function directPanelSearch(
-  pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
   reducer = REDUCE_TOP_K;
   heapCapacity = k;
   selectFromRow = n <= blockPanels(d) * PANEL_POINTS && k <= 8;
-  // The chunk's scratch is laid out for `capacity` ≥ k candidates per query.
-  reducerStateBytes = topKStateBytes(capacity);
+  reducerStateBytes = topKStateBytes(k);
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
-  streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, true);
+  streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, DIRECT_DIFFERENCES);
   for (let r = 0; r < q; r++) {
     const state = states + <usize>r * reducerStateBytes;
     const distances = state + 4;
@@ -249,7 +254,7 @@ function candidateSearch(
   reducerStateBytes = topKStateBytes(capacity);
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
   const queryNorms = scratch + pairsBytes(q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
   let failures = 0;
@@ -298,7 +303,7 @@ function rangeSearch(
   rangeList = align16(heapIndices + (<usize>k << 2));
   rangeRoom = room;
   rangeCount = 0;
-  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch);
+  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, FUSED_GEMM);
   if (rangeCount > rangeRoom) return false;
   let size = 0;
   for (let c = 0; c < rangeCount; c++) {
@@ -363,7 +368,7 @@ export function softmaxScores(
   softmaxLambda = lambda;
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
   for (let r = 0; r < q; r++) {
     onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
   }
@@ -378,5 +383,5 @@ export function layerOneDistances(
   reducerStateBytes = 0;
   copyOutput = output;
   copyRowLength = n;
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
 }

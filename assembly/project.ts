@@ -1,6 +1,7 @@
 // Layer 3: z3 = z2ᵀ·Y without building the one-hot Y. Each neighbour's layer-2 weight is added
 // to its class's score (classification) or, times its target, to a weighted sum (regression),
-// in neighbour order, then normalised by the total weight.
+// in neighbour order, then normalised by the total weight. argmaxRows turns scores into the
+// predicted class (the first of the highest, as the reference picks it).
 
 import { stableExp } from './softmax';
 

@@ -11,7 +11,8 @@ const LOG2_E: f64 = 1.4426950408889634;
 // ln 2 split so that k·LN2_HIGH is exact for |k| < 2^11 (Cody–Waite range reduction).
 const LN2_HIGH: f64 = 6.93147180369123816490e-01;
 const LN2_LOW: f64 = 1.90821492927058770002e-10;
-// Below this, exp(x) < 2^-1022: next to the nearest point's weight of 1 it is nothing.
+// Below this, exp(x) < 3.4e-308 (about 2^-1021): next to the nearest point's weight of 1 it is
+// nothing, and 2^k stays a normal number above it.
 const SMALLEST_ARGUMENT: f64 = -708.0;
 const LARGEST_ARGUMENT: f64 = 709.0;
 
@@ -34,11 +35,13 @@ const EXPONENT_BIAS: usize = memory.data<i64>([1023]);
   return v128.load64_splat(EXP_CONSTANTS + (<usize>slot << 3));
 }
 
-const LARGEST = 0, LOG2E = 1, SHIFT = 2, LN2HI = 3, LN2LO = 4, SMALLEST = 5, ONE = 6, INVERSE_FACTORIAL_2 = 7;
+// Positions in EXP_CONSTANTS.
+const SLOT_LARGEST_ARGUMENT = 0, SLOT_LOG2_E = 1, SLOT_ROUNDING_SHIFT = 2, SLOT_LN2_HIGH = 3, SLOT_LN2_LOW = 4;
+const SLOT_SMALLEST_ARGUMENT = 5, SLOT_ONE = 6, SLOT_INVERSE_FACTORIAL_2 = 7;
 
 /** 1/i! for i = 2 … 13. */
 @inline function inverseFactorial(i: i32): v128 {
-  return constant(INVERSE_FACTORIAL_2 + i - 2);
+  return constant(SLOT_INVERSE_FACTORIAL_2 + i - 2);
 }
 
 /**
@@ -53,10 +56,10 @@ const LARGEST = 0, LOG2E = 1, SHIFT = 2, LN2HI = 3, LN2LO = 4, SMALLEST = 5, ONE
  * float-to-int conversion.
  */
 function exp2Lanes(x: v128): v128 {
-  const clamped = f64x2.pmin(constant(LARGEST), x);
-  const shifted = f64x2.add(f64x2.mul(clamped, constant(LOG2E)), constant(SHIFT));
-  const k = f64x2.sub(shifted, constant(SHIFT));
-  const r = f64x2.sub(f64x2.sub(clamped, f64x2.mul(k, constant(LN2HI))), f64x2.mul(k, constant(LN2LO)));
+  const clamped = f64x2.pmin(constant(SLOT_LARGEST_ARGUMENT), x);
+  const shifted = f64x2.add(f64x2.mul(clamped, constant(SLOT_LOG2_E)), constant(SLOT_ROUNDING_SHIFT));
+  const k = f64x2.sub(shifted, constant(SLOT_ROUNDING_SHIFT));
+  const r = f64x2.sub(f64x2.sub(clamped, f64x2.mul(k, constant(SLOT_LN2_HIGH))), f64x2.mul(k, constant(SLOT_LN2_LOW)));
   const r2 = f64x2.mul(r, r);
   const r4 = f64x2.mul(r2, r2);
   const r8 = f64x2.mul(r4, r4);
@@ -70,12 +73,12 @@ function exp2Lanes(x: v128): v128 {
   const c69 = f64x2.add(c67, f64x2.mul(r2, c89));
   const c1013 = f64x2.add(c1011, f64x2.mul(r2, c1213));
   const tail = f64x2.add(f64x2.add(c25, f64x2.mul(r4, c69)), f64x2.mul(r8, c1013));
-  const series = f64x2.add(constant(ONE), f64x2.mul(r, f64x2.add(constant(ONE), f64x2.mul(r, tail))));
-  // shifted's bits are those of ROUNDING_SHIFT plus k; whose low 12 bits are zero, so after
-  // adding the bias and shifting, only k + 1023 remains, in the exponent field.
+  const series = f64x2.add(constant(SLOT_ONE), f64x2.mul(r, f64x2.add(constant(SLOT_ONE), f64x2.mul(r, tail))));
+  // shifted's bits are those of ROUNDING_SHIFT plus k. ROUNDING_SHIFT's low 12 bits are zero,
+  // so after adding the bias, the shift by 52 leaves only k + 1023, in the exponent field.
   const scale = i64x2.shl(i64x2.add(shifted, v128.load64_splat(EXPONENT_BIAS)), 52);
   const result = f64x2.mul(series, scale);
-  return v128.andnot(result, f64x2.lt(x, constant(SMALLEST)));
+  return v128.andnot(result, f64x2.lt(x, constant(SLOT_SMALLEST_ARGUMENT)));
 }
 
 export function stableExp(x: f64): f64 {

@@ -102,16 +102,22 @@ function fillLimit(tile: usize, count: i32, capacity: i32): f64 {
   v128.store(COLUMN_MINIMA, columns1011, 80);
   v128.store(COLUMN_MINIMA, columns1213, 96);
   v128.store(COLUMN_MINIMA, columns1415, 112);
-  for (let c = 1; c < FILL_COLUMNS; c++) {
-    const minimum = distanceAt(COLUMN_MINIMA, c);
-    let slot = c;
-    while (slot > 0 && distanceAt(COLUMN_MINIMA, slot - 1) > minimum) {
-      store<f64>(COLUMN_MINIMA + (<usize>slot << 3), distanceAt(COLUMN_MINIMA, slot - 1));
+  // Once per query (on its first tile), so a plain insertion sort does.
+  sortAscending(COLUMN_MINIMA, FILL_COLUMNS);
+  return distanceAt(COLUMN_MINIMA, capacity - 1);
+}
+
+/** Sorts `count` f64 values ascending in place (insertion sort: for a handful of values). */
+function sortAscending(values: usize, count: i32): void {
+  for (let i = 1; i < count; i++) {
+    const value = distanceAt(values, i);
+    let slot = i;
+    while (slot > 0 && distanceAt(values, slot - 1) > value) {
+      store<f64>(values + (<usize>slot << 3), distanceAt(values, slot - 1));
       slot--;
     }
-    store<f64>(COLUMN_MINIMA + (<usize>slot << 3), minimum);
+    store<f64>(values + (<usize>slot << 3), value);
   }
-  return distanceAt(COLUMN_MINIMA, capacity - 1);
 }
 
 /**

@@ -18,7 +18,8 @@ const MAX_CHUNK_QUERIES = 256;
 // cannot be had on every engine.
 const MAX_FORWARD_VALUES = 2 ** 28;
 /**
- * How many expansion candidates to keep per query: k plus a margin, enough for the exactness
+ * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
+ * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
  * proof to hold unless many points tie at the k-th distance (that query is then answered by
  * a second pass). Each extra candidate costs selection work and a direct distance per query:
  * noise next to the GEMM for large n, but much of the time for small n, where the margin
@@ -33,9 +34,9 @@ function candidateCapacity(n: number, k: number): number {
 interface Weights {
   readonly n: number;
   readonly d: number;
-  /** X as given, row-major: the direct distances that are reported are computed from it. */
+  /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
   readonly points: Region;
-  /** X again, in panels, for the direct search of small d (none when d is larger). */
+  /** X again, in panels: the direct-difference search of small d reads it (none when d > 16). */
   readonly pointPanels: Region | undefined;
   /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
   readonly packed: Region;
@@ -68,12 +69,12 @@ function weightsRegions(weights: Weights): Region[] {
   return weights.pointPanels ? [...regions, weights.pointPanels] : regions;
 }
 
-/** Copies the training data into wasm memory, centres it and packs W1. */
+/** Copies the training data into wasm memory, centres it and packs W1 (and X's panels when d ≤ 16). */
 function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array): Weights {
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
-  const k = kernels.exports;
-  const direct = d <= k.directPanelDimensions();
+  const kernelExports = kernels.exports;
+  const direct = d <= kernelExports.directPanelDimensions();
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
@@ -88,9 +89,9 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   kernels.f64(points.pointer, n * d).set(matrix.data);
   if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
   else kernels.i32(labelRegion.pointer, n).set(labels.codes);
-  if (pointPanels) k.packPoints(points.pointer, n, d, pointPanels.pointer);
-  k.computeMean(points.pointer, n, d, mean.pointer);
-  const largestNorm = k.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
+  if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
+  kernelExports.computeMean(points.pointer, n, d, mean.pointer);
+  const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
   const classes = labels instanceof Float64Array ? [] : labels.classes;
   return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
 }
@@ -225,7 +226,7 @@ export class KnnNetwork {
   ): void {
     const w = this.#live();
     const kernels = this.#kernels;
-    const capacity = candidateCapacity(w.n, k);
+    const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
     const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] };
     this.#inChunks(queries, plan, (start, count, layout) => {
       const [outIndices, outSquared] = layout.outputs;

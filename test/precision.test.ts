@@ -80,6 +80,19 @@ describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)'
     wasm.dispose();
   });
 
+  it('an odd d over several tiles with a ragged last panel: the heap path, k below and above 8', async () => {
+    const d = 5 + extra;
+    const n = 2001;
+    const train = noisyData(11, n, d, (i) => (i % 7) * 0.25);
+    const queries = noisyData(12, 40, d, () => 0.5);
+    const y = Array.from({ length: n }, (_, i) => i % 3);
+    for (const k of [3, 12]) {
+      const wasm = await KnnNetwork.fit(train, y, { k });
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+      wasm.dispose();
+    }
+  });
+
   it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
     const d = 6 + extra;
     const train = noisyData(9, 3000, d, () => 0);
