@@ -61,23 +61,30 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
 }
 
 /**
+ * Up to this many features a network also keeps X in the direct-difference kernel's panels:
+ * the kernels' DIRECT_PANEL_DIMENSIONS (assembly/index.ts; test/memory.test.ts checks they agree).
+ */
+export const DIRECT_SEARCH_FEATURES = 16;
+
+/**
  * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * is held twice in wasm memory (X as given, and the packed W1) with a norm and a label per row,
- * so 16 bytes per value and 16 per row — its own and those of the `heldRows` rows it joins
- * (add) — must fit; queries pass through in chunks,
+ * is held twice in wasm memory (X as given, and the packed W1), three times with at most
+ * DIRECT_SEARCH_FEATURES features, with a norm and a label per row: those bytes for its own rows
+ * and those of the `heldRows` rows it joins (add) must fit; queries pass through in chunks,
  * but a batch over 4 GiB must be split first. src/wasm.ts checks the exact room left (other
  * networks, scratch) before allocating.
  */
 function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined): void {
   const training = heldRows !== undefined;
-  const bytes = (rows + (heldRows ?? 0)) * (training ? cols * 16 + 16 : cols * 8);
+  const copiesOfX = cols <= DIRECT_SEARCH_FEATURES ? 3 : 2;
+  const bytes = (rows + (heldRows ?? 0)) * (training ? cols * 8 * copiesOfX + 16 : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
   throw new KnnError(
     'TOO_LARGE',
     training
-      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, the packed W1, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features.`
+      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
 }

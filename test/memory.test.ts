@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
+import { DIRECT_SEARCH_FEATURES } from '../src/matrix.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { loadKernels } from '../src/wasm.js';
 import { maxAbsoluteDifference, randomData } from './helpers.js';
@@ -214,20 +215,24 @@ describe('memory stays flat and every network stays correct', () => {
   });
 
   it('a fit that would exceed wasm32’s 4 GiB says TOO_LARGE before allocating anything', async () => {
-    // Data that claims 2^29 values and throws if one is read: the size must be refused first.
-    const huge = new Proxy([] as number[], {
-      get: (target, key) => {
-        if (key === 'length') return 2 ** 29;
-        if (typeof key === 'string' && /^\d+$/.test(key)) throw new Error('a value was read before the size was checked');
-        return Reflect.get(target, key);
-      },
-    });
+    // Data that claims `length` values and throws if one is read: the size must be refused first.
+    const unreadable = (length: number): number[] =>
+      new Proxy([] as number[], {
+        get: (target, key) => {
+          if (key === 'length') return length;
+          if (typeof key === 'string' && /^\d+$/.test(key)) throw new Error('a value was read before the size was checked');
+          return Reflect.get(target, key);
+        },
+      });
+    const huge = unreadable(2 ** 29);
     const net = await KnnNetwork.fit([[0, 0], [1, 1]], [0, 1]);
     const before = { allocated: allocated(), regions: regions(), memory: memoryBytes() };
     const attempts: (() => Promise<unknown>)[] = [
       () => KnnNetwork.fit({ data: huge, rows: 2 ** 28, cols: 2 }, []),
       () => KnnNetwork.fit({ data: huge, rows: 2 ** 25, cols: 16 }, [], { k: 3 }),
       () => KnnNetwork.fit({ data: huge, rows: 2 ** 29, cols: 1 }, [], { task: 'regression' }),
+      // 3.2 GiB as two copies, but d ≤ 16 also keeps X in the direct kernel's panels: 4.8 GiB.
+      () => KnnNetwork.fit({ data: unreadable(12 * 2 ** 24), rows: 2 ** 24, cols: 12 }, []),
       () => KnnNetwork.fit(new Proxy([[1, 2, 3, 4]], { get: (t, key) => (key === 'length' ? 2 ** 27 : Reflect.get(t, key)) }), []),
     ];
     for (const attempt of attempts) {
@@ -239,6 +244,10 @@ describe('memory stays flat and every network stays correct', () => {
     expect({ allocated: allocated(), regions: regions(), memory: memoryBytes() }).toEqual(before);
     expect(net.predict([[0.9, 0.9]])).toEqual([1]);
     net.dispose();
+  });
+
+  it('the size check knows up to how many features the kernels keep a third copy of X', () => {
+    expect(kernels.exports.directPanelDimensions()).toBe(DIRECT_SEARCH_FEATURES);
   });
 
   it('a network dropped without dispose() is freed when it is garbage-collected (FinalizationRegistry)', async () => {
