@@ -213,6 +213,21 @@ function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, s
 }
 
 /**
+ * Sets the reducer to keep `capacity` candidates per query, each heap empty; returns where the
+ * q states start in the scratch.
+ */
+function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): usize {
+  reducer = REDUCE_TOP_K;
+  heapCapacity = capacity;
+  // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
+  selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
+  reducerStateBytes = topKStateBytes(capacity);
+  const states = scratch + statesOffset(q, d);
+  for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
+  return states;
+}
+
+/**
  * The search for small d: direct distances from packPoints' panels, so the k kept per query are
  * exact as they come (each heap holds k, not k + margin) and need neither recheck nor proof.
  */
@@ -220,12 +235,7 @@ function directPanelSearch(
   pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
-  reducer = REDUCE_TOP_K;
-  heapCapacity = k;
-  selectFromRow = n <= blockPanels(d) * PANEL_POINTS && k <= 8;
-  reducerStateBytes = topKStateBytes(k);
-  const states = scratch + statesOffset(q, d);
-  for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
+  const states = startTopK(n, d, q, k, scratch);
   streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, DIRECT_DIFFERENCES);
   for (let r = 0; r < q; r++) {
     const state = states + <usize>r * reducerStateBytes;
@@ -247,13 +257,7 @@ function candidateSearch(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
-  reducer = REDUCE_TOP_K;
-  heapCapacity = capacity;
-  // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
-  selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
-  reducerStateBytes = topKStateBytes(capacity);
-  const states = scratch + statesOffset(q, d);
-  for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
+  const states = startTopK(n, d, q, capacity, scratch);
   streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
   const queryNorms = scratch + pairsBytes(q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;

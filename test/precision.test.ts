@@ -7,14 +7,25 @@ import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
 
-function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: { data: Float64Array; rows: number; cols: number }, k: number): void {
+type Matrix = { data: Float64Array; rows: number; cols: number };
+
+function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: Matrix, k: number): void {
   const ours = wasm.kneighbors(queries, k);
   const theirs = reference.kneighbors(queries, k);
   expect(Array.from(ours.indices)).toEqual(Array.from(theirs.indices));
   expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances));
 }
 
-function noisyData(seed: number, n: number, d: number, centre: (i: number) => number): { data: Float64Array; rows: number; cols: number } {
+/** Fits a network for each k and checks its neighbours of `queries` against the reference's. */
+async function expectSameForEachK(train: Matrix, y: number[], queries: Matrix, ks: number[]): Promise<void> {
+  for (const k of ks) {
+    const wasm = await KnnNetwork.fit(train, y, { k });
+    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+    wasm.dispose();
+  }
+}
+
+function noisyData(seed: number, n: number, d: number, centre: (i: number) => number): Matrix {
   const random = new SeededRandom(seed);
   const data = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = centre(i) + random.uniform();
@@ -34,23 +45,13 @@ describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)'
   it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
     const train = noisyData(1, 2000, 6 + extra, () => 1e8);
     const queries = noisyData(2, 200, 6 + extra, () => 1e8);
-    const y = Array.from({ length: 2000 }, (_, i) => i % 3);
-    for (const k of [1, 5, 20]) {
-      const wasm = await KnnNetwork.fit(train, y, { k });
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
-      wasm.dispose();
-    }
+    await expectSameForEachK(train, Array.from({ length: 2000 }, (_, i) => i % 3), queries, [1, 5, 20]);
   });
 
   it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
     const train = noisyData(3, 1500, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
     const queries = noisyData(4, 150, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
-    const y = Array.from({ length: 1500 }, (_, i) => i % 2);
-    for (const k of [1, 3, 8]) {
-      const wasm = await KnnNetwork.fit(train, y, { k });
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
-      wasm.dispose();
-    }
+    await expectSameForEachK(train, Array.from({ length: 1500 }, (_, i) => i % 2), queries, [1, 3, 8]);
   });
 
   it('points so close that their distances differ in the last bits', async () => {
@@ -85,12 +86,7 @@ describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)'
     const n = 2001;
     const train = noisyData(11, n, d, (i) => (i % 7) * 0.25);
     const queries = noisyData(12, 40, d, () => 0.5);
-    const y = Array.from({ length: n }, (_, i) => i % 3);
-    for (const k of [3, 12]) {
-      const wasm = await KnnNetwork.fit(train, y, { k });
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
-      wasm.dispose();
-    }
+    await expectSameForEachK(train, Array.from({ length: n }, (_, i) => i % 3), queries, [3, 12]);
   });
 
   it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
