@@ -9,14 +9,21 @@ export interface EncodedLabels {
   readonly codes: Int32Array;
 }
 
-function checkLength(y: unknown, rows: number, argument: string): ArrayLike<unknown> {
+/**
+ * The labels of `y`, checked to be one per row and read exactly once into an array of our own
+ * (a Proxy or a getter could answer differently the second time).
+ */
+function readLabels(y: unknown, rows: number, argument: string): unknown[] {
   const isList = Array.isArray(y) || (ArrayBuffer.isView(y) && !(y instanceof DataView));
   if (!isList) throw new KnnError('BAD_INPUT', `${argument} must be an array of labels; got ${describeValue(y)}.`);
   const list = y as ArrayLike<unknown>;
-  if (list.length !== rows) {
-    throw new KnnError('SHAPE_MISMATCH', `${argument} has ${list.length} labels but X has ${rows} rows; pass one label per row.`);
+  const length = list.length;
+  if (length !== rows) {
+    throw new KnnError('SHAPE_MISMATCH', `${argument} has ${length} labels but X has ${rows} rows; pass one label per row.`);
   }
-  return list;
+  const values = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) values[i] = list[i];
+  return values;
 }
 
 /** Numbers ascending, strings in code-unit order: the order of numpy.unique. */
@@ -26,7 +33,7 @@ function compareLabels(a: Label, b: Label): number {
 }
 
 export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedLabels {
-  const list = checkLength(y, rows, argument);
+  const list = readLabels(y, rows, argument);
   let kind: 'number' | 'string' | undefined;
   for (let i = 0; i < list.length; i++) {
     const label = list[i];
@@ -39,7 +46,7 @@ export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedL
       throw new KnnError('BAD_LABEL', `${argument}[${i}] is a ${type} but earlier labels are ${kind}s; use one type for every label.`);
     }
   }
-  const classes = [...new Set(Array.from(list as ArrayLike<Label>))].sort(compareLabels);
+  const classes = [...new Set(list as Label[])].sort(compareLabels);
   const codeOf = new Map<Label, number>(classes.map((label, code) => [label, code]));
   const codes = new Int32Array(rows);
   for (let i = 0; i < rows; i++) codes[i] = codeOf.get(list[i] as Label)!;
@@ -51,7 +58,7 @@ export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedL
  * union's size when points are added): weighted sums of that many must stay finite.
  */
 export function encodeTargets(y: unknown, rows: number, argument = 'y', summedRows = rows): Float64Array {
-  const list = checkLength(y, rows, argument);
+  const list = readLabels(y, rows, argument);
   const targets = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const value = list[i];
@@ -61,7 +68,7 @@ export function encodeTargets(y: unknown, rows: number, argument = 'y', summedRo
     if (!Number.isFinite(value)) {
       throw new KnnError('NON_FINITE', `${argument}[${i}] is ${value}; regression targets must be finite.`);
     }
-    if (Math.abs(value) > Number.MAX_VALUE / (2 * summedRows)) {
+    if (Math.abs(value) > targetLimit(summedRows)) {
       throw new KnnError('NON_FINITE', `${argument}[${i}] is ${value}; weighted sums of ${summedRows} targets that large overflow float64: rescale the targets.`);
     }
     targets[i] = value;
@@ -70,15 +77,40 @@ export function encodeTargets(y: unknown, rows: number, argument = 'y', summedRo
 }
 
 /**
- * Labels to append to a network whose classes are `classes`: checked alone (so messages name
- * the caller's own indices), then for the same label type as the network's.
+ * Labels to append to a network whose classes are `classes`, read once: checked alone (so
+ * messages name the caller's own indices), then for the same label type as the network's.
  */
-export function checkAddedLabels(y: unknown, rows: number, classes: readonly Label[]): void {
+export function readAddedLabels(y: unknown, rows: number, classes: readonly Label[]): Label[] {
   const added = encodeLabels(y, rows);
+  const labels = Array.from(added.codes, (code) => added.classes[code]);
   const held = typeof classes[0];
   const given = typeof added.classes[0];
   if (given !== held) {
-    const first = Array.from(y as ArrayLike<Label>).findIndex((label) => typeof label !== held);
+    const first = labels.findIndex((label) => typeof label !== held);
     throw new KnnError('BAD_LABEL', `y[${first}] is a ${given} but the network's classes are ${held}s; use one type for every label.`);
+  }
+  return labels;
+}
+
+/**
+ * The largest target magnitude whose weighted sums over `summedRows` targets stay finite: the
+ * weights of one query sum to 1, so a sum of values up to MAX_VALUE / (2·n) stays below MAX_VALUE / 2.
+ */
+export function targetLimit(summedRows: number): number {
+  return Number.MAX_VALUE / (2 * summedRows);
+}
+
+/**
+ * The bound on regression targets depends on how many are summed: after add() grows the network
+ * to `rows` points, the `held` targets it already had must meet it too.
+ */
+export function checkHeldTargets(targets: Float64Array, held: number, rows: number): void {
+  const limit = targetLimit(rows);
+  for (let i = 0; i < held; i++) {
+    if (Math.abs(targets[i]) <= limit) continue;
+    throw new KnnError(
+      'NON_FINITE',
+      `add(X, y) would grow the network to ${rows} points, and weighted sums of ${rows} targets as large as its target ${i} (${targets[i]}) overflow float64 (the limit is ±${limit.toExponential(3)}); rescale the targets and fit again.`,
+    );
   }
 }

@@ -40,16 +40,13 @@ function position(argument: string, flat: number, cols: number, nested: boolean)
   return nested ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
 }
 
-/** Checks every value is a finite number small enough to square; names the first that is not. */
-function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, nested: boolean): void {
+/** Checks every value is finite and small enough to square; names the first that is not. */
+function checkValues(argument: string, data: Float64Array, cols: number, nested: boolean): void {
   const limit = magnitudeLimit(cols);
   for (let flat = 0; flat < data.length; flat++) {
     const value = data[flat];
-    if (typeof value === 'number' && Math.abs(value) <= limit) continue;
+    if (Math.abs(value) <= limit) continue;
     const where = position(argument, flat, cols, nested);
-    if (typeof value !== 'number') {
-      throw new KnnError('BAD_INPUT', `${where} must be a number; got ${describeValue(value)}.`);
-    }
     if (!Number.isFinite(value)) {
       throw new KnnError('NON_FINITE', `${where} is ${value}; every value must be finite: remove or impute missing values first.`);
     }
@@ -57,6 +54,28 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
       'NON_FINITE',
       `${where} is ${value}; with ${cols} features values must stay within ±${limit.toExponential(3)} so squared distances do not overflow float64: rescale the data.`,
     );
+  }
+}
+
+/** A typed array's own length, which an own `length` property defined on it cannot disguise. */
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get!;
+
+/**
+ * Reads `count` values of `source` into `target` from `offset`, each exactly once (a Proxy or a
+ * getter could answer differently the second time), rejecting any that is not a number;
+ * `where(i)` names value i for the message. A typed array of numbers holding exactly `count`
+ * values is copied by one `set`.
+ */
+function copyNumbers(source: ArrayLike<unknown>, target: Float64Array, offset: number, count: number, where: (i: number) => string): void {
+  const numericView = ArrayBuffer.isView(source) && !(source instanceof BigInt64Array || source instanceof BigUint64Array);
+  if (numericView && typedArrayLength.call(source) === count) {
+    target.set(source as unknown as ArrayLike<number>, offset);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const value = source[i];
+    if (typeof value !== 'number') throw new KnnError('BAD_INPUT', `${where(i)} must be a number; got ${describeValue(value)}.`);
+    target[offset + i] = value;
   }
 }
 
@@ -101,20 +120,16 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   checkSize(argument, rows, cols, heldRows);
   const data = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    const row = rowsInput[r];
+    // Each row and each length is read once: row 0 was read above.
+    const row = r === 0 ? first : rowsInput[r];
     if (!isArrayLike(row)) {
       throw new KnnError('BAD_INPUT', `${argument}[${r}] must be an array of numbers; got ${describeValue(row)}.`);
     }
-    if (row.length !== cols) {
-      throw new KnnError('SHAPE_MISMATCH', `${argument}[${r}] has ${row.length} values but ${argument}[0] has ${cols}; every row needs the same length.`);
+    const length = r === 0 ? cols : row.length;
+    if (length !== cols) {
+      throw new KnnError('SHAPE_MISMATCH', `${argument}[${r}] has ${length} values but ${argument}[0] has ${cols}; every row needs the same length.`);
     }
-    for (let c = 0; c < cols; c++) {
-      const value = row[c];
-      if (typeof value !== 'number') {
-        throw new KnnError('BAD_INPUT', `${argument}[${r}][${c}] must be a number; got ${describeValue(value)}.`);
-      }
-      data[r * cols + c] = value as number;
-    }
+    copyNumbers(row, data, r * cols, cols, (c) => `${argument}[${r}][${c}]`);
   }
   checkValues(argument, data, cols, true);
   return { data, rows, cols };
@@ -129,20 +144,24 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
   }
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has 0 rows; pass at least one row.`);
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has 0 columns; each row needs at least one feature.`);
-  if (data.length !== rows * cols) {
+  const length = data.length;
+  if (length !== rows * cols) {
     throw new KnnError(
       'SHAPE_MISMATCH',
-      `${argument}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
+      `${argument}.data has ${length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
   checkSize(argument, rows, cols, heldRows);
-  checkValues(argument, data, cols, false);
-  // A Float64Array is read in place (it is never written); anything else is copied once.
-  return { data: data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>), rows, cols };
+  const copy = new Float64Array(length);
+  copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, false));
+  checkValues(argument, copy, cols, false);
+  return { data: copy, rows, cols };
 }
 
 /**
- * Validates a matrix argument and returns it row-major in a Float64Array.
+ * Validates a matrix argument and returns it row-major in a Float64Array of its own: every value
+ * is read exactly once, into that copy, and validated there, so nothing the caller does later
+ * (after an `await`, through a getter, from another thread) can reach the network.
  * `expectedCols`, when given, is the number of features the network was fitted on. The matrix is
  * training data when `expectedCols` is absent (fit: `heldRows` is 0) or `heldRows` is given (add:
  * the rows the network already holds); otherwise it is a batch of queries.

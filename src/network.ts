@@ -2,7 +2,7 @@
 // options.ts), owns its weights in wasm linear memory, and runs queries through the kernels in
 // chunks so that one call's scratch memory stays bounded whatever the number of queries.
 import { KnnError } from './errors.js';
-import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
+import { checkHeldTargets, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
@@ -314,7 +314,10 @@ export class KnnNetwork {
 
   /** Class labels (as given at fit), or a Float64Array of estimates for regression. */
   predict(X: MatrixInput): Label[] | Float64Array {
-    const queries = this.#queries(X);
+    return this.#predict(this.#queries(X));
+  }
+
+  #predict(queries: Matrix): Label[] | Float64Array {
     return this.#regression ? this.#scores(queries) : this.#predictLabels(queries);
   }
 
@@ -329,7 +332,7 @@ export class KnnNetwork {
   /** The k nearest training points of each query: q × k indices and Euclidean distances, ascending. */
   kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
     const w = this.#live();
-    const count = neighbourCount(k ?? this.options.k, w.n, 'k');
+    const count = neighbourCount(k === undefined ? this.options.k : k, w.n, 'k');
     const queries = this.#queries(X);
     const { indices, squared } = this.#neighbours(queries, count);
     for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]);
@@ -394,7 +397,7 @@ export class KnnNetwork {
   score(X: MatrixInput, y: ArrayLike<Label>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
-    const predicted = this.predict(queries);
+    const predicted = this.#predict(queries);
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
@@ -426,9 +429,9 @@ export class KnnNetwork {
       labels = new Float64Array(rows);
       labels.set(old.labels as Float64Array);
       labels.set(added, w.n);
+      checkHeldTargets(labels, w.n, rows);
     } else {
-      checkAddedLabels(y, extra.rows, w.classes);
-      labels = encodeLabels([...(old.labels as Label[]), ...Array.from(y)], rows);
+      labels = encodeLabels([...(old.labels as Label[]), ...readAddedLabels(y, extra.rows, w.classes)], rows);
     }
     const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels);
     releaseAll(this.#owned);

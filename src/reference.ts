@@ -5,7 +5,7 @@
 // layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
 // distance votes agree bit-for-bit.
 import { KnnError } from './errors.js';
-import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
+import { checkHeldTargets, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
@@ -158,10 +158,14 @@ export class ReferenceNetwork {
   }
 
   predict(X: MatrixInput): Label[] | Float64Array {
-    const queries = this.#queries(X);
+    return this.#predict(this.#queries(X));
+  }
+
+  #predict(queries: Matrix): Label[] | Float64Array {
     const scores = this.#scores(queries);
     return this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes);
   }
+
 
   predictProba(X: MatrixInput): Float64Array {
     if (this.#regression) {
@@ -171,7 +175,7 @@ export class ReferenceNetwork {
   }
 
   kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
-    const count = neighbourCount(k ?? this.options.k, this.#live().rows, 'k');
+    const count = neighbourCount(k === undefined ? this.options.k : k, this.#live().rows, 'k');
     const queries = this.#queries(X);
     const indices = new Int32Array(queries.rows * count);
     const distances = new Float64Array(queries.rows * count);
@@ -226,7 +230,7 @@ export class ReferenceNetwork {
   score(X: MatrixInput, y: ArrayLike<Label>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
-    const predicted = this.predict(queries);
+    const predicted = this.#predict(queries);
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
@@ -241,10 +245,11 @@ export class ReferenceNetwork {
       const targets = new Float64Array(rows);
       targets.set(this.#targets);
       targets.set(encodeTargets(y, extra.rows, 'y', rows), points.rows);
+      checkHeldTargets(targets, points.rows, rows);
       this.#targets = targets;
     } else {
-      checkAddedLabels(y, extra.rows, this.#classes);
-      const union = encodeLabels([...Array.from(this.#codes, (code) => this.#classes[code]), ...Array.from(y)], rows);
+      const added = readAddedLabels(y, extra.rows, this.#classes);
+      const union = encodeLabels([...Array.from(this.#codes, (code) => this.#classes[code]), ...added], rows);
       this.#classes = union.classes;
       this.#codes = union.codes;
     }

@@ -14,25 +14,28 @@ export function argmaxLabels(scores: Float64Array, rows: number, classes: readon
   return labels;
 }
 
-/** Checks the `y` of `score`: one label (or target) per row. */
-export function checkTruth(y: unknown, rows: number, regression: boolean): ArrayLike<Label> {
+/** Checks the `y` of `score`: one label (or target) per row; returns them, each read once. */
+export function checkTruth(y: unknown, rows: number, regression: boolean): Label[] {
   const isList = Array.isArray(y) || (ArrayBuffer.isView(y) && !(y instanceof DataView));
   if (!isList) throw new KnnError('BAD_INPUT', `y must be an array of ${regression ? 'targets' : 'labels'}; got ${describeValue(y)}.`);
   const list = y as ArrayLike<unknown>;
-  if (list.length !== rows) {
-    throw new KnnError('SHAPE_MISMATCH', `y has ${list.length} entries but X has ${rows} rows; pass one per row.`);
+  const length = list.length;
+  if (length !== rows) {
+    throw new KnnError('SHAPE_MISMATCH', `y has ${length} entries but X has ${rows} rows; pass one per row.`);
   }
+  const truth = new Array<Label>(length);
   // The codes of fit's checks (labels.ts): a bad label, or a target that is not a number, is
   // BAD_LABEL; a target that is NaN or ±∞ is NON_FINITE.
-  for (let i = 0; i < list.length; i++) {
+  for (let i = 0; i < length; i++) {
     const value = list[i];
     const expected = regression ? 'a finite number' : 'a finite number or a string';
     if (typeof value === 'number' ? !Number.isFinite(value) : regression || typeof value !== 'string') {
       const code = regression && typeof value === 'number' ? 'NON_FINITE' : 'BAD_LABEL';
       throw new KnnError(code, `y[${i}] is ${describeValue(value)}; expected ${expected}.`);
     }
+    truth[i] = value as Label;
   }
-  return list as ArrayLike<Label>;
+  return truth;
 }
 
 export function accuracy(predicted: readonly Label[], truth: ArrayLike<Label>): number {

@@ -39,11 +39,17 @@ function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-export function encodeNetwork(saved: SavedNetwork): Uint8Array {
+const HEADER_KEYS = ['options', 'n', 'd', 'classes'];
+
+/** The header as toBytes writes it: JSON in UTF-8, padded with spaces to a multiple of 8 bytes. */
+function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes'>): Uint8Array {
   const header = JSON.stringify({ options: saved.options, n: saved.n, d: saved.d, classes: saved.classes });
-  let headerBytes = new TextEncoder().encode(header);
-  const padded = Math.ceil(headerBytes.length / 8) * 8;
-  headerBytes = new TextEncoder().encode(header.padEnd(header.length + padded - headerBytes.length, ' '));
+  const length = new TextEncoder().encode(header).length;
+  return new TextEncoder().encode(header.padEnd(header.length + Math.ceil(length / 8) * 8 - length, ' '));
+}
+
+export function encodeNetwork(saved: SavedNetwork): Uint8Array {
+  const headerBytes = encodeHeader(saved);
   const labelBytes = saved.targets ? saved.n * 8 : saved.n * 4;
   const total = PREAMBLE_BYTES + headerBytes.length + saved.points.byteLength + labelBytes + 4;
   const bytes = new Uint8Array(total);
@@ -71,10 +77,14 @@ function corrupt(why: string): KnnError {
   return new KnnError('BAD_BYTES', `bytes is not a knnet network: ${why}. Pass exactly what toBytes() returned.`);
 }
 
-/** Parses and checks saved bytes; the caller fits the network from what it returns. */
+/**
+ * Parses and checks saved bytes; the caller fits the network from what it returns. The bytes are
+ * copied first and read only from that copy, so a caller changing them meanwhile (another thread
+ * on a shared buffer) cannot make the checked bytes differ from the ones used.
+ */
 export function decodeNetwork(input: unknown): SavedNetwork {
   if (!(input instanceof Uint8Array)) throw corrupt('expected a Uint8Array');
-  const bytes = input;
+  const bytes = input.slice();
   if (bytes.length < PREAMBLE_BYTES + 4) throw corrupt(`${bytes.length} bytes is too short`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw corrupt('the "KNNT" signature is missing');
@@ -82,17 +92,22 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   if (version !== VERSION) throw corrupt(`format version ${version} is not supported (this knnet reads version ${VERSION})`);
   const checksumAt = bytes.length - 4;
   if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
+  if (view.getUint16(6, true) !== 0) throw corrupt('its reserved bytes 6–7 are not zero');
   const headerLength = view.getUint32(8, true);
   if (headerLength > checksumAt - PREAMBLE_BYTES) throw corrupt('its header length runs past its end');
+  const headerBytes = bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch {
     throw corrupt('the header is not valid JSON');
   }
   // A matching checksum proves the bytes are intact, not that a knnet wrote them: check the
-  // header and every value as fit would, so no saved form can build a network fit would refuse.
-  if (typeof header !== 'object' || header === null) throw corrupt('the header is not an object');
+  // header and every value as fit would, so no saved form can build a network fit would refuse,
+  // and accept only what toBytes writes.
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw corrupt('the header is not an object');
+  for (const key of HEADER_KEYS) if (!Object.hasOwn(header, key)) throw corrupt(`its header has no "${key}"`);
+  for (const key of Object.keys(header)) if (!HEADER_KEYS.includes(key)) throw corrupt(`its header has an unknown key "${key}"`);
   const { options: savedOptions, n, d, classes } = header as Record<string, unknown>;
   if (!Number.isInteger(n) || (n as number) < 1 || !Number.isInteger(d) || (d as number) < 1) {
     throw corrupt('its header does not give whole numbers n ≥ 1 and d ≥ 1');
@@ -104,11 +119,18 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   } catch (error) {
     throw corrupt(`its options are invalid (${(error as Error).message})`);
   }
+  for (const name of Object.keys(options)) if (!Object.hasOwn(savedOptions as object, name)) throw corrupt(`its options do not give "${name}"`);
   const regression = options.task === 'regression';
   checkClasses(classes, regression);
+  if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
   const expected = PREAMBLE_BYTES + headerLength + (n as number) * (d as number) * 8 + (n as number) * (regression ? 8 : 4) + 4;
   if (expected !== bytes.length) throw corrupt('its length does not match its header');
-  return readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[]);
+  const saved = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[]);
+  const canonical = encodeHeader(saved);
+  if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
+    throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
+  }
+  return saved;
 }
 
 /** Classes as encodeLabels makes them: finite numbers or strings of one type, strictly ascending; none for regression. */
@@ -148,9 +170,13 @@ function readBody(view: DataView, start: number, options: ResolvedOptions, n: nu
     return { options, n, d, classes, points, targets };
   }
   const codes = new Int32Array(n);
+  const used = new Uint8Array(classes.length);
   for (let i = 0; i < n; i++, offset += 4) {
     codes[i] = view.getInt32(offset, true);
     if (codes[i] < 0 || codes[i] >= classes.length) throw corrupt(`class code ${codes[i]} is out of range`);
+    used[codes[i]] = 1;
   }
+  const unused = used.indexOf(0);
+  if (unused >= 0) throw corrupt(`class ${unused} (${JSON.stringify(classes[unused])}) has no training point, which fit never makes`);
   return { options, n, d, classes, points, codes };
 }

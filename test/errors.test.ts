@@ -142,6 +142,9 @@ const BAD_QUERIES: { what: string; X: unknown; code: KnnErrorCode; words: string
   { what: 'a value whose square overflows', X: [[0, 1e200, 0]], code: 'NON_FINITE', words: ['X[0][1]', '1e+200', 'overflow'] },
   { what: 'a string value', X: [[0, 0, 0], [0, 0, 'x']], code: 'BAD_INPUT', words: ['X[1][2]', 'number', '"x"'] },
   { what: 'a null value', X: [[0, null, 0]], code: 'BAD_INPUT', words: ['X[0][1]', 'null'] },
+  { what: 'a BigInt value', X: [[0, 1n, 0]], code: 'BAD_INPUT', words: ['X[0][1]', 'the BigInt 1n'] },
+  { what: 'a Symbol value', X: [[0, Symbol('s'), 0]], code: 'BAD_INPUT', words: ['X[0][1]', 'a symbol (Symbol(s))'] },
+  { what: 'a BigInt64Array as flat data', X: { data: new BigInt64Array(3), rows: 1, cols: 3 }, code: 'BAD_INPUT', words: ['X.data[0]', 'the BigInt 0n'] },
   { what: 'an undefined value in flat data', X: { data: [0, 0, undefined], rows: 1, cols: 3 }, code: 'BAD_INPUT', words: ['X.data[2]', 'undefined'] },
   { what: 'a row that is not an array', X: [[0, 0, 0], 'abc'], code: 'BAD_INPUT', words: ['X[1]', '"abc"'] },
   { what: 'a flat list instead of rows', X: [1, 2, 3], code: 'BAD_INPUT', words: ['X[0]', 'number[][]'] },
@@ -310,6 +313,13 @@ const cases: Case[] = [
   { name: 'fromBytes: repeated classes', on: 'none', call: () => KnnNetwork.fromBytes(saved({ classes: [3, 3] }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'distinct'] },
   { name: 'fromBytes: a classifier without classes', on: 'none', call: () => KnnNetwork.fromBytes(saved({ classes: [] }, body(TWO_POINTS, [0, 0]))), code: 'BAD_BYTES', words: ['bytes', 'no classes'] },
   { name: 'fromBytes: a regressor with classes', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { ...OPTIONS, task: 'regression' } }, body(TWO_POINTS, [1, 2], true))), code: 'BAD_BYTES', words: ['bytes', 'regression'] },
+  { name: 'fromBytes: a header without options', on: 'none', call: () => KnnNetwork.fromBytes(container({ n: 2, d: 2, classes: ['a', 'b'] }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'no "options"'] },
+  { name: 'fromBytes: options that leave one out', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { k: 1, weights: 'uniform', task: 'classification' } }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', '"lambda"'] },
+  { name: 'fromBytes: an unknown header key', on: 'none', call: () => KnnNetwork.fromBytes(saved({ comment: 'hi' }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'unknown key "comment"'] },
+  { name: 'fromBytes: non-zero reserved bytes', on: 'none', call: () => { const bytes = GOOD_BYTES.slice(); bytes[6] = 1; new DataView(bytes.buffer).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true); return KnnNetwork.fromBytes(bytes); }, code: 'BAD_BYTES', words: ['bytes', 'reserved'] },
+  { name: 'fromBytes: a class no point uses', on: 'none', call: () => KnnNetwork.fromBytes(saved({ n: 3, classes: ['a', 'b', 'c'] }, body([0, 0, 1, 1, 2, 2], [0, 2, 2]))), code: 'BAD_BYTES', words: ['bytes', 'class 1 ("b")', 'no training point'] },
+  { name: 'fromBytes: a million classes for two points', on: 'none', call: () => KnnNetwork.fromBytes(saved({ classes: Array.from({ length: 1e6 }, (_, i) => i) }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', '1000000 classes for 2 points'] },
+  { name: 'fromBytes: a header spaced otherwise than toBytes writes it', on: 'none', call: () => KnnNetwork.fromBytes(container(JSON.stringify({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, null, 1), body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'the form toBytes writes'] },
   { name: 'fromBytes: a NaN regression target', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { ...OPTIONS, task: 'regression' }, classes: [] }, body(TWO_POINTS, [1, NaN], true))), code: 'BAD_BYTES', words: ['bytes', 'targets', 'NaN'] },
 ];
 
