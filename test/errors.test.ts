@@ -241,6 +241,7 @@ const cases: Case[] = [
   { name: 'kneighbors: k is fractional', on: 'classifier', call: (net) => net.kneighbors(QUERIES, 1.5), code: 'K_OUT_OF_RANGE', words: ['k', '1.5'] },
   { name: 'kneighbors: k is NaN', on: 'classifier', call: (net) => net.kneighbors(QUERIES, NaN), code: 'K_OUT_OF_RANGE', words: ['k', 'NaN'] },
   { name: 'kneighbors: k is a string', on: 'classifier', call: (net) => net.kneighbors(QUERIES, 'some' as never), code: 'K_OUT_OF_RANGE', words: ['k', '"some"'] },
+  { name: 'kneighbors: k is null (only undefined means the network\'s k)', on: 'classifier', call: (net) => net.kneighbors(QUERIES, null as never), code: 'K_OUT_OF_RANGE', words: ['k', 'null'] },
   { name: 'kneighbors: k exceeds n', on: 'classifier', call: (net) => net.kneighbors(QUERIES, 13), code: 'K_OUT_OF_RANGE', words: ['k', '13', '12 training points'] },
   { name: 'kneighbors: k exceeds n (regression)', on: 'regressor', call: (net) => net.kneighbors(QUERIES, 100), code: 'K_OUT_OF_RANGE', words: ['k', '100', '12 training points'] },
 
