@@ -114,3 +114,24 @@ export function checkHeldTargets(targets: Float64Array, held: number, rows: numb
     );
   }
 }
+
+/** Class-level calls (classCounts, removeClass) have no meaning for a regressor. */
+export function checkClassification(regression: boolean, call: string): void {
+  if (regression) throw new KnnError('BAD_OPTION', `${call} is for classification; this network has task 'regression'.`);
+}
+
+/** The code of class `label` among `classes`; BAD_LABEL naming `call` when it is not one. */
+export function classCode(classes: readonly Label[], label: unknown, call: string): number {
+  const code = classes.indexOf(label as Label);
+  if (code < 0) {
+    throw new KnnError('BAD_LABEL', `${call}: ${describeValue(label)} is not one of the network's classes (${classes.map((c) => describeValue(c)).join(', ')}).`);
+  }
+  return code;
+}
+
+/** Training points per class, in the order of `classes`. */
+export function countPerClass(classes: readonly Label[], codes: ArrayLike<number>): Map<Label, number> {
+  const counts = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+  return new Map(classes.map((label, code) => [label, counts[code]]));
+}

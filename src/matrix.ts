@@ -2,9 +2,12 @@
 // argument lives here, so every bad matrix is rejected in the same voice.
 import { KnnError, describeValue } from './errors.js';
 
-/** A row-major matrix of float64 values. */
+/**
+ * A row-major matrix of values, owned by knnet. Float32 input stays float32 here (half the
+ * bytes); it is widened to float64, exactly, where it is copied into wasm memory.
+ */
 export interface Matrix {
-  readonly data: Float64Array;
+  readonly data: Float64Array | Float32Array;
   readonly rows: number;
   readonly cols: number;
 }
@@ -41,7 +44,7 @@ function position(argument: string, flat: number, cols: number, nested: boolean)
 }
 
 /** Checks every value is finite and small enough to square; names the first that is not. */
-function checkValues(argument: string, data: Float64Array, cols: number, nested: boolean): void {
+function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, nested: boolean): void {
   const limit = magnitudeLimit(cols);
   for (let flat = 0; flat < data.length; flat++) {
     const value = data[flat];
@@ -66,7 +69,7 @@ const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(I
  * `where(i)` names value i for the message. A typed array of numbers holding exactly `count`
  * values is copied by one `set`.
  */
-function copyNumbers(source: ArrayLike<unknown>, target: Float64Array, offset: number, count: number, where: (i: number) => string): void {
+function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32Array, offset: number, count: number, where: (i: number) => string): void {
   const numericView = ArrayBuffer.isView(source) && !(source instanceof BigInt64Array || source instanceof BigUint64Array);
   if (numericView && typedArrayLength.call(source) === count) {
     target.set(source as unknown as ArrayLike<number>, offset);
@@ -118,10 +121,13 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
   checkSize(argument, rows, cols, heldRows);
-  const data = new Float64Array(rows * cols);
+  // Each row is read once (row 0 above); float32 rows are kept as float32 if every row is one.
+  const rowList = new Array<unknown>(rows);
+  rowList[0] = first;
+  for (let r = 1; r < rows; r++) rowList[r] = rowsInput[r];
+  const data = rowList.every((row) => row instanceof Float32Array) ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    // Each row and each length is read once: row 0 was read above.
-    const row = r === 0 ? first : rowsInput[r];
+    const row = rowList[r];
     if (!isArrayLike(row)) {
       throw new KnnError('BAD_INPUT', `${argument}[${r}] must be an array of numbers; got ${describeValue(row)}.`);
     }
@@ -152,7 +158,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
     );
   }
   checkSize(argument, rows, cols, heldRows);
-  const copy = new Float64Array(length);
+  const copy = data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
   copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, false));
   checkValues(argument, copy, cols, false);
   return { data: copy, rows, cols };

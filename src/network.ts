@@ -1,8 +1,9 @@
 // KnnNetwork: the public network. It validates every argument (matrix.ts, labels.ts,
 // options.ts), owns its weights in wasm linear memory, and runs queries through the kernels in
 // chunks so that one call's scratch memory stays bounded whatever the number of queries.
-import { KnnError } from './errors.js';
-import { checkHeldTargets, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
+import { KnnError, describeValue } from './errors.js';
+import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
+import { checkRemaining, readIndices } from './indices.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
@@ -433,7 +434,57 @@ export class KnnNetwork {
     } else {
       labels = encodeLabels([...(old.labels as Label[]), ...readAddedLabels(y, extra.rows, w.classes)], rows);
     }
-    const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels);
+    this.#rebuild({ data: points, rows, cols: w.d }, labels);
+  }
+
+  /**
+   * Removes the training points at `indices` (each named once). Later points move down to fill
+   * the gaps, keeping their order: the network is exactly a fresh fit on the remaining points,
+   * and a class left with no point leaves `classes`. Cost O(n·d). On any error the network is unchanged.
+   */
+  remove(indices: ArrayLike<number>): void {
+    const w = this.#live();
+    this.#keepAllBut(readIndices(indices, w.n), `remove(indices)`);
+  }
+
+  /** Removes every training point of class `label` (as TensorFlow.js's clearClass does); see remove. */
+  removeClass(label: Label): void {
+    const w = this.#live();
+    checkClassification(this.#regression, 'removeClass(label)');
+    const code = classCode(w.classes, label, 'removeClass(label)');
+    const codes = this.#kernels.i32(w.labels.pointer, w.n);
+    this.#keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
+  }
+
+  /** How many training points each class has, in the order of `classes`. */
+  classCounts(): Map<Label, number> {
+    const w = this.#live();
+    checkClassification(this.#regression, 'classCounts()');
+    return countPerClass(w.classes, this.#kernels.i32(w.labels.pointer, w.n));
+  }
+
+  /** Rebuilds the network on the points `removed` does not mark (see remove). */
+  #keepAllBut(removed: Uint8Array, call: string): void {
+    const w = this.#live();
+    const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
+    checkRemaining(rows, this.options.k, call);
+    const old = this.#trainingData();
+    const points = new Float64Array(rows * w.d);
+    const kept: number[] = [];
+    for (let i = 0; i < w.n; i++) {
+      if (removed[i]) continue;
+      points.set(old.points.subarray(i * w.d, (i + 1) * w.d), kept.length * w.d);
+      kept.push(i);
+    }
+    const labels = this.#regression
+      ? Float64Array.from(kept, (i) => (old.labels as Float64Array)[i])
+      : encodeLabels(kept.map((i) => (old.labels as Label[])[i]), rows);
+    this.#rebuild({ data: points, rows, cols: w.d }, labels);
+  }
+
+  /** Replaces the weights by ones built on `matrix` and `labels`; the old ones are released only once the new exist. */
+  #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array): void {
+    const rebuilt = buildWeights(this.#kernels, matrix, labels);
     releaseAll(this.#owned);
     this.#weights = rebuilt;
     this.#owned.regions.push(...weightsRegions(rebuilt));

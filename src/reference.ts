@@ -4,15 +4,16 @@
 // Layer 1 here is the direct Σ(x_j − X_ij)² (the value the wasm network must report exactly);
 // layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
 // distance votes agree bit-for-bit.
-import { KnnError } from './errors.js';
-import { checkHeldTargets, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
+import { KnnError, describeValue } from './errors.js';
+import { checkRemaining, readIndices } from './indices.js';
+import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 
 /** Σ_j (x_j − X_ij)², in dimension order. */
-export function squaredDistance(data: Float64Array, row: number, query: Float64Array, queryRow: number, d: number): number {
+export function squaredDistance(data: Float64Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
   let sum = 0;
   for (let j = 0; j < d; j++) {
     const difference = query[queryRow * d + j] - data[row * d + j];
@@ -51,15 +52,22 @@ function neighbourWeight(weights: ResolvedOptions['weights'], squared: number, n
   return 1;
 }
 
+/** The training points, row-major, widened to float64. */
+interface TrainingPoints {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
 export class ReferenceNetwork {
   readonly options: ResolvedOptions;
-  #points: Matrix;
+  #points: TrainingPoints;
   #classes: readonly Label[];
   #codes: Int32Array;
   #targets: Float64Array;
   #disposed = false;
 
-  private constructor(points: Matrix, labels: EncodedLabels | Float64Array, options: ResolvedOptions) {
+  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array, options: ResolvedOptions) {
     this.options = options;
     this.#points = points;
     this.#classes = labels instanceof Float64Array ? [] : labels.classes;
@@ -76,7 +84,7 @@ export class ReferenceNetwork {
     const matrix = toMatrix(X, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    return new ReferenceNetwork({ data: matrix.data.slice(), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
+    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
   }
 
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
@@ -85,7 +93,7 @@ export class ReferenceNetwork {
     return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options));
   }
 
-  #live(): Matrix {
+  #live(): TrainingPoints {
     if (this.#disposed) throw new KnnError('DISPOSED', 'this network was disposed; fit a new one to keep predicting.');
     return this.#points;
   }
@@ -254,6 +262,40 @@ export class ReferenceNetwork {
       this.#codes = union.codes;
     }
     this.#points = { data, rows, cols: points.cols };
+  }
+
+  remove(indices: ArrayLike<number>): void {
+    this.#keepAllBut(readIndices(indices, this.#live().rows), 'remove(indices)');
+  }
+
+  removeClass(label: Label): void {
+    this.#live();
+    checkClassification(this.#regression, 'removeClass(label)');
+    const code = classCode(this.#classes, label, 'removeClass(label)');
+    this.#keepAllBut(Uint8Array.from(this.#codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
+  }
+
+  classCounts(): Map<Label, number> {
+    this.#live();
+    checkClassification(this.#regression, 'classCounts()');
+    return countPerClass(this.#classes, this.#codes);
+  }
+
+  #keepAllBut(removed: Uint8Array, call: string): void {
+    const { data, rows: n, cols } = this.#live();
+    const kept: number[] = [];
+    for (let i = 0; i < n; i++) if (!removed[i]) kept.push(i);
+    checkRemaining(kept.length, this.options.k, call);
+    const points = new Float64Array(kept.length * cols);
+    kept.forEach((i, row) => points.set(data.subarray(i * cols, (i + 1) * cols), row * cols));
+    if (this.#regression) {
+      this.#targets = Float64Array.from(kept, (i) => this.#targets[i]);
+    } else {
+      const union = encodeLabels(kept.map((i) => this.#classes[this.#codes[i]]), kept.length);
+      this.#classes = union.classes;
+      this.#codes = union.codes;
+    }
+    this.#points = { data: points, rows: kept.length, cols };
   }
 
   toBytes(): Uint8Array {
