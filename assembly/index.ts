@@ -389,3 +389,52 @@ export function layerOneDistances(
   copyRowLength = n;
   streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
 }
+
+/**
+ * Every training point within `radius` of one query, exact: the points whose direct distance
+ * √Σ(x_j − X_ij)² is ≤ radius, sorted by (distance, index). Writes their indices to `outIndices`
+ * and squared distances to `outSquared` (room for n each) and returns how many there are.
+ *
+ * A point within the radius has a squared distance s ≤ fl(r·r)·(1 + 8u): √s rounds to ≤ r only
+ * if s ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u). The stream collects every point whose distance
+ * value can be that small — the direct value itself for d ≤ 16 (`pointPanels` given), else the
+ * expansion value, which exceeds s by at most the expansion bound (with the direct sum's own
+ * rounding) — and each collected point is then measured directly and kept if √s ≤ radius.
+ * `scratch` holds scratchBytes(1, d, 0) and then n list entries.
+ */
+export function radiusNeighbours(
+  points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  query: usize, radius: f64, scratch: usize, outIndices: usize, outSquared: usize,
+): i32 {
+  const squaredLimit = radius * radius * (1.0 + 8.0 * UNIT_ROUNDOFF);
+  reducer = REDUCE_RANGE;
+  rangeList = scratch + scratchBytes(1, d, 0);
+  rangeRoom = n;
+  rangeCount = 0;
+  if (pointPanels != 0) {
+    rangeLimit = squaredLimit;
+    streamDistances(pointPanels, 0, n, d, 0, query, 1, scratch, DIRECT_DIFFERENCES);
+  } else {
+    let centredNorm: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const centred = load<f64>(query + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+      centredNorm += centred * centred;
+    }
+    // The norm only scales the bound, which has room for its rounding.
+    const bound = expansionErrorBound(centredNorm, largestPointNorm, d);
+    const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
+    rangeLimit = (squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF);
+    streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, FUSED_GEMM);
+  }
+  let kept = 0;
+  for (let c = 0; c < rangeCount; c++) {
+    const index = load<i32>(rangeList + (<usize>c << 2));
+    const squared = directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d);
+    if (!(Math.sqrt(squared) <= radius)) continue;
+    store<i32>(outIndices + (<usize>kept << 2), index);
+    store<f64>(outSquared + (<usize>kept << 3), squared);
+    kept++;
+  }
+  sortCandidates(outSquared, outIndices, kept);
+  return kept;
+}

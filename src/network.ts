@@ -5,7 +5,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
-import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { loadKernels, type Kernels, type Region } from './wasm.js';
@@ -18,6 +18,8 @@ const MAX_CHUNK_QUERIES = 256;
 // forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB) a typed array
 // cannot be had on every engine.
 const MAX_FORWARD_VALUES = 2 ** 28;
+// radiusNeighbors returns at most this many neighbours in all, for the same reason.
+const MAX_RESULT_VALUES = MAX_FORWARD_VALUES;
 /**
  * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
  * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
@@ -338,6 +340,49 @@ export class KnnNetwork {
     const { indices, squared } = this.#neighbours(queries, count);
     for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]);
     return { indices, distances: squared };
+  }
+
+  /**
+   * Every training point within `radius` (Euclidean, inclusive) of each query, nearest first
+   * (ties by index), in compressed rows: the neighbours of query r are entries
+   * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
+   * with direct differences finds. Queries run one at a time, with scratch proportional to n.
+   */
+  radiusNeighbors(X: MatrixInput, radius: number): { offsets: Int32Array; indices: Int32Array; distances: Float64Array } {
+    const w = this.#live();
+    const checkedRadius = checkRadius(radius);
+    const queries = this.#queries(X);
+    const kernels = this.#kernels;
+    const queryBytes = align16(w.d * 8);
+    const kernelScratch = align16(kernels.exports.scratchBytes(1, w.d, 0) + w.n * 4);
+    const total = queryBytes + kernelScratch + align16(w.n * 4) + w.n * 8;
+    kernels.checkRoom(total - kernels.scratchBytesHeld(), `radiusNeighbors on ${w.n} points`);
+    const base = kernels.scratch(total);
+    const [query, scratch, outIndices, outSquared] = [base, base + queryBytes, base + queryBytes + kernelScratch, base + queryBytes + kernelScratch + align16(w.n * 4)];
+    const offsets = new Int32Array(queries.rows + 1);
+    const found: { indices: Int32Array; distances: Float64Array }[] = [];
+    for (let r = 0; r < queries.rows; r++) {
+      kernels.f64(query, w.d).set(queries.data.subarray(r * w.d, (r + 1) * w.d));
+      const count = kernels.exports.radiusNeighbours(
+        w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+        query, checkedRadius, scratch, outIndices, outSquared,
+      );
+      if (offsets[r] + count > MAX_RESULT_VALUES) {
+        throw new KnnError(
+          'TOO_LARGE',
+          `radiusNeighbors(X, ${checkedRadius}) finds more than ${MAX_RESULT_VALUES} neighbours for the first ${r + 1} of ${queries.rows} rows of X, more than a typed array holds here; pass fewer rows of X at a time, or a smaller radius.`,
+        );
+      }
+      offsets[r + 1] = offsets[r] + count;
+      found.push({ indices: kernels.i32(outIndices, count).slice(), distances: kernels.f64(outSquared, count).map(Math.sqrt) });
+    }
+    const indices = new Int32Array(offsets[queries.rows]);
+    const distances = new Float64Array(offsets[queries.rows]);
+    found.forEach((part, r) => {
+      indices.set(part.indices, offsets[r]);
+      distances.set(part.distances, offsets[r]);
+    });
+    return { offsets, indices, distances };
   }
 
   /**

@@ -78,3 +78,14 @@ export function neighbourCount(k: unknown, n: number, argument: string): number 
   }
   return checked;
 }
+
+/** The radius of radiusNeighbors: a finite distance ≥ 0. */
+export function checkRadius(radius: unknown): number {
+  if (typeof radius !== 'number' || !(radius >= 0)) {
+    throw new KnnError('BAD_INPUT', `radius must be a distance ≥ 0; got ${describeValue(radius)}.`);
+  }
+  if (!Number.isFinite(radius)) {
+    throw new KnnError('NON_FINITE', `radius is ${radius}; pass a finite distance (kneighbors(X, 'all') lists every point).`);
+  }
+  return radius;
+}

@@ -8,7 +8,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
-import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 
@@ -262,6 +262,29 @@ export class ReferenceNetwork {
       this.#codes = union.codes;
     }
     this.#points = { data, rows, cols: points.cols };
+  }
+
+  radiusNeighbors(X: MatrixInput, radius: number): { offsets: Int32Array; indices: Int32Array; distances: Float64Array } {
+    const points = this.#live();
+    const checkedRadius = checkRadius(radius);
+    const queries = this.#queries(X);
+    const offsets = new Int32Array(queries.rows + 1);
+    const found: { index: number; squared: number }[] = [];
+    for (let r = 0; r < queries.rows; r++) {
+      const within: { index: number; squared: number }[] = [];
+      for (let i = 0; i < points.rows; i++) {
+        const squared = squaredDistance(points.data, i, queries.data, r, points.cols);
+        if (Math.sqrt(squared) <= checkedRadius) within.push({ index: i, squared });
+      }
+      within.sort((a, b) => a.squared - b.squared || a.index - b.index);
+      found.push(...within);
+      offsets[r + 1] = found.length;
+    }
+    return {
+      offsets,
+      indices: Int32Array.from(found, (entry) => entry.index),
+      distances: Float64Array.from(found, (entry) => Math.sqrt(entry.squared)),
+    };
   }
 
   remove(indices: ArrayLike<number>): void {

@@ -33,6 +33,10 @@ export interface KernelExports extends Record<string, unknown> {
     labels: number, targets: number, classes: number, regression: number, mode: number, lambda: number, output: number,
   ): void;
   argmaxRows(scores: number, q: number, classes: number, output: number): void;
+  radiusNeighbours(
+    points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    query: number, radius: number, scratch: number, outIndices: number, outSquared: number,
+  ): number;
   stableExp(x: number): number;
 }
 

@@ -161,6 +161,7 @@ const QUERY_ENTRIES: { entry: string; on: Subject; call: (net: Net, X: unknown) 
   { entry: 'predictProba', on: 'classifier', call: (net, X) => net.predictProba(X as never) },
   { entry: 'kneighbors', on: 'classifier', call: (net, X) => net.kneighbors(X as never, 2) },
   { entry: 'forward', on: 'classifier', call: (net, X) => net.forward(X as never) },
+  { entry: 'radiusNeighbors', on: 'classifier', call: (net, X) => net.radiusNeighbors(X as never, 1) },
   { entry: 'score', on: 'classifier', call: (net, X) => net.score(X as never, ['ant']) },
   { entry: 'add', on: 'classifier', call: (net, X) => net.add(X as never, ['ant', 'bee']) },
   { entry: 'add (regression)', on: 'regressor', call: (net, X) => net.add(X as never, [1, 2]) },
@@ -248,6 +249,11 @@ const cases: Case[] = [
   { name: 'removeClass: a label of the wrong type', on: 'classifier', call: (net) => net.removeClass(1), code: 'BAD_LABEL', words: ['removeClass(label)', '1'] },
   { name: 'removeClass: on a regressor', on: 'regressor', call: (net) => net.removeClass(1), code: 'BAD_OPTION', words: ['removeClass(label)', 'regression'] },
   { name: 'classCounts: on a regressor', on: 'regressor', call: (net) => net.classCounts(), code: 'BAD_OPTION', words: ['classCounts()', 'regression'] },
+  // radiusNeighbors: radius
+  { name: 'radiusNeighbors: a negative radius', on: 'classifier', call: (net) => net.radiusNeighbors(QUERIES, -1), code: 'BAD_INPUT', words: ['radius', '≥ 0', '-1'] },
+  { name: 'radiusNeighbors: a NaN radius', on: 'classifier', call: (net) => net.radiusNeighbors(QUERIES, NaN), code: 'BAD_INPUT', words: ['radius', 'NaN'] },
+  { name: 'radiusNeighbors: an infinite radius', on: 'classifier', call: (net) => net.radiusNeighbors(QUERIES, Infinity), code: 'NON_FINITE', words: ['radius', 'Infinity', "kneighbors(X, 'all')"] },
+  { name: 'radiusNeighbors: a radius given as a string', on: 'classifier', call: (net) => net.radiusNeighbors(QUERIES, '1' as never), code: 'BAD_INPUT', words: ['radius', '"1"'] },
   // kneighbors: k
   { name: 'kneighbors: k is 0', on: 'classifier', call: (net) => net.kneighbors(QUERIES, 0), code: 'K_OUT_OF_RANGE', words: ['k', 'whole number', '0'] },
   { name: 'kneighbors: k is negative', on: 'classifier', call: (net) => net.kneighbors(QUERIES, -1), code: 'K_OUT_OF_RANGE', words: ['k', '-1'] },
@@ -348,6 +354,7 @@ const AFTER_DISPOSE: [string, (net: Net) => unknown][] = [
   ['score', (net) => net.score(QUERIES, LABELS.slice(0, 4))],
   ['add', (net) => net.add(GOOD_ROW, ['ant'])],
   ['remove', (net) => net.remove([0])],
+  ['radiusNeighbors', (net) => net.radiusNeighbors(QUERIES, 1)],
   ['removeClass', (net) => net.removeClass('ant')],
   ['classCounts', (net) => net.classCounts()],
   ['toBytes', (net) => net.toBytes()],
