@@ -391,22 +391,20 @@ export function layerOneDistances(
 }
 
 /**
- * Every training point within `radius` of one query, exact: the points whose direct distance
- * √Σ(x_j − X_ij)² is ≤ radius, sorted by (distance, index). Writes their indices to `outIndices`
- * and squared distances to `outSquared` (room for n each) and returns how many there are.
+ * Every training point whose direct squared distance Σ(x_j − X_ij)² is ≤ `squaredLimit`, for one
+ * query: their indices to `outIndices` and squared distances to `outSquared` (room for n each),
+ * sorted by (distance, index); returns how many. The wrapper derives the limit from a radius
+ * and trims the sorted list by the metric's own distance.
  *
- * A point within the radius has a squared distance s ≤ fl(r·r)·(1 + 8u): √s rounds to ≤ r only
- * if s ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u). The stream collects every point whose distance
- * value can be that small — the direct value itself for d ≤ 16 (`pointPanels` given), else the
- * expansion value, which exceeds s by at most the expansion bound (with the direct sum's own
- * rounding) — and each collected point is then measured directly and kept if √s ≤ radius.
- * `scratch` holds scratchBytes(1, d, 0) and then n list entries.
+ * The stream collects every point whose distance value can be that small — the direct value
+ * itself for d ≤ 16 (`pointPanels` given), else the expansion value, which exceeds the direct
+ * one by at most the expansion bound (with the direct sum's own rounding) — and each collected
+ * point is then measured directly. `scratch` holds scratchBytes(1, d, 0), then n list entries.
  */
 export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  query: usize, radius: f64, scratch: usize, outIndices: usize, outSquared: usize,
+  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize,
 ): i32 {
-  const squaredLimit = radius * radius * (1.0 + 8.0 * UNIT_ROUNDOFF);
   reducer = REDUCE_RANGE;
   rangeList = scratch + scratchBytes(1, d, 0);
   rangeRoom = n;
@@ -430,7 +428,7 @@ export function radiusNeighbours(
   for (let c = 0; c < rangeCount; c++) {
     const index = load<i32>(rangeList + (<usize>c << 2));
     const squared = directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d);
-    if (!(Math.sqrt(squared) <= radius)) continue;
+    if (!(squared <= squaredLimit)) continue;
     store<i32>(outIndices + (<usize>kept << 2), index);
     store<f64>(outSquared + (<usize>kept << 3), squared);
     kept++;

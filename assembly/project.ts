@@ -5,9 +5,12 @@
 
 import { stableExp } from './softmax';
 
-// Weighting codes, as src/network.ts passes them: 0 'uniform', 1 'distance', 2 'softmax'.
+// Weighting codes, as src/network.ts passes them: 0 'uniform', 1 'distance', 2 'softmax', and
+// 3 'distance' for a metric whose distance is a constant multiple of z1 (cosine: z1 = 2·distance);
+// the normalised vote of 1/(c·z1) is that of 1/z1, bit for bit, since scaling by 2 is exact.
 export const WEIGHTS_DISTANCE: i32 = 1;
 export const WEIGHTS_SOFTMAX: i32 = 2;
+export const WEIGHTS_DISTANCE_PROPORTIONAL: i32 = 3;
 
 /** Adds one neighbour's vote: its weight to its class's score, or weight × target. */
 @inline function addVote(scores: usize, point: usize, weight: f64, labels: usize, targets: usize, regression: bool): void {
@@ -49,6 +52,13 @@ export function projectOneHot(
       for (let j = 0; j < k; j++) {
         const distanceSquared = load<f64>(squared + (<usize>j << 3));
         const weight = nearest == 0 ? (distanceSquared == 0 ? 1.0 : 0.0) : 1.0 / Math.sqrt(distanceSquared);
+        total += weight;
+        addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
+      }
+    } else if (mode == WEIGHTS_DISTANCE_PROPORTIONAL) {
+      for (let j = 0; j < k; j++) {
+        const value = load<f64>(squared + (<usize>j << 3));
+        const weight = nearest == 0 ? (value == 0 ? 1.0 : 0.0) : 1.0 / value;
         total += weight;
         addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
       }

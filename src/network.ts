@@ -4,6 +4,7 @@
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
+import { distanceOf, prepareRows, squaredRadiusBound } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
@@ -12,6 +13,8 @@ import { loadKernels, type Kernels, type Region } from './wasm.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
+/** 'distance' votes when the metric's distance is a constant multiple of z1 (cosine), not √z1. */
+const DISTANCE_PROPORTIONAL_CODE = 3;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
@@ -136,7 +139,7 @@ export class KnnNetwork {
   /** Trains the network: its weights are the training data (DESIGN.md §1). */
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
     const resolved = resolveOptions(options);
-    const matrix = toMatrix(X, 'X');
+    const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await loadKernels();
@@ -269,9 +272,10 @@ export class KnnNetwork {
       return;
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
+    const weightingCode = weights === 'distance' && this.options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
     this.#inNeighbourChunks(queries, k, [classes * 8, ...extraOutputBytes], (start, count, [outIndices, outSquared, scores, ...extra]) => {
       kernels.exports.projectOneHot(
-        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, WEIGHTING_CODES[weights], lambda, scores,
+        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores,
       );
       use(start, count, scores, extra);
     });
@@ -312,7 +316,7 @@ export class KnnNetwork {
   }
 
   #queries(X: unknown): Matrix {
-    return toMatrix(X, 'X', this.#live().d);
+    return prepareRows(toMatrix(X, 'X', this.#live().d), this.options.metric, 'X');
   }
 
   /** Class labels (as given at fit), or a Float64Array of estimates for regression. */
@@ -338,12 +342,12 @@ export class KnnNetwork {
     const count = neighbourCount(k === undefined ? this.options.k : k, w.n, 'k');
     const queries = this.#queries(X);
     const { indices, squared } = this.#neighbours(queries, count);
-    for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]);
+    for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
     return { indices, distances: squared };
   }
 
   /**
-   * Every training point within `radius` (Euclidean, inclusive) of each query, nearest first
+   * Every training point within `radius` (the metric's distance, inclusive) of each query, nearest first
    * (ties by index), in compressed rows: the neighbours of query r are entries
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
@@ -351,6 +355,7 @@ export class KnnNetwork {
   radiusNeighbors(X: MatrixInput, radius: number): { offsets: Int32Array; indices: Int32Array; distances: Float64Array } {
     const w = this.#live();
     const checkedRadius = checkRadius(radius);
+    const { metric } = this.options;
     const queries = this.#queries(X);
     const kernels = this.#kernels;
     const queryBytes = align16(w.d * 8);
@@ -363,10 +368,14 @@ export class KnnNetwork {
     const found: { indices: Int32Array; distances: Float64Array }[] = [];
     for (let r = 0; r < queries.rows; r++) {
       kernels.f64(query, w.d).set(queries.data.subarray(r * w.d, (r + 1) * w.d));
-      const count = kernels.exports.radiusNeighbours(
+      const candidates = kernels.exports.radiusNeighbours(
         w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        query, checkedRadius, scratch, outIndices, outSquared,
+        query, squaredRadiusBound(metric, checkedRadius), scratch, outIndices, outSquared,
       );
+      // The kernel's limit lets in a little more than the radius: trim by the distance itself.
+      const squared = kernels.f64(outSquared, candidates);
+      let count = candidates;
+      while (count > 0 && !(distanceOf(metric, squared[count - 1]) <= checkedRadius)) count--;
       if (offsets[r] + count > MAX_RESULT_VALUES) {
         throw new KnnError(
           'TOO_LARGE',
@@ -374,7 +383,7 @@ export class KnnNetwork {
         );
       }
       offsets[r + 1] = offsets[r] + count;
-      found.push({ indices: kernels.i32(outIndices, count).slice(), distances: kernels.f64(outSquared, count).map(Math.sqrt) });
+      found.push({ indices: kernels.i32(outIndices, count).slice(), distances: squared.subarray(0, count).map((value) => distanceOf(metric, value)) });
     }
     const indices = new Int32Array(offsets[queries.rows]);
     const distances = new Float64Array(offsets[queries.rows]);
@@ -463,7 +472,7 @@ export class KnnNetwork {
    */
   add(X: MatrixInput, y: ArrayLike<Label>): void {
     const w = this.#live();
-    const extra = toMatrix(X, 'X', w.d, w.n);
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n), this.options.metric, 'X');
     const old = this.#trainingData();
     const rows = w.n + extra.rows;
     const points = new Float64Array(rows * w.d);

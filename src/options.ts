@@ -1,5 +1,6 @@
 // Option validation: the defaults of DESIGN.md §2 and one message style for every bad option.
 import { KnnError, describeValue } from './errors.js';
+import { METRICS, type Metric } from './metrics.js';
 
 export type Weighting = 'uniform' | 'distance' | 'softmax';
 export type Task = 'classification' | 'regression';
@@ -13,6 +14,11 @@ export interface KnnOptions {
   lambda?: number;
   /** Default 'classification'. */
   task?: Task;
+  /**
+   * How distance is measured (default 'euclidean'). 'cosine' ranks by 1 − cos between
+   * L2-normalised vectors, computed as ‖x̂ − X̂_i‖² / 2.
+   */
+  metric?: Metric;
 }
 
 export interface ResolvedOptions {
@@ -20,11 +26,12 @@ export interface ResolvedOptions {
   readonly weights: Weighting;
   readonly lambda: number;
   readonly task: Task;
+  readonly metric: Metric;
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -66,6 +73,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     weights: given.weights === undefined ? 'uniform' : checkChoice('weights', given.weights, WEIGHTINGS),
     lambda: given.lambda === undefined ? 1 : checkLambda(given.lambda),
     task: given.task === undefined ? 'classification' : checkChoice('task', given.task, TASKS),
+    metric: given.metric === undefined ? 'euclidean' : checkChoice('metric', given.metric, METRICS),
   };
 }
 

@@ -8,6 +8,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { distanceOf, prepareRows, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
@@ -43,10 +44,10 @@ export function nearestIndices(distances: Float64Array, k: number): Int32Array {
   return order;
 }
 
-function neighbourWeight(weights: ResolvedOptions['weights'], squared: number, nearest: number, lambda: number): number {
+function neighbourWeight(weights: ResolvedOptions['weights'], metric: Metric, squared: number, nearest: number, lambda: number): number {
   if (weights === 'distance') {
     if (nearest === 0) return squared === 0 ? 1 : 0;
-    return 1 / Math.sqrt(squared);
+    return 1 / distanceOf(metric, squared);
   }
   if (weights === 'softmax') return Math.exp(-lambda * (squared - nearest));
   return 1;
@@ -81,7 +82,7 @@ export class ReferenceNetwork {
 
   static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
     const resolved = resolveOptions(options);
-    const matrix = toMatrix(X, 'X');
+    const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
@@ -116,7 +117,7 @@ export class ReferenceNetwork {
   }
 
   #queries(X: unknown): Matrix {
-    return toMatrix(X, 'X', this.#live().cols);
+    return prepareRows(toMatrix(X, 'X', this.#live().cols), this.options.metric, 'X');
   }
 
   /** Layer 1 for query r: the direct squared distances to all n points. */
@@ -129,7 +130,7 @@ export class ReferenceNetwork {
 
   /** Layer 2 for one query: (training index, weight) pairs, in the order they are summed. */
   #layerTwo(z1: Float64Array): { indices: ArrayLike<number>; weights: Float64Array } {
-    const { k, weights, lambda } = this.options;
+    const { k, weights, lambda, metric } = this.options;
     if (k === 'all' && weights === 'softmax') {
       let minimum = Infinity;
       for (const z of z1) minimum = Math.min(minimum, z);
@@ -138,7 +139,7 @@ export class ReferenceNetwork {
     }
     const order = nearestIndices(z1, neighbourCount(k, z1.length, 'options.k'));
     const nearest = z1[order[0]];
-    return { indices: order, weights: Float64Array.from(order, (i) => neighbourWeight(weights, z1[i], nearest, lambda)) };
+    return { indices: order, weights: Float64Array.from(order, (i) => neighbourWeight(weights, metric, z1[i], nearest, lambda)) };
   }
 
   /** Layer 3 for one query: weighted class scores (or weighted mean target), normalised. */
@@ -191,7 +192,7 @@ export class ReferenceNetwork {
       const z1 = this.#layerOne(queries, r);
       const order = nearestIndices(z1, count);
       indices.set(order, r * count);
-      for (let j = 0; j < count; j++) distances[r * count + j] = Math.sqrt(z1[order[j]]);
+      for (let j = 0; j < count; j++) distances[r * count + j] = distanceOf(this.options.metric, z1[order[j]]);
     }
     return { indices, distances };
   }
@@ -244,7 +245,7 @@ export class ReferenceNetwork {
 
   add(X: MatrixInput, y: ArrayLike<Label>): void {
     const points = this.#live();
-    const extra = toMatrix(X, 'X', points.cols, points.rows);
+    const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
     const rows = points.rows + extra.rows;
     const data = new Float64Array(rows * points.cols);
     data.set(points.data);
@@ -274,7 +275,7 @@ export class ReferenceNetwork {
       const within: { index: number; squared: number }[] = [];
       for (let i = 0; i < points.rows; i++) {
         const squared = squaredDistance(points.data, i, queries.data, r, points.cols);
-        if (Math.sqrt(squared) <= checkedRadius) within.push({ index: i, squared });
+        if (distanceOf(this.options.metric, squared) <= checkedRadius) within.push({ index: i, squared });
       }
       within.sort((a, b) => a.squared - b.squared || a.index - b.index);
       found.push(...within);
@@ -283,7 +284,7 @@ export class ReferenceNetwork {
     return {
       offsets,
       indices: Int32Array.from(found, (entry) => entry.index),
-      distances: Float64Array.from(found, (entry) => Math.sqrt(entry.squared)),
+      distances: Float64Array.from(found, (entry) => distanceOf(this.options.metric, entry.squared)),
     };
   }
 

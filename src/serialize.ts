@@ -2,15 +2,21 @@
 // are rebuilt bit-for-bit by fitting again), behind a versioned header and a CRC-32.
 //
 // Layout (little-endian): "KNNT" | u16 version | u16 reserved | u32 header length | header JSON
-// (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 | y: n i32 class codes, or n f64
-// targets | u32 CRC-32 of everything before it.
+// (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 (for the cosine metric, its
+// L2-normalised rows) | y: n i32 class codes, or n f64 targets | u32 CRC-32 of everything before it.
 import { KnnError } from './errors.js';
 import { encodeTargets, type Label } from './labels.js';
 import { magnitudeLimit } from './matrix.js';
+import { firstNonUnitRow } from './metrics.js';
 import { neighbourCount, resolveOptions, type ResolvedOptions } from './options.js';
 
 const MAGIC = 'KNNT';
-const VERSION = 1;
+const VERSION = 2;
+/**
+ * The options each format version saves, in order: version 1 predates `metric` (its networks are
+ * Euclidean). Later versions save every option.
+ */
+const VERSION_1_OPTIONS = ['k', 'weights', 'lambda', 'task'];
 const PREAMBLE_BYTES = 12;
 
 export interface SavedNetwork {
@@ -42,8 +48,9 @@ function crc32(bytes: Uint8Array): number {
 const HEADER_KEYS = ['options', 'n', 'd', 'classes'];
 
 /** The header as toBytes writes it: JSON in UTF-8, padded with spaces to a multiple of 8 bytes. */
-function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes'>): Uint8Array {
-  const header = JSON.stringify({ options: saved.options, n: saved.n, d: saved.d, classes: saved.classes });
+function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes'>, optionNames = Object.keys(saved.options)): Uint8Array {
+  const options = Object.fromEntries(optionNames.map((name) => [name, saved.options[name as keyof ResolvedOptions]]));
+  const header = JSON.stringify({ options, n: saved.n, d: saved.d, classes: saved.classes });
   const length = new TextEncoder().encode(header).length;
   return new TextEncoder().encode(header.padEnd(header.length + Math.ceil(length / 8) * 8 - length, ' '));
 }
@@ -89,7 +96,7 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw corrupt('the "KNNT" signature is missing');
   const version = view.getUint16(4, true);
-  if (version !== VERSION) throw corrupt(`format version ${version} is not supported (this knnet reads version ${VERSION})`);
+  if (version !== VERSION && version !== 1) throw corrupt(`format version ${version} is not supported (this knnet reads versions 1 to ${VERSION})`);
   const checksumAt = bytes.length - 4;
   if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
   if (view.getUint16(6, true) !== 0) throw corrupt('its reserved bytes 6–7 are not zero');
@@ -119,14 +126,18 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   } catch (error) {
     throw corrupt(`its options are invalid (${(error as Error).message})`);
   }
-  for (const name of Object.keys(options)) if (!Object.hasOwn(savedOptions as object, name)) throw corrupt(`its options do not give "${name}"`);
+  const optionNames = version === 1 ? VERSION_1_OPTIONS : Object.keys(options);
+  for (const name of optionNames) if (!Object.hasOwn(savedOptions as object, name)) throw corrupt(`its options do not give "${name}"`);
+  for (const name of Object.keys(savedOptions as object)) {
+    if (!optionNames.includes(name)) throw corrupt(`format version ${version} does not save the option "${name}"`);
+  }
   const regression = options.task === 'regression';
   checkClasses(classes, regression);
   if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
   const expected = PREAMBLE_BYTES + headerLength + (n as number) * (d as number) * 8 + (n as number) * (regression ? 8 : 4) + 4;
   if (expected !== bytes.length) throw corrupt('its length does not match its header');
   const saved = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[]);
-  const canonical = encodeHeader(saved);
+  const canonical = encodeHeader(saved, optionNames);
   if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
     throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
   }
@@ -159,6 +170,8 @@ function readBody(view: DataView, start: number, options: ResolvedOptions, n: nu
     points[i] = view.getFloat64(offset, true);
     if (!(Math.abs(points[i]) <= limit)) throw corrupt(`X[${Math.floor(i / d)}][${i % d}] is ${points[i]}, not a finite value within ±${limit.toExponential(3)}`);
   }
+  const notUnit = options.metric === 'cosine' ? firstNonUnitRow(points, n, d) : -1;
+  if (notUnit >= 0) throw corrupt(`row ${notUnit} of a cosine network is not a unit vector`);
   if (options.task === 'regression') {
     const targets = new Float64Array(n);
     for (let i = 0; i < n; i++, offset += 8) targets[i] = view.getFloat64(offset, true);

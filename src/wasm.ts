@@ -35,7 +35,7 @@ export interface KernelExports extends Record<string, unknown> {
   argmaxRows(scores: number, q: number, classes: number, output: number): void;
   radiusNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
-    query: number, radius: number, scratch: number, outIndices: number, outSquared: number,
+    query: number, squaredLimit: number, scratch: number, outIndices: number, outSquared: number,
   ): number;
   stableExp(x: number): number;
 }

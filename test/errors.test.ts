@@ -92,8 +92,8 @@ function body(points: number[], labels: number[], targets = false): Uint8Array {
   );
   return bytes;
 }
-const saved = (header: Record<string, unknown>, bodyBytes: Uint8Array): Uint8Array =>
-  container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'], ...header }, bodyBytes);
+const saved = (header: Record<string, unknown>, bodyBytes: Uint8Array, version = 1): Uint8Array =>
+  container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'], ...header }, bodyBytes, version);
 const TWO_POINTS = [0, 0, 1, 1];
 
 async function goodBytes(): Promise<Uint8Array> {
@@ -203,6 +203,8 @@ const cases: Case[] = [
   { name: 'fit: regression targets whose sum overflows', on: 'none', call: fit([[0], [1]], [1e308, 1], { task: 'regression' }), code: 'NON_FINITE', words: ['y[0]', '1e+308', 'overflow'] },
 
   // fit: options
+  { name: 'fit: an unknown metric', on: 'none', call: fitOptions({ metric: 'hamming' }), code: 'BAD_OPTION', words: ['options.metric', "'euclidean', 'cosine'", '"hamming"'] },
+  { name: 'fit: a zero vector with the cosine metric', on: 'none', call: fit([[0, 0, 0], [1, 1, 1]], ['a', 'b'], { metric: 'cosine' }), code: 'BAD_INPUT', words: ['X row 0', 'zero vector', "'euclidean'"] },
   { name: 'fit: options.k is 0', on: 'none', call: fitOptions({ k: 0 }), code: 'K_OUT_OF_RANGE', words: ['options.k', 'whole number', '0'] },
   { name: 'fit: options.k is negative', on: 'none', call: fitOptions({ k: -3 }), code: 'K_OUT_OF_RANGE', words: ['options.k', '-3'] },
   { name: 'fit: options.k is fractional', on: 'none', call: fitOptions({ k: 2.5 }), code: 'K_OUT_OF_RANGE', words: ['options.k', '2.5'] },
@@ -313,7 +315,7 @@ const cases: Case[] = [
   { name: 'fromBytes: one extra byte', on: 'none', call: () => KnnNetwork.fromBytes(Uint8Array.of(...GOOD_BYTES, 0)), code: 'BAD_BYTES', words: ['bytes', 'checksum'] },
   { name: 'fromBytes: a PNG file', on: 'none', call: () => KnnNetwork.fromBytes(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(64))), code: 'BAD_BYTES', words: ['bytes', 'KNNT'] },
   { name: 'fromBytes: UTF-8 text', on: 'none', call: () => KnnNetwork.fromBytes(new TextEncoder().encode('{"options":{},"n":1,"d":1,"classes":[1]}')), code: 'BAD_BYTES', words: ['bytes', 'KNNT'] },
-  { name: 'fromBytes: a future format version', on: 'none', call: () => KnnNetwork.fromBytes(container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, body(TWO_POINTS, [0, 1]), 2)), code: 'BAD_BYTES', words: ['bytes', 'version 2'] },
+  { name: 'fromBytes: a future format version', on: 'none', call: () => KnnNetwork.fromBytes(container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, body(TWO_POINTS, [0, 1]), 3)), code: 'BAD_BYTES', words: ['bytes', 'version 3'] },
   { name: 'fromBytes: a header that is not JSON', on: 'none', call: () => KnnNetwork.fromBytes(container('{n: 2', body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'JSON'] },
   { name: 'fromBytes: a header that is JSON null', on: 'none', call: () => KnnNetwork.fromBytes(container('null')), code: 'BAD_BYTES', words: ['bytes', 'header'] },
   { name: 'fromBytes: a header length past the end', on: 'none', call: () => { const bytes = container('{}'); new DataView(bytes.buffer).setUint32(8, 1e6, true); new DataView(bytes.buffer).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true); return KnnNetwork.fromBytes(bytes); }, code: 'BAD_BYTES', words: ['bytes', 'header length'] },
@@ -340,6 +342,9 @@ const cases: Case[] = [
   { name: 'fromBytes: a class no point uses', on: 'none', call: () => KnnNetwork.fromBytes(saved({ n: 3, classes: ['a', 'b', 'c'] }, body([0, 0, 1, 1, 2, 2], [0, 2, 2]))), code: 'BAD_BYTES', words: ['bytes', 'class 1 ("b")', 'no training point'] },
   { name: 'fromBytes: a million classes for two points', on: 'none', call: () => KnnNetwork.fromBytes(saved({ classes: Array.from({ length: 1e6 }, (_, i) => i) }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', '1000000 classes for 2 points'] },
   { name: 'fromBytes: a header spaced otherwise than toBytes writes it', on: 'none', call: () => KnnNetwork.fromBytes(container(JSON.stringify({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, null, 1), body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'the form toBytes writes'] },
+  { name: 'fromBytes: a version-2 header without metric', on: 'none', call: () => KnnNetwork.fromBytes(saved({}, body(TWO_POINTS, [0, 1]), 2)), code: 'BAD_BYTES', words: ['bytes', '"metric"'] },
+  { name: 'fromBytes: a version-1 header with a metric', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { ...OPTIONS, metric: 'cosine' } }, body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'version 1', '"metric"'] },
+  { name: 'fromBytes: a cosine network whose rows are not unit vectors', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { ...OPTIONS, metric: 'cosine' } }, body([1, 0, 1, 1], [0, 1]), 2)), code: 'BAD_BYTES', words: ['bytes', 'row 1', 'unit vector'] },
   { name: 'fromBytes: a NaN regression target', on: 'none', call: () => KnnNetwork.fromBytes(saved({ options: { ...OPTIONS, task: 'regression' }, classes: [] }, body(TWO_POINTS, [1, NaN], true))), code: 'BAD_BYTES', words: ['bytes', 'targets', 'NaN'] },
 ];
 
@@ -432,6 +437,15 @@ describe('every bad input is rejected with a KnnError that names the argument, a
     expect(net.nSamples).toBe(13);
     expect(net.classes).toEqual(['ant', 'bee', 'cat', 'dog']);
     expect(net.predict([[0, 0, 0]])).toEqual(['dog']);
+    net.dispose();
+  });
+
+  it('fromBytes reads format version 1, written before the metric option, as a Euclidean network', async () => {
+    const header = JSON.stringify({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] });
+    const padded = header.padEnd(Math.ceil(header.length / 8) * 8, ' ');
+    const net = await KnnNetwork.fromBytes(container(padded, body([0, 0, 3, 4], [0, 1])));
+    expect(net.options.metric).toBe('euclidean');
+    expect(Array.from(net.kneighbors([[0, 0]], 2).distances)).toEqual([0, 5]);
     net.dispose();
   });
 
