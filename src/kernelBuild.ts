@@ -14,7 +14,7 @@ export interface KernelInfo {
   readonly choice: KernelBuildChoice;
   /** What this JavaScript engine validates. */
   readonly engine: {
-    /** WebAssembly relaxed SIMD (Node 22+, Chromium 114+, Firefox 145+); not Node 20. */
+    /** WebAssembly relaxed SIMD (Node 22 and later, Chromium 114 and later; not Node 20). */
     readonly relaxedSimd: boolean;
   };
 }
