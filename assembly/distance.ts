@@ -154,7 +154,7 @@ export function distanceGemm(
     const end = weights + panelBytes;
     while (w < end) {
       // One weight vector live at a time: 8 accumulators + 2 query splats + 1 weight vector
-      // + 1 product = 12 of V8's 15 allocatable xmm registers, so nothing spills.
+      // + 1 product (none when fused) = 12 of V8's 15 allocatable xmm registers: no spills.
       const xa = v128.load64_splat(x);
       const xb = v128.load64_splat(x, 8);
       let y = v128.load(w);

@@ -104,9 +104,9 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
 // Which layer-1 kernel streamDistances runs. The k-nearest search selects on the expansion
 // (CANDIDATE_GEMM, multiply-adds fused in the relaxed-SIMD build) and rechecks directly; what
 // users read from the expansion itself (forward's z1, the softmax over all points) takes
-// EXPANSION_GEMM, whose bits are the same in both builds.
+// DISTANCE_GEMM, whose bits are the same in both builds.
 const CANDIDATE_GEMM: i32 = 0;
-const EXPANSION_GEMM: i32 = 1;
+const DISTANCE_GEMM: i32 = 1;
 const DIRECT_DIFFERENCES: i32 = 2;
 
 /**
@@ -384,7 +384,7 @@ export function softmaxScores(
   softmaxLambda = lambda;
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, EXPANSION_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
   for (let r = 0; r < q; r++) {
     onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
   }
@@ -399,5 +399,5 @@ export function layerOneDistances(
   reducerStateBytes = 0;
   copyOutput = output;
   copyRowLength = n;
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, EXPANSION_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
 }
