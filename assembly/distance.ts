@@ -7,6 +7,8 @@
 // PANEL_POINTS values −2·X̃[p·8 + lane][j] are contiguous, so the micro-kernel streams the panel
 // once, front to back, with aligned v128 loads. Multiplying by −2 is exact (a power of two).
 
+import { multiplyAddF64x2 } from './multiplyAdd';
+
 export const PANEL_POINTS: i32 = 8;
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 8;
 // Queries are stored in pairs, interleaved per dimension: [a_j, b_j], so one pair streams
@@ -85,15 +87,52 @@ export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pair
 }
 
 /**
- * Squared distances from one query pair to panels [firstPanel, firstPanel + panels): writes
- * 8·panels values to each of tileA and tileB.
+ * Squared distances from one query pair to panels [firstPanel, firstPanel + panels), for a
+ * search that only *selects* candidates: each multiply-add is one fused, singly rounded
+ * instruction in the relaxed-SIMD build (multiplyAddF64x2), mul then add in the plain one. The
+ * values may therefore differ in their last bits between builds (and, relaxed SIMD allowing
+ * either rounding, between engines); every caller rechecks what it keeps with direct
+ * differences and certifies the selection with expansionErrorBound, which covers both.
+ */
+export function candidateGemm(
+  pair: usize, normA: f64, normB: f64,
+  packed: usize, pointNorms: usize, d: i32,
+  firstPanel: i32, panels: i32,
+  tileA: usize, tileB: usize,
+): void {
+  gemmPanels(true, pair, normA, normB, packed, pointNorms, d, firstPanel, panels, tileA, tileB);
+}
+
+/**
+ * The same squared distances as candidateGemm, with every product rounded before it is added,
+ * in both builds: the values users read as layer 1 (`forward`'s z1) and the online softmax over
+ * all points, which must not depend on the build.
+ */
+export function distanceGemm(
+  pair: usize, normA: f64, normB: f64,
+  packed: usize, pointNorms: usize, d: i32,
+  firstPanel: i32, panels: i32,
+  tileA: usize, tileB: usize,
+): void {
+  gemmPanels(false, pair, normA, normB, packed, pointNorms, d, firstPanel, panels, tileA, tileB);
+}
+
+/** acc + a·b: fused where the build has it and `fused` (a compile-time constant) asks for it. */
+@inline function accumulate(fused: bool, accumulator: v128, a: v128, b: v128): v128 {
+  return fused ? multiplyAddF64x2(a, b, accumulator) : f64x2.add(accumulator, f64x2.mul(a, b));
+}
+
+/**
+ * The distance GEMM for candidateGemm (`fused`) and distanceGemm; inlined into each, so the
+ * choice is made at compile time. Writes 8·panels values to each of tileA and tileB.
  *
  * Blocking: 2 queries × 8 points in 8 f64x2 accumulators; per dimension 2 splat loads and
  * 4 weight loads feed 16 multiply-adds. (Measured on V8: wider blockings such as 4×8 or 3×8
  * need more than its 15 allocatable xmm registers and spill, dropping to ~60 % speed.) The epilogue fuses both norm vectors and clamps at 0
- * (rounding can push a tiny distance negative).
+ * (rounding can push a tiny distance negative); it is never contracted, in either build.
  */
-export function distanceGemm(
+@inline function gemmPanels(
+  fused: bool,
   pair: usize, normA: f64, normB: f64,
   packed: usize, pointNorms: usize, d: i32,
   firstPanel: i32, panels: i32,
@@ -115,21 +154,21 @@ export function distanceGemm(
     const end = weights + panelBytes;
     while (w < end) {
       // One weight vector live at a time: 8 accumulators + 2 query splats + 1 weight vector
-      // + 1 product = 12 of V8's 15 allocatable xmm registers, so nothing spills.
+      // + 1 product (none when fused) = 12 of V8's 15 allocatable xmm registers: no spills.
       const xa = v128.load64_splat(x);
       const xb = v128.load64_splat(x, 8);
       let y = v128.load(w);
-      a0 = f64x2.add(a0, f64x2.mul(xa, y));
-      b0 = f64x2.add(b0, f64x2.mul(xb, y));
+      a0 = accumulate(fused, a0, xa, y);
+      b0 = accumulate(fused, b0, xb, y);
       y = v128.load(w, 16);
-      a1 = f64x2.add(a1, f64x2.mul(xa, y));
-      b1 = f64x2.add(b1, f64x2.mul(xb, y));
+      a1 = accumulate(fused, a1, xa, y);
+      b1 = accumulate(fused, b1, xb, y);
       y = v128.load(w, 32);
-      a2 = f64x2.add(a2, f64x2.mul(xa, y));
-      b2 = f64x2.add(b2, f64x2.mul(xb, y));
+      a2 = accumulate(fused, a2, xa, y);
+      b2 = accumulate(fused, b2, xb, y);
       y = v128.load(w, 48);
-      a3 = f64x2.add(a3, f64x2.mul(xa, y));
-      b3 = f64x2.add(b3, f64x2.mul(xb, y));
+      a3 = accumulate(fused, a3, xa, y);
+      b3 = accumulate(fused, b3, xb, y);
       x += PAIR_BYTES_PER_DIMENSION;
       w += PANEL_BYTES_PER_DIMENSION;
     }

@@ -3,7 +3,7 @@
 // search with d ≤ 16, X's panels through the direct-difference kernel) and hands every tile of
 // distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
 
-import { directDistancePanels, distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
+import { candidateGemm, directDistancePanels, distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
 import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 
@@ -101,23 +101,28 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
   }
 }
 
-const FUSED_GEMM = false;
-const DIRECT_DIFFERENCES = true;
+// Which layer-1 kernel streamDistances runs. The k-nearest search selects on the expansion
+// (CANDIDATE_GEMM, multiply-adds fused in the relaxed-SIMD build) and rechecks directly; what
+// users read from the expansion itself (forward's z1, the softmax over all points) takes
+// DISTANCE_GEMM, whose bits are the same in both builds.
+const CANDIDATE_GEMM: i32 = 0;
+const DISTANCE_GEMM: i32 = 1;
+const DIRECT_DIFFERENCES: i32 = 2;
 
 /**
- * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: with
- * FUSED_GEMM, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on `mean`);
- * with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints; `pointNorms` and
- * `mean` unused).
+ * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: with a
+ * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
+ * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
+ * `pointNorms` and `mean` unused).
  */
-function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, direct: bool): void {
+function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32): void {
   const pairs = scratch;
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
   const tileB = tileA + tileBytes(d);
   reducerStates = scratch + statesOffset(q, d);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
-  prepareQueries(queries, q, d, direct ? ZERO_MEAN : mean, pairs, queryNorms);
+  prepareQueries(queries, q, d, kernel == DIRECT_DIFFERENCES ? ZERO_MEAN : mean, pairs, queryNorms);
   const panelTotal = panelCount(n);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
@@ -127,15 +132,13 @@ function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean:
     const valid = min(count * PANEL_POINTS, n - firstIndex);
     for (let pair = 0; pair < pairTotal; pair++) {
       const queryPair = pairs + <usize>pair * <usize>d * 16;
-      if (direct) {
+      if (kernel == DIRECT_DIFFERENCES) {
         directDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
       } else {
-        distanceGemm(
-          queryPair,
-          load<f64>(queryNorms + (<usize>(2 * pair) << 3)),
-          load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3)),
-          panels, pointNorms, d, first, count, tileA, tileB,
-        );
+        const normA = load<f64>(queryNorms + (<usize>(2 * pair) << 3));
+        const normB = load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3));
+        if (kernel == CANDIDATE_GEMM) candidateGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
+        else distanceGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
       }
       fold(2 * pair, tileA, valid, firstIndex);
       if (2 * pair + 1 < q) fold(2 * pair + 1, tileB, valid, firstIndex);
@@ -148,6 +151,15 @@ function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean:
  * training point. Centring, the two norms and the d-term dot product each lose at most a few
  * units of roundoff of (‖x̃‖ + max‖X̃_i‖)²; the factor 2d + 16 covers them with room to spare,
  * and the last term covers underflow in the products.
+ *
+ * The same bound holds for candidateGemm in both builds. It is derived in the standard model,
+ * where each operation's result is (exact)(1 + δ) + η with |δ| ≤ u and |η| ≤ half the smallest
+ * subnormal, and each dot-product step s + a·b is charged two roundings: the product's and the
+ * sum's. A fused multiply-add (relaxed SIMD) rounds that step once: it is the same step with
+ * the product's δ = 0 and one η in place of two. Every error term of the fused sum is thus
+ * one of the unfused sum's or smaller, whichever rounding the engine picks for each lane and
+ * each step, so a bound that holds for all δ, η of the unfused sum holds for the fused one.
+ * The norms, the epilogue and the direct recheck are never fused.
  */
 function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64 {
   const scale = Math.sqrt(queryNorm) + Math.sqrt(largestPointNorm);
@@ -258,7 +270,7 @@ function candidateSearch(
   outIndices: usize, outSquared: usize,
 ): i32 {
   const states = startTopK(n, d, q, capacity, scratch);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, CANDIDATE_GEMM);
   const queryNorms = scratch + pairsBytes(q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
   let failures = 0;
@@ -307,7 +319,7 @@ function rangeSearch(
   rangeList = align16(heapIndices + (<usize>k << 2));
   rangeRoom = room;
   rangeCount = 0;
-  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, FUSED_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
   if (rangeCount > rangeRoom) return false;
   let size = 0;
   for (let c = 0; c < rangeCount; c++) {
@@ -372,7 +384,7 @@ export function softmaxScores(
   softmaxLambda = lambda;
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
   for (let r = 0; r < q; r++) {
     onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
   }
@@ -387,7 +399,7 @@ export function layerOneDistances(
   reducerStateBytes = 0;
   copyOutput = output;
   copyRowLength = n;
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, FUSED_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
 }
 
 /**

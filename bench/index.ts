@@ -1,7 +1,7 @@
 /**
  * knnet's benchmark suite: `npm run bench` (after `npm run bench:peers` for the peers).
  *
- *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness] [--impl knnet,naive]
+ *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness] [--impl knnet,naive] [--build plain]
  *
  * Times every implementation on every workload with benchmark.js, in one process, so ratios
  * compare figures measured in the same run; prints the table and writes bench/results.json and
@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
 import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
@@ -28,15 +29,17 @@ interface Arguments {
   quick: boolean;
   only?: Set<string>;
   implementations?: Set<string>;
+  build: KernelBuildChoice;
 }
 
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
   --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, fit, exactness
-  --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32`;
+  --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32
+  --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed`;
 
 function parseArguments(argv: string[]): Arguments {
-  const result: Arguments = { quick: false };
+  const result: Arguments = { quick: false, build: 'auto' };
   const list = (value: string | undefined) => new Set((value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean));
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i];
@@ -45,6 +48,7 @@ function parseArguments(argv: string[]): Arguments {
     if (flag === '--quick') result.quick = true;
     else if (flag === '--only') result.only = list(value());
     else if (flag === '--impl') result.implementations = list(value());
+    else if (flag === '--build') result.build = value() as KernelBuildChoice;
     else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -202,6 +206,8 @@ async function measureFit(quick: boolean): Promise<FitMeasurement> {
 
 async function main(): Promise<void> {
   const args = parseArguments(process.argv.slice(2));
+  setKernelBuild(args.build);
+  const kernels = kernelInfo();
   const timing = args.quick ? QUICK_TIMING : FULL_TIMING;
   const notes: string[] = [];
   const workloads = WORKLOADS.filter((workload) => selected(args.only, workload.name));
@@ -249,7 +255,8 @@ async function main(): Promise<void> {
   const filtered = args.only !== undefined || args.implementations !== undefined;
   const report: RunReport = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` },
+    kernels: { build: kernels.build, relaxedSimd: kernels.engine.relaxedSimd },
     quick: args.quick,
     filtered,
     ceiling,

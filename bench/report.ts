@@ -12,7 +12,9 @@ export interface ExactnessResult {
 
 export interface RunReport {
   date: string;
-  machine: { cpu: string; cores: number; node: string; platform: string };
+  machine: { cpu: string; cores: number; node: string; v8?: string; platform: string };
+  /** knnet's kernel build in this run, and whether the engine validates relaxed SIMD. */
+  kernels?: { build: 'plain' | 'relaxed'; relaxedSimd: boolean };
   quick: boolean;
   filtered: boolean;
   ceiling?: { f64x2Gflops: number; f32x4Gflops: number };
@@ -63,8 +65,10 @@ const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefin
 
 function context(report: RunReport): string[] {
   const lines = [
-    `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, ${report.date}` +
+    `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}` +
+      `${report.machine.v8 ? ` (V8 ${report.machine.v8})` : ''}, ${report.date}` +
       `${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
+    ...(report.kernels ? [`knnet kernels: ${report.kernels.build} SIMD build (the engine ${report.kernels.relaxedSimd ? 'has' : 'lacks'} relaxed SIMD).`] : []),
     'queries/s on one thread; GFLOP/s = 2·q·n·d / time; ratios are queries/s over the same run\'s naive loop and knnet reference.',
   ];
   if (report.ceiling) {

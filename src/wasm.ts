@@ -1,9 +1,10 @@
-// Loading the kernels and owning their linear memory: one instance per realm, shared by every
-// network. Regions are allocated and released through the kernels' allocator; typed-array views
+// Loading the kernels and owning their linear memory: one instance per realm and build (plain or
+// relaxed SIMD, see kernelBuild.ts), shared by every network made on that build. Regions are allocated and released through the kernels' allocator; typed-array views
 // are made on demand from the current buffer, because growing the memory detaches the old one.
 import { instantiate } from '@assemblyscript/loader';
 import { KnnError } from './errors.js';
-import { wasmBinaryBase64 } from './generated/wasmBinary.js';
+import { plainWasmBase64, relaxedWasmBase64 } from './generated/wasmBinary.js';
+import { selectedBuild, type KernelBuild } from './kernelBuild.js';
 
 export interface KernelExports extends Record<string, unknown> {
   readonly memory: WebAssembly.Memory;
@@ -124,12 +125,17 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-let loading: Promise<Kernels> | undefined;
+const BINARIES: Record<KernelBuild, string> = { plain: plainWasmBase64, relaxed: relaxedWasmBase64 };
+const loading = new Map<KernelBuild, Promise<Kernels>>();
 
-/** The realm's kernels, instantiated on first use. */
-export function loadKernels(): Promise<Kernels> {
-  loading ??= instantiate<KernelExports>(decodeBase64(wasmBinaryBase64), {}).then(
-    ({ exports }) => new Kernels(exports as unknown as KernelExports),
-  );
-  return loading;
+/** The realm's kernels of `build` (by default the selected one), instantiated on first use. */
+export function loadKernels(build: KernelBuild = selectedBuild()): Promise<Kernels> {
+  let kernels = loading.get(build);
+  if (!kernels) {
+    kernels = instantiate<KernelExports>(decodeBase64(BINARIES[build]), {}).then(
+      ({ exports }) => new Kernels(exports as unknown as KernelExports),
+    );
+    loading.set(build, kernels);
+  }
+  return kernels;
 }

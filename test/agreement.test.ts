@@ -1,10 +1,11 @@
 // Property tests: the wasm network and the pure-JS reference give the same answers on random
 // shapes, options and data — including d = 1, d not a multiple of the SIMD width, n = 1,
-// k = n, and data snapped to a coarse grid so that duplicates and distance ties abound.
+// k = n, and data snapped to a coarse grid so that duplicates and distance ties abound. Each
+// kernel build the engine runs (plain SIMD, relaxed SIMD) is checked.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { KnnOptions } from '../src/index.js';
-import { fitBoth, maxAbsoluteDifference, randomData } from './helpers.js';
+import { fitBoth, KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
 
 const shape = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
@@ -21,7 +22,9 @@ const shape = fc.record({
   metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
 });
 
-describe('the wasm network agrees with the reference', () => {
+describe.each(KERNEL_BUILDS)('the wasm network agrees with the reference (%s build)', (build) => {
+  onKernelBuild(build);
+
   it('on neighbours (indices and distances bit-for-bit) and on every output', async () => {
     await fc.assert(
       fc.asyncProperty(shape, async (s) => {

@@ -1,5 +1,6 @@
-// Shared test data: seeded random matrices, and networks fitted both ways.
-import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
+// Shared test data: seeded random matrices, networks fitted both ways, and the kernel builds.
+import { afterAll, beforeAll } from 'vitest';
+import { KnnNetwork, kernelInfo, setKernelBuild, type KernelBuild, type KnnOptions, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 
@@ -29,4 +30,13 @@ export function maxAbsoluteDifference(a: ArrayLike<number>, b: ArrayLike<number>
   let largest = 0;
   for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i] - b[i]));
   return largest;
+}
+
+/** The kernel builds this engine runs: plain SIMD always, relaxed SIMD where it validates. */
+export const KERNEL_BUILDS: readonly KernelBuild[] = kernelInfo().engine.relaxedSimd ? ['plain', 'relaxed'] : ['plain'];
+
+/** Networks fitted in the enclosing describe block run on `build`; later blocks get 'auto' back. */
+export function onKernelBuild(build: KernelBuild): void {
+  beforeAll(() => setKernelBuild(build));
+  afterAll(() => setKernelBuild('auto'));
 }

@@ -6,6 +6,7 @@ import { KnnNetwork } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
+import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 
 type Matrix = { data: Float64Array; rows: number; cols: number };
 
@@ -41,69 +42,75 @@ const PATHS = [
   { path: 'fused GEMM, recheck and proof', extra: gemmExtra },
 ];
 
-describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra }) => {
-  it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
-    const train = noisyData(1, 2000, 6 + extra, () => 1e8);
-    const queries = noisyData(2, 200, 6 + extra, () => 1e8);
-    await expectSameForEachK(train, Array.from({ length: 2000 }, (_, i) => i % 3), queries, [1, 5, 20]);
-  });
+// …and on each kernel build the engine runs: the relaxed build's candidate GEMM fuses its
+// multiply-adds, which must not change a single reported bit.
+describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
+  onKernelBuild(build);
 
-  it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
-    const train = noisyData(3, 1500, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
-    const queries = noisyData(4, 150, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
-    await expectSameForEachK(train, Array.from({ length: 1500 }, (_, i) => i % 2), queries, [1, 3, 8]);
-  });
+  describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra }) => {
+    it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
+      const train = noisyData(1, 2000, 6 + extra, () => 1e8);
+      const queries = noisyData(2, 200, 6 + extra, () => 1e8);
+      await expectSameForEachK(train, Array.from({ length: 2000 }, (_, i) => i % 3), queries, [1, 5, 20]);
+    });
 
-  it('points so close that their distances differ in the last bits', async () => {
-    const d = 3 + extra;
-    const n = 500;
-    const data = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
-    const train = { data, rows: n, cols: d };
-    const y = Array.from({ length: n }, (_, i) => i % 4);
-    const wasm = await KnnNetwork.fit(train, y, { k: 5 });
-    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
-    wasm.dispose();
-  });
+    it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
+      const train = noisyData(3, 1500, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
+      const queries = noisyData(4, 150, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
+      await expectSameForEachK(train, Array.from({ length: 1500 }, (_, i) => i % 2), queries, [1, 3, 8]);
+    });
 
-  it('many exact duplicates at the boundary: ties go to the lower training index', async () => {
-    const d = 5 + extra;
-    const n = 300;
-    const data = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
-    const y = Array.from({ length: n }, (_, i) => i % 2);
-    const train = { data, rows: n, cols: d };
-    const wasm = await KnnNetwork.fit(train, y, { k: 7 });
-    const queries = { data: new Float64Array([0, 1, 0.5].flatMap((value) => Array<number>(d).fill(value))), rows: 3, cols: d };
-    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
-    const { indices } = wasm.kneighbors(queries, 7);
-    expect(Array.from(indices.slice(0, 7))).toEqual([0, 3, 6, 9, 12, 15, 18]);
-    wasm.dispose();
-  });
-
-  it('an odd d over several tiles with a ragged last panel: the heap path, k below and above 8', async () => {
-    const d = 5 + extra;
-    const n = 2001;
-    const train = noisyData(11, n, d, (i) => (i % 7) * 0.25);
-    const queries = noisyData(12, 40, d, () => 0.5);
-    await expectSameForEachK(train, Array.from({ length: n }, (_, i) => i % 3), queries, [3, 12]);
-  });
-
-  it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
-    const d = 6 + extra;
-    const train = noisyData(9, 3000, d, () => 0);
-    for (let copy = 0; copy < 50; copy++) {
-      const at = 40 + copy * 53; // spread through the data, so the search meets them in many tiles
-      for (let j = 0; j < d; j++) train.data[at * d + j] = 0.5;
-    }
-    const y = Array.from({ length: 3000 }, (_, i) => i % 5);
-    const queries = { data: new Float64Array(2 * d).fill(0.5), rows: 2, cols: d };
-    queries.data[d] = 0.5001;
-    for (const k of [1, 5, 30]) {
-      const wasm = await KnnNetwork.fit(train, y, { k });
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
-      expect(Array.from(wasm.kneighbors(queries, k).indices.slice(0, k))).toEqual(Array.from({ length: k }, (_, i) => 40 + i * 53));
+    it('points so close that their distances differ in the last bits', async () => {
+      const d = 3 + extra;
+      const n = 500;
+      const data = new Float64Array(n * d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
+      const train = { data, rows: n, cols: d };
+      const y = Array.from({ length: n }, (_, i) => i % 4);
+      const wasm = await KnnNetwork.fit(train, y, { k: 5 });
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
       wasm.dispose();
-    }
+    });
+
+    it('many exact duplicates at the boundary: ties go to the lower training index', async () => {
+      const d = 5 + extra;
+      const n = 300;
+      const data = new Float64Array(n * d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
+      const y = Array.from({ length: n }, (_, i) => i % 2);
+      const train = { data, rows: n, cols: d };
+      const wasm = await KnnNetwork.fit(train, y, { k: 7 });
+      const queries = { data: new Float64Array([0, 1, 0.5].flatMap((value) => Array<number>(d).fill(value))), rows: 3, cols: d };
+      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
+      const { indices } = wasm.kneighbors(queries, 7);
+      expect(Array.from(indices.slice(0, 7))).toEqual([0, 3, 6, 9, 12, 15, 18]);
+      wasm.dispose();
+    });
+
+    it('an odd d over several tiles with a ragged last panel: the heap path, k below and above 8', async () => {
+      const d = 5 + extra;
+      const n = 2001;
+      const train = noisyData(11, n, d, (i) => (i % 7) * 0.25);
+      const queries = noisyData(12, 40, d, () => 0.5);
+      await expectSameForEachK(train, Array.from({ length: n }, (_, i) => i % 3), queries, [3, 12]);
+    });
+
+    it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
+      const d = 6 + extra;
+      const train = noisyData(9, 3000, d, () => 0);
+      for (let copy = 0; copy < 50; copy++) {
+        const at = 40 + copy * 53; // spread through the data, so the search meets them in many tiles
+        for (let j = 0; j < d; j++) train.data[at * d + j] = 0.5;
+      }
+      const y = Array.from({ length: 3000 }, (_, i) => i % 5);
+      const queries = { data: new Float64Array(2 * d).fill(0.5), rows: 2, cols: d };
+      queries.data[d] = 0.5001;
+      for (const k of [1, 5, 30]) {
+        const wasm = await KnnNetwork.fit(train, y, { k });
+        expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+        expect(Array.from(wasm.kneighbors(queries, k).indices.slice(0, k))).toEqual(Array.from({ length: k }, (_, i) => 40 + i * 53));
+        wasm.dispose();
+      }
+    });
   });
 });

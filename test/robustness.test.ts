@@ -9,6 +9,7 @@ import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { magnitudeLimit } from '../src/matrix.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { argmaxLabels } from '../src/scoring.js';
+import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 
 type Family = 'unit' | 'grid' | 'tiny' | 'subnormal' | 'huge' | 'offset' | 'clusters' | 'mixed';
 const FAMILIES: readonly Family[] = ['unit', 'grid', 'tiny', 'subnormal', 'huge', 'offset', 'clusters', 'mixed'];
@@ -199,7 +200,9 @@ async function checkAddAndBytes(net: KnnNetwork, X: number[][], y: (number | str
   }
 }
 
-describe('robustness: every generated case matches the reference or raises the same KnnError', () => {
+describe.each(KERNEL_BUILDS)('robustness (%s build): every generated case matches the reference or raises the same KnnError', (build) => {
+  onKernelBuild(build);
+
   it('over shapes, magnitudes, subnormals, duplicates, constant columns and d = 1', async () => {
     await fc.assert(fc.asyncProperty(cases, checkCase), { seed: 20240611, numRuns: 1500 });
   }, 60_000);
