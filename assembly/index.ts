@@ -434,7 +434,7 @@ export function radiusNeighbours(
     const bound = expansionErrorBound(centredNorm, largestPointNorm, d);
     const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
     rangeLimit = (squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF);
-    streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, FUSED_GEMM);
+    streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
   }
   let kept = 0;
   for (let c = 0; c < rangeCount; c++) {
