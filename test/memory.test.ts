@@ -290,5 +290,5 @@ describe('limits the allocator cannot see', () => {
     const rows = 2 ** 27; // × 4 points = 2^29 activations per layer
     expect(() => network.forward({ data: new Float64Array(rows), rows, cols: 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
     expect(Array.from(network.predictProba([[0.4]]))).toEqual(before);
-  });
+  }, 30_000); // a 1 GiB input is copied and checked before its size is refused: seconds on a loaded machine
 });
