@@ -3,3 +3,4 @@ export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
 export type { Matrix, MatrixInput } from './matrix.js';
+export type { Prediction, Neighbours, LayerActivations, NetworkWeights } from './results.js';

@@ -7,7 +7,8 @@
 import { KnnError } from './errors.js';
 import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
-import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
+import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction } from './results.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 
@@ -51,15 +52,21 @@ function neighbourWeight(weights: ResolvedOptions['weights'], squared: number, n
   return 1;
 }
 
-export class ReferenceNetwork {
-  readonly options: ResolvedOptions;
+/**
+ * A network of label type `L` and task `T` (as KnnNetwork's) that answers as KnnNetwork does,
+ * in plain TypeScript without WebAssembly: the same API (plus `fitSync`), the same answers
+ * (bit for bit for uniform and distance votes), and O(n·d) work per query with no SIMD.
+ */
+export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
+  /** The options the network was fitted with, every default filled in. */
+  readonly options: ResolvedOptions<T>;
   #points: Matrix;
   #classes: readonly Label[];
   #codes: Int32Array;
   #targets: Float64Array;
   #disposed = false;
 
-  private constructor(points: Matrix, labels: EncodedLabels | Float64Array, options: ResolvedOptions) {
+  private constructor(points: Matrix, labels: EncodedLabels | Float64Array, options: ResolvedOptions<T>) {
     this.options = options;
     this.#points = points;
     this.#classes = labels instanceof Float64Array ? [] : labels.classes;
@@ -67,10 +74,21 @@ export class ReferenceNetwork {
     this.#targets = labels instanceof Float64Array ? labels : new Float64Array(0);
   }
 
+  /** Trains the network on X and y (see KnnNetwork.fit); the labels fix its type. */
+  static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<string, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<number, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<ReferenceNetwork<number, 'regression'>>;
+  /** Labels or task known only at run time: `predict` may return labels or a Float64Array. */
+  static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork> {
     return ReferenceNetwork.fitSync(X, y, options);
   }
 
+  /** `fit` without the promise: this network needs no WebAssembly to load. */
+  static fitSync(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<string, 'classification'>;
+  static fitSync(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<number, 'classification'>;
+  static fitSync(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): ReferenceNetwork<number, 'regression'>;
+  static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork;
   static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
     const resolved = resolveOptions(options);
     const matrix = toMatrix(X, 'X');
@@ -79,6 +97,7 @@ export class ReferenceNetwork {
     return new ReferenceNetwork({ data: matrix.data.slice(), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
   }
 
+  /** Rebuilds a network saved with `toBytes()` (by either network); see KnnNetwork.fromBytes. */
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
     const saved = decodeNetwork(bytes);
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
@@ -94,17 +113,20 @@ export class ReferenceNetwork {
     return this.options.task === 'regression';
   }
 
+  /** n, the number of training points. */
   get nSamples(): number {
     return this.#live().rows;
   }
 
+  /** d, the number of features. */
   get nFeatures(): number {
     return this.#live().cols;
   }
 
-  get classes(): readonly Label[] {
+  /** The distinct class labels, sorted: the columns of predictProba. Empty for regression. */
+  get classes(): readonly L[] {
     this.#live();
-    return this.#classes;
+    return this.#classes as readonly L[];
   }
 
   #queries(X: unknown): Matrix {
@@ -157,20 +179,23 @@ export class ReferenceNetwork {
     return scores;
   }
 
-  predict(X: MatrixInput): Label[] | Float64Array {
+  /** Class labels of the type given to fit, or a Float64Array of estimates for regression. */
+  predict(X: MatrixInput): Prediction<L, T> {
     const queries = this.#queries(X);
     const scores = this.#scores(queries);
-    return this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes);
+    return (this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes)) as Prediction<L, T>;
   }
 
-  predictProba(X: MatrixInput): Float64Array {
+  /** Class probabilities, flat row-major q × classes.length. Classification only. */
+  predictProba(X: ClassifierInput<T>): Float64Array {
     if (this.#regression) {
       throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
     }
     return this.#scores(this.#queries(X));
   }
 
-  kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
+  /** The k nearest training points: q × k indices and Euclidean (not squared) distances. */
+  kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
     const count = neighbourCount(k ?? this.options.k, this.#live().rows, 'k');
     const queries = this.#queries(X);
     const indices = new Int32Array(queries.rows * count);
@@ -184,7 +209,8 @@ export class ReferenceNetwork {
     return { indices, distances };
   }
 
-  forward(X: MatrixInput): { z1: Float64Array; z2: Float64Array; z3: Float64Array } {
+  /** The three layers' activations; z1 holds the direct squared distances. */
+  forward(X: MatrixInput): LayerActivations {
     const n = this.#live().rows;
     const queries = this.#queries(X);
     const width = this.#regression ? 1 : this.#classes.length;
@@ -203,7 +229,8 @@ export class ReferenceNetwork {
     return { z1, z2, z3 };
   }
 
-  get weights(): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+  /** The network's weights, computed from the training data, each flat row-major. */
+  get weights(): NetworkWeights {
     const { data, rows: n, cols: d } = this.#live();
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
@@ -223,14 +250,16 @@ export class ReferenceNetwork {
     return { W1, b1, W3, mean };
   }
 
-  score(X: MatrixInput, y: ArrayLike<Label>): number {
+  /** Accuracy (classification) or R² (regression) against the true y. */
+  score(X: MatrixInput, y: ArrayLike<L>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
     const predicted = this.predict(queries);
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
-  add(X: MatrixInput, y: ArrayLike<Label>): void {
+  /** Appends training points; it then answers as a network fitted on the union. */
+  add(X: MatrixInput, y: ArrayLike<L>): void {
     const points = this.#live();
     const extra = toMatrix(X, 'X', points.cols, points.rows);
     const rows = points.rows + extra.rows;
@@ -251,12 +280,14 @@ export class ReferenceNetwork {
     this.#points = { data, rows, cols: points.cols };
   }
 
+  /** The network as bytes, in the format KnnNetwork.fromBytes reads too. */
   toBytes(): Uint8Array {
     const { data, rows, cols } = this.#live();
     const labels = this.#regression ? { targets: this.#targets } : { codes: this.#codes };
     return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, points: data, ...labels });
   }
 
+  /** Marks the network disposed: later calls throw KnnError('DISPOSED'), as KnnNetwork's do. */
   dispose(): void {
     this.#disposed = true;
   }
