@@ -15,6 +15,8 @@ import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const irisCsv = await readFile(join(root, 'data', 'iris.csv'), 'utf8');
+// The README's API example, type-checked as a consumer would write it.
+const readmeApiExample = /## API\n\n```ts\n([\s\S]*?)```/.exec(await readFile(join(root, 'README.md'), 'utf8'))?.[1] ?? '';
 
 /** Runs a command; on failure the error carries its stdout and stderr. */
 async function sh(command: string, args: string[], cwd: string, timeout = 120_000): Promise<string> {
@@ -250,6 +252,7 @@ expectType<ReturnType<typeof referenceSpecies.predict>>().toBe<string[]>();
 
 export const report: unknown[] = [predicted, accuracy, wrong, estimates, anyClassifier, plain, referenceSpecies];
 `,
+  'readme.mts': `${readmeApiExample}\nexport {};\n`,
   'consumer.cts': `
 import { KnnError, KnnNetwork } from 'knnet';
 
@@ -391,7 +394,8 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     expect(cjs.referenceExports).toContain('ReferenceNetwork');
   }, 60_000);
 
-  it('type-checks strict TypeScript consumers, ESM and CommonJS, against the shipped declarations', async () => {
+  it('type-checks strict TypeScript consumers, ESM and CommonJS, and the README\'s API example, against the shipped declarations', async () => {
+    expect(readmeApiExample).toContain('KnnNetwork.fit(');
     const typescript = join(root, 'node_modules/typescript/bin/tsc');
     const compilerOptions = {
       strict: true,
@@ -404,7 +408,7 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     };
     // Once as a browser app (DOM types), once with no environment types at all.
     for (const lib of [['ES2022', 'DOM'], ['ES2022']]) {
-      const config = { compilerOptions: { ...compilerOptions, lib }, files: ['consumer.mts', 'consumer.cts', 'types.mts'] };
+      const config = { compilerOptions: { ...compilerOptions, lib }, files: ['consumer.mts', 'consumer.cts', 'types.mts', 'readme.mts'] };
       await writeFile(join(work, 'tsconfig.json'), JSON.stringify(config));
       await sh('node', [typescript, '-p', 'tsconfig.json'], work);
     }
