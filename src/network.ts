@@ -146,16 +146,29 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Trains a network on n rows of X (n × d) and their labels y: its weights are the training
-   * data, copied (the caller's arrays are never modified). Classification by default: string
-   * labels give a network whose `predict` returns `string[]`, numeric labels `number[]`; with
-   * `task: 'regression'` the labels are numeric targets and `predict` returns a Float64Array.
-   * Throws a KnnError naming the argument for any bad input.
+   * Trains a classifier on n rows of X (n × d) and their string class labels y: its `predict`
+   * returns `string[]`. The network's weights are the training data, copied (the caller's
+   * arrays are never modified). Throws a KnnError naming the argument for any bad input.
    */
   static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
+  /**
+   * Trains a classifier on n rows of X (n × d) and their numeric class labels y: its `predict`
+   * returns `number[]`. The network's weights are the training data, copied (the caller's
+   * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   */
   static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
+  /**
+   * Trains a regressor (`task: 'regression'`) on n rows of X (n × d) and their numeric targets
+   * y: its `predict` returns a Float64Array of estimates, and it has no classes (no
+   * `predictProba`). The weights are the training data, copied. Throws a KnnError naming the
+   * argument for any bad input.
+   */
   static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
-  /** Labels or task known only at run time: `predict` may return labels or a Float64Array. */
+  /**
+   * Trains a network whose label type or task is known only at run time: its `predict` returns
+   * the labels or a Float64Array (`options.task` tells which). Throws a KnnError naming the
+   * argument for any bad input.
+   */
   static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
     const resolved = resolveOptions(options);

@@ -74,9 +74,11 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     this.#targets = labels instanceof Float64Array ? labels : new Float64Array(0);
   }
 
-  /** Trains the network on X and y (see KnnNetwork.fit); the labels fix its type. */
+  /** Trains a classifier on string labels: `predict` returns `string[]` (as KnnNetwork.fit). */
   static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<string, 'classification'>>;
+  /** Trains a classifier on numeric labels: `predict` returns `number[]` (as KnnNetwork.fit). */
   static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<number, 'classification'>>;
+  /** Trains a regressor: `predict` returns a Float64Array, and there is no `predictProba`. */
   static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<ReferenceNetwork<number, 'regression'>>;
   /** Labels or task known only at run time: `predict` may return labels or a Float64Array. */
   static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork>;
@@ -84,10 +86,13 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return ReferenceNetwork.fitSync(X, y, options);
   }
 
-  /** `fit` without the promise: this network needs no WebAssembly to load. */
+  /** `fit` without the promise (no WebAssembly to load): a classifier predicting `string[]`. */
   static fitSync(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<string, 'classification'>;
+  /** `fit` without the promise (no WebAssembly to load): a classifier predicting `number[]`. */
   static fitSync(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<number, 'classification'>;
+  /** `fit` without the promise (no WebAssembly to load): a regressor predicting a Float64Array. */
   static fitSync(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): ReferenceNetwork<number, 'regression'>;
+  /** `fit` without the promise, for labels or a task known only at run time. */
   static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork;
   static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
     const resolved = resolveOptions(options);
