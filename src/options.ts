@@ -36,9 +36,13 @@ export interface KnnOptions {
 
 /** The options a network was fitted with, every default filled in (`net.options`). */
 export interface ResolvedOptions<T extends Task = Task> {
+  /** Neighbours that vote: a whole number (at most the number of training points), or 'all'. */
   readonly k: number | 'all';
+  /** How the k nearest vote: 'uniform', 'distance' (1/distance) or 'softmax'. */
   readonly weights: Weighting;
+  /** λ of the softmax weighting (1 unless given; used only by 'softmax'). */
   readonly lambda: number;
+  /** 'classification' or 'regression'. */
   readonly task: T;
 }
 
