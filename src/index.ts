@@ -4,3 +4,4 @@ export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js'
 export type { Label } from './labels.js';
 export type { Matrix, MatrixInput } from './matrix.js';
 export { kernelInfo, setKernelBuild, type KernelBuild, type KernelBuildChoice, type KernelInfo } from './kernelBuild.js';
+export type { Prediction, Neighbours, LayerActivations, NetworkWeights } from './results.js';

@@ -2,6 +2,7 @@
 // class code (its index in `classes`); or, for regression, the targets as float64.
 import { KnnError, describeValue } from './errors.js';
 
+/** A class label: a number or a string (one network's labels all have one type), or a regression target. */
 export type Label = number | string;
 
 export interface EncodedLabels {

@@ -12,7 +12,11 @@ export interface Matrix {
   readonly cols: number;
 }
 
-/** What the public API accepts as a matrix. */
+/**
+ * What the public API accepts as a matrix of rows × cols finite numbers: an array of rows
+ * (`number[][]`, or rows that are typed arrays), or `{ data, rows, cols }` with the values flat
+ * and row-major (entry (r, c) at `data[r * cols + c]`).
+ */
 export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
 
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
@@ -84,7 +88,7 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
 
 /**
  * Up to this many features a network also keeps X in the direct-difference kernel's panels:
- * the kernels' DIRECT_PANEL_DIMENSIONS (assembly/index.ts; test/memory.test.ts checks they agree).
+ * the same number as the kernels' directPanelDimensions() (a test checks that they agree).
  */
 export const DIRECT_SEARCH_FEATURES = 16;
 

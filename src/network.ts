@@ -6,7 +6,8 @@ import { checkClassification, checkHeldTargets, classCode, countPerClass, encode
 import { checkRemaining, readIndices } from './indices.js';
 import { distanceOf, prepareRows, squaredRadiusBound } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
-import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
+import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { loadKernels, type Kernels, type Region } from './wasm.js';
@@ -122,13 +123,27 @@ interface ChunkLayout {
   readonly kernelScratch: number;
 }
 
-export class KnnNetwork {
-  readonly options: ResolvedOptions;
+/**
+ * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
+ * data: layer 1 computes squared distances to every training point, layer 2 weights the k
+ * nearest, layer 3 sums their votes per class (or their targets, for regression).
+ *
+ * `L` is the label type and `T` the task, both fixed by `fit`: a classifier fitted on string
+ * labels is a `KnnNetwork<string, 'classification'>` and its `predict` returns `string[]`; on
+ * numbers, `KnnNetwork<number, 'classification'>` and `number[]`; a regressor is a
+ * `KnnNetwork<number, 'regression'>` and its `predict` returns a `Float64Array`. A plain
+ * `KnnNetwork` (what `fromBytes` returns) may be any of them.
+ *
+ * The network holds its weights in WebAssembly memory: call `dispose()` when done with it.
+ */
+export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
+  /** The options the network was fitted with, every default filled in. */
+  readonly options: ResolvedOptions<T>;
   readonly #kernels: Kernels;
   #weights: Weights | undefined;
   readonly #owned: Owned;
 
-  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions) {
+  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
@@ -136,7 +151,31 @@ export class KnnNetwork {
     unreleased.register(this, this.#owned, this);
   }
 
-  /** Trains the network: its weights are the training data (DESIGN.md §1). */
+  /**
+   * Trains a classifier on n rows of X (n × d) and their string class labels y: its `predict`
+   * returns `string[]`. The network's weights are the training data, copied (the caller's
+   * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   */
+  static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
+  /**
+   * Trains a classifier on n rows of X (n × d) and their numeric class labels y: its `predict`
+   * returns `number[]`. The network's weights are the training data, copied (the caller's
+   * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   */
+  static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
+  /**
+   * Trains a regressor (`task: 'regression'`) on n rows of X (n × d) and their numeric targets
+   * y: its `predict` returns a Float64Array of estimates, and it has no classes (no
+   * `predictProba`). The weights are the training data, copied. Throws a KnnError naming the
+   * argument for any bad input.
+   */
+  static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
+  /**
+   * Trains a network whose label type or task is known only at run time: its `predict` returns
+   * the labels or a Float64Array (`options.task` tells which). Throws a KnnError naming the
+   * argument for any bad input.
+   */
+  static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
     const resolved = resolveOptions(options);
     const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
@@ -146,7 +185,12 @@ export class KnnNetwork {
     return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels), resolved);
   }
 
-  /** Rebuilds a network saved with toBytes(); it answers bit-for-bit as the original. */
+  /**
+   * Rebuilds a network saved with `toBytes()`; it answers bit for bit as the original. Its label
+   * type and task are known only at run time (`options.task`, `classes`), so the result is a
+   * plain `KnnNetwork`: assert the type you saved, e.g.
+   * `(await KnnNetwork.fromBytes(bytes)) as KnnNetwork<string, 'classification'>`.
+   */
   static async fromBytes(bytes: Uint8Array): Promise<KnnNetwork> {
     const saved = decodeNetwork(bytes);
     const options = resolveOptions(saved.options);
@@ -167,17 +211,22 @@ export class KnnNetwork {
     return this.options.task === 'regression';
   }
 
+  /** n, the number of training points (rows of X, including any added since). */
   get nSamples(): number {
     return this.#live().n;
   }
 
+  /** d, the number of features: the length of every row of X and of every query. */
   get nFeatures(): number {
     return this.#live().d;
   }
 
-  /** The class labels, sorted; the columns of predictProba. Empty for regression. */
-  get classes(): readonly Label[] {
-    return this.#live().classes;
+  /**
+   * The distinct class labels, sorted (numbers ascending, strings by UTF-16 code unit): the
+   * columns of `predictProba`, in order. Empty for regression.
+   */
+  get classes(): readonly L[] {
+    return this.#live().classes as readonly L[];
   }
 
   /**
@@ -319,25 +368,39 @@ export class KnnNetwork {
     return prepareRows(toMatrix(X, 'X', this.#live().d), this.options.metric, 'X');
   }
 
-  /** Class labels (as given at fit), or a Float64Array of estimates for regression. */
-  predict(X: MatrixInput): Label[] | Float64Array {
+  /**
+   * One prediction per row of X: for classification the class with the highest score (ties go
+   * to the class sorted first), as an array of labels of the type given to fit; for regression
+   * a Float64Array of estimates, each the weighted mean of the neighbours' targets.
+   */
+  predict(X: MatrixInput): Prediction<L, T> {
     return this.#predict(this.#queries(X));
   }
 
-  #predict(queries: Matrix): Label[] | Float64Array {
-    return this.#regression ? this.#scores(queries) : this.#predictLabels(queries);
+  #predict(queries: Matrix): Prediction<L, T> {
+    return (this.#regression ? this.#scores(queries) : this.#predictLabels(queries)) as Prediction<L, T>;
   }
 
-  /** q × classes.length probabilities (z3), each row summing to 1. */
-  predictProba(X: MatrixInput): Float64Array {
+  /**
+   * Class probabilities, flat row-major q × classes.length (query r, class `classes[c]` at
+   * `[r * classes.length + c]`); each row sums to 1. Classification only: a regressor has no
+   * classes, so on a `KnnNetwork<number, 'regression'>` X's type is `never` and the call does
+   * not type-check (at run time it throws a KnnError).
+   */
+  predictProba(X: ClassifierInput<T>): Float64Array {
     if (this.#regression) {
       throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
     }
     return this.#scores(this.#queries(X));
   }
 
-  /** The k nearest training points of each query: q × k indices and Euclidean distances, ascending. */
-  kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
+  /**
+   * The k nearest training points of each row of X, exact: q × k indices and distances in the
+   * network's metric (Euclidean, not squared, by default), nearest first, ties toward the lower
+   * training index. `k` defaults to
+   * the network's own k.
+   */
+  kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
     const w = this.#live();
     const count = neighbourCount(k === undefined ? this.options.k : k, w.n, 'k');
     const queries = this.#queries(X);
@@ -347,12 +410,12 @@ export class KnnNetwork {
   }
 
   /**
-   * Every training point within `radius` (the metric's distance, inclusive) of each query, nearest first
-   * (ties by index), in compressed rows: the neighbours of query r are entries
+   * Every training point within `radius` (in the network's metric, inclusive) of each row of X,
+   * nearest first (ties by index), in compressed rows: the neighbours of query r are entries
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
    */
-  radiusNeighbors(X: MatrixInput, radius: number): { offsets: Int32Array; indices: Int32Array; distances: Float64Array } {
+  radiusNeighbors(X: MatrixInput, radius: number): RadiusNeighbours {
     const w = this.#live();
     const checkedRadius = checkRadius(radius);
     const { metric } = this.options;
@@ -395,10 +458,11 @@ export class KnnNetwork {
   }
 
   /**
-   * The three layers' activations: z1 (q × n squared distances from the fused GEMM), z2 (q × n
-   * layer-2 weights, zero outside the k nearest), z3 (q × classes, or q × 1 for regression).
+   * The three layers' activations for each row of X, flat row-major: z1 (q × n squared
+   * distances), z2 (q × n vote shares, zero outside the k nearest), z3 (q × classes.length
+   * probabilities, or q × 1 estimates for regression). Memory grows with q × n: pass a few rows.
    */
-  forward(X: MatrixInput): { z1: Float64Array; z2: Float64Array; z3: Float64Array } {
+  forward(X: MatrixInput): LayerActivations {
     const w = this.#live();
     const kernels = this.#kernels;
     const queries = this.#queries(X);
@@ -426,8 +490,11 @@ export class KnnNetwork {
     }
   }
 
-  /** The network's weights, copied out: W1 = −2·(X − μ) (n × d), b1 = ‖X_i − μ‖², W3 (n × classes one-hot, or n × 1 targets), μ. */
-  get weights(): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+  /**
+   * The network's weights, copied out, each flat row-major: W1 = −2·(X − μ) (n × d),
+   * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets), μ (d).
+   */
+  get weights(): NetworkWeights {
     const w = this.#live();
     const kernels = this.#kernels;
     const packed = kernels.f64(w.packed.pointer, Math.ceil(w.n / 8) * 8 * w.d);
@@ -448,8 +515,8 @@ export class KnnNetwork {
     return { W1, b1: kernels.f64(w.norms.pointer, w.n).slice(), W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
   }
 
-  /** Accuracy (classification) or R² (regression) of the predictions for X against y. */
-  score(X: MatrixInput, y: ArrayLike<Label>): number {
+  /** Accuracy (classification) or R² (regression) of the predictions for X against the true y. */
+  score(X: MatrixInput, y: ArrayLike<L>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
     const predicted = this.#predict(queries);
@@ -468,9 +535,10 @@ export class KnnNetwork {
   /**
    * Appends training points. The network is rebuilt on the union (new mean, new packing,
    * classes re-encoded), so it answers exactly as a network fitted on the union would.
-   * Cost O((n + m)·d). On any error the network is unchanged.
+   * Cost O((n + m)·d). Labels may introduce new classes but keep the network's label type. On
+   * any error the network is unchanged.
    */
-  add(X: MatrixInput, y: ArrayLike<Label>): void {
+  add(X: MatrixInput, y: ArrayLike<L>): void {
     const w = this.#live();
     const extra = prepareRows(toMatrix(X, 'X', w.d, w.n), this.options.metric, 'X');
     const old = this.#trainingData();
@@ -502,7 +570,7 @@ export class KnnNetwork {
   }
 
   /** Removes every training point of class `label` (as TensorFlow.js's clearClass does); see remove. */
-  removeClass(label: Label): void {
+  removeClass(label: L): void {
     const w = this.#live();
     checkClassification(this.#regression, 'removeClass(label)');
     const code = classCode(w.classes, label, 'removeClass(label)');
@@ -511,10 +579,10 @@ export class KnnNetwork {
   }
 
   /** How many training points each class has, in the order of `classes`. */
-  classCounts(): Map<Label, number> {
+  classCounts(): Map<L, number> {
     const w = this.#live();
     checkClassification(this.#regression, 'classCounts()');
-    return countPerClass(w.classes, this.#kernels.i32(w.labels.pointer, w.n));
+    return countPerClass(w.classes, this.#kernels.i32(w.labels.pointer, w.n)) as Map<L, number>;
   }
 
   /** Rebuilds the network on the points `removed` does not mark (see remove). */
@@ -544,7 +612,10 @@ export class KnnNetwork {
     this.#owned.regions.push(...weightsRegions(rebuilt));
   }
 
-  /** A self-contained, checksummed copy of the network (see serialize.ts). */
+  /**
+   * The whole network (training data, labels, options) as self-contained, checksummed bytes,
+   * to store or send; `KnnNetwork.fromBytes` (in Node or a browser) restores it.
+   */
   toBytes(): Uint8Array {
     const w = this.#live();
     const { points } = this.#trainingData();

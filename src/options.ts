@@ -1,18 +1,37 @@
-// Option validation: the defaults of DESIGN.md §2 and one message style for every bad option.
+// Option validation: the defaults (k = 1, uniform weights, λ = 1, classification) and one
+// message style for every bad option.
 import { KnnError, describeValue } from './errors.js';
 import { METRICS, type Metric } from './metrics.js';
 
+/**
+ * How the k nearest neighbours vote (layer 2): `'uniform'`, one vote each; `'distance'`, a vote
+ * of 1/distance (a query that coincides with training points votes only with those points);
+ * `'softmax'`, exp(−λ·squared distance), normalised.
+ */
 export type Weighting = 'uniform' | 'distance' | 'softmax';
+/** `'classification'` predicts class labels; `'regression'` predicts numbers (weighted mean targets). */
 export type Task = 'classification' | 'regression';
 
+/** The options of `fit`; every one may be left out. */
 export interface KnnOptions {
-  /** Neighbours that vote: a whole number from 1 to n, or 'all' (default 1). */
+  /**
+   * Neighbours that vote: a whole number from 1 to the number of training points, or 'all'
+   * (every point). Default 1, the nearest neighbour alone.
+   */
   k?: number | 'all';
-  /** How the k nearest vote (default 'uniform'). */
+  /**
+   * How the k nearest vote (default 'uniform'): 'uniform', one vote each; 'distance', 1/distance
+   * (a query on training points votes only with them); 'softmax', exp(−λ·squared distance).
+   * k: 'all' with 'softmax' is a softmax over every training point.
+   */
   weights?: Weighting;
-  /** Inverse temperature λ of the softmax layer, finite and ≥ 0 (default 1). */
+  /**
+   * λ, the inverse temperature of the softmax weighting (λ = 1/temperature): finite and ≥ 0,
+   * default 1. λ = 0 gives every neighbour the same vote; a very large λ (1e12) the nearest
+   * neighbour alone. Used only by weights: 'softmax'.
+   */
   lambda?: number;
-  /** Default 'classification'. */
+  /** 'classification' (default): labels are classes. 'regression': labels are numeric targets. */
   task?: Task;
   /**
    * How distance is measured (default 'euclidean'). 'cosine' ranks by 1 − cos between
@@ -21,11 +40,17 @@ export interface KnnOptions {
   metric?: Metric;
 }
 
-export interface ResolvedOptions {
+/** The options a network was fitted with, every default filled in (`net.options`). */
+export interface ResolvedOptions<T extends Task = Task> {
+  /** Neighbours that vote: a whole number (at most the number of training points), or 'all'. */
   readonly k: number | 'all';
+  /** How the k nearest vote: 'uniform', 'distance' (1/distance) or 'softmax'. */
   readonly weights: Weighting;
+  /** λ of the softmax weighting (1 unless given; used only by 'softmax'). */
   readonly lambda: number;
-  readonly task: Task;
+  /** 'classification' or 'regression'. */
+  readonly task: T;
+  /** 'euclidean', or 'cosine' (1 − cos between L2-normalised vectors). */
   readonly metric: Metric;
 }
 

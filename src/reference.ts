@@ -9,7 +9,8 @@ import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { distanceOf, prepareRows, type Metric } from './metrics.js';
-import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
+import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
+import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 
@@ -60,15 +61,21 @@ interface TrainingPoints {
   readonly cols: number;
 }
 
-export class ReferenceNetwork {
-  readonly options: ResolvedOptions;
+/**
+ * A network of label type `L` and task `T` (as KnnNetwork's) that answers as KnnNetwork does,
+ * in plain TypeScript without WebAssembly: the same API (plus `fitSync`), the same answers
+ * (bit for bit for uniform and distance votes), and O(n·d) work per query with no SIMD.
+ */
+export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
+  /** The options the network was fitted with, every default filled in. */
+  readonly options: ResolvedOptions<T>;
   #points: TrainingPoints;
   #classes: readonly Label[];
   #codes: Int32Array;
   #targets: Float64Array;
   #disposed = false;
 
-  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array, options: ResolvedOptions) {
+  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array, options: ResolvedOptions<T>) {
     this.options = options;
     this.#points = points;
     this.#classes = labels instanceof Float64Array ? [] : labels.classes;
@@ -76,10 +83,26 @@ export class ReferenceNetwork {
     this.#targets = labels instanceof Float64Array ? labels : new Float64Array(0);
   }
 
+  /** Trains a classifier on string labels: `predict` returns `string[]` (as KnnNetwork.fit). */
+  static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<string, 'classification'>>;
+  /** Trains a classifier on numeric labels: `predict` returns `number[]` (as KnnNetwork.fit). */
+  static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<number, 'classification'>>;
+  /** Trains a regressor: `predict` returns a Float64Array, and there is no `predictProba`. */
+  static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<ReferenceNetwork<number, 'regression'>>;
+  /** Labels or task known only at run time: `predict` may return labels or a Float64Array. */
+  static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork> {
     return ReferenceNetwork.fitSync(X, y, options);
   }
 
+  /** `fit` without the promise (no WebAssembly to load): a classifier predicting `string[]`. */
+  static fitSync(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<string, 'classification'>;
+  /** `fit` without the promise (no WebAssembly to load): a classifier predicting `number[]`. */
+  static fitSync(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<number, 'classification'>;
+  /** `fit` without the promise (no WebAssembly to load): a regressor predicting a Float64Array. */
+  static fitSync(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): ReferenceNetwork<number, 'regression'>;
+  /** `fit` without the promise, for labels or a task known only at run time. */
+  static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork;
   static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
     const resolved = resolveOptions(options);
     const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
@@ -88,6 +111,7 @@ export class ReferenceNetwork {
     return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
   }
 
+  /** Rebuilds a network saved with `toBytes()` (by either network); see KnnNetwork.fromBytes. */
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
     const saved = decodeNetwork(bytes);
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
@@ -103,17 +127,20 @@ export class ReferenceNetwork {
     return this.options.task === 'regression';
   }
 
+  /** n, the number of training points. */
   get nSamples(): number {
     return this.#live().rows;
   }
 
+  /** d, the number of features. */
   get nFeatures(): number {
     return this.#live().cols;
   }
 
-  get classes(): readonly Label[] {
+  /** The distinct class labels, sorted: the columns of predictProba. Empty for regression. */
+  get classes(): readonly L[] {
     this.#live();
-    return this.#classes;
+    return this.#classes as readonly L[];
   }
 
   #queries(X: unknown): Matrix {
@@ -166,24 +193,27 @@ export class ReferenceNetwork {
     return scores;
   }
 
-  predict(X: MatrixInput): Label[] | Float64Array {
+  /** Class labels of the type given to fit, or a Float64Array of estimates for regression. */
+  predict(X: MatrixInput): Prediction<L, T> {
     return this.#predict(this.#queries(X));
   }
 
-  #predict(queries: Matrix): Label[] | Float64Array {
+  #predict(queries: Matrix): Prediction<L, T> {
     const scores = this.#scores(queries);
-    return this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes);
+    return (this.#regression ? scores : argmaxLabels(scores, queries.rows, this.#classes)) as Prediction<L, T>;
   }
 
 
-  predictProba(X: MatrixInput): Float64Array {
+  /** Class probabilities, flat row-major q × classes.length. Classification only. */
+  predictProba(X: ClassifierInput<T>): Float64Array {
     if (this.#regression) {
       throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
     }
     return this.#scores(this.#queries(X));
   }
 
-  kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
+  /** The k nearest training points: q × k indices and distances in the network's metric. */
+  kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
     const count = neighbourCount(k === undefined ? this.options.k : k, this.#live().rows, 'k');
     const queries = this.#queries(X);
     const indices = new Int32Array(queries.rows * count);
@@ -197,7 +227,8 @@ export class ReferenceNetwork {
     return { indices, distances };
   }
 
-  forward(X: MatrixInput): { z1: Float64Array; z2: Float64Array; z3: Float64Array } {
+  /** The three layers' activations; z1 holds the direct squared distances. */
+  forward(X: MatrixInput): LayerActivations {
     const n = this.#live().rows;
     const queries = this.#queries(X);
     const width = this.#regression ? 1 : this.#classes.length;
@@ -216,7 +247,8 @@ export class ReferenceNetwork {
     return { z1, z2, z3 };
   }
 
-  get weights(): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+  /** The network's weights, computed from the training data, each flat row-major. */
+  get weights(): NetworkWeights {
     const { data, rows: n, cols: d } = this.#live();
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
@@ -236,14 +268,16 @@ export class ReferenceNetwork {
     return { W1, b1, W3, mean };
   }
 
-  score(X: MatrixInput, y: ArrayLike<Label>): number {
+  /** Accuracy (classification) or R² (regression) against the true y. */
+  score(X: MatrixInput, y: ArrayLike<L>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
     const predicted = this.#predict(queries);
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
-  add(X: MatrixInput, y: ArrayLike<Label>): void {
+  /** Appends training points; it then answers as a network fitted on the union. */
+  add(X: MatrixInput, y: ArrayLike<L>): void {
     const points = this.#live();
     const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
     const rows = points.rows + extra.rows;
@@ -265,7 +299,8 @@ export class ReferenceNetwork {
     this.#points = { data, rows, cols: points.cols };
   }
 
-  radiusNeighbors(X: MatrixInput, radius: number): { offsets: Int32Array; indices: Int32Array; distances: Float64Array } {
+  /** Every training point within `radius` of each query, by brute force; see KnnNetwork.radiusNeighbors. */
+  radiusNeighbors(X: MatrixInput, radius: number): RadiusNeighbours {
     const points = this.#live();
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X);
@@ -288,21 +323,24 @@ export class ReferenceNetwork {
     };
   }
 
+  /** Removes the points at `indices`; later points move down. */
   remove(indices: ArrayLike<number>): void {
     this.#keepAllBut(readIndices(indices, this.#live().rows), 'remove(indices)');
   }
 
-  removeClass(label: Label): void {
+  /** Removes every point of class `label`. */
+  removeClass(label: L): void {
     this.#live();
     checkClassification(this.#regression, 'removeClass(label)');
     const code = classCode(this.#classes, label, 'removeClass(label)');
     this.#keepAllBut(Uint8Array.from(this.#codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
   }
 
-  classCounts(): Map<Label, number> {
+  /** Training points per class, in the order of `classes`. */
+  classCounts(): Map<L, number> {
     this.#live();
     checkClassification(this.#regression, 'classCounts()');
-    return countPerClass(this.#classes, this.#codes);
+    return countPerClass(this.#classes, this.#codes) as Map<L, number>;
   }
 
   #keepAllBut(removed: Uint8Array, call: string): void {
@@ -322,12 +360,14 @@ export class ReferenceNetwork {
     this.#points = { data: points, rows: kept.length, cols };
   }
 
+  /** The network as bytes, in the format KnnNetwork.fromBytes reads too. */
   toBytes(): Uint8Array {
     const { data, rows, cols } = this.#live();
     const labels = this.#regression ? { targets: this.#targets } : { codes: this.#codes };
     return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, points: data, ...labels });
   }
 
+  /** Marks the network disposed: later calls throw KnnError('DISPOSED'), as KnnNetwork's do. */
   dispose(): void {
     this.#disposed = true;
   }

@@ -45,6 +45,10 @@ async function waitForRepaint(page: Page, after: number): Promise<void> {
   if (error) throw new Error(`demo reported: ${error}`);
 }
 
+async function layerTwoCaption(page: Page): Promise<string> {
+  return page.evaluate(() => document.querySelector('#layers section:nth-of-type(2) p')?.textContent ?? '');
+}
+
 describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in headless Chromium', { timeout: 60_000 }, () => {
   let out: string;
   let server: StaticServer;
@@ -88,6 +92,17 @@ describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in 
     expect(errors).toEqual([]);
   });
 
+  it('shows a colour legend: one swatch per class, in the colours of the plot', async () => {
+    const legend = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLElement>('#legend li')).map((item) => ({
+        label: item.textContent,
+        colour: getComputedStyle(item.querySelector('.swatch')!).backgroundColor,
+      })),
+    );
+    expect(legend.map((entry) => entry.label)).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(legend.map((entry) => entry.colour)).toEqual(['rgb(228, 87, 46)', 'rgb(41, 128, 185)', 'rgb(39, 174, 96)']);
+  });
+
   it('moving the k slider repaints the regions', async () => {
     await page.screenshot({ path: join(screenshots, 'demo-iris-k1.png') });
     const renders = await snapshotCanvas(page);
@@ -129,12 +144,58 @@ describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in 
       };
     });
     expect(panel.headings).toEqual(['Layer 1 · distances', 'Layer 2 · weights', 'Layer 3 · class scores']);
+    expect(await layerTwoCaption(page)).toBe('z2 = softmax(−λ·z1) over all 150 points, λ = 3.16 (same order)');
     expect(panel.query).toMatch(/^Query \([\d.]+, [\d.]+\) → (setosa|versicolor|virginica)$/);
     expect(panel.bars).toEqual(['z1', 'z2']);
     expect(panel.nearest).toBe(8);
     expect(panel.scores).toHaveLength(3);
     expect(panel.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     await page.screenshot({ path: join(screenshots, 'demo-iris-softmax-query.png'), fullPage: true });
+  });
+
+  it("the layer-2 caption says what the selected weighting computes", async () => {
+    // Each control change refits; the panel shows the last fit once it lands.
+    const choose = async (weights: string, k: string) => {
+      await page.locator(`input[name="weights"][value="${weights}"]`).check();
+      await page.locator('#k').fill(k);
+    };
+    await choose('uniform', '5');
+    await expect.poll(() => layerTwoCaption(page)).toBe('z2: a uniform vote, 1/5 to each of the k = 5 nearest; the other 145 get 0 (same order)');
+    await choose('distance', '5');
+    await expect.poll(() => layerTwoCaption(page)).toBe(
+      'z2 ∝ 1/‖x − Xᵢ‖ over the k = 5 nearest, normalised (a query on training points: only they vote); the other 145 get 0 (same order)',
+    );
+    await choose('softmax', '5');
+    await expect.poll(() => layerTwoCaption(page)).toBe('z2 = softmax(−λ·z1) over the k = 5 nearest, λ = 3.16; the other 145 get 0 (same order)');
+  });
+
+  it('at k = 1, a tie between equally distant points goes to the lowest training index, and says so', async () => {
+    // Iris rows 70 (versicolor), 126 and 138 (virginica) share petal length 4.8, width 1.8.
+    await page.locator('input[name="weights"][value="uniform"]').check();
+    await page.locator('#k').fill('1');
+    await page.evaluate(() => (window as any).knnetDemo.inspect(4.83, 1.79));
+    // The panel is redrawn when the k = 1 fit lands.
+    await expect.poll(() => layerTwoCaption(page)).toMatch(/^z2: with k = 1 /);
+    const panel = await page.evaluate(() => ({
+      query: document.querySelector('#layers h2')?.textContent ?? '',
+      tie: document.querySelector('#layers p.tie')?.textContent ?? '',
+      tiedRows: Array.from(document.querySelectorAll('#layers tbody tr.tied')).map((row) => ({
+        index: row.children[1]!.textContent,
+        weight: row.children[4]!.textContent,
+      })),
+    }));
+    expect(panel.query).toMatch(/→ versicolor$/);
+    expect(panel.tie).toBe(
+      'Tie: points 70 (versicolor), 126 (virginica), 138 (virginica) are all at distance 0.03162; ' +
+        'k = 1 keeps the lowest index, 70 (versicolor), as brute force ranks ties; the others get no weight.',
+    );
+    expect(panel.tiedRows).toEqual([
+      { index: '70', weight: '1.000' },
+      { index: '126', weight: '0.000' },
+      { index: '138', weight: '0.000' },
+    ]);
+    expect(await layerTwoCaption(page)).toBe('z2: with k = 1 the nearest point alone gets weight 1, whatever the weighting; the other 149 get 0 (same order)');
+    await page.screenshot({ path: join(screenshots, 'demo-iris-k1-tie.png'), fullPage: true });
   });
 
   it('the two-moons data set loads and paints', async () => {

@@ -15,6 +15,8 @@ import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const irisCsv = await readFile(join(root, 'data', 'iris.csv'), 'utf8');
+// The README's API example, type-checked as a consumer would write it.
+const readmeApiExample = /## API\n\n```ts\n([\s\S]*?)```/.exec(await readFile(join(root, 'README.md'), 'utf8'))?.[1] ?? '';
 
 /** Runs a command; on failure the error carries its stdout and stderr. */
 async function sh(command: string, args: string[], cwd: string, timeout = 120_000): Promise<string> {
@@ -142,6 +144,7 @@ import * as reference from 'knnet/reference';
 export const report: unknown[] = [];
 const net: KnnNetwork = await KnnNetwork.fit([[0, 0], [1, 1], [2, 2]], ['a', 'b', 'b'], { k: 'all', weights: 'softmax', lambda: 2 });
 const labels: (number | string)[] | Float64Array = net.predict([[0.2, 0.1]]);
+const strings: string[] = (await KnnNetwork.fit([[0, 0], [1, 1]], ['a', 'b'])).predict([[0.2, 0.1]]);
 const proba: Float64Array = net.predictProba({ data: new Float64Array([0.2, 0.1]), rows: 1, cols: 2 });
 const classes: readonly (number | string)[] = net.classes;
 const neighbours: { indices: Int32Array; distances: Float64Array } = net.kneighbors([[0, 0]], 2);
@@ -167,15 +170,102 @@ try {
 await KnnNetwork.fit([[0]], [1], { weights: 'cosine' });
 // @ts-expect-error k is a number or 'all'
 await KnnNetwork.fit([[0]], [1], { k: 'some' });
-report.push(labels, proba, classes, neighbours, layers, weights, accuracy, sizes, Object.keys(reference));
+report.push(labels, strings, proba, classes, neighbours, layers, weights, accuracy, sizes, Object.keys(reference));
 `,
+  // What an editor shows a user: the network typed by its labels and task. Equal<A, B> is exact
+  // (not mere assignability), so a return type of never or any would fail too.
+  'types.mts': `
+import { KnnNetwork, type KnnOptions, type Label, type LayerActivations, type Neighbours, type NetworkWeights } from 'knnet';
+import { ReferenceNetwork } from 'knnet/reference';
+
+type Equal<A, B> = (<V>() => V extends A ? 1 : 2) extends <V>() => V extends B ? 1 : 2 ? true : false;
+function expectType<A>() {
+  return { toBe: <B,>(...proof: Equal<A, B> extends true ? [] : [never]) => proof };
+}
+
+const X = [[0, 0], [1, 1], [2, 2]];
+const Q = { data: new Float64Array([0.2, 0.1]), rows: 1, cols: 2 };
+
+// Classification on strings: predict returns string[], with no cast.
+const species = await KnnNetwork.fit(X, ['a', 'b', 'b'], { k: 3, weights: 'distance' });
+expectType<typeof species>().toBe<KnnNetwork<string, 'classification'>>();
+const predicted: string[] = species.predict(Q);
+expectType<ReturnType<typeof species.predict>>().toBe<string[]>();
+expectType<typeof species.classes>().toBe<readonly string[]>();
+expectType<typeof species.options.task>().toBe<'classification'>();
+expectType<ReturnType<typeof species.predictProba>>().toBe<Float64Array>();
+species.add([[3, 3]], ['c']);
+const accuracy: number = species.score(X, ['a', 'b', 'b']);
+// @ts-expect-error a string classifier's labels are strings
+species.add([[3, 3]], [3]);
+// @ts-expect-error the truth has the network's label type
+species.score(X, [0, 1, 1]);
+// @ts-expect-error predict returns strings, not numbers
+const wrong: number[] = species.predict(Q);
+
+// Classification on numbers: number[]; a typed array of labels works too.
+const digits = await KnnNetwork.fit(X, new Int32Array([0, 1, 1]));
+expectType<typeof digits>().toBe<KnnNetwork<number, 'classification'>>();
+expectType<ReturnType<typeof digits.predict>>().toBe<number[]>();
+expectType<typeof digits.classes>().toBe<readonly number[]>();
+
+// Regression: predict returns a Float64Array, and predictProba does not type-check.
+const prices = await KnnNetwork.fit(X, [1.5, 2.5, 3.5], { k: 2, task: 'regression' });
+expectType<typeof prices>().toBe<KnnNetwork<number, 'regression'>>();
+const estimates: Float64Array = prices.predict(Q);
+expectType<ReturnType<typeof prices.predict>>().toBe<Float64Array>();
+expectType<typeof prices.options.task>().toBe<'regression'>();
+// @ts-expect-error a regressor has no classes, so no class probabilities
+prices.predictProba(Q);
+
+// Labels or task known only at run time, and saved networks: either kind of answer.
+const options: KnnOptions = { k: 1, task: Math.random() < 2 ? 'classification' : 'regression' };
+const labels: Label[] = ['a', 'b', 'b'];
+const either = await KnnNetwork.fit(X, labels, options);
+expectType<typeof either>().toBe<KnnNetwork>();
+expectType<ReturnType<typeof either.predict>>().toBe<Label[] | Float64Array>();
+expectType<ReturnType<typeof either.predictProba>>().toBe<Float64Array>();
+const loaded = await KnnNetwork.fromBytes(species.toBytes());
+expectType<typeof loaded>().toBe<KnnNetwork<Label, 'classification' | 'regression'>>();
+const asSaved = loaded as KnnNetwork<string, 'classification'>;
+expectType<ReturnType<typeof asSaved.predict>>().toBe<string[]>();
+
+// Any classifier, and the reference network beside it, can be handled as a plain KnnNetwork.
+const anyClassifier: KnnNetwork = Math.random() < 2 ? species : digits;
+const classifiers = [species, digits] as const;
+for (const net of classifiers) net.predictProba(Q);
+const plain: KnnNetwork[] = [species, digits, prices];
+
+// The result shapes, named.
+expectType<ReturnType<typeof species.kneighbors>>().toBe<Neighbours>();
+expectType<ReturnType<typeof species.forward>>().toBe<LayerActivations>();
+expectType<typeof species.weights>().toBe<NetworkWeights>();
+expectType<typeof species.nSamples>().toBe<number>();
+
+// The reference network is typed the same way.
+const referencePrices = ReferenceNetwork.fitSync(X, [1.5, 2.5, 3.5], { task: 'regression' });
+expectType<ReturnType<typeof referencePrices.predict>>().toBe<Float64Array>();
+// @ts-expect-error a regressor has no classes
+referencePrices.predictProba(Q);
+const referenceSpecies = await ReferenceNetwork.fit(X, ['a', 'b', 'b']);
+expectType<ReturnType<typeof referenceSpecies.predict>>().toBe<string[]>();
+
+export const report: unknown[] = [predicted, accuracy, wrong, estimates, anyClassifier, plain, referenceSpecies];
+`,
+  'readme.mts': `${readmeApiExample}\nexport {};\n`,
   'consumer.cts': `
 import { KnnError, KnnNetwork } from 'knnet';
 
 export const report: unknown[] = [];
 async function main(): Promise<void> {
   const net = await KnnNetwork.fit([[0, 0], [1, 1]], [0, 1], { k: 1 });
-  const predicted: (number | string)[] | Float64Array = net.predict([[0.9, 0.8]]);
+  const predicted: number[] = net.predict([[0.9, 0.8]]);
+  const regressor = await KnnNetwork.fit([[0, 0], [1, 1]], [0.5, 1.5], { task: 'regression' });
+  const estimates: Float64Array = regressor.predict([[0.9, 0.8]]);
+  // @ts-expect-error a regressor has no classes
+  regressor.predictProba([[0.9, 0.8]]);
+  regressor.dispose();
+  report.push(estimates);
   net.dispose();
   try {
     net.predict([[0, 0]]);
@@ -279,6 +369,15 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     expect(packInfo.size).toBeLessThan(150 * 1024);
   });
 
+  it('ships declarations whose doc comments stand alone (no design-document sections or issue numbers)', async () => {
+    const declarations = packInfo.files.map((f) => f.path).filter((path) => /\.d\.c?ts$/.test(path));
+    expect(declarations.length).toBeGreaterThan(0);
+    for (const path of declarations) {
+      const text = await readFile(join(work, 'node_modules/knnet', path), 'utf8');
+      expect(text, path).not.toMatch(/DESIGN\.md|§|issue[ -]?#?\d/i);
+    }
+  });
+
   it('imports from ESM: Iris predictions are accurate and KnnError carries its code', () => {
     expect(nodeResult.runs).toHaveLength(3);
     for (const run of nodeResult.runs) {
@@ -295,7 +394,8 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     expect(cjs.referenceExports).toContain('ReferenceNetwork');
   }, 60_000);
 
-  it('type-checks strict TypeScript consumers, ESM and CommonJS, against the shipped declarations', async () => {
+  it('type-checks strict TypeScript consumers, ESM and CommonJS, and the README\'s API example, against the shipped declarations', async () => {
+    expect(readmeApiExample).toContain('KnnNetwork.fit(');
     const typescript = join(root, 'node_modules/typescript/bin/tsc');
     const compilerOptions = {
       strict: true,
@@ -308,7 +408,7 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     };
     // Once as a browser app (DOM types), once with no environment types at all.
     for (const lib of [['ES2022', 'DOM'], ['ES2022']]) {
-      const config = { compilerOptions: { ...compilerOptions, lib }, files: ['consumer.mts', 'consumer.cts'] };
+      const config = { compilerOptions: { ...compilerOptions, lib }, files: ['consumer.mts', 'consumer.cts', 'types.mts', 'readme.mts'] };
       await writeFile(join(work, 'tsconfig.json'), JSON.stringify(config));
       await sh('node', [typescript, '-p', 'tsconfig.json'], work);
     }

@@ -1,4 +1,5 @@
 // The side panel: the three layer activations of one query, from net.forward.
+import type { ResolvedOptions } from '../../src/index.js';
 import { classColor } from './plot.js';
 
 export interface LayerView {
@@ -7,6 +8,11 @@ export interface LayerView {
   z1: Float64Array; // n squared distances
   z2: Float64Array; // n weights, summing to 1
   z3: Float64Array; // c class scores
+  /** Every training point, nearest first, ties toward the lower index (net.kneighbors with k = n). */
+  order: Int32Array;
+  /** Their exact Euclidean distances, in that order. */
+  distances: Float64Array;
+  options: Pick<ResolvedOptions, 'k' | 'weights' | 'lambda'>;
   classes: readonly (string | number)[];
   classOf: Int32Array; // class index of each training point
 }
@@ -14,9 +20,9 @@ export interface LayerView {
 export function renderLayers(panel: HTMLElement, view: LayerView): void {
   const n = view.z1.length;
   // Training points in order of distance: the order layer 2 reads them in.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => view.z1[a]! - view.z1[b]! || a - b);
-  const active = order.filter((i) => view.z2[i]! > 0).length;
+  const order = Array.from(view.order);
   const best = argmax(view.z3);
+  const tie = boundaryTie(view);
 
   panel.replaceChildren(
     heading(`Query (${view.x.toFixed(2)}, ${view.y.toFixed(2)}) → ${view.classes[best]}`),
@@ -27,12 +33,62 @@ export function renderLayers(panel: HTMLElement, view: LayerView): void {
     ),
     layer(
       'Layer 2 · weights',
-      `z2 = softmax over the nearest: ${active} of ${n} points get weight (same order)`,
+      `${weightingCaption(view.options, n)} (same order)`,
       bars(order.map((i) => view.z2[i]!), order.map((i) => view.classOf[i]!), 'z2'),
     ),
-    nearestTable(order.slice(0, 8), view),
+    nearestTable(order.slice(0, Math.max(8, tie ? tie.tied.length + 1 : 0)), view, tie),
+    ...(tie ? [tieNote(tie, view)] : []),
     layer('Layer 3 · class scores', 'z3 = z2ᵀ·Y, the weight each class collects', classBars(view, best)),
   );
+}
+
+/** What layer 2 computes under the selected options, in words and symbols. */
+export function weightingCaption(options: LayerView['options'], n: number): string {
+  const k = options.k === 'all' ? n : options.k;
+  const over = options.k === 'all' ? `all ${n} points` : `the k = ${k} nearest`;
+  const rest = k < n ? `; the other ${n - k} get 0` : '';
+  if (k === 1) return `z2: with k = 1 the nearest point alone gets weight 1, whatever the weighting${rest}`;
+  switch (options.weights) {
+    case 'uniform':
+      return `z2: a uniform vote, 1/${k} to each of ${over}${rest}`;
+    case 'distance':
+      return `z2 ∝ 1/‖x − Xᵢ‖ over ${over}, normalised (a query on training points: only they vote)${rest}`;
+    case 'softmax':
+      return `z2 = softmax(−λ·z1) over ${over}, λ = ${options.lambda}${rest}`;
+  }
+}
+
+interface Tie {
+  /** The tied training indices, ascending: those up to rank k are kept. */
+  tied: number[];
+  kept: number;
+  distance: number;
+}
+
+/**
+ * Points tied at the k-th nearest distance across the cut between rank k and k + 1: exactly
+ * equal distances, so the lower training index decides which of them vote.
+ */
+function boundaryTie(view: LayerView): Tie | undefined {
+  const { k } = view.options;
+  const n = view.order.length;
+  if (k === 'all' || k >= n || view.distances[k - 1] !== view.distances[k]) return undefined;
+  const distance = view.distances[k - 1]!;
+  const ranks: number[] = [];
+  for (let rank = 0; rank < n; rank++) if (view.distances[rank] === distance) ranks.push(rank);
+  return { tied: ranks.map((rank) => view.order[rank]!), kept: ranks.filter((rank) => rank < k).length, distance };
+}
+
+function tieNote(tie: Tie, view: LayerView): HTMLElement {
+  const note = document.createElement('p');
+  note.className = 'tie';
+  const names = (indices: number[]) => indices.map((i) => `${i} (${view.classes[view.classOf[i]!]})`).join(', ');
+  const kept = tie.tied.slice(0, tie.kept);
+  note.textContent =
+    `Tie: points ${names(tie.tied)} are all at distance ${tie.distance.toPrecision(4)}; ` +
+    `k = ${String(view.options.k)} keeps the lowest ${kept.length === 1 ? 'index' : 'indices'}, ${names(kept)}, ` +
+    `as brute force ranks ties; the others get no weight.`;
+  return note;
 }
 
 function heading(text: string): HTMLElement {
@@ -71,13 +127,14 @@ function bars(values: number[], classes: number[], name: string): HTMLCanvasElem
   return canvas;
 }
 
-function nearestTable(indices: number[], view: LayerView): HTMLElement {
+function nearestTable(indices: number[], view: LayerView, tie: Tie | undefined): HTMLElement {
   const table = document.createElement('table');
-  table.innerHTML = '<thead><tr><th>rank</th><th>i</th><th>class</th><th>z1</th><th>z2</th></tr></thead>';
+  table.innerHTML = '<thead><tr><th>rank</th><th>i</th><th>class</th><th>distance</th><th>z2</th></tr></thead>';
   const body = document.createElement('tbody');
   indices.forEach((i, rank) => {
     const row = document.createElement('tr');
-    const cells = [String(rank + 1), String(i), String(view.classes[view.classOf[i]!]), view.z1[i]!.toPrecision(3), view.z2[i]!.toFixed(3)];
+    if (tie?.tied.includes(i)) row.className = 'tied';
+    const cells = [String(rank + 1), String(i), String(view.classes[view.classOf[i]!]), view.distances[rank]!.toPrecision(3), view.z2[i]!.toFixed(3)];
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;

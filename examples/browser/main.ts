@@ -3,6 +3,7 @@
 import { KnnNetwork } from '../../src/index.js';
 import { irisPetals, twoMoons, type Dataset } from './datasets.js';
 import { renderLayers } from './layers.js';
+import { renderLegend } from './legend.js';
 import { Plot, type Grid } from './plot.js';
 
 type Weights = 'uniform' | 'distance' | 'softmax';
@@ -12,6 +13,7 @@ const datasets: Record<string, Dataset> = { iris: irisPetals(), moons: twoMoons(
 const canvas = document.querySelector<HTMLCanvasElement>('#plot')!;
 const status = document.querySelector<HTMLElement>('#status')!;
 const layersPanel = document.querySelector<HTMLElement>('#layers')!;
+const legend = document.querySelector<HTMLElement>('#legend')!;
 const datasetSelect = document.querySelector<HTMLSelectElement>('#dataset')!;
 const kSlider = document.querySelector<HTMLInputElement>('#k')!;
 const kValue = document.querySelector<HTMLOutputElement>('#k-value')!;
@@ -21,7 +23,7 @@ const weightRadios = Array.from(document.querySelectorAll<HTMLInputElement>('inp
 
 let plot: Plot;
 let grid: Grid;
-let net: KnnNetwork | undefined;
+let net: KnnNetwork<string, 'classification'> | undefined;
 let classOf = new Int32Array(0);
 let query: [number, number] | undefined;
 let fits = 0; // a newer fit supersedes an older one still in flight
@@ -65,6 +67,7 @@ async function refit(): Promise<void> {
   const proba = net.predictProba(grid.queries);
   const elapsed = performance.now() - start;
   plot.setRegions(grid, proba, classes.length);
+  renderLegend(legend, classes);
   status.textContent =
     `${dataset.name}: n = ${n} training points · grid ${grid.columns} × ${grid.rows} = ` +
     `${grid.queries.rows.toLocaleString('en')} queries · predictProba ${elapsed.toFixed(1)} ms`;
@@ -76,8 +79,10 @@ function redraw(): void {
   if (query) {
     const [x, y] = query;
     const { z1, z2, z3 } = net.forward([[x, y]]);
+    // Every point by exact distance, ties toward the lower index: the order layer 2 keeps them in.
+    const { indices: order, distances } = net.kneighbors([[x, y]], net.nSamples);
     plot.draw(classOf, { x, y, z2 });
-    renderLayers(layersPanel, { x, y, z1, z2, z3, classes: net.classes, classOf });
+    renderLayers(layersPanel, { x, y, z1, z2, z3, order, distances, options: net.options, classes: net.classes, classOf });
   } else {
     plot.draw(classOf);
   }
@@ -96,18 +101,24 @@ kSlider.addEventListener('input', update);
 lambdaSlider.addEventListener('input', update);
 for (const radio of weightRadios) radio.addEventListener('change', update);
 
-canvas.addEventListener('click', (event) => {
-  const rect = canvas.getBoundingClientRect();
-  const px = ((event.clientX - rect.left) * canvas.width) / rect.width;
-  const py = ((event.clientY - rect.top) * canvas.height) / rect.height;
-  const point = plot?.toData(px, py);
-  if (!point) return;
+function inspect(point: [number, number]): void {
   query = point;
   try {
     redraw();
   } catch (error) {
     showFailure(error);
   }
+}
+
+canvas.addEventListener('click', (event) => {
+  const rect = canvas.getBoundingClientRect();
+  const px = ((event.clientX - rect.left) * canvas.width) / rect.width;
+  const py = ((event.clientY - rect.top) * canvas.height) / rect.height;
+  const point = plot?.toData(px, py);
+  if (point) inspect(point);
 });
+
+// For the console and the page's tests: inspect the query at data coordinates (x, y).
+(window as unknown as { knnetDemo: object }).knnetDemo = { inspect: (x: number, y: number) => inspect([x, y]) };
 
 update();
