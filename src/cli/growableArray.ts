@@ -1,0 +1,68 @@
+// Float64 and Int32 columns that grow while a file is read, without copying: the buffer is a
+// resizable ArrayBuffer, whose growth commits memory in place up to a reserved maximum, so
+// reading a matrix never holds more than one copy of it (a doubling array holds up to three).
+
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+  readonly maxByteLength: number;
+}
+
+const Resizable = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
+const resizable = typeof (ArrayBuffer.prototype as Partial<ResizableArrayBuffer>).resize === 'function';
+
+/** No matrix wasm32 can hold is larger; the reservation is address space, not memory. */
+export const MAX_COLUMN_BYTES = 4 * 1024 ** 3;
+const FIRST_BYTES = 1 << 16;
+
+type NumberArray = Float64Array | Int32Array;
+
+interface NumberArrayType<T extends NumberArray> {
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** A growing sequence of float64 (or int32) values. */
+export class GrowableArray<T extends NumberArray> {
+  readonly #type: NumberArrayType<T>;
+  #buffer: ArrayBuffer;
+  #view: T;
+  length = 0;
+
+  constructor(type: NumberArrayType<T>) {
+    this.#type = type;
+    this.#buffer = resizable ? new Resizable(FIRST_BYTES, { maxByteLength: MAX_COLUMN_BYTES }) : new ArrayBuffer(FIRST_BYTES);
+    this.#view = new type(this.#buffer);
+  }
+
+  /** Room for `count` more values; false if that would pass MAX_COLUMN_BYTES. */
+  reserve(count: number): boolean {
+    const needed = (this.length + count) * this.#type.BYTES_PER_ELEMENT;
+    if (needed <= this.#buffer.byteLength) return true;
+    if (needed > MAX_COLUMN_BYTES) return false;
+    const bytes = Math.min(MAX_COLUMN_BYTES, Math.max(needed, this.#buffer.byteLength * 2));
+    if (resizable) {
+      (this.#buffer as ResizableArrayBuffer).resize(bytes);
+    } else {
+      // Engines without resizable buffers (Node 18) copy.
+      const copy = new ArrayBuffer(bytes);
+      new this.#type(copy).set(this.#view.subarray(0, this.length));
+      this.#buffer = copy;
+    }
+    this.#view = new this.#type(this.#buffer);
+    return true;
+  }
+
+  /** The view to write into after reserve(); valid until the next reserve(). */
+  get values(): T {
+    return this.#view;
+  }
+
+  /** The values, trimmed to `length`: the buffer shrinks in place when it can. */
+  finish(): T {
+    if (resizable) {
+      (this.#buffer as ResizableArrayBuffer).resize(this.length * this.#type.BYTES_PER_ELEMENT);
+      return new this.#type(this.#buffer, 0, this.length);
+    }
+    return this.#view.slice(0, this.length) as T;
+  }
+}
