@@ -26,6 +26,8 @@ export interface CsvRecord {
   text(index: number): string;
   /** Field `index` as a decimal number (see decimal.ts); NaN if it is not one. */
   number(index: number): number;
+  /** A number standing for the text of a short unquoted field, or −1 (see RecordScanner). */
+  shortKey(index: number): number;
 }
 
 /**
@@ -66,6 +68,23 @@ export class RecordScanner implements CsvRecord {
 
   number(index: number): number {
     return this.#values[index]!;
+  }
+
+  /**
+   * A number that identifies the text of unquoted field `index` when it is 1 to 6 bytes long
+   * (its bytes and its length packed below 2^53), else −1: lets a column of short labels be
+   * tallied without making a string per row.
+   */
+  shortKey(index: number): number {
+    const start = this.#starts[index]!;
+    let end = this.#ends[index]!;
+    const bytes = this.#bytes;
+    while (end > start && isSpace(bytes[end - 1]!)) end--;
+    const length = end - start;
+    if (length === 0 || length > 6 || bytes[start] === QUOTE) return -1;
+    let key = length;
+    for (let i = start; i < end; i++) key = key * 256 + bytes[i]!;
+    return key;
   }
 
   /**

@@ -1,6 +1,7 @@
 // Float64 and Int32 columns that grow while a file is read, without copying: the buffer is a
-// resizable ArrayBuffer, whose growth commits memory in place up to a reserved maximum, so
-// reading a matrix never holds more than one copy of it (a doubling array holds up to three).
+// resizable ArrayBuffer, whose growth commits memory in place up to a reserved maximum, and
+// only the pages written count, so reading a matrix holds one copy of it (a doubling array
+// holds up to three while it copies).
 
 interface ResizableArrayBuffer extends ArrayBuffer {
   resize(byteLength: number): void;
@@ -43,7 +44,7 @@ export class GrowableArray<T extends NumberArray> {
     if (resizable) {
       (this.#buffer as ResizableArrayBuffer).resize(bytes);
     } else {
-      // Engines without resizable buffers (Node 18) copy.
+      // Engines without resizable buffers (Node 18) copy, and keep up to twice the values.
       const copy = new ArrayBuffer(bytes);
       new this.#type(copy).set(this.#view.subarray(0, this.length));
       this.#buffer = copy;
@@ -57,12 +58,12 @@ export class GrowableArray<T extends NumberArray> {
     return this.#view;
   }
 
-  /** The values, trimmed to `length`: the buffer shrinks in place when it can. */
+  /**
+   * The values: a view of the first `length`. The buffer is not shrunk: memory past them was
+   * never written, so it costs address space only, while shrinking would zero it (and so
+   * touch it) first.
+   */
   finish(): T {
-    if (resizable) {
-      (this.#buffer as ResizableArrayBuffer).resize(this.length * this.#type.BYTES_PER_ELEMENT);
-      return new this.#type(this.#buffer, 0, this.length);
-    }
-    return this.#view.slice(0, this.length) as T;
+    return new this.#type(this.#buffer, 0, this.length);
   }
 }

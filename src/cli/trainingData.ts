@@ -2,6 +2,7 @@
 // rows are never held as strings, only as numbers (and one string per distinct class).
 import { magnitudeLimit, type Matrix } from '../matrix.js';
 import type { CsvFile } from './csvFile.js';
+import type { CsvRecord } from './csvRecords.js';
 import { RowIdDetector, type TrainingColumns } from './columns.js';
 import { decimalValue } from './decimal.js';
 import { badFeature, where } from './fieldErrors.js';
@@ -21,15 +22,24 @@ class ClassTable {
   readonly names: string[] = [];
   readonly firstLines: number[] = [];
   readonly #codes = new Map<string, number>();
+  /** Codes by RecordScanner.shortKey, so that short labels need no string per row. */
+  readonly #codesByKey = new Map<number, number>();
 
-  code(text: string, line: number): number {
+  /** The code of field `column`'s label (a new code for a new label), or −1 if it is empty. */
+  code(record: CsvRecord, column: number): number {
+    const key = record.shortKey(column);
+    const known = key < 0 ? undefined : this.#codesByKey.get(key);
+    if (known !== undefined) return known;
+    const text = record.text(column);
+    if (text === '') return -1;
     let code = this.#codes.get(text);
     if (code === undefined) {
       code = this.names.length;
       this.#codes.set(text, code);
       this.names.push(text);
-      this.firstLines.push(line);
+      this.firstLines.push(record.line);
     }
+    if (key >= 0) this.#codesByKey.set(key, code);
     return code;
   }
 }
@@ -74,9 +84,9 @@ export async function readTrainingData(
         }
         targets.values[targets.length++] = value;
       } else {
-        const text = record.text(target);
-        if (text === '') throw new CsvInputError(`${where(path, record, target, header)}: empty label`);
-        codes.values[codes.length++] = classes.code(text, record.line);
+        const code = classes.code(record, target);
+        if (code < 0) throw new CsvInputError(`${where(path, record, target, header)}: empty label`);
+        codes.values[codes.length++] = code;
       }
       rows++;
     },
@@ -101,7 +111,9 @@ export async function readTrainingData(
           `a numeric target with fractions is continuous, not a set of classes; pass --regression to predict it`,
       );
     }
-    return { X: matrix, y: Float64Array.from(classCodes, (code) => numeric[code]!), rowIdColumns };
+    const y = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) y[i] = numeric[classCodes[i]!]!;
+    return { X: matrix, y, rowIdColumns };
   }
   return { X: matrix, y: Array.from(classCodes, (code) => classes.names[code]!), rowIdColumns };
 }
