@@ -268,6 +268,13 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       expect(numeric.stderr).toBe('knnet: accuracy on numeric-test.csv: 1.0000 (2 rows)\n');
     });
 
+    it('reads a byte order mark, CRLF and blank lines; a label is the same class quoted, spaced or bare', async () => {
+      await writeFile(join(dir, 'bom.csv'), '\ufeffx,label\r\n0,a\r\n\r\n1,"a"\r\n2, a \r\n10,longer label\r\n11,"longer label"\r\n');
+      const out = await knnet(['predict', '--train', 'bom.csv', '--test', 'bom.csv', '--proba'], dir);
+      expect(out.stderr).toBe('knnet: accuracy on bom.csv: 1.0000 (5 rows)\n');
+      expect(out.stdout).toBe('label,p_a,p_longer label\na,1,0\na,1,0\na,1,0\nlonger label,0,1\nlonger label,0,1\n');
+    });
+
     it('scores only the labelled rows of the test file; empty labels are no error', async () => {
       await writeFile(join(dir, 'partly-labelled.csv'), 'x,label\n1,1\n11,\n12,1\n');
       const out = await knnet(['predict', '--train', 'mixed-train.csv', '--test', 'partly-labelled.csv'], dir);
