@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { KnnError } from './errors.js';
 import { USAGE, UsageError, parsePredictArgs } from './cli/arguments.js';
-import { CsvInputError } from './cli/inputError.js';
+import { FileError } from './cli/fileError.js';
 import { predictCommand } from './cli/predictCommand.js';
 
 interface IrisDemoModule {
@@ -65,7 +65,7 @@ function reportError(error: unknown): number {
     process.stderr.write(`knnet: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  if (error instanceof CsvInputError || error instanceof KnnError) {
+  if (error instanceof FileError || error instanceof KnnError) {
     process.stderr.write(`knnet: ${error.message}\n`);
     return 1;
   }

@@ -283,6 +283,15 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       expect(out.stderr).toBe('knnet: accuracy on partly-labelled.csv: 0.5000 (2 labelled rows of 3)\n');
     });
 
+    it('with --regression, a test target that is not a number skips the R² with a note, not the predictions', async () => {
+      await writeFile(join(dir, 'reg-train.csv'), 'x,y\n0,1\n10,3\n');
+      await writeFile(join(dir, 'reg-test.csv'), 'x,y\n1,1\n9,n/a\n');
+      const out = await knnet(['predict', '--train', 'reg-train.csv', '--test', 'reg-test.csv', '--regression'], dir);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toBe('y\n1\n3\n');
+      expect(out.stderr).toBe('knnet: no R²: reg-test.csv: line 3, column 2 ("y") holds "n/a", not a number\n');
+    });
+
     it('a value too large to square names the file, line and column', async () => {
       await writeFile(join(dir, 'huge.csv'), 'a,b,label\n1,2,x\n3,1e154,y\n');
       const out = await knnet(['predict', '--train', 'huge.csv', '--test', 'huge.csv'], dir);

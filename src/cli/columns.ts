@@ -1,6 +1,6 @@
 // Which columns of the files are the target and the features: by name, through a Map (a
 // header of 100 000 columns is matched in linear time), with --features and --drop.
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 
 export interface ColumnSelection {
   /** Requested with --features (in that order), or undefined for every column but the target. */
@@ -33,7 +33,7 @@ export function chooseTrainingColumns(header: readonly string[], path: string, s
   const index = positions(header);
   const find = (name: string, option: string): number => {
     const position = index.get(name);
-    if (position === undefined) throw new CsvInputError(`${option}: ${path} has no column named "${name}"; its header has ${listColumns(header)}`);
+    if (position === undefined) throw new FileError(`${option}: ${path} has no column named "${name}"; its header has ${listColumns(header)}`);
     return position;
   };
   const target = selection.target === undefined ? header.length - 1 : find(selection.target, '--target');
@@ -41,7 +41,7 @@ export function chooseTrainingColumns(header: readonly string[], path: string, s
   const dropped = new Set<number>();
   for (const name of selection.drop ?? []) {
     const position = find(name, '--drop');
-    if (position === target) throw new CsvInputError(`--drop: "${name}" is the target column; choose another target with --target`);
+    if (position === target) throw new FileError(`--drop: "${name}" is the target column; choose another target with --target`);
     dropped.add(position);
   }
   let features: number[];
@@ -50,15 +50,15 @@ export function chooseTrainingColumns(header: readonly string[], path: string, s
     const chosen = new Set<number>();
     for (const name of selection.features) {
       const position = find(name, '--features');
-      if (position === target) throw new CsvInputError(`--features: "${name}" is the target column; a target cannot also be a feature`);
-      if (chosen.has(position)) throw new CsvInputError(`--features: "${name}" is listed twice`);
+      if (position === target) throw new FileError(`--features: "${name}" is the target column; a target cannot also be a feature`);
+      if (chosen.has(position)) throw new FileError(`--features: "${name}" is listed twice`);
       chosen.add(position);
       if (!dropped.has(position)) features.push(position);
     }
   } else {
     features = header.map((_, i) => i).filter((i) => i !== target && !dropped.has(i));
   }
-  if (features.length === 0) throw new CsvInputError(`${path}: no feature columns are left besides the target "${targetName}"`);
+  if (features.length === 0) throw new FileError(`${path}: no feature columns are left besides the target "${targetName}"`);
   return { target, targetName, features, featureNames: features.map((i) => header[i]!) };
 }
 
@@ -67,7 +67,7 @@ export function locateFeatures(header: readonly string[], path: string, featureN
   const index = positions(header);
   return featureNames.map((name) => {
     const position = index.get(name);
-    if (position === undefined) throw new CsvInputError(`${path}: missing feature column "${name}" (the training file has it)`);
+    if (position === undefined) throw new FileError(`${path}: missing feature column "${name}" (the training file has it)`);
     return position;
   });
 }

@@ -2,14 +2,13 @@
 // more than one chunk of the file (plus one unfinished record) is held at a time.
 import { open, type FileHandle } from 'node:fs/promises';
 import { RecordScanner, type CsvRecord } from './csvRecords.js';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 
 const CHUNK_BYTES = 1 << 20;
 const LINE_FEED = 10;
 
 export class CsvFile {
   readonly path: string;
-  readonly header: readonly string[];
   /** Size in bytes when the file is a regular file (for progress), else undefined. */
   readonly size: number | undefined;
   readonly #handle: FileHandle;
@@ -19,13 +18,18 @@ export class CsvFile {
   #length = 0;
   #ended = false;
   #bytesRead = 0;
+  #header: readonly string[] = [];
 
   private constructor(path: string, handle: FileHandle, size: number | undefined) {
     this.path = path;
     this.#handle = handle;
     this.size = size;
     this.#scanner = new RecordScanner(path);
-    this.header = [];
+  }
+
+  /** The column names of the header line. */
+  get header(): readonly string[] {
+    return this.#header;
   }
 
   get bytesRead(): number {
@@ -39,14 +43,14 @@ export class CsvFile {
     try {
       handle = await open(path, 'r');
     } catch (error) {
-      throw new CsvInputError(`cannot read ${path}: ${describeFileError(error)}`);
+      throw new FileError(`cannot read ${path}: ${describeFileError(error)}`);
     }
     try {
       const stats = await handle.stat();
-      if (stats.isDirectory()) throw new CsvInputError(`cannot read ${path}: it is a directory`);
+      if (stats.isDirectory()) throw new FileError(`cannot read ${path}: it is a directory`);
       size = stats.isFile() ? stats.size : undefined;
       const file = new CsvFile(path, handle, size);
-      (file as { header: readonly string[] }).header = await file.#readHeader();
+      file.#header = await file.#readHeader();
       return file;
     } catch (error) {
       await handle.close();
@@ -63,12 +67,12 @@ export class CsvFile {
         header = Array.from({ length: record.fieldCount }, (_, i) => record.text(i));
       }, 1));
     }
-    if (header === undefined) throw new CsvInputError(`${this.path}: the file is empty; expected a header line`);
+    if (header === undefined) throw new FileError(`${this.path}: the file is empty; expected a header line`);
     const line = this.#scanner.line;
     const seen = new Set<string>();
     header.forEach((name, i) => {
-      if (name === '') throw new CsvInputError(`${this.path}: line ${line}, column ${i + 1}: empty column name in the header`);
-      if (seen.has(name)) throw new CsvInputError(`${this.path}: line ${line}, column ${i + 1}: duplicate column name "${name}"`);
+      if (name === '') throw new FileError(`${this.path}: line ${line}, column ${i + 1}: empty column name in the header`);
+      if (seen.has(name)) throw new FileError(`${this.path}: line ${line}, column ${i + 1}: duplicate column name "${name}"`);
       seen.add(name);
     });
     return header;
@@ -93,7 +97,7 @@ export class CsvFile {
     try {
       ({ bytesRead } = await this.#handle.read(this.#bytes, this.#length, CHUNK_BYTES, null));
     } catch (error) {
-      throw new CsvInputError(`cannot read ${this.path}: ${describeFileError(error)}`);
+      throw new FileError(`cannot read ${this.path}: ${describeFileError(error)}`);
     }
     const first = this.#bytesRead === 0;
     this.#bytesRead += bytesRead;
@@ -113,7 +117,7 @@ export class CsvFile {
     const columns = this.header.length;
     const checked = (record: CsvRecord) => {
       if (record.fieldCount !== columns) {
-        throw new CsvInputError(`${this.path}: line ${record.line}: ${record.fieldCount} ${record.fieldCount === 1 ? 'field' : 'fields'}, but the header has ${columns}`);
+        throw new FileError(`${this.path}: line ${record.line}: ${record.fieldCount} ${record.fieldCount === 1 ? 'field' : 'fields'}, but the header has ${columns}`);
       }
       onRecord(record);
     };

@@ -8,7 +8,7 @@
 // multi-byte character is) and parses each unquoted field as a decimal number on the way, so a
 // numeric field is read once and never becomes a string; text is decoded only when asked for.
 import { parseDecimal, readDecimal } from './decimal.js';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -128,7 +128,7 @@ export class RecordScanner implements CsvRecord {
         c = bytes[i]!;
         while (c === SPACE || c === TAB) c = bytes[++i]!;
         if (c !== COMMA && c !== LINE_FEED && c !== CARRIAGE_RETURN) {
-          throw new CsvInputError(`${this.#source}: line ${line}, column ${field + 1}: unexpected text after a closing quote; inside a quoted field, write a quote as ""`);
+          throw new FileError(`${this.#source}: line ${line}, column ${field + 1}: unexpected text after a closing quote; inside a quoted field, write a quote as ""`);
         }
       } else {
         i = readDecimal(bytes, i, length, parsed);
@@ -179,7 +179,7 @@ export class RecordScanner implements CsvRecord {
       // The byte after a quote decides whether it closes the field or is the first of "".
       if (close < 0 || (close + 1 >= length && !final)) {
         if (!final) return -1;
-        throw new CsvInputError(`${this.#source}: line ${openLine}, column ${field + 1}: the quote that opens this field is never closed`);
+        throw new FileError(`${this.#source}: line ${openLine}, column ${field + 1}: the quote that opens this field is never closed`);
       }
       lineBreaks += countLineBreaks(bytes, i, close);
       if (close + 1 < length && bytes[close + 1] === QUOTE) {

@@ -3,7 +3,7 @@
 // goes away (`knnet predict … | head -2`) ends the run quietly; any other write error (a full
 // disk, /dev/full) is an input/output error with a clear message.
 import { open, type FileHandle } from 'node:fs/promises';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 
 /** The reader of standard output has gone (EPIPE): stop, quietly. */
 export class OutputClosed extends Error {
@@ -27,7 +27,7 @@ function writeFailure(error: unknown, destination: string): Error {
     EROFS: 'the file system is read-only',
     EDQUOT: 'disk quota exceeded',
   };
-  return new CsvInputError(`cannot write ${destination}: ${(code && reasons[code]) ?? (error as Error).message}`);
+  return new FileError(`cannot write ${destination}: ${(code && reasons[code]) ?? (error as Error).message}`);
 }
 
 export async function openOutput(path: string | undefined): Promise<Output> {

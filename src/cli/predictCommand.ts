@@ -3,7 +3,7 @@ import { KnnNetwork } from '../network.js';
 import type { PredictArgs } from './arguments.js';
 import { chooseTrainingColumns, type TrainingColumns } from './columns.js';
 import { CsvFile } from './csvFile.js';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 import { OutputClosed, openOutput, type Output } from './output.js';
 import { predictFile } from './predictions.js';
 import { progressBar } from './progress.js';
@@ -38,7 +38,7 @@ async function fitNetwork(args: PredictArgs, training: TrainingData): Promise<Kn
   }
   const rows = training.X.rows;
   if (args.k !== 'all' && args.k > rows) {
-    throw new CsvInputError(`--k is ${args.k} but ${args.train} has only ${rows} rows; pass --k ${rows} or less (or --k all)`);
+    throw new FileError(`--k is ${args.k} but ${args.train} has only ${rows} rows; pass --k ${rows} or less (or --k all)`);
   }
   return KnnNetwork.fit(training.X, training.y, {
     k: args.k,

@@ -10,7 +10,7 @@ import type { CsvRecord } from './csvRecords.js';
 import { locateFeatures } from './columns.js';
 import { badFeature, where } from './fieldErrors.js';
 import { GrowableArray } from './growableArray.js';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 import type { Output } from './output.js';
 import { formatCsvRow } from './formatCsv.js';
 
@@ -147,7 +147,7 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
     await predictBatch();
     onChunk(rows);
   });
-  if (rows === 0) throw new CsvInputError(`${path}: no data rows after the header; there is nothing to predict`);
+  if (rows === 0) throw new FileError(`${path}: no data rows after the header; there is nothing to predict`);
   return score();
 
   function score(): Score {

@@ -7,7 +7,7 @@ import { RowIdDetector, type TrainingColumns } from './columns.js';
 import { decimalValue } from './decimal.js';
 import { badFeature, where } from './fieldErrors.js';
 import { GrowableArray, MAX_COLUMN_BYTES } from './growableArray.js';
-import { CsvInputError } from './inputError.js';
+import { FileError } from './fileError.js';
 
 export interface TrainingData {
   readonly X: Matrix;
@@ -65,7 +65,7 @@ export async function readTrainingData(
   await file.readRecords(
     (record) => {
       if (!X.reserve(d) || !(regression ? targets : codes).reserve(1)) {
-        throw new CsvInputError(`${path}: more than ${rows} rows × ${d} features do not fit in wasm32's 4 GiB (${MAX_COLUMN_BYTES / 1024 ** 3} GiB per matrix); use fewer rows or features`);
+        throw new FileError(`${path}: more than ${rows} rows × ${d} features do not fit in wasm32's 4 GiB (${MAX_COLUMN_BYTES / 1024 ** 3} GiB per matrix); use fewer rows or features`);
       }
       const values = X.values;
       const base = X.length;
@@ -80,19 +80,19 @@ export async function readTrainingData(
         const value = record.number(target);
         if (!Number.isFinite(value)) {
           const text = record.text(target);
-          throw new CsvInputError(`${where(path, record, target, header)}: a regression target must be a finite number, got ${text === '' ? 'an empty field' : JSON.stringify(text)}`);
+          throw new FileError(`${where(path, record, target, header)}: a regression target must be a finite number, got ${text === '' ? 'an empty field' : JSON.stringify(text)}`);
         }
         targets.values[targets.length++] = value;
       } else {
         const code = classes.code(record, target);
-        if (code < 0) throw new CsvInputError(`${where(path, record, target, header)}: empty label`);
+        if (code < 0) throw new FileError(`${where(path, record, target, header)}: empty label`);
         codes.values[codes.length++] = code;
       }
       rows++;
     },
     () => onChunk(rows),
   );
-  if (rows === 0) throw new CsvInputError(`${path}: no data rows after the header`);
+  if (rows === 0) throw new FileError(`${path}: no data rows after the header`);
 
   const rowIdColumns = featureNames.filter((_, f) => detectors[f]!.looksLikeRowId);
   const matrix = { data: X.finish(), rows, cols: d };
@@ -106,7 +106,7 @@ export async function readTrainingData(
   if (numeric.every(Number.isFinite)) {
     const fractional = numeric.findIndex((value) => !Number.isInteger(value));
     if (fractional >= 0) {
-      throw new CsvInputError(
+      throw new FileError(
         `${path}: line ${classes.firstLines[fractional]}, column ${target + 1} ("${columns.targetName}"): the label ${classes.names[fractional]} is not a whole number: ` +
           `a numeric target with fractions is continuous, not a set of classes; pass --regression to predict it`,
       );
@@ -123,7 +123,7 @@ function checkTargetSums(y: Float64Array, path: string, targetName: string): voi
   const limit = Number.MAX_VALUE / (2 * y.length);
   for (const value of y) {
     if (Math.abs(value) > limit) {
-      throw new CsvInputError(`${path}: column "${targetName}" holds ${value}; sums of ${y.length} targets that large overflow float64: rescale the target`);
+      throw new FileError(`${path}: column "${targetName}" holds ${value}; sums of ${y.length} targets that large overflow float64: rescale the target`);
     }
   }
 }
