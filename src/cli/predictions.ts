@@ -2,17 +2,16 @@
 // batch of rows, predicted, and written out before the next is read. When the file has the
 // target column, its labelled rows are scored on the way.
 import type { KnnNetwork } from '../network.js';
-import type { Label } from '../labels.js';
 import { magnitudeLimit } from '../matrix.js';
-import { rSquared } from '../scoring.js';
 import type { CsvFile } from './csvFile.js';
 import type { CsvRecord } from './csvRecords.js';
 import { locateFeatures } from './columns.js';
-import { badFeature, where } from './fieldErrors.js';
+import { badFeature } from './fieldErrors.js';
 import { GrowableArray } from './growableArray.js';
 import { FileError } from './fileError.js';
 import type { Output } from './output.js';
 import { formatCsvRow } from './formatCsv.js';
+import { AccuracyScore, RSquaredScore, type Score, type TestScore } from './testScore.js';
 
 export interface PredictionRun {
   readonly net: KnnNetwork;
@@ -21,44 +20,6 @@ export interface PredictionRun {
   /** Whether the training labels were numbers (then predicted labels are numbers too). */
   readonly numericClasses: boolean;
   readonly proba: boolean;
-}
-
-/** The score of a run, or why there is none. */
-export type Score =
-  | { readonly kind: 'accuracy' | 'R²'; readonly value: number; readonly labelled: number; readonly rows: number }
-  | { readonly kind: 'none'; readonly reason?: string };
-
-/**
- * Accuracy in one label type decided from both files: numbers when the training labels and
- * every test label are decimal numbers, otherwise text as written (predicted labels as they
- * appear in the output). Both comparisons are counted as the rows stream by.
- */
-class AccuracyCounter {
-  #labelled = 0;
-  #textMatches = 0;
-  #numberMatches = 0;
-  #allNumeric = true;
-
-  constructor(private readonly numericClasses: boolean) {}
-
-  add(predicted: Label, truth: string, truthValue: number): void {
-    this.#labelled++;
-    if (String(predicted) === truth) this.#textMatches++;
-    if (Number.isFinite(truthValue)) {
-      if (predicted === truthValue) this.#numberMatches++;
-    } else {
-      this.#allNumeric = false;
-    }
-  }
-
-  get labelled(): number {
-    return this.#labelled;
-  }
-
-  get accuracy(): number {
-    const matches = this.numericClasses && this.#allNumeric ? this.#numberMatches : this.#textMatches;
-    return matches / this.#labelled;
-  }
 }
 
 /** Predicts every row of `file`, writing the CSV to `output`; returns the score. */
@@ -73,17 +34,16 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
   const classes = regression ? [] : net.classes;
   const truthColumn = header.indexOf(run.targetName);
 
-  // One chunk of the file's rows, waiting to be predicted.
+  // One chunk of the file's rows, waiting to be predicted, with their targets (if any).
   const batch = new GrowableArray(Float64Array);
   const truths: string[] = [];
   const truthValues: number[] = [];
+  const truthLines: number[] = [];
+  const truthColumnName = `"${run.targetName}" of ${path}`;
+  const score: TestScore | undefined =
+    truthColumn < 0 ? undefined : regression ? new RSquaredScore(truthColumnName) : new AccuracyScore(run.numericClasses, truthColumnName);
   let rows = 0;
   let wroteHeader = false;
-
-  const accuracy = new AccuracyCounter(run.numericClasses);
-  const predictedTargets = new GrowableArray(Float64Array);
-  const trueTargets = new GrowableArray(Float64Array);
-  let unscorable: string | undefined;
 
   const readRow = (record: CsvRecord) => {
     batch.reserve(d);
@@ -95,15 +55,10 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
       values[base + f] = value;
     }
     batch.length += d;
-    if (truthColumn >= 0) {
+    if (score) {
       truths.push(record.text(truthColumn));
       truthValues.push(record.number(truthColumn));
-      if (regression && unscorable === undefined) {
-        const text = truths[truths.length - 1]!;
-        if (text !== '' && !Number.isFinite(truthValues[truthValues.length - 1]!)) {
-          unscorable = `${where(path, record, truthColumn, header)} holds ${JSON.stringify(text)}, not a number`;
-        }
-      }
+      truthLines.push(record.line);
     }
   };
 
@@ -124,23 +79,17 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
       lines.push(formatCsvRow(fields));
     }
     await output.write(lines.join('\n') + '\n');
-    for (let r = 0; r < truths.length; r++) {
-      const truth = truths[r]!;
-      if (truth === '') continue;
-      if (regression) {
-        if (unscorable !== undefined) break;
-        predictedTargets.reserve(1);
-        trueTargets.reserve(1);
-        predictedTargets.values[predictedTargets.length++] = predicted[r] as number;
-        trueTargets.values[trueTargets.length++] = truthValues[r]!;
-      } else {
-        accuracy.add(predicted[r] as Label, truth, truthValues[r]!);
+    if (score) {
+      for (let r = 0; r < count; r++) {
+        const where = () => `${path}: line ${truthLines[r]}, column ${truthColumn + 1} ("${run.targetName}")`;
+        score.add(predicted[r]!, truths[r]!, truthValues[r]!, where);
       }
     }
     rows += count;
     batch.length = 0;
     truths.length = 0;
     truthValues.length = 0;
+    truthLines.length = 0;
   };
 
   await file.readRecords(readRow, async () => {
@@ -148,16 +97,5 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
     onChunk(rows);
   });
   if (rows === 0) throw new FileError(`${path}: no data rows after the header; there is nothing to predict`);
-  return score();
-
-  function score(): Score {
-    if (truthColumn < 0) return { kind: 'none' };
-    if (regression) {
-      if (unscorable !== undefined) return { kind: 'none', reason: `no R²: ${unscorable}` };
-      if (trueTargets.length === 0) return { kind: 'none', reason: `no R²: the "${run.targetName}" column of ${path} is empty` };
-      return { kind: 'R²', value: rSquared(predictedTargets.finish(), trueTargets.finish()), labelled: trueTargets.length, rows };
-    }
-    if (accuracy.labelled === 0) return { kind: 'none', reason: `no accuracy: the "${run.targetName}" column of ${path} is empty` };
-    return { kind: 'accuracy', value: accuracy.accuracy, labelled: accuracy.labelled, rows };
-  }
+  return score ? score.result(rows) : { kind: 'none' };
 }
