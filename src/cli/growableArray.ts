@@ -8,8 +8,8 @@ interface ResizableArrayBuffer extends ArrayBuffer {
   readonly maxByteLength: number;
 }
 
+// Resizable buffers are in every engine from Node 20 on (ES2024; not yet in this project's lib).
 const Resizable = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
-const resizable = typeof (ArrayBuffer.prototype as Partial<ResizableArrayBuffer>).resize === 'function';
 
 /** No matrix wasm32 can hold is larger; the reservation is address space, not memory. */
 export const MAX_COLUMN_BYTES = 4 * 1024 ** 3;
@@ -25,14 +25,14 @@ interface NumberArrayType<T extends NumberArray> {
 /** A growing sequence of float64 (or int32) values. */
 export class GrowableArray<T extends NumberArray> {
   readonly #type: NumberArrayType<T>;
-  #buffer: ArrayBuffer;
+  readonly #buffer: ResizableArrayBuffer;
   #view: T;
   length = 0;
 
   constructor(type: NumberArrayType<T>) {
     this.#type = type;
-    this.#buffer = resizable ? new Resizable(FIRST_BYTES, { maxByteLength: MAX_COLUMN_BYTES }) : new ArrayBuffer(FIRST_BYTES);
-    this.#view = new type(this.#buffer);
+    this.#buffer = new Resizable(FIRST_BYTES, { maxByteLength: MAX_COLUMN_BYTES });
+    this.#view = new type(this.#buffer, 0, FIRST_BYTES / type.BYTES_PER_ELEMENT);
   }
 
   /** Room for `count` more values; false if that would pass MAX_COLUMN_BYTES. */
@@ -41,15 +41,8 @@ export class GrowableArray<T extends NumberArray> {
     if (needed <= this.#buffer.byteLength) return true;
     if (needed > MAX_COLUMN_BYTES) return false;
     const bytes = Math.min(MAX_COLUMN_BYTES, Math.max(needed, this.#buffer.byteLength * 2));
-    if (resizable) {
-      (this.#buffer as ResizableArrayBuffer).resize(bytes);
-    } else {
-      // Engines without resizable buffers (Node 18) copy, and keep up to twice the values.
-      const copy = new ArrayBuffer(bytes);
-      new this.#type(copy).set(this.#view.subarray(0, this.length));
-      this.#buffer = copy;
-    }
-    this.#view = new this.#type(this.#buffer);
+    this.#buffer.resize(bytes);
+    this.#view = new this.#type(this.#buffer, 0, bytes / this.#type.BYTES_PER_ELEMENT);
     return true;
   }
 
