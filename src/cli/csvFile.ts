@@ -103,7 +103,7 @@ export class CsvFile {
     this.#bytesRead += bytesRead;
     this.#length += bytesRead;
     this.#bytes[this.#length] = LINE_FEED;
-    if (first && this.#bytes[0] === 0xef && this.#bytes[1] === 0xbb && this.#bytes[2] === 0xbf) this.#consume(3); // byte order mark
+    if (first && this.#length >= 3 && this.#bytes[0] === 0xef && this.#bytes[1] === 0xbb && this.#bytes[2] === 0xbf) this.#consume(3); // byte order mark
     if (bytesRead === 0) this.#ended = true;
     return bytesRead > 0;
   }
