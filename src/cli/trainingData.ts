@@ -65,7 +65,7 @@ export async function readTrainingData(
   await file.readRecords(
     (record) => {
       if (!X.reserve(d) || !(regression ? targets : codes).reserve(1)) {
-        throw new FileError(`${path}: more than ${rows} rows × ${d} features do not fit in wasm32's 4 GiB (${MAX_COLUMN_BYTES / 1024 ** 3} GiB per matrix); use fewer rows or features`);
+        throw new FileError(`${path}: ${rows} rows of ${d} features already fill ${MAX_COLUMN_BYTES / 1024 ** 3} GiB, all that wasm32 can address; use fewer rows or features`);
       }
       const values = X.values;
       const base = X.length;
