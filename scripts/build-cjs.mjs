@@ -16,8 +16,8 @@ const srcDir = join(root, 'src');
 const typesDir = join(root, 'dist', 'src');
 const outDir = join(root, 'dist', 'cjs');
 
-// The CLI (top-level await, csv.ts is its helper) and the demo are programs, not the API.
-const esmOnly = (path) => path === 'cli.ts' || path === 'csv.ts' || path.startsWith('demo/');
+// The CLI (top-level await; cli/ holds its modules) and the demo are programs, not the API.
+const esmOnly = (path) => path === 'cli.ts' || path.startsWith('cli/') || path.startsWith('demo/');
 
 const modules = readdirSync(srcDir, { recursive: true })
   .map((p) => p.split('\\').join('/'))

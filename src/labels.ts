@@ -42,6 +42,14 @@ export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedL
     if (type === 'number' ? !Number.isFinite(label) : type !== 'string') {
       throw new KnnError('BAD_LABEL', `${argument}[${i}] is ${describeValue(label)}; a class label must be a finite number or a string.`);
     }
+    // A fraction among numeric labels means a continuous target, which classes cannot model
+    // (scikit-learn refuses it too); whole numbers stay classes.
+    if (type === 'number' && !Number.isInteger(label)) {
+      throw new KnnError(
+        'BAD_LABEL',
+        `${argument}[${i}] is ${label}, not a whole number: numeric class labels must be whole numbers. For a continuous target, fit with { task: 'regression' }.`,
+      );
+    }
     if (kind === undefined) kind = type as 'number' | 'string';
     if (type !== kind) {
       throw new KnnError('BAD_LABEL', `${argument}[${i}] is a ${type} but earlier labels are ${kind}s; use one type for every label.`);
