@@ -195,5 +195,6 @@ describe.runIf(hasChromium && wasmEmbedded)('live-learning example (examples/emb
 });
 
 describe.skipIf(hasChromium && wasmEmbedded)('live-learning example', () => {
-  it('needs Chromium and the built wasm', () => console.warn(NO_CHROMIUM_MESSAGE));
+  it('needs Chromium and the built wasm', () =>
+    console.warn(hasChromium ? 'live-learning example test skipped: src/generated/wasmBinary.ts is missing (npm run build)' : NO_CHROMIUM_MESSAGE));
 });
