@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildKnnModel } from '../bench/onnx/model.js';
-import { encodeVarint, MessageWriter } from '../bench/onnx/protobuf.js';
+import onnxProto from 'onnx-proto';
 import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
 import { loadOnnxRuntime, SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
 import { benchFolder, resolvePeer } from '../bench/peers/resolve.js';
@@ -93,17 +93,42 @@ describe('the naive loop', () => {
   });
 });
 
-describe('the protobuf encoder', () => {
-  it('writes varints low groups first, negatives as ten bytes', () => {
-    expect(Array.from(encodeVarint(1))).toEqual([1]);
-    expect(Array.from(encodeVarint(300))).toEqual([0xac, 0x02]);
-    expect(Array.from(encodeVarint(-1))).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+describe('the ONNX encoding of the network', () => {
+  const { onnx } = onnxProto;
+  const data = loadWorkload(tiny);
+  const decode = (bytes: Uint8Array) => onnx.ModelProto.toObject(onnx.ModelProto.decode(bytes), { longs: Number });
+
+  it('declares opset 17 and the three layers, with weights −2·Xᵀ and biases ‖X_i‖² as raw little-endian float64', () => {
+    const model = decode(buildKnnModel({
+      train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 4, lambda: 1, elementType: 'float64',
+    }));
+    expect(model.irVersion).toBe(8);
+    expect(model.opsetImport).toEqual([{ domain: '', version: 17 }]);
+    expect(model.graph.node.map((node: { opType: string }) => node.opType))
+      .toEqual(['Mul', 'ReduceSum', 'MatMul', 'Add', 'Add', 'TopK', 'Gather', 'ReduceSum', 'ArgMax']);
+    const topK = model.graph.node[5];
+    expect(topK.attribute.map((a: { name: string; i: number }) => [a.name, a.i])).toEqual([['axis', 1], ['largest', 0], ['sorted', 1]]);
+    const initializer = (name: string) => model.graph.initializer.find((tensor: { name: string }) => tensor.name === name);
+    const weights = initializer('weights1');
+    expect(weights.dims).toEqual([tiny.d, tiny.n]);
+    expect(weights.dataType).toBe(onnx.TensorProto.DataType.DOUBLE);
+    const values = new Float64Array(Uint8Array.from(weights.rawData).buffer);
+    expect(values[2 * tiny.n + 5]).toBe(-2 * data.train[5 * tiny.d + 2]);
+    const bias = new Float64Array(Uint8Array.from(initializer('bias1').rawData).buffer);
+    expect(bias[5]).toBeCloseTo(data.train[15] ** 2 + data.train[16] ** 2 + data.train[17] ** 2, 12);
+    expect(model.graph.input[0].type.tensorType.shape.dim).toEqual([{ dimParam: 'q' }, { dimValue: tiny.d }]);
   });
 
-  it('writes keys, strings and nested messages with their lengths', () => {
-    const inner = new MessageWriter().integer(1, 150);
-    const bytes = new MessageWriter().string(2, 'hi').message(3, inner).float(4, 1).finish();
-    expect(Array.from(bytes)).toEqual([0x12, 2, 0x68, 0x69, 0x1a, 3, 0x08, 0x96, 0x01, 0x25, 0, 0, 0x80, 0x3f]);
+  it('builds the softmax network for k all, in float32', () => {
+    const model = decode(buildKnnModel({
+      train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 'all', lambda: 0.5, elementType: 'float32',
+    }));
+    expect(model.graph.node.map((node: { opType: string }) => node.opType))
+      .toEqual(['Mul', 'ReduceSum', 'MatMul', 'Add', 'Add', 'Mul', 'Softmax', 'MatMul', 'ArgMax']);
+    const lambda = model.graph.initializer.find((tensor: { name: string }) => tensor.name === 'minus_lambda');
+    expect(lambda.dataType).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect(new Float32Array(Uint8Array.from(lambda.rawData).buffer)[0]).toBe(-0.5);
+    expect(model.graph.output.map((output: { name: string }) => output.name)).toEqual(['prediction']);
   });
 });
 
