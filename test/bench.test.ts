@@ -1,7 +1,12 @@
 // The benchmark's own correctness helpers (bench/): no timing is asserted here.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
+import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
+import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
+import { quantile, timeRoundRobin } from '../bench/browser/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
 import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
@@ -169,4 +174,82 @@ describe('the ONNX model of the network', () => {
       .toEqual(Array.from(naiveSoftmaxPredict(data.train, data.labels, tiny.n, tiny.d, data.queries, tiny.q, 0.5, CLASS_COUNT)));
     await session.release();
   });
+});
+
+describe('round-robin timing (browser bench)', () => {
+  const busyWait = (milliseconds: number) => {
+    const end = performance.now() + milliseconds;
+    while (performance.now() < end);
+  };
+
+  it('takes one sample of each implementation in turn, starting each round one further along', async () => {
+    const calls: string[] = [];
+    // Each call lasts 3 ms, longer than a sample (1 ms): one call per sample.
+    const contestant = (name: string, asynchronous: boolean) => ({
+      name,
+      call: () => {
+        calls.push(name);
+        busyWait(3);
+        return asynchronous ? Promise.resolve() : undefined;
+      },
+    });
+    const results = await timeRoundRobin([contestant('a', false), contestant('b', true), contestant('c', false)],
+      { minRounds: 3, maxRounds: 3, maxSeconds: 0, sampleSeconds: 0.001 });
+    expect(calls.slice(-9).join('')).toBe('abcbcacab');
+    expect(calls.slice(0, -9).join('')).toMatch(/^a+b+c+$/); // warm-up, one contestant after the other
+    for (const result of results) {
+      expect(result.samples).toBe(3);
+      expect(result.callsPerSample).toBe(1);
+      expect(result.seconds).toBeGreaterThanOrEqual(0.003);
+    }
+  });
+
+  it('repeats a short call until a sample lasts about the sample length', async () => {
+    const [result] = await timeRoundRobin([{ name: 'short', call: () => busyWait(0.05) }],
+      { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 });
+    expect(result.callsPerSample).toBeGreaterThan(10);
+    expect(result.seconds).toBeLessThan(0.001);
+  });
+
+  it('takes quantiles by linear interpolation', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([7], 0.75)).toBe(7);
+  });
+
+  it('reports knnet over each peer and checks the Chromium targets', () => {
+    const row = (implementation: string, queriesPerSecond: number) => ({
+      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, queries: 1, seconds: 1 / queriesPerSecond,
+      relativeSpread: 0, samples: 1, queriesPerSecond, gflops: 0,
+    });
+    const ratios = ratiosOf([row('knnet', 300), row('onnx-web-f32', 200), row('onnx-web-f64', 100), row('naive', 30)]);
+    expect(ratios).toEqual([{ workload: 'W2', toOnnxWebF32: 1.5, toOnnxWebF64: 3, toTensorFlow: undefined, toNaive: 10 }]);
+    const targets = checkBrowserTargets(ratios, [{ implementation: 'knnet', label: 'knnet', workload: 'W2', fraction: 1, basis: 'neighbours' }]);
+    expect(targets.map((t) => t.pass)).toEqual([true, true, undefined, undefined, true, undefined]);
+  });
+});
+
+const wasmEmbedded = existsSync(fileURLToPath(new URL('../src/generated/wasmBinary.ts', import.meta.url)));
+const browserPeersInstalled = hasChromium && missingPeers().size === 0;
+
+describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in headless Chromium', () => {
+  it('times every implementation on iris-size in one page, from local files only, and checks exactness', async () => {
+    const { report, browser } = await runPage({
+      workloads: ['iris'],
+      exactness: true,
+      implementations: [...BROWSER_IMPLEMENTATIONS],
+      rounds: { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 },
+    }, () => {});
+    expect(browser).toMatch(/Chrome\/\d+/);
+    expect(report.notes.filter((note) => /refused|page error|failed|skipped/.test(note))).toEqual([]);
+    expect(report.measurements.map((m) => m.implementation)).toEqual([...BROWSER_IMPLEMENTATIONS]);
+    for (const m of report.measurements) expect(m.queriesPerSecond).toBeGreaterThan(0);
+    const kept = (implementation: string, workload: string) =>
+      report.exactness.find((e) => e.implementation === implementation && e.workload === workload)?.fraction;
+    expect(kept('knnet', 'W2')).toBe(1);
+    expect(kept('knnet', 'W2+1000')).toBe(1);
+    expect(kept('onnx-web-f64', 'W2')).toBe(1);
+    expect(kept('naive', 'W2+1000')).toBe(1);
+    expect(report.knnetBuild).not.toBe('');
+  }, 240_000);
 });
