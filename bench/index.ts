@@ -12,18 +12,19 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
+import { EXACTNESS_QUERIES, measureExactness } from './exactness.js';
 import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
-import { createOnnxImplementation } from './peers/onnxruntime.js';
+import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
 import { benchFolder } from './peers/resolve.js';
-import { createTensorFlowImplementation } from './peers/tensorflow.js';
+import { createTensorFlowImplementation } from './peers/tensorflowNode.js';
 import { PeerUnavailable, type Implementation } from './peers/types.js';
 import { measureCeiling, measureStream, type Ceiling } from './probes.js';
 import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
 import { checkTargets, ratioToOnnx, type FitMeasurement, type Measurement } from './targets.js';
 import { FULL_TIMING, QUICK_TIMING, time, type TimingOptions } from './timing.js';
-import { exactnessWorkloads, loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
+import { loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
 
 interface Arguments {
   quick: boolean;
@@ -140,49 +141,6 @@ async function measureWorkload(
     if (reference) m.ratioToReference = m.queriesPerSecond / reference.queriesPerSecond;
   }
   return measurements;
-}
-
-const EXACTNESS_QUERIES = 100;
-
-/** Fraction of the true k nearest neighbours (by the reference) each implementation returns on W2 and W2+1000. */
-async function measureExactness(implementations: Implementation[], notes: string[]): Promise<ExactnessResult[]> {
-  const results: ExactnessResult[] = [];
-  for (const spec of exactnessWorkloads(EXACTNESS_QUERIES)) {
-    const data = loadWorkload(spec);
-    const k = spec.k as number;
-    const truth = await knnetReferenceImplementation.prepare(data, spec.q);
-    const trueNeighbours = await truth.neighbours!();
-    const truePredictions = await truth.predictions();
-    await truth.dispose();
-    for (const implementation of implementations) {
-      if (implementation.name === 'reference' || implementation.unsupported(spec)) continue;
-      try {
-        const run = await implementation.prepare(data, spec.q);
-        let fraction = 0;
-        let basis: ExactnessResult['basis'];
-        if (run.neighbours) {
-          basis = 'neighbours';
-          const found = await run.neighbours();
-          for (let query = 0; query < spec.q; query++) {
-            const expected = new Set(trueNeighbours.subarray(query * k, (query + 1) * k));
-            for (let slot = 0; slot < k; slot++) if (expected.has(found[query * k + slot])) fraction++;
-          }
-          fraction /= spec.q * k;
-        } else {
-          basis = 'predictions';
-          const predicted = await run.predictions();
-          for (let query = 0; query < spec.q; query++) if (predicted[query] === truePredictions[query]) fraction++;
-          fraction /= spec.q;
-        }
-        await run.dispose();
-        results.push({ implementation: implementation.name, label: implementation.label, workload: spec.name, fraction, basis });
-        console.log(`  ${implementation.label.padEnd(22)} ${spec.name.padEnd(8)} ${(100 * fraction).toFixed(1)} % (${basis})`);
-      } catch (error) {
-        notes.push(`exactness ${spec.name} ${implementation.name} failed: ${(error as Error).message}`);
-      }
-    }
-  }
-  return results;
 }
 
 /** Packing speed: bytes of X over the median time of KnnNetwork.fit on the W3 training set. */

@@ -27,14 +27,14 @@ export interface RunReport {
   notes: string[];
 }
 
-function number(value: number | undefined, digits = 2): string {
+export function number(value: number | undefined, digits = 2): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
   if (Math.abs(value) >= 100) return value.toFixed(0);
   return value.toFixed(digits);
 }
 
-const percent = (fraction: number | undefined) => (fraction === undefined ? '–' : `${(100 * fraction).toFixed(0)} %`);
+export const percent = (fraction: number | undefined) => (fraction === undefined ? '–' : `${(100 * fraction).toFixed(0)} %`);
 
 const MEASUREMENT_HEADER = ['workload', 'implementation', 'prec.', 'queries timed', 'queries/s', 'GFLOP/s', '× naive', '× reference', '% wasm ceiling', '±'];
 
@@ -46,13 +46,13 @@ function measurementRow(m: Measurement): string[] {
 }
 
 /** A markdown table; columns from `firstNumeric` on are right-aligned. */
-function markdownTable(header: string[], rows: string[][], firstNumeric = header.length): string {
+export function markdownTable(header: string[], rows: string[][], firstNumeric = header.length): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const rule = header.map((_, column) => (column >= firstNumeric ? '---:' : '---'));
   return [line(header), line(rule), ...rows.map(line)].join('\n');
 }
 
-function textTable(header: string[], rows: string[][]): string {
+export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');

@@ -1,11 +1,17 @@
 // The benchmark's own correctness helpers (bench/): no timing is asserted here.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
+import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
+import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
+import { quantile, timeRoundRobin } from '../bench/browser/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
-import { encodeVarint, MessageWriter } from '../bench/onnx/protobuf.js';
+import onnxProto from 'onnx-proto';
 import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
-import { loadOnnxRuntime, SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
+import { SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
+import { loadOnnxRuntime } from '../bench/peers/onnxruntimeNode.js';
 import { benchFolder, resolvePeer } from '../bench/peers/resolve.js';
 import { SeededRandom } from '../src/random.js';
 import { CLASS_COUNT, loadWorkload, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
@@ -93,17 +99,42 @@ describe('the naive loop', () => {
   });
 });
 
-describe('the protobuf encoder', () => {
-  it('writes varints low groups first, negatives as ten bytes', () => {
-    expect(Array.from(encodeVarint(1))).toEqual([1]);
-    expect(Array.from(encodeVarint(300))).toEqual([0xac, 0x02]);
-    expect(Array.from(encodeVarint(-1))).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+describe('the ONNX encoding of the network', () => {
+  const { onnx } = onnxProto;
+  const data = loadWorkload(tiny);
+  const decode = (bytes: Uint8Array) => onnx.ModelProto.toObject(onnx.ModelProto.decode(bytes), { longs: Number });
+
+  it('declares opset 17 and the three layers, with weights −2·Xᵀ and biases ‖X_i‖² as raw little-endian float64', () => {
+    const model = decode(buildKnnModel({
+      train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 4, lambda: 1, elementType: 'float64',
+    }));
+    expect(model.irVersion).toBe(8);
+    expect(model.opsetImport).toEqual([{ domain: '', version: 17 }]);
+    expect(model.graph.node.map((node: { opType: string }) => node.opType))
+      .toEqual(['Mul', 'ReduceSum', 'MatMul', 'Add', 'Add', 'TopK', 'Gather', 'ReduceSum', 'ArgMax']);
+    const topK = model.graph.node[5];
+    expect(topK.attribute.map((a: { name: string; i: number }) => [a.name, a.i])).toEqual([['axis', 1], ['largest', 0], ['sorted', 1]]);
+    const initializer = (name: string) => model.graph.initializer.find((tensor: { name: string }) => tensor.name === name);
+    const weights = initializer('weights1');
+    expect(weights.dims).toEqual([tiny.d, tiny.n]);
+    expect(weights.dataType).toBe(onnx.TensorProto.DataType.DOUBLE);
+    const values = new Float64Array(Uint8Array.from(weights.rawData).buffer);
+    expect(values[2 * tiny.n + 5]).toBe(-2 * data.train[5 * tiny.d + 2]);
+    const bias = new Float64Array(Uint8Array.from(initializer('bias1').rawData).buffer);
+    expect(bias[5]).toBeCloseTo(data.train[15] ** 2 + data.train[16] ** 2 + data.train[17] ** 2, 12);
+    expect(model.graph.input[0].type.tensorType.shape.dim).toEqual([{ dimParam: 'q' }, { dimValue: tiny.d }]);
   });
 
-  it('writes keys, strings and nested messages with their lengths', () => {
-    const inner = new MessageWriter().integer(1, 150);
-    const bytes = new MessageWriter().string(2, 'hi').message(3, inner).float(4, 1).finish();
-    expect(Array.from(bytes)).toEqual([0x12, 2, 0x68, 0x69, 0x1a, 3, 0x08, 0x96, 0x01, 0x25, 0, 0, 0x80, 0x3f]);
+  it('builds the softmax network for k all, in float32', () => {
+    const model = decode(buildKnnModel({
+      train: data.train, labels: data.labels, n: tiny.n, d: tiny.d, classCount: CLASS_COUNT, k: 'all', lambda: 0.5, elementType: 'float32',
+    }));
+    expect(model.graph.node.map((node: { opType: string }) => node.opType))
+      .toEqual(['Mul', 'ReduceSum', 'MatMul', 'Add', 'Add', 'Mul', 'Softmax', 'MatMul', 'ArgMax']);
+    const lambda = model.graph.initializer.find((tensor: { name: string }) => tensor.name === 'minus_lambda');
+    expect(lambda.dataType).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect(new Float32Array(Uint8Array.from(lambda.rawData).buffer)[0]).toBe(-0.5);
+    expect(model.graph.output.map((output: { name: string }) => output.name)).toEqual(['prediction']);
   });
 });
 
@@ -143,4 +174,82 @@ describe('the ONNX model of the network', () => {
       .toEqual(Array.from(naiveSoftmaxPredict(data.train, data.labels, tiny.n, tiny.d, data.queries, tiny.q, 0.5, CLASS_COUNT)));
     await session.release();
   });
+});
+
+describe('round-robin timing (browser bench)', () => {
+  const busyWait = (milliseconds: number) => {
+    const end = performance.now() + milliseconds;
+    while (performance.now() < end);
+  };
+
+  it('takes one sample of each implementation in turn, starting each round one further along', async () => {
+    const calls: string[] = [];
+    // Each call lasts 3 ms, longer than a sample (1 ms): one call per sample.
+    const contestant = (name: string, asynchronous: boolean) => ({
+      name,
+      call: () => {
+        calls.push(name);
+        busyWait(3);
+        return asynchronous ? Promise.resolve() : undefined;
+      },
+    });
+    const results = await timeRoundRobin([contestant('a', false), contestant('b', true), contestant('c', false)],
+      { minRounds: 3, maxRounds: 3, maxSeconds: 0, sampleSeconds: 0.001 });
+    expect(calls.slice(-9).join('')).toBe('abcbcacab');
+    expect(calls.slice(0, -9).join('')).toMatch(/^a+b+c+$/); // warm-up, one contestant after the other
+    for (const result of results) {
+      expect(result.samples).toBe(3);
+      expect(result.callsPerSample).toBe(1);
+      expect(result.seconds).toBeGreaterThanOrEqual(0.003);
+    }
+  });
+
+  it('repeats a short call until a sample lasts about the sample length', async () => {
+    const [result] = await timeRoundRobin([{ name: 'short', call: () => busyWait(0.05) }],
+      { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 });
+    expect(result.callsPerSample).toBeGreaterThan(10);
+    expect(result.seconds).toBeLessThan(0.001);
+  });
+
+  it('takes quantiles by linear interpolation', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([7], 0.75)).toBe(7);
+  });
+
+  it('reports knnet over each peer and checks the Chromium targets', () => {
+    const row = (implementation: string, queriesPerSecond: number) => ({
+      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, queries: 1, seconds: 1 / queriesPerSecond,
+      relativeSpread: 0, samples: 1, queriesPerSecond, gflops: 0,
+    });
+    const ratios = ratiosOf([row('knnet', 300), row('onnx-web-f32', 200), row('onnx-web-f64', 100), row('naive', 30)]);
+    expect(ratios).toEqual([{ workload: 'W2', toOnnxWebF32: 1.5, toOnnxWebF64: 3, toTensorFlow: undefined, toNaive: 10 }]);
+    const targets = checkBrowserTargets(ratios, [{ implementation: 'knnet', label: 'knnet', workload: 'W2', fraction: 1, basis: 'neighbours' }]);
+    expect(targets.map((t) => t.pass)).toEqual([true, true, undefined, undefined, true, undefined]);
+  });
+});
+
+const wasmEmbedded = existsSync(fileURLToPath(new URL('../src/generated/wasmBinary.ts', import.meta.url)));
+const browserPeersInstalled = hasChromium && missingPeers().size === 0;
+
+describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in headless Chromium', () => {
+  it('times every implementation on iris-size in one page, from local files only, and checks exactness', async () => {
+    const { report, browser } = await runPage({
+      workloads: ['iris'],
+      exactness: true,
+      implementations: [...BROWSER_IMPLEMENTATIONS],
+      rounds: { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 },
+    }, () => {});
+    expect(browser).toMatch(/Chrome\/\d+/);
+    expect(report.notes.filter((note) => /refused|page error|failed|skipped/.test(note))).toEqual([]);
+    expect(report.measurements.map((m) => m.implementation)).toEqual([...BROWSER_IMPLEMENTATIONS]);
+    for (const m of report.measurements) expect(m.queriesPerSecond).toBeGreaterThan(0);
+    const kept = (implementation: string, workload: string) =>
+      report.exactness.find((e) => e.implementation === implementation && e.workload === workload)?.fraction;
+    expect(kept('knnet', 'W2')).toBe(1);
+    expect(kept('knnet', 'W2+1000')).toBe(1);
+    expect(kept('onnx-web-f64', 'W2')).toBe(1);
+    expect(kept('naive', 'W2+1000')).toBe(1);
+    expect(report.knnetBuild).not.toBe('');
+  }, 240_000);
 });

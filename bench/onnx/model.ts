@@ -1,5 +1,5 @@
 /**
- * The knn network as an ONNX graph, encoded by hand (no onnx Python package here).
+ * The knn network as an ONNX graph, encoded with onnx-proto (the ONNX schema as protobufjs code).
  *
  *   layer 1  z1 = ‖x‖² + x·W1 + b1   with W1 = −2·Xᵀ (d × n), b1_i = ‖X_i‖²   (MatMul, Add)
  *   layer 2  hard: TopK(z1, k, smallest)           soft: Softmax(−λ·z1)
@@ -7,17 +7,18 @@
  *            prediction = ArgMax(z3)  (first maximum: ties go to the lower class)
  * Unlike knnet, the graph does not centre the data: it is the textbook expansion, so float32
  * shows the cancellation that centring avoids.
- *
- * Field numbers below are those of onnx/onnx.proto (ModelProto, GraphProto, NodeProto, …).
  */
-import { MessageWriter } from './protobuf.js';
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
 
 export type OnnxElementType = 'float32' | 'float64';
 
-// TensorProto.DataType
-const DATA_TYPE = { float32: 1, int64: 7, float64: 11 } as const;
-// AttributeProto.AttributeType
-const ATTRIBUTE_INT = 2;
+const DATA_TYPE = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  float64: onnx.TensorProto.DataType.DOUBLE,
+} as const;
 
 const IR_VERSION = 8; // pairs with opset 17
 const OPSET_VERSION = 17;
@@ -29,28 +30,20 @@ interface Tensor {
   data: Float32Array | Float64Array | BigInt64Array;
 }
 
-function tensorProto(tensor: Tensor): MessageWriter {
-  const message = new MessageWriter();
-  for (const dim of tensor.dims) message.integer(1, dim); // dims
-  message.integer(2, DATA_TYPE[tensor.type]); // data_type
-  message.string(8, tensor.name); // name
-  // raw_data: little-endian bytes (typed arrays are little-endian on every platform Node runs on)
-  message.bytes(9, new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
-  return message;
+function tensorProto(tensor: Tensor): onnxProto.onnx.ITensorProto {
+  return {
+    dims: tensor.dims,
+    dataType: DATA_TYPE[tensor.type],
+    name: tensor.name,
+    // raw_data: little-endian bytes (typed arrays are little-endian on every platform we run on)
+    rawData: new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
+  };
 }
 
 /** A tensor's declared type; a string dimension is symbolic (dim_param), a number fixed (dim_value). */
-function valueInfoProto(name: string, type: keyof typeof DATA_TYPE, shape: (number | string)[]): MessageWriter {
-  const shapeMessage = new MessageWriter();
-  for (const dim of shape) {
-    const dimension = new MessageWriter();
-    if (typeof dim === 'number') dimension.integer(1, dim);
-    else dimension.string(2, dim);
-    shapeMessage.message(1, dimension); // TensorShapeProto.dim
-  }
-  const tensorType = new MessageWriter().integer(1, DATA_TYPE[type]).message(2, shapeMessage); // elem_type, shape
-  const typeMessage = new MessageWriter().message(1, tensorType); // TypeProto.tensor_type
-  return new MessageWriter().string(1, name).message(2, typeMessage); // ValueInfoProto name, type
+function valueInfoProto(name: string, type: keyof typeof DATA_TYPE, shape: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  const dim = shape.map((size) => (typeof size === 'number' ? { dimValue: size } : { dimParam: size }));
+  return { name, type: { tensorType: { elemType: DATA_TYPE[type], shape: { dim } } } };
 }
 
 interface Node {
@@ -60,16 +53,15 @@ interface Node {
   attributes?: Record<string, number>; // integer attributes are all this graph uses
 }
 
-function nodeProto(node: Node, index: number): MessageWriter {
-  const message = new MessageWriter();
-  for (const input of node.inputs) message.string(1, input);
-  for (const output of node.outputs) message.string(2, output);
-  message.string(3, `${node.op.toLowerCase()}_${index}`); // name
-  message.string(4, node.op); // op_type
-  for (const [name, value] of Object.entries(node.attributes ?? {})) {
-    message.message(5, new MessageWriter().string(1, name).integer(3, value).integer(20, ATTRIBUTE_INT));
-  }
-  return message;
+function nodeProto(node: Node, index: number): onnxProto.onnx.INodeProto {
+  return {
+    input: node.inputs,
+    output: node.outputs,
+    name: `${node.op.toLowerCase()}_${index}`,
+    opType: node.op,
+    attribute: Object.entries(node.attributes ?? {}).map(([name, value]) =>
+      ({ name, i: value, type: onnx.AttributeProto.AttributeType.INT })),
+  };
 }
 
 export interface GraphDescription {
@@ -82,20 +74,18 @@ export interface GraphDescription {
 
 /** Encodes a ModelProto holding one graph, default domain, opset 17. */
 export function encodeModel(graph: GraphDescription): Uint8Array {
-  const graphMessage = new MessageWriter();
-  graph.nodes.forEach((node, index) => graphMessage.message(1, nodeProto(node, index)));
-  graphMessage.string(2, graph.name);
-  for (const tensor of graph.initializers) graphMessage.message(5, tensorProto(tensor));
-  for (const input of graph.inputs) graphMessage.message(11, valueInfoProto(input.name, input.type, input.shape));
-  for (const output of graph.outputs) graphMessage.message(12, valueInfoProto(output.name, output.type, output.shape));
-
-  const opset = new MessageWriter().string(1, '').integer(2, OPSET_VERSION);
-  return new MessageWriter()
-    .integer(1, IR_VERSION) // ir_version
-    .string(2, 'knnet-bench') // producer_name
-    .message(8, opset) // opset_import
-    .message(7, graphMessage) // graph
-    .finish();
+  return onnx.ModelProto.encode({
+    irVersion: IR_VERSION,
+    producerName: 'knnet-bench',
+    opsetImport: [{ domain: '', version: OPSET_VERSION }],
+    graph: {
+      node: graph.nodes.map(nodeProto),
+      name: graph.name,
+      initializer: graph.initializers.map(tensorProto),
+      input: graph.inputs.map((input) => valueInfoProto(input.name, input.type, input.shape)),
+      output: graph.outputs.map((output) => valueInfoProto(output.name, output.type, output.shape)),
+    },
+  }).finish();
 }
 
 export interface KnnGraphOptions {

@@ -1,14 +1,15 @@
 /**
- * onnxruntime-node (native CPU runtime) running the knn network as an ONNX graph built by
- * onnx/model.ts, in float64 or float32, on one thread (intra- and inter-op).
+ * onnxruntime running the knn network as an ONNX graph built by onnx/model.ts, in float64 or
+ * float32, on one thread. The same adapter serves onnxruntime-node (native CPU runtime) and
+ * onnxruntime-web (its wasm backend), whose APIs are the same (onnxruntime-common); the
+ * caller loads the runtime (onnxruntimeNode.ts, browser/page.ts).
  */
 import { buildKnnModel, type OnnxElementType } from '../onnx/model.js';
 import { CLASS_COUNT, type WorkloadData } from '../workloads.js';
-import { importPeer } from './resolve.js';
 import type { Implementation, PreparedRun } from './types.js';
 
-// The slice of onnxruntime-node's API used here (its types live in bench/node_modules,
-// which the main build must not depend on).
+// The slice of onnxruntime's API used here (its types live in bench/node_modules, which the
+// main build must not depend on).
 interface OrtTensor {
   data: ArrayLike<number | bigint>;
   dims: readonly number[];
@@ -22,9 +23,15 @@ export interface OnnxRuntime {
   InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
 }
 
-export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
-  const module = await importPeer<Partial<OnnxRuntime> & { default?: OnnxRuntime }>('onnxruntime-node');
-  return module.InferenceSession ? (module as OnnxRuntime) : module.default!;
+/** Which onnxruntime runs the graph: names the rows and picks the session options. */
+export interface OnnxHost {
+  /** Prefix of the command-line name: `onnx` gives onnx-f64, onnx-f32. */
+  name: string;
+  /** Prefix of the row label, the package name: `onnxruntime-node`. */
+  label: string;
+  /** Said under the table, after the precision. */
+  note: string;
+  sessionOptions: Record<string, unknown>;
 }
 
 export const SINGLE_THREAD_OPTIONS = {
@@ -40,23 +47,22 @@ function toIndices(values: ArrayLike<number | bigint>): Int32Array {
   return result;
 }
 
-export async function createOnnxImplementation(elementType: OnnxElementType): Promise<Implementation> {
-  const runtime = await loadOnnxRuntime();
+export function onnxImplementation(runtime: OnnxRuntime, elementType: OnnxElementType, host: OnnxHost): Implementation {
   const short = elementType === 'float64' ? 'f64' : 'f32';
   return {
-    name: `onnx-${short}`,
-    label: `onnxruntime-node ${short}`,
+    name: `${host.name}-${short}`,
+    label: `${host.label} ${short}`,
     precision: short,
     note: elementType === 'float32'
-      ? 'onnxruntime-node f32: native code, float32 expansion without centring (loses neighbours under an offset)'
-      : 'onnxruntime-node f64: native code (MLAS), one thread',
+      ? `${host.label} f32: ${host.note}, float32 expansion without centring (loses neighbours under an offset)`
+      : `${host.label} f64: ${host.note}`,
     unsupported: (spec) => (spec.weights === 'distance' ? "no 'distance' graph built" : undefined),
     async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
       const { spec, train, labels, queries } = data;
       const model = buildKnnModel({
         train, labels, n: spec.n, d: spec.d, classCount: CLASS_COUNT, k: spec.k, lambda: spec.lambda, elementType,
       });
-      const session = await runtime.InferenceSession.create(model, SINGLE_THREAD_OPTIONS);
+      const session = await runtime.InferenceSession.create(model, host.sessionOptions);
       const queryData = queries.subarray(0, queryCount * spec.d);
       // Converting the queries to the session's type is done once, outside the timed call.
       const input = new runtime.Tensor(

@@ -1,10 +1,10 @@
 /**
- * TensorFlow.js with its WebAssembly backend (XNNPACK, SIMD, one thread in Node), computing the
- * same network: z1 = ‖x‖² − 2·x·Xᵀ + ‖X‖², then topk + gathered one-hot votes (hard) or
- * softmax(−λ·z1)·Y (soft), argMax. Its wasm backend is float32 only.
+ * TensorFlow.js with its WebAssembly backend (XNNPACK, SIMD, one thread), computing the same
+ * network: z1 = ‖x‖² − 2·x·Xᵀ + ‖X‖², then topk + gathered one-hot votes (hard) or
+ * softmax(−λ·z1)·Y (soft), argMax. Its wasm backend is float32 only. The caller loads TF.js
+ * and makes 'wasm' its backend (tensorflowNode.ts, browser/page.ts).
  */
 import { CLASS_COUNT, type WorkloadData } from '../workloads.js';
-import { importPeer } from './resolve.js';
 import type { Implementation, PreparedRun } from './types.js';
 
 // The slice of @tensorflow/tfjs-core used here (its types live in bench/node_modules).
@@ -12,7 +12,7 @@ interface Tensor {
   data(): Promise<Float32Array | Int32Array>;
   dispose(): void;
 }
-interface TensorFlow {
+export interface TensorFlow {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
   getBackend(): string;
@@ -32,25 +32,12 @@ interface TensorFlow {
   dispose(tensors: Tensor | Tensor[]): void;
 }
 
-let backendReady: Promise<TensorFlow> | undefined;
-
-async function loadTensorFlow(): Promise<TensorFlow> {
-  const module = await importPeer<Partial<TensorFlow> & { default?: TensorFlow }>('@tensorflow/tfjs-core');
-  const tf = module.setBackend ? (module as TensorFlow) : module.default!;
-  await importPeer('@tensorflow/tfjs-backend-wasm'); // registers the 'wasm' backend
-  if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not initialise its wasm backend');
-  await tf.ready();
-  return tf;
-}
-
-export async function createTensorFlowImplementation(): Promise<Implementation> {
-  backendReady ??= loadTensorFlow();
-  const tf = await backendReady;
+export function tensorFlowImplementation(tf: TensorFlow, where: string): Implementation {
   return {
     name: 'tfjs',
     label: 'TF.js wasm (f32)',
     precision: 'f32',
-    note: 'TF.js wasm: float32 only (its wasm backend has no float64), one thread in Node',
+    note: `TF.js wasm: float32 only (its wasm backend has no float64), one thread ${where}`,
     unsupported: (spec) => (spec.weights === 'distance' ? "no 'distance' graph built" : undefined),
     async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
       const { spec, train, labels, queries } = data;

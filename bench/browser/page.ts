@@ -1,0 +1,178 @@
+/**
+ * The browser benchmark page, bundled by chromium.ts with esbuild. It loads the peers from the
+ * served bench/node_modules (never from a CDN), generates the workloads of bench/workloads.ts,
+ * times every implementation round-robin in this one page, checks exactness, and hands the
+ * driver its report through `window.runBrowserBench`.
+ */
+import { kernelInfo } from '../../src/index.js';
+import { measureExactness } from '../exactness.js';
+import { knnetWasmImplementation } from '../peers/knnet.js';
+import { naiveImplementation } from '../peers/naive.js';
+import { onnxImplementation, SINGLE_THREAD_OPTIONS, type OnnxHost, type OnnxRuntime } from '../peers/onnxruntime.js';
+import { tensorFlowImplementation, type TensorFlow } from '../peers/tensorflow.js';
+import type { Implementation, PreparedRun } from '../peers/types.js';
+import { loadWorkload, WORKLOADS, type WorkloadSpec } from '../workloads.js';
+import {
+  PEER_FILES, PEERS_URL_PATH,
+  type BrowserImplementationName, type BrowserMeasurement, type BrowserRequest, type PageReport,
+} from './protocol.js';
+import { timeRoundRobin, type RoundRobinOptions } from './roundRobin.js';
+
+/** The knnet build that runs (plain or relaxed SIMD), as kernelInfo reports it. */
+function knnetBuild(): string {
+  const info = kernelInfo();
+  return `${info.build} SIMD (the engine ${info.engine.relaxedSimd ? 'has' : 'lacks'} relaxed SIMD)`;
+}
+
+const peerUrl = (file: string) => new URL(PEERS_URL_PATH + file, location.href).href;
+
+interface OnnxRuntimeWeb extends OnnxRuntime {
+  env: { wasm: { wasmPaths?: string; numThreads?: number; proxy?: boolean } };
+}
+
+let onnxRuntimeReady: Promise<OnnxRuntimeWeb> | undefined;
+
+async function loadOnnxRuntimeWeb(): Promise<OnnxRuntimeWeb> {
+  const url = peerUrl(PEER_FILES.onnxRuntime);
+  const ort = (await import(/* a URL on the local server, not bundled */ url)) as OnnxRuntimeWeb;
+  ort.env.wasm.wasmPaths = peerUrl(PEER_FILES.onnxRuntimeWasmFolder);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false; // run in this page's thread, as knnet does
+  return ort;
+}
+
+const ONNX_WEB: OnnxHost = {
+  name: 'onnx-web',
+  label: 'onnxruntime-web',
+  note: 'wasm backend, one thread',
+  sessionOptions: { ...SINGLE_THREAD_OPTIONS, executionProviders: ['wasm'] },
+};
+
+interface TensorFlowWithWasm extends TensorFlow {
+  wasm: { setWasmPaths(prefix: string): void; getThreadsCount(): number };
+}
+
+let tensorFlowReady: Promise<TensorFlowWithWasm> | undefined;
+
+function loadScript(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`cannot load ${url}`));
+    document.head.append(script);
+  });
+}
+
+async function loadTensorFlowWasm(): Promise<TensorFlowWithWasm> {
+  // The UMD builds: core sets the global `tf`, the backend adds `tf.wasm` and registers 'wasm'.
+  await loadScript(peerUrl(PEER_FILES.tensorFlowCore));
+  await loadScript(peerUrl(PEER_FILES.tensorFlowWasmBackend));
+  const tf = (globalThis as unknown as { tf: TensorFlowWithWasm }).tf;
+  tf.wasm.setWasmPaths(peerUrl(PEER_FILES.tensorFlowWasmFolder));
+  if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not initialise its wasm backend');
+  await tf.ready();
+  return tf;
+}
+
+const FACTORIES: Record<BrowserImplementationName, () => Promise<Implementation>> = {
+  knnet: async () => knnetWasmImplementation,
+  'onnx-web-f64': async () => onnxImplementation(await (onnxRuntimeReady ??= loadOnnxRuntimeWeb()), 'float64', ONNX_WEB),
+  'onnx-web-f32': async () => onnxImplementation(await (onnxRuntimeReady ??= loadOnnxRuntimeWeb()), 'float32', ONNX_WEB),
+  tfjs: async () => {
+    const tf = await (tensorFlowReady ??= loadTensorFlowWasm());
+    const threads = tf.wasm.getThreadsCount();
+    return tensorFlowImplementation(tf, `in Chromium (the backend reports ${threads} thread${threads === 1 ? '' : 's'})`);
+  },
+  naive: async () => naiveImplementation,
+};
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Prepares every implementation on one workload, then times them together, round-robin. */
+async function measureWorkload(
+  spec: WorkloadSpec, implementations: Implementation[], rounds: RoundRobinOptions, notes: string[],
+): Promise<BrowserMeasurement[]> {
+  const data = loadWorkload(spec);
+  const prepared: { implementation: Implementation; run: PreparedRun }[] = [];
+  try {
+    for (const implementation of implementations) {
+      const reason = implementation.unsupported(spec);
+      if (reason) {
+        console.log(`  ${implementation.label}: skipped (${reason})`);
+        continue;
+      }
+      const queryCount = Math.min(spec.q, implementation.queryLimit?.(spec) ?? spec.q);
+      try {
+        prepared.push({ implementation, run: await implementation.prepare(data, queryCount) });
+      } catch (error) {
+        notes.push(`${spec.name} ${implementation.name} failed to prepare: ${errorMessage(error)}`);
+      }
+    }
+    const results = await timeRoundRobin(
+      prepared.map(({ implementation, run }) => ({ name: implementation.name, call: run.predict })), rounds,
+    );
+    return results.map((result, index) => {
+      const { implementation, run } = prepared[index];
+      const measurement: BrowserMeasurement = {
+        workload: spec.name,
+        implementation: implementation.name,
+        label: implementation.label,
+        precision: implementation.precision,
+        queries: run.queryCount,
+        seconds: result.seconds,
+        relativeSpread: result.relativeSpread,
+        samples: result.samples,
+        queriesPerSecond: run.queryCount / result.seconds,
+        gflops: (2 * run.queryCount * spec.n * spec.d) / result.seconds / 1e9,
+      };
+      console.log(`  ${implementation.label.padEnd(22)} ${measurement.queriesPerSecond.toFixed(1).padStart(10)} queries/s` +
+        `  ${measurement.gflops.toFixed(2).padStart(6)} GFLOP/s  (${result.samples} samples of ${result.callsPerSample} calls)`);
+      return measurement;
+    });
+  } catch (error) {
+    notes.push(`${spec.name} failed: ${errorMessage(error)}`);
+    return [];
+  } finally {
+    for (const { run } of prepared) await run.dispose();
+  }
+}
+
+async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
+  const notes: string[] = [];
+  const implementations: Implementation[] = [];
+  for (const name of request.implementations) {
+    try {
+      const implementation = await FACTORIES[name]();
+      implementations.push(implementation);
+      if (implementation.note) notes.push(implementation.note);
+    } catch (error) {
+      notes.push(`${name} skipped: ${errorMessage(error)}`);
+      console.log(`skipping ${name}: ${errorMessage(error)}`);
+    }
+  }
+  const measurements: BrowserMeasurement[] = [];
+  for (const name of request.workloads) {
+    const spec = WORKLOADS.find((workload) => workload.name === name);
+    if (!spec) throw new Error(`unknown workload ${name}`);
+    console.log(`${spec.name}: n=${spec.n}, d=${spec.d}, q=${spec.q}, k=${spec.k}, ${spec.weights} — ${spec.description}`);
+    measurements.push(...(await measureWorkload(spec, implementations, request.rounds, notes)));
+  }
+  let exactness: PageReport['exactness'] = [];
+  if (request.exactness) {
+    console.log('exactness: first queries of W2 and W2+1000, against the knnet reference');
+    exactness = await measureExactness(implementations, notes);
+  }
+  return {
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    crossOriginIsolated,
+    knnetBuild: knnetBuild(),
+    measurements,
+    exactness,
+    notes,
+  };
+}
+
+(window as unknown as { runBrowserBench: typeof runBrowserBench }).runBrowserBench = runBrowserBench;
+document.querySelector('#build')!.textContent = `knnet build: ${knnetBuild()}`;

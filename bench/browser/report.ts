@@ -1,0 +1,132 @@
+/**
+ * The browser run's report: throughput per implementation, knnet's ratios to each peer on each
+ * workload, exactness, and the Chromium targets; as a console table and as markdown.
+ */
+import { markdownTable, number, percent, textTable, type ExactnessResult } from '../report.js';
+import type { TargetResult } from '../targets.js';
+import type { BrowserMeasurement, PageReport } from './protocol.js';
+
+export interface BrowserRunReport {
+  date: string;
+  machine: { cpu: string; cores: number; node: string };
+  /** "HeadlessChrome/…". */
+  browser: string;
+  knnetBuild: string;
+  crossOriginIsolated: boolean;
+  quick: boolean;
+  filtered: boolean;
+  measurements: BrowserMeasurement[];
+  ratios: WorkloadRatios[];
+  exactness: ExactnessResult[];
+  targets: TargetResult[];
+  notes: string[];
+}
+
+/** knnet's queries/s over each peer's on one workload (undefined: the peer did not run). */
+export interface WorkloadRatios {
+  workload: string;
+  toOnnxWebF32?: number;
+  toOnnxWebF64?: number;
+  toTensorFlow?: number;
+  toNaive?: number;
+}
+
+export function ratiosOf(measurements: readonly BrowserMeasurement[]): WorkloadRatios[] {
+  const workloads = [...new Set(measurements.map((m) => m.workload))];
+  return workloads.map((workload) => {
+    const speed = (implementation: string) =>
+      measurements.find((m) => m.workload === workload && m.implementation === implementation)?.queriesPerSecond;
+    const knnet = speed('knnet');
+    const over = (peer: string) => {
+      const peerSpeed = speed(peer);
+      return knnet !== undefined && peerSpeed !== undefined ? knnet / peerSpeed : undefined;
+    };
+    return { workload, toOnnxWebF32: over('onnx-web-f32'), toOnnxWebF64: over('onnx-web-f64'), toTensorFlow: over('tfjs'), toNaive: over('naive') };
+  });
+}
+
+/** The Chromium targets: W2 and W3 ≥ 1.3× onnxruntime-web f32 and ≥ 2.5× its f64, exact answers. */
+export function checkBrowserTargets(ratios: readonly WorkloadRatios[], exactness: readonly ExactnessResult[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  const atLeast = (target: string, value: number | undefined, bound: number) =>
+    results.push({ target, measured: value === undefined ? 'not measured' : `${value.toFixed(2)}×`, pass: value === undefined ? undefined : value >= bound });
+  for (const workload of ['W2', 'W3']) {
+    const ratio = ratios.find((r) => r.workload === workload);
+    atLeast(`${workload}: ≥ 1.3× onnxruntime-web f32`, ratio?.toOnnxWebF32, 1.3);
+    atLeast(`${workload}: ≥ 2.5× onnxruntime-web f64`, ratio?.toOnnxWebF64, 2.5);
+  }
+  for (const workload of ['W2', 'W2+1000']) {
+    const fraction = exactness.find((e) => e.implementation === 'knnet' && e.workload === workload)?.fraction;
+    results.push({
+      target: `${workload}: knnet returns 100 % of the true neighbours`,
+      measured: fraction === undefined ? 'not measured' : percent(fraction),
+      pass: fraction === undefined ? undefined : fraction === 1,
+    });
+  }
+  return results;
+}
+
+export function browserReport(
+  page: PageReport, browser: string, options: { quick: boolean; filtered: boolean; machine: BrowserRunReport['machine'] },
+): BrowserRunReport {
+  const ratios = ratiosOf(page.measurements);
+  return {
+    date: new Date().toISOString(),
+    machine: options.machine,
+    browser,
+    knnetBuild: page.knnetBuild,
+    crossOriginIsolated: page.crossOriginIsolated,
+    quick: options.quick,
+    filtered: options.filtered,
+    measurements: page.measurements,
+    ratios,
+    exactness: page.exactness,
+    targets: checkBrowserTargets(ratios, page.exactness),
+    notes: page.notes,
+  };
+}
+
+const MEASUREMENT_HEADER = ['workload', 'implementation', 'prec.', 'queries timed', 'queries/s', 'GFLOP/s', 'samples', 'spread'];
+const measurementRow = (m: BrowserMeasurement) => [
+  m.workload, m.label, m.precision, String(m.queries), number(m.queriesPerSecond), number(m.gflops), String(m.samples), percent(m.relativeSpread),
+];
+
+const RATIO_HEADER = ['workload', 'knnet / onnx-web f32', 'knnet / onnx-web f64', 'knnet / TF.js wasm', 'knnet / naive'];
+const times = (ratio: number | undefined) => (ratio === undefined ? '–' : `${number(ratio)}×`);
+const ratioRow = (r: WorkloadRatios) => [r.workload, times(r.toOnnxWebF32), times(r.toOnnxWebF64), times(r.toTensorFlow), times(r.toNaive)];
+
+const EXACTNESS_HEADER = ['implementation', 'workload', 'true neighbours kept', 'compared by'];
+const exactnessRow = (e: ExactnessResult) => [e.label, e.workload, percent(e.fraction), e.basis];
+const TARGET_HEADER = ['target', 'measured', 'result'];
+const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'];
+
+function context(report: BrowserRunReport): string[] {
+  return [
+    `${report.machine.cpu}, ${report.machine.cores} cores, ${report.browser} (headless), driven from Node ${report.machine.node}, ` +
+      `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
+    `knnet build: ${report.knnetBuild}. All implementations run in one page, one thread each ` +
+      `(cross-origin isolated: ${report.crossOriginIsolated ? 'yes' : 'no, so no wasm threads'}).`,
+    'Timed round-robin (one sample of each implementation in turn, rotating the order each round); ' +
+      'queries/s from the median sample; spread = interquartile range / median; GFLOP/s = 2·q·n·d / time.',
+  ];
+}
+
+function sections(report: BrowserRunReport, table: (header: string[], rows: string[][], firstNumeric: number) => string): string[] {
+  const result = [table(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3)];
+  if (report.ratios.length > 0) result.push(table(RATIO_HEADER, report.ratios.map(ratioRow), 1));
+  if (report.exactness.length > 0) result.push(table(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));
+  result.push(table(TARGET_HEADER, report.targets.map(targetRow), 3));
+  return result;
+}
+
+export function formatBrowserText(report: BrowserRunReport): string {
+  const parts = [context(report).join('\n'), ...sections(report, (header, rows) => textTable(header, rows))];
+  if (report.notes.length > 0) parts.push(report.notes.map((note) => `note: ${note}`).join('\n'));
+  return parts.join('\n\n');
+}
+
+export function formatBrowserMarkdown(report: BrowserRunReport): string {
+  const parts = [context(report).join('  \n'), ...sections(report, markdownTable)];
+  if (report.notes.length > 0) parts.push(report.notes.map((note) => `- ${note}`).join('\n'));
+  return `${parts.join('\n\n')}\n`;
+}
