@@ -139,6 +139,16 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
     });
   });
 
+  it('--metric cosine predicts what the API predicts with the cosine metric', async () => {
+    await writeFile(join(dir, 'cos-train.csv'), 'x,y,label\n1,0,east\n0,1,north\n-1,0,west\n10,1,east\n');
+    await writeFile(join(dir, 'cos-test.csv'), 'x,y\n100,30\n0.1,5\n-3,-0.5\n');
+    const out = await knnet(['predict', '--train', 'cos-train.csv', '--test', 'cos-test.csv', '--metric', 'cosine'], dir);
+    expect(out.code).toBe(0);
+    const net = await KnnNetwork.fit([[1, 0], [0, 1], [-1, 0], [10, 1]], ['east', 'north', 'west', 'east'], { metric: 'cosine' });
+    expect(out.stdout.trim().split('\n')).toEqual(['label', ...net.predict([[100, 30], [0.1, 5], [-3, -0.5]])]);
+    net.dispose();
+  });
+
   it('quotes labels that contain commas or quotes, as they came in', async () => {
     await writeFile(join(dir, 'quoted-train.csv'), 'x,y,name\n0,0,"small, round"\n10,10,"the ""big"" one"\n');
     await writeFile(join(dir, 'quoted-test.csv'), 'x,y\n1,1\n9,9\n');
@@ -191,6 +201,7 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       ['k = 0', ['predict', '--train', 'a', '--test', 'b', '--k', '0'], /--k must be a positive integer or "all", got "0"/],
       ['k = 2.5', ['predict', '--train', 'a', '--test', 'b', '--k', '2.5'], /--k must be/],
       ['an unknown weighting', ['predict', '--train', 'a', '--test', 'b', '--weights', 'cosine'], /--weights must be uniform, distance or softmax, got "cosine"/],
+      ['an unknown metric', ['predict', '--train', 'a', '--test', 'b', '--metric', 'manhattan'], /--metric must be euclidean or cosine, got "manhattan"/],
       ['a negative λ', ['predict', '--train', 'a', '--test', 'b', '--lambda=-1'], /--lambda must be a finite decimal number ≥ 0, got "-1"/],
       ['--proba with --regression', ['predict', '--train', 'a', '--test', 'b', '--proba', '--regression'], /cannot be combined with --regression/],
       ['an empty name in --drop', ['predict', '--train', 'a', '--test', 'b', '--drop', 'id,'], /--drop takes column names separated by commas, got "id,"/],

@@ -2,6 +2,7 @@
 // unknown options). Numbers in options follow the rules of numbers in the CSV files: decimal
 // only, spaces around them ignored.
 import { parseArgs } from 'node:util';
+import { METRICS, type Metric } from '../metrics.js';
 import { decimalValue } from './decimal.js';
 
 export const USAGE = `Usage:
@@ -19,6 +20,7 @@ Options for predict:
   --k N|all           number of neighbours (default 1)
   --weights MODE      uniform | distance | softmax (default uniform)
   --lambda X          softmax sharpness λ = 1/temperature (default 1)
+  --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) (default euclidean)
   --regression        predict the mean of a numeric target instead of a class
   --proba             also write one probability column per class, p_<class>
   --out FILE          write the CSV there instead of to stdout
@@ -40,6 +42,7 @@ const PREDICT_OPTIONS = {
   k: { type: 'string' },
   weights: { type: 'string' },
   lambda: { type: 'string' },
+  metric: { type: 'string' },
   regression: { type: 'boolean' },
   proba: { type: 'boolean' },
   out: { type: 'string' },
@@ -55,6 +58,7 @@ export interface PredictArgs {
   k: number | 'all';
   weights: 'uniform' | 'distance' | 'softmax';
   lambda?: number;
+  metric: Metric;
   regression: boolean;
   proba: boolean;
   out?: string;
@@ -69,6 +73,8 @@ export function parsePredictArgs(args: string[]): PredictArgs | 'help' {
   if (weights !== 'uniform' && weights !== 'distance' && weights !== 'softmax') {
     throw new UsageError(`--weights must be uniform, distance or softmax, got "${weights}"`);
   }
+  const metric = values.metric ?? 'euclidean';
+  if (!METRICS.includes(metric as Metric)) throw new UsageError(`--metric must be ${METRICS.join(' or ')}, got "${metric}"`);
   const regression = values.regression ?? false;
   const proba = values.proba ?? false;
   if (regression && proba) throw new UsageError('--proba gives class probabilities; it cannot be combined with --regression');
@@ -81,6 +87,7 @@ export function parsePredictArgs(args: string[]): PredictArgs | 'help' {
     k: parseK(values.k ?? '1'),
     weights,
     lambda: values.lambda === undefined ? undefined : parseLambda(values.lambda),
+    metric: metric as Metric,
     regression,
     proba,
     out: values.out,

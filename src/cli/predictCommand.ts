@@ -44,6 +44,7 @@ async function fitNetwork(args: PredictArgs, training: TrainingData): Promise<Kn
     k: args.k,
     weights: args.weights,
     ...(args.lambda === undefined ? {} : { lambda: args.lambda }),
+    metric: args.metric,
     task: args.regression ? 'regression' : 'classification',
   });
 }
