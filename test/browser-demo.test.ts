@@ -1,21 +1,15 @@
 // The browser demo (examples/browser) built with Vite and driven in headless Chromium: the
 // regions repaint when a slider moves, a click shows the three layers, and screenshots land in
 // build/screenshots/ (gitignored) for a person to look at.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type Chromium, type StaticServer } from './browserHarness.js';
+import { hasChromium, NO_CHROMIUM_MESSAGE, openExample, wasmEmbedded, type OpenedExample } from './browserHarness.js';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'build/screenshots');
-const wasmEmbedded = existsSync(join(root, 'src/generated/wasmBinary.ts'));
 
 /** Number of canvas pixels that differ from the snapshot taken by `snapshotCanvas`. */
 async function changedPixels(page: Page): Promise<number> {
@@ -50,31 +44,19 @@ async function layerTwoCaption(page: Page): Promise<string> {
 }
 
 describe.runIf(hasChromium && wasmEmbedded)('browser demo (examples/browser) in headless Chromium', { timeout: 60_000 }, () => {
-  let out: string;
-  let server: StaticServer;
-  let chromium: Chromium;
+  let example: OpenedExample;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), 'knnet-demo-'));
-    const vite = join(root, 'node_modules/vite/bin/vite.js');
-    await run(process.execPath, [vite, 'build', 'examples/browser', '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
-      cwd: root,
-      timeout: 120_000,
-    });
-    server = await serveDirectory(out);
-    chromium = await launchChromium();
-    ({ page, errors } = await chromium.newPage());
-    await page.goto(`${server.url}/index.html`);
+    example = await openExample('browser');
+    ({ page, errors } = example);
     await waitForRepaint(page, 0);
     await mkdir(screenshots, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-    if (out) await rm(out, { recursive: true, force: true });
+    await example?.close();
   });
 
   it('paints decision regions from one batched predictProba', async () => {

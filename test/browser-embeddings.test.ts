@@ -2,21 +2,15 @@
 // Chromium through its UI only: drawings made with mouse strokes on the canvas are added to two
 // classes, the counts and the prediction follow, clearing a class removes it, and a screenshot
 // lands in build/screenshots/ (gitignored) for a person to look at.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type Chromium, type StaticServer } from './browserHarness.js';
+import { hasChromium, NO_CHROMIUM_MESSAGE, openExample, wasmEmbedded, type OpenedExample } from './browserHarness.js';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'build/screenshots');
-const wasmEmbedded = existsSync(join(root, 'src/generated/wasmBinary.ts'));
 
 type Point = [number, number];
 
@@ -88,32 +82,20 @@ const BLUE = '#1f77b4';
 const BLACK = '#222222';
 
 describe.runIf(hasChromium && wasmEmbedded)('live-learning example (examples/embeddings) in headless Chromium', { timeout: 90_000 }, () => {
-  let out: string;
-  let server: StaticServer;
-  let chromium: Chromium;
+  let example: OpenedExample;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), 'knnet-embeddings-'));
-    const vite = join(root, 'node_modules/vite/bin/vite.js');
-    await run(process.execPath, [vite, 'build', 'examples/embeddings', '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
-      cwd: root,
-      timeout: 120_000,
-    });
-    server = await serveDirectory(out);
-    chromium = await launchChromium();
-    ({ page, errors } = await chromium.newPage());
-    await page.goto(`${server.url}/index.html`);
+    example = await openExample('embeddings');
+    ({ page, errors } = example);
     await page.waitForFunction(() => Number(document.body.dataset.renders ?? 0) > 0 || document.body.dataset.error, null, { timeout: 20_000 });
     await throwIfFailed(page);
     await mkdir(screenshots, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-    if (out) await rm(out, { recursive: true, force: true });
+    await example?.close();
   });
 
   it('starts with no network and refuses to learn a blank canvas', async () => {

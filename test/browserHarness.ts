@@ -1,14 +1,17 @@
 // Shared by the browser tests: Debian's Chromium driven by playwright-core, and a static file
 // server (module scripts and workers do not load from file:// URLs).
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../bench/browser/chromium.js';
+import { serveFolders, type StaticServer } from '../bench/browser/server.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM_PATH);
+export { hasChromium, type StaticServer };
 export const NO_CHROMIUM_MESSAGE =
   `browser tests skipped: ${CHROMIUM_PATH} is missing (apt-get install -y chromium; .ci/run installs it)`;
 
@@ -25,17 +28,7 @@ export async function launchChromium(): Promise<Chromium> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-proxy-server',
-    ],
+    args: [...CHROMIUM_FLAGS, '--no-proxy-server'],
     viewport: { width: 1100, height: 800 },
   });
   return {
@@ -56,45 +49,46 @@ export async function launchChromium(): Promise<Chromium> {
   };
 }
 
-const MIME_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.cjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-  '.csv': 'text/csv; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-};
+/** Serves `root` on 127.0.0.1 at a free port; `/` maps to index.html. */
+export function serveDirectory(root: string): Promise<StaticServer> {
+  return serveFolders([{ urlPath: '/', folder: root }]);
+}
 
-export interface StaticServer {
-  url: string;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+
+/** Whether the kernels are built and embedded, which the example pages import. */
+export const wasmEmbedded = existsSync(join(root, 'src/generated/wasmBinary.ts'));
+
+export interface OpenedExample {
+  page: Page;
+  /** Uncaught errors and console errors of the page. */
+  errors: string[];
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1 at a free port; `/` maps to index.html. */
-export async function serveDirectory(root: string): Promise<StaticServer> {
-  const server: Server = createServer((request, response) => {
-    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname));
-    if (!(file + sep).startsWith(normalize(root + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}`);
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    createReadStream(file).pipe(response);
+/**
+ * Builds examples/`name` with Vite into a temporary folder, serves it on 127.0.0.1 and opens
+ * its index.html in a fresh headless Chromium.
+ */
+export async function openExample(name: string): Promise<OpenedExample> {
+  const out = await mkdtemp(join(tmpdir(), `knnet-${name}-`));
+  const vite = join(root, 'node_modules/vite/bin/vite.js');
+  await run(process.execPath, [vite, 'build', `examples/${name}`, '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
+    cwd: root,
+    timeout: 120_000,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('static server has no port');
+  const server = await serveDirectory(out);
+  const chromium = await launchChromium();
+  const { page, errors } = await chromium.newPage();
+  await page.goto(`${server.url}/index.html`);
   return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    page,
+    errors,
+    async close() {
+      await chromium.close();
+      await server.close();
+      await rm(out, { recursive: true, force: true });
+    },
   };
 }

@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { benchFolder } from '../peers/resolve.js';
-import { PEER_FILES, type BrowserImplementationName, type BrowserRequest, type PageReport } from './protocol.js';
-import { servePage } from './server.js';
+import { PEER_FILES, PEERS_URL_PATH, type BrowserImplementationName, type BrowserRequest, type PageReport } from './protocol.js';
+import { serveFolders } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM_PATH);
 
-const CHROMIUM_FLAGS = [
+/** Headless, and no background traffic: this machine's network is closed. */
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -81,7 +82,10 @@ export async function runPage(request: BrowserRequest, log: (line: string) => vo
   const profile = join(folder, 'profile'); // a fresh --user-data-dir each run
   const pageFolder = join(folder, 'page');
   await bundlePage(pageFolder);
-  const server = await servePage(pageFolder, join(benchFolder(), 'node_modules'));
+  const server = await serveFolders([
+    { urlPath: '/', folder: pageFolder },
+    { urlPath: PEERS_URL_PATH, folder: join(benchFolder(), 'node_modules') },
+  ]);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -91,7 +95,7 @@ export async function runPage(request: BrowserRequest, log: (line: string) => vo
     const refused: string[] = [];
     await context.route('**/*', (route) => {
       const url = route.request().url();
-      if (new URL(url).origin === server.origin) return route.continue();
+      if (new URL(url).origin === server.url) return route.continue();
       refused.push(url);
       return route.abort();
     });
@@ -102,7 +106,7 @@ export async function runPage(request: BrowserRequest, log: (line: string) => vo
       if (message.type() === 'error') errors.push(message.text());
       else log(message.text());
     });
-    await page.goto(`${server.origin}/index.html`);
+    await page.goto(`${server.url}/index.html`);
     try {
       await page.waitForFunction(() => 'runBrowserBench' in window, undefined, { timeout: 60_000 });
     } catch (error) {

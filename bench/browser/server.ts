@@ -1,24 +1,38 @@
 /**
- * A static file server on 127.0.0.1 for the benchmark page: `/` serves the bundled page, and
- * PEERS_URL_PATH serves bench/node_modules, so the peers' scripts and wasm binaries come from
- * the local install. Nothing outside those two folders is served.
+ * A static file server on 127.0.0.1 for pages under test or benchmark: each mount serves one
+ * folder under a URL path prefix, `/` maps to index.html, and nothing outside the mounted
+ * folders is served. The benchmark page mounts its bundle at `/` and bench/node_modules at
+ * PEERS_URL_PATH (the peers' scripts and wasm binaries then come from the local install); the
+ * browser tests mount a built example.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { PEERS_URL_PATH } from './protocol.js';
 
 const MIME_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
+  '.cjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
+  '.map': 'application/json',
   '.wasm': 'application/wasm',
+  '.csv': 'text/csv; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
 };
 
-export interface PageServer {
-  origin: string;
+export interface StaticServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
   close(): Promise<void>;
+}
+
+/** A folder served under a URL path prefix that starts and ends with '/'. */
+export interface Mount {
+  urlPath: string;
+  folder: string;
 }
 
 /** The file a URL path names inside `root`, or undefined when it leaves root or is no file. */
@@ -28,12 +42,13 @@ function fileIn(root: string, path: string): string | undefined {
   return existsSync(file) && statSync(file).isFile() ? file : undefined;
 }
 
-export async function servePage(pageFolder: string, peersFolder: string): Promise<PageServer> {
+/** Serves the mounts at a free port; the longest matching prefix wins. */
+export async function serveFolders(mounts: Mount[]): Promise<StaticServer> {
+  const byLength = [...mounts].sort((a, b) => b.urlPath.length - a.urlPath.length);
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = path.startsWith(PEERS_URL_PATH)
-      ? fileIn(peersFolder, path.slice(PEERS_URL_PATH.length))
-      : fileIn(pageFolder, path);
+    const mount = byLength.find(({ urlPath }) => path.startsWith(urlPath));
+    const file = mount && fileIn(mount.folder, path.slice(mount.urlPath.length - 1));
     if (!file) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       return;
@@ -46,9 +61,9 @@ export async function servePage(pageFolder: string, peersFolder: string): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the page server has no port');
+  if (address === null || typeof address === 'string') throw new Error('the static server has no port');
   return {
-    origin: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${address.port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
