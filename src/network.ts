@@ -7,16 +7,16 @@ import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { loadKernels, type Kernels, type Region } from './wasm.js';
+import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
-// forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB) a typed array
-// cannot be had on every engine.
-const MAX_FORWARD_VALUES = 2 ** 28;
+// forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB)
+// a typed array cannot be had on every engine.
+const MAX_OUTPUT_VALUES = 2 ** 28;
 /**
  * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
  * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
@@ -49,20 +49,13 @@ interface Weights {
   readonly classes: readonly Label[];
 }
 
-interface Owned {
-  readonly kernels: Kernels;
-  readonly regions: Region[];
-}
-
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-function releaseAll({ kernels, regions }: Owned): void {
-  for (const region of regions) kernels.release(region);
-  regions.length = 0;
+/** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
+function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
+  if (rows * columns <= MAX_OUTPUT_VALUES) return;
+  throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
 }
-
-// A network dropped without dispose() gives its memory back when it is collected.
-const unreleased = new FinalizationRegistry<Owned>(releaseAll);
 
 function weightsRegions(weights: Weights): Region[] {
   const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
@@ -77,23 +70,25 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   const direct = d <= kernelExports.directPanelDimensions();
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
+  const what = `fitting ${n} points × ${d} features`;
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
+  // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
-    for (const bytes of sizes) regions.push(kernels.allocate(bytes));
+    for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
+    const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
+    kernels.f64(points.pointer, n * d).set(matrix.data);
+    if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
+    else kernels.i32(labelRegion.pointer, n).set(labels.codes);
+    if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
+    kernelExports.computeMean(points.pointer, n, d, mean.pointer);
+    const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
+    const classes = labels instanceof Float64Array ? [] : labels.classes;
+    return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
   }
-  const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
-  kernels.f64(points.pointer, n * d).set(matrix.data);
-  if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
-  else kernels.i32(labelRegion.pointer, n).set(labels.codes);
-  if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
-  kernelExports.computeMean(points.pointer, n, d, mean.pointer);
-  const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
-  const classes = labels instanceof Float64Array ? [] : labels.classes;
-  return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -120,14 +115,13 @@ export class KnnNetwork {
   readonly options: ResolvedOptions;
   readonly #kernels: Kernels;
   #weights: Weights | undefined;
-  readonly #owned: Owned;
+  readonly #holding: Holding;
 
   private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
-    this.#owned = { kernels, regions: weightsRegions(weights) };
-    unreleased.register(this, this.#owned, this);
+    this.#holding = kernels.hold(this, weightsRegions(weights));
   }
 
   /** Trains the network: its weights are the training data (DESIGN.md §1). */
@@ -329,7 +323,8 @@ export class KnnNetwork {
   /** The k nearest training points of each query: q × k indices and Euclidean distances, ascending. */
   kneighbors(X: MatrixInput, k?: number | 'all'): { indices: Int32Array; distances: Float64Array } {
     const w = this.#live();
-    const count = neighbourCount(k ?? this.options.k, w.n, 'k');
+    const asked = k ?? this.options.k;
+    const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
     const { indices, squared } = this.#neighbours(queries, count);
     for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]);
@@ -344,12 +339,7 @@ export class KnnNetwork {
     const w = this.#live();
     const kernels = this.#kernels;
     const queries = this.#queries(X);
-    if (queries.rows * w.n > MAX_FORWARD_VALUES) {
-      throw new KnnError(
-        'TOO_LARGE',
-        `forward(X) returns q × n = ${queries.rows} × ${w.n} activations per layer, more than ${MAX_FORWARD_VALUES} a typed array holds here; pass fewer rows of X at a time.`,
-      );
-    }
+    checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
     this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
       kernels.exports.layerOneDistances(w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]);
@@ -357,7 +347,7 @@ export class KnnNetwork {
     });
     // z2 is layer 3 with the identity for W3: each training point its own class.
     kernels.checkRoom(w.n * 4, 'forward');
-    const identity = kernels.allocate(w.n * 4);
+    const identity = kernels.allocate(w.n * 4, 'forward');
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
@@ -431,9 +421,9 @@ export class KnnNetwork {
       labels = encodeLabels([...(old.labels as Label[]), ...Array.from(y)], rows);
     }
     const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels);
-    releaseAll(this.#owned);
+    this.#kernels.releaseHeld(this.#holding);
     this.#weights = rebuilt;
-    this.#owned.regions.push(...weightsRegions(rebuilt));
+    this.#holding.regions.push(...weightsRegions(rebuilt));
   }
 
   /** A self-contained, checksummed copy of the network (see serialize.ts). */
@@ -449,8 +439,7 @@ export class KnnNetwork {
   /** Frees the network's wasm memory; any later call throws KnnError('DISPOSED'). Idempotent. */
   dispose(): void {
     if (!this.#weights) return;
-    releaseAll(this.#owned);
-    unreleased.unregister(this);
+    this.#kernels.releaseHolding(this.#holding);
     this.#weights = undefined;
   }
 }

@@ -7,8 +7,10 @@ import { wasmBinaryBase64 } from './generated/wasmBinary.js';
 
 export interface KernelExports extends Record<string, unknown> {
   readonly memory: WebAssembly.Memory;
+  /** A 16-byte aligned region, or 0 when there is no room. */
   allocate(bytes: number): number;
-  release(pointer: number, bytes: number): void;
+  release(pointer: number): void;
+  largestRegion(): number;
   allocatedBytes(): number;
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
@@ -36,22 +38,48 @@ export interface KernelExports extends Record<string, unknown> {
   stableExp(x: number): number;
 }
 
+/**
+ * The exports whose wasm result is a usize (an address or a byte count). JavaScript reads a
+ * wasm i32 result as signed, so past 2 GiB these come back negative unless read unsigned.
+ * (Arguments need no care: an address above 2^31 passed as a number keeps its 32 bits.)
+ */
+const UNSIGNED_RESULTS = ['allocate', 'largestRegion', 'allocatedBytes', 'topKStateBytes', 'softmaxStateBytes', 'scratchBytes'] as const;
+
+function withUnsignedResults(exports: KernelExports): KernelExports {
+  const unsigned: Record<string, unknown> = { ...exports };
+  for (const name of UNSIGNED_RESULTS) {
+    const signed = exports[name] as (...args: number[]) => number;
+    unsigned[name] = (...args: number[]): number => signed(...args) >>> 0;
+  }
+  return unsigned as KernelExports;
+}
+
 /** A block of linear memory owned by one network (or by the shared scratch). */
 export interface Region {
   readonly pointer: number;
   readonly bytes: number;
 }
 
-// wasm32 addresses 4 GiB; keep some room for scratch and the allocator's own bookkeeping.
-const ADDRESSABLE_BYTES = 4 * 1024 ** 3;
-const RESERVED_BYTES = 64 * 1024 ** 2;
+/** The regions one network owns, and a weak reference to the network, to reclaim them once it is collected. */
+export interface Holding {
+  readonly regions: Region[];
+  readonly owner: WeakRef<object>;
+}
+
+const MiB = 1024 ** 2;
+const mebibytes = (bytes: number): string => (bytes / MiB).toFixed(0);
 
 export class Kernels {
   readonly exports: KernelExports;
   #scratch: Region = { pointer: 0, bytes: 0 };
+  readonly #holdings = new Set<Holding>();
+  // A network dropped without dispose() gives its memory back when it is collected. The
+  // collector does not see wasm memory, though, and the registry's callbacks run only in a
+  // later task: #reclaimCollected also releases, synchronously, what collected networks held.
+  readonly #finalizer = new FinalizationRegistry<Holding>((holding) => this.releaseHolding(holding));
 
   constructor(exports: KernelExports) {
-    this.exports = exports;
+    this.exports = withUnsignedResults(exports);
   }
 
   f64(pointer: number, length: number): Float64Array {
@@ -67,32 +95,84 @@ export class Kernels {
     return this.exports.allocatedBytes();
   }
 
-  /** Throws TOO_LARGE, before anything is allocated, when `bytes` more cannot be addressed. */
-  checkRoom(bytes: number, what: string): void {
-    const available = ADDRESSABLE_BYTES - RESERVED_BYTES - this.allocatedBytes();
-    if (bytes > available) {
-      throw new KnnError(
-        'TOO_LARGE',
-        `${what} needs ${(bytes / 1024 ** 2).toFixed(0)} MiB of wasm memory but only ${(Math.max(0, available) / 1024 ** 2).toFixed(0)} MiB of wasm32's 4 GiB are free; use fewer points or features, or dispose other networks.`,
-      );
-    }
+  /** Bytes that can still be allocated, at best (the allocator's headers and free gaps aside). */
+  #room(): number {
+    return this.exports.largestRegion() - this.allocatedBytes();
   }
 
   /**
-   * A region of `bytes`. An engine may refuse to grow memory below 4 GiB (a browser tab, a small
-   * host); the allocator then traps before changing any state, and that becomes TOO_LARGE.
+   * Throws TOO_LARGE, before anything is allocated, when `bytes` more cannot be addressed even
+   * after reclaiming what collected networks held.
    */
-  allocate(bytes: number): Region {
-    try {
-      return { pointer: this.exports.allocate(bytes), bytes };
-    } catch (error) {
-      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-      throw new KnnError('TOO_LARGE', `the JavaScript engine refused to grow wasm memory by ${(bytes / 1024 ** 2).toFixed(1)} MiB; use fewer points, features or queries per call.`);
-    }
+  checkRoom(bytes: number, what: string): void {
+    if (bytes > this.#room() && !(this.#reclaimCollected() && bytes <= this.#room())) throw this.#tooLarge(bytes, what);
+  }
+
+  /**
+   * A region of `bytes`. When the allocator has no room (wasm32's 4 GiB are used up, or the
+   * engine refuses to grow memory: a browser tab, a small host), the regions of collected
+   * networks are reclaimed and the allocation retried before TOO_LARGE is thrown.
+   */
+  allocate(bytes: number, what = 'this call'): Region {
+    // Sizes past 32 bits would wrap on the way in: refuse them here.
+    const fits = (): boolean => bytes <= this.exports.largestRegion();
+    let pointer = fits() ? this.exports.allocate(bytes) : 0;
+    if (pointer === 0 && this.#reclaimCollected()) pointer = this.exports.allocate(bytes);
+    if (pointer === 0) throw this.#tooLarge(bytes, what);
+    return { pointer, bytes };
   }
 
   release(region: Region): void {
-    this.exports.release(region.pointer, region.bytes);
+    this.exports.release(region.pointer);
+  }
+
+  #tooLarge(bytes: number, what: string): KnnError {
+    let held = 0;
+    for (const holding of this.#holdings) for (const region of holding.regions) held += region.bytes;
+    return new KnnError(
+      'TOO_LARGE',
+      `${what} needs ${mebibytes(bytes)} MiB of wasm memory but only ${mebibytes(Math.max(0, this.#room()))} MiB of wasm32's 4 GiB are free ` +
+        `(or the JavaScript engine refused to grow it); networks not yet disposed hold ${mebibytes(held)} MiB: call dispose() on every network ` +
+        'you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
+    );
+  }
+
+  /**
+   * Makes `owner` the holder of `regions`: they are released by releaseHolding (dispose), or
+   * once `owner` has been garbage-collected.
+   */
+  hold(owner: object, regions: Region[]): Holding {
+    const holding = { regions, owner: new WeakRef(owner) };
+    this.#holdings.add(holding);
+    this.#finalizer.register(owner, holding, holding);
+    return holding;
+  }
+
+  /** Releases every region of `holding` but keeps it, for regions its owner takes next. */
+  releaseHeld(holding: Holding): void {
+    for (const region of holding.regions) this.release(region);
+    holding.regions.length = 0;
+  }
+
+  /** Releases every region of `holding` and forgets it. Idempotent. */
+  releaseHolding(holding: Holding): void {
+    this.releaseHeld(holding);
+    this.#holdings.delete(holding);
+    this.#finalizer.unregister(holding);
+  }
+
+  /**
+   * Releases the regions of networks the garbage collector has already collected, whose
+   * finalizer has not run yet. True if anything was released.
+   */
+  #reclaimCollected(): boolean {
+    let released = false;
+    for (const holding of this.#holdings) {
+      if (holding.owner.deref() !== undefined) continue;
+      released ||= holding.regions.length > 0;
+      this.releaseHolding(holding);
+    }
+    return released;
   }
 
   /** Size of the shared scratch region now held. */
@@ -106,8 +186,10 @@ export class Kernels {
    */
   scratch(bytes: number): number {
     if (this.#scratch.bytes < bytes) {
-      if (this.#scratch.bytes > 0) this.release(this.#scratch);
-      this.#scratch = this.allocate(bytes);
+      const held = this.#scratch;
+      this.#scratch = { pointer: 0, bytes: 0 };
+      if (held.bytes > 0) this.release(held);
+      this.#scratch = this.allocate(bytes, `a chunk of queries' scratch`);
     }
     return this.#scratch.pointer;
   }
