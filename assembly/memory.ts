@@ -5,9 +5,8 @@
 // address space that large regions need. The kernels allocate nothing through the runtime, so
 // its heap is never set up; pages that anything else grows are stepped over, never handed out.
 //
-// Blocks tile the memory from the first page boundary after the static data up to `chainEnd`:
-// a 16-byte header (payload size, state, bytes requested), then the payload, so every payload
-// is 16-byte aligned for v128 loads. An allocation takes the best-fitting free block and splits
+// Blocks tile the memory from the static data's end: a 16-byte header (payload size, state,
+// bytes requested), then the payload, so every payload is 16-byte aligned for v128 loads. An allocation takes the best-fitting free block and splits
 // off the rest; freed neighbours merge as the next allocation walks past them; when no free
 // block fits, memory grows by the pages missing, extending the last block if it is free. Freed
 // regions are reused by later allocations, which is the only way to keep a long-running process
@@ -26,8 +25,13 @@ const USED: u32 = 1;
 /** Pages grown by something else (a test, a future runtime heap): never handed out. */
 const FOREIGN: u32 = 2;
 
-const chainStart: usize = <usize>memory.size() * PAGE_BYTES;
-let chainEnd: usize = chainStart;
+const heapStart: usize = (__heap_base + 15) & ~<usize>15;
+// The chain of blocks tiles [chainStart, chainEnd). The 16 bytes at chainEnd are ours too, kept
+// for the header of whatever comes next: the next block, or the marker over pages someone else
+// grew meanwhile (whose own bytes are not ours to write).
+let chainStart: usize = 0;
+let chainEnd: usize = 0;
+startChain();
 
 let liveBytes: usize = 0;
 let liveRegions: i32 = 0;
@@ -41,18 +45,22 @@ let liveRegions: i32 = 0;
   store<u32>(header, state, 4);
 }
 
-/** The largest region one call can ask for: every page there is to grow, less one header. */
+/** The largest region one call can ask for: every page there is to grow, less two headers. */
 export function largestRegion(): usize {
-  return <usize>MAX_PAGES * PAGE_BYTES - chainStart - HEADER_BYTES;
+  return <usize>MAX_PAGES * PAGE_BYTES - chainStart - 2 * HEADER_BYTES;
 }
 
-/** Marks pages grown by someone else since our last growth, so the chain stays contiguous. */
-function stepOverForeignPages(): void {
-  const memoryEnd = <usize>memory.size() * PAGE_BYTES;
-  if (memoryEnd > chainEnd) {
-    writeHeader(chainEnd, memoryEnd - chainEnd - HEADER_BYTES, FOREIGN);
-    chainEnd = memoryEnd;
+/** Takes the initial memory past the static data: a free block if there is room for one. */
+function startChain(): void {
+  let memoryEnd = <usize>memory.size() * PAGE_BYTES;
+  if (memoryEnd - heapStart < HEADER_BYTES) {
+    if (memory.grow(1) < 0) unreachable();
+    memoryEnd += PAGE_BYTES;
   }
+  chainEnd = memoryEnd - HEADER_BYTES;
+  const room = chainEnd - heapStart;
+  chainStart = room >= HEADER_BYTES + SMALLEST_PAYLOAD ? heapStart : chainEnd;
+  if (chainStart < chainEnd) writeHeader(chainStart, room - HEADER_BYTES, FREE);
 }
 
 /** The chain's last block when it is free (0 otherwise), as bestFit last saw it: growth extends it. */
@@ -88,15 +96,25 @@ function bestFit(size: usize): usize {
 
 /** Grows memory so that a free block of at least `size` payload bytes ends the chain; false if it cannot. */
 function grow(size: usize): bool {
-  stepOverForeignPages();
-  const extending = lastFree != 0 && blockState(lastFree) == FREE && nextHeader(lastFree) == chainEnd;
-  const missing = extending ? size - payloadSize(lastFree) : size + HEADER_BYTES;
+  const memoryEnd = <usize>memory.size() * PAGE_BYTES;
+  const foreign = memoryEnd - (chainEnd + HEADER_BYTES);
+  const extending = foreign == 0 && lastFree != 0 && nextHeader(lastFree) == chainEnd;
+  // Past the current end: what the free last block lacks, or a new block's payload and header
+  // (and, after foreign pages, a second header, since the marker takes the one kept at chainEnd).
+  const missing = extending ? size - payloadSize(lastFree) : size + (foreign == 0 ? 1 : 2) * HEADER_BYTES;
   const pages = <i32>((missing + PAGE_BYTES - 1) / PAGE_BYTES);
   if (pages > MAX_PAGES - memory.size() || memory.grow(pages) < 0) return false;
   const added = <usize>pages * PAGE_BYTES;
-  if (extending) writeHeader(lastFree, payloadSize(lastFree) + added, FREE);
-  else writeHeader(chainEnd, added - HEADER_BYTES, FREE);
-  chainEnd += added;
+  if (extending) {
+    writeHeader(lastFree, payloadSize(lastFree) + added, FREE);
+  } else {
+    if (foreign != 0) {
+      writeHeader(chainEnd, foreign, FOREIGN);
+      chainEnd = memoryEnd;
+    }
+    writeHeader(chainEnd, memoryEnd + added - chainEnd - 2 * HEADER_BYTES, FREE);
+  }
+  chainEnd = memoryEnd + added - HEADER_BYTES;
   return true;
 }
 

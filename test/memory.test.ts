@@ -1,5 +1,6 @@
-// Memory and lifecycle (issue 4), measured with the allocator's own counters
-// (assembly/memory.ts: allocatedBytes, allocatedRegions) rather than RSS alone.
+// Memory and lifecycle, measured with the allocator's own counters (assembly/memory.ts:
+// allocatedBytes, allocatedRegions) rather than RSS alone. Networks of gigabytes are tested in
+// largeNetworks.test.ts.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -280,6 +281,102 @@ describe('memory stays flat and every network stays correct', () => {
     }
     expect(heldByNetworks(), 'bytes still held by the dropped networks').toBe(startBytes);
     expect(networkRegions()).toBe(startRegions);
+  });
+});
+
+describe('the region allocator', () => {
+  const { allocate, release } = kernels.exports;
+  /** Whether [a, a + aBytes) and [b, b + bBytes) overlap. */
+  const overlap = (a: number, aBytes: number, b: number, bBytes: number): boolean => a < b + bBytes && b < a + aBytes;
+
+  it('merges freed neighbours and reuses them without growing memory; regions are 16-byte aligned', () => {
+    // Each larger than all memory so far, so no free block holds them: they go at the end, the
+    // second right after the first.
+    const firstBytes = memoryBytes();
+    const secondBytes = firstBytes + 8;
+    const first = allocate(firstBytes);
+    const second = allocate(secondBytes);
+    expect([first % 16, second % 16]).toEqual([0, 0]);
+    expect(second).toBeGreaterThanOrEqual(first + firstBytes + 16);
+    const memory = memoryBytes();
+    const before = { allocated: allocated(), regions: regions() };
+    release(first);
+    release(second);
+    expect({ allocated: allocated(), regions: regions() }).toEqual({ allocated: before.allocated - firstBytes - secondBytes, regions: before.regions - 2 });
+    // The two freed neighbours are one block now: from the first region to the second's end.
+    const merged = allocate(second + secondBytes - first);
+    expect(memoryBytes(), 'no growth').toBe(memory);
+    expect(merged).toBe(first);
+    release(merged);
+  });
+
+  it('steps over pages grown by anything else', () => {
+    const first = allocate(64);
+    const foreignStart = memoryBytes();
+    kernels.exports.memory.grow(2);
+    const foreign = new Uint8Array(kernels.exports.memory.buffer, foreignStart, 2 * 65536).fill(7);
+    // Regions larger than any free block: the allocator must grow memory past the foreign pages.
+    const sizes = [150 * MiB, 16, 3 * MiB];
+    const later = sizes.map((bytes) => allocate(bytes));
+    expect(foreign.length, 'memory grew since').toBe(0);
+    for (const [i, pointer] of later.entries()) {
+      expect(overlap(pointer, sizes[i], foreignStart, 2 * 65536)).toBe(false);
+      new Uint8Array(kernels.exports.memory.buffer, pointer, sizes[i]).fill(1);
+    }
+    expect(new Uint8Array(kernels.exports.memory.buffer, foreignStart, 2 * 65536).every((byte) => byte === 7)).toBe(true);
+    for (const pointer of [first, ...later]) release(pointer);
+  });
+
+  it('refuses what wasm32 cannot address with 0, and traps on a release of anything it did not allocate', () => {
+    const before = { allocated: allocated(), regions: regions(), memory: memoryBytes() };
+    expect(allocate(kernels.exports.largestRegion() + 1)).toBe(0);
+    expect(kernels.exports.largestRegion()).toBeGreaterThan(4 * 1024 ** 3 - 2 * 65536 - 16 - 1024 ** 2);
+    const pointer = allocate(32);
+    expect(() => release(pointer + 16)).toThrow(WebAssembly.RuntimeError);
+    release(pointer);
+    expect(() => release(pointer)).toThrow(WebAssembly.RuntimeError);
+    expect({ allocated: allocated(), regions: regions() }).toEqual({ allocated: before.allocated, regions: before.regions });
+  });
+});
+
+describe('a fit that fails part-way leaves nothing behind', () => {
+  it('when an allocation is refused after others succeeded: TOO_LARGE, counters unchanged, other networks usable', async () => {
+    const other = await KnnNetwork.fit([[0, 0], [1, 1]], ['a', 'b']);
+    const { X, y } = randomData(31, 500, 5);
+    const before = { allocated: allocated(), regions: regions() };
+    const allocate = kernels.exports.allocate;
+    let calls = 0;
+    vi.spyOn(kernels.exports, 'allocate').mockImplementation((bytes: number) => (++calls === 3 ? 0 : allocate(bytes)));
+    const error = await KnnNetwork.fit(X, y, { k: 3 }).catch((e: unknown) => e);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(error).toBeInstanceOf(KnnError);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toMatch(/^fitting 500 points × 5 features needs 0 MiB of wasm memory.*networks not yet disposed hold 0 MiB: call dispose\(\) on every network you no longer use/);
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
+    vi.restoreAllMocks();
+    expect(other.predict([[0.9, 0.8]])).toEqual(['b']);
+    other.dispose();
+  });
+
+  it('when a step after the allocations throws: the error passes through, counters unchanged', async () => {
+    const { X, y } = randomData(32, 300, 20);
+    const before = { allocated: allocated(), regions: regions() };
+    vi.spyOn(kernels.exports, 'packWeights').mockImplementation(() => {
+      throw new RangeError('simulated failure after allocating');
+    });
+    await expect(KnnNetwork.fit(X, y)).rejects.toThrow('simulated failure after allocating');
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
+  });
+
+  it('the TOO_LARGE message says how much undisposed networks hold', async () => {
+    const held = await KnnNetwork.fit(randomData(33, 40_000, 4).X, randomData(33, 40_000, 4).y);
+    // Pretend wasm32 ends just past what is allocated now.
+    vi.spyOn(kernels.exports, 'largestRegion').mockImplementation(() => allocated() + 4096);
+    const error = await KnnNetwork.fit(randomData(34, 1000, 4).X, randomData(34, 1000, 4).y).catch((e: unknown) => e);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toMatch(/networks not yet disposed hold [45] MiB: call dispose\(\) on every network you no longer use \(the garbage collector does not see wasm memory\)/);
+    vi.restoreAllMocks();
+    held.dispose();
   });
 });
 
