@@ -14,7 +14,7 @@ const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
-// forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB)
+// forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
 // a typed array cannot be had on every engine.
 const MAX_OUTPUT_VALUES = 2 ** 28;
 /**
@@ -326,6 +326,7 @@ export class KnnNetwork {
     const asked = k ?? this.options.k;
     const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
+    checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
     const { indices, squared } = this.#neighbours(queries, count);
     for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]);
     return { indices, distances: squared };

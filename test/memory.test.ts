@@ -388,4 +388,35 @@ describe('limits the allocator cannot see', () => {
     expect(() => network.forward({ data: new Float64Array(rows), rows, cols: 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
     expect(Array.from(network.predictProba([[0.4]]))).toEqual(before);
   });
+
+  it("kneighbors(X, 'all') refuses q × n outputs a typed array cannot hold, before allocating, at forward's limit", async () => {
+    const n = 100_000;
+    const network = await KnnNetwork.fit({ data: Float64Array.from({ length: n }, (_, i) => i), rows: n, cols: 1 }, new Float64Array(n), {
+      task: 'regression',
+    });
+    const before = { allocated: allocated(), regions: regions(), memory: memoryBytes(), answer: Array.from(network.kneighbors([[7.2]], 2).indices) };
+    const q = 30_000; // q × n = 3e9 outputs: 36 GB of indices and distances
+    const queries = { data: new Float64Array(q), rows: q, cols: 1 };
+    const started = performance.now();
+    let error: unknown;
+    try {
+      network.kneighbors(queries, 'all');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(performance.now() - started, 'refused up front').toBeLessThan(5000);
+    expect(error).toBeInstanceOf(KnnError);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toBe(
+      "kneighbors(X, 'all') returns q × k = 30000 × 100000 values, more than the 268435456 a typed array holds here; pass fewer rows of X at a time, or ask for fewer neighbours.",
+    );
+    expect(() => network.forward(queries)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    // The same limit as forward's: the fewest rows over 2^28 outputs are refused by both.
+    const overLimit = Math.floor(2 ** 28 / n) + 1;
+    const justOver = { data: new Float64Array(overLimit), rows: overLimit, cols: 1 };
+    expect(() => network.kneighbors(justOver, 'all')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => network.forward(justOver)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect({ allocated: allocated(), regions: regions(), memory: memoryBytes(), answer: Array.from(network.kneighbors([[7.2]], 2).indices) }).toEqual(before);
+    network.dispose();
+  });
 });
