@@ -45,8 +45,11 @@ let liveRegions: i32 = 0;
   store<u32>(header, state, 4);
 }
 
-/** The largest region one call can ask for: every page there is to grow, less two headers. */
-export function largestRegion(): usize {
+/**
+ * What the allocator could hand out with nothing allocated: wasm32's 4 GiB less the page never
+ * grown, the static data and two headers. No single request may be larger.
+ */
+export function capacityBytes(): usize {
   return <usize>MAX_PAGES * PAGE_BYTES - chainStart - 2 * HEADER_BYTES;
 }
 
@@ -120,7 +123,7 @@ function grow(size: usize): bool {
 
 /** A 16-byte aligned region of `bytes`, or 0 when wasm32's address space (or the engine) has no room. */
 export function allocate(bytes: usize): usize {
-  if (bytes > largestRegion()) return 0;
+  if (bytes > capacityBytes()) return 0;
   const size = bytes < SMALLEST_PAYLOAD ? SMALLEST_PAYLOAD : (bytes + 15) & ~<usize>15;
   let header = bestFit(size);
   if (header == 0) {
@@ -140,7 +143,10 @@ export function allocate(bytes: usize): usize {
   return header + HEADER_BYTES;
 }
 
-/** Frees a region returned by allocate. Releasing anything else is a bug in the wrapper: it traps. */
+/**
+ * Frees a region returned by allocate. Releasing anything else is a bug in the wrapper: a
+ * second release, or an address outside the chain or not 16-aligned, traps.
+ */
 export function release(region: usize): void {
   const header = region - HEADER_BYTES;
   if (region < chainStart + HEADER_BYTES || region >= chainEnd || (region & 15) != 0 || blockState(header) != USED) unreachable();

@@ -10,7 +10,7 @@ export interface KernelExports extends Record<string, unknown> {
   /** A 16-byte aligned region, or 0 when there is no room. */
   allocate(bytes: number): number;
   release(pointer: number): void;
-  largestRegion(): number;
+  capacityBytes(): number;
   allocatedBytes(): number;
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
@@ -43,7 +43,7 @@ export interface KernelExports extends Record<string, unknown> {
  * wasm i32 result as signed, so past 2 GiB these come back negative unless read unsigned.
  * (Arguments need no care: an address above 2^31 passed as a number keeps its 32 bits.)
  */
-const UNSIGNED_RESULTS = ['allocate', 'largestRegion', 'allocatedBytes', 'topKStateBytes', 'softmaxStateBytes', 'scratchBytes'] as const;
+const UNSIGNED_RESULTS = ['allocate', 'capacityBytes', 'allocatedBytes', 'topKStateBytes', 'softmaxStateBytes', 'scratchBytes'] as const;
 
 function withUnsignedResults(exports: KernelExports): KernelExports {
   const unsigned: Record<string, unknown> = { ...exports };
@@ -66,8 +66,11 @@ export interface Holding {
   readonly owner: WeakRef<object>;
 }
 
-const MiB = 1024 ** 2;
-const mebibytes = (bytes: number): string => (bytes / MiB).toFixed(0);
+/** A byte count for messages: MiB, or KiB and bytes when that would round to 0. */
+function byteCount(bytes: number): string {
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} bytes`;
+}
 
 export class Kernels {
   readonly exports: KernelExports;
@@ -95,9 +98,9 @@ export class Kernels {
     return this.exports.allocatedBytes();
   }
 
-  /** Bytes that can still be allocated, at best (the allocator's headers and free gaps aside). */
+  /** Bytes that can still be allocated, at best (headers and free gaps between regions aside). */
   #room(): number {
-    return this.exports.largestRegion() - this.allocatedBytes();
+    return this.exports.capacityBytes() - this.allocatedBytes();
   }
 
   /**
@@ -114,11 +117,11 @@ export class Kernels {
    * networks are reclaimed and the allocation retried before TOO_LARGE is thrown.
    */
   allocate(bytes: number, what = 'this call'): Region {
-    // Sizes past 32 bits would wrap on the way in: refuse them here.
-    const fits = (): boolean => bytes <= this.exports.largestRegion();
-    let pointer = fits() ? this.exports.allocate(bytes) : 0;
-    if (pointer === 0 && this.#reclaimCollected()) pointer = this.exports.allocate(bytes);
-    if (pointer === 0) throw this.#tooLarge(bytes, what);
+    // Sizes past 32 bits would wrap on the way in: they are refused here.
+    const attempt = (): number => (bytes <= this.exports.capacityBytes() ? this.exports.allocate(bytes) : 0);
+    let pointer = attempt();
+    if (pointer === 0 && this.#reclaimCollected()) pointer = attempt();
+    if (pointer === 0) throw this.#tooLarge(bytes, what, 'a region of ');
     return { pointer, bytes };
   }
 
@@ -126,14 +129,19 @@ export class Kernels {
     this.exports.release(region.pointer);
   }
 
-  #tooLarge(bytes: number, what: string): KnnError {
+  /** TOO_LARGE for `bytes` (`piece` says whether they are needed as one region), naming what undisposed networks hold. */
+  #tooLarge(bytes: number, what: string, piece = ''): KnnError {
     let held = 0;
     for (const holding of this.#holdings) for (const region of holding.regions) held += region.bytes;
+    const room = Math.max(0, this.#room());
+    const shortage =
+      bytes > room
+        ? `only ${byteCount(room)} of wasm32's 4 GiB are free`
+        : `${byteCount(room)} of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory`;
     return new KnnError(
       'TOO_LARGE',
-      `${what} needs ${mebibytes(bytes)} MiB of wasm memory but only ${mebibytes(Math.max(0, this.#room()))} MiB of wasm32's 4 GiB are free ` +
-        `(or the JavaScript engine refused to grow it); networks not yet disposed hold ${mebibytes(held)} MiB: call dispose() on every network ` +
-        'you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
+      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
+        'on every network you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
     );
   }
 

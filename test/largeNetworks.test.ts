@@ -145,7 +145,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     const error = await KnnNetwork.fit(big, bigTargets, { task: 'regression' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KnnError);
     expect((error as KnnError).code).toBe('TOO_LARGE');
-    expect((error as KnnError).message).toMatch(/networks not yet disposed hold \d+ MiB: call dispose\(\)/);
+    expect((error as KnnError).message).toMatch(/needs \d+ MiB of wasm memory; only \d+ MiB of wasm32's 4 GiB are free\. Networks not yet disposed hold 2884 MiB: call dispose\(\)/);
     expect(counters()).toEqual(before);
 
     // With every other network disposed the room check passes, but the free space is in holes
@@ -161,6 +161,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     });
     const refused = await KnnNetwork.fit(big, bigTargets, { task: 'regression' }).catch((e: unknown) => e);
     expect((refused as KnnError).code).toBe('TOO_LARGE');
+    expect((refused as KnnError).message).toMatch(/needs a region of 1038 MiB of wasm memory; \d+ MiB of wasm32's 4 GiB are free but not in one piece/);
     expect(placed, 'regions placed before the refusal').toBeGreaterThan(0);
     expect(counters()).toEqual(fragmented);
 

@@ -329,8 +329,8 @@ describe('the region allocator', () => {
 
   it('refuses what wasm32 cannot address with 0, and traps on a release of anything it did not allocate', () => {
     const before = { allocated: allocated(), regions: regions(), memory: memoryBytes() };
-    expect(allocate(kernels.exports.largestRegion() + 1)).toBe(0);
-    expect(kernels.exports.largestRegion()).toBeGreaterThan(4 * 1024 ** 3 - 2 * 65536 - 16 - 1024 ** 2);
+    expect(allocate(kernels.exports.capacityBytes() + 1)).toBe(0);
+    expect(kernels.exports.capacityBytes()).toBeGreaterThan(4 * 1024 ** 3 - 2 * 65536 - 16 - 1024 ** 2);
     const pointer = allocate(32);
     expect(() => release(pointer + 16)).toThrow(WebAssembly.RuntimeError);
     release(pointer);
@@ -351,7 +351,9 @@ describe('a fit that fails part-way leaves nothing behind', () => {
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(error).toBeInstanceOf(KnnError);
     expect((error as KnnError).code).toBe('TOO_LARGE');
-    expect((error as KnnError).message).toMatch(/^fitting 500 points × 5 features needs 0 MiB of wasm memory.*networks not yet disposed hold 0 MiB: call dispose\(\) on every network you no longer use/);
+    expect((error as KnnError).message).toMatch(
+      /^fitting 500 points × 5 features needs a region of \d+ (bytes|KiB) of wasm memory; \d+ MiB of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory\. Networks not yet disposed hold \d+ bytes: call dispose\(\) on every network you no longer use/,
+    );
     expect({ allocated: allocated(), regions: regions() }).toEqual(before);
     vi.restoreAllMocks();
     expect(other.predict([[0.9, 0.8]])).toEqual(['b']);
@@ -371,10 +373,12 @@ describe('a fit that fails part-way leaves nothing behind', () => {
   it('the TOO_LARGE message says how much undisposed networks hold', async () => {
     const held = await KnnNetwork.fit(randomData(33, 40_000, 4).X, randomData(33, 40_000, 4).y);
     // Pretend wasm32 ends just past what is allocated now.
-    vi.spyOn(kernels.exports, 'largestRegion').mockImplementation(() => allocated() + 4096);
+    vi.spyOn(kernels.exports, 'capacityBytes').mockImplementation(() => allocated() + 4096);
     const error = await KnnNetwork.fit(randomData(34, 1000, 4).X, randomData(34, 1000, 4).y).catch((e: unknown) => e);
     expect((error as KnnError).code).toBe('TOO_LARGE');
-    expect((error as KnnError).message).toMatch(/networks not yet disposed hold [45] MiB: call dispose\(\) on every network you no longer use \(the garbage collector does not see wasm memory\)/);
+    expect((error as KnnError).message).toMatch(
+      /^fitting 1000 points × 4 features needs \d+ KiB of wasm memory; only 4 KiB of wasm32's 4 GiB are free\. Networks not yet disposed hold [45] MiB: call dispose\(\) on every network you no longer use \(the garbage collector does not see wasm memory\)/,
+    );
     vi.restoreAllMocks();
     held.dispose();
   });
