@@ -6,11 +6,12 @@
 // its heap is never set up; pages that anything else grows are stepped over, never handed out.
 //
 // Blocks tile the memory from the static data's end: a 16-byte header (payload size, state,
-// bytes requested), then the payload, so every payload is 16-byte aligned for v128 loads. An allocation takes the best-fitting free block and splits
-// off the rest; freed neighbours merge as the next allocation walks past them; when no free
-// block fits, memory grows by the pages missing, extending the last block if it is free. Freed
-// regions are reused by later allocations, which is the only way to keep a long-running process
-// flat, since wasm memory can grow but never shrink.
+// bytes requested), then the payload, so every payload is 16-byte aligned for v128 loads. An
+// allocation walks every block (a network owns five or six, so there are few), takes the
+// best-fitting free block and splits off the rest; freed neighbours merge as that walk passes
+// them; when no free block fits, memory grows by the pages missing, extending the last block if
+// it is free. Freed regions are reused by later allocations, which is the only way to keep a
+// long-running process flat, since wasm memory can grow but never shrink.
 //
 // The last 64 KiB page of wasm32's 4 GiB is never grown, so that no address or size overflows
 // 32 bits. The counters are the allocator-level truth the wrapper's memory tests read.
