@@ -116,12 +116,14 @@ export class KnnNetwork {
   readonly #kernels: Kernels;
   #weights: Weights | undefined;
   readonly #holding: Holding;
+  /** Referenced by this network alone: the kernels watch it to reclaim the regions of a collected network. */
+  readonly #lifetime = {};
 
   private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
-    this.#holding = kernels.hold(this, weightsRegions(weights));
+    this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
   }
 
   /** Trains the network: its weights are the training data (DESIGN.md §1). */

@@ -60,10 +60,11 @@ export interface Region {
   readonly bytes: number;
 }
 
-/** The regions one network owns, and a weak reference to the network, to reclaim them once it is collected. */
+/** The regions one network owns, and a weak reference to reclaim them by once the network is collected. */
 export interface Holding {
   readonly regions: Region[];
-  readonly owner: WeakRef<object>;
+  /** Cleared once the network's lifetime token (which only the network references) is collected. */
+  readonly lifetime: WeakRef<object>;
 }
 
 /** A byte count for messages: MiB, or KiB and bytes when that would round to 0. */
@@ -147,10 +148,12 @@ export class Kernels {
 
   /**
    * Makes `owner` the holder of `regions`: they are released by releaseHolding (dispose), or
-   * once `owner` has been garbage-collected.
+   * once `owner` has been garbage-collected. `lifetime` is an object only `owner` references:
+   * a WeakRef to `owner` itself would keep it alive until the current job ends, so a loop that
+   * fits networks without yielding to the event loop would retain every one of them.
    */
-  hold(owner: object, regions: Region[]): Holding {
-    const holding = { regions, owner: new WeakRef(owner) };
+  hold(owner: object, lifetime: object, regions: Region[]): Holding {
+    const holding = { regions, lifetime: new WeakRef(lifetime) };
     this.#holdings.add(holding);
     this.#finalizer.register(owner, holding, holding);
     return holding;
@@ -176,7 +179,7 @@ export class Kernels {
   #reclaimCollected(): boolean {
     let released = false;
     for (const holding of this.#holdings) {
-      if (holding.owner.deref() !== undefined) continue;
+      if (holding.lifetime.deref() !== undefined) continue;
       released ||= holding.regions.length > 0;
       this.releaseHolding(holding);
     }

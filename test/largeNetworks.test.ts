@@ -174,18 +174,21 @@ describe('networks past 2 GiB of wasm memory', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const base = counters();
-    // A 2.52 GB network, used and dropped; no reference to it is kept.
+    const data = fill(new Float64Array(8_000_000 * 17), 6);
+    // A 2.56 GB network, used, then held only through `holder` across the end of this task:
+    // objects created during a task stay alive until it ends, whatever references them.
+    const holder: { net?: KnnNetwork } = {};
     await (async () => {
-      const data = fill(new Float64Array(10_000_000 * 10), 5);
-      const net = await KnnNetwork.fit({ data, rows: 10_000_000, cols: 10 }, new Float64Array(10_000_000), { task: 'regression' });
-      net.predict([[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]]);
+      const points = fill(new Float64Array(10_000_000 * 10), 5);
+      holder.net = await KnnNetwork.fit({ data: points, rows: 10_000_000, cols: 10 }, new Float64Array(10_000_000), { task: 'regression' });
+      holder.net.predict([[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]]);
     })();
     const dropped = counters().bytes - base.bytes;
     expect(dropped).toBeGreaterThan(2.5e9);
-    const data = fill(new Float64Array(8_000_000 * 17), 6);
-    // End this task (objects referenced during it stay alive until it ends), then collect. The
-    // finalizer would run only in a later task: the fit below, in this task, must reclaim.
     await new Promise((resolve) => setTimeout(resolve, 0));
+    // Drop it and collect it. Its finalizer could run only in a later task: the fit below, in
+    // this task, gets its memory only by reclaiming it synchronously.
+    holder.net = undefined;
     gc();
     expect(counters().bytes - base.bytes, 'the finalizer has not run yet').toBe(dropped);
     const net = await KnnNetwork.fit({ data, rows: 8_000_000, cols: 17 }, new Float64Array(8_000_000), { k: 2, task: 'regression' });
