@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { DIRECT_SEARCH_FEATURES } from '../src/matrix.js';
+import { SeededRandom } from '../src/random.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { loadKernels } from '../src/wasm.js';
 import { maxAbsoluteDifference, randomData } from './helpers.js';
@@ -325,6 +326,42 @@ describe('the region allocator', () => {
     }
     expect(new Uint8Array(kernels.exports.memory.buffer, foreignStart, 2 * 65536).every((byte) => byte === 7)).toBe(true);
     for (const pointer of [first, ...later]) release(pointer);
+  });
+
+  it('random allocations and releases (and foreign growth) never overlap, keep every byte, and count exactly', () => {
+    const random = new SeededRandom(41);
+    const live = new Map<number, { bytes: number; tag: number }>();
+    const before = { allocated: allocated(), regions: regions() };
+    const view = (pointer: number, bytes: number): Uint8Array => new Uint8Array(kernels.exports.memory.buffer, pointer, bytes);
+    const intact = (pointer: number, { bytes, tag }: { bytes: number; tag: number }): boolean => view(pointer, bytes).every((byte) => byte === tag);
+    let expectedBytes = before.allocated;
+    for (let step = 0; step < 3000; step++) {
+      const roll = random.uniform();
+      if (roll < 0.005) kernels.exports.memory.grow(1);
+      if (live.size > 0 && roll < 0.45) {
+        const pointers = [...live.keys()];
+        const pointer = pointers[Math.floor(random.uniform() * pointers.length)];
+        const region = live.get(pointer)!;
+        expect(intact(pointer, region), `region at ${pointer} intact before its release`).toBe(true);
+        release(pointer);
+        live.delete(pointer);
+        expectedBytes -= region.bytes;
+      } else {
+        // Mostly small, sometimes up to 2 MiB, sometimes exactly a multiple of 16.
+        const bytes = roll > 0.95 ? Math.floor(random.uniform() * 2 * MiB) : roll > 0.9 ? 16 * Math.floor(random.uniform() * 64) : Math.floor(random.uniform() * 3000);
+        const pointer = allocate(bytes);
+        expect(pointer % 16).toBe(0);
+        const tag = 1 + (step % 250);
+        view(pointer, bytes).fill(tag);
+        live.set(pointer, { bytes, tag });
+        expectedBytes += bytes;
+      }
+      expect(allocated()).toBe(expectedBytes);
+      expect(regions()).toBe(before.regions + live.size);
+    }
+    for (const [pointer, region] of live) expect(intact(pointer, region)).toBe(true);
+    for (const pointer of live.keys()) release(pointer);
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
   });
 
   it('refuses what wasm32 cannot address with 0, and traps on a release of anything it did not allocate', () => {
