@@ -7,7 +7,7 @@ import { candidateGemm, directDistancePanels, distanceGemm, directSquaredDistanc
 import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 
-export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
+export { allocate, release, capacityBytes, allocatedBytes, allocatedRegions } from './memory';
 export { computeMean, packPoints, packWeights } from './distance';
 export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';

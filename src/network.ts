@@ -10,7 +10,7 @@ import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type Reso
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { loadKernels, type Kernels, type Region } from './wasm.js';
+import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -19,11 +19,11 @@ const DISTANCE_PROPORTIONAL_CODE = 3;
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
-// forward materialises q × n values per layer; beyond 2^28 float64s (2 GiB) a typed array
-// cannot be had on every engine.
-const MAX_FORWARD_VALUES = 2 ** 28;
+// forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
+// a typed array cannot be had on every engine.
+const MAX_OUTPUT_VALUES = 2 ** 28;
 // radiusNeighbors returns at most this many neighbours in all, for the same reason.
-const MAX_RESULT_VALUES = MAX_FORWARD_VALUES;
+const MAX_RESULT_VALUES = MAX_OUTPUT_VALUES;
 /**
  * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
  * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
@@ -56,20 +56,13 @@ interface Weights {
   readonly classes: readonly Label[];
 }
 
-interface Owned {
-  readonly kernels: Kernels;
-  readonly regions: Region[];
-}
-
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-function releaseAll({ kernels, regions }: Owned): void {
-  for (const region of regions) kernels.release(region);
-  regions.length = 0;
+/** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
+function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
+  if (rows * columns <= MAX_OUTPUT_VALUES) return;
+  throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
 }
-
-// A network dropped without dispose() gives its memory back when it is collected.
-const unreleased = new FinalizationRegistry<Owned>(releaseAll);
 
 function weightsRegions(weights: Weights): Region[] {
   const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
@@ -84,23 +77,25 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   const direct = d <= kernelExports.directPanelDimensions();
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
+  const what = `fitting ${n} points × ${d} features`;
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
+  // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
-    for (const bytes of sizes) regions.push(kernels.allocate(bytes));
+    for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
+    const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
+    kernels.f64(points.pointer, n * d).set(matrix.data);
+    if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
+    else kernels.i32(labelRegion.pointer, n).set(labels.codes);
+    if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
+    kernelExports.computeMean(points.pointer, n, d, mean.pointer);
+    const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
+    const classes = labels instanceof Float64Array ? [] : labels.classes;
+    return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
   }
-  const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
-  kernels.f64(points.pointer, n * d).set(matrix.data);
-  if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
-  else kernels.i32(labelRegion.pointer, n).set(labels.codes);
-  if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
-  kernelExports.computeMean(points.pointer, n, d, mean.pointer);
-  const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
-  const classes = labels instanceof Float64Array ? [] : labels.classes;
-  return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -141,14 +136,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly options: ResolvedOptions<T>;
   readonly #kernels: Kernels;
   #weights: Weights | undefined;
-  readonly #owned: Owned;
+  readonly #holding: Holding;
+  /** Referenced by this network alone: the kernels watch it to reclaim the regions of a collected network. */
+  readonly #lifetime = {};
 
   private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
-    this.#owned = { kernels, regions: weightsRegions(weights) };
-    unreleased.register(this, this.#owned, this);
+    this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
   }
 
   /**
@@ -402,8 +398,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
     const w = this.#live();
-    const count = neighbourCount(k === undefined ? this.options.k : k, w.n, 'k');
+    const asked = k === undefined ? this.options.k : k;
+    const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
+    checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
     const { indices, squared } = this.#neighbours(queries, count);
     for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
     return { indices, distances: squared };
@@ -466,12 +464,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#live();
     const kernels = this.#kernels;
     const queries = this.#queries(X);
-    if (queries.rows * w.n > MAX_FORWARD_VALUES) {
-      throw new KnnError(
-        'TOO_LARGE',
-        `forward(X) returns q × n = ${queries.rows} × ${w.n} activations per layer, more than ${MAX_FORWARD_VALUES} a typed array holds here; pass fewer rows of X at a time.`,
-      );
-    }
+    checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
     this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
       kernels.exports.layerOneDistances(w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]);
@@ -479,7 +472,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     });
     // z2 is layer 3 with the identity for W3: each training point its own class.
     kernels.checkRoom(w.n * 4, 'forward');
-    const identity = kernels.allocate(w.n * 4);
+    const identity = kernels.allocate(w.n * 4, 'forward');
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
@@ -607,9 +600,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** Replaces the weights by ones built on `matrix` and `labels`; the old ones are released only once the new exist. */
   #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array): void {
     const rebuilt = buildWeights(this.#kernels, matrix, labels);
-    releaseAll(this.#owned);
+    this.#kernels.releaseHeld(this.#holding);
     this.#weights = rebuilt;
-    this.#owned.regions.push(...weightsRegions(rebuilt));
+    this.#holding.regions.push(...weightsRegions(rebuilt));
   }
 
   /**
@@ -628,8 +621,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** Frees the network's wasm memory; any later call throws KnnError('DISPOSED'). Idempotent. */
   dispose(): void {
     if (!this.#weights) return;
-    releaseAll(this.#owned);
-    unreleased.unregister(this);
+    this.#kernels.releaseHolding(this.#holding);
     this.#weights = undefined;
   }
 }

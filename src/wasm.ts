@@ -8,8 +8,10 @@ import { selectedBuild, type KernelBuild } from './kernelBuild.js';
 
 export interface KernelExports extends Record<string, unknown> {
   readonly memory: WebAssembly.Memory;
+  /** A 16-byte aligned region, or 0 when there is no room. */
   allocate(bytes: number): number;
-  release(pointer: number, bytes: number): void;
+  release(pointer: number): void;
+  capacityBytes(): number;
   allocatedBytes(): number;
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
@@ -41,22 +43,52 @@ export interface KernelExports extends Record<string, unknown> {
   stableExp(x: number): number;
 }
 
+/**
+ * The exports whose wasm result is a usize (an address or a byte count). JavaScript reads a
+ * wasm i32 result as signed, so past 2 GiB these come back negative unless read unsigned.
+ * (Arguments need no care: an address above 2^31 passed as a number keeps its 32 bits.)
+ */
+const UNSIGNED_RESULTS = ['allocate', 'capacityBytes', 'allocatedBytes', 'topKStateBytes', 'softmaxStateBytes', 'scratchBytes'] as const;
+
+function withUnsignedResults(exports: KernelExports): KernelExports {
+  const unsigned: Record<string, unknown> = { ...exports };
+  for (const name of UNSIGNED_RESULTS) {
+    const signed = exports[name] as (...args: number[]) => number;
+    unsigned[name] = (...args: number[]): number => signed(...args) >>> 0;
+  }
+  return unsigned as KernelExports;
+}
+
 /** A block of linear memory owned by one network (or by the shared scratch). */
 export interface Region {
   readonly pointer: number;
   readonly bytes: number;
 }
 
-// wasm32 addresses 4 GiB; keep some room for scratch and the allocator's own bookkeeping.
-const ADDRESSABLE_BYTES = 4 * 1024 ** 3;
-const RESERVED_BYTES = 64 * 1024 ** 2;
+/** The regions one network owns, and a weak reference to reclaim them by once the network is collected. */
+export interface Holding {
+  readonly regions: Region[];
+  /** Cleared once the network's lifetime token (which only the network references) is collected. */
+  readonly lifetime: WeakRef<object>;
+}
+
+/** A byte count for messages: MiB, or KiB and bytes when that would round to 0. */
+function byteCount(bytes: number): string {
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} bytes`;
+}
 
 export class Kernels {
   readonly exports: KernelExports;
   #scratch: Region = { pointer: 0, bytes: 0 };
+  readonly #holdings = new Set<Holding>();
+  // A network dropped without dispose() gives its memory back when it is collected. The
+  // collector does not see wasm memory, though, and the registry's callbacks run only in a
+  // later task: #reclaimCollected also releases, synchronously, what collected networks held.
+  readonly #finalizer = new FinalizationRegistry<Holding>((holding) => this.releaseHolding(holding));
 
   constructor(exports: KernelExports) {
-    this.exports = exports;
+    this.exports = withUnsignedResults(exports);
   }
 
   f64(pointer: number, length: number): Float64Array {
@@ -72,32 +104,91 @@ export class Kernels {
     return this.exports.allocatedBytes();
   }
 
-  /** Throws TOO_LARGE, before anything is allocated, when `bytes` more cannot be addressed. */
-  checkRoom(bytes: number, what: string): void {
-    const available = ADDRESSABLE_BYTES - RESERVED_BYTES - this.allocatedBytes();
-    if (bytes > available) {
-      throw new KnnError(
-        'TOO_LARGE',
-        `${what} needs ${(bytes / 1024 ** 2).toFixed(0)} MiB of wasm memory but only ${(Math.max(0, available) / 1024 ** 2).toFixed(0)} MiB of wasm32's 4 GiB are free; use fewer points or features, or dispose other networks.`,
-      );
-    }
+  /** Bytes that can still be allocated, at best (headers and free gaps between regions aside). */
+  #room(): number {
+    return this.exports.capacityBytes() - this.allocatedBytes();
   }
 
   /**
-   * A region of `bytes`. An engine may refuse to grow memory below 4 GiB (a browser tab, a small
-   * host); the allocator then traps before changing any state, and that becomes TOO_LARGE.
+   * Throws TOO_LARGE, before anything is allocated, when `bytes` more cannot be addressed even
+   * after reclaiming what collected networks held.
    */
-  allocate(bytes: number): Region {
-    try {
-      return { pointer: this.exports.allocate(bytes), bytes };
-    } catch (error) {
-      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-      throw new KnnError('TOO_LARGE', `the JavaScript engine refused to grow wasm memory by ${(bytes / 1024 ** 2).toFixed(1)} MiB; use fewer points, features or queries per call.`);
-    }
+  checkRoom(bytes: number, what: string): void {
+    if (bytes > this.#room() && !(this.#reclaimCollected() && bytes <= this.#room())) throw this.#tooLarge(bytes, what);
+  }
+
+  /**
+   * A region of `bytes`. When the allocator has no room (wasm32's 4 GiB are used up, or the
+   * engine refuses to grow memory: a browser tab, a small host), the regions of collected
+   * networks are reclaimed and the allocation retried before TOO_LARGE is thrown.
+   */
+  allocate(bytes: number, what = 'this call'): Region {
+    // Sizes past 32 bits would wrap on the way in: they are refused here.
+    const attempt = (): number => (bytes <= this.exports.capacityBytes() ? this.exports.allocate(bytes) : 0);
+    let pointer = attempt();
+    if (pointer === 0 && this.#reclaimCollected()) pointer = attempt();
+    if (pointer === 0) throw this.#tooLarge(bytes, what, 'a region of ');
+    return { pointer, bytes };
   }
 
   release(region: Region): void {
-    this.exports.release(region.pointer, region.bytes);
+    this.exports.release(region.pointer);
+  }
+
+  /** TOO_LARGE for `bytes` (`piece` says whether they are needed as one region), naming what undisposed networks hold. */
+  #tooLarge(bytes: number, what: string, piece = ''): KnnError {
+    let held = 0;
+    for (const holding of this.#holdings) for (const region of holding.regions) held += region.bytes;
+    const room = Math.max(0, this.#room());
+    const shortage =
+      bytes > room
+        ? `only ${byteCount(room)} of wasm32's 4 GiB are free`
+        : `${byteCount(room)} of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory`;
+    return new KnnError(
+      'TOO_LARGE',
+      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
+        'on every network you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
+    );
+  }
+
+  /**
+   * Makes `owner` the holder of `regions`: they are released by releaseHolding (dispose), or
+   * once `owner` has been garbage-collected. `lifetime` is an object only `owner` references:
+   * a WeakRef to `owner` itself would keep it alive until the current job ends, so a loop that
+   * fits networks without yielding to the event loop would retain every one of them.
+   */
+  hold(owner: object, lifetime: object, regions: Region[]): Holding {
+    const holding = { regions, lifetime: new WeakRef(lifetime) };
+    this.#holdings.add(holding);
+    this.#finalizer.register(owner, holding, holding);
+    return holding;
+  }
+
+  /** Releases every region of `holding` but keeps it, for regions its owner takes next. */
+  releaseHeld(holding: Holding): void {
+    for (const region of holding.regions) this.release(region);
+    holding.regions.length = 0;
+  }
+
+  /** Releases every region of `holding` and forgets it. Idempotent. */
+  releaseHolding(holding: Holding): void {
+    this.releaseHeld(holding);
+    this.#holdings.delete(holding);
+    this.#finalizer.unregister(holding);
+  }
+
+  /**
+   * Releases the regions of networks the garbage collector has already collected, whose
+   * finalizer has not run yet. True if anything was released.
+   */
+  #reclaimCollected(): boolean {
+    let released = false;
+    for (const holding of this.#holdings) {
+      if (holding.lifetime.deref() !== undefined) continue;
+      released ||= holding.regions.length > 0;
+      this.releaseHolding(holding);
+    }
+    return released;
   }
 
   /** Size of the shared scratch region now held. */
@@ -111,8 +202,10 @@ export class Kernels {
    */
   scratch(bytes: number): number {
     if (this.#scratch.bytes < bytes) {
-      if (this.#scratch.bytes > 0) this.release(this.#scratch);
-      this.#scratch = this.allocate(bytes);
+      const held = this.#scratch;
+      this.#scratch = { pointer: 0, bytes: 0 };
+      if (held.bytes > 0) this.release(held);
+      this.#scratch = this.allocate(bytes, `a chunk of queries' scratch`);
     }
     return this.#scratch.pointer;
   }

@@ -1,10 +1,12 @@
-// Memory and lifecycle (issue 4), measured with the allocator's own counters
-// (assembly/memory.ts: allocatedBytes, allocatedRegions) rather than RSS alone.
+// Memory and lifecycle, measured with the allocator's own counters (assembly/memory.ts:
+// allocatedBytes, allocatedRegions) rather than RSS alone. Networks of gigabytes are tested in
+// largeNetworks.test.ts.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { DIRECT_SEARCH_FEATURES } from '../src/matrix.js';
+import { SeededRandom } from '../src/random.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { loadKernels } from '../src/wasm.js';
 import { maxAbsoluteDifference, randomData } from './helpers.js';
@@ -283,6 +285,142 @@ describe('memory stays flat and every network stays correct', () => {
   });
 });
 
+describe('the region allocator', () => {
+  const { allocate, release } = kernels.exports;
+  /** Whether [a, a + aBytes) and [b, b + bBytes) overlap. */
+  const overlap = (a: number, aBytes: number, b: number, bBytes: number): boolean => a < b + bBytes && b < a + aBytes;
+
+  it('merges freed neighbours and reuses them without growing memory; regions are 16-byte aligned', () => {
+    // Each larger than all memory so far, so no free block holds them: they go at the end, the
+    // second right after the first.
+    const firstBytes = memoryBytes();
+    const secondBytes = firstBytes + 8;
+    const first = allocate(firstBytes);
+    const second = allocate(secondBytes);
+    expect([first % 16, second % 16]).toEqual([0, 0]);
+    expect(second).toBeGreaterThanOrEqual(first + firstBytes + 16);
+    const memory = memoryBytes();
+    const before = { allocated: allocated(), regions: regions() };
+    release(first);
+    release(second);
+    expect({ allocated: allocated(), regions: regions() }).toEqual({ allocated: before.allocated - firstBytes - secondBytes, regions: before.regions - 2 });
+    // The two freed neighbours are one block now: from the first region to the second's end.
+    const merged = allocate(second + secondBytes - first);
+    expect(memoryBytes(), 'no growth').toBe(memory);
+    expect(merged).toBe(first);
+    release(merged);
+  });
+
+  it('steps over pages grown by anything else', () => {
+    const first = allocate(64);
+    const foreignStart = memoryBytes();
+    kernels.exports.memory.grow(2);
+    const foreign = new Uint8Array(kernels.exports.memory.buffer, foreignStart, 2 * 65536).fill(7);
+    // Regions larger than any free block: the allocator must grow memory past the foreign pages.
+    const sizes = [150 * MiB, 16, 3 * MiB];
+    const later = sizes.map((bytes) => allocate(bytes));
+    expect(foreign.length, 'memory grew since').toBe(0);
+    for (const [i, pointer] of later.entries()) {
+      expect(overlap(pointer, sizes[i], foreignStart, 2 * 65536)).toBe(false);
+      new Uint8Array(kernels.exports.memory.buffer, pointer, sizes[i]).fill(1);
+    }
+    expect(new Uint8Array(kernels.exports.memory.buffer, foreignStart, 2 * 65536).every((byte) => byte === 7)).toBe(true);
+    for (const pointer of [first, ...later]) release(pointer);
+  });
+
+  it('random allocations and releases (and foreign growth) never overlap, keep every byte, and count exactly', () => {
+    const random = new SeededRandom(41);
+    const live = new Map<number, { bytes: number; tag: number }>();
+    const before = { allocated: allocated(), regions: regions() };
+    const view = (pointer: number, bytes: number): Uint8Array => new Uint8Array(kernels.exports.memory.buffer, pointer, bytes);
+    const intact = (pointer: number, { bytes, tag }: { bytes: number; tag: number }): boolean => view(pointer, bytes).every((byte) => byte === tag);
+    let expectedBytes = before.allocated;
+    for (let step = 0; step < 3000; step++) {
+      const roll = random.uniform();
+      if (roll < 0.005) kernels.exports.memory.grow(1);
+      if (live.size > 0 && roll < 0.45) {
+        const pointers = [...live.keys()];
+        const pointer = pointers[Math.floor(random.uniform() * pointers.length)];
+        const region = live.get(pointer)!;
+        expect(intact(pointer, region), `region at ${pointer} intact before its release`).toBe(true);
+        release(pointer);
+        live.delete(pointer);
+        expectedBytes -= region.bytes;
+      } else {
+        // Mostly small, sometimes up to 2 MiB, sometimes exactly a multiple of 16.
+        const bytes = roll > 0.95 ? Math.floor(random.uniform() * 2 * MiB) : roll > 0.9 ? 16 * Math.floor(random.uniform() * 64) : Math.floor(random.uniform() * 3000);
+        const pointer = allocate(bytes);
+        expect(pointer % 16).toBe(0);
+        const tag = 1 + (step % 250);
+        view(pointer, bytes).fill(tag);
+        live.set(pointer, { bytes, tag });
+        expectedBytes += bytes;
+      }
+      expect(allocated()).toBe(expectedBytes);
+      expect(regions()).toBe(before.regions + live.size);
+    }
+    for (const [pointer, region] of live) expect(intact(pointer, region)).toBe(true);
+    for (const pointer of live.keys()) release(pointer);
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
+  });
+
+  it('refuses what wasm32 cannot address with 0, and traps on a release of anything it did not allocate', () => {
+    const before = { allocated: allocated(), regions: regions(), memory: memoryBytes() };
+    expect(allocate(kernels.exports.capacityBytes() + 1)).toBe(0);
+    expect(kernels.exports.capacityBytes()).toBeGreaterThan(4 * 1024 ** 3 - 2 * 65536 - 16 - 1024 ** 2);
+    const pointer = allocate(32);
+    expect(() => release(pointer + 16)).toThrow(WebAssembly.RuntimeError);
+    release(pointer);
+    expect(() => release(pointer)).toThrow(WebAssembly.RuntimeError);
+    expect({ allocated: allocated(), regions: regions() }).toEqual({ allocated: before.allocated, regions: before.regions });
+  });
+});
+
+describe('a fit that fails part-way leaves nothing behind', () => {
+  it('when an allocation is refused after others succeeded: TOO_LARGE, counters unchanged, other networks usable', async () => {
+    const other = await KnnNetwork.fit([[0, 0], [1, 1]], ['a', 'b']);
+    const { X, y } = randomData(31, 500, 5);
+    const before = { allocated: allocated(), regions: regions() };
+    const allocate = kernels.exports.allocate;
+    let calls = 0;
+    vi.spyOn(kernels.exports, 'allocate').mockImplementation((bytes: number) => (++calls === 3 ? 0 : allocate(bytes)));
+    const error = await KnnNetwork.fit(X, y, { k: 3 }).catch((e: unknown) => e);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(error).toBeInstanceOf(KnnError);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toMatch(
+      /^fitting 500 points × 5 features needs a region of \d+ (bytes|KiB) of wasm memory; \d+ MiB of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory\. Networks not yet disposed hold \d+ bytes: call dispose\(\) on every network you no longer use/,
+    );
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
+    vi.restoreAllMocks();
+    expect(other.predict([[0.9, 0.8]])).toEqual(['b']);
+    other.dispose();
+  });
+
+  it('when a step after the allocations throws: the error passes through, counters unchanged', async () => {
+    const { X, y } = randomData(32, 300, 20);
+    const before = { allocated: allocated(), regions: regions() };
+    vi.spyOn(kernels.exports, 'packWeights').mockImplementation(() => {
+      throw new RangeError('simulated failure after allocating');
+    });
+    await expect(KnnNetwork.fit(X, y)).rejects.toThrow('simulated failure after allocating');
+    expect({ allocated: allocated(), regions: regions() }).toEqual(before);
+  });
+
+  it('the TOO_LARGE message says how much undisposed networks hold', async () => {
+    const held = await KnnNetwork.fit(randomData(33, 40_000, 4).X, randomData(33, 40_000, 4).y);
+    // Pretend wasm32 ends just past what is allocated now.
+    vi.spyOn(kernels.exports, 'capacityBytes').mockImplementation(() => allocated() + 4096);
+    const error = await KnnNetwork.fit(randomData(34, 1000, 4).X, randomData(34, 1000, 4).y).catch((e: unknown) => e);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toMatch(
+      /^fitting 1000 points × 4 features needs \d+ KiB of wasm memory; only 4 KiB of wasm32's 4 GiB are free\. Networks not yet disposed hold [45] MiB: call dispose\(\) on every network you no longer use \(the garbage collector does not see wasm memory\)/,
+    );
+    vi.restoreAllMocks();
+    held.dispose();
+  });
+});
+
 describe('limits the allocator cannot see', () => {
   it('forward refuses a q × n it could not return with TOO_LARGE, and the network stays usable', async () => {
     const network = await KnnNetwork.fit([[0], [1], [2], [3]], [0, 1, 0, 1]);
@@ -291,4 +429,35 @@ describe('limits the allocator cannot see', () => {
     expect(() => network.forward({ data: new Float64Array(rows), rows, cols: 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
     expect(Array.from(network.predictProba([[0.4]]))).toEqual(before);
   }, 30_000); // a 1 GiB input is copied and checked before its size is refused: seconds on a loaded machine
+
+  it("kneighbors(X, 'all') refuses q × n outputs a typed array cannot hold, before allocating, at forward's limit", async () => {
+    const n = 100_000;
+    const network = await KnnNetwork.fit({ data: Float64Array.from({ length: n }, (_, i) => i), rows: n, cols: 1 }, new Float64Array(n), {
+      task: 'regression',
+    });
+    const before = { allocated: allocated(), regions: regions(), memory: memoryBytes(), answer: Array.from(network.kneighbors([[7.2]], 2).indices) };
+    const q = 30_000; // q × n = 3e9 outputs: 36 GB of indices and distances
+    const queries = { data: new Float64Array(q), rows: q, cols: 1 };
+    const started = performance.now();
+    let error: unknown;
+    try {
+      network.kneighbors(queries, 'all');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(performance.now() - started, 'refused up front').toBeLessThan(5000);
+    expect(error).toBeInstanceOf(KnnError);
+    expect((error as KnnError).code).toBe('TOO_LARGE');
+    expect((error as KnnError).message).toBe(
+      "kneighbors(X, 'all') returns q × k = 30000 × 100000 values, more than the 268435456 a typed array holds here; pass fewer rows of X at a time, or ask for fewer neighbours.",
+    );
+    expect(() => network.forward(queries)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    // The same limit as forward's: the fewest rows over 2^28 outputs are refused by both.
+    const overLimit = Math.floor(2 ** 28 / n) + 1;
+    const justOver = { data: new Float64Array(overLimit), rows: overLimit, cols: 1 };
+    expect(() => network.kneighbors(justOver, 'all')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => network.forward(justOver)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect({ allocated: allocated(), regions: regions(), memory: memoryBytes(), answer: Array.from(network.kneighbors([[7.2]], 2).indices) }).toEqual(before);
+    network.dispose();
+  });
 });
