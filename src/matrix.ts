@@ -67,29 +67,38 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
 export const DIRECT_SEARCH_FEATURES = 16;
 
 /**
- * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * is held twice in wasm memory (X as given, and the packed W1), three times with at most
- * DIRECT_SEARCH_FEATURES features, with a norm and a label per row: those bytes for its own rows
- * and those of the `heldRows` rows it joins (add) must fit; queries pass through in chunks,
- * but a batch over 4 GiB must be split first. src/wasm.ts checks the exact room left (other
- * networks, scratch) before allocating.
+ * Bytes a network holds per training row of `cols` features: X as given and the packed W1
+ * (float64), plus X again in panels with at most DIRECT_SEARCH_FEATURES features or else,
+ * with `float32Candidates`, W1's float32 copy and its norms; then a norm and a label.
  */
-function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined): void {
+export function trainingBytesPerRow(cols: number, float32Candidates: boolean): number {
+  const direct = cols <= DIRECT_SEARCH_FEATURES;
+  const extra = direct ? cols * 8 : float32Candidates ? cols * 4 + 8 : 0;
+  return cols * 8 * 2 + extra + 16;
+}
+
+/**
+ * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
+ * needs trainingBytesPerRow for its own rows and those of the `heldRows` rows it joins (add);
+ * queries pass through in chunks, but a batch over 4 GiB must be split first. src/wasm.ts
+ * checks the exact room left (other networks, scratch) before allocating.
+ */
+function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined, float32Candidates: boolean): void {
   const training = heldRows !== undefined;
-  const copiesOfX = cols <= DIRECT_SEARCH_FEATURES ? 3 : 2;
-  const bytes = (rows + (heldRows ?? 0)) * (training ? cols * 8 * copiesOfX + 16 : cols * 8);
+  const bytes = (rows + (heldRows ?? 0)) * (training ? trainingBytesPerRow(cols, float32Candidates) : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
+  const float32Hint = training && float32Candidates && cols > DIRECT_SEARCH_FEATURES ? ', or pass float32Candidates: false' : '';
   throw new KnnError(
     'TOO_LARGE',
     training
-      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features.`
+      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features${float32Hint}.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
 }
 
-function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined): Matrix {
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, float32Candidates: boolean): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
   const first = rowsInput[0];
@@ -98,7 +107,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
-  checkSize(argument, rows, cols, heldRows);
+  checkSize(argument, rows, cols, heldRows, float32Candidates);
   const data = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const row = rowsInput[r];
@@ -120,7 +129,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   return { data, rows, cols };
 }
 
-function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined): Matrix {
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined, float32Candidates: boolean): Matrix {
   const { data, rows, cols } = input;
   if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
   if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
@@ -135,7 +144,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
       `${argument}.data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
-  checkSize(argument, rows, cols, heldRows);
+  checkSize(argument, rows, cols, heldRows, float32Candidates);
   checkValues(argument, data, cols, false);
   // A Float64Array is read in place (it is never written); anything else is copied once.
   return { data: data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>), rows, cols };
@@ -145,15 +154,16 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
  * Validates a matrix argument and returns it row-major in a Float64Array.
  * `expectedCols`, when given, is the number of features the network was fitted on. The matrix is
  * training data when `expectedCols` is absent (fit: `heldRows` is 0) or `heldRows` is given (add:
- * the rows the network already holds); otherwise it is a batch of queries.
+ * the rows the network already holds); otherwise it is a batch of queries. Training data is
+ * sized with the network's float32 copy when `float32Candidates`.
  */
-export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number): Matrix {
+export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, float32Candidates = false): Matrix {
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
   if (isArrayLike(input)) {
-    matrix = fromRows(argument, input, held);
+    matrix = fromRows(argument, input, held, float32Candidates);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
-    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held);
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, float32Candidates);
   } else {
     throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
   }

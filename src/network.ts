@@ -46,7 +46,17 @@ interface Weights {
   /** W3: class codes (i32) or regression targets (f64). */
   readonly labels: Region;
   readonly largestNorm: number;
+  /** The float32 copy of W1 that chooses the GEMM search's candidates (none when d ≤ 16 or the option is off). */
+  readonly float32: Float32Copy | undefined;
   readonly classes: readonly Label[];
+}
+
+/** s·W1 in float32 (assembly/float32Distance.ts), the norms of its points, s and the largest norm. */
+interface Float32Copy {
+  readonly panels: Region;
+  readonly norms: Region;
+  readonly scale: number;
+  readonly largestNorm: number;
 }
 
 interface Owned {
@@ -66,17 +76,24 @@ const unreleased = new FinalizationRegistry<Owned>(releaseAll);
 
 function weightsRegions(weights: Weights): Region[] {
   const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
-  return weights.pointPanels ? [...regions, weights.pointPanels] : regions;
+  if (weights.pointPanels) regions.push(weights.pointPanels);
+  if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
+  return regions;
 }
 
-/** Copies the training data into wasm memory, centres it and packs W1 (and X's panels when d ≤ 16). */
-function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array): Weights {
+/**
+ * Copies the training data into wasm memory, centres it and packs W1, and X's panels when
+ * d ≤ 16, or else W1's float32 copy when `float32Candidates`.
+ */
+function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean): Weights {
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
   const kernelExports = kernels.exports;
   const direct = d <= kernelExports.directPanelDimensions();
+  const withFloat32 = float32Candidates && !direct;
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
+  if (withFloat32) sizes.push(paddedRows * d * 4, paddedRows * 8);
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), `fitting ${n} points × ${d} features`);
   const regions: Region[] = [];
   try {
@@ -85,15 +102,23 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
     for (const region of regions) kernels.release(region);
     throw error;
   }
-  const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
+  const [points, packed, norms, mean, labelRegion] = regions;
+  const pointPanels = direct ? regions[5] : undefined;
   kernels.f64(points.pointer, n * d).set(matrix.data);
   if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
   else kernels.i32(labelRegion.pointer, n).set(labels.codes);
   if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
   kernelExports.computeMean(points.pointer, n, d, mean.pointer);
   const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
+  let float32: Float32Copy | undefined;
+  if (withFloat32) {
+    const [panels32, norms32] = regions.slice(5);
+    const scale = kernelExports.float32Scale(packed.pointer, n, d);
+    const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer);
+    float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
+  }
   const classes = labels instanceof Float64Array ? [] : labels.classes;
-  return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
+  return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, float32, classes };
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -133,11 +158,11 @@ export class KnnNetwork {
   /** Trains the network: its weights are the training data (DESIGN.md §1). */
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
     const resolved = resolveOptions(options);
-    const matrix = toMatrix(X, 'X');
+    const matrix = toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates);
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await loadKernels();
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels), resolved);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates), resolved);
   }
 
   /** Rebuilds a network saved with toBytes(); it answers bit-for-bit as the original. */
@@ -147,7 +172,7 @@ export class KnnNetwork {
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
     const kernels = await loadKernels();
     const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels), options);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates), options);
   }
 
   #live(): Weights {
@@ -232,6 +257,7 @@ export class KnnNetwork {
       const [outIndices, outSquared] = layout.outputs;
       kernels.exports.searchNeighbours(
         w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+        w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
         layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
       );
       use(start, count, layout.outputs);
@@ -414,7 +440,7 @@ export class KnnNetwork {
    */
   add(X: MatrixInput, y: ArrayLike<Label>): void {
     const w = this.#live();
-    const extra = toMatrix(X, 'X', w.d, w.n);
+    const extra = toMatrix(X, 'X', w.d, w.n, this.options.float32Candidates);
     const old = this.#trainingData();
     const rows = w.n + extra.rows;
     const points = new Float64Array(rows * w.d);
@@ -430,7 +456,7 @@ export class KnnNetwork {
       checkAddedLabels(y, extra.rows, w.classes);
       labels = encodeLabels([...(old.labels as Label[]), ...Array.from(y)], rows);
     }
-    const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels);
+    const rebuilt = buildWeights(this.#kernels, { data: points, rows, cols: w.d }, labels, this.options.float32Candidates);
     releaseAll(this.#owned);
     this.#weights = rebuilt;
     this.#owned.regions.push(...weightsRegions(rebuilt));

@@ -13,6 +13,12 @@ export interface KnnOptions {
   lambda?: number;
   /** Default 'classification'. */
   task?: Task;
+  /**
+   * Keep a float32 copy of the weights (4·n·d bytes more) to choose the k nearest candidates at
+   * twice the SIMD width when d > 16; every answer is still proven exact in float64. Turn it
+   * off to save that memory (default true).
+   */
+  float32Candidates?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -20,11 +26,12 @@ export interface ResolvedOptions {
   readonly weights: Weighting;
   readonly lambda: number;
   readonly task: Task;
+  readonly float32Candidates: boolean;
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'float32Candidates'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -49,6 +56,13 @@ export function checkLambda(lambda: unknown, argument = 'options.lambda'): numbe
   return lambda;
 }
 
+function checkSwitch(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new KnnError('BAD_OPTION', `options.${name} must be true or false; got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
 /** Validates user options (unknown names included) and fills in the defaults. */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -66,6 +80,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     weights: given.weights === undefined ? 'uniform' : checkChoice('weights', given.weights, WEIGHTINGS),
     lambda: given.lambda === undefined ? 1 : checkLambda(given.lambda),
     task: given.task === undefined ? 'classification' : checkChoice('task', given.task, TASKS),
+    float32Candidates: given.float32Candidates === undefined ? true : checkSwitch('float32Candidates', given.float32Candidates),
   };
 }
 
