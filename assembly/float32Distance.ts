@@ -34,11 +34,6 @@ export function groupBytes(q: i32, d: i32): usize {
   return <usize>groupCount(q) * <usize>d * <usize>GROUP_BYTES_PER_DIMENSION;
 }
 
-/** Bytes of the float32 panels for n points in d dimensions. */
-export function float32PanelBytes(n: i32, d: i32): usize {
-  return <usize>panelCount(n) * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
-}
-
 /**
  * The scale s = 2^−e of the float32 copy, from W1's float64 panels (−2·(X − μ), so the largest
  * centred magnitude is half the largest entry): s·max|X − μ| lies in [1/2, 1) unless e had to

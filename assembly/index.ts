@@ -10,7 +10,7 @@ import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP
 
 export { allocate, release, allocatedBytes, allocatedRegions } from './memory';
 export { computeMean, packPoints, packWeights } from './distance';
-export { float32PanelBytes, float32Scale, packFloat32Weights } from './float32Distance';
+export { candidateErrorBound, float32Scale, packFloat32Weights } from './float32Distance';
 export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 

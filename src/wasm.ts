@@ -16,6 +16,7 @@ export interface KernelExports extends Record<string, unknown> {
   packPoints(points: number, n: number, d: number, packed: number): void;
   float32Scale(packed: number, n: number, d: number): number;
   packFloat32Weights(packed: number, n: number, d: number, scale: number, panels32: number, norms: number): number;
+  candidateErrorBound(queryNorm: number, largestPointNorm: number, d: number): number;
   directPanelDimensions(): number;
   float32UnprovenQueries(): number;
   topKStateBytes(capacity: number): number;
