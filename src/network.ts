@@ -3,7 +3,7 @@
 // chunks so that one call's scratch memory stays bounded whatever the number of queries.
 import { KnnError } from './errors.js';
 import { checkAddedLabels, encodeLabels, encodeTargets, type EncodedLabels, type Label } from './labels.js';
-import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { searchesDirectly, toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions } from './options.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
@@ -36,7 +36,7 @@ interface Weights {
   readonly d: number;
   /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
   readonly points: Region;
-  /** X again, in panels: the direct-difference search of small d reads it (none when d > 16). */
+  /** X again, in panels: the direct-difference search of small d reads it (none on the GEMM search). */
   readonly pointPanels: Region | undefined;
   /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
   readonly packed: Region;
@@ -46,7 +46,7 @@ interface Weights {
   /** W3: class codes (i32) or regression targets (f64). */
   readonly labels: Region;
   readonly largestNorm: number;
-  /** The float32 copy of W1 that chooses the GEMM search's candidates (none when d ≤ 16 or the option is off). */
+  /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search or with the option off). */
   readonly float32: Float32Copy | undefined;
   readonly classes: readonly Label[];
 }
@@ -82,14 +82,15 @@ function weightsRegions(weights: Weights): Region[] {
 }
 
 /**
- * Copies the training data into wasm memory, centres it and packs W1, and X's panels when
- * d ≤ 16, or else W1's float32 copy when `float32Candidates`.
+ * Copies the training data into wasm memory, centres it and packs W1, then X's panels for the
+ * direct search (searchesDirectly: d ≤ 16, and few points or no float32 copy) or else W1's
+ * float32 copy when `float32Candidates`.
  */
 function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean): Weights {
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
   const kernelExports = kernels.exports;
-  const direct = d <= kernelExports.directPanelDimensions();
+  const direct = d <= kernelExports.directPanelDimensions() && searchesDirectly(n, d, float32Candidates);
   const withFloat32 = float32Candidates && !direct;
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);

@@ -151,6 +151,28 @@ describe('float32 candidates, float64 proof', () => {
   });
 });
 
+describe('float32 candidates for d ≤ 16, from 3 000 points (instead of direct differences)', () => {
+  for (const d of [1, 4, 16]) {
+    it(`d = ${d}: ordinary data proven in float32, and the precision traps`, async () => {
+      const n = 3000;
+      expect(await compare(uniform(50 + d, n, d), uniform(60 + d, 37, d), [1, 5, 12]), 'every ordinary query proven').toBe(0);
+      await compare(uniform(70 + d, n, d, 1, 1e8), uniform(80 + d, 20, d, 1, 1e8), [1, 5]);
+      const clusters = uniform(90 + d, n, d);
+      const clusterQueries = uniform(100 + d, 20, d);
+      for (const m of [clusters, clusterQueries]) for (let i = 0; i < m.data.length; i++) m.data[i] += Math.floor(i / d) % 2 ? 1e7 : -1e7;
+      expect(await compare(clusters, clusterQueries, [3]), 'the ±1e7 clusters go to float64').toBe(20);
+      const grid = uniform(110 + d, n, d);
+      for (let i = 0; i < grid.data.length; i++) grid.data[i] = Math.round(grid.data[i] * 2);
+      await compare(grid, { data: grid.data.slice(0, 15 * d), rows: 15, cols: d }, [1, 7]);
+      const subnormal = uniform(120 + d, n, d);
+      for (let i = 0; i < subnormal.data.length; i++) subnormal.data[i] = Math.round(subnormal.data[i] * 20) * Number.MIN_VALUE;
+      await compare(subnormal, { data: subnormal.data.slice(0, 10 * d), rows: 10, cols: d }, [4]);
+      const limit = magnitudeLimit(d);
+      await compare(uniform(130 + d, n, d, limit), uniform(140 + d, 10, d, limit), [2]);
+    });
+  }
+});
+
 describe('the float32Candidates option', () => {
   it('is validated, saved by toBytes and kept by add', async () => {
     const train = uniform(31, 600, 20);
