@@ -40,10 +40,10 @@ export function groupBytes(q: i32, d: i32): usize {
  * be clamped to ±511 (data beyond 2^±511 in magnitude), and s = 1 when every point is the mean.
  */
 export function float32Scale(packed: usize, n: i32, d: i32): f64 {
-  const values = <usize>panelCount(n) * <usize>d * <usize>PANEL_POINTS;
-  let largest: f64 = 0;
-  for (let i: usize = 0; i < values; i++) largest = Math.max(largest, Math.abs(load<f64>(packed + (i << 3))));
-  largest *= 0.5;
+  const end = packed + (<usize>panelCount(n) * <usize>d * <usize>PANEL_POINTS << 3);
+  let largest2 = f64x2.splat(0);
+  for (let at = packed; at < end; at += 16) largest2 = f64x2.pmax(largest2, f64x2.abs(v128.load(at)));
+  const largest = 0.5 * Math.max(f64x2.extract_lane(largest2, 0), f64x2.extract_lane(largest2, 1));
   if (largest == 0) return 1.0;
   // largest < 2^(E + 1), E its binary exponent (subnormals read as −1023: clamped anyway).
   const exponent = <i32>((reinterpret<u64>(largest) >> 52) & 0x7ff) - 1023 + 1;
@@ -51,30 +51,53 @@ export function float32Scale(packed: usize, n: i32, d: i32): f64 {
   return reinterpret<f64>(<u64>(1023 - e) << 52);
 }
 
+/** f32(s·w) of two float64 weights, in the low half of a v128. */
+@inline function demoteScaled(weights: v128, scale: v128): v128 {
+  return f32x4.demote_f64x2_zero(f64x2.mul(weights, scale));
+}
+
+/** (−w/2)² in float64 of the two float32 weights in the low half: the centred values' squares, exact. */
+@inline function squaredCentred(demoted: v128): v128 {
+  const centred = f64x2.mul(f64x2.promote_low_f32x4(demoted), f64x2.splat(-0.5));
+  return f64x2.mul(centred, centred);
+}
+
 /**
  * Packs the float32 copy: f32(s·W1) in W1's panel layout, and c_i = ‖s·(X_i − μ)‖² of the
- * float32 values (each square exact in float64, summed in float64; padding points are 0).
- * Returns the largest c_i.
+ * float32 values (each square exact in float64, summed in float64 in dimension order; padding
+ * points are 0). Returns the largest c_i.
  */
 export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize): f64 {
   const panels = panelCount(n);
-  let largestNorm: f64 = 0;
+  const scales = f64x2.splat(scale);
+  let largest2 = f64x2.splat(0);
+  let source = packed;
+  let target = panels32;
+  let norm = norms;
   for (let p = 0; p < panels; p++) {
-    const source = packed + <usize>p * <usize>d * <usize>FLOAT64_PANEL_BYTES_PER_DIMENSION;
-    const target = panels32 + <usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
-    for (let lane = 0; lane < PANEL_POINTS; lane++) {
-      let norm: f64 = 0;
-      for (let j = 0; j < d; j++) {
-        const weight = <f32>(load<f64>(source + <usize>j * <usize>FLOAT64_PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3)) * scale);
-        store<f32>(target + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 2), weight);
-        const centred = -0.5 * <f64>weight;
-        norm += centred * centred;
-      }
-      store<f64>(norms + (<usize>(p * PANEL_POINTS + lane) << 3), norm);
-      if (norm > largestNorm) largestNorm = norm;
+    let norm01 = f64x2.splat(0), norm23 = norm01, norm45 = norm01, norm67 = norm01;
+    for (let j = 0; j < d; j++) {
+      const w01 = demoteScaled(v128.load(source), scales);
+      const w23 = demoteScaled(v128.load(source, 16), scales);
+      const w45 = demoteScaled(v128.load(source, 32), scales);
+      const w67 = demoteScaled(v128.load(source, 48), scales);
+      v128.store(target, v128.shuffle<i64>(w01, w23, 0, 2));
+      v128.store(target, v128.shuffle<i64>(w45, w67, 0, 2), 16);
+      norm01 = f64x2.add(norm01, squaredCentred(w01));
+      norm23 = f64x2.add(norm23, squaredCentred(w23));
+      norm45 = f64x2.add(norm45, squaredCentred(w45));
+      norm67 = f64x2.add(norm67, squaredCentred(w67));
+      source += FLOAT64_PANEL_BYTES_PER_DIMENSION;
+      target += PANEL_BYTES_PER_DIMENSION;
     }
+    v128.store(norm, norm01);
+    v128.store(norm, norm23, 16);
+    v128.store(norm, norm45, 32);
+    v128.store(norm, norm67, 48);
+    largest2 = f64x2.pmax(largest2, f64x2.pmax(f64x2.pmax(norm01, norm23), f64x2.pmax(norm45, norm67)));
+    norm += 64;
   }
-  return largestNorm;
+  return Math.max(f64x2.extract_lane(largest2, 0), f64x2.extract_lane(largest2, 1));
 }
 
 /**
