@@ -234,6 +234,10 @@ const FLOAT32_UNDERFLOW: f64 = 1.401298464324817e-45; // τ = 2^−149, the smal
  * rounding of this very computation. No float32 overflow: the data are below 1 and the query
  * below 2^100 (prepareFloat32Queries), so every product and partial sum stays below 2^127.
  * When d·u ≥ 1/2 the bound is +∞ (no float32 certificate is worth having there).
+ * Measured against exact distances (test/float32Candidates.test.ts, both roundings emulated,
+ * d = 17–300): the largest |z − D| reaches 0.10·B (points on the query at d = 17), 0.002–0.06·B
+ * on uniform data, one-sided roundings, a far cluster and subnormal products: worst-case
+ * rounding counts d roundings per term where random ones partly cancel.
  */
 export function candidateErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64 {
   const terms = <f64>d;
