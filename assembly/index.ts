@@ -436,7 +436,10 @@ const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
  * kth·s² < (W − B)(1 − (d + 8)·2^−53) − (d + 1)·2^−1074·s² implies kth < D̂_r for every
  * rejected r, with room for this line's own roundings; kth·s² is exact (s² a power of two in
  * range) or, where it rounds in the subnormal range, still below the test's float64 limit only
- * if the exact product is. So the k best candidates by (D̂, index) are the k best of all n.
+ * if the exact product is (or +∞ where it overflows, failing the test). When s² < 1 the last
+ * term rounds to 0, but the limit is then required above SMALLEST_PROVABLE_GAP, so the margin
+ * between (d + 8) and (d + 2) roundings dwarfs d·2^−1075. So the k best candidates by
+ * (D̂, index) are the k best of all n.
  */
 function float32CandidateSearch(
   points: usize, panels32: usize, pointNorms: usize, mean: usize, scale: f64, largestPointNorm: f64, n: i32, d: i32,

@@ -90,7 +90,7 @@ function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | 
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
   const kernelExports = kernels.exports;
-  const direct = d <= kernelExports.directPanelDimensions() && searchesDirectly(n, d, float32Candidates);
+  const direct = searchesDirectly(n, d, float32Candidates);
   const withFloat32 = float32Candidates && !direct;
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
