@@ -68,16 +68,20 @@ function checkValues(argument: string, data: ArrayLike<unknown>, cols: number, n
 export const DIRECT_SEARCH_FEATURES = 16;
 
 /**
- * From this many training points the float32 candidate search beats direct differences even
- * for d ≤ DIRECT_SEARCH_FEATURES. Measured (k = 5, 1 000 queries, one run each): the float32
- * path takes 0.6–0.8× the direct search's time at n = 3 000–100 000 for d = 4–16, but 1.2–1.3×
- * at n = 1 000, where the recheck of k + margin candidates per query weighs more.
+ * From this many training points and features the float32 candidate search beats direct
+ * differences even for d ≤ DIRECT_SEARCH_FEATURES. Measured (k = 5, 100–1 000 queries, median
+ * of 9 alternating runs on a loaded machine): at d = 8–16 the float32 path takes 0.66–0.76× the
+ * direct search's time for n = 3 000–100 000, but 1.2–1.3× at n = 1 000, where the recheck of
+ * k + margin candidates per query weighs more; at d = 4–6 the two are even (0.94–1.06, 1.48 at
+ * n = 3 000, d = 4), and at d = 1–2 direct differences win by 1.4–3×.
  */
 export const FLOAT32_SEARCH_MIN_POINTS = 3000;
+export const FLOAT32_SEARCH_MIN_FEATURES = 8;
 
 /** Whether a network of `rows` points and `cols` features searches on direct differences (else a GEMM). */
 export function searchesDirectly(rows: number, cols: number, float32Candidates: boolean): boolean {
-  return cols <= DIRECT_SEARCH_FEATURES && !(float32Candidates && rows >= FLOAT32_SEARCH_MIN_POINTS);
+  if (cols > DIRECT_SEARCH_FEATURES) return false;
+  return !(float32Candidates && rows >= FLOAT32_SEARCH_MIN_POINTS && cols >= FLOAT32_SEARCH_MIN_FEATURES);
 }
 
 /**

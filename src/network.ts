@@ -83,8 +83,8 @@ function weightsRegions(weights: Weights): Region[] {
 
 /**
  * Copies the training data into wasm memory, centres it and packs W1, then X's panels for the
- * direct search (searchesDirectly: d ≤ 16, and few points or no float32 copy) or else W1's
- * float32 copy when `float32Candidates`.
+ * direct search (searchesDirectly: d ≤ 16, and below 8 features, few points or no float32
+ * copy) or else W1's float32 copy when `float32Candidates`.
  */
 function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean): Weights {
   const { rows: n, cols: d } = matrix;
