@@ -131,6 +131,7 @@ export function outOfFloat32Range(queryNorm: f64): bool {
   return queryNorm == Infinity;
 }
 
+/** Four float32 dot products widened to float64, plus the points' and the query's norms, stored at out + offset. */
 @inline function storeWidened(accumulator: v128, pointNormsLow: v128, pointNormsHigh: v128, queryNorm: v128, out: usize, offset: usize): void {
   const low = f64x2.promote_low_f32x4(accumulator);
   const high = f64x2.promote_low_f32x4(v128.shuffle<f32>(accumulator, accumulator, 2, 3, 2, 3));
