@@ -6,9 +6,11 @@
 import { candidateGemm, directDistancePanels, distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
 import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
+import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
 
 export { allocate, release, capacityBytes, allocatedBytes, allocatedRegions } from './memory';
 export { computeMean, packPoints, packWeights } from './distance';
+export { candidateErrorBound, float32Scale, packFloat32Weights } from './float32Distance';
 export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 
@@ -37,6 +39,12 @@ function blockPanels(d: i32): i32 {
   return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
 }
 
+/** Like blockPanels for the float32 copy: its panels take half the bytes, so twice as many fit. */
+function float32BlockPanels(d: i32): i32 {
+  const panels = BLOCK_BYTES / (d * PANEL_POINTS * 4);
+  return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
+}
+
 @inline function align16(bytes: usize): usize {
   return (bytes + 15) & ~<usize>15;
 }
@@ -47,12 +55,23 @@ function blockPanels(d: i32): i32 {
 function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
 function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
 function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
+// The float32 candidate search lays the same front out as query groups (float32), their norms
+// and one tile per query of a group; the reducer states start after the larger of the two.
+function groupNormsBytes(q: i32): usize { return align16(<usize>(groupCount(q) * GROUP_QUERIES) << 3); }
+function float32TileBytes(d: i32): usize { return <usize>(float32BlockPanels(d) * PANEL_POINTS) << 3; }
+function float32FrontBytes(q: i32, d: i32): usize {
+  return align16(groupBytes(q, d)) + groupNormsBytes(q) + <usize>GROUP_QUERIES * float32TileBytes(d);
+}
 
 export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
 export function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
 
 /** Where the reducer states start in a chunk's scratch. */
-function statesOffset(q: i32, d: i32): usize { return pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d); }
+function statesOffset(q: i32, d: i32): usize {
+  const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  const float32Front = float32FrontBytes(q, d);
+  return float64Front > float32Front ? float64Front : float32Front;
+}
 
 export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
   return statesOffset(q, d) + <usize>q * stateBytes;
@@ -171,17 +190,16 @@ function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64
  * Σ(x_j − X_ij)² (computed directly) ascending, ties toward the lower index.
  *
  * Up to DIRECT_PANEL_DIMENSIONS features (`pointPanels` given, `capacity` = k) the search runs
- * on direct differences and is exact as it goes (directPanelSearch). Beyond, the GEMM's
- * expansion selects `capacity` ≥ k candidates; their distances are recomputed directly and
- * sorted. The selection is provably the brute-force one when the k-th exact
- * distance lies below the smallest distance any rejected point can have (the worst kept
- * expansion value minus the error bound, shrunk by the direct sum's own rounding).
- * A query that fails the test (ties at the boundary) is searched again alone, collecting every
- * point whose expansion value could hide a distance up to its k-th candidate's; only if that
- * set would outgrow the scratch (norms that dwarf the distances) does it get direct brute force.
+ * on direct differences and is exact as it goes (directPanelSearch). Beyond, a GEMM's expansion
+ * selects `capacity` ≥ k candidates, whose distances are recomputed directly and proven to be
+ * the brute-force selection. With the float32 copy (`float32Panels` given, from
+ * packFloat32Weights with `float32Scale`) the candidates come from the float32 GEMM
+ * (float32CandidateSearch); a query it cannot prove goes through the float64 search
+ * (searchInFloat64). The query rows may be reordered (they are the call's scratch).
  */
 export function searchNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
@@ -189,17 +207,86 @@ export function searchNeighbours(
     directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared);
     return;
   }
-  const heap = scratch + statesOffset(q, d) + 4;
   // Few points per candidate: direct brute force is exact by construction and costs less
   // than the GEMM plus the recheck of a large share of the points.
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
+    const heap = scratch + statesOffset(q, d) + 4;
     for (let r = 0; r < q; r++) {
       directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap, heap + (<usize>capacity << 3));
       writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap + (<usize>capacity << 3), heap, k);
     }
     return;
   }
+  if (float32Panels == 0) {
+    searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared);
+    return;
+  }
+  const failures = float32CandidateSearch(
+    points, float32Panels, float32Norms, mean, float32Scale, largestFloat32Norm, n, d,
+    queries, q, k, capacity, scratch, outIndices, outSquared,
+  );
+  float32Unproven += failures;
+  if (failures == 0) return;
+  // The unproven queries go through the float64 search together, so its blocks of weights are
+  // still shared: their rows are moved to the front, the proven answers are set aside past the
+  // scratch that search uses for `failures` queries (statesOffset(q) + failures states: the
+  // other q − failures states have room for them), and everything is put back in row order.
+  const stateBytes = topKStateBytes(capacity);
+  const entryBytes = <usize>k * 12 + 4;
+  const setAside = scratch + statesOffset(q, d) + <usize>failures * stateBytes;
+  const rowBytes = <usize>d << 3;
+  let proven = 0;
+  let unproven = 0;
+  for (let r = 0; r < q; r++) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    if (load<i32>(indices) == FAILED) {
+      if (unproven != r) memory.copy(queries + <usize>unproven * rowBytes, queries + <usize>r * rowBytes, rowBytes);
+      unproven++;
+      continue;
+    }
+    const entry = setAside + <usize>proven * entryBytes;
+    store<i32>(entry, r);
+    memory.copy(entry + 4, indices, <usize>k << 2);
+    memory.copy(entry + 4 + (<usize>k << 2), outSquared + (<usize>r * <usize>k << 3), <usize>k << 3);
+    proven++;
+  }
+  searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, failures, k, capacity, scratch, outIndices, outSquared);
+  // From the last row down, every row's source (a set-aside answer, or an earlier row of the
+  // float64 answers) has not been overwritten yet.
+  let nextProven = proven - 1;
+  let nextUnproven = failures - 1;
+  for (let r = q - 1; r >= 0; r--) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    const squared = outSquared + (<usize>r * <usize>k << 3);
+    const entry = setAside + <usize>nextProven * entryBytes;
+    if (nextProven >= 0 && load<i32>(entry) == r) {
+      memory.copy(indices, entry + 4, <usize>k << 2);
+      memory.copy(squared, entry + 4 + (<usize>k << 2), <usize>k << 3);
+      nextProven--;
+    } else {
+      if (nextUnproven != r) {
+        memory.copy(indices, outIndices + (<usize>nextUnproven * <usize>k << 2), <usize>k << 2);
+        memory.copy(squared, outSquared + (<usize>nextUnproven * <usize>k << 3), <usize>k << 3);
+      }
+      nextUnproven--;
+    }
+  }
+}
+
+/**
+ * The float64 expansion's search: candidates from the GEMM, then the proof (candidateSearch).
+ * A query that fails it (ties at the boundary) is searched again alone, collecting every point
+ * whose expansion value could hide a distance up to its k-th candidate's; only if that set
+ * would outgrow the scratch (norms that dwarf the distances) does it get direct brute force.
+ * Uses scratchBytes(q, d, topKStateBytes(capacity)) of scratch, no more.
+ */
+function searchInFloat64(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): void {
   if (candidateSearch(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
+  const heap = scratch + statesOffset(q, d) + 4;
   // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
   const room = <i32>((scratchBytes(q, d, topKStateBytes(capacity)) - statesOffset(1, d) - <usize>k * 12 - 16) >> 2);
   for (let r = 0; r < q; r++) {
@@ -215,6 +302,16 @@ export function searchNeighbours(
 }
 
 const FAILED: i32 = -1;
+
+let float32Unproven: i32 = 0;
+
+/**
+ * How many queries, since the kernels were loaded, the float32 candidate search could not
+ * prove and handed to the float64 search (a diagnostic: it says which path answered).
+ */
+export function float32UnprovenQueries(): i32 {
+  return float32Unproven;
+}
 
 /** Copies one query's k results (indices, squared distances) to the output. */
 function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, squared: usize, k: i32): void {
@@ -294,6 +391,99 @@ function candidateSearch(
       const limit = worstKept - bound > 0 ? (kth / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF) : Infinity;
       store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
       store<f64>(outSquared + (<usize>r * <usize>k << 3), limit);
+      failures++;
+      continue;
+    }
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), indices, distances, k);
+  }
+  return failures;
+}
+
+/**
+ * Streams all n points of the float32 copy past the chunk's q queries, one group of
+ * GROUP_QUERIES at a time, into `fold` (the scaled float32 expansion values, as float64).
+ */
+function streamFloat32Distances(
+  panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
+): void {
+  const groups = scratch;
+  const queryNorms = groups + align16(groupBytes(q, d));
+  const tiles = queryNorms + groupNormsBytes(q);
+  const tileStride = float32TileBytes(d);
+  reducerStates = scratch + statesOffset(q, d);
+  prepareFloat32Queries(queries, q, d, mean, scale, groups, queryNorms);
+  const panelTotal = panelCount(n);
+  const step = float32BlockPanels(d);
+  const groupTotal = groupCount(q);
+  for (let first = 0; first < panelTotal; first += step) {
+    const count = min(step, panelTotal - first);
+    const firstIndex = first * PANEL_POINTS;
+    const valid = min(count * PANEL_POINTS, n - firstIndex);
+    for (let g = 0; g < groupTotal; g++) {
+      const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
+      float32DistanceGemm(group, queryNorms + (<usize>(g * GROUP_QUERIES) << 3), panels32, pointNorms, d, first, count, tiles, tileStride);
+      for (let lane = 0; lane < GROUP_QUERIES; lane++) {
+        const query = g * GROUP_QUERIES + lane;
+        if (query < q) fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
+      }
+    }
+  }
+}
+
+// Below this (in scaled units, where the data's largest centred value is about 1) a float32
+// proof is not attempted: the arithmetic of its test would itself round in float64's
+// subnormal range.
+const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
+
+/**
+ * The float32 GEMM with a `capacity`-candidate heap per query, then the direct float64 recheck
+ * and the proof; like candidateSearch, but a query it cannot prove only gets FAILED as its first
+ * index (it goes to the float64 search). Returns how many failed.
+ *
+ * The proof, in scaled units (distances times s²): every rejected point r has a float32 value
+ * z_r ≥ W, the largest kept one, so its exact scaled distance is ≥ W − B (B from
+ * candidateErrorBound), and its directly computed distance D̂_r, whose relative rounding is at
+ * most (d + 2)·2^−53 and whose squares can each lose half a float64 subnormal, satisfies
+ * D̂_r·s² ≥ (W − B)(1 − (d + 2)·2^−53) − d·2^−1075·s². The test
+ * kth·s² < (W − B)(1 − (d + 8)·2^−53) − (d + 1)·2^−1074·s² implies kth < D̂_r for every
+ * rejected r, with room for this line's own roundings; kth·s² is exact (s² a power of two in
+ * range) or, where it rounds in the subnormal range, still below the test's float64 limit only
+ * if the exact product is (or +∞ where it overflows, failing the test). When s² < 1 the last
+ * term rounds to 0, but the limit is then required above SMALLEST_PROVABLE_GAP, so the margin
+ * between (d + 8) and (d + 2) roundings dwarfs d·2^−1075. So the k best candidates by
+ * (D̂, index) are the k best of all n.
+ */
+function float32CandidateSearch(
+  points: usize, panels32: usize, pointNorms: usize, mean: usize, scale: f64, largestPointNorm: f64, n: i32, d: i32,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): i32 {
+  const states = startTopK(n, d, q, capacity, scratch);
+  streamFloat32Distances(panels32, pointNorms, n, d, mean, scale, queries, q, scratch);
+  const queryNorms = scratch + align16(groupBytes(q, d));
+  const rescale = scale * scale;
+  const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
+  const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * rescale;
+  let failures = 0;
+  for (let r = 0; r < q; r++) {
+    const queryNorm = load<f64>(queryNorms + (<usize>r << 3));
+    const state = states + <usize>r * reducerStateBytes;
+    const size = load<i32>(state);
+    const distances = state + 4;
+    const indices = distances + (<usize>capacity << 3);
+    let proven = !outOfFloat32Range(queryNorm);
+    if (proven) {
+      let worstKept: f64 = -Infinity;
+      for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
+      const query = queries + (<usize>r * <usize>d << 3);
+      recomputeDirectly(query, points, d, indices, distances, size);
+      sortCandidates(distances, indices, size);
+      const kth = load<f64>(distances + (<usize>(k - 1) << 3));
+      const limit = (worstKept - candidateErrorBound(queryNorm, largestPointNorm, d)) * directShrink - underflow;
+      proven = limit > SMALLEST_PROVABLE_GAP && kth * rescale < limit;
+    }
+    if (!proven) {
+      store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
       failures++;
       continue;
     }

@@ -93,29 +93,55 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
 export const DIRECT_SEARCH_FEATURES = 16;
 
 /**
- * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * is held twice in wasm memory (X as given, and the packed W1), three times with at most
- * DIRECT_SEARCH_FEATURES features, with a norm and a label per row: those bytes for its own rows
- * and those of the `heldRows` rows it joins (add) must fit; queries pass through in chunks,
- * but a batch over 4 GiB must be split first. src/wasm.ts checks the exact room left (other
- * networks, scratch) before allocating.
+ * From this many training points and features the float32 candidate search beats direct
+ * differences even for d ≤ DIRECT_SEARCH_FEATURES. Measured (k = 5, 100–1 000 queries, median
+ * of 9 alternating runs on a loaded machine): at d = 8–16 the float32 path takes 0.66–0.76× the
+ * direct search's time for n = 3 000–100 000, but 1.2–1.3× at n = 1 000, where the recheck of
+ * k + margin candidates per query weighs more; at d = 4–6 the two are even (0.94–1.06, 1.48 at
+ * n = 3 000, d = 4), and at d = 1–2 direct differences win by 1.4–3×.
  */
-function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined): void {
+export const FLOAT32_SEARCH_MIN_POINTS = 3000;
+export const FLOAT32_SEARCH_MIN_FEATURES = 8;
+
+/** Whether a network of `rows` points and `cols` features searches on direct differences (else a GEMM). */
+export function searchesDirectly(rows: number, cols: number, float32Candidates: boolean): boolean {
+  if (cols > DIRECT_SEARCH_FEATURES) return false;
+  return !(float32Candidates && rows >= FLOAT32_SEARCH_MIN_POINTS && cols >= FLOAT32_SEARCH_MIN_FEATURES);
+}
+
+/**
+ * Bytes a network of `rows` points holds per training row of `cols` features: X as given and
+ * the packed W1 (float64), then X again in panels for the direct search or else, with
+ * `float32Candidates`, W1's float32 copy and its norms; then a norm and a label.
+ */
+export function trainingBytesPerRow(rows: number, cols: number, float32Candidates: boolean): number {
+  const extra = searchesDirectly(rows, cols, float32Candidates) ? cols * 8 : float32Candidates ? cols * 4 + 8 : 0;
+  return cols * 8 * 2 + extra + 16;
+}
+
+/**
+ * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
+ * needs trainingBytesPerRow for its own rows and those of the `heldRows` rows it joins (add);
+ * queries pass through in chunks, but a batch over 4 GiB must be split first. src/wasm.ts
+ * checks the exact room left (other networks, scratch) before allocating.
+ */
+function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined, float32Candidates: boolean): void {
   const training = heldRows !== undefined;
-  const copiesOfX = cols <= DIRECT_SEARCH_FEATURES ? 3 : 2;
-  const bytes = (rows + (heldRows ?? 0)) * (training ? cols * 8 * copiesOfX + 16 : cols * 8);
+  const total = rows + (heldRows ?? 0);
+  const bytes = total * (training ? trainingBytesPerRow(total, cols, float32Candidates) : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
+  const float32Hint = training && float32Candidates && !searchesDirectly(total, cols, true) ? ', or pass float32Candidates: false' : '';
   throw new KnnError(
     'TOO_LARGE',
     training
-      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features.`
+      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features${float32Hint}.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
 }
 
-function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined): Matrix {
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, float32Candidates: boolean): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
   const first = rowsInput[0];
@@ -124,7 +150,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
-  checkSize(argument, rows, cols, heldRows);
+  checkSize(argument, rows, cols, heldRows, float32Candidates);
   // Each row is read once (row 0 above); float32 rows are kept as float32 if every row is one.
   const rowList = new Array<unknown>(rows);
   rowList[0] = first;
@@ -145,7 +171,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   return { data, rows, cols };
 }
 
-function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined): Matrix {
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined, float32Candidates: boolean): Matrix {
   const { data, rows, cols } = input;
   if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
   if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
@@ -161,7 +187,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
       `${argument}.data has ${length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
-  checkSize(argument, rows, cols, heldRows);
+  checkSize(argument, rows, cols, heldRows, float32Candidates);
   const copy = data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
   copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, false));
   checkValues(argument, copy, cols, false);
@@ -174,15 +200,16 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
  * (after an `await`, through a getter, from another thread) can reach the network.
  * `expectedCols`, when given, is the number of features the network was fitted on. The matrix is
  * training data when `expectedCols` is absent (fit: `heldRows` is 0) or `heldRows` is given (add:
- * the rows the network already holds); otherwise it is a batch of queries.
+ * the rows the network already holds); otherwise it is a batch of queries. Training data is
+ * sized with the network's float32 copy when `float32Candidates`.
  */
-export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number): Matrix {
+export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, float32Candidates = false): Matrix {
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
   if (isArrayLike(input)) {
-    matrix = fromRows(argument, input, held);
+    matrix = fromRows(argument, input, held, float32Candidates);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
-    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held);
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, float32Candidates);
   } else {
     throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
   }

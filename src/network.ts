@@ -5,7 +5,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { distanceOf, prepareRows, squaredRadiusBound } from './metrics.js';
-import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { searchesDirectly, toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
@@ -43,7 +43,7 @@ interface Weights {
   readonly d: number;
   /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
   readonly points: Region;
-  /** X again, in panels: the direct-difference search of small d reads it (none when d > 16). */
+  /** X again, in panels: the direct-difference search of small d reads it (none on the GEMM search). */
   readonly pointPanels: Region | undefined;
   /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
   readonly packed: Region;
@@ -53,7 +53,17 @@ interface Weights {
   /** W3: class codes (i32) or regression targets (f64). */
   readonly labels: Region;
   readonly largestNorm: number;
+  /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search or with the option off). */
+  readonly float32: Float32Copy | undefined;
   readonly classes: readonly Label[];
+}
+
+/** s·W1 in float32 (assembly/float32Distance.ts), the norms of its points, s and the largest norm. */
+interface Float32Copy {
+  readonly panels: Region;
+  readonly norms: Region;
+  readonly scale: number;
+  readonly largestNorm: number;
 }
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -66,32 +76,48 @@ function checkOutputSize(rows: number, columns: number, what: string, fix: strin
 
 function weightsRegions(weights: Weights): Region[] {
   const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
-  return weights.pointPanels ? [...regions, weights.pointPanels] : regions;
+  if (weights.pointPanels) regions.push(weights.pointPanels);
+  if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
+  return regions;
 }
 
-/** Copies the training data into wasm memory, centres it and packs W1 (and X's panels when d ≤ 16). */
-function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array): Weights {
+/**
+ * Copies the training data into wasm memory, centres it and packs W1, then X's panels for the
+ * direct search (searchesDirectly: d ≤ 16, and below 8 features, few points or no float32
+ * copy) or else W1's float32 copy when `float32Candidates`.
+ */
+function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean): Weights {
   const { rows: n, cols: d } = matrix;
   const paddedRows = Math.ceil(n / 8) * 8;
   const kernelExports = kernels.exports;
-  const direct = d <= kernelExports.directPanelDimensions();
+  const direct = searchesDirectly(n, d, float32Candidates);
+  const withFloat32 = float32Candidates && !direct;
   const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
   if (direct) sizes.push(paddedRows * d * 8);
+  if (withFloat32) sizes.push(paddedRows * d * 4, paddedRows * 8);
   const what = `fitting ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
     for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
-    const [points, packed, norms, mean, labelRegion, pointPanels] = regions;
+    const [points, packed, norms, mean, labelRegion] = regions;
+    const pointPanels = direct ? regions[5] : undefined;
     kernels.f64(points.pointer, n * d).set(matrix.data);
     if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
     else kernels.i32(labelRegion.pointer, n).set(labels.codes);
     if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
     kernelExports.computeMean(points.pointer, n, d, mean.pointer);
     const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
+    let float32: Float32Copy | undefined;
+    if (withFloat32) {
+      const [panels32, norms32] = regions.slice(5);
+      const scale = kernelExports.float32Scale(packed.pointer, n, d);
+      const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer);
+      float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
+    }
     const classes = labels instanceof Float64Array ? [] : labels.classes;
-    return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, classes };
+    return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, float32, classes };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
@@ -174,11 +200,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
     const resolved = resolveOptions(options);
-    const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
+    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await loadKernels();
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels), resolved);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates), resolved);
   }
 
   /**
@@ -193,7 +219,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
     const kernels = await loadKernels();
     const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels), options);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates), options);
   }
 
   #live(): Weights {
@@ -283,6 +309,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const [outIndices, outSquared] = layout.outputs;
       kernels.exports.searchNeighbours(
         w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+        w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
         layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
       );
       use(start, count, layout.outputs);
@@ -533,7 +560,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   add(X: MatrixInput, y: ArrayLike<L>): void {
     const w = this.#live();
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n), this.options.metric, 'X');
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, this.options.float32Candidates), this.options.metric, 'X');
     const old = this.#trainingData();
     const rows = w.n + extra.rows;
     const points = new Float64Array(rows * w.d);
@@ -599,7 +626,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Replaces the weights by ones built on `matrix` and `labels`; the old ones are released only once the new exist. */
   #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array): void {
-    const rebuilt = buildWeights(this.#kernels, matrix, labels);
+    const rebuilt = buildWeights(this.#kernels, matrix, labels, this.options.float32Candidates);
     this.#kernels.releaseHeld(this.#holding);
     this.#weights = rebuilt;
     this.#holding.regions.push(...weightsRegions(rebuilt));

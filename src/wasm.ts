@@ -17,12 +17,17 @@ export interface KernelExports extends Record<string, unknown> {
   computeMean(points: number, n: number, d: number, mean: number): void;
   packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number): number;
   packPoints(points: number, n: number, d: number, packed: number): void;
+  float32Scale(packed: number, n: number, d: number): number;
+  packFloat32Weights(packed: number, n: number, d: number, scale: number, panels32: number, norms: number): number;
+  candidateErrorBound(queryNorm: number, largestPointNorm: number, d: number): number;
   directPanelDimensions(): number;
+  float32UnprovenQueries(): number;
   topKStateBytes(capacity: number): number;
   softmaxStateBytes(classes: number): number;
   scratchBytes(q: number, d: number, stateBytes: number): number;
   searchNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
     queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number,
   ): void;
   softmaxScores(

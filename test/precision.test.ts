@@ -18,9 +18,9 @@ function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, que
 }
 
 /** Fits a network for each k and checks its neighbours of `queries` against the reference's. */
-async function expectSameForEachK(train: Matrix, y: number[], queries: Matrix, ks: number[]): Promise<void> {
+async function expectSameForEachK(train: Matrix, y: number[], queries: Matrix, ks: number[], float32Candidates: boolean): Promise<void> {
   for (const k of ks) {
-    const wasm = await KnnNetwork.fit(train, y, { k });
+    const wasm = await KnnNetwork.fit(train, y, { k, float32Candidates });
     expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
     wasm.dispose();
   }
@@ -33,31 +33,35 @@ function noisyData(seed: number, n: number, d: number, centre: (i: number) => nu
   return { data, rows: n, cols: d };
 }
 
-// Each trap runs on both search paths: direct differences (d ≤ directPanelDimensions) and the
-// fused GEMM with its recheck, proof and second pass (the same data widened past that).
+// Each trap runs on every search path: direct differences (d ≤ directPanelDimensions, forced
+// by turning the float32 copy off: with it, networks of 3 000 points or more take the float32
+// GEMM), and past that (the same data widened) the float32 GEMM's candidates with their float64
+// proof (falling back to the float64 search), and the float64 GEMM alone with its recheck, proof
+// and second pass. test/float32Candidates.test.ts runs them on the float32 GEMM for small d.
 const kernels = await loadKernels();
 const gemmExtra = kernels.exports.directPanelDimensions();
 const PATHS = [
-  { path: 'direct differences', extra: 0 },
-  { path: 'fused GEMM, recheck and proof', extra: gemmExtra },
+  { path: 'direct differences', extra: 0, float32Candidates: false },
+  { path: 'float32 candidates, float64 proof', extra: gemmExtra, float32Candidates: true },
+  { path: 'fused float64 GEMM, recheck and proof', extra: gemmExtra, float32Candidates: false },
 ];
 
-// …and on each kernel build the engine runs: the relaxed build's candidate GEMM fuses its
+// …and on each kernel build the engine runs: the relaxed build's candidate GEMMs fuse their
 // multiply-adds, which must not change a single reported bit.
 describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
   onKernelBuild(build);
 
-  describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra }) => {
+  describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra, float32Candidates }) => {
     it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
       const train = noisyData(1, 2000, 6 + extra, () => 1e8);
       const queries = noisyData(2, 200, 6 + extra, () => 1e8);
-      await expectSameForEachK(train, Array.from({ length: 2000 }, (_, i) => i % 3), queries, [1, 5, 20]);
+      await expectSameForEachK(train, Array.from({ length: 2000 }, (_, i) => i % 3), queries, [1, 5, 20], float32Candidates);
     });
 
     it('two far clusters at ±1e7, where centring alone does not save the expansion', async () => {
       const train = noisyData(3, 1500, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
       const queries = noisyData(4, 150, 4 + extra, (i) => (i % 2 ? 1e7 : -1e7));
-      await expectSameForEachK(train, Array.from({ length: 1500 }, (_, i) => i % 2), queries, [1, 3, 8]);
+      await expectSameForEachK(train, Array.from({ length: 1500 }, (_, i) => i % 2), queries, [1, 3, 8], float32Candidates);
     });
 
     it('points so close that their distances differ in the last bits', async () => {
@@ -67,7 +71,7 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
       const train = { data, rows: n, cols: d };
       const y = Array.from({ length: n }, (_, i) => i % 4);
-      const wasm = await KnnNetwork.fit(train, y, { k: 5 });
+      const wasm = await KnnNetwork.fit(train, y, { k: 5, float32Candidates });
       expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
       wasm.dispose();
     });
@@ -79,7 +83,7 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
       const y = Array.from({ length: n }, (_, i) => i % 2);
       const train = { data, rows: n, cols: d };
-      const wasm = await KnnNetwork.fit(train, y, { k: 7 });
+      const wasm = await KnnNetwork.fit(train, y, { k: 7, float32Candidates });
       const queries = { data: new Float64Array([0, 1, 0.5].flatMap((value) => Array<number>(d).fill(value))), rows: 3, cols: d };
       expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
       const { indices } = wasm.kneighbors(queries, 7);
@@ -92,7 +96,7 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       const n = 2001;
       const train = noisyData(11, n, d, (i) => (i % 7) * 0.25);
       const queries = noisyData(12, 40, d, () => 0.5);
-      await expectSameForEachK(train, Array.from({ length: n }, (_, i) => i % 3), queries, [3, 12]);
+      await expectSameForEachK(train, Array.from({ length: n }, (_, i) => i % 3), queries, [3, 12], float32Candidates);
     });
 
     it('50 copies of a point among 3000 (more ties than candidates) still give the lowest indices', async () => {
@@ -106,7 +110,7 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       const queries = { data: new Float64Array(2 * d).fill(0.5), rows: 2, cols: d };
       queries.data[d] = 0.5001;
       for (const k of [1, 5, 30]) {
-        const wasm = await KnnNetwork.fit(train, y, { k });
+        const wasm = await KnnNetwork.fit(train, y, { k, float32Candidates });
         expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
         expect(Array.from(wasm.kneighbors(queries, k).indices.slice(0, k))).toEqual(Array.from({ length: k }, (_, i) => 40 + i * 53));
         wasm.dispose();

@@ -53,8 +53,10 @@ const cases: fc.Arbitrary<Case> = fc
     family: fc.constantFrom(...FAMILIES),
     factor: fc.constantFrom(0.25, 0.9, 1, 1, 1.01),
     regression: fc.boolean(),
+    // Past 16 features, candidates come from the float32 copy unless it is turned off.
+    float32Candidates: fc.boolean(),
   })
-  .chain(({ d, n, q, family, factor, regression }) =>
+  .chain(({ d, n, q, family, factor, regression, float32Candidates }) =>
     fc.record({
       X: fc.array(fc.array(values(family, d, factor), { minLength: d, maxLength: d }), { minLength: n, maxLength: n }),
       Q: fc.array(fc.array(values(family, d, factor), { minLength: d, maxLength: d }), { minLength: q, maxLength: q }),
@@ -74,7 +76,7 @@ const cases: fc.Arbitrary<Case> = fc
       });
       duplicates.forEach((source, i) => (X[(source + i + 1) % n] = [...X[source]]));
       onTraining.forEach((source, i) => (Q[i] = [...X[source]]));
-      const options: KnnOptions = { k, weights, lambda, ...(regression ? { task: 'regression' as const } : {}) };
+      const options: KnnOptions = { k, weights, lambda, float32Candidates, ...(regression ? { task: 'regression' as const } : {}) };
       return { X, y, Q, options, k: Math.min(queryK, 3 + (queryK % 5)) };
     }),
   );
