@@ -260,7 +260,7 @@ async function main(): Promise<void> {
     measurements,
     exactness,
     fit,
-    cosine: cosineComparison(measurements, exactness),
+    cosine: workloads.includes(COSINE_WORKLOAD) ? cosineComparison(measurements, exactness) : undefined,
     add,
     targets: checkTargets(measurements, fit, add),
     ratiosToOnnxF64,
