@@ -1,19 +1,28 @@
 /**
  * Exactness: the fraction of the true k nearest neighbours (by the knnet reference, direct
- * differences in float64) that each implementation returns on W2 and on W2 shifted by +1000.
+ * differences in float64) that each implementation returns on W2 and on W2 shifted by +1000,
+ * and on the cosine workload (the reference ranking by 1 − cos of L2-normalised rows).
  * Shared by the Node bench and the browser page.
  */
 import { knnetReferenceImplementation } from './peers/knnet.js';
 import type { Implementation } from './peers/types.js';
 import type { ExactnessResult } from './report.js';
-import { exactnessWorkloads, loadWorkload } from './workloads.js';
+import { COSINE_WORKLOAD, exactnessWorkloads, loadWorkload, type WorkloadSpec } from './workloads.js';
 
 export const EXACTNESS_QUERIES = 100;
 
-/** Fraction of the true k nearest neighbours (by the reference) each implementation returns on W2 and W2+1000. */
-export async function measureExactness(implementations: Implementation[], notes: string[]): Promise<ExactnessResult[]> {
+/** The cosine workload's first queries: the truth is the reference network with metric 'cosine'. */
+export const cosineExactnessWorkload = (): WorkloadSpec => ({ ...COSINE_WORKLOAD, q: EXACTNESS_QUERIES });
+
+/**
+ * Fraction of the true k nearest neighbours (by the reference, in the workload's metric) each
+ * implementation returns, on W2 and W2+1000 unless other workloads are given.
+ */
+export async function measureExactness(
+  implementations: Implementation[], notes: string[], specs: WorkloadSpec[] = exactnessWorkloads(EXACTNESS_QUERIES),
+): Promise<ExactnessResult[]> {
   const results: ExactnessResult[] = [];
-  for (const spec of exactnessWorkloads(EXACTNESS_QUERIES)) {
+  for (const spec of specs) {
     const data = loadWorkload(spec);
     const k = spec.k as number;
     const truth = await knnetReferenceImplementation.prepare(data, spec.q);

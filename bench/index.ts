@@ -1,7 +1,7 @@
 /**
  * knnet's benchmark suite: `npm run bench` (after `npm run bench:peers` for the peers).
  *
- *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness] [--impl knnet,naive] [--build plain]
+ *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness,cosine,add] [--impl knnet,naive] [--build plain]
  *
  * Times every implementation on every workload with benchmark.js, in one process, so ratios
  * compare figures measured in the same run; prints the table and writes bench/results.json and
@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
-import { EXACTNESS_QUERIES, measureExactness } from './exactness.js';
+import { measureAddThroughput } from './addThroughput.js';
+import { cosineExactnessWorkload, EXACTNESS_QUERIES, measureExactness } from './exactness.js';
 import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
@@ -22,22 +23,29 @@ import { createTensorFlowImplementation } from './peers/tensorflowNode.js';
 import { PeerUnavailable, type Implementation } from './peers/types.js';
 import { measureCeiling, measureStream, type Ceiling } from './probes.js';
 import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
-import { checkTargets, ratioToOnnx, type FitMeasurement, type Measurement } from './targets.js';
+import { checkTargets, cosineComparison, ratioToOnnx, type AddMeasurement, type FitMeasurement, type Measurement } from './targets.js';
 import { FULL_TIMING, QUICK_TIMING, time, type TimingOptions } from './timing.js';
-import { loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
+import { ADD_WORKLOAD, COSINE_WORKLOAD, loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
 
 interface Arguments {
   quick: boolean;
   only?: Set<string>;
   implementations?: Set<string>;
   build: KernelBuildChoice;
+  /** Seconds after which the add run stops and extrapolates. */
+  addCapSeconds?: number;
 }
+
+const FULL_ADD_CAP_SECONDS = 30;
+const QUICK_ADD_CAP_SECONDS = 5;
 
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
-  --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, fit, exactness
+  --only NAMES   comma-separated: ${[...WORKLOADS, COSINE_WORKLOAD].map((w) => w.name).join(', ')}, fit, exactness, add
   --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32
-  --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed`;
+  --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed
+  --add-cap S    stop the ${ADD_WORKLOAD.adds} single adds after S seconds and extrapolate the rest
+                 (default ${FULL_ADD_CAP_SECONDS}, ${QUICK_ADD_CAP_SECONDS} with --quick)`;
 
 function parseArguments(argv: string[]): Arguments {
   const result: Arguments = { quick: false, build: 'auto' };
@@ -50,6 +58,13 @@ function parseArguments(argv: string[]): Arguments {
     else if (flag === '--only') result.only = list(value());
     else if (flag === '--impl') result.implementations = list(value());
     else if (flag === '--build') result.build = value() as KernelBuildChoice;
+    else if (flag === '--add-cap') {
+      result.addCapSeconds = Number(value());
+      if (!(result.addCapSeconds > 0)) {
+        console.error(`--add-cap takes a positive number of seconds\n${USAGE}`);
+        process.exit(2);
+      }
+    }
     else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -162,13 +177,22 @@ async function measureFit(quick: boolean): Promise<FitMeasurement> {
   return { workload: spec.name, bytes, seconds, megabytesPerSecond: bytes / seconds / 1e6 };
 }
 
+/**
+ * Single adds against one fit (ADD_WORKLOAD). An add that rebuilds the network costs O(n·d),
+ * so 10 000 of them take minutes: the run stops at a cap and extrapolates, saying so.
+ */
+async function measureAdd(args: Arguments): Promise<AddMeasurement> {
+  const capSeconds = args.addCapSeconds ?? (args.quick ? QUICK_ADD_CAP_SECONDS : FULL_ADD_CAP_SECONDS);
+  return measureAddThroughput({ ...ADD_WORKLOAD, capSeconds, fitRepeats: args.quick ? 3 : 5 });
+}
+
 async function main(): Promise<void> {
   const args = parseArguments(process.argv.slice(2));
   setKernelBuild(args.build);
   const kernels = kernelInfo();
   const timing = args.quick ? QUICK_TIMING : FULL_TIMING;
   const notes: string[] = [];
-  const workloads = WORKLOADS.filter((workload) => selected(args.only, workload.name));
+  const workloads = [...WORKLOADS, COSINE_WORKLOAD].filter((workload) => selected(args.only, workload.name));
   const implementations = await loadImplementations(args, notes);
 
   let ceiling: Ceiling | undefined;
@@ -199,10 +223,24 @@ async function main(): Promise<void> {
     console.log(`\nexactness: first ${EXACTNESS_QUERIES} queries of W2 and W2+1000, against the knnet reference`);
     exactness = await measureExactness(implementations, notes);
   }
+  if (workloads.includes(COSINE_WORKLOAD)) {
+    notes.push('cosine: knnet normalises the queries inside predict and TF.js inside its graph (timed); the naive loop and ' +
+      'onnxruntime get training rows and queries L2-normalised beforehand (not timed: O(q·d) against the O(q·n·d) search)');
+    console.log(`\ncosine exactness: first ${EXACTNESS_QUERIES} queries, against the knnet reference with metric cosine`);
+    exactness.push(...(await measureExactness(implementations, notes, [cosineExactnessWorkload()])));
+  }
   let fit: FitMeasurement | undefined;
   if (selected(args.only, 'fit') && selected(args.implementations, 'knnet')) {
     console.log('\nfit: packing the W3 training set');
     fit = await measureFit(args.quick);
+  }
+
+  let add: AddMeasurement | undefined;
+  if (selected(args.only, 'add') && selected(args.implementations, 'knnet')) {
+    console.log(`\nadd: ${ADD_WORKLOAD.adds} single adds at d = ${ADD_WORKLOAD.d} against one fit of the same points`);
+    add = await measureAdd(args);
+    console.log(`  fit: ${(add.fitSeconds * 1e3).toFixed(1)} ms; ${add.measuredAdds} adds: ${add.measuredSeconds.toFixed(2)} s` +
+      ` (${add.measuredRatioToFit.toFixed(1)}× one fit)${add.extrapolatedSeconds === undefined ? '' : `; all ${add.adds} extrapolated: ${add.extrapolatedSeconds.toFixed(0)} s`}`);
   }
 
   const ratiosToOnnxF64: Record<string, number> = {};
@@ -222,7 +260,9 @@ async function main(): Promise<void> {
     measurements,
     exactness,
     fit,
-    targets: checkTargets(measurements, fit),
+    cosine: workloads.includes(COSINE_WORKLOAD) ? cosineComparison(measurements, exactness) : undefined,
+    add,
+    targets: checkTargets(measurements, fit, add),
     ratiosToOnnxF64,
     notes,
   };

@@ -1,5 +1,5 @@
 /** Formatting one run's results: a console table, a markdown table (for the README), JSON. */
-import type { FitMeasurement, Measurement, TargetResult } from './targets.js';
+import { ADD_TARGET_RATIO, type AddMeasurement, type CosineRow, type FitMeasurement, type Measurement, type TargetResult } from './targets.js';
 
 export interface ExactnessResult {
   implementation: string;
@@ -22,6 +22,10 @@ export interface RunReport {
   measurements: Measurement[];
   exactness: ExactnessResult[];
   fit?: FitMeasurement;
+  /** The cosine workload: knnet's ratio to each implementation and each one's exactness. */
+  cosine?: CosineRow[];
+  /** Single-point adds against one fit of the same points. */
+  add?: AddMeasurement;
   targets: TargetResult[];
   ratiosToOnnxF64: Record<string, number>;
   notes: string[];
@@ -52,9 +56,10 @@ export function markdownTable(header: string[], rows: string[][], firstNumeric =
   return [line(header), line(rule), ...rows.map(line)].join('\n');
 }
 
-export function textTable(header: string[], rows: string[][]): string {
+/** A plain-text table; the first `textColumns` columns are left-aligned, the rest right-aligned. */
+export function textTable(header: string[], rows: string[][], textColumns = 3): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const line = (cells: string[]) => cells.map((cell, column) => (column < textColumns ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -62,6 +67,40 @@ const EXACTNESS_HEADER = ['implementation', 'workload', 'true neighbours kept', 
 const exactnessRow = (e: ExactnessResult) => [e.label, e.workload, percent(e.fraction), e.basis];
 const TARGET_HEADER = ['target', 'measured', 'result'];
 const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'];
+
+const COSINE_HEADER = ['implementation', 'prec.', 'queries/s', 'knnet ÷ this', 'true cosine neighbours kept'];
+const cosineRow = (row: CosineRow) => [
+  row.label, row.precision, number(row.queriesPerSecond), row.knnetRatio === undefined ? '–' : `${number(row.knnetRatio)}×`,
+  row.implementation === 'reference' ? 'the truth' : percent(row.neighboursKept),
+];
+const COSINE_TITLE = "cosine (W2's data, metric 'cosine', k = 5): knnet's queries/s over each implementation's, same run; " +
+  'exactness on the first queries against the knnet reference with metric cosine.';
+
+const ADD_HEADER = ['operation', 'calls', 'basis', 'seconds', '× one fit'];
+const count = (value: number) => value.toLocaleString('en-US');
+
+function addRows(add: AddMeasurement): string[][] {
+  const seconds = (value: number) => number(value, 3);
+  const rows = [['one fit of the added points', `1 (${count(add.adds)} points)`, `measured, median of ${add.fitRepeats}`, seconds(add.fitSeconds), '1.00']];
+  if (add.measuredAdds === add.adds) {
+    rows.push(['single-point adds', count(add.adds), 'measured', seconds(add.measuredSeconds), number(add.measuredRatioToFit)]);
+    return rows;
+  }
+  rows.push([
+    'single-point adds', `first ${count(add.measuredAdds)} of ${count(add.adds)}`, `measured; stopped at the ${add.capSeconds} s cap`,
+    seconds(add.measuredSeconds), number(add.measuredRatioToFit),
+  ]);
+  if (add.extrapolatedSeconds !== undefined) {
+    rows.push([
+      'single-point adds', `all ${count(add.adds)}`, `EXTRAPOLATED from the first ${count(add.measuredAdds)} (per-add time linear in the size)`,
+      seconds(add.extrapolatedSeconds), number(add.extrapolatedSeconds / add.fitSeconds),
+    ]);
+  }
+  return rows;
+}
+const addTitle = (add: AddMeasurement) =>
+  `add (d = ${add.d}, Euclidean, k = ${add.k}): a network fitted on ${add.seedPoints} points, then ${count(add.adds)} single-point add calls, ` +
+  `against one fit of the same ${count(add.adds)} points; target ≤ ${ADD_TARGET_RATIO}× one fit.`;
 
 function context(report: RunReport): string[] {
   const lines = [
@@ -104,6 +143,8 @@ export function formatText(report: RunReport): string {
     textTable(MEASUREMENT_HEADER, report.measurements.map(measurementRow)),
   ];
   if (report.exactness.length > 0) sections.push(textTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow)));
+  if (report.cosine && report.cosine.length > 0) sections.push(`${COSINE_TITLE}\n${textTable(COSINE_HEADER, report.cosine.map(cosineRow), 2)}`);
+  if (report.add) sections.push(`${addTitle(report.add)}\n${textTable(ADD_HEADER, addRows(report.add))}`);
   sections.push(extraLines(report).join('\n'));
   sections.push(textTable(TARGET_HEADER, report.targets.map(targetRow)));
   if (report.notes.length > 0) sections.push(report.notes.map((note) => `note: ${note}`).join('\n'));
@@ -118,6 +159,14 @@ export function formatMarkdown(report: RunReport): string {
   if (report.exactness.length > 0) {
     sections.push('Exactness (against the knnet reference, first queries of W2):');
     sections.push(markdownTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));
+  }
+  if (report.cosine && report.cosine.length > 0) {
+    sections.push(COSINE_TITLE);
+    sections.push(markdownTable(COSINE_HEADER, report.cosine.map(cosineRow), 2));
+  }
+  if (report.add) {
+    sections.push(addTitle(report.add));
+    sections.push(markdownTable(ADD_HEADER, addRows(report.add), 3));
   }
   const extra = extraLines(report);
   if (extra.length > 0) sections.push(extra.map((line) => `- ${line}`).join('\n'));

@@ -1,7 +1,11 @@
 /**
- * The performance targets of issue 3, checked against one run's measurements. They are
- * printed as PASS / MISS next to the figures; nothing here fails a test.
+ * The performance targets, checked against one run's measurements, and the informational
+ * ratios beside them. They are printed as PASS / MISS next to the figures; nothing here fails
+ * a test.
  */
+import type { ExactnessResult } from './report.js';
+import { ADD_WORKLOAD } from './workloads.js';
+
 export interface Measurement {
   workload: string;
   implementation: string;
@@ -30,6 +34,45 @@ export interface FitMeasurement {
   megabytesPerSecond: number;
 }
 
+/**
+ * Single-point `add` calls against one `fit` of the same points. The adds stop at a time cap;
+ * when they stop early, `extrapolatedSeconds` estimates all of them, and is never a measurement.
+ */
+export interface AddMeasurement {
+  d: number;
+  k: number;
+  /** Points of the network's first fit, before any add. */
+  seedPoints: number;
+  /** Single-point adds the target speaks of, and points of the compared fit. */
+  adds: number;
+  /** Median seconds of one fit of those `adds` points. */
+  fitSeconds: number;
+  fitRepeats: number;
+  /** Adds actually run and their total seconds (all `adds`, or fewer when the cap stopped them). */
+  measuredAdds: number;
+  measuredSeconds: number;
+  capSeconds: number;
+  /** measuredSeconds / fitSeconds: the target's ratio when all adds ran, else a lower bound on it. */
+  measuredRatioToFit: number;
+  /** Only when the cap stopped the adds: their per-add time fitted linearly in the network's size, summed over all `adds`. */
+  extrapolatedSeconds?: number;
+}
+
+/** The target: `adds` single adds take at most this many times one fit of the same points. */
+export const ADD_TARGET_RATIO = 3;
+
+/** One row of the cosine comparison: an implementation's speed, knnet's ratio to it, its exactness. */
+export interface CosineRow {
+  implementation: string;
+  label: string;
+  precision: 'f64' | 'f32';
+  queriesPerSecond: number;
+  /** knnet's queries/s over this implementation's, same run. */
+  knnetRatio?: number;
+  /** Share of the true cosine neighbours (reference, first queries) it returns. */
+  neighboursKept?: number;
+}
+
 export interface TargetResult {
   target: string;
   measured: string;
@@ -39,7 +82,9 @@ export interface TargetResult {
 
 const format = (value: number, digits = 2) => value.toFixed(digits);
 
-export function checkTargets(measurements: readonly Measurement[], fit: FitMeasurement | undefined): TargetResult[] {
+export function checkTargets(
+  measurements: readonly Measurement[], fit: FitMeasurement | undefined, add?: AddMeasurement,
+): TargetResult[] {
   const find = (workload: string, implementation: string) =>
     measurements.find((m) => m.workload === workload && m.implementation === implementation);
   const results: TargetResult[] = [];
@@ -71,7 +116,40 @@ export function checkTargets(measurements: readonly Measurement[], fit: FitMeasu
   });
   atLeast('iris-size: ≥ 3× the naive loop per query', find('iris', 'knnet')?.ratioToNaive, 3, '×');
   atLeast('fit: packing the weights ≥ 200 MB/s', fit?.megabytesPerSecond, 200, ' MB/s');
+  results.push(addTarget(add));
   return results;
+}
+
+function addTarget(add: AddMeasurement | undefined): TargetResult {
+  const { adds, d } = add ?? ADD_WORKLOAD;
+  const target = `add: ${adds.toLocaleString('en-US')} single adds (d = ${d}) ≤ ${ADD_TARGET_RATIO}× one fit of the same points`;
+  if (!add) return { target, measured: 'not measured', pass: undefined };
+  const measured = add.measuredRatioToFit;
+  if (add.measuredAdds === add.adds) {
+    return { target, measured: `${format(measured)}× one fit`, pass: measured <= ADD_TARGET_RATIO };
+  }
+  // Stopped early: the adds run so far already bound the whole from below.
+  const count = (value: number) => value.toLocaleString('en-US');
+  const extrapolated = add.extrapolatedSeconds === undefined ? '' : `; all ${count(add.adds)} extrapolated ≈ ${count(Math.round(add.extrapolatedSeconds / add.fitSeconds))}×`;
+  return {
+    target,
+    measured: `first ${count(add.measuredAdds)} adds alone took ${format(measured)}× (measured)${extrapolated}`,
+    pass: measured > ADD_TARGET_RATIO ? false : undefined,
+  };
+}
+
+/** The cosine workload's rows: knnet's throughput ratio to each implementation, and its exactness. */
+export function cosineComparison(measurements: readonly Measurement[], exactness: readonly ExactnessResult[]): CosineRow[] {
+  const rows = measurements.filter((m) => m.workload === 'cosine');
+  const knnet = rows.find((m) => m.implementation === 'knnet');
+  return rows.map((m) => ({
+    implementation: m.implementation,
+    label: m.label,
+    precision: m.precision,
+    queriesPerSecond: m.queriesPerSecond,
+    knnetRatio: knnet ? knnet.queriesPerSecond / m.queriesPerSecond : undefined,
+    neighboursKept: exactness.find((e) => e.workload === 'cosine' && e.implementation === m.implementation)?.fraction,
+  }));
 }
 
 /** knnet's throughput relative to onnxruntime-node f64 (informational: how far from native). */

@@ -12,6 +12,7 @@ export const CLASS_COUNT = 10;
 const CENTRE_SPREAD = 1.5;
 
 export type Weights = 'uniform' | 'distance' | 'softmax';
+export type BenchMetric = 'euclidean' | 'cosine';
 
 export interface WorkloadSpec {
   /** Short name used on the command line (`--only W2`) and in the tables. */
@@ -27,6 +28,8 @@ export interface WorkloadSpec {
   /** Added to every coordinate of training points and queries (exactness stress). */
   offset: number;
   seed: number;
+  /** The distance to rank by; Euclidean when absent. */
+  metric?: BenchMetric;
 }
 
 /** Training points, labels and queries: row-major Float64Arrays with their shapes beside. */
@@ -50,6 +53,24 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
     n: 10_000, d: 64, q: 1_000, k: 'all', weights: 'softmax', lambda: 0.05, offset: 0, seed: 2,
   },
 ];
+
+/**
+ * The embeddings workload: W2's data (same generator and seed) ranked by cosine distance. It is
+ * not in WORKLOADS, so the browser bench, which runs WORKLOADS, does not pick it up.
+ */
+export const COSINE_WORKLOAD: WorkloadSpec = {
+  ...WORKLOADS.find((workload) => workload.name === 'W2')!,
+  name: 'cosine',
+  description: "W2's data, metric 'cosine' (embeddings)",
+  metric: 'cosine',
+};
+
+/**
+ * Live learning: `adds` single-point adds to a d-wide network first fitted on `seedPoints`
+ * points, against one fit of the same `adds` points. The points are Gaussian blobs as above
+ * (seedPoints + adds of them, seed `seed`); the seed set is the first rows, the added ones follow.
+ */
+export const ADD_WORKLOAD = { name: 'add', d: 512, seedPoints: 10, adds: 10_000, k: 5, seed: 5 } as const;
 
 /** The exactness workloads: W2, and W2 with every coordinate shifted by +1000. */
 export function exactnessWorkloads(queryCount: number): WorkloadSpec[] {
@@ -108,6 +129,29 @@ export function loadWorkload(spec: WorkloadSpec): WorkloadData {
 /** Drop cached training sets (call between workloads of different sizes to cap memory). */
 export function forgetWorkloads(): void {
   blobCache.clear();
+}
+
+/** Rows divided by their Euclidean norm √Σx² (summed in dimension order), as a new array. */
+export function unitRows(data: Float64Array, rows: number, cols: number): Float64Array {
+  const unit = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += data[i * cols + j] ** 2;
+    const norm = Math.sqrt(sum);
+    for (let j = 0; j < cols; j++) unit[i * cols + j] = data[i * cols + j] / norm;
+  }
+  return unit;
+}
+
+/**
+ * The workload as a peer without a cosine metric takes it: training points and queries
+ * L2-normalised (unitRows), after which the squared Euclidean distance is 2·(1 − cos) and ranks
+ * as the cosine distance does. A Euclidean workload is returned as it is.
+ */
+export function asUnitVectors(data: WorkloadData): WorkloadData {
+  if (data.spec.metric !== 'cosine') return data;
+  const { spec } = data;
+  return { ...data, train: unitRows(data.train, spec.n, spec.d), queries: unitRows(data.queries, spec.q, spec.d) };
 }
 
 /** Rows as number[][] (for peers that take nested arrays). */

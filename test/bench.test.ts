@@ -9,12 +9,18 @@ import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
 import { quantile, timeRoundRobin } from '../bench/browser/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
-import { majorityVote, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
+import { majorityVote, naiveImplementation, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
 import { SINGLE_THREAD_OPTIONS } from '../bench/peers/onnxruntime.js';
-import { loadOnnxRuntime } from '../bench/peers/onnxruntimeNode.js';
+import { createOnnxImplementation, loadOnnxRuntime } from '../bench/peers/onnxruntimeNode.js';
 import { benchFolder, resolvePeer } from '../bench/peers/resolve.js';
 import { SeededRandom } from '../src/random.js';
-import { CLASS_COUNT, loadWorkload, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
+import { asUnitVectors, CLASS_COUNT, COSINE_WORKLOAD, loadWorkload, unitRows, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
+import { extrapolateAddSeconds, measureAddThroughput } from '../bench/addThroughput.js';
+import { measureExactness } from '../bench/exactness.js';
+import { knnetWasmImplementation } from '../bench/peers/knnet.js';
+import { createTensorFlowImplementation } from '../bench/peers/tensorflowNode.js';
+import type { Implementation } from '../bench/peers/types.js';
+import { checkTargets, cosineComparison, type AddMeasurement, type Measurement } from '../bench/targets.js';
 import { ReferenceNetwork } from '../src/reference.js';
 
 const tiny: WorkloadSpec = {
@@ -252,4 +258,130 @@ describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in
     expect(kept('naive', 'W2+1000')).toBe(1);
     expect(report.knnetBuild).not.toBe('');
   }, 240_000);
+});
+
+describe('the cosine workload (embeddings)', () => {
+  const cosineTiny: WorkloadSpec = { ...tiny, name: 'tiny-cosine', metric: 'cosine' };
+  const data = loadWorkload(cosineTiny);
+  const k = cosineTiny.k as number;
+  const trueNeighbours = async () => {
+    const reference = await ReferenceNetwork.fit({ data: data.train, rows: tiny.n, cols: tiny.d }, data.labels, { k, metric: 'cosine' });
+    return Array.from(reference.kneighbors({ data: data.queries, rows: tiny.q, cols: tiny.d }, k).indices);
+  };
+  const neighboursOf = async (implementation: Implementation) => {
+    const run = await implementation.prepare(data, tiny.q);
+    await run.predict();
+    const found = Array.from(await run.neighbours!());
+    await run.dispose();
+    return found;
+  };
+
+  it("is W2's data with metric cosine, kept out of WORKLOADS (which the browser bench runs)", () => {
+    const w2 = WORKLOADS.find((w) => w.name === 'W2')!;
+    expect({ ...COSINE_WORKLOAD, name: w2.name, description: w2.description, metric: undefined }).toEqual({ ...w2, metric: undefined });
+    expect(COSINE_WORKLOAD.metric).toBe('cosine');
+    expect(WORKLOADS.some((w) => w.metric === 'cosine')).toBe(false);
+  });
+
+  it('gives peers unit rows, and leaves a Euclidean workload as it is', () => {
+    const unit = unitRows(Float64Array.from([3, 4, 0, -2]), 2, 2);
+    expect(Array.from(unit)).toEqual([0.6, 0.8, 0, -1]);
+    const euclidean = loadWorkload(tiny);
+    expect(asUnitVectors(euclidean)).toBe(euclidean);
+    const prepared = asUnitVectors(data);
+    for (let i = 0; i < tiny.n; i++) {
+      const row = prepared.train.subarray(i * tiny.d, (i + 1) * tiny.d);
+      expect(row.reduce((sum, x) => sum + x * x, 0)).toBeCloseTo(1, 12);
+    }
+    expect(prepared.queries.length).toBe(data.queries.length);
+  });
+
+  it('runs the naive loop on unit vectors, which finds the true cosine neighbours', async () => {
+    expect(await neighboursOf(naiveImplementation)).toEqual(await trueNeighbours());
+  });
+
+  it.skipIf(!wasmEmbedded)('fits knnet with the workload metric', async () => {
+    expect(await neighboursOf(knnetWasmImplementation)).toEqual(await trueNeighbours());
+  });
+
+  it.skipIf(resolvePeer('onnxruntime-node') === undefined)('feeds onnxruntime the W2 graph on unit vectors (float64 and float32)', async () => {
+    const truth = await trueNeighbours();
+    expect(await neighboursOf(await createOnnxImplementation('float64'))).toEqual(truth);
+    expect(await neighboursOf(await createOnnxImplementation('float32'))).toEqual(truth);
+  });
+
+  it.skipIf(resolvePeer('@tensorflow/tfjs-backend-wasm') === undefined || resolvePeer('@tensorflow/tfjs-core') === undefined)(
+    "runs TF.js knn-classifier's approach: normalised matMul, topk of similarities",
+    async () => {
+      const tensorFlow = await createTensorFlowImplementation();
+      expect(tensorFlow.unsupported(cosineTiny)).toBeUndefined();
+      expect(await neighboursOf(tensorFlow)).toEqual(await trueNeighbours());
+    },
+    60_000,
+  );
+
+  it('scores exactness against the reference with metric cosine, not Euclidean', async () => {
+    // The naive loop on the raw rows ranks by Euclidean distance: it must lose cosine neighbours.
+    const euclideanNaive: Implementation = {
+      ...naiveImplementation, name: 'euclidean-naive', prepare: (workload, count) => naiveImplementation.prepare({ ...workload, spec: tiny }, count),
+    };
+    const notes: string[] = [];
+    const results = await measureExactness([naiveImplementation, euclideanNaive], notes, [cosineTiny]);
+    expect(notes).toEqual([]);
+    expect(results.map((r) => [r.implementation, r.workload, r.basis])).toEqual([
+      ['naive', 'tiny-cosine', 'neighbours'], ['euclidean-naive', 'tiny-cosine', 'neighbours'],
+    ]);
+    expect(results[0].fraction).toBe(1);
+    expect(results[1].fraction).toBeLessThan(1);
+  });
+
+  it("reports knnet's ratio to each implementation and its exactness", () => {
+    const row = (implementation: string, queriesPerSecond: number): Measurement => ({
+      workload: 'cosine', implementation, label: implementation, precision: 'f64', queries: 1, seconds: 1 / queriesPerSecond,
+      relativeMarginOfError: 0, samples: 1, queriesPerSecond, gflops: 0,
+    });
+    const rows = cosineComparison([row('knnet', 300), row('tfjs', 100), { ...row('knnet', 1), workload: 'W2' }], [
+      { implementation: 'tfjs', label: 'tfjs', workload: 'cosine', fraction: 0.98, basis: 'neighbours' },
+      { implementation: 'tfjs', label: 'tfjs', workload: 'W2', fraction: 0.5, basis: 'neighbours' },
+    ]);
+    expect(rows.map((r) => [r.implementation, r.knnetRatio, r.neighboursKept])).toEqual([['knnet', 1, undefined], ['tfjs', 3, 0.98]]);
+  });
+});
+
+describe('add throughput', () => {
+  it('extrapolates a per-add time linear in the size exactly, and a constant one as an average', () => {
+    // Per-add time 1 + size seconds, a seed of 2 points, batches of 2 adds (to sizes 2, 3 and 4, 5).
+    const linear = [{ size: 2, adds: 2, seconds: 3 + 4 }, { size: 4, adds: 2, seconds: 5 + 6 }];
+    const allTen = Array.from({ length: 10 }, (_, i) => 1 + 2 + i).reduce((sum, x) => sum + x, 0);
+    expect(extrapolateAddSeconds(linear, 2, 10)).toBeCloseTo(allTen, 12);
+    expect(extrapolateAddSeconds([{ size: 2, adds: 5, seconds: 1 }], 2, 50)).toBeCloseTo(10, 12);
+    expect(extrapolateAddSeconds(linear, 2, 4)).toBe(18);
+  });
+
+  it.skipIf(!wasmEmbedded)('times every add when the cap allows, and extrapolates nothing', async () => {
+    const add = await measureAddThroughput({ d: 8, seedPoints: 3, adds: 40, k: 2, seed: 1, capSeconds: 600, fitRepeats: 1 });
+    expect(add).toMatchObject({ d: 8, k: 2, seedPoints: 3, adds: 40, measuredAdds: 40, extrapolatedSeconds: undefined });
+    expect(add.fitSeconds).toBeGreaterThan(0);
+    expect(add.measuredRatioToFit).toBeCloseTo(add.measuredSeconds / add.fitSeconds, 12);
+  });
+
+  it.skipIf(!wasmEmbedded)('stops at the cap and extrapolates the rest, separately from the measured part', async () => {
+    const add = await measureAddThroughput({ d: 8, seedPoints: 3, adds: 40, k: 2, seed: 1, capSeconds: 1e-9, fitRepeats: 1 });
+    expect(add.measuredAdds).toBe(10);
+    expect(add.extrapolatedSeconds).toBeGreaterThanOrEqual(add.measuredSeconds);
+  });
+
+  it('checks the add target: a complete run passes or misses; a capped run misses only on its measured part', () => {
+    const add: AddMeasurement = {
+      d: 512, k: 5, seedPoints: 10, adds: 10_000, fitSeconds: 1, fitRepeats: 3, measuredAdds: 10_000, measuredSeconds: 2,
+      capSeconds: 30, measuredRatioToFit: 2,
+    };
+    const verdict = (measurement: AddMeasurement | undefined) => checkTargets([], undefined, measurement).find((t) => t.target.startsWith('add:'))!;
+    expect(verdict(undefined).pass).toBeUndefined();
+    expect(verdict(add).pass).toBe(true);
+    expect(verdict({ ...add, measuredSeconds: 4, measuredRatioToFit: 4 }).pass).toBe(false);
+    const capped = { ...add, measuredAdds: 500, measuredSeconds: 30, measuredRatioToFit: 30, extrapolatedSeconds: 9000 };
+    expect(verdict(capped)).toMatchObject({ pass: false, measured: expect.stringMatching(/first 500 adds .*measured.*extrapolated ≈ 9,000×/) });
+    expect(verdict({ ...capped, measuredSeconds: 2, measuredRatioToFit: 2 }).pass).toBeUndefined();
+  });
 });

@@ -16,11 +16,11 @@ interface FittedNetwork {
 
 type FitFunction = (data: WorkloadData) => Promise<FittedNetwork>;
 
-/** Fits a network of either kind to a workload, with the workload's k, weights and λ. */
+/** Fits a network of either kind to a workload, with the workload's k, weights, λ and metric. */
 export function fitterFor(kind: 'wasm' | 'reference'): FitFunction {
   return async ({ spec, train, labels }) => {
     const matrix = { data: train, rows: spec.n, cols: spec.d };
-    const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const };
+    const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' };
     return kind === 'wasm'
       ? ((await KnnNetwork.fit(matrix, labels, options)) as FittedNetwork)
       : ((await ReferenceNetwork.fit(matrix, labels, options)) as FittedNetwork);

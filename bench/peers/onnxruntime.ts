@@ -2,10 +2,12 @@
  * onnxruntime running the knn network as an ONNX graph built by onnx/model.ts, in float64 or
  * float32, on one thread. The same adapter serves onnxruntime-node (native CPU runtime) and
  * onnxruntime-web (its wasm backend), whose APIs are the same (onnxruntime-common); the
- * caller loads the runtime (onnxruntimeNode.ts, browser/page.ts).
+ * caller loads the runtime (onnxruntimeNode.ts, browser/page.ts). On the cosine workload it
+ * runs the same graph on L2-normalised training points and queries (normalised in float64
+ * before the session is built, outside the timed call).
  */
 import { buildKnnModel, type OnnxElementType } from '../onnx/model.js';
-import { CLASS_COUNT, type WorkloadData } from '../workloads.js';
+import { asUnitVectors, CLASS_COUNT, type WorkloadData } from '../workloads.js';
 import type { Implementation, PreparedRun } from './types.js';
 
 // The slice of onnxruntime's API used here (its types live in bench/node_modules, which the
@@ -58,7 +60,7 @@ export function onnxImplementation(runtime: OnnxRuntime, elementType: OnnxElemen
       : `${host.label} f64: ${host.note}`,
     unsupported: (spec) => (spec.weights === 'distance' ? "no 'distance' graph built" : undefined),
     async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
-      const { spec, train, labels, queries } = data;
+      const { spec, train, labels, queries } = asUnitVectors(data);
       const model = buildKnnModel({
         train, labels, n: spec.n, d: spec.d, classCount: CLASS_COUNT, k: spec.k, lambda: spec.lambda, elementType,
       });
