@@ -35,14 +35,16 @@ export function groupBytes(q: i32, d: i32): usize {
 }
 
 /**
- * The scale s = 2^−e of the float32 copy, from W1's float64 panels (−2·(X − μ), so the largest
- * centred magnitude is half the largest entry): s·max|X − μ| lies in [1/2, 1) unless e had to
- * be clamped to ±511 (data beyond 2^±511 in magnitude), and s = 1 when every point is the mean.
+ * The scale s = 2^−e of the float32 copy, from W1's float64 panels firstPanel… (−2·(X − μ), so
+ * the largest centred magnitude is half the largest entry): s·max|X − μ| lies in [1/2, 1) unless
+ * e had to be clamped to ±511 (data beyond 2^±511 in magnitude), and s = 1 when every point is
+ * the mean. For appended panels it tells whether the copy's scale still holds them: a smaller
+ * s means they are larger than any point the copy was scaled for.
  */
-export function float32Scale(packed: usize, n: i32, d: i32): f64 {
+export function float32Scale(packed: usize, n: i32, d: i32, firstPanel: i32): f64 {
   const end = packed + (<usize>panelCount(n) * <usize>d * <usize>PANEL_POINTS << 3);
   let largest2 = f64x2.splat(0);
-  for (let at = packed; at < end; at += 16) largest2 = f64x2.pmax(largest2, f64x2.abs(v128.load(at)));
+  for (let at = packed + (<usize>firstPanel * <usize>d * <usize>PANEL_POINTS << 3); at < end; at += 16) largest2 = f64x2.pmax(largest2, f64x2.abs(v128.load(at)));
   const largest = 0.5 * Math.max(f64x2.extract_lane(largest2, 0), f64x2.extract_lane(largest2, 1));
   if (largest == 0) return 1.0;
   // largest < 2^(E + 1), E its binary exponent (subnormals read as −1023: clamped anyway).
@@ -65,16 +67,16 @@ export function float32Scale(packed: usize, n: i32, d: i32): f64 {
 /**
  * Packs the float32 copy: f32(s·W1) in W1's panel layout, and c_i = ‖s·(X_i − μ)‖² of the
  * float32 values (each square exact in float64, summed in float64 in dimension order; padding
- * points are 0). Returns the largest c_i.
+ * points are 0), for panels firstPanel… as packWeights does. Returns the largest c_i it wrote.
  */
-export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize): f64 {
+export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize, firstPanel: i32): f64 {
   const panels = panelCount(n);
   const scales = f64x2.splat(scale);
   let largest2 = f64x2.splat(0);
-  let source = packed;
-  let target = panels32;
-  let norm = norms;
-  for (let p = 0; p < panels; p++) {
+  let source = packed + (<usize>firstPanel * <usize>d * <usize>FLOAT64_PANEL_BYTES_PER_DIMENSION);
+  let target = panels32 + (<usize>firstPanel * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
+  let norm = norms + (<usize>firstPanel << 6);
+  for (let p = firstPanel; p < panels; p++) {
     let norm01 = f64x2.splat(0), norm23 = norm01, norm45 = norm01, norm67 = norm01;
     for (let j = 0; j < d; j++) {
       const w01 = demoteScaled(v128.load(source), scales);

@@ -144,3 +144,19 @@ export function countPerClass(classes: readonly Label[], codes: ArrayLike<number
   for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
   return new Map(classes.map((label, code) => [label, counts[code]]));
 }
+
+/**
+ * The classes once `added` labels (already checked to be of the classes' type) join them: the
+ * sorted union, the added labels' codes in it, and `recode` mapping each held code to its new
+ * one when a new class sorts before an old one (undefined when no held code moves).
+ */
+export function extendClasses(classes: readonly Label[], added: readonly Label[]): { classes: Label[]; codes: Int32Array; recode: Int32Array | undefined } {
+  const union = [...new Set([...classes, ...added])].sort(compareLabels);
+  const codeOf = new Map<Label, number>(union.map((label, code) => [label, code]));
+  const recode = Int32Array.from(classes, (label) => codeOf.get(label)!);
+  return {
+    classes: union,
+    codes: Int32Array.from(added, (label) => codeOf.get(label)!),
+    recode: recode.some((code, held) => code !== held) ? recode : undefined,
+  };
+}

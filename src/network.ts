@@ -2,15 +2,19 @@
 // options.ts), owns its weights in wasm linear memory, and runs queries through the kernels in
 // chunks so that one call's scratch memory stays bounded whatever the number of queries.
 import { KnnError, describeValue } from './errors.js';
-import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
+import {
+  checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit,
+  type EncodedLabels, type Label,
+} from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { distanceOf, prepareRows, squaredRadiusBound } from './metrics.js';
-import { searchesDirectly, toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
+import { loadKernels, type Holding, type Kernels } from './wasm.js';
+import { appendWeights, buildWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -37,91 +41,12 @@ function candidateCapacity(n: number, k: number): number {
   return Math.min(n, k + margin);
 }
 
-/** The network's weights in wasm memory. */
-interface Weights {
-  readonly n: number;
-  readonly d: number;
-  /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
-  readonly points: Region;
-  /** X again, in panels: the direct-difference search of small d reads it (none on the GEMM search). */
-  readonly pointPanels: Region | undefined;
-  /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
-  readonly packed: Region;
-  /** b1 = ‖X_i − μ‖², padded to whole panels. */
-  readonly norms: Region;
-  readonly mean: Region;
-  /** W3: class codes (i32) or regression targets (f64). */
-  readonly labels: Region;
-  readonly largestNorm: number;
-  /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search or with the option off). */
-  readonly float32: Float32Copy | undefined;
-  readonly classes: readonly Label[];
-}
-
-/** s·W1 in float32 (assembly/float32Distance.ts), the norms of its points, s and the largest norm. */
-interface Float32Copy {
-  readonly panels: Region;
-  readonly norms: Region;
-  readonly scale: number;
-  readonly largestNorm: number;
-}
-
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
 function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
   if (rows * columns <= MAX_OUTPUT_VALUES) return;
   throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
-}
-
-function weightsRegions(weights: Weights): Region[] {
-  const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
-  if (weights.pointPanels) regions.push(weights.pointPanels);
-  if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
-  return regions;
-}
-
-/**
- * Copies the training data into wasm memory, centres it and packs W1, then X's panels for the
- * direct search (searchesDirectly: d ≤ 16, and below 8 features, few points or no float32
- * copy) or else W1's float32 copy when `float32Candidates`.
- */
-function buildWeights(kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean): Weights {
-  const { rows: n, cols: d } = matrix;
-  const paddedRows = Math.ceil(n / 8) * 8;
-  const kernelExports = kernels.exports;
-  const direct = searchesDirectly(n, d, float32Candidates);
-  const withFloat32 = float32Candidates && !direct;
-  const sizes = [n * d * 8, paddedRows * d * 8, paddedRows * 8, d * 8, labels instanceof Float64Array ? n * 8 : n * 4];
-  if (direct) sizes.push(paddedRows * d * 8);
-  if (withFloat32) sizes.push(paddedRows * d * 4, paddedRows * 8);
-  const what = `fitting ${n} points × ${d} features`;
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
-  // Nothing allocated here may outlive a failure, whichever step fails.
-  const regions: Region[] = [];
-  try {
-    for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
-    const [points, packed, norms, mean, labelRegion] = regions;
-    const pointPanels = direct ? regions[5] : undefined;
-    kernels.f64(points.pointer, n * d).set(matrix.data);
-    if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
-    else kernels.i32(labelRegion.pointer, n).set(labels.codes);
-    if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer);
-    kernelExports.computeMean(points.pointer, n, d, mean.pointer);
-    const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer);
-    let float32: Float32Copy | undefined;
-    if (withFloat32) {
-      const [panels32, norms32] = regions.slice(5);
-      const scale = kernelExports.float32Scale(packed.pointer, n, d);
-      const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer);
-      float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
-    }
-    const classes = labels instanceof Float64Array ? [] : labels.classes;
-    return { n, d, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, float32, classes };
-  } catch (error) {
-    for (const region of regions) kernels.release(region);
-    throw error;
-  }
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -553,30 +478,52 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Appends training points. The network is rebuilt on the union (new mean, new packing,
-   * classes re-encoded), so it answers exactly as a network fitted on the union would.
-   * Cost O((n + m)·d). Labels may introduce new classes but keep the network's label type. On
-   * any error the network is unchanged.
+   * Appends training points; the network then answers exactly as one fitted on the union would
+   * (predict, predictProba, kneighbors, radiusNeighbors and score bit for bit, and the same
+   * toBytes). Labels may introduce new classes but keep the network's label type. Amortised
+   * cost O(m·d) for m points: the weights have room to grow, new points are packed in place
+   * against the held centre μ, and everything is re-packed and re-centred on the union's mean
+   * only when the room doubles. Until then `weights.mean`, W1, b1 and `forward().z1` use the
+   * held μ (z1 may differ from a fresh fit's in the last bits; the answers above do not). A
+   * network with k: 'all' and softmax weights reads z1 itself, so each add re-centres it:
+   * O((n + m)·d). On any error the network is unchanged.
    */
   add(X: MatrixInput, y: ArrayLike<L>): void {
     const w = this.#live();
+    const kernels = this.#kernels;
     const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, this.options.float32Candidates), this.options.metric, 'X');
-    const old = this.#trainingData();
     const rows = w.n + extra.rows;
-    const points = new Float64Array(rows * w.d);
-    points.set(old.points);
-    points.set(extra.data, old.points.length);
-    let labels: EncodedLabels | Float64Array;
+    let appended: AppendedLabels;
     if (this.#regression) {
-      const added = encodeTargets(y, extra.rows, 'y', rows);
-      labels = new Float64Array(rows);
-      labels.set(old.labels as Float64Array);
-      labels.set(added, w.n);
-      checkHeldTargets(labels, w.n, rows);
+      const targets = encodeTargets(y, extra.rows, 'y', rows);
+      if (w.largestTarget > targetLimit(rows)) checkHeldTargets(kernels.f64(w.labels.pointer, w.n), w.n, rows);
+      appended = { targets };
     } else {
-      labels = encodeLabels([...(old.labels as Label[]), ...readAddedLabels(y, extra.rows, w.classes)], rows);
+      appended = extendClasses(w.classes, readAddedLabels(y, extra.rows, w.classes));
     }
-    this.#rebuild({ data: points, rows, cols: w.d }, labels);
+    const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax';
+    const grown = recentreEveryTime ? undefined : appendWeights(kernels, w, extra, appended, this.options.float32Candidates);
+    if (grown) {
+      this.#weights = grown;
+      return;
+    }
+    const points = new Float64Array(rows * w.d);
+    points.set(kernels.f64(w.points.pointer, w.n * w.d));
+    points.set(extra.data, w.n * w.d);
+    let labels: EncodedLabels | Float64Array;
+    if ('targets' in appended) {
+      labels = new Float64Array(rows);
+      labels.set(kernels.f64(w.labels.pointer, w.n));
+      labels.set(appended.targets, w.n);
+    } else {
+      const codes = new Int32Array(rows);
+      codes.set(kernels.i32(w.labels.pointer, w.n));
+      const { recode } = appended;
+      if (recode) for (let i = 0; i < w.n; i++) codes[i] = recode[codes[i]];
+      codes.set(appended.codes, w.n);
+      labels = { classes: appended.classes, codes };
+    }
+    this.#rebuild({ data: points, rows, cols: w.d }, labels, recentreEveryTime ? rows : Math.max(rows, 2 * w.n));
   }
 
   /**
@@ -624,9 +571,20 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#rebuild({ data: points, rows, cols: w.d }, labels);
   }
 
-  /** Replaces the weights by ones built on `matrix` and `labels`; the old ones are released only once the new exist. */
-  #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array): void {
-    const rebuilt = buildWeights(this.#kernels, matrix, labels, this.options.float32Candidates);
+  /**
+   * Replaces the weights by ones built on `matrix` and `labels`, with room for `capacity` rows
+   * (or just enough, when that much room cannot be had); the old ones are released only once
+   * the new exist.
+   */
+  #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array, capacity = matrix.rows): void {
+    const float32 = this.options.float32Candidates;
+    let rebuilt: Weights;
+    try {
+      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, capacity);
+    } catch (error) {
+      if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+      rebuilt = buildWeights(this.#kernels, matrix, labels, float32);
+    }
     this.#kernels.releaseHeld(this.#holding);
     this.#weights = rebuilt;
     this.#holding.regions.push(...weightsRegions(rebuilt));

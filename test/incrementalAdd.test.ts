@@ -1,0 +1,112 @@
+// add() in amortised O(m·d): points are appended in place to weights with room to grow and
+// packed against the held centre; everything is re-packed (and re-centred) only when the room
+// doubles. Whatever the sequence of adds, the network answers bit for bit as one fitted on the
+// union, on every search path and both kernel builds.
+import { describe, expect, it, vi } from 'vitest';
+import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
+import { SeededRandom } from '../src/random.js';
+import { loadKernels } from '../src/wasm.js';
+import { KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
+
+type Rows = { data: Float64Array; rows: number; cols: number };
+
+const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
+const slice = (X: Rows, from: number, to: number): Rows => ({ data: X.data.slice(from * X.cols, to * X.cols), rows: to - from, cols: X.cols });
+
+/** Everything a network answers that must not depend on how it was built, as exact bits. */
+function answers(net: KnnNetwork, queries: Rows, radius: number): unknown {
+  const regression = net.options.task === 'regression';
+  const k = Math.min(net.nSamples, 6);
+  const neighbours = net.kneighbors(queries, k);
+  const within = net.radiusNeighbors(queries, radius);
+  return {
+    n: net.nSamples,
+    classes: [...net.classes],
+    predict: regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
+    proba: regression ? [] : bits(net.predictProba(queries)),
+    indices: Array.from(neighbours.indices),
+    distances: bits(neighbours.distances),
+    radius: [Array.from(within.offsets), Array.from(within.indices), bits(within.distances)],
+    bytes: Array.from(net.toBytes()),
+  };
+}
+
+/** Fits on the first `seed` rows, adds the rest in batches of the given sizes (cycled), and compares with a fit on all of it. */
+async function expectAddsEqualFit(X: Rows, y: Label[], options: KnnOptions, seed: number, batches: number[], queries: Rows, radius: number): Promise<void> {
+  const net = await KnnNetwork.fit(slice(X, 0, seed), y.slice(0, seed), options);
+  for (let at = seed, b = 0; at < X.rows; b++) {
+    const end = Math.min(X.rows, at + batches[b % batches.length]);
+    net.add(slice(X, at, end), y.slice(at, end));
+    at = end;
+  }
+  const whole = await KnnNetwork.fit(X, y, options);
+  expect(answers(net, queries, radius)).toEqual(answers(whole, queries, radius));
+  const loaded = await KnnNetwork.fromBytes(net.toBytes());
+  expect(answers(loaded, queries, radius)).toEqual(answers(whole, queries, radius));
+  for (const network of [net, whole, loaded]) network.dispose();
+}
+
+describe.each(KERNEL_BUILDS)('add on the %s build', (build) => {
+  onKernelBuild(build);
+
+  it('single adds and batches equal a fit on the union: every mode, both metrics, every search path', async () => {
+    const cases: [number, number, KnnOptions, number][] = [
+      [300, 3, { k: 5, weights: 'distance' }, 0],
+      [400, 24, { k: 3 }, 0],
+      [400, 24, { k: 4, float32Candidates: false, weights: 'softmax', lambda: 3 }, 0],
+      [300, 40, { k: 5, metric: 'cosine' }, 0],
+      [250, 20, { k: 3, task: 'regression', weights: 'distance' }, 0],
+      [200, 12, { k: 'all', weights: 'softmax', lambda: 2 }, 0],
+      [300, 5, { k: 2 }, 3],
+      [300, 18, { k: 7 }, 4],
+    ];
+    for (const [n, d, options, grid] of cases) {
+      const { X, y } = randomData(n * d + grid, n, d, { classes: 4, grid, offset: options.metric === 'cosine' ? 0.5 : 0 });
+      const labels: Label[] = options.task === 'regression' ? y.map((label, i) => Number(label) + i / n) : y;
+      const queries = randomData(n + 1, 17, d, { grid }).X;
+      const radius = Math.sqrt(d) * 0.6;
+      const k = typeof options.k === 'number' ? options.k : 1;
+      await expectAddsEqualFit(X, labels, options, Math.max(5, k), [1], queries, radius);
+      await expectAddsEqualFit(X, labels, options, 40, [1, 7, 30], queries, radius);
+    }
+  }, 120_000);
+
+  it('new classes that sort before the held ones renumber the held codes', async () => {
+    const { X } = randomData(3, 60, 20);
+    const y = Array.from({ length: 60 }, (_, i) => ['m', 'n', 'z', 'a', 'b'][Math.min(4, Math.floor(i / 12))]);
+    await expectAddsEqualFit(X, y, { k: 3, weights: 'distance' }, 24, [1, 5], randomData(4, 9, 20).X, 3);
+  });
+
+  it('a network that grows past 3 000 points changes search path (direct differences to float32 candidates) and still answers as a fit', async () => {
+    const { X, y } = randomData(5, 3200, 10, { classes: 3 });
+    await expectAddsEqualFit(X, y, { k: 4 }, 2900, [60], randomData(6, 25, 10).X, 1);
+  });
+
+  it('points far larger than the float32 copy was scaled for are packed again, exactly', async () => {
+    const { X, y } = randomData(7, 400, 20, { classes: 2 });
+    for (let i = 300; i < 400; i++) for (let j = 0; j < 20; j++) X.data[i * 20 + j] *= 1e6;
+    await expectAddsEqualFit(X, y, { k: 3 }, 100, [1, 50], randomData(8, 12, 20, { scale: 1e6 }).X, 2e6);
+  });
+});
+
+describe('add is amortised O(m·d)', () => {
+  it('1 000 single adds to a 10-point network re-pack the weights only as often as the room doubles', async () => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(9, 1010, 32, { classes: 5 });
+    const net = await KnnNetwork.fit(slice(X, 0, 10), y.slice(0, 10), { k: 3 });
+    const repacks = vi.spyOn(kernels.exports, 'computeMean');
+    const random = new SeededRandom(1);
+    for (let i = 10; i < 1010; i++) {
+      net.add(slice(X, i, i + 1), [y[i]]);
+      if (random.uniform() < 0.01) expect(Array.from(net.kneighbors(slice(X, i, i + 1), 1).indices)).toEqual([i]);
+    }
+    // 10 → 20 → 40 → … → 1 280: seven doublings for 1 000 adds.
+    expect(repacks.mock.calls.length).toBeLessThanOrEqual(7);
+    repacks.mockRestore();
+    const whole = await KnnNetwork.fit(X, y, { k: 3 });
+    const queries = randomData(10, 30, 32).X;
+    expect(answers(net, queries, 4)).toEqual(answers(whole, queries, 4));
+    net.dispose();
+    whole.dispose();
+  });
+});
