@@ -41,17 +41,16 @@ export function computeMean(points: usize, n: i32, d: i32, mean: usize): void {
 
 /**
  * Packs W1 = −2·(X − μ) into panels and writes b1_i = ‖X_i − μ‖² (summed in dimension order),
- * for panels firstPanel… (0 at fit; the panel of the first new point when points are appended,
- * whose earlier lanes are rewritten with the same values). The last panel is padded with zero
- * points whose distances the reducers never read. Returns the largest ‖X_i − μ‖² it wrote,
- * which bounds the rounding error of the expansion.
+ * for points firstPoint… (0 at fit; the first new point when points are appended). The last
+ * panel is padded with zero points whose distances the reducers never read. Returns the
+ * largest ‖X_i − μ‖² it wrote, which bounds the rounding error of the expansion.
  */
-export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: usize, norms: usize, firstPanel: i32): f64 {
+export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: usize, norms: usize, firstPoint: i32): f64 {
   const panels = panelCount(n);
   let largestNorm: f64 = 0;
-  for (let p = firstPanel; p < panels; p++) {
+  for (let p = firstPoint / PANEL_POINTS; p < panels; p++) {
     const panel = packed + (<usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
-    for (let lane = 0; lane < PANEL_POINTS; lane++) {
+    for (let lane = p == firstPoint / PANEL_POINTS ? firstPoint % PANEL_POINTS : 0; lane < PANEL_POINTS; lane++) {
       const i = p * PANEL_POINTS + lane;
       let norm: f64 = 0;
       const row = points + (<usize>i * <usize>d << 3);
@@ -197,11 +196,11 @@ export function distanceGemm(
  * Packs X itself, uncentred, in the same panels as W1 (padding points are 0): the layout of the
  * direct distance kernel, which serves small d (see directDistancePanels).
  */
-export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPanel: i32): void {
+export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPoint: i32): void {
   const panels = panelCount(n);
-  for (let p = firstPanel; p < panels; p++) {
+  for (let p = firstPoint / PANEL_POINTS; p < panels; p++) {
     const panel = packed + (<usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
-    for (let lane = 0; lane < PANEL_POINTS; lane++) {
+    for (let lane = p == firstPoint / PANEL_POINTS ? firstPoint % PANEL_POINTS : 0; lane < PANEL_POINTS; lane++) {
       const i = p * PANEL_POINTS + lane;
       const row = points + (<usize>i * <usize>d << 3);
       for (let j = 0; j < d; j++) {

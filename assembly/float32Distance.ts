@@ -35,16 +35,14 @@ export function groupBytes(q: i32, d: i32): usize {
 }
 
 /**
- * The scale s = 2^−e of the float32 copy, from W1's float64 panels firstPanel… (−2·(X − μ), so
- * the largest centred magnitude is half the largest entry): s·max|X − μ| lies in [1/2, 1) unless
- * e had to be clamped to ±511 (data beyond 2^±511 in magnitude), and s = 1 when every point is
- * the mean. For appended panels it tells whether the copy's scale still holds them: a smaller
- * s means they are larger than any point the copy was scaled for.
+ * The scale s = 2^−e of the float32 copy, from W1's float64 panels (−2·(X − μ), so the largest
+ * centred magnitude is half the largest entry): s·max|X − μ| lies in [1/2, 1) unless e had to
+ * be clamped to ±511 (data beyond 2^±511 in magnitude), and s = 1 when every point is the mean.
  */
-export function float32Scale(packed: usize, n: i32, d: i32, firstPanel: i32): f64 {
+export function float32Scale(packed: usize, n: i32, d: i32): f64 {
   const end = packed + (<usize>panelCount(n) * <usize>d * <usize>PANEL_POINTS << 3);
   let largest2 = f64x2.splat(0);
-  for (let at = packed + (<usize>firstPanel * <usize>d * <usize>PANEL_POINTS << 3); at < end; at += 16) largest2 = f64x2.pmax(largest2, f64x2.abs(v128.load(at)));
+  for (let at = packed; at < end; at += 16) largest2 = f64x2.pmax(largest2, f64x2.abs(v128.load(at)));
   const largest = 0.5 * Math.max(f64x2.extract_lane(largest2, 0), f64x2.extract_lane(largest2, 1));
   if (largest == 0) return 1.0;
   // largest < 2^(E + 1), E its binary exponent (subnormals read as −1023: clamped anyway).
@@ -67,9 +65,36 @@ export function float32Scale(packed: usize, n: i32, d: i32, firstPanel: i32): f6
 /**
  * Packs the float32 copy: f32(s·W1) in W1's panel layout, and c_i = ‖s·(X_i − μ)‖² of the
  * float32 values (each square exact in float64, summed in float64 in dimension order; padding
- * points are 0), for panels firstPanel… as packWeights does. Returns the largest c_i it wrote.
+ * points are 0), for points firstPoint… as packWeights does: lane by lane in a partly held
+ * panel (each lane rounds and sums as the vector lanes do, so the bits are the same), whole
+ * panels two lanes per f64x2. Returns the largest c_i it wrote.
  */
-export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize, firstPanel: i32): f64 {
+export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize, firstPoint: i32): f64 {
+  let firstPanel = firstPoint / PANEL_POINTS;
+  let largest: f64 = 0;
+  if (firstPoint % PANEL_POINTS != 0) {
+    for (let lane = firstPoint % PANEL_POINTS; lane < PANEL_POINTS; lane++) {
+      let norm: f64 = 0;
+      let source = packed + (<usize>firstPanel * <usize>d * <usize>FLOAT64_PANEL_BYTES_PER_DIMENSION) + (<usize>lane << 3);
+      let target = panels32 + (<usize>firstPanel * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION) + (<usize>lane << 2);
+      for (let j = 0; j < d; j++) {
+        const value = <f32>(load<f64>(source) * scale);
+        store<f32>(target, value);
+        const centred = <f64>value * -0.5;
+        norm += centred * centred;
+        source += FLOAT64_PANEL_BYTES_PER_DIMENSION;
+        target += PANEL_BYTES_PER_DIMENSION;
+      }
+      store<f64>(norms + (<usize>(firstPanel * PANEL_POINTS + lane) << 3), norm);
+      largest = Math.max(largest, norm);
+    }
+    firstPanel++;
+  }
+  return Math.max(largest, packFloat32Panels(packed, n, d, scale, panels32, norms, firstPanel));
+}
+
+/** packFloat32Weights for whole panels firstPanel…, two lanes per f64x2. */
+function packFloat32Panels(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize, firstPanel: i32): f64 {
   const panels = panelCount(n);
   const scales = f64x2.splat(scale);
   let largest2 = f64x2.splat(0);

@@ -83,7 +83,7 @@ function addRows(add: AddMeasurement): string[][] {
   const seconds = (value: number) => number(value, 3);
   const rows = [['one fit of the added points', `1 (${count(add.adds)} points)`, `measured, median of ${add.fitRepeats}`, seconds(add.fitSeconds), '1.00']];
   if (add.measuredAdds === add.adds) {
-    rows.push(['single-point adds', count(add.adds), 'measured', seconds(add.measuredSeconds), number(add.measuredRatioToFit)]);
+    rows.push(['single-point adds', count(add.adds), `measured, median of ${add.fitRepeats} runs after a warm-up`, seconds(add.measuredSeconds), number(add.measuredRatioToFit)]);
     return rows;
   }
   rows.push([

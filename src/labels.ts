@@ -150,7 +150,10 @@ export function countPerClass(classes: readonly Label[], codes: ArrayLike<number
  * sorted union, the added labels' codes in it, and `recode` mapping each held code to its new
  * one when a new class sorts before an old one (undefined when no held code moves).
  */
-export function extendClasses(classes: readonly Label[], added: readonly Label[]): { classes: Label[]; codes: Int32Array; recode: Int32Array | undefined } {
+export function extendClasses(classes: readonly Label[], added: readonly Label[]): { classes: readonly Label[]; codes: Int32Array; recode: Int32Array | undefined } {
+  // Most adds bring no new class (one example at a time, to known classes): no sort, no Map.
+  const known = Int32Array.from(added, (label) => classes.indexOf(label));
+  if (!known.includes(-1)) return { classes, codes: known, recode: undefined };
   const union = [...new Set([...classes, ...added])].sort(compareLabels);
   const codeOf = new Map<Label, number>(union.map((label, code) => [label, code]));
   const recode = Int32Array.from(classes, (label) => codeOf.get(label)!);

@@ -14,7 +14,7 @@ import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Pre
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { loadKernels, type Holding, type Kernels } from './wasm.js';
-import { appendWeights, buildWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
+import { appendWeights, buildWeights, growWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -28,6 +28,9 @@ const MAX_CHUNK_QUERIES = 256;
 const MAX_OUTPUT_VALUES = 2 ** 28;
 // radiusNeighbors returns at most this many neighbours in all, for the same reason.
 const MAX_RESULT_VALUES = MAX_OUTPUT_VALUES;
+// add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
+// of fewer than a quarter of the points; between, a full room is moved to one twice as large.
+const RECENTRE_GROWTH = 4;
 /**
  * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
  * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
@@ -502,28 +505,30 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       appended = extendClasses(w.classes, readAddedLabels(y, extra.rows, w.classes));
     }
     const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax';
-    const grown = recentreEveryTime ? undefined : appendWeights(kernels, w, extra, appended, this.options.float32Candidates);
+    if (!recentreEveryTime && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
+    const held = this.#live(); // in larger regions, if #growRoom moved it
+    const grown = recentreEveryTime ? undefined : appendWeights(kernels, held, extra, appended, this.options.float32Candidates);
     if (grown) {
       this.#weights = grown;
       return;
     }
-    const points = new Float64Array(rows * w.d);
-    points.set(kernels.f64(w.points.pointer, w.n * w.d));
-    points.set(extra.data, w.n * w.d);
+    const points = new Float64Array(rows * held.d);
+    points.set(kernels.f64(held.points.pointer, held.n * held.d));
+    points.set(extra.data, held.n * held.d);
     let labels: EncodedLabels | Float64Array;
     if ('targets' in appended) {
       labels = new Float64Array(rows);
-      labels.set(kernels.f64(w.labels.pointer, w.n));
-      labels.set(appended.targets, w.n);
+      labels.set(kernels.f64(held.labels.pointer, held.n));
+      labels.set(appended.targets, held.n);
     } else {
       const codes = new Int32Array(rows);
-      codes.set(kernels.i32(w.labels.pointer, w.n));
+      codes.set(kernels.i32(held.labels.pointer, held.n));
       const { recode } = appended;
-      if (recode) for (let i = 0; i < w.n; i++) codes[i] = recode[codes[i]];
-      codes.set(appended.codes, w.n);
+      if (recode) for (let i = 0; i < held.n; i++) codes[i] = recode[codes[i]];
+      codes.set(appended.codes, held.n);
       labels = { classes: appended.classes, codes };
     }
-    this.#rebuild({ data: points, rows, cols: w.d }, labels, recentreEveryTime ? rows : Math.max(rows, 2 * w.n));
+    this.#rebuild({ data: points, rows, cols: held.d }, labels, recentreEveryTime ? rows : Math.max(rows, 2 * held.n));
   }
 
   /**
@@ -585,9 +590,26 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
       rebuilt = buildWeights(this.#kernels, matrix, labels, float32);
     }
+    this.#install(rebuilt);
+  }
+
+  /**
+   * Moves the weights to regions with room for `capacity` rows, as they are (no re-packing). When
+   * that room cannot be had, nothing changes: add then re-packs on just enough room, or refuses.
+   */
+  #growRoom(capacity: number): void {
+    try {
+      this.#install(growWeights(this.#kernels, this.#live(), capacity));
+    } catch (error) {
+      if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+    }
+  }
+
+  /** Makes `weights` the network's, releasing the regions it held before. */
+  #install(weights: Weights): void {
     this.#kernels.releaseHeld(this.#holding);
-    this.#weights = rebuilt;
-    this.#holding.regions.push(...weightsRegions(rebuilt));
+    this.#weights = weights;
+    this.#holding.regions.push(...weightsRegions(weights));
   }
 
   /**

@@ -15,10 +15,10 @@ export interface KernelExports extends Record<string, unknown> {
   allocatedBytes(): number;
   allocatedRegions(): number;
   computeMean(points: number, n: number, d: number, mean: number): void;
-  packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number, firstPanel: number): number;
-  packPoints(points: number, n: number, d: number, packed: number, firstPanel: number): void;
-  float32Scale(packed: number, n: number, d: number, firstPanel: number): number;
-  packFloat32Weights(packed: number, n: number, d: number, scale: number, panels32: number, norms: number, firstPanel: number): number;
+  packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number, firstPoint: number): number;
+  packPoints(points: number, n: number, d: number, packed: number, firstPoint: number): void;
+  float32Scale(packed: number, n: number, d: number): number;
+  packFloat32Weights(packed: number, n: number, d: number, scale: number, panels32: number, norms: number, firstPoint: number): number;
   candidateErrorBound(queryNorm: number, largestPointNorm: number, d: number): number;
   directPanelDimensions(): number;
   float32UnprovenQueries(): number;

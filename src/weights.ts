@@ -10,6 +10,8 @@ import type { Kernels, Region } from './wasm.js';
 export interface Weights {
   readonly n: number;
   readonly d: number;
+  /** Labels are regression targets (f64), not class codes (i32). */
+  readonly regression: boolean;
   /** Rows every region has room for (n at fit; more after add grows them). */
   readonly capacity: number;
   /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
@@ -20,8 +22,10 @@ export interface Weights {
   readonly packed: Region;
   /** b1 = ‖X_i − μ‖², padded to whole panels. */
   readonly norms: Region;
-  /** μ: the mean of X when the weights were last packed whole (a fit, or an add that grew them). */
+  /** μ: the mean of X when the weights were last packed whole (a fit, or an add that re-centred them). */
   readonly mean: Region;
+  /** How many rows μ is the mean of. */
+  readonly centredRows: number;
   /** W3: class codes (i32) or regression targets (f64). */
   readonly labels: Region;
   readonly largestNorm: number;
@@ -41,6 +45,8 @@ interface Float32Copy {
 }
 
 const PANEL_POINTS = 8;
+// Appended points whose scaled squared norm reaches 2^200 (scaled values up to 2^100) make the float32 copy be scaled anew.
+const LARGEST_SCALED_NORM = 2 ** 200;
 const panelRows = (rows: number): number => Math.ceil(rows / PANEL_POINTS) * PANEL_POINTS;
 
 export function weightsRegions(weights: Weights): Region[] {
@@ -48,6 +54,18 @@ export function weightsRegions(weights: Weights): Region[] {
   if (weights.pointPanels) regions.push(weights.pointPanels);
   if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
   return regions;
+}
+
+/**
+ * Bytes of each region for `capacity` rows, in the order of Weights: X, W1, b1, μ, labels, then
+ * X's panels (direct search) or the float32 copy and its norms.
+ */
+function regionSizes(capacity: number, d: number, regression: boolean, direct: boolean, withFloat32: boolean): number[] {
+  const padded = panelRows(capacity);
+  const sizes = [capacity * d * 8, padded * d * 8, padded * 8, d * 8, capacity * (regression ? 8 : 4)];
+  if (direct) sizes.push(padded * d * 8);
+  if (withFloat32) sizes.push(padded * d * 4, padded * 8);
+  return sizes;
 }
 
 function largestMagnitude(values: Float64Array): number {
@@ -66,13 +84,10 @@ export function buildWeights(
   kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean, capacity = matrix.rows,
 ): Weights {
   const { rows: n, cols: d } = matrix;
-  const padded = panelRows(capacity);
   const kernelExports = kernels.exports;
   const direct = searchesDirectly(n, d, float32Candidates);
   const withFloat32 = float32Candidates && !direct;
-  const sizes = [capacity * d * 8, padded * d * 8, padded * 8, d * 8, labels instanceof Float64Array ? capacity * 8 : capacity * 4];
-  if (direct) sizes.push(padded * d * 8);
-  if (withFloat32) sizes.push(padded * d * 4, padded * 8);
+  const sizes = regionSizes(capacity, d, labels instanceof Float64Array, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   // Nothing allocated here may outlive a failure, whichever step fails.
@@ -90,14 +105,14 @@ export function buildWeights(
     let float32: Float32Copy | undefined;
     if (withFloat32) {
       const [panels32, norms32] = regions.slice(5);
-      const scale = kernelExports.float32Scale(packed.pointer, n, d, 0);
+      const scale = kernelExports.float32Scale(packed.pointer, n, d);
       const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
       float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
     }
     const regression = labels instanceof Float64Array;
     const classes = regression ? [] : labels.classes;
     const largestTarget = regression ? largestMagnitude(labels) : 0;
-    return { n, d, capacity, points, pointPanels, packed, norms, mean, labels: labelRegion, largestNorm, float32, classes, largestTarget };
+    return { n, d, regression, capacity, points, pointPanels, packed, norms, mean, centredRows: n, labels: labelRegion, largestNorm, float32, classes, largestTarget };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
@@ -111,7 +126,7 @@ export type AppendedLabels =
 
 /**
  * Appends `extra` (m rows) to weights that have room for them, in O(m·d): X's rows and labels
- * are written after the held ones and only the panels from the first new point's on are packed,
+ * are written after the held ones and only they are packed (the float32 copy from their panel on),
  * centred on the held μ (the search's certificate holds for any centre; it only has to be the
  * one W1 and b1 were packed with). With `recode`, the held class codes are renumbered last
  * (a new class sorted before old ones). Returns the grown weights, or undefined, having changed
@@ -123,17 +138,17 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
   const rows = n + extra.rows;
   if (rows > w.capacity || searchesDirectly(rows, d, float32Candidates) !== searchesDirectly(n, d, float32Candidates)) return undefined;
   const kernelExports = kernels.exports;
-  const firstPanel = Math.floor(n / PANEL_POINTS);
   kernels.f64(w.points.pointer + n * d * 8, extra.rows * d).set(extra.data);
-  const largestNorm = kernelExports.packWeights(w.points.pointer, rows, d, w.mean.pointer, w.packed.pointer, w.norms.pointer, firstPanel);
+  const largestNorm = kernelExports.packWeights(w.points.pointer, rows, d, w.mean.pointer, w.packed.pointer, w.norms.pointer, n);
   let float32 = w.float32;
   if (float32) {
-    // A smaller scale means the new points reach beyond the range the copy was scaled for.
-    if (kernelExports.float32Scale(w.packed.pointer, rows, d, firstPanel) < float32.scale) return undefined;
-    const largest32 = kernelExports.packFloat32Weights(w.packed.pointer, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, firstPanel);
+    // The copy's scale was chosen for the held points. Points far larger are packed again with a
+    // new scale, before any of their scaled values could come near float32's range (2^128).
+    if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
+    const largest32 = kernelExports.packFloat32Weights(w.packed.pointer, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, n);
     float32 = { ...float32, largestNorm: Math.max(float32.largestNorm, largest32) };
   }
-  if (w.pointPanels) kernelExports.packPoints(w.points.pointer, rows, d, w.pointPanels.pointer, firstPanel);
+  if (w.pointPanels) kernelExports.packPoints(w.points.pointer, rows, d, w.pointPanels.pointer, n);
   let classes = w.classes;
   let largestTarget = w.largestTarget;
   if ('targets' in labels) {
@@ -148,4 +163,31 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
     classes = labels.classes;
   }
   return { ...w, n: rows, largestNorm: Math.max(w.largestNorm, largestNorm), float32, classes, largestTarget };
+}
+
+/**
+ * The same weights in regions with room for `capacity` rows: each region's used bytes are copied
+ * (nothing is packed again, μ is kept), in O(n·d) memory traffic. The old regions are the
+ * caller's to release. Nothing is changed when the new regions cannot be had (TOO_LARGE).
+ */
+export function growWeights(kernels: Kernels, w: Weights, capacity: number): Weights {
+  const { n, d } = w;
+  const old = weightsRegions(w);
+  const sizes = regionSizes(capacity, d, w.regression, w.pointPanels !== undefined, w.float32 !== undefined);
+  const used = regionSizes(n, d, w.regression, w.pointPanels !== undefined, w.float32 !== undefined);
+  const what = `adding points to a network of ${n} points × ${d} features`;
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
+  const regions: Region[] = [];
+  try {
+    for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    throw error;
+  }
+  const bytes = new Uint8Array(kernels.exports.memory.buffer);
+  regions.forEach((region, i) => bytes.copyWithin(region.pointer, old[i].pointer, old[i].pointer + used[i]));
+  const [points, packed, norms, mean, labels] = regions;
+  const pointPanels = w.pointPanels ? regions[5] : undefined;
+  const float32 = w.float32 ? { ...w.float32, panels: regions[5], norms: regions[6] } : undefined;
+  return { ...w, capacity, points, pointPanels, packed, norms, mean, labels, float32 };
 }

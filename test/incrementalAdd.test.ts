@@ -82,10 +82,17 @@ describe.each(KERNEL_BUILDS)('add on the %s build', (build) => {
     await expectAddsEqualFit(X, y, { k: 4 }, 2900, [60], randomData(6, 25, 10).X, 1);
   });
 
-  it('points far larger than the float32 copy was scaled for are packed again, exactly', async () => {
-    const { X, y } = randomData(7, 400, 20, { classes: 2 });
-    for (let i = 300; i < 400; i++) for (let j = 0; j < 20; j++) X.data[i * 20 + j] *= 1e6;
-    await expectAddsEqualFit(X, y, { k: 3 }, 100, [1, 50], randomData(8, 12, 20, { scale: 1e6 }).X, 2e6);
+  it('points much larger than the float32 copy was scaled for stay exact, and points beyond its range make it be scaled anew', async () => {
+    const kernels = await loadKernels();
+    for (const [small, large, scaledAnew] of [[1, 1e6, false], [1e-60, 1e60, true]] as const) {
+      const { X, y } = randomData(7, 400, 20, { classes: 2, scale: small });
+      for (let i = 300; i < 400; i++) for (let j = 0; j < 20; j++) X.data[i * 20 + j] *= large / small;
+      const rescales = vi.spyOn(kernels.exports, 'float32Scale');
+      await expectAddsEqualFit(X, y, { k: 3 }, 100, [1, 50], randomData(8, 12, 20, { scale: large }).X, 2 * large);
+      // Three fits scale their copy once each; the adds scale it again only for the large points.
+      expect(rescales.mock.calls.length > 3, `${small} then ${large}`).toBe(scaledAnew);
+      rescales.mockRestore();
+    }
   });
 });
 
