@@ -68,8 +68,8 @@ export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: 
 }
 
 /**
- * Centres q queries and lays them out in duplicated pairs for the micro-kernel; writes
- * ‖x − μ‖² per query. An odd last query is paired with a copy of itself.
+ * Centres q queries on `mean` (none when it is 0) and lays them out in duplicated pairs for the
+ * micro-kernels; writes ‖x − μ‖² per query. An odd last query is paired with a copy of itself.
  */
 export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pairs: usize, norms: usize): void {
   const slots = pairCount(q) * 2;
@@ -79,7 +79,8 @@ export function prepareQueries(queries: usize, q: i32, d: i32, mean: usize, pair
     const pair = pairs + <usize>(r >> 1) * <usize>d * <usize>PAIR_BYTES_PER_DIMENSION + (<usize>(r & 1) << 3);
     let norm: f64 = 0;
     for (let j = 0; j < d; j++) {
-      const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+      // mean = 0 (no centre) lays out the raw rows, for the direct kernels: x − 0 is x exactly.
+      const centred = load<f64>(row + (<usize>j << 3)) - (mean != 0 ? load<f64>(mean + (<usize>j << 3)) : 0.0);
       norm += centred * centred;
       store<f64>(pair + <usize>j * <usize>PAIR_BYTES_PER_DIMENSION, centred);
     }
@@ -211,17 +212,25 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
   }
 }
 
+/** One term of a direct distance: |x − y| (Manhattan) or (x − y)² (squared Euclidean), added on. */
+@inline function addTerm(manhattan: bool, sum: v128, difference: v128): v128 {
+  return manhattan ? f64x2.add(sum, f64x2.abs(difference)) : f64x2.add(sum, f64x2.mul(difference, difference));
+}
+
 /**
- * Direct squared distances Σ_j (x_j − X_ij)² from one pair of raw queries to panels
- * [firstPanel, firstPanel + panels) of packPoints' layout: 8·panels values to each tile.
+ * Direct distances from one pair of raw queries to panels [firstPanel, firstPanel + panels) of
+ * packPoints' layout, 8·panels values to each tile: Σ_j (x_j − X_ij)² (directDistancePanels) or
+ * Σ_j |x_j − X_ij| (manhattanDistancePanels); `manhattan` is a constant in each, so each
+ * compiles to its own loop.
  *
  * Same 2 × 8 blocking as distanceGemm, with a subtraction per product (13 of V8's 15 xmm
  * registers). Each lane sums its own point in dimension order from 0, so every value is
- * bit-for-bit directSquaredDistance: no expansion error, no recheck. For small d this costs
- * about what the GEMM and its epilogue do, and the recheck and proof disappear.
+ * bit-for-bit the scalar directSquaredDistance (or directManhattanDistance): no expansion error,
+ * no recheck. For small d this costs about what the GEMM and its epilogue do, and the recheck
+ * and proof disappear; for Manhattan, whose layer 1 is not linear, it is the only kernel.
  */
-export function directDistancePanels(
-  pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize,
+@inline function differencePanels(
+  manhattan: bool, pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize,
 ): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   const zero = f64x2.splat(0);
@@ -238,25 +247,17 @@ export function directDistancePanels(
       const xa = v128.load64_splat(x);
       const xb = v128.load64_splat(x, 8);
       let y = v128.load(w);
-      let difference = f64x2.sub(xa, y);
-      a0 = f64x2.add(a0, f64x2.mul(difference, difference));
-      difference = f64x2.sub(xb, y);
-      b0 = f64x2.add(b0, f64x2.mul(difference, difference));
+      a0 = addTerm(manhattan, a0, f64x2.sub(xa, y));
+      b0 = addTerm(manhattan, b0, f64x2.sub(xb, y));
       y = v128.load(w, 16);
-      difference = f64x2.sub(xa, y);
-      a1 = f64x2.add(a1, f64x2.mul(difference, difference));
-      difference = f64x2.sub(xb, y);
-      b1 = f64x2.add(b1, f64x2.mul(difference, difference));
+      a1 = addTerm(manhattan, a1, f64x2.sub(xa, y));
+      b1 = addTerm(manhattan, b1, f64x2.sub(xb, y));
       y = v128.load(w, 32);
-      difference = f64x2.sub(xa, y);
-      a2 = f64x2.add(a2, f64x2.mul(difference, difference));
-      difference = f64x2.sub(xb, y);
-      b2 = f64x2.add(b2, f64x2.mul(difference, difference));
+      a2 = addTerm(manhattan, a2, f64x2.sub(xa, y));
+      b2 = addTerm(manhattan, b2, f64x2.sub(xb, y));
       y = v128.load(w, 48);
-      difference = f64x2.sub(xa, y);
-      a3 = f64x2.add(a3, f64x2.mul(difference, difference));
-      difference = f64x2.sub(xb, y);
-      b3 = f64x2.add(b3, f64x2.mul(difference, difference));
+      a3 = addTerm(manhattan, a3, f64x2.sub(xa, y));
+      b3 = addTerm(manhattan, b3, f64x2.sub(xb, y));
       x += PAIR_BYTES_PER_DIMENSION;
       w += PANEL_BYTES_PER_DIMENSION;
     }
@@ -274,6 +275,14 @@ export function directDistancePanels(
   }
 }
 
+export function directDistancePanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
+  differencePanels(false, pair, packed, d, firstPanel, panels, tileA, tileB);
+}
+
+export function manhattanDistancePanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
+  differencePanels(true, pair, packed, d, firstPanel, panels, tileA, tileB);
+}
+
 /** Σ_j (x_j − X_ij)², in dimension order: the exact distance every reported value must equal. */
 export function directSquaredDistance(query: usize, point: usize, d: i32): f64 {
   let sum: f64 = 0;
@@ -281,5 +290,12 @@ export function directSquaredDistance(query: usize, point: usize, d: i32): f64 {
     const difference = load<f64>(query + (<usize>j << 3)) - load<f64>(point + (<usize>j << 3));
     sum += difference * difference;
   }
+  return sum;
+}
+
+/** Σ_j |x_j − X_ij|, in dimension order: the exact Manhattan distance. */
+export function directManhattanDistance(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) sum += Math.abs(load<f64>(query + (<usize>j << 3)) - load<f64>(point + (<usize>j << 3)));
   return sum;
 }

@@ -3,7 +3,10 @@
 // search with d ≤ 16, X's panels through the direct-difference kernel) and hands every tile of
 // distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
 
-import { candidateGemm, directDistancePanels, distanceGemm, directSquaredDistance, panelCount, pairCount, prepareQueries, PANEL_POINTS } from './distance';
+import {
+  candidateGemm, directDistancePanels, directManhattanDistance, directSquaredDistance, distanceGemm, manhattanDistancePanels, panelCount, pairCount,
+  prepareQueries, PANEL_POINTS,
+} from './distance';
 import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
@@ -27,7 +30,6 @@ const DIRECT_SEARCH_FACTOR: i32 = 4;
 // takes 0.75× the GEMM path's time for Iris-size calls and 0.3–0.7× for n = 1 000–10 000; at
 // d = 16 about 1.05× for n = 10 000 but 0.5× for n = 1 000; at d = 32, 1.25×.
 const DIRECT_PANEL_DIMENSIONS: i32 = 16;
-const ZERO_MEAN: usize = memory.data(DIRECT_PANEL_DIMENSIONS * 8);
 
 /** The largest d for which a network packs X for the direct search (packPoints). */
 export function directPanelDimensions(): i32 {
@@ -127,6 +129,7 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
 const CANDIDATE_GEMM: i32 = 0;
 const DISTANCE_GEMM: i32 = 1;
 const DIRECT_DIFFERENCES: i32 = 2;
+const MANHATTAN_DIFFERENCES: i32 = 3;
 
 /**
  * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: with a
@@ -141,7 +144,8 @@ function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean:
   const tileB = tileA + tileBytes(d);
   reducerStates = scratch + statesOffset(q, d);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
-  prepareQueries(queries, q, d, kernel == DIRECT_DIFFERENCES ? ZERO_MEAN : mean, pairs, queryNorms);
+  const direct = kernel == DIRECT_DIFFERENCES || kernel == MANHATTAN_DIFFERENCES;
+  prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
   const panelTotal = panelCount(n);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
@@ -153,6 +157,8 @@ function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean:
       const queryPair = pairs + <usize>pair * <usize>d * 16;
       if (kernel == DIRECT_DIFFERENCES) {
         directDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
+      } else if (kernel == MANHATTAN_DIFFERENCES) {
+        manhattanDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
       } else {
         const normA = load<f64>(queryNorms + (<usize>(2 * pair) << 3));
         const normB = load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3));
@@ -196,15 +202,17 @@ function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64
  * packFloat32Weights with `float32Scale`) the candidates come from the float32 GEMM
  * (float32CandidateSearch); a query it cannot prove goes through the float64 search
  * (searchInFloat64). The query rows may be reordered (they are the call's scratch).
+ * With `manhattan` the network always has `pointPanels`, and the values are the Manhattan
+ * distances Σ|x_j − X_ij| instead of squares, exact as they come.
  */
 export function searchNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, manhattan: bool,
 ): void {
   if (pointPanels != 0) {
-    directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared);
+    directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
     return;
   }
   // Few points per candidate: direct brute force is exact by construction and costs less
@@ -342,10 +350,10 @@ function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): usize
  */
 function directPanelSearch(
   pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, kernel: i32,
 ): void {
   const states = startTopK(n, d, q, k, scratch);
-  streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, DIRECT_DIFFERENCES);
+  streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, kernel);
   for (let r = 0; r < q; r++) {
     const state = states + <usize>r * reducerStateBytes;
     const distances = state + 4;
@@ -563,7 +571,7 @@ function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, d
 export function softmaxScores(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, output: usize,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
 ): void {
   reducer = REDUCE_SOFTMAX;
   reducerStateBytes = softmaxStateBytes(classes);
@@ -574,7 +582,7 @@ export function softmaxScores(
   softmaxLambda = lambda;
   const states = scratch + statesOffset(q, d);
   for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
   for (let r = 0; r < q; r++) {
     onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
   }
@@ -583,13 +591,13 @@ export function softmaxScores(
 /** Layer 1 itself, q × n, for `forward`. */
 export function layerOneDistances(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
-  queries: usize, q: i32, scratch: usize, output: usize,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
 ): void {
   reducer = REDUCE_COPY;
   reducerStateBytes = 0;
   copyOutput = output;
   copyRowLength = n;
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, DISTANCE_GEMM);
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
 }
 
 /**
@@ -602,10 +610,11 @@ export function layerOneDistances(
  * itself for d ≤ 16 (`pointPanels` given), else the expansion value, which exceeds the direct
  * one by at most the expansion bound (with the direct sum's own rounding) — and each collected
  * point is then measured directly. `scratch` holds scratchBytes(1, d, 0), then n list entries.
+ * With `manhattan` (always with `pointPanels`) the distance and its limit are Σ|x_j − X_ij|.
  */
 export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize,
+  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
 ): i32 {
   reducer = REDUCE_RANGE;
   rangeList = scratch + scratchBytes(1, d, 0);
@@ -613,7 +622,7 @@ export function radiusNeighbours(
   rangeCount = 0;
   if (pointPanels != 0) {
     rangeLimit = squaredLimit;
-    streamDistances(pointPanels, 0, n, d, 0, query, 1, scratch, DIRECT_DIFFERENCES);
+    streamDistances(pointPanels, 0, n, d, 0, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
   } else {
     let centredNorm: f64 = 0;
     for (let j = 0; j < d; j++) {
@@ -629,7 +638,8 @@ export function radiusNeighbours(
   let kept = 0;
   for (let c = 0; c < rangeCount; c++) {
     const index = load<i32>(rangeList + (<usize>c << 2));
-    const squared = directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d);
+    const point = points + (<usize>index * <usize>d << 3);
+    const squared = manhattan ? directManhattanDistance(query, point, d) : directSquaredDistance(query, point, d);
     if (!(squared <= squaredLimit)) continue;
     store<i32>(outIndices + (<usize>kept << 2), index);
     store<f64>(outSquared + (<usize>kept << 3), squared);

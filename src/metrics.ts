@@ -1,28 +1,42 @@
-// The metrics a network can rank by. Each one runs on the same layer 1 — a squared Euclidean
-// distance, z1 = ‖x − X_i‖² — on vectors prepared for it, and maps z1 to the distance users see.
+// The metrics a network can rank by, and what layer 1 computes for each (z1), from which the
+// distance users see follows.
 //
-// - 'euclidean': the vectors as given; distance √z1.
-// - 'cosine': every vector L2-normalised first (normaliseRows); for unit vectors
+// - 'euclidean': the squared distance z1 = ‖x − X_i‖² on the vectors as given; distance √z1.
+// - 'cosine': the same on L2-normalised vectors (normaliseRows); for unit vectors
 //   ‖x̂ − X̂_i‖² = 2(1 − cos), so distance = z1 / 2 = 1 − cos, computed without the cancellation
 //   of 1 − x̂·X̂_i.
+// - 'manhattan': z1 = Σ_j |x_j − X_ij|, summed in dimension order, is the distance. Layer 1 is
+//   then not a linear layer: no expansion, no W1; it runs on direct differences only.
 import { KnnError } from './errors.js';
 import type { Matrix } from './matrix.js';
 
-export type Metric = 'euclidean' | 'cosine';
-export const METRICS: readonly Metric[] = ['euclidean', 'cosine'];
+export type Metric = 'euclidean' | 'cosine' | 'manhattan';
+export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan'];
 
-/** The distance users see for a squared distance z1 between the prepared vectors. */
-export function distanceOf(metric: Metric, squared: number): number {
-  return metric === 'cosine' ? squared / 2 : Math.sqrt(squared);
+/** The distance users see for layer 1's value z1. */
+export function distanceOf(metric: Metric, z1: number): number {
+  if (metric === 'euclidean') return Math.sqrt(z1);
+  return metric === 'cosine' ? z1 / 2 : z1;
 }
 
 /**
- * A bound on z1 that every point within `radius` meets: exact for cosine (z1 / 2 ≤ r ⇔ z1 ≤ 2r),
- * and with room for the rounding of r·r and of the square root for Euclidean (√z1 rounds to ≤ r
- * only if z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)).
+ * A bound on z1 that every point within `radius` meets: exact for Manhattan (z1 is the
+ * distance) and cosine (z1 / 2 ≤ r ⇔ z1 ≤ 2r), and with room for the rounding of r·r and of the
+ * square root for Euclidean (√z1 rounds to ≤ r only if z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)).
  */
-export function squaredRadiusBound(metric: Metric, radius: number): number {
-  return metric === 'cosine' ? 2 * radius : radius * radius * (1 + 8 * 2 ** -53);
+export function layerOneRadiusBound(metric: Metric, radius: number): number {
+  if (metric === 'euclidean') return radius * radius * (1 + 8 * 2 ** -53);
+  return metric === 'cosine' ? 2 * radius : radius;
+}
+
+/** z1 between query row `queryRow` and training row `row` computed directly, in dimension order. */
+export function layerOneValue(metric: Metric, points: Float64Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
+  let sum = 0;
+  for (let j = 0; j < d; j++) {
+    const difference = query[queryRow * d + j] - points[row * d + j];
+    sum += metric === 'manhattan' ? Math.abs(difference) : difference * difference;
+  }
+  return sum;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type EncodedLabels, type Label,
 } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
-import { distanceOf, prepareRows, squaredRadiusBound } from './metrics.js';
+import { distanceOf, layerOneRadiusBound, prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
@@ -132,7 +132,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await loadKernels();
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates), resolved);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates, resolved.metric !== 'manhattan'), resolved);
   }
 
   /**
@@ -147,7 +147,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
     const kernels = await loadKernels();
     const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates), options);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan'), options);
   }
 
   #live(): Weights {
@@ -155,6 +155,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       throw new KnnError('DISPOSED', 'this network was disposed; fit a new one (or load it with KnnNetwork.fromBytes) to keep predicting.');
     }
     return this.#weights;
+  }
+
+  /** 1 for the Manhattan metric, whose layer 1 the kernels run on X's panels (not W1): as the kernels take it. */
+  get #manhattan(): number {
+    return this.options.metric === 'manhattan' ? 1 : 0;
+  }
+
+  /** The panels layer 1 streams for forward and the softmax over all points: W1, or X's for Manhattan. */
+  #layerOnePanels(): number {
+    const w = this.#live();
+    return w.expansion ? w.packed.pointer : w.pointPanels!.pointer;
   }
 
   get #regression(): boolean {
@@ -238,7 +249,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       kernels.exports.searchNeighbours(
         w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
         w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-        layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
+        layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared, this.#manhattan,
       );
       use(start, count, layout.outputs);
     });
@@ -264,8 +275,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       this.#inChunks(queries, plan, (start, count, layout) => {
         const [scores, ...extra] = layout.outputs;
         kernels.exports.softmaxScores(
-          w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-          layout.queries, count, layout.kernelScratch, scores,
+          this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
+          layout.queries, count, layout.kernelScratch, scores, this.#manhattan,
         );
         use(start, count, scores, extra);
       });
@@ -386,7 +397,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       kernels.f64(query, w.d).set(queries.data.subarray(r * w.d, (r + 1) * w.d));
       const candidates = kernels.exports.radiusNeighbours(
         w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        query, squaredRadiusBound(metric, checkedRadius), scratch, outIndices, outSquared,
+        query, layerOneRadiusBound(metric, checkedRadius), scratch, outIndices, outSquared, this.#manhattan,
       );
       // The kernel's limit lets in a little more than the radius: trim by the distance itself.
       const squared = kernels.f64(outSquared, candidates);
@@ -422,7 +433,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
     this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
-      kernels.exports.layerOneDistances(w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]);
+      kernels.exports.layerOneDistances(
+        this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
+      );
       z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n);
     });
     // z2 is layer 3 with the identity for W3: each training point its own class.
@@ -441,15 +454,22 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /**
    * The network's weights, copied out, each flat row-major: W1 = −2·(X − μ) (n × d),
    * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets), μ (d).
+   * For the Manhattan metric layer 1 is z1_i = Σ_j |x_j − W1_ij|, not linear: W1 is X itself,
+   * b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
     const w = this.#live();
     const kernels = this.#kernels;
-    const packed = kernels.f64(w.packed.pointer, Math.ceil(w.n / 8) * 8 * w.d);
-    const W1 = new Float64Array(w.n * w.d);
-    for (let i = 0; i < w.n; i++) {
-      const panel = Math.floor(i / 8) * w.d * 8;
-      for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * 8 + (i % 8)];
+    let W1: Float64Array;
+    if (w.expansion) {
+      const packed = kernels.f64(w.packed.pointer, Math.ceil(w.n / 8) * 8 * w.d);
+      W1 = new Float64Array(w.n * w.d);
+      for (let i = 0; i < w.n; i++) {
+        const panel = Math.floor(i / 8) * w.d * 8;
+        for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * 8 + (i % 8)];
+      }
+    } else {
+      W1 = kernels.f64(w.points.pointer, w.n * w.d).slice();
     }
     let W3: Float64Array;
     if (this.#regression) {
@@ -460,7 +480,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       W3 = new Float64Array(w.n * c);
       for (let i = 0; i < w.n; i++) W3[i * c + codes[i]] = 1;
     }
-    return { W1, b1: kernels.f64(w.norms.pointer, w.n).slice(), W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
+    const b1 = w.expansion ? kernels.f64(w.norms.pointer, w.n).slice() : new Float64Array(w.n);
+    return { W1, b1, W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
   }
 
   /** Accuracy (classification) or R² (regression) of the predictions for X against the true y. */
@@ -583,12 +604,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array, capacity = matrix.rows): void {
     const float32 = this.options.float32Candidates;
+    const expansion = this.options.metric !== 'manhattan';
     let rebuilt: Weights;
     try {
-      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, capacity);
+      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, expansion, capacity);
     } catch (error) {
       if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-      rebuilt = buildWeights(this.#kernels, matrix, labels, float32);
+      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, expansion);
     }
     this.#install(rebuilt);
   }

@@ -8,21 +8,12 @@ import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
-import { distanceOf, prepareRows, type Metric } from './metrics.js';
+import { distanceOf, layerOneValue, prepareRows, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 
-/** Σ_j (x_j − X_ij)², in dimension order. */
-export function squaredDistance(data: Float64Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
-  let sum = 0;
-  for (let j = 0; j < d; j++) {
-    const difference = query[queryRow * d + j] - data[row * d + j];
-    sum += difference * difference;
-  }
-  return sum;
-}
 
 /** Indices of the k smallest of `distances`, ascending, ties toward the lower index. */
 export function nearestIndices(distances: Float64Array, k: number): Int32Array {
@@ -147,11 +138,11 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return prepareRows(toMatrix(X, 'X', this.#live().cols), this.options.metric, 'X');
   }
 
-  /** Layer 1 for query r: the direct squared distances to all n points. */
+  /** Layer 1 for query r: the metric's z1 to all n points, computed directly. */
   #layerOne(queries: Matrix, r: number): Float64Array {
     const points = this.#live();
     const z1 = new Float64Array(points.rows);
-    for (let i = 0; i < points.rows; i++) z1[i] = squaredDistance(points.data, i, queries.data, r, points.cols);
+    for (let i = 0; i < points.rows; i++) z1[i] = layerOneValue(this.options.metric, points.data, i, queries.data, r, points.cols);
     return z1;
   }
 
@@ -250,6 +241,11 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   /** The network's weights, computed from the training data, each flat row-major. */
   get weights(): NetworkWeights {
     const { data, rows: n, cols: d } = this.#live();
+    const c = this.#classes.length;
+    const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
+    if (!this.#regression) for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
+    // Manhattan's layer 1, Σ|x − X_i|, is not linear: its weights are X itself, no centre.
+    if (this.options.metric === 'manhattan') return { W1: data.slice(), b1: new Float64Array(n), W3, mean: new Float64Array(d) };
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
     for (let j = 0; j < d; j++) mean[j] /= n;
@@ -262,9 +258,6 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
         W1[i * d + j] = -2 * centred;
       }
     }
-    const c = this.#classes.length;
-    const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
-    if (!this.#regression) for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
     return { W1, b1, W3, mean };
   }
 
@@ -309,7 +302,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     for (let r = 0; r < queries.rows; r++) {
       const within: { index: number; squared: number }[] = [];
       for (let i = 0; i < points.rows; i++) {
-        const squared = squaredDistance(points.data, i, queries.data, r, points.cols);
+        const squared = layerOneValue(this.options.metric, points.data, i, queries.data, r, points.cols);
         if (distanceOf(this.options.metric, squared) <= checkedRadius) within.push({ index: i, squared });
       }
       within.sort((a, b) => a.squared - b.squared || a.index - b.index);

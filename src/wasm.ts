@@ -28,14 +28,16 @@ export interface KernelExports extends Record<string, unknown> {
   searchNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
-    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
   ): void;
   softmaxScores(
     packed: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, output: number,
+    queries: number, q: number, scratch: number, output: number, manhattan: number,
   ): void;
-  layerOneDistances(packed: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number): void;
+  layerOneDistances(
+    packed: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
+  ): void;
   projectOneHot(
     neighbourIndices: number, neighbourSquared: number, q: number, k: number,
     labels: number, targets: number, classes: number, regression: number, mode: number, lambda: number, output: number,
@@ -43,7 +45,7 @@ export interface KernelExports extends Record<string, unknown> {
   argmaxRows(scores: number, q: number, classes: number, output: number): void;
   radiusNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
-    query: number, squaredLimit: number, scratch: number, outIndices: number, outSquared: number,
+    query: number, limit: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
   ): number;
   stableExp(x: number): number;
 }

@@ -12,6 +12,11 @@ export interface Weights {
   readonly d: number;
   /** Labels are regression targets (f64), not class codes (i32). */
   readonly regression: boolean;
+  /**
+   * Layer 1 is the expansion (W1, b1 packed, centred on μ), for every metric but Manhattan,
+   * whose layer 1 is not linear: it has only X's panels, and empty W1 and b1 regions.
+   */
+  readonly expansion: boolean;
   /** Rows every region has room for (n at fit; more after add grows them). */
   readonly capacity: number;
   /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
@@ -60,9 +65,10 @@ export function weightsRegions(weights: Weights): Region[] {
  * Bytes of each region for `capacity` rows, in the order of Weights: X, W1, b1, μ, labels, then
  * X's panels (direct search) or the float32 copy and its norms.
  */
-function regionSizes(capacity: number, d: number, regression: boolean, direct: boolean, withFloat32: boolean): number[] {
+function regionSizes(capacity: number, d: number, regression: boolean, expansion: boolean, direct: boolean, withFloat32: boolean): number[] {
   const padded = panelRows(capacity);
-  const sizes = [capacity * d * 8, padded * d * 8, padded * 8, d * 8, capacity * (regression ? 8 : 4)];
+  const packedRows = expansion ? padded : 0;
+  const sizes = [capacity * d * 8, packedRows * d * 8, packedRows * 8, d * 8, capacity * (regression ? 8 : 4)];
   if (direct) sizes.push(padded * d * 8);
   if (withFloat32) sizes.push(padded * d * 4, padded * 8);
   return sizes;
@@ -75,19 +81,19 @@ function largestMagnitude(values: Float64Array): number {
 }
 
 /**
- * Copies the training data into wasm memory, centres it and packs W1, then X's panels for the
- * direct search (searchesDirectly: d ≤ 16, and below 8 features, few points or no float32
- * copy) or else W1's float32 copy when `float32Candidates`. Regions have room for `capacity`
- * rows (at least n).
+ * Copies the training data into wasm memory, centres it and packs W1 (unless `expansion` is
+ * false: Manhattan), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
+ * 8 features, few points or no float32 copy; always without the expansion) or else W1's
+ * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
  */
 export function buildWeights(
-  kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean, capacity = matrix.rows,
+  kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean, expansion: boolean, capacity = matrix.rows,
 ): Weights {
   const { rows: n, cols: d } = matrix;
   const kernelExports = kernels.exports;
-  const direct = searchesDirectly(n, d, float32Candidates);
+  const direct = !expansion || searchesDirectly(n, d, float32Candidates);
   const withFloat32 = float32Candidates && !direct;
-  const sizes = regionSizes(capacity, d, labels instanceof Float64Array, direct, withFloat32);
+  const sizes = regionSizes(capacity, d, labels instanceof Float64Array, expansion, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   // Nothing allocated here may outlive a failure, whichever step fails.
@@ -100,8 +106,13 @@ export function buildWeights(
     if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
     else kernels.i32(labelRegion.pointer, n).set(labels.codes);
     if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer, 0);
-    kernelExports.computeMean(points.pointer, n, d, mean.pointer);
-    const largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer, 0);
+    let largestNorm = 0;
+    if (expansion) {
+      kernelExports.computeMean(points.pointer, n, d, mean.pointer);
+      largestNorm = kernelExports.packWeights(points.pointer, n, d, mean.pointer, packed.pointer, norms.pointer, 0);
+    } else {
+      kernels.f64(mean.pointer, d).fill(0); // no centre
+    }
     let float32: Float32Copy | undefined;
     if (withFloat32) {
       const [panels32, norms32] = regions.slice(5);
@@ -112,7 +123,7 @@ export function buildWeights(
     const regression = labels instanceof Float64Array;
     const classes = regression ? [] : labels.classes;
     const largestTarget = regression ? largestMagnitude(labels) : 0;
-    return { n, d, regression, capacity, points, pointPanels, packed, norms, mean, centredRows: n, labels: labelRegion, largestNorm, float32, classes, largestTarget };
+    return { n, d, regression, expansion, capacity, points, pointPanels, packed, norms, mean, centredRows: n, labels: labelRegion, largestNorm, float32, classes, largestTarget };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
@@ -136,10 +147,11 @@ export type AppendedLabels =
 export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, labels: AppendedLabels, float32Candidates: boolean): Weights | undefined {
   const { n, d } = w;
   const rows = n + extra.rows;
-  if (rows > w.capacity || searchesDirectly(rows, d, float32Candidates) !== searchesDirectly(n, d, float32Candidates)) return undefined;
+  const sameSearch = !w.expansion || searchesDirectly(rows, d, float32Candidates) === searchesDirectly(n, d, float32Candidates);
+  if (rows > w.capacity || !sameSearch) return undefined;
   const kernelExports = kernels.exports;
   kernels.f64(w.points.pointer + n * d * 8, extra.rows * d).set(extra.data);
-  const largestNorm = kernelExports.packWeights(w.points.pointer, rows, d, w.mean.pointer, w.packed.pointer, w.norms.pointer, n);
+  const largestNorm = w.expansion ? kernelExports.packWeights(w.points.pointer, rows, d, w.mean.pointer, w.packed.pointer, w.norms.pointer, n) : 0;
   let float32 = w.float32;
   if (float32) {
     // The copy's scale was chosen for the held points. Points far larger are packed again with a
@@ -173,8 +185,8 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
 export function growWeights(kernels: Kernels, w: Weights, capacity: number): Weights {
   const { n, d } = w;
   const old = weightsRegions(w);
-  const sizes = regionSizes(capacity, d, w.regression, w.pointPanels !== undefined, w.float32 !== undefined);
-  const used = regionSizes(n, d, w.regression, w.pointPanels !== undefined, w.float32 !== undefined);
+  const sizes = regionSizes(capacity, d, w.regression, w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+  const used = regionSizes(n, d, w.regression, w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
   const what = `adding points to a network of ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   const regions: Region[] = [];

@@ -19,7 +19,7 @@ const shape = fc.record({
   lambda: fc.constantFrom(0, 1e-3, 0.5, 1, 30, 1e6, 1e12),
   all: fc.boolean(),
   regression: fc.boolean(),
-  metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
+  metric: fc.constantFrom('euclidean' as const, 'cosine' as const, 'manhattan' as const),
 });
 
 describe.each(KERNEL_BUILDS)('the wasm network agrees with the reference (%s build)', (build) => {

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork } from '../src/index.js';
-import { squaredDistance } from '../src/reference.js';
+import { layerOneValue } from '../src/metrics.js';
 import { loadKernels } from '../src/wasm.js';
 
 const kernels = await loadKernels();
@@ -33,7 +33,7 @@ function bruteForce(data: Float64Array, n: number, d: number, queries: Float64Ar
   for (let r = 0; r < queries.length / d; r++) {
     const best: { index: number; squared: number }[] = [];
     for (let i = 0; i < n; i++) {
-      const squared = squaredDistance(data, i, queries, r, d);
+      const squared = layerOneValue('euclidean', data, i, queries, r, d);
       if (best.length === k && squared >= best[k - 1].squared) continue;
       let at = best.length === k ? k - 1 : best.length;
       while (at > 0 && best[at - 1].squared > squared) at--;

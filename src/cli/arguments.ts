@@ -20,7 +20,7 @@ Options for predict:
   --k N|all           number of neighbours (default 1)
   --weights MODE      uniform | distance | softmax (default uniform)
   --lambda X          softmax sharpness λ = 1/temperature (default 1)
-  --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) (default euclidean)
+  --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) | manhattan (default euclidean)
   --regression        predict the mean of a numeric target instead of a class
   --proba             also write one probability column per class, p_<class>
   --out FILE          write the CSV there instead of to stdout
@@ -74,7 +74,7 @@ export function parsePredictArgs(args: string[]): PredictArgs | 'help' {
     throw new UsageError(`--weights must be uniform, distance or softmax, got "${weights}"`);
   }
   const metric = values.metric ?? 'euclidean';
-  if (!METRICS.includes(metric as Metric)) throw new UsageError(`--metric must be ${METRICS.join(' or ')}, got "${metric}"`);
+  if (!METRICS.includes(metric as Metric)) throw new UsageError(`--metric must be ${METRICS.slice(0, -1).join(', ')} or ${METRICS.at(-1)}, got "${metric}"`);
   const regression = values.regression ?? false;
   const proba = values.proba ?? false;
   if (regression && proba) throw new UsageError('--proba gives class probabilities; it cannot be combined with --regression');
