@@ -20,7 +20,7 @@ import { naiveImplementation } from './peers/naive.js';
 import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
 import { benchFolder } from './peers/resolve.js';
 import { createTensorFlowImplementation } from './peers/tensorflowNode.js';
-import { PeerUnavailable, type Implementation } from './peers/types.js';
+import { PeerUnavailable, prepareIfSupported, type Implementation } from './peers/types.js';
 import { measureCeiling, measureStream, type Ceiling } from './probes.js';
 import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
 import { checkTargets, cosineComparison, ratioToOnnx, type AddMeasurement, type FitMeasurement, type Measurement } from './targets.js';
@@ -112,14 +112,10 @@ async function measureWorkload(
   const data = loadWorkload(spec);
   const measurements: Measurement[] = [];
   for (const implementation of implementations) {
-    const reason = implementation.unsupported(spec);
-    if (reason) {
-      console.log(`  ${implementation.label}: skipped (${reason})`);
-      continue;
-    }
-    const queryCount = Math.min(spec.q, implementation.queryLimit?.(spec) ?? spec.q);
     try {
-      const run = await implementation.prepare(data, queryCount);
+      const run = await prepareIfSupported(implementation, spec, data);
+      if (!run) continue;
+      const queryCount = run.queryCount;
       try {
         const result = await time(`${spec.name} ${implementation.name}`, run.predict, timing);
         const flops = 2 * queryCount * spec.n * spec.d;

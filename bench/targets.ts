@@ -3,16 +3,11 @@
  * ratios beside them. They are printed as PASS / MISS next to the figures; nothing here fails
  * a test.
  */
+import type { MeasuredRun } from './peers/types.js';
 import type { ExactnessResult } from './report.js';
 import { ADD_WORKLOAD } from './workloads.js';
 
-export interface Measurement {
-  workload: string;
-  implementation: string;
-  label: string;
-  precision: 'f64' | 'f32';
-  /** Queries actually timed (a prefix for slow peers). */
-  queries: number;
+export interface Measurement extends MeasuredRun {
   seconds: number;
   relativeMarginOfError: number;
   samples: number;

@@ -10,7 +10,7 @@ import { knnetWasmImplementation } from '../peers/knnet.js';
 import { naiveImplementation } from '../peers/naive.js';
 import { onnxImplementation, SINGLE_THREAD_OPTIONS, type OnnxHost, type OnnxRuntime } from '../peers/onnxruntime.js';
 import { tensorFlowImplementation, type TensorFlow } from '../peers/tensorflow.js';
-import type { Implementation, PreparedRun } from '../peers/types.js';
+import { prepareIfSupported, type Implementation, type PreparedRun } from '../peers/types.js';
 import { loadWorkload, WORKLOADS, type WorkloadSpec } from '../workloads.js';
 import {
   PEER_FILES, PEERS_URL_PATH,
@@ -97,14 +97,9 @@ async function measureWorkload(
   const prepared: { implementation: Implementation; run: PreparedRun }[] = [];
   try {
     for (const implementation of implementations) {
-      const reason = implementation.unsupported(spec);
-      if (reason) {
-        console.log(`  ${implementation.label}: skipped (${reason})`);
-        continue;
-      }
-      const queryCount = Math.min(spec.q, implementation.queryLimit?.(spec) ?? spec.q);
       try {
-        prepared.push({ implementation, run: await implementation.prepare(data, queryCount) });
+        const run = await prepareIfSupported(implementation, spec, data);
+        if (run) prepared.push({ implementation, run });
       } catch (error) {
         notes.push(`${spec.name} ${implementation.name} failed to prepare: ${errorMessage(error)}`);
       }

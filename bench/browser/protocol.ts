@@ -2,6 +2,7 @@
  * What the Node driver (run.ts) and the benchmark page (page.ts) say to each other, and where
  * the page finds the peers' files under the served bench/node_modules.
  */
+import type { MeasuredRun } from '../peers/types.js';
 import type { ExactnessResult } from '../report.js';
 import type { RoundRobinOptions } from './roundRobin.js';
 
@@ -37,12 +38,7 @@ export interface BrowserRequest {
   rounds: RoundRobinOptions;
 }
 
-export interface BrowserMeasurement {
-  workload: string;
-  implementation: string;
-  label: string;
-  precision: 'f64' | 'f32';
-  queries: number;
+export interface BrowserMeasurement extends MeasuredRun {
   /** Median seconds per call (one call answers `queries` queries). */
   seconds: number;
   relativeSpread: number;

@@ -29,6 +29,29 @@ export interface Implementation {
   prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun>;
 }
 
+/**
+ * `implementation` prepared on `data` for as many of `spec`'s queries as it takes, or undefined
+ * (said on the console) when it cannot run `spec`. A failure to prepare is thrown.
+ */
+export async function prepareIfSupported(implementation: Implementation, spec: WorkloadSpec, data: WorkloadData): Promise<PreparedRun | undefined> {
+  const reason = implementation.unsupported(spec);
+  if (reason) {
+    console.log(`  ${implementation.label}: skipped (${reason})`);
+    return undefined;
+  }
+  return implementation.prepare(data, Math.min(spec.q, implementation.queryLimit?.(spec) ?? spec.q));
+}
+
+/** Which implementation ran which workload, how precisely, on how many queries: the start of every measurement. */
+export interface MeasuredRun {
+  workload: string;
+  implementation: string;
+  label: string;
+  precision: 'f64' | 'f32';
+  /** Queries actually timed (a prefix for slow peers). */
+  queries: number;
+}
+
 /** Thrown by an adapter whose package is not installed: the bench prints the reason and skips it. */
 export class PeerUnavailable extends Error {
   override name = 'PeerUnavailable';
