@@ -10,7 +10,9 @@ import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type Reso
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
+import { resolveThreads, type ThreadsOption } from './threads.js';
 import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
+import { poolOfNetwork, WorkerPool, type KernelCall } from './workerPool.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -137,12 +139,55 @@ interface ChunkPlan {
   readonly outputBytes: readonly number[];
 }
 
-/** Where a chunk's pieces live in the shared scratch region. */
+/** Where a chunk's pieces live in its scratch region. */
 interface ChunkLayout {
   readonly queries: number;
   readonly outputs: number[];
   readonly kernelScratch: number;
 }
+
+/**
+ * One call's work on a chunk of queries, whichever thread runs it: `calls` are the kernel
+ * entries that compute the chunk (run here, or sent to a worker), `collect` copies its outputs
+ * out of wasm memory, on the calling thread, once they are done.
+ */
+interface ChunkJob {
+  readonly plan: ChunkPlan;
+  calls(count: number, layout: ChunkLayout): KernelCall[];
+  collect(start: number, count: number, layout: ChunkLayout): void;
+}
+
+/** Byte offsets of a chunk's pieces in its scratch region, and the region's size. */
+interface ChunkShape {
+  readonly chunk: number;
+  readonly outputs: readonly number[];
+  readonly kernelScratch: number;
+  readonly total: number;
+}
+
+/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
+export interface LoadOptions {
+  /** As `threads` in fit's options (default 1); toBytes does not save it. */
+  threads?: ThreadsOption;
+}
+
+/**
+ * Below this much work (queries × training points × features, about one multiply-add each) an
+ * async call runs on the calling thread: handing it to the pool costs a round trip of a few
+ * tenths of a millisecond (measured: see the bench), more than the work saves.
+ */
+let poolThresholdWork = 1 << 20;
+
+/** For tests: sets the size below which async calls run on the calling thread (0: every call of two or more queries goes to the pool). */
+export function setPoolThreshold(work: number): void {
+  poolThresholdWork = work;
+}
+
+// Each of the pool's workers takes parts of at least this many queries, so that a part still
+// shares its blocks of weights among query pairs as a chunk does.
+const SMALLEST_PART_QUERIES = 8;
+/** Ends the pool of a network collected without dispose(). */
+const poolFinalizer = new FinalizationRegistry<WorkerPool>((pool) => pool.dispose());
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -165,12 +210,27 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly #holding: Holding;
   /** Referenced by this network alone: the kernels watch it to reclaim the regions of a collected network. */
   readonly #lifetime = {};
+  /** How many threads the async methods use (1: no pool). */
+  readonly threads: number;
+  #pool: WorkerPool | undefined;
+  /** The async call in progress or queued last: async calls on one network run one after another. */
+  #lastAsyncCall: Promise<unknown> = Promise.resolve();
+  /** Async calls on the pool, running or queued. */
+  #asyncCallsRunning = 0;
+  /** Weights replaced (add, remove) while an async call read them: released once it is done. */
+  #retired: Region[] = [];
 
-  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>) {
+  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>, threads: number) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
+    this.threads = threads;
     this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
+  }
+
+  /** The kernels a network with `threads` runs on: the shared-memory build when it has a pool. */
+  static #kernelsFor(threads: number): Promise<Kernels> {
+    return loadKernels(undefined, threads > 1);
   }
 
   /**
@@ -199,12 +259,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
-    const resolved = resolveOptions(options);
+    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+    const { threads: threadsOption, ...modelOptions } = isObject ? options : {};
+    const resolved = resolveOptions(isObject ? modelOptions : options);
+    const threads = resolveThreads(threadsOption);
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    const kernels = await loadKernels();
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates), resolved);
+    const kernels = await KnnNetwork.#kernelsFor(threads);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates), resolved, threads);
   }
 
   /**
@@ -212,14 +275,22 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * type and task are known only at run time (`options.task`, `classes`), so the result is a
    * plain `KnnNetwork`: assert the type you saved, e.g.
    * `(await KnnNetwork.fromBytes(bytes)) as KnnNetwork<string, 'classification'>`.
+   * `options.threads` is as in fit (the bytes do not carry it).
    */
-  static async fromBytes(bytes: Uint8Array): Promise<KnnNetwork> {
+  static async fromBytes(bytes: Uint8Array, options?: LoadOptions): Promise<KnnNetwork> {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new KnnError('BAD_OPTION', `fromBytes(bytes, options): options must be an object such as { threads: 'auto' }; got ${describeValue(options)}.`);
+    }
+    for (const name of Object.keys(options ?? {})) {
+      if (name !== 'threads') throw new KnnError('BAD_OPTION', `options.${name} is not an option of fromBytes; its only option is threads (the others are saved in the bytes).`);
+    }
+    const threads = resolveThreads(options?.threads);
     const saved = decodeNetwork(bytes);
-    const options = resolveOptions(saved.options);
+    const resolvedOptions = resolveOptions(saved.options);
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
-    const kernels = await loadKernels();
+    const kernels = await KnnNetwork.#kernelsFor(threads);
     const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates), options);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolvedOptions.float32Candidates), resolvedOptions, threads);
   }
 
   #live(): Weights {
@@ -252,116 +323,234 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Runs `queries` through the kernels in chunks sized to CHUNK_BUDGET_BYTES. For each chunk,
-   * `compute` gets the chunk's query count and its scratch layout; views are made after the
-   * scratch is (re)allocated, never kept across it.
+   * How `job` lays out a chunk of at most `limit` queries (and at most the chunk that
+   * CHUNK_BUDGET_BYTES allows): raw rows, the outputs, then the kernels' scratch.
    */
-  #inChunks(queries: Matrix, plan: ChunkPlan, compute: (start: number, count: number, layout: ChunkLayout) => void): void {
-    const kernels = this.#kernels;
+  #chunkShape(rows: number, plan: ChunkPlan, limit = rows): ChunkShape {
     const { d } = this.#live();
     const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
     // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
     const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
-    const chunk = Math.max(1, Math.min(queries.rows, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
+    const chunk = Math.max(1, Math.min(rows, limit, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
     const outputs: number[] = [];
     let offset = align16(chunk * d * 8);
     for (const bytes of plan.outputBytes) {
       outputs.push(offset);
       offset += align16(chunk * bytes);
     }
-    const kernelScratchOffset = offset;
-    const total = offset + kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
-    kernels.checkRoom(total - kernels.scratchBytesHeld(), `a chunk of ${chunk} queries`);
-    const base = kernels.scratch(total);
-    const layout = { queries: base, outputs: outputs.map((o) => base + o), kernelScratch: base + kernelScratchOffset };
-    for (let start = 0; start < queries.rows; start += chunk) {
-      const count = Math.min(chunk, queries.rows - start);
+    const total = offset + this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
+    return { chunk, outputs, kernelScratch: offset, total };
+  }
+
+  /** The layout of a chunk of `shape` in the region at `base`. */
+  static #layout(shape: ChunkShape, base: number): ChunkLayout {
+    return { queries: base, outputs: shape.outputs.map((o) => base + o), kernelScratch: base + shape.kernelScratch };
+  }
+
+  /**
+   * Runs `job` over `queries` on this thread, in chunks sized to CHUNK_BUDGET_BYTES, in the
+   * kernels' shared scratch region; views are made after the scratch is (re)allocated, never
+   * kept across it.
+   */
+  #run(queries: Matrix, job: ChunkJob): void {
+    const kernels = this.#kernels;
+    const { d } = this.#live();
+    const shape = this.#chunkShape(queries.rows, job.plan);
+    kernels.checkRoom(shape.total - kernels.scratchBytesHeld(), `a chunk of ${shape.chunk} queries`);
+    const layout = KnnNetwork.#layout(shape, kernels.scratch(shape.total));
+    for (let start = 0; start < queries.rows; start += shape.chunk) {
+      const count = Math.min(shape.chunk, queries.rows - start);
       kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
-      compute(start, count, layout);
+      for (const [name, args] of job.calls(count, layout)) (kernels.exports[name] as (...values: readonly number[]) => unknown)(...args);
+      job.collect(start, count, layout);
     }
   }
 
-  /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
-  #neighbours(queries: Matrix, k: number): { indices: Int32Array; squared: Float64Array } {
-    const kernels = this.#kernels;
-    const indices = new Int32Array(queries.rows * k);
-    const squared = new Float64Array(queries.rows * k);
-    this.#inNeighbourChunks(queries, k, [], (start, count, [outIndices, outSquared]) => {
-      indices.set(kernels.i32(outIndices, count * k), start * k);
-      squared.set(kernels.f64(outSquared, count * k), start * k);
-    });
-    return { indices, squared };
+  /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
+  #usesPool(rows: number): boolean {
+    const w = this.#live();
+    return this.threads > 1 && rows >= 2 && rows * w.n * Math.max(w.d, 4) >= poolThresholdWork;
   }
 
   /**
-   * Runs the exact k-nearest search chunk by chunk; `use` gets each chunk's outputs: its
-   * neighbour indices, squared distances, then one region per entry of `extraOutputBytes`.
+   * Runs `job` over `queries` on the pool: the rows are cut into parts, each worker takes the
+   * next part until none is left, in a scratch region of its own (allocated here, in the shared
+   * memory), and each part's outputs are collected here as it finishes. Every query is computed
+   * whole by one worker with the same kernels as on this thread, so the result is bit for bit
+   * the same whatever the thread count.
    */
-  #inNeighbourChunks(
-    queries: Matrix, k: number, extraOutputBytes: number[],
+  async #runOnPool(queries: Matrix, job: ChunkJob): Promise<void> {
+    const kernels = this.#kernels;
+    const { d } = this.#live();
+    this.#pool ??= this.#startPool();
+    const pool = this.#pool;
+    const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / pool.size));
+    const shape = this.#chunkShape(queries.rows, job.plan, perWorker);
+    const workers = Math.min(pool.size, Math.ceil(queries.rows / shape.chunk));
+    // Each region ends with a word the worker's fence uses.
+    const regionBytes = shape.total + 16;
+    kernels.checkRoom(workers * regionBytes, `${workers} chunks of ${shape.chunk} queries`);
+    const regions: Region[] = [];
+    const ran: Promise<void>[] = [];
+    let next = 0;
+    let failed = false;
+    try {
+      for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, `${workers} chunks of ${shape.chunk} queries`));
+      for (let slot = 0; slot < workers; slot++) {
+        const worker = pool.worker(slot);
+        const layout = KnnNetwork.#layout(shape, regions[slot].pointer);
+        const fence = regions[slot].pointer + shape.total;
+        ran.push((async () => {
+          while (!failed && next < queries.rows) {
+            const start = next;
+            const count = Math.min(shape.chunk, queries.rows - start);
+            next += count;
+            kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
+            await worker.run(job.calls(count, layout), fence, pool.memory);
+            job.collect(start, count, layout);
+          }
+        })().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }));
+      }
+    } finally {
+      // A region is released only once no worker can still write to it: after its worker's
+      // answer, or once its worker is gone.
+      const settled = await Promise.allSettled(ran);
+      for (const region of regions) kernels.release(region);
+      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+  }
+
+  #startPool(): WorkerPool {
+    const shared = this.#kernels.shared;
+    if (!shared) throw new Error('a network with threads runs on the shared-memory kernels');
+    const pool = new WorkerPool(shared, this.threads);
+    poolFinalizer.register(this, pool, this);
+    poolOfNetwork.set(this, pool);
+    return pool;
+  }
+
+  /**
+   * Runs `job` over `queries` for an async method: on the pool when the call is large enough,
+   * else here. Async calls on one network are queued, one at a time; those on other networks
+   * (each with a pool of its own) run side by side.
+   */
+  async #runAsync(queries: Matrix, job: ChunkJob): Promise<void> {
+    if (!this.#usesPool(queries.rows)) {
+      this.#run(queries, job);
+      return;
+    }
+    // The job points at the weights as they are now: until it has run, weights that add or
+    // remove replace are kept (#retired), and dispose fails it.
+    this.#asyncCallsRunning++;
+    const call = this.#lastAsyncCall.then(async () => {
+      this.#live();
+      await this.#runOnPool(queries, job);
+    });
+    this.#lastAsyncCall = call.catch(() => {});
+    try {
+      await call;
+    } finally {
+      if (--this.#asyncCallsRunning === 0) this.#releaseRetired();
+    }
+  }
+
+  #releaseRetired(): void {
+    for (const region of this.#retired) this.#kernels.release(region);
+    this.#retired = [];
+  }
+
+  /** The exact k-nearest search's job; `after` adds calls on each chunk's outputs, `use` reads them. */
+  #neighbourJob(
+    k: number, extraOutputBytes: number[],
+    after: (count: number, outputs: number[]) => KernelCall[],
     use: (start: number, count: number, outputs: number[]) => void,
-  ): void {
+  ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
     const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
-    const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] };
-    this.#inChunks(queries, plan, (start, count, layout) => {
-      const [outIndices, outSquared] = layout.outputs;
-      kernels.exports.searchNeighbours(
-        w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-        layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared,
-      );
-      use(start, count, layout.outputs);
+    return {
+      plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+      calls: (count, layout) => [
+        ['searchNeighbours', [
+          w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+          w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
+          layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1],
+        ]],
+        ...after(count, layout.outputs),
+      ],
+      collect: (start, count, layout) => use(start, count, layout.outputs),
+    };
+  }
+
+  /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
+  #neighboursJob(rows: number, k: number): { job: ChunkJob; indices: Int32Array; squared: Float64Array } {
+    const kernels = this.#kernels;
+    const indices = new Int32Array(rows * k);
+    const squared = new Float64Array(rows * k);
+    const job = this.#neighbourJob(k, [], () => [], (start, count, [outIndices, outSquared]) => {
+      indices.set(kernels.i32(outIndices, count * k), start * k);
+      squared.set(kernels.f64(outSquared, count * k), start * k);
     });
+    return { job, indices, squared };
   }
 
   /**
-   * Layers 2 and 3, chunk by chunk: `use` gets each chunk's q × classes scores in wasm memory,
-   * then one region per entry of `extraOutputBytes`. `projection` is W3 — the network's own
-   * labels or targets, or (for `forward`'s z2) the identity, which turns the projection into
-   * the weights.
+   * Layers 2 and 3 as a job: `after` adds calls on each chunk's q × classes scores (and one
+   * region per entry of `extraOutputBytes`), `use` reads them. `projection` is W3 — the
+   * network's own labels or targets, or (for `forward`'s z2) the identity, which turns the
+   * projection into the weights.
    */
-  #project(
-    queries: Matrix, projection: Projection, extraOutputBytes: number[],
+  #projectJob(
+    projection: Projection, extraOutputBytes: number[],
+    after: (count: number, scores: number, extra: number[]) => KernelCall[],
     use: (start: number, count: number, scores: number, extra: number[]) => void,
-  ): void {
+  ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
     const { weights, lambda } = this.options;
     const { labels, classes, regression } = projection;
     const targets = regression ? labels : 0;
     if (this.options.k === 'all' && weights === 'softmax') {
-      const plan = { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] };
-      this.#inChunks(queries, plan, (start, count, layout) => {
-        const [scores, ...extra] = layout.outputs;
-        kernels.exports.softmaxScores(
-          w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-          layout.queries, count, layout.kernelScratch, scores,
-        );
-        use(start, count, scores, extra);
-      });
-      return;
+      return {
+        plan: { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] },
+        calls: (count, layout) => {
+          const [scores, ...extra] = layout.outputs;
+          return [
+            ['softmaxScores', [
+              w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
+              layout.queries, count, layout.kernelScratch, scores,
+            ]],
+            ...after(count, scores, extra),
+          ];
+        },
+        collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
+      };
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
     const weightingCode = weights === 'distance' && this.options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
-    this.#inNeighbourChunks(queries, k, [classes * 8, ...extraOutputBytes], (start, count, [outIndices, outSquared, scores, ...extra]) => {
-      kernels.exports.projectOneHot(
-        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores,
-      );
-      use(start, count, scores, extra);
-    });
+    return this.#neighbourJob(
+      k, [classes * 8, ...extraOutputBytes],
+      (count, [outIndices, outSquared, scores, ...extra]) => [
+        ['projectOneHot', [outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores]],
+        ...after(count, scores, extra),
+      ],
+      (start, count, [, , scores, ...extra]) => use(start, count, scores, extra),
+    );
   }
 
-  /** Layers 2 and 3 as a q × classes Float64Array (see #project). */
-  #projectedScores(queries: Matrix, projection: Projection): Float64Array {
+  /** Layers 2 and 3 as a q × classes Float64Array (see #projectJob). */
+  #scoresJob(rows: number, projection: Projection): { job: ChunkJob; scores: Float64Array } {
     const kernels = this.#kernels;
     const { classes } = projection;
-    const scores = new Float64Array(queries.rows * classes);
-    this.#project(queries, projection, [], (start, count, chunkScores) => {
+    const scores = new Float64Array(rows * classes);
+    const job = this.#projectJob(projection, [], () => [], (start, count, chunkScores) => {
       scores.set(kernels.f64(chunkScores, count * classes), start * classes);
     });
-    return scores;
+    return { job, scores };
   }
 
   /** W3 as the network holds it: class codes, or regression targets. */
@@ -371,20 +560,35 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #scores(queries: Matrix): Float64Array {
-    return this.#projectedScores(queries, this.#outputLayer());
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
+    this.#run(queries, job);
+    return scores;
   }
 
   /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
-  #predictLabels(queries: Matrix): Label[] {
+  #predictLabelsJob(rows: number): { job: ChunkJob; predicted: Label[] } {
     const kernels = this.#kernels;
     const { classes } = this.#live();
-    const predicted = new Array<Label>(queries.rows);
-    this.#project(queries, this.#outputLayer(), [4], (start, count, scores, [best]) => {
-      kernels.exports.argmaxRows(scores, count, classes.length, best);
-      const codes = kernels.i32(best, count);
-      for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
-    });
-    return predicted;
+    const predicted = new Array<Label>(rows);
+    const job = this.#projectJob(
+      this.#outputLayer(), [4],
+      (count, scores, [best]) => [['argmaxRows', [scores, count, classes.length, best]]],
+      (start, count, _scores, [best]) => {
+        const codes = kernels.i32(best, count);
+        for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
+      },
+    );
+    return { job, predicted };
+  }
+
+  /** predict's job: labels, or a regressor's estimates. */
+  #predictJob(rows: number): { job: ChunkJob; result: () => Prediction<L, T> } {
+    if (this.#regression) {
+      const { job, scores } = this.#scoresJob(rows, this.#outputLayer());
+      return { job, result: () => scores as Prediction<L, T> };
+    }
+    const { job, predicted } = this.#predictLabelsJob(rows);
+    return { job, result: () => predicted as Prediction<L, T> };
   }
 
   #queries(X: unknown): Matrix {
@@ -401,7 +605,23 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
-    return (this.#regression ? this.#scores(queries) : this.#predictLabels(queries)) as Prediction<L, T>;
+    const { job, result } = this.#predictJob(queries.rows);
+    this.#run(queries, job);
+    return result();
+  }
+
+  /**
+   * predict, spread over the network's threads (see the `threads` option): the same result,
+   * bit for bit. Small calls, and every call of a network with one thread, run on this thread.
+   */
+  async predictAsync(X: MatrixInput): Promise<Prediction<L, T>> {
+    return this.#predictAsync(this.#queries(X));
+  }
+
+  async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
+    const { job, result } = this.#predictJob(queries.rows);
+    await this.#runAsync(queries, job);
+    return result();
   }
 
   /**
@@ -411,10 +631,23 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * not type-check (at run time it throws a KnnError).
    */
   predictProba(X: ClassifierInput<T>): Float64Array {
-    if (this.#regression) {
-      throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
-    }
+    this.#checkClassifier('predictProba');
     return this.#scores(this.#queries(X));
+  }
+
+  #checkClassifier(method: string): void {
+    if (this.#regression) {
+      throw new KnnError('BAD_OPTION', `${method} is for classification; this network has task 'regression': use ${method.endsWith('Async') ? 'predictAsync' : 'predict'}.`);
+    }
+  }
+
+  /** predictProba, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
+    this.#checkClassifier('predictProbaAsync');
+    const queries = this.#queries(X);
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
+    await this.#runAsync(queries, job);
+    return scores;
   }
 
   /**
@@ -424,14 +657,30 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * the network's own k.
    */
   kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
+    const { queries, job, finish } = this.#kneighborsJob(X, k);
+    this.#run(queries, job);
+    return finish();
+  }
+
+  /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async kneighborsAsync(X: MatrixInput, k?: number | 'all'): Promise<Neighbours> {
+    const { queries, job, finish } = this.#kneighborsJob(X, k);
+    await this.#runAsync(queries, job);
+    return finish();
+  }
+
+  #kneighborsJob(X: MatrixInput, k: number | 'all' | undefined): { queries: Matrix; job: ChunkJob; finish: () => Neighbours } {
     const w = this.#live();
     const asked = k === undefined ? this.options.k : k;
     const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const { indices, squared } = this.#neighbours(queries, count);
-    for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
-    return { indices, distances: squared };
+    const { job, indices, squared } = this.#neighboursJob(queries.rows, count);
+    const finish = (): Neighbours => {
+      for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
+      return { indices, distances: squared };
+    };
+    return { queries, job, finish };
   }
 
   /**
@@ -493,9 +742,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
-    this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
-      kernels.exports.layerOneDistances(w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]);
-      z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n);
+    this.#run(queries, {
+      plan: { stateBytes: 0, outputBytes: [w.n * 8] },
+      calls: (count, layout) => [
+        ['layerOneDistances', [w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0]]],
+      ],
+      collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
     });
     // z2 is layer 3 with the identity for W3: each training point its own class.
     kernels.checkRoom(w.n * 4, 'forward');
@@ -503,7 +755,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
-      const z2 = this.#projectedScores(queries, { labels: identity.pointer, classes: w.n, regression: false });
+      const { job, scores: z2 } = this.#scoresJob(queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
+      this.#run(queries, job);
       return { z1, z2, z3: this.#scores(queries) };
     } finally {
       kernels.release(identity);
@@ -539,7 +792,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   score(X: MatrixInput, y: ArrayLike<L>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
-    const predicted = this.#predict(queries);
+    return this.#scoreOf(this.#predict(queries), truth);
+  }
+
+  /** score, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async scoreAsync(X: MatrixInput, y: ArrayLike<L>): Promise<number> {
+    const queries = this.#queries(X);
+    const truth = checkTruth(y, queries.rows, this.#regression);
+    return this.#scoreOf(await this.#predictAsync(queries), truth);
+  }
+
+  #scoreOf(predicted: Prediction<L, T>, truth: ReturnType<typeof checkTruth>): number {
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
@@ -627,7 +890,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** Replaces the weights by ones built on `matrix` and `labels`; the old ones are released only once the new exist. */
   #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array): void {
     const rebuilt = buildWeights(this.#kernels, matrix, labels, this.options.float32Candidates);
-    this.#kernels.releaseHeld(this.#holding);
+    if (this.#asyncCallsRunning > 0) this.#retired.push(...this.#holding.regions.splice(0));
+    else this.#kernels.releaseHeld(this.#holding);
     this.#weights = rebuilt;
     this.#holding.regions.push(...weightsRegions(rebuilt));
   }
@@ -645,10 +909,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return encodeNetwork({ options: this.options, n: w.n, d: w.d, classes: w.classes, points, ...labels });
   }
 
-  /** Frees the network's wasm memory; any later call throws KnnError('DISPOSED'). Idempotent. */
+  /**
+   * Frees the network's wasm memory and ends its worker pool; any later call throws
+   * KnnError('DISPOSED'), and async calls still running are rejected with it. Idempotent.
+   */
   dispose(): void {
     if (!this.#weights) return;
+    this.#pool?.dispose();
+    this.#pool = undefined;
+    poolFinalizer.unregister(this);
     this.#kernels.releaseHolding(this.#holding);
+    this.#releaseRetired();
     this.#weights = undefined;
   }
 }

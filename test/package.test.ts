@@ -82,6 +82,42 @@ async function predictFromBytes(knnet, csv, bytesHex) {
 }
 `;
 
+
+// The worker pool from the installed package: a call large enough for the pool, on two
+// threads, answers bit for bit as the sync call, and the process exits on its own afterwards
+// (an idle pool does not keep it alive).
+const THREADS_BODY = `
+function hex(array) {
+  return Array.from(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+function data(rows, cols, seed) {
+  let state = seed;
+  const values = new Float64Array(rows * cols);
+  for (let i = 0; i < values.length; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    values[i] = state / 2147483648 - 0.5;
+  }
+  return { data: values, rows, cols };
+}
+async function threadsScenario(knnet) {
+  const { KnnNetwork } = knnet;
+  const X = data(3000, 24, 1);
+  const y = Array.from({ length: 3000 }, (_, i) => i % 3);
+  const Q = data(300, 24, 2);
+  const net = await KnnNetwork.fit(X, y, { k: 5, weights: 'distance', threads: 2 });
+  const asyncNeighbours = await net.kneighborsAsync(Q);
+  const syncNeighbours = net.kneighbors(Q);
+  const result = {
+    threads: net.threads,
+    supported: knnet.kernelInfo().engine.threads,
+    predictions: JSON.stringify(await net.predictAsync(Q)) === JSON.stringify(net.predict(Q)),
+    proba: hex(await net.predictProbaAsync(Q)) === hex(net.predictProba(Q)),
+    neighbours: hex(asyncNeighbours.distances) === hex(syncNeighbours.distances) && hex(asyncNeighbours.indices) === hex(syncNeighbours.indices),
+  };
+  return result;
+}
+`;
+
 interface Run {
   options: object;
   classes: string[];
@@ -98,6 +134,14 @@ interface ScenarioResult {
 const CONSUMER_FILES: Record<string, string> = {
   'scenario.mjs': `${SCENARIO_BODY}\nexport { scenario, predictFromBytes, splitIris, hex };\n`,
   'scenario.cjs': `${SCENARIO_BODY}\nmodule.exports = { scenario, predictFromBytes, splitIris, hex };\n`,
+  'threads-check.mjs': `${THREADS_BODY}
+import * as knnet from 'knnet';
+console.log(JSON.stringify(await threadsScenario(knnet)));
+`,
+  'threads-check.cjs': `${THREADS_BODY}
+const knnet = require('knnet');
+threadsScenario(knnet).then((result) => console.log(JSON.stringify(result)));
+`,
   'esm-check.mjs': `
 import { readFileSync } from 'node:fs';
 import * as knnet from 'knnet';
@@ -392,6 +436,14 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     expect(cjs.runs).toEqual(nodeResult.runs);
     expect(cjs.errorCode).toBe(nodeResult.errorCode);
     expect(cjs.referenceExports).toContain('ReferenceNetwork');
+  }, 60_000);
+
+  it('runs async calls on a pool of two threads from ESM and CommonJS, bit for bit as the sync calls, and lets the process exit', async () => {
+    for (const script of ['threads-check.mjs', 'threads-check.cjs']) {
+      // sh() times out (and fails) if a worker kept the process alive.
+      const result = JSON.parse(await sh('node', [script], work, 30_000));
+      expect(result, script).toEqual({ threads: 2, supported: true, predictions: true, proba: true, neighbours: true });
+    }
   }, 60_000);
 
   it('type-checks strict TypeScript consumers, ESM and CommonJS, and the README\'s API example, against the shipped declarations', async () => {
