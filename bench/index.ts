@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
 import { EXACTNESS_QUERIES, measureExactness } from './exactness.js';
-import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
+import { knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
 import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
@@ -36,7 +36,7 @@ interface Arguments {
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
   --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, fit, exactness
-  --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32
+  --impl NAMES   comma-separated: knnet, knnet-2t (2 threads, predictAsync), reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32
   --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed`;
 
 function parseArguments(argv: string[]): Arguments {
@@ -67,6 +67,7 @@ const selected = (set: Set<string> | undefined, name: string) => !set || set.has
 async function loadImplementations(args: Arguments, notes: string[]): Promise<Implementation[]> {
   const factories: [string, () => Promise<Implementation>][] = [
     ['knnet', async () => knnetWasmImplementation],
+    ['knnet-2t', async () => knnetThreadsImplementation(2)],
     ['reference', async () => knnetReferenceImplementation],
     ['naive', async () => naiveImplementation],
     ['ml-knn', createMlKnnImplementation],

@@ -10,7 +10,14 @@ import { ReferenceNetwork } from '../src/reference.js';
 import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
 import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
 
-const DEFAULT_THRESHOLD = 1 << 20;
+/** Every call of two or more queries goes to the pool, however small, until restoreThreshold(). */
+function poolEveryCall(): void {
+  defaultThreshold = setPoolThreshold(0);
+}
+function restoreThreshold(): void {
+  setPoolThreshold(defaultThreshold);
+}
+let defaultThreshold = 0;
 
 /** The network's pool once `workers` of its workers have started (a call has begun on it). */
 async function startedPool(net: KnnNetwork, workers: number): Promise<WorkerPool> {
@@ -45,9 +52,8 @@ const shape = fc.record({
 
 describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones and the reference (%s build)', (build) => {
   onKernelBuild(build);
-  // Every call of two or more queries goes to the pool, however small.
-  beforeAll(() => setPoolThreshold(0));
-  afterAll(() => setPoolThreshold(DEFAULT_THRESHOLD));
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
 
   it('bit for bit, in every mode, for 2 and 3 threads', async () => {
     await fc.assert(
@@ -94,7 +100,7 @@ describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones an
           net.dispose();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   }, 120_000);
 
@@ -118,8 +124,8 @@ describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones an
 });
 
 describe('calls on the pool at the same time', () => {
-  beforeAll(() => setPoolThreshold(0));
-  afterAll(() => setPoolThreshold(DEFAULT_THRESHOLD));
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
 
   it('many concurrent calls on one network, and on two networks, all answer as the sync calls', async () => {
     const first = randomData(11, 800, 24, { classes: 3 });
@@ -167,8 +173,8 @@ describe('calls on the pool at the same time', () => {
 });
 
 describe('failures on the pool', () => {
-  beforeAll(() => setPoolThreshold(0));
-  afterAll(() => setPoolThreshold(DEFAULT_THRESHOLD));
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
   const train = randomData(31, 4000, 48);
   const test = randomData(32, 1500, 48);
 
@@ -235,6 +241,13 @@ describe('the threads option', () => {
     net.dispose();
   });
 
+  it('a small call of a network with threads runs on the calling thread: no pool is started', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    expect(await net.predictAsync(train.X)).toEqual(net.predict(train.X));
+    expect(poolOfNetwork.get(net)).toBeUndefined();
+    net.dispose();
+  });
+
   it("'auto' is every core here; a bad value is a BAD_OPTION naming the option", async () => {
     const { availableParallelism } = await import('node:os');
     const net = await KnnNetwork.fit(train.X, train.y, { threads: 'auto' });
@@ -253,11 +266,11 @@ describe('the threads option', () => {
     expect(plain.threads).toBe(1);
     const pooled = await KnnNetwork.fromBytes(bytes, { threads: 3 });
     expect(pooled.threads).toBe(3);
-    setPoolThreshold(0);
+    poolEveryCall();
     try {
       expect(await pooled.predictAsync(train.X)).toEqual(net.predict(train.X));
     } finally {
-      setPoolThreshold(DEFAULT_THRESHOLD);
+      restoreThreshold();
     }
     await expect(KnnNetwork.fromBytes(bytes, { k: 3 } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(KnnNetwork.fromBytes(bytes, { threads: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
