@@ -154,6 +154,31 @@ describe('calls on the pool at the same time', () => {
     }
   }, 60_000);
 
+  it('workers started before the shared memory grows work in the grown memory', async () => {
+    const train = randomData(23, 1000, 16);
+    const test = randomData(24, 200, 16);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    const big = randomData(25, 40_000, 64);
+    try {
+      await net.kneighborsAsync(test.X);
+      const pool = poolOfNetwork.get(net)!;
+      const before = pool.memory.buffer.byteLength;
+      // 40 000 × 64 float64s, several copies: the memory must grow by tens of MiB.
+      const other = await KnnNetwork.fit(big.X, big.y, { threads: 2 });
+      expect(pool.memory.buffer.byteLength).toBeGreaterThan(before);
+      // Weights and call regions now lie past the old end, as do the call's fences.
+      const more = randomData(26, 100_000, 16);
+      net.add(more.X, more.y);
+      const neighbours = await net.kneighborsAsync(test.X);
+      const sync = net.kneighbors(test.X);
+      expectSameBits(neighbours.indices, sync.indices);
+      expectSameBits(neighbours.distances, sync.distances);
+      other.dispose();
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
   it('a point added during an async call leaves that call on the weights it started with', async () => {
     const train = randomData(21, 2000, 20);
     const test = randomData(22, 400, 20);
