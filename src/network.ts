@@ -153,6 +153,8 @@ interface ChunkLayout {
  */
 interface ChunkJob {
   readonly plan: ChunkPlan;
+  /** Writes what the calls read besides the queries (neighbours found elsewhere), before them. */
+  prepare?(start: number, count: number, layout: ChunkLayout): void;
   calls(count: number, layout: ChunkLayout): KernelCall[];
   collect(start: number, count: number, layout: ChunkLayout): void;
 }
@@ -163,6 +165,34 @@ interface ChunkShape {
   readonly outputs: readonly number[];
   readonly kernelScratch: number;
   readonly total: number;
+}
+
+/** Exact k nearest neighbours of q queries: indices and squared distances, q × k each, nearest first. */
+interface FoundNeighbours {
+  readonly indices: Int32Array;
+  readonly squared: Float64Array;
+}
+
+/**
+ * Writes to `found` the k best of each query's entries over `parts` (part p's indices counted
+ * from `firsts[p]`), by squared distance, then index: the order the kernels keep.
+ */
+function mergeNeighbours(parts: readonly FoundNeighbours[], firsts: readonly number[], k: number, found: FoundNeighbours): void {
+  const { indices, squared } = found;
+  const rows = indices.length / k;
+  const candidates: { index: number; squared: number }[] = [];
+  for (let r = 0; r < rows; r++) {
+    candidates.length = 0;
+    parts.forEach((part, p) => {
+      const width = part.indices.length / rows;
+      for (let j = 0; j < width; j++) candidates.push({ index: part.indices[r * width + j] + firsts[p], squared: part.squared[r * width + j] });
+    });
+    candidates.sort((a, b) => (a.squared < b.squared ? -1 : a.squared > b.squared ? 1 : a.index - b.index));
+    for (let j = 0; j < k; j++) {
+      indices[r * k + j] = candidates[j].index;
+      squared[r * k + j] = candidates[j].squared;
+    }
+  }
 }
 
 /** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
@@ -187,6 +217,8 @@ export function setPoolThreshold(work: number): number {
   return previous;
 }
 
+// A slice of the training rows (the split for few queries) has at least this many panels of 8.
+const SMALLEST_SLICE_PANELS = 64;
 // Each of the pool's workers takes parts of at least this many queries, so that a part still
 // shares its blocks of weights among query pairs as a chunk does.
 const SMALLEST_PART_QUERIES = 8;
@@ -365,15 +397,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     for (let start = 0; start < queries.rows; start += shape.chunk) {
       const count = Math.min(shape.chunk, queries.rows - start);
       kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
+      job.prepare?.(start, count, layout);
       for (const [name, args] of job.calls(count, layout)) (kernels.exports[name] as (...values: readonly number[]) => unknown)(...args);
       job.collect(start, count, layout);
     }
   }
 
   /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
-  #usesPool(rows: number): boolean {
+  #usesPool(rows: number, fewestRows = 2): boolean {
     const w = this.#live();
-    return this.threads > 1 && rows >= 2 && rows * w.n * Math.max(w.d, 4) >= poolThresholdWork;
+    return this.threads > 1 && rows >= fewestRows && rows * w.n * Math.max(w.d, 4) >= poolThresholdWork;
   }
 
   /**
@@ -410,6 +443,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
             const count = Math.min(shape.chunk, queries.rows - start);
             next += count;
             kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
+            job.prepare?.(start, count, layout);
             await worker.run(job.calls(count, layout), fence, pool.memory);
             job.collect(start, count, layout);
           }
@@ -447,14 +481,21 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       this.#run(queries, job);
       return;
     }
-    // The job points at the weights as they are now: until it has run, weights that add or
-    // remove replace are kept (#retired), and dispose fails it.
-    this.#asyncCallsRunning++;
     // The caller may change its array while the call waits: the pool reads a copy.
     const ownQueries = { ...queries, data: queries.data.slice() };
+    await this.#queued(() => this.#runOnPool(ownQueries, job));
+  }
+
+  /**
+   * Runs `work` on the pool once the network's earlier async calls are done. Its jobs point at
+   * the weights as they are now: until it has run, weights that add or remove replace are kept
+   * (#retired), and dispose fails it.
+   */
+  async #queued(work: () => Promise<void>): Promise<void> {
+    this.#asyncCallsRunning++;
     const call = this.#lastAsyncCall.then(async () => {
       this.#live();
-      await this.#runOnPool(ownQueries, job);
+      await work();
     });
     this.#lastAsyncCall = call.catch(() => {});
     try {
@@ -464,19 +505,122 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
   }
 
+  /**
+   * The k nearest neighbours of a few queries, each worker searching a slice of the training
+   * rows (whole panels) and this thread merging the slices' lists: undefined when the call is
+   * better split by queries (enough queries for every worker), small, or not a neighbour search.
+   * Each slice's list is its exact k nearest by (squared distance, index), its distances computed
+   * directly as the whole search computes them, so the k best of their union by the same order
+   * are the whole search's answer, bit for bit.
+   *
+   * `run(finish)` must be called at once (it queues the call, which holds the weights as they
+   * are now); it fills `found`, then calls `finish` while the call still holds them.
+   */
+  #splitByPoints(queries: Matrix, k: number | undefined): { found: FoundNeighbours; run(finish: () => void): Promise<void> } | undefined {
+    const w = this.#live();
+    const panels = Math.ceil(w.n / 8);
+    const slices = Math.min(this.threads, Math.floor(panels / SMALLEST_SLICE_PANELS));
+    if (k === undefined || slices < 2 || queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
+    const slicePanels = Math.ceil(panels / slices);
+    const parts: FoundNeighbours[] = [];
+    const firsts: number[] = [];
+    const jobs: ChunkJob[] = [];
+    for (let first = 0; first < panels; first += slicePanels) {
+      const start = first * 8;
+      const n = Math.min((first + slicePanels) * 8, w.n) - start;
+      const sliceK = Math.min(k, n);
+      const capacity = w.pointPanels ? sliceK : candidateCapacity(n, sliceK);
+      const part = { indices: new Int32Array(queries.rows * sliceK), squared: new Float64Array(queries.rows * sliceK) };
+      parts.push(part);
+      firsts.push(start);
+      const panelBytes = w.d * 64;
+      jobs.push({
+        plan: { stateBytes: this.#kernels.exports.topKStateBytes(capacity), outputBytes: [sliceK * 4, sliceK * 8] },
+        calls: (count, layout) => [
+          ['searchNeighbours', [
+            w.points.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + first * panelBytes : 0,
+            w.packed.pointer + first * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
+            w.float32 ? w.float32.panels.pointer + first * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
+            w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
+            layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1],
+          ]],
+        ],
+        collect: (at, count, layout) => {
+          part.indices.set(this.#kernels.i32(layout.outputs[0], count * sliceK), at * sliceK);
+          part.squared.set(this.#kernels.f64(layout.outputs[1], count * sliceK), at * sliceK);
+        },
+      });
+    }
+    // Every slice takes all the queries in one chunk; where they do not fit one (a very large k),
+    // the split by queries serves.
+    const shapes = jobs.map((job) => this.#chunkShape(queries.rows, job.plan));
+    if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
+    // The caller may change its array while the call waits: the slices read a copy.
+    const ownQueries = { ...queries, data: queries.data.slice() };
+    const found = { indices: new Int32Array(queries.rows * k), squared: new Float64Array(queries.rows * k) };
+    const run = (finish: () => void) =>
+      this.#queued(async () => {
+        await this.#runSlices(ownQueries, jobs, shapes);
+        mergeNeighbours(parts, firsts, k, found);
+        finish();
+      });
+    return { found, run };
+  }
+
+  /** Runs job i on worker i over all of `queries` (one chunk of `shapes[i]`), in a region of its own. */
+  async #runSlices(queries: Matrix, jobs: ChunkJob[], shapes: ChunkShape[]): Promise<void> {
+    const kernels = this.#kernels;
+    const { d } = this.#live();
+    this.#pool ??= this.#startPool();
+    const pool = this.#pool;
+    const what = `${jobs.length} slices of the training rows`;
+    kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, 0), what);
+    const regions: Region[] = [];
+    const ran: Promise<void>[] = [];
+    try {
+      for (const shape of shapes) regions.push(kernels.allocate(shape.total + 16, what));
+      jobs.forEach((job, slot) => {
+        const layout = KnnNetwork.#layout(shapes[slot], regions[slot].pointer);
+        kernels.f64(layout.queries, queries.rows * d).set(queries.data);
+        ran.push(pool.worker(slot).run(job.calls(queries.rows, layout), regions[slot].pointer + shapes[slot].total, pool.memory).then(() => job.collect(0, queries.rows, layout)));
+      });
+    } finally {
+      const settled = await Promise.allSettled(ran);
+      for (const region of regions) kernels.release(region);
+      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+  }
+
   #releaseRetired(): void {
     for (const region of this.#retired) this.#kernels.release(region);
     this.#retired = [];
   }
 
-  /** The exact k-nearest search's job; `after` adds calls on each chunk's outputs, `use` reads them. */
+  /**
+   * The exact k-nearest search's job; `after` adds calls on each chunk's outputs, `use` reads
+   * them. With `given`, the neighbours were found already (split by training rows): each chunk
+   * copies its rows of them in, in place of the search.
+   */
   #neighbourJob(
     k: number, extraOutputBytes: number[],
     after: (count: number, outputs: number[]) => KernelCall[],
     use: (start: number, count: number, outputs: number[]) => void,
+    given?: FoundNeighbours,
   ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
+    if (given) {
+      return {
+        plan: { stateBytes: 0, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+        prepare: (start, count, layout) => {
+          kernels.i32(layout.outputs[0], count * k).set(given.indices.subarray(start * k, (start + count) * k));
+          kernels.f64(layout.outputs[1], count * k).set(given.squared.subarray(start * k, (start + count) * k));
+        },
+        calls: (count, layout) => after(count, layout.outputs),
+        collect: (start, count, layout) => use(start, count, layout.outputs),
+      };
+    }
     const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
     return {
       plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
@@ -493,7 +637,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
-  #neighboursJob(rows: number, k: number): { job: ChunkJob; indices: Int32Array; squared: Float64Array } {
+  #neighboursJob(rows: number, k: number): { job: ChunkJob } & FoundNeighbours {
     const kernels = this.#kernels;
     const indices = new Int32Array(rows * k);
     const squared = new Float64Array(rows * k);
@@ -514,6 +658,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     projection: Projection, extraOutputBytes: number[],
     after: (count: number, scores: number, extra: number[]) => KernelCall[],
     use: (start: number, count: number, scores: number, extra: number[]) => void,
+    given?: FoundNeighbours,
   ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
@@ -545,17 +690,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         ...after(count, scores, extra),
       ],
       (start, count, [, , scores, ...extra]) => use(start, count, scores, extra),
+      given,
     );
   }
 
   /** Layers 2 and 3 as a q × classes Float64Array (see #projectJob). */
-  #scoresJob(rows: number, projection: Projection): { job: ChunkJob; scores: Float64Array } {
+  #scoresJob(rows: number, projection: Projection, given?: FoundNeighbours): { job: ChunkJob; scores: Float64Array } {
     const kernels = this.#kernels;
     const { classes } = projection;
     const scores = new Float64Array(rows * classes);
     const job = this.#projectJob(projection, [], () => [], (start, count, chunkScores) => {
       scores.set(kernels.f64(chunkScores, count * classes), start * classes);
-    });
+    }, given);
     return { job, scores };
   }
 
@@ -572,7 +718,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
-  #predictLabelsJob(rows: number): { job: ChunkJob; predicted: Label[] } {
+  #predictLabelsJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; predicted: Label[] } {
     const kernels = this.#kernels;
     const { classes } = this.#live();
     const predicted = new Array<Label>(rows);
@@ -583,17 +729,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         const codes = kernels.i32(best, count);
         for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
       },
+      given,
     );
     return { job, predicted };
   }
 
   /** predict's job: labels, or a regressor's estimates. */
-  #predictJob(rows: number): { job: ChunkJob; result: () => Prediction<L, T> } {
+  #predictJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; result: () => Prediction<L, T> } {
     if (this.#regression) {
-      const { job, scores } = this.#scoresJob(rows, this.#outputLayer());
+      const { job, scores } = this.#scoresJob(rows, this.#outputLayer(), given);
       return { job, result: () => scores as Prediction<L, T> };
     }
-    const { job, predicted } = this.#predictLabelsJob(rows);
+    const { job, predicted } = this.#predictLabelsJob(rows, given);
     return { job, result: () => predicted as Prediction<L, T> };
   }
 
@@ -625,9 +772,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
-    const { job, result } = this.#predictJob(queries.rows);
-    await this.#runAsync(queries, job);
+    const split = this.#splitByPoints(queries, this.#votingNeighbours());
+    const { job, result } = this.#predictJob(queries.rows, split?.found);
+    if (split) await split.run(() => this.#run(queries, job));
+    else await this.#runAsync(queries, job);
     return result();
+  }
+
+  /** How many neighbours vote (undefined for the softmax over every point, which no neighbour search serves). */
+  #votingNeighbours(): number | undefined {
+    if (this.options.k === 'all' && this.options.weights === 'softmax') return undefined;
+    return neighbourCount(this.options.k, this.#live().n, 'options.k');
   }
 
   /**
@@ -651,8 +806,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
     this.#checkClassifier('predictProbaAsync');
     const queries = this.#queries(X);
-    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
-    await this.#runAsync(queries, job);
+    const split = this.#splitByPoints(queries, this.#votingNeighbours());
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.found);
+    if (split) await split.run(() => this.#run(queries, job));
+    else await this.#runAsync(queries, job);
     return scores;
   }
 
@@ -670,23 +827,29 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
   async kneighborsAsync(X: MatrixInput, k?: number | 'all'): Promise<Neighbours> {
-    const { queries, job, finish } = this.#kneighborsJob(X, k);
+    const { queries, job, count, finish } = this.#kneighborsJob(X, k);
+    const split = this.#splitByPoints(queries, count);
+    if (split) {
+      await split.run(() => {});
+      return finish(split.found);
+    }
     await this.#runAsync(queries, job);
     return finish();
   }
 
-  #kneighborsJob(X: MatrixInput, k: number | 'all' | undefined): { queries: Matrix; job: ChunkJob; finish: () => Neighbours } {
+  #kneighborsJob(X: MatrixInput, k: number | 'all' | undefined): { queries: Matrix; job: ChunkJob; count: number; finish: (given?: FoundNeighbours) => Neighbours } {
     const w = this.#live();
     const asked = k === undefined ? this.options.k : k;
     const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const { job, indices, squared } = this.#neighboursJob(queries.rows, count);
-    const finish = (): Neighbours => {
+    const searched = this.#neighboursJob(queries.rows, count);
+    const finish = (given?: FoundNeighbours): Neighbours => {
+      const { indices, squared } = given ?? searched;
       for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
       return { indices, distances: squared };
     };
-    return { queries, job, finish };
+    return { queries, job: searched.job, count, finish };
   }
 
   /**

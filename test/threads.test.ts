@@ -123,6 +123,68 @@ describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones an
   }, 60_000);
 });
 
+const fewQueriesShape = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  n: fc.integer({ min: 1020, max: 3000 }),
+  d: fc.constantFrom(1, 3, 16, 17, 40),
+  q: fc.integer({ min: 1, max: 5 }),
+  grid: fc.constantFrom(0, 2, 3),
+  classes: fc.integer({ min: 1, max: 4 }),
+  k: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 600 }), fc.constant(Infinity)),
+  weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
+  lambda: fc.constantFrom(0, 1, 1e12),
+  regression: fc.boolean(),
+  metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
+  threads: fc.constantFrom(2, 3),
+  float32Candidates: fc.boolean(),
+});
+
+describe.each(KERNEL_BUILDS)('few queries, split by training rows over the workers (%s build)', (build) => {
+  onKernelBuild(build);
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it('bit for bit the sync answer and the reference, ties across slices included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fewQueriesShape, async (s) => {
+        // Grid data: many points tie, within a slice and across slices.
+        const offset = s.metric === 'cosine' && s.grid ? 1 : 0;
+        const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
+        const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
+        const k = Math.min(s.k, s.n);
+        const options: KnnOptions = {
+          k, weights: s.weights, lambda: s.lambda, metric: s.metric, float32Candidates: s.float32Candidates,
+          task: s.regression ? 'regression' : 'classification',
+        };
+        const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
+        const net = await KnnNetwork.fit(train.X, y, { ...options, threads: s.threads });
+        const reference = await ReferenceNetwork.fit(train.X, y, options);
+        try {
+          const neighbours = await net.kneighborsAsync(test.X);
+          if (s.q === 1 && k <= 600) {
+            // One query goes to the pool only when split by training rows, over every slice.
+            expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(Math.min(s.threads, Math.floor(Math.ceil(s.n / 8) / 64)));
+          }
+          const sync = net.kneighbors(test.X);
+          expectSameBits(neighbours.indices, sync.indices);
+          expectSameBits(neighbours.distances, sync.distances);
+          const theirs = reference.kneighbors(test.X);
+          expectSameBits(neighbours.indices, theirs.indices);
+          expectSameBits(neighbours.distances, theirs.distances);
+          expectSameBits(await net.predictAsync(test.X), net.predict(test.X));
+          if (!s.regression) expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+          const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
+          expect(await net.scoreAsync(test.X, truth)).toBe(net.score(test.X, truth));
+          if (s.weights !== 'softmax') expectSameBits(await net.predictAsync(test.X), reference.predict(test.X));
+        } finally {
+          net.dispose();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 180_000);
+});
+
 describe('calls on the pool at the same time', () => {
   beforeAll(poolEveryCall);
   afterAll(restoreThreshold);
@@ -191,6 +253,26 @@ describe('calls on the pool at the same time', () => {
       expectSameBits(during.indices, before.indices);
       expectSameBits(during.distances, before.distances);
       expectSameBits((await net.kneighborsAsync(test.X)).indices, net.kneighbors(test.X).indices);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('points removed during a call split by training rows leave it on the weights it started with, projection included', async () => {
+    const train = randomData(27, 3000, 20, { classes: 5 });
+    const query = randomData(28, 1, 20).X;
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 9, weights: 'distance', threads: 2 });
+    try {
+      const before = { neighbours: net.kneighbors(query), labels: net.predict(query), proba: net.predictProba(query) };
+      const calls = Promise.all([net.kneighborsAsync(query), net.predictAsync(query), net.predictProbaAsync(query)]);
+      net.remove(Array.from({ length: 1500 }, (_, i) => i));
+      const [neighbours, labels, proba] = await calls;
+      expectSameBits(neighbours.indices, before.neighbours.indices);
+      expectSameBits(neighbours.distances, before.neighbours.distances);
+      expect(labels).toEqual(before.labels);
+      expectSameBits(proba, before.proba);
+      expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(2);
+      expectSameBits((await net.kneighborsAsync(query)).indices, net.kneighbors(query).indices);
     } finally {
       net.dispose();
     }
