@@ -311,7 +311,8 @@ let float32Unproven: i32 = 0;
 
 /**
  * How many queries, since the kernels were loaded, the float32 candidate search could not
- * prove and handed to the float64 search (a diagnostic: it says which path answered).
+ * prove and handed to the float64 search (a diagnostic: it says which path answered). A
+ * global of this instance: the queries a worker pool's instances search are not counted here.
  */
 export function float32UnprovenQueries(): i32 {
   return float32Unproven;

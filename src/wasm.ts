@@ -1,14 +1,16 @@
 // Loading the kernels and owning their linear memory: one instance per realm, build (plain or
 // relaxed SIMD, see kernelBuild.ts) and memory kind, shared by every network made on it. The
-// networks of a worker pool live in the shared-memory twin of their build: its memory is a
-// shared WebAssembly.Memory that the pool's workers instantiate the same module on. Regions
+// networks of a worker pool live in the shared-memory twin of their build (sharedModule.ts):
+// its memory is a shared WebAssembly.Memory that the pool's workers instantiate the same
+// module on. Regions
 // are allocated and released through the kernels' allocator, on this thread only; typed-array
 // views are made on demand from the current buffer, because growing the memory detaches the
 // old one (or, when shared, leaves it at its old length).
 import { instantiate } from '@assemblyscript/loader';
 import { KnnError } from './errors.js';
-import { plainSharedWasmBase64, plainWasmBase64, relaxedSharedWasmBase64, relaxedWasmBase64 } from './generated/wasmBinary.js';
+import { plainWasmBase64, relaxedWasmBase64 } from './generated/wasmBinary.js';
 import { selectedBuild, type KernelBuild } from './kernelBuild.js';
+import { withSharedMemoryImport } from './sharedModule.js';
 
 export interface KernelExports extends Record<string, unknown> {
   readonly memory: WebAssembly.Memory;
@@ -237,16 +239,15 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 const BINARIES: Record<KernelBuild, string> = { plain: plainWasmBase64, relaxed: relaxedWasmBase64 };
-const SHARED_BINARIES: Record<KernelBuild, string> = { plain: plainSharedWasmBase64, relaxed: relaxedSharedWasmBase64 };
-// The shared builds import their memory: one page to start (the static data fits in it), and
-// all of wasm32's 4 GiB as the maximum, which a shared memory must declare up front.
-const SHARED_INITIAL_PAGES = 1;
+// The shared twins import their memory, all of wasm32's 4 GiB at most: a shared memory must
+// declare its maximum up front.
 const SHARED_MAXIMUM_PAGES = 65536;
 const loading = new Map<string, Promise<Kernels>>();
 
 async function instantiateShared(build: KernelBuild): Promise<Kernels> {
-  const module = await WebAssembly.compile(decodeBase64(SHARED_BINARIES[build]));
-  const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const { bytes, initialPages } = withSharedMemoryImport(decodeBase64(BINARIES[build]), SHARED_MAXIMUM_PAGES);
+  const module = await WebAssembly.compile(bytes);
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: SHARED_MAXIMUM_PAGES, shared: true });
   const { exports } = await instantiate<KernelExports>(module, { env: { memory } });
   return new Kernels(exports as unknown as KernelExports, { module, memory });
 }

@@ -55,8 +55,17 @@ function startThread(events: WorkerEvents): ThreadHandle {
     };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
+  let worker: Worker;
+  try {
+    worker = new Worker(url);
+  } catch (error) {
+    throw new KnnError(
+      'WORKER_FAILED',
+      `the page refused to start a Web Worker from a blob: URL (${String((error as Error)?.message ?? error)}); a Content-Security-Policy must allow worker-src blob:, or use threads: 1.`,
+    );
+  } finally {
+    URL.revokeObjectURL(url);
+  }
   worker.onmessage = (event) => events.message(event.data);
   worker.onerror = (event) => {
     event.preventDefault();

@@ -8,6 +8,12 @@ import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.
 import { setPoolThreshold } from '../src/network.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
+import { plainWasmBase64, relaxedWasmBase64 } from '../src/generated/wasmBinary.js';
+import { withSharedMemoryImport } from '../src/sharedModule.js';
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(Buffer.from(text, 'base64'));
+}
 import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
 
 /** Every call of two or more queries goes to the pool, however small, until restoreThreshold(). */
@@ -334,6 +340,23 @@ describe('failures on the pool', () => {
     }
     await expect(net.predictAsync(test.X)).rejects.toMatchObject({ code: 'DISPOSED' });
   }, 60_000);
+});
+
+describe('the shared-memory twin of each build', () => {
+  it.each(KERNEL_BUILDS)('%s: imports env.memory as a shared memory of 4 GiB at most, and keeps every export', (build) => {
+    const plain = decodeBase64(build === 'plain' ? plainWasmBase64 : relaxedWasmBase64);
+    const { bytes, initialPages } = withSharedMemoryImport(plain, 65536);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const shared = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.imports(shared)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(shared)).toEqual(WebAssembly.Module.exports(new WebAssembly.Module(plain)));
+    expect(initialPages).toBe(1);
+    // A memory that is not shared does not satisfy the import.
+    expect(() => new WebAssembly.Instance(shared, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536 }) } })).toThrow();
+    const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(shared, { env: { memory } });
+    expect((instance.exports.memory as WebAssembly.Memory).buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
 });
 
 describe('the threads option', () => {
