@@ -7,7 +7,7 @@ import {
   candidateGemm, directDistancePanels, directManhattanDistance, directSquaredDistance, distanceGemm, manhattanDistancePanels, panelCount, pairCount,
   prepareQueries, PANEL_POINTS,
 } from './distance';
-import { offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
+import { MINIMA_BYTES, offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
 import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
 
@@ -52,8 +52,10 @@ function float32BlockPanels(d: i32): i32 {
 }
 
 // Scratch layout for one chunk of q queries, in this order: query pairs (interleaved per
-// dimension), query norms, two tile rows, then the reducer's per-query state
-// (`stateBytes` each: a top-k heap, or an online-softmax state).
+// dimension), query norms, two tile rows, the top-k folds' minima (MINIMA_BYTES), then the
+// reducer's per-query state (`stateBytes` each: a top-k heap, or an online-softmax state).
+// Everything a call writes lives here, in the caller's region, and the static data holds
+// constants only: instances on one shared memory then never write to the same bytes.
 function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
 function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
 function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
@@ -68,11 +70,11 @@ function float32FrontBytes(q: i32, d: i32): usize {
 export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
 export function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
 
-/** Where the reducer states start in a chunk's scratch. */
+/** Where the reducer states start in a chunk's scratch (the top-k folds' minima just before). */
 function statesOffset(q: i32, d: i32): usize {
   const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
   const float32Front = float32FrontBytes(q, d);
-  return float64Front > float32Front ? float64Front : float32Front;
+  return (float64Front > float32Front ? float64Front : float32Front) + MINIMA_BYTES;
 }
 
 export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
@@ -80,7 +82,8 @@ export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
 }
 
 // What the current call's reducer folds tiles into; set by each entry point before streaming
-// (calls are synchronous, so one set of globals serves every network sharing the instance).
+// (calls are synchronous, so one set of globals serves every network sharing the instance;
+// globals belong to the instance, so each worker of a pool has its own).
 const REDUCE_TOP_K: i32 = 0;
 const REDUCE_SOFTMAX: i32 = 1;
 const REDUCE_COPY: i32 = 2;
@@ -89,6 +92,7 @@ let reducer: i32 = REDUCE_TOP_K;
 let reducerStates: usize = 0;
 let reducerStateBytes: usize = 0;
 let heapCapacity: i32 = 0;
+let heapMinima: usize = 0;
 let selectFromRow: bool = false;
 let softmaxClasses: i32 = 0;
 let softmaxLabels: usize = 0;
@@ -108,10 +112,10 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
     const distances = state + 4;
     const indices = distances + (<usize>heapCapacity << 3);
     if (selectFromRow) {
-      smallestOfRow(tile, count, firstIndex, distances, indices, heapCapacity);
+      smallestOfRow(tile, count, firstIndex, distances, indices, heapCapacity, heapMinima);
       store<i32>(state, heapCapacity);
     } else {
-      store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity));
+      store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity, heapMinima));
     }
   } else if (reducer == REDUCE_SOFTMAX) {
     onlineSoftmaxFold(tile, count, firstIndex, state, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
@@ -315,7 +319,8 @@ let float32Unproven: i32 = 0;
 
 /**
  * How many queries, since the kernels were loaded, the float32 candidate search could not
- * prove and handed to the float64 search (a diagnostic: it says which path answered).
+ * prove and handed to the float64 search (a diagnostic: it says which path answered). A
+ * global of this instance: the queries a worker pool's instances search are not counted here.
  */
 export function float32UnprovenQueries(): i32 {
   return float32Unproven;
@@ -340,6 +345,7 @@ function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): usize
   selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
   reducerStateBytes = topKStateBytes(capacity);
   const states = scratch + statesOffset(q, d);
+  heapMinima = states - MINIMA_BYTES;
   for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
   return states;
 }

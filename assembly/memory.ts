@@ -36,7 +36,10 @@ let chainStart: usize = 0;
 let chainEnd: usize = 0;
 /** The first free block (0 if none); each links to the next and previous in its payload. */
 let freeHead: usize = 0;
-startChain();
+// The chain starts on the first call that needs it, not when the module is instantiated: the
+// workers of a pool instantiate the same module on the same (shared) memory, and must not
+// write over the blocks the allocating instance has laid out. Only that one instance allocates.
+let chainStarted = false;
 
 let liveBytes: usize = 0;
 let liveRegions: i32 = 0;
@@ -79,11 +82,14 @@ function lastBlock(): usize {
  * grown, the static data and two headers. No single request may be larger.
  */
 export function capacityBytes(): usize {
+  startChain();
   return <usize>MAX_PAGES * PAGE_BYTES - chainStart - 2 * HEADER_BYTES;
 }
 
-/** Takes the initial memory past the static data: a free block if there is room for one. */
+/** Takes the initial memory past the static data (once): a free block if there is room for one. */
 function startChain(): void {
+  if (chainStarted) return;
+  chainStarted = true;
   let memoryEnd = <usize>memory.size() * PAGE_BYTES;
   if (memoryEnd - heapStart < HEADER_BYTES) {
     if (memory.grow(1) < 0) unreachable();
@@ -141,6 +147,7 @@ function grow(size: usize): bool {
 
 /** A 16-byte aligned region of `bytes`, or 0 when wasm32's address space (or the engine) has no room. */
 export function allocate(bytes: usize): usize {
+  startChain();
   if (bytes > capacityBytes()) return 0;
   const size = bytes < SMALLEST_PAYLOAD ? SMALLEST_PAYLOAD : (bytes + 15) & ~<usize>15;
   let header = bestFit(size);
@@ -169,6 +176,7 @@ export function allocate(bytes: usize): usize {
  * traps.
  */
 export function release(region: usize): void {
+  startChain();
   const header = region - HEADER_BYTES;
   if (region < chainStart + HEADER_BYTES || region >= chainEnd || (region & 15) != 0 || blockState(header) != USED) unreachable();
   liveBytes -= <usize>load<u32>(header, 8);

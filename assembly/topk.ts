@@ -72,7 +72,12 @@ export function offerCandidate(distances: usize, indices: usize, size: i32, capa
 }
 
 const FILL_COLUMNS: i32 = 16;
-const COLUMN_MINIMA: usize = memory.data(FILL_COLUMNS * 8);
+/**
+ * Bytes of per-call scratch that topKFold and smallestOfRow sort a tile's column or lane minima
+ * in. It is the caller's (a region of the call's scratch), not static data: several instances
+ * of the kernels on one shared memory (a worker pool) run these folds at the same time.
+ */
+export const MINIMA_BYTES: usize = FILL_COLUMNS * 8;
 
 /**
  * A limit that at least `capacity` (≤ 16) of a tile's `count` ≥ 16 distances do not exceed: the
@@ -80,7 +85,7 @@ const COLUMN_MINIMA: usize = memory.data(FILL_COLUMNS * 8);
  * whole groups of sixteen). Those minima are sixteen distinct points, so a farther point is
  * beaten by `capacity` points of this tile alone and cannot be among the best of the row.
  */
-function fillLimit(tile: usize, count: i32, capacity: i32): f64 {
+function fillLimit(tile: usize, count: i32, capacity: i32, minima: usize): f64 {
   let columns01 = f64x2.splat(Infinity), columns23 = columns01, columns45 = columns01, columns67 = columns01;
   let columns89 = columns01, columns1011 = columns01, columns1213 = columns01, columns1415 = columns01;
   const end = tile + (<usize>(count >> 4) << 7);
@@ -94,17 +99,17 @@ function fillLimit(tile: usize, count: i32, capacity: i32): f64 {
     columns1213 = f64x2.pmin(columns1213, v128.load(at, 96));
     columns1415 = f64x2.pmin(columns1415, v128.load(at, 112));
   }
-  v128.store(COLUMN_MINIMA, columns01);
-  v128.store(COLUMN_MINIMA, columns23, 16);
-  v128.store(COLUMN_MINIMA, columns45, 32);
-  v128.store(COLUMN_MINIMA, columns67, 48);
-  v128.store(COLUMN_MINIMA, columns89, 64);
-  v128.store(COLUMN_MINIMA, columns1011, 80);
-  v128.store(COLUMN_MINIMA, columns1213, 96);
-  v128.store(COLUMN_MINIMA, columns1415, 112);
+  v128.store(minima, columns01);
+  v128.store(minima, columns23, 16);
+  v128.store(minima, columns45, 32);
+  v128.store(minima, columns67, 48);
+  v128.store(minima, columns89, 64);
+  v128.store(minima, columns1011, 80);
+  v128.store(minima, columns1213, 96);
+  v128.store(minima, columns1415, 112);
   // Once per query (on its first tile), so a plain insertion sort does.
-  sortAscending(COLUMN_MINIMA, FILL_COLUMNS);
-  return distanceAt(COLUMN_MINIMA, capacity - 1);
+  sortAscending(minima, FILL_COLUMNS);
+  return distanceAt(minima, capacity - 1);
 }
 
 /** Sorts `count` f64 values ascending in place (insertion sort: for a handful of values). */
@@ -125,7 +130,7 @@ function sortAscending(values: usize, count: i32): void {
  */
 export function topKFold(
   tile: usize, count: i32, firstIndex: i32,
-  distances: usize, indices: usize, size: i32, capacity: i32,
+  distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
   let i = 0;
   if (size < capacity) {
@@ -134,7 +139,7 @@ export function topKFold(
     // fillLimit: filled with whichever come first, its root would be loose and let in many of
     // the tile's later distances, one costly offer each (W2: 46 offers per query instead of 85).
     if (size == 0 && capacity <= FILL_COLUMNS && count >= FILL_COLUMNS) {
-      const limit = fillLimit(tile, count, capacity);
+      const limit = fillLimit(tile, count, capacity, minima);
       for (; i < count && size < capacity; i++) {
         const distance = load<f64>(tile + (<usize>i << 3));
         if (distance <= limit) put(distances, indices, size++, distance, firstIndex + i);
@@ -248,8 +253,6 @@ export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, 
   return listed;
 }
 
-const LANE_MINIMA: usize = memory.data(64);
-
 /**
  * Writes the eight values of four f64x2 ascending to `out`: an optimal 19-comparator sorting
  * network (depth 6), each layer's pairs regrouped by lane shuffles so that one pmin/pmax pair
@@ -297,7 +300,7 @@ const LANE_MINIMA: usize = memory.data(64);
  * sorted list (ties to the lower index). At Iris size this costs a fraction of the heap.
  * Writes them ascending; overwrites the tile's padding after `count` with +∞.
  */
-export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32): void {
+export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
   const padded = (count + 7) & ~7;
   for (let i = count; i < padded; i++) store<f64>(tile + (<usize>i << 3), Infinity);
   let lanes01 = f64x2.splat(Infinity), lanes23 = lanes01, lanes45 = lanes01, lanes67 = lanes01;
@@ -309,8 +312,8 @@ export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distance
     lanes67 = f64x2.pmin(lanes67, v128.load(at, 48));
   }
   // The capacity-th smallest lane minimum.
-  sortEight(lanes01, lanes23, lanes45, lanes67, LANE_MINIMA);
-  const threshold = f64x2.splat(distanceAt(LANE_MINIMA, capacity - 1));
+  sortEight(lanes01, lanes23, lanes45, lanes67, minima);
+  const threshold = f64x2.splat(distanceAt(minima, capacity - 1));
   // Keep the distances at or below it, sorted ascending in slots 0…size−1.
   let size = 0;
   for (let i = 0; i < padded; i += 8) {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
 import { measureAddThroughput } from './addThroughput.js';
 import { cosineExactnessWorkload, EXACTNESS_QUERIES, measureExactness } from './exactness.js';
-import { knnetReferenceImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
+import { knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
 import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
@@ -42,7 +42,8 @@ const QUICK_ADD_CAP_SECONDS = 5;
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
   --only NAMES   comma-separated: ${[...WORKLOADS, COSINE_WORKLOAD].map((w) => w.name).join(', ')}, fit, exactness, add
-  --impl NAMES   comma-separated: knnet, reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32
+  --impl NAMES   comma-separated: knnet, knnet-2t (2 threads, predictAsync), reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32,
+                 onnx2t-f64 (2 intra-op threads)
   --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed
   --add-cap S    stop the ${ADD_WORKLOAD.adds} single adds after S seconds and extrapolate the rest
                  (default ${FULL_ADD_CAP_SECONDS}, ${QUICK_ADD_CAP_SECONDS} with --quick)`;
@@ -82,12 +83,14 @@ const selected = (set: Set<string> | undefined, name: string) => !set || set.has
 async function loadImplementations(args: Arguments, notes: string[]): Promise<Implementation[]> {
   const factories: [string, () => Promise<Implementation>][] = [
     ['knnet', async () => knnetWasmImplementation],
+    ['knnet-2t', async () => knnetThreadsImplementation(2)],
     ['reference', async () => knnetReferenceImplementation],
     ['naive', async () => naiveImplementation],
     ['ml-knn', createMlKnnImplementation],
     ['tfjs', createTensorFlowImplementation],
     ['onnx-f64', () => createOnnxImplementation('float64')],
     ['onnx-f32', () => createOnnxImplementation('float32')],
+    ['onnx2t-f64', () => createOnnxImplementation('float64', 2)],
   ];
   const implementations: Implementation[] = [];
   for (const [name, create] of factories) {

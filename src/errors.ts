@@ -9,7 +9,8 @@ export type KnnErrorCode =
   | 'BAD_INPUT'
   | 'BAD_BYTES'
   | 'DISPOSED'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  | 'WORKER_FAILED';
 
 /**
  * The one error type knnet throws for bad input or misuse. The message names the argument, what

@@ -2,6 +2,7 @@
 // candidate GEMM). Both are inlined; the first network picks the relaxed one when the engine
 // validates relaxed SIMD, unless setKernelBuild asked otherwise.
 import { KnnError, describeValue } from './errors.js';
+import { threadsSupported } from './threads.js';
 
 export type KernelBuild = 'plain' | 'relaxed';
 /** 'auto' (the default): relaxed where the engine supports it, plain elsewhere. */
@@ -16,6 +17,11 @@ export interface KernelInfo {
   readonly engine: {
     /** WebAssembly relaxed SIMD (Node 22 and later, Chromium 114 and later; not Node 20). */
     readonly relaxedSimd: boolean;
+    /**
+     * Shared wasm memory and workers, which the `threads` option needs: Node, and browser pages
+     * that are cross-origin isolated (served with COOP and COEP headers).
+     */
+    readonly threads: boolean;
   };
 }
 
@@ -65,5 +71,5 @@ export function selectedBuild(): KernelBuild {
 
 /** Which build networks fitted from now on run on, why, and what the engine supports. */
 export function kernelInfo(): KernelInfo {
-  return { build: selectedBuild(), choice, engine: { relaxedSimd: engineValidatesRelaxedSimd() } };
+  return { build: selectedBuild(), choice, engine: { relaxedSimd: engineValidatesRelaxedSimd(), threads: threadsSupported() } };
 }

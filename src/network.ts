@@ -13,8 +13,10 @@ import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type Reso
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { loadKernels, type Holding, type Kernels } from './wasm.js';
+import { resolveThreads, type ThreadsOption } from './threads.js';
+import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
 import { appendWeights, buildWeights, growWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
+import { poolOfNetwork, WorkerPool, type KernelCall } from './workerPool.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -65,12 +67,91 @@ interface ChunkPlan {
   readonly outputBytes: readonly number[];
 }
 
-/** Where a chunk's pieces live in the shared scratch region. */
+/** Where a chunk's pieces live in its scratch region. */
 interface ChunkLayout {
   readonly queries: number;
   readonly outputs: number[];
   readonly kernelScratch: number;
 }
+
+/**
+ * One call's work on a chunk of queries, whichever thread runs it: `calls` are the kernel
+ * entries that compute the chunk (run here, or sent to a worker), `collect` copies its outputs
+ * out of wasm memory, on the calling thread, once they are done.
+ */
+interface ChunkJob {
+  readonly plan: ChunkPlan;
+  /** Writes what the calls read besides the queries (neighbours found elsewhere), before them. */
+  prepare?(start: number, count: number, layout: ChunkLayout): void;
+  calls(count: number, layout: ChunkLayout): KernelCall[];
+  collect(start: number, count: number, layout: ChunkLayout): void;
+}
+
+/** Byte offsets of a chunk's pieces in its scratch region, and the region's size. */
+interface ChunkShape {
+  readonly chunk: number;
+  readonly outputs: readonly number[];
+  readonly kernelScratch: number;
+  readonly total: number;
+}
+
+/** Exact k nearest neighbours of q queries: indices and squared distances, q × k each, nearest first. */
+interface FoundNeighbours {
+  readonly indices: Int32Array;
+  readonly squared: Float64Array;
+}
+
+/**
+ * Writes to `found` the k best of each query's entries over `parts` (part p's indices counted
+ * from `firsts[p]`), by squared distance, then index: the order the kernels keep.
+ */
+function mergeNeighbours(parts: readonly FoundNeighbours[], firsts: readonly number[], k: number, found: FoundNeighbours): void {
+  const { indices, squared } = found;
+  const rows = indices.length / k;
+  const candidates: { index: number; squared: number }[] = [];
+  for (let r = 0; r < rows; r++) {
+    candidates.length = 0;
+    parts.forEach((part, p) => {
+      const width = part.indices.length / rows;
+      for (let j = 0; j < width; j++) candidates.push({ index: part.indices[r * width + j] + firsts[p], squared: part.squared[r * width + j] });
+    });
+    candidates.sort((a, b) => (a.squared < b.squared ? -1 : a.squared > b.squared ? 1 : a.index - b.index));
+    for (let j = 0; j < k; j++) {
+      indices[r * k + j] = candidates[j].index;
+      squared[r * k + j] = candidates[j].squared;
+    }
+  }
+}
+
+/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
+export interface LoadOptions {
+  /** As `threads` in fit's options (default 1); toBytes does not save it. */
+  threads?: ThreadsOption;
+}
+
+/**
+ * Below this much work (queries × training points × max(features, 4), about one multiply-add
+ * each) an async call runs on the calling thread. A call on the pool costs a round trip
+ * (measured: about 0.03 ms for one worker and two queries, 0.15 ms for iris-size, 45 queries
+ * on two workers) plus starting its parts; at 5·10⁵ the pool took 2.8× the sync time, at
+ * 2·10⁶ about 0.85× (on a shared, loaded 2-core machine).
+ */
+let poolThresholdWork = 1 << 21;
+
+/** For tests: sets the size below which async calls run on the calling thread (0: every call of two or more queries goes to the pool); returns the previous size. */
+export function setPoolThreshold(work: number): number {
+  const previous = poolThresholdWork;
+  poolThresholdWork = work;
+  return previous;
+}
+
+// A slice of the training rows (the split for few queries) has at least this many panels of 8.
+const SMALLEST_SLICE_PANELS = 64;
+// Each of the pool's workers takes parts of at least this many queries, so that a part still
+// shares its blocks of weights among query pairs as a chunk does.
+const SMALLEST_PART_QUERIES = 8;
+/** Ends the pool of a network collected without dispose(). */
+const poolFinalizer = new FinalizationRegistry<WorkerPool>((pool) => pool.dispose());
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -93,12 +174,27 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly #holding: Holding;
   /** Referenced by this network alone: the kernels watch it to reclaim the regions of a collected network. */
   readonly #lifetime = {};
+  /** How many threads the async methods use (1: no pool). */
+  readonly threads: number;
+  #pool: WorkerPool | undefined;
+  /** The async call in progress or queued last: async calls on one network run one after another. */
+  #lastAsyncCall: Promise<unknown> = Promise.resolve();
+  /** Async calls on the pool, running or queued. */
+  #asyncCallsRunning = 0;
+  /** Weights replaced (add, remove) while an async call read them: released once it is done. */
+  #retired: Region[] = [];
 
-  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>) {
+  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>, threads: number) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.options = options;
+    this.threads = threads;
     this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
+  }
+
+  /** The kernels a network with `threads` runs on: the shared-memory build when it has a pool. */
+  static #kernelsFor(threads: number): Promise<Kernels> {
+    return loadKernels(undefined, threads > 1);
   }
 
   /**
@@ -127,12 +223,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
-    const resolved = resolveOptions(options);
+    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+    const { threads: threadsOption, ...modelOptions } = isObject ? options : {};
+    const resolved = resolveOptions(isObject ? modelOptions : options);
+    const threads = resolveThreads(threadsOption);
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
     const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    const kernels = await loadKernels();
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates, resolved.metric !== 'manhattan'), resolved);
+    const kernels = await KnnNetwork.#kernelsFor(threads);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates, resolved.metric !== 'manhattan'), resolved, threads);
   }
 
   /**
@@ -140,14 +239,22 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * type and task are known only at run time (`options.task`, `classes`), so the result is a
    * plain `KnnNetwork`: assert the type you saved, e.g.
    * `(await KnnNetwork.fromBytes(bytes)) as KnnNetwork<string, 'classification'>`.
+   * `options.threads` is as in fit (the bytes do not carry it).
    */
-  static async fromBytes(bytes: Uint8Array): Promise<KnnNetwork> {
+  static async fromBytes(bytes: Uint8Array, options?: LoadOptions): Promise<KnnNetwork> {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new KnnError('BAD_OPTION', `fromBytes(bytes, options): options must be an object such as { threads: 'auto' }; got ${describeValue(options)}.`);
+    }
+    for (const name of Object.keys(options ?? {})) {
+      if (name !== 'threads') throw new KnnError('BAD_OPTION', `options.${name} is not an option of fromBytes; its only option is threads (the others are saved in the bytes).`);
+    }
+    const threads = resolveThreads(options?.threads);
     const saved = decodeNetwork(bytes);
-    const options = resolveOptions(saved.options);
+    const resolvedOptions = resolveOptions(saved.options);
     const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
-    const kernels = await loadKernels();
+    const kernels = await KnnNetwork.#kernelsFor(threads);
     const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan'), options);
+    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolvedOptions.float32Candidates, resolvedOptions.metric !== 'manhattan'), resolvedOptions, threads);
   }
 
   #live(): Weights {
@@ -191,116 +298,350 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Runs `queries` through the kernels in chunks sized to CHUNK_BUDGET_BYTES. For each chunk,
-   * `compute` gets the chunk's query count and its scratch layout; views are made after the
-   * scratch is (re)allocated, never kept across it.
+   * How `job` lays out a chunk of at most `limit` queries (and at most the chunk that
+   * CHUNK_BUDGET_BYTES allows): raw rows, the outputs, then the kernels' scratch.
    */
-  #inChunks(queries: Matrix, plan: ChunkPlan, compute: (start: number, count: number, layout: ChunkLayout) => void): void {
-    const kernels = this.#kernels;
+  #chunkShape(rows: number, plan: ChunkPlan, limit = rows): ChunkShape {
     const { d } = this.#live();
     const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
     // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
     const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
-    const chunk = Math.max(1, Math.min(queries.rows, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
+    const chunk = Math.max(1, Math.min(rows, limit, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
     const outputs: number[] = [];
     let offset = align16(chunk * d * 8);
     for (const bytes of plan.outputBytes) {
       outputs.push(offset);
       offset += align16(chunk * bytes);
     }
-    const kernelScratchOffset = offset;
-    const total = offset + kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
-    kernels.checkRoom(total - kernels.scratchBytesHeld(), `a chunk of ${chunk} queries`);
-    const base = kernels.scratch(total);
-    const layout = { queries: base, outputs: outputs.map((o) => base + o), kernelScratch: base + kernelScratchOffset };
-    for (let start = 0; start < queries.rows; start += chunk) {
-      const count = Math.min(chunk, queries.rows - start);
+    const total = offset + this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
+    return { chunk, outputs, kernelScratch: offset, total };
+  }
+
+  /** The layout of a chunk of `shape` in the region at `base`. */
+  static #layout(shape: ChunkShape, base: number): ChunkLayout {
+    return { queries: base, outputs: shape.outputs.map((o) => base + o), kernelScratch: base + shape.kernelScratch };
+  }
+
+  /**
+   * Runs `job` over `queries` on this thread, in chunks sized to CHUNK_BUDGET_BYTES, in the
+   * kernels' shared scratch region; views are made after the scratch is (re)allocated, never
+   * kept across it.
+   */
+  #run(queries: Matrix, job: ChunkJob): void {
+    const kernels = this.#kernels;
+    const { d } = this.#live();
+    const shape = this.#chunkShape(queries.rows, job.plan);
+    kernels.checkRoom(shape.total - kernels.scratchBytesHeld(), `a chunk of ${shape.chunk} queries`);
+    const layout = KnnNetwork.#layout(shape, kernels.scratch(shape.total));
+    for (let start = 0; start < queries.rows; start += shape.chunk) {
+      const count = Math.min(shape.chunk, queries.rows - start);
       kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
-      compute(start, count, layout);
+      job.prepare?.(start, count, layout);
+      for (const [name, args] of job.calls(count, layout)) (kernels.exports[name] as (...values: readonly number[]) => unknown)(...args);
+      job.collect(start, count, layout);
     }
   }
 
-  /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
-  #neighbours(queries: Matrix, k: number): { indices: Int32Array; squared: Float64Array } {
+  /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
+  #usesPool(rows: number, fewestRows = 2): boolean {
+    const w = this.#live();
+    return this.threads > 1 && rows >= fewestRows && rows * w.n * Math.max(w.d, 4) >= poolThresholdWork;
+  }
+
+  /**
+   * Runs `job` over `queries` on the pool: the rows are cut into parts, each worker takes the
+   * next part until none is left, in a scratch region of its own (allocated here, in the shared
+   * memory), and each part's outputs are collected here as it finishes. Every query is computed
+   * whole by one worker with the same kernels as on this thread, so the result is bit for bit
+   * the same whatever the thread count.
+   */
+  async #runOnPool(queries: Matrix, job: ChunkJob): Promise<void> {
     const kernels = this.#kernels;
-    const indices = new Int32Array(queries.rows * k);
-    const squared = new Float64Array(queries.rows * k);
-    this.#inNeighbourChunks(queries, k, [], (start, count, [outIndices, outSquared]) => {
+    const { d } = this.#live();
+    this.#pool ??= this.#startPool();
+    const pool = this.#pool;
+    const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / pool.size));
+    const shape = this.#chunkShape(queries.rows, job.plan, perWorker);
+    const workers = Math.min(pool.size, Math.ceil(queries.rows / shape.chunk));
+    // Each region ends with a word the worker's fence uses.
+    const regionBytes = shape.total + 16;
+    kernels.checkRoom(workers * regionBytes, `${workers} chunks of ${shape.chunk} queries`);
+    const regions: Region[] = [];
+    const ran: Promise<void>[] = [];
+    let next = 0;
+    let failed = false;
+    try {
+      for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, `${workers} chunks of ${shape.chunk} queries`));
+      for (let slot = 0; slot < workers; slot++) {
+        const worker = pool.worker(slot);
+        const layout = KnnNetwork.#layout(shape, regions[slot].pointer);
+        const fence = regions[slot].pointer + shape.total;
+        ran.push((async () => {
+          while (!failed && next < queries.rows) {
+            const start = next;
+            const count = Math.min(shape.chunk, queries.rows - start);
+            next += count;
+            kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
+            job.prepare?.(start, count, layout);
+            await worker.run(job.calls(count, layout), fence, pool.memory);
+            job.collect(start, count, layout);
+          }
+        })().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }));
+      }
+    } finally {
+      // A region is released only once no worker can still write to it: after its worker's
+      // answer, or once its worker is gone.
+      const settled = await Promise.allSettled(ran);
+      for (const region of regions) kernels.release(region);
+      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+  }
+
+  #startPool(): WorkerPool {
+    const shared = this.#kernels.shared;
+    if (!shared) throw new Error('a network with threads runs on the shared-memory kernels');
+    const pool = new WorkerPool(shared, this.threads);
+    poolFinalizer.register(this, pool, this);
+    poolOfNetwork.set(this, pool);
+    return pool;
+  }
+
+  /**
+   * Runs `job` over `queries` for an async method: on the pool when the call is large enough,
+   * else here. Async calls on one network are queued, one at a time; those on other networks
+   * (each with a pool of its own) run side by side.
+   */
+  async #runAsync(queries: Matrix, job: ChunkJob): Promise<void> {
+    if (!this.#usesPool(queries.rows)) {
+      this.#run(queries, job);
+      return;
+    }
+    // The caller may change its array while the call waits: the pool reads a copy.
+    const ownQueries = { ...queries, data: queries.data.slice() };
+    await this.#queued(() => this.#runOnPool(ownQueries, job));
+  }
+
+  /**
+   * Runs `work` on the pool once the network's earlier async calls are done. Its jobs point at
+   * the weights as they are now: until it has run, weights that add or remove replace are kept
+   * (#retired), and dispose fails it.
+   */
+  async #queued(work: () => Promise<void>): Promise<void> {
+    this.#asyncCallsRunning++;
+    const call = this.#lastAsyncCall.then(async () => {
+      this.#live();
+      await work();
+    });
+    this.#lastAsyncCall = call.catch(() => {});
+    try {
+      await call;
+    } finally {
+      if (--this.#asyncCallsRunning === 0) this.#releaseRetired();
+    }
+  }
+
+  /**
+   * The k nearest neighbours of a few queries, each worker searching a slice of the training
+   * rows (whole panels) and this thread merging the slices' lists: undefined when the call is
+   * better split by queries (enough queries for every worker), small, or not a neighbour search.
+   * Each slice's list is its exact k nearest by (squared distance, index), its distances computed
+   * directly as the whole search computes them, so the k best of their union by the same order
+   * are the whole search's answer, bit for bit.
+   *
+   * `run(finish)` must be called at once (it queues the call, which holds the weights as they
+   * are now); it fills `found`, then calls `finish` while the call still holds them.
+   */
+  #splitByPoints(queries: Matrix, k: number | undefined): { found: FoundNeighbours; run(finish: () => void): Promise<void> } | undefined {
+    const w = this.#live();
+    const panels = Math.ceil(w.n / 8);
+    const slices = Math.min(this.threads, Math.floor(panels / SMALLEST_SLICE_PANELS));
+    if (k === undefined || slices < 2 || queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
+    const slicePanels = Math.ceil(panels / slices);
+    const parts: FoundNeighbours[] = [];
+    const firsts: number[] = [];
+    const jobs: ChunkJob[] = [];
+    for (let first = 0; first < panels; first += slicePanels) {
+      const start = first * 8;
+      const n = Math.min((first + slicePanels) * 8, w.n) - start;
+      const sliceK = Math.min(k, n);
+      const capacity = w.pointPanels ? sliceK : candidateCapacity(n, sliceK);
+      const part = { indices: new Int32Array(queries.rows * sliceK), squared: new Float64Array(queries.rows * sliceK) };
+      parts.push(part);
+      firsts.push(start);
+      const panelBytes = w.d * 64;
+      jobs.push({
+        plan: { stateBytes: this.#kernels.exports.topKStateBytes(capacity), outputBytes: [sliceK * 4, sliceK * 8] },
+        calls: (count, layout) => [
+          ['searchNeighbours', [
+            w.points.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + first * panelBytes : 0,
+            w.packed.pointer + first * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
+            w.float32 ? w.float32.panels.pointer + first * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
+            w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
+            layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], this.#manhattan,
+          ]],
+        ],
+        collect: (at, count, layout) => {
+          part.indices.set(this.#kernels.i32(layout.outputs[0], count * sliceK), at * sliceK);
+          part.squared.set(this.#kernels.f64(layout.outputs[1], count * sliceK), at * sliceK);
+        },
+      });
+    }
+    // Every slice takes all the queries in one chunk; where they do not fit one (a very large k),
+    // the split by queries serves.
+    const shapes = jobs.map((job) => this.#chunkShape(queries.rows, job.plan));
+    if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
+    // The caller may change its array while the call waits: the slices read a copy.
+    const ownQueries = { ...queries, data: queries.data.slice() };
+    const found = { indices: new Int32Array(queries.rows * k), squared: new Float64Array(queries.rows * k) };
+    const run = (finish: () => void) =>
+      this.#queued(async () => {
+        await this.#runSlices(ownQueries, jobs, shapes);
+        mergeNeighbours(parts, firsts, k, found);
+        finish();
+      });
+    return { found, run };
+  }
+
+  /** Runs job i on worker i over all of `queries` (one chunk of `shapes[i]`), in a region of its own. */
+  async #runSlices(queries: Matrix, jobs: ChunkJob[], shapes: ChunkShape[]): Promise<void> {
+    const kernels = this.#kernels;
+    const { d } = this.#live();
+    this.#pool ??= this.#startPool();
+    const pool = this.#pool;
+    const what = `${jobs.length} slices of the training rows`;
+    kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, 0), what);
+    const regions: Region[] = [];
+    const ran: Promise<void>[] = [];
+    try {
+      for (const shape of shapes) regions.push(kernels.allocate(shape.total + 16, what));
+      jobs.forEach((job, slot) => {
+        const layout = KnnNetwork.#layout(shapes[slot], regions[slot].pointer);
+        kernels.f64(layout.queries, queries.rows * d).set(queries.data);
+        ran.push(pool.worker(slot).run(job.calls(queries.rows, layout), regions[slot].pointer + shapes[slot].total, pool.memory).then(() => job.collect(0, queries.rows, layout)));
+      });
+    } finally {
+      const settled = await Promise.allSettled(ran);
+      for (const region of regions) kernels.release(region);
+      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+  }
+
+  #releaseRetired(): void {
+    for (const region of this.#retired) this.#kernels.release(region);
+    this.#retired = [];
+  }
+
+  /**
+   * The exact k-nearest search's job; `after` adds calls on each chunk's outputs, `use` reads
+   * them. With `given`, the neighbours were found already (split by training rows): each chunk
+   * copies its rows of them in, in place of the search.
+   */
+  #neighbourJob(
+    k: number, extraOutputBytes: number[],
+    after: (count: number, outputs: number[]) => KernelCall[],
+    use: (start: number, count: number, outputs: number[]) => void,
+    given?: FoundNeighbours,
+  ): ChunkJob {
+    const w = this.#live();
+    const kernels = this.#kernels;
+    if (given) {
+      return {
+        plan: { stateBytes: 0, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+        prepare: (start, count, layout) => {
+          kernels.i32(layout.outputs[0], count * k).set(given.indices.subarray(start * k, (start + count) * k));
+          kernels.f64(layout.outputs[1], count * k).set(given.squared.subarray(start * k, (start + count) * k));
+        },
+        calls: (count, layout) => after(count, layout.outputs),
+        collect: (start, count, layout) => use(start, count, layout.outputs),
+      };
+    }
+    const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
+    return {
+      plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+      calls: (count, layout) => [
+        ['searchNeighbours', [
+          w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
+          w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
+          layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], this.#manhattan,
+        ]],
+        ...after(count, layout.outputs),
+      ],
+      collect: (start, count, layout) => use(start, count, layout.outputs),
+    };
+  }
+
+  /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
+  #neighboursJob(rows: number, k: number): { job: ChunkJob } & FoundNeighbours {
+    const kernels = this.#kernels;
+    const indices = new Int32Array(rows * k);
+    const squared = new Float64Array(rows * k);
+    const job = this.#neighbourJob(k, [], () => [], (start, count, [outIndices, outSquared]) => {
       indices.set(kernels.i32(outIndices, count * k), start * k);
       squared.set(kernels.f64(outSquared, count * k), start * k);
     });
-    return { indices, squared };
+    return { job, indices, squared };
   }
 
   /**
-   * Runs the exact k-nearest search chunk by chunk; `use` gets each chunk's outputs: its
-   * neighbour indices, squared distances, then one region per entry of `extraOutputBytes`.
+   * Layers 2 and 3 as a job: `after` adds calls on each chunk's q × classes scores (and one
+   * region per entry of `extraOutputBytes`), `use` reads them. `projection` is W3 — the
+   * network's own labels or targets, or (for `forward`'s z2) the identity, which turns the
+   * projection into the weights.
    */
-  #inNeighbourChunks(
-    queries: Matrix, k: number, extraOutputBytes: number[],
-    use: (start: number, count: number, outputs: number[]) => void,
-  ): void {
-    const w = this.#live();
-    const kernels = this.#kernels;
-    const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
-    const plan = { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] };
-    this.#inChunks(queries, plan, (start, count, layout) => {
-      const [outIndices, outSquared] = layout.outputs;
-      kernels.exports.searchNeighbours(
-        w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-        layout.queries, count, k, capacity, layout.kernelScratch, outIndices, outSquared, this.#manhattan,
-      );
-      use(start, count, layout.outputs);
-    });
-  }
-
-  /**
-   * Layers 2 and 3, chunk by chunk: `use` gets each chunk's q × classes scores in wasm memory,
-   * then one region per entry of `extraOutputBytes`. `projection` is W3 — the network's own
-   * labels or targets, or (for `forward`'s z2) the identity, which turns the projection into
-   * the weights.
-   */
-  #project(
-    queries: Matrix, projection: Projection, extraOutputBytes: number[],
+  #projectJob(
+    projection: Projection, extraOutputBytes: number[],
+    after: (count: number, scores: number, extra: number[]) => KernelCall[],
     use: (start: number, count: number, scores: number, extra: number[]) => void,
-  ): void {
+    given?: FoundNeighbours,
+  ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
     const { weights, lambda } = this.options;
     const { labels, classes, regression } = projection;
     const targets = regression ? labels : 0;
     if (this.options.k === 'all' && weights === 'softmax') {
-      const plan = { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] };
-      this.#inChunks(queries, plan, (start, count, layout) => {
-        const [scores, ...extra] = layout.outputs;
-        kernels.exports.softmaxScores(
-          this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-          layout.queries, count, layout.kernelScratch, scores, this.#manhattan,
-        );
-        use(start, count, scores, extra);
-      });
-      return;
+      return {
+        plan: { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] },
+        calls: (count, layout) => {
+          const [scores, ...extra] = layout.outputs;
+          return [
+            ['softmaxScores', [
+              this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
+              layout.queries, count, layout.kernelScratch, scores, this.#manhattan,
+            ]],
+            ...after(count, scores, extra),
+          ];
+        },
+        collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
+      };
     }
     const k = neighbourCount(this.options.k, w.n, 'options.k');
     const weightingCode = weights === 'distance' && this.options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
-    this.#inNeighbourChunks(queries, k, [classes * 8, ...extraOutputBytes], (start, count, [outIndices, outSquared, scores, ...extra]) => {
-      kernels.exports.projectOneHot(
-        outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores,
-      );
-      use(start, count, scores, extra);
-    });
+    return this.#neighbourJob(
+      k, [classes * 8, ...extraOutputBytes],
+      (count, [outIndices, outSquared, scores, ...extra]) => [
+        ['projectOneHot', [outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores]],
+        ...after(count, scores, extra),
+      ],
+      (start, count, [, , scores, ...extra]) => use(start, count, scores, extra),
+      given,
+    );
   }
 
-  /** Layers 2 and 3 as a q × classes Float64Array (see #project). */
-  #projectedScores(queries: Matrix, projection: Projection): Float64Array {
+  /** Layers 2 and 3 as a q × classes Float64Array (see #projectJob). */
+  #scoresJob(rows: number, projection: Projection, given?: FoundNeighbours): { job: ChunkJob; scores: Float64Array } {
     const kernels = this.#kernels;
     const { classes } = projection;
-    const scores = new Float64Array(queries.rows * classes);
-    this.#project(queries, projection, [], (start, count, chunkScores) => {
+    const scores = new Float64Array(rows * classes);
+    const job = this.#projectJob(projection, [], () => [], (start, count, chunkScores) => {
       scores.set(kernels.f64(chunkScores, count * classes), start * classes);
-    });
-    return scores;
+    }, given);
+    return { job, scores };
   }
 
   /** W3 as the network holds it: class codes, or regression targets. */
@@ -310,20 +651,36 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #scores(queries: Matrix): Float64Array {
-    return this.#projectedScores(queries, this.#outputLayer());
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
+    this.#run(queries, job);
+    return scores;
   }
 
   /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
-  #predictLabels(queries: Matrix): Label[] {
+  #predictLabelsJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; predicted: Label[] } {
     const kernels = this.#kernels;
     const { classes } = this.#live();
-    const predicted = new Array<Label>(queries.rows);
-    this.#project(queries, this.#outputLayer(), [4], (start, count, scores, [best]) => {
-      kernels.exports.argmaxRows(scores, count, classes.length, best);
-      const codes = kernels.i32(best, count);
-      for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
-    });
-    return predicted;
+    const predicted = new Array<Label>(rows);
+    const job = this.#projectJob(
+      this.#outputLayer(), [4],
+      (count, scores, [best]) => [['argmaxRows', [scores, count, classes.length, best]]],
+      (start, count, _scores, [best]) => {
+        const codes = kernels.i32(best, count);
+        for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
+      },
+      given,
+    );
+    return { job, predicted };
+  }
+
+  /** predict's job: labels, or a regressor's estimates. */
+  #predictJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; result: () => Prediction<L, T> } {
+    if (this.#regression) {
+      const { job, scores } = this.#scoresJob(rows, this.#outputLayer(), given);
+      return { job, result: () => scores as Prediction<L, T> };
+    }
+    const { job, predicted } = this.#predictLabelsJob(rows, given);
+    return { job, result: () => predicted as Prediction<L, T> };
   }
 
   #queries(X: unknown): Matrix {
@@ -340,7 +697,31 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
-    return (this.#regression ? this.#scores(queries) : this.#predictLabels(queries)) as Prediction<L, T>;
+    const { job, result } = this.#predictJob(queries.rows);
+    this.#run(queries, job);
+    return result();
+  }
+
+  /**
+   * predict, spread over the network's threads (see the `threads` option): the same result,
+   * bit for bit. Small calls, and every call of a network with one thread, run on this thread.
+   */
+  async predictAsync(X: MatrixInput): Promise<Prediction<L, T>> {
+    return this.#predictAsync(this.#queries(X));
+  }
+
+  async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
+    const split = this.#splitByPoints(queries, this.#votingNeighbours());
+    const { job, result } = this.#predictJob(queries.rows, split?.found);
+    if (split) await split.run(() => this.#run(queries, job));
+    else await this.#runAsync(queries, job);
+    return result();
+  }
+
+  /** How many neighbours vote (undefined for the softmax over every point, which no neighbour search serves). */
+  #votingNeighbours(): number | undefined {
+    if (this.options.k === 'all' && this.options.weights === 'softmax') return undefined;
+    return neighbourCount(this.options.k, this.#live().n, 'options.k');
   }
 
   /**
@@ -350,10 +731,25 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * not type-check (at run time it throws a KnnError).
    */
   predictProba(X: ClassifierInput<T>): Float64Array {
-    if (this.#regression) {
-      throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
-    }
+    this.#checkClassifier('predictProba');
     return this.#scores(this.#queries(X));
+  }
+
+  #checkClassifier(method: string): void {
+    if (this.#regression) {
+      throw new KnnError('BAD_OPTION', `${method} is for classification; this network has task 'regression': use ${method.endsWith('Async') ? 'predictAsync' : 'predict'}.`);
+    }
+  }
+
+  /** predictProba, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
+    this.#checkClassifier('predictProbaAsync');
+    const queries = this.#queries(X);
+    const split = this.#splitByPoints(queries, this.#votingNeighbours());
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.found);
+    if (split) await split.run(() => this.#run(queries, job));
+    else await this.#runAsync(queries, job);
+    return scores;
   }
 
   /**
@@ -363,14 +759,36 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * the network's own k.
    */
   kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
+    const { queries, job, finish } = this.#kneighborsJob(X, k);
+    this.#run(queries, job);
+    return finish();
+  }
+
+  /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async kneighborsAsync(X: MatrixInput, k?: number | 'all'): Promise<Neighbours> {
+    const { queries, job, count, finish } = this.#kneighborsJob(X, k);
+    const split = this.#splitByPoints(queries, count);
+    if (split) {
+      await split.run(() => {});
+      return finish(split.found);
+    }
+    await this.#runAsync(queries, job);
+    return finish();
+  }
+
+  #kneighborsJob(X: MatrixInput, k: number | 'all' | undefined): { queries: Matrix; job: ChunkJob; count: number; finish: (given?: FoundNeighbours) => Neighbours } {
     const w = this.#live();
     const asked = k === undefined ? this.options.k : k;
     const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const { indices, squared } = this.#neighbours(queries, count);
-    for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
-    return { indices, distances: squared };
+    const searched = this.#neighboursJob(queries.rows, count);
+    const finish = (given?: FoundNeighbours): Neighbours => {
+      const { indices, squared } = given ?? searched;
+      for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
+      return { indices, distances: squared };
+    };
+    return { queries, job: searched.job, count, finish };
   }
 
   /**
@@ -432,11 +850,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
-    this.#inChunks(queries, { stateBytes: 0, outputBytes: [w.n * 8] }, (start, count, layout) => {
-      kernels.exports.layerOneDistances(
-        this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
-      );
-      z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n);
+    this.#run(queries, {
+      plan: { stateBytes: 0, outputBytes: [w.n * 8] },
+      calls: (count, layout) => [
+        ['layerOneDistances', [
+          this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
+        ]],
+      ],
+      collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
     });
     // z2 is layer 3 with the identity for W3: each training point its own class.
     kernels.checkRoom(w.n * 4, 'forward');
@@ -444,7 +865,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
-      const z2 = this.#projectedScores(queries, { labels: identity.pointer, classes: w.n, regression: false });
+      const { job, scores: z2 } = this.#scoresJob(queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
+      this.#run(queries, job);
       return { z1, z2, z3: this.#scores(queries) };
     } finally {
       kernels.release(identity);
@@ -488,7 +910,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   score(X: MatrixInput, y: ArrayLike<L>): number {
     const queries = this.#queries(X);
     const truth = checkTruth(y, queries.rows, this.#regression);
-    const predicted = this.#predict(queries);
+    return this.#scoreOf(this.#predict(queries), truth);
+  }
+
+  /** score, spread over the network's threads (see predictAsync): the same result, bit for bit. */
+  async scoreAsync(X: MatrixInput, y: ArrayLike<L>): Promise<number> {
+    const queries = this.#queries(X);
+    const truth = checkTruth(y, queries.rows, this.#regression);
+    return this.#scoreOf(await this.#predictAsync(queries), truth);
+  }
+
+  #scoreOf(predicted: Prediction<L, T>, truth: ReturnType<typeof checkTruth>): number {
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
@@ -526,9 +958,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       appended = extendClasses(w.classes, readAddedLabels(y, extra.rows, w.classes));
     }
     const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax';
-    if (!recentreEveryTime && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
+    // Async calls in flight read the weights as they were: then nothing is written in place.
+    const inPlace = !recentreEveryTime && this.#asyncCallsRunning === 0;
+    if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
     const held = this.#live(); // in larger regions, if #growRoom moved it
-    const grown = recentreEveryTime ? undefined : appendWeights(kernels, held, extra, appended, this.options.float32Candidates);
+    const grown = inPlace ? appendWeights(kernels, held, extra, appended, this.options.float32Candidates) : undefined;
     if (grown) {
       this.#weights = grown;
       return;
@@ -627,9 +1061,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
   }
 
-  /** Makes `weights` the network's, releasing the regions it held before. */
+  /**
+   * Makes `weights` the network's. The regions it held before are released, or, while async
+   * calls still read them, retired until the last one ends.
+   */
   #install(weights: Weights): void {
-    this.#kernels.releaseHeld(this.#holding);
+    if (this.#asyncCallsRunning > 0) this.#retired.push(...this.#holding.regions.splice(0));
+    else this.#kernels.releaseHeld(this.#holding);
     this.#weights = weights;
     this.#holding.regions.push(...weightsRegions(weights));
   }
@@ -647,10 +1085,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return encodeNetwork({ options: this.options, n: w.n, d: w.d, classes: w.classes, points, ...labels });
   }
 
-  /** Frees the network's wasm memory; any later call throws KnnError('DISPOSED'). Idempotent. */
+  /**
+   * Frees the network's wasm memory and ends its worker pool; any later call throws
+   * KnnError('DISPOSED'), and async calls still running are rejected with it. Idempotent.
+   */
   dispose(): void {
     if (!this.#weights) return;
+    this.#pool?.dispose();
+    this.#pool = undefined;
+    poolFinalizer.unregister(this);
     this.#kernels.releaseHolding(this.#holding);
+    this.#releaseRetired();
     this.#weights = undefined;
   }
 }

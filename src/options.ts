@@ -2,6 +2,7 @@
 // message style for every bad option.
 import { KnnError, describeValue } from './errors.js';
 import { METRICS, type Metric } from './metrics.js';
+import type { ThreadsOption } from './threads.js';
 
 /**
  * How the k nearest neighbours vote (layer 2): `'uniform'`, one vote each; `'distance'`, a vote
@@ -44,6 +45,14 @@ export interface KnnOptions {
    * off to save that memory (default true).
    */
   float32Candidates?: boolean;
+  /**
+   * Threads the async methods (predictAsync, predictProbaAsync, kneighborsAsync, scoreAsync)
+   * spread a call over: a whole number ≥ 1, or 'auto' for every core (one thread where the
+   * environment has no shared memory: a browser page that is not cross-origin isolated).
+   * Default 1: no worker pool, and the async methods run on the calling thread. A setting of
+   * the machine, not of the model, so toBytes does not save it (fromBytes takes it again).
+   */
+  threads?: ThreadsOption;
 }
 
 /** The options a network was fitted with, every default filled in (`net.options`). */
@@ -64,7 +73,7 @@ export interface ResolvedOptions<T extends Task = Task> {
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -96,7 +105,10 @@ function checkSwitch(name: string, value: unknown): boolean {
   return value;
 }
 
-/** Validates user options (unknown names included) and fills in the defaults. */
+/**
+ * Validates user options (unknown names included) and fills in the defaults of the model's
+ * options; `threads`, a setting of the machine, is resolved apart (resolveThreads).
+ */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {

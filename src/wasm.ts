@@ -1,10 +1,16 @@
-// Loading the kernels and owning their linear memory: one instance per realm and build (plain or
-// relaxed SIMD, see kernelBuild.ts), shared by every network made on that build. Regions are allocated and released through the kernels' allocator; typed-array views
-// are made on demand from the current buffer, because growing the memory detaches the old one.
+// Loading the kernels and owning their linear memory: one instance per realm, build (plain or
+// relaxed SIMD, see kernelBuild.ts) and memory kind, shared by every network made on it. The
+// networks of a worker pool live in the shared-memory twin of their build (sharedModule.ts):
+// its memory is a shared WebAssembly.Memory that the pool's workers instantiate the same
+// module on. Regions
+// are allocated and released through the kernels' allocator, on this thread only; typed-array
+// views are made on demand from the current buffer, because growing the memory detaches the
+// old one (or, when shared, leaves it at its old length).
 import { instantiate } from '@assemblyscript/loader';
 import { KnnError } from './errors.js';
 import { plainWasmBase64, relaxedWasmBase64 } from './generated/wasmBinary.js';
 import { selectedBuild, type KernelBuild } from './kernelBuild.js';
+import { withSharedMemoryImport } from './sharedModule.js';
 
 export interface KernelExports extends Record<string, unknown> {
   readonly memory: WebAssembly.Memory;
@@ -85,8 +91,16 @@ function byteCount(bytes: number): string {
   return bytes >= 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} bytes`;
 }
 
+/** What a worker needs to run the kernels on the same memory: the compiled module and that memory. */
+export interface SharedKernels {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+}
+
 export class Kernels {
   readonly exports: KernelExports;
+  /** Set on the shared-memory build: what the pool's workers instantiate. */
+  readonly shared: SharedKernels | undefined;
   #scratch: Region = { pointer: 0, bytes: 0 };
   readonly #holdings = new Set<Holding>();
   // A network dropped without dispose() gives its memory back when it is collected. The
@@ -94,8 +108,9 @@ export class Kernels {
   // later task: #reclaimCollected also releases, synchronously, what collected networks held.
   readonly #finalizer = new FinalizationRegistry<Holding>((holding) => this.releaseHolding(holding));
 
-  constructor(exports: KernelExports) {
+  constructor(exports: KernelExports, shared?: SharedKernels) {
     this.exports = withUnsignedResults(exports);
+    this.shared = shared;
   }
 
   f64(pointer: number, length: number): Float64Array {
@@ -218,7 +233,7 @@ export class Kernels {
   }
 }
 
-function decodeBase64(text: string): Uint8Array {
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
@@ -226,16 +241,31 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 const BINARIES: Record<KernelBuild, string> = { plain: plainWasmBase64, relaxed: relaxedWasmBase64 };
-const loading = new Map<KernelBuild, Promise<Kernels>>();
+// The shared twins import their memory, all of wasm32's 4 GiB at most: a shared memory must
+// declare its maximum up front.
+const SHARED_MAXIMUM_PAGES = 65536;
+const loading = new Map<string, Promise<Kernels>>();
 
-/** The realm's kernels of `build` (by default the selected one), instantiated on first use. */
-export function loadKernels(build: KernelBuild = selectedBuild()): Promise<Kernels> {
-  let kernels = loading.get(build);
+async function instantiateShared(build: KernelBuild): Promise<Kernels> {
+  const { bytes, initialPages } = withSharedMemoryImport(decodeBase64(BINARIES[build]), SHARED_MAXIMUM_PAGES);
+  const module = await WebAssembly.compile(bytes);
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const { exports } = await instantiate<KernelExports>(module, { env: { memory } });
+  return new Kernels(exports as unknown as KernelExports, { module, memory });
+}
+
+/**
+ * The realm's kernels of `build` (by default the selected one), instantiated on first use;
+ * with `shared`, the build's twin on a shared memory, which only this thread allocates in.
+ */
+export function loadKernels(build: KernelBuild = selectedBuild(), shared = false): Promise<Kernels> {
+  const key = `${build}${shared ? ' shared' : ''}`;
+  let kernels = loading.get(key);
   if (!kernels) {
-    kernels = instantiate<KernelExports>(decodeBase64(BINARIES[build]), {}).then(
-      ({ exports }) => new Kernels(exports as unknown as KernelExports),
-    );
-    loading.set(build, kernels);
+    kernels = shared
+      ? instantiateShared(build)
+      : instantiate<KernelExports>(decodeBase64(BINARIES[build]), {}).then(({ exports }) => new Kernels(exports as unknown as KernelExports));
+    loading.set(key, kernels);
   }
   return kernels;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../bench/browser/chromium.js';
-import { serveFolders, type StaticServer } from '../bench/browser/server.js';
+import { CROSS_ORIGIN_ISOLATION_HEADERS, serveFolders, type StaticServer } from '../bench/browser/server.js';
 
 export { hasChromium, type StaticServer };
 export const NO_CHROMIUM_MESSAGE =
@@ -49,9 +49,12 @@ export async function launchChromium(): Promise<Chromium> {
   };
 }
 
-/** Serves `root` on 127.0.0.1 at a free port; `/` maps to index.html. */
-export function serveDirectory(root: string): Promise<StaticServer> {
-  return serveFolders([{ urlPath: '/', folder: root }]);
+/**
+ * Serves `root` on 127.0.0.1 at a free port; `/` maps to index.html. With `crossOriginIsolated`,
+ * every file carries the COOP and COEP headers, so the page has SharedArrayBuffer.
+ */
+export function serveDirectory(root: string, options: { crossOriginIsolated?: boolean } = {}): Promise<StaticServer> {
+  return serveFolders([{ urlPath: '/', folder: root }], options.crossOriginIsolated ? CROSS_ORIGIN_ISOLATION_HEADERS : {});
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -27,7 +27,7 @@ describe('choosing the build', () => {
   it('reports relaxed SIMD where the engine has it (Node 22 and later), and picks that build by default', () => {
     const info = kernelInfo();
     expect(info.engine.relaxedSimd).toBe(nodeMajor >= 22);
-    expect(info).toEqual({ build: info.engine.relaxedSimd ? 'relaxed' : 'plain', choice: 'auto', engine: { relaxedSimd: info.engine.relaxedSimd } });
+    expect(info).toEqual({ build: info.engine.relaxedSimd ? 'relaxed' : 'plain', choice: 'auto', engine: { relaxedSimd: info.engine.relaxedSimd, threads: true } });
   });
 
   it("setKernelBuild('plain') forces the plain build, 'auto' gives the choice back", () => {

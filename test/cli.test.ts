@@ -324,6 +324,18 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       expect(hexField.stderr).toMatch(/hex\.csv: line 2, column 1 \("x"\): expected a number, got "0x10"/);
     });
 
+    it('--threads N or auto predicts the same rows; anything else is a usage error', async () => {
+      const one = await knnet(['predict', '--train', 'train.csv', '--test', 'test.csv', '--k', '3', '--proba', '--threads', '1'], dir);
+      expect(one.code).toBe(0);
+      for (const threads of ['2', 'auto']) {
+        const out = await knnet(['predict', '--train', 'train.csv', '--test', 'test.csv', '--k', '3', '--proba', '--threads', threads], dir);
+        expect(out.stdout).toBe(one.stdout);
+      }
+      const bad = await knnet(['predict', '--train', 'train.csv', '--test', 'test.csv', '--threads', '0'], dir);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--threads must be a positive integer or "auto", got "0"/);
+    });
+
     it('a test file with only a header says there is nothing to predict', async () => {
       await writeFile(join(dir, 'header-only.csv'), 'sepal_length,sepal_width,petal_length,petal_width\n');
       const out = await knnet(['predict', '--train', 'train.csv', '--test', 'header-only.csv'], dir);

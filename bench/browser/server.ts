@@ -42,8 +42,17 @@ function fileIn(root: string, path: string): string | undefined {
   return existsSync(file) && statSync(file).isFile() ? file : undefined;
 }
 
-/** Serves the mounts at a free port; the longest matching prefix wins. */
-export async function serveFolders(mounts: Mount[]): Promise<StaticServer> {
+/**
+ * The headers that make a page cross-origin isolated, so that it gets SharedArrayBuffer (and
+ * knnet its worker pool).
+ */
+export const CROSS_ORIGIN_ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
+
+/** Serves the mounts at a free port; the longest matching prefix wins. `headers` go on every file. */
+export async function serveFolders(mounts: Mount[], headers: Record<string, string> = {}): Promise<StaticServer> {
   const byLength = [...mounts].sort((a, b) => b.urlPath.length - a.urlPath.length);
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
@@ -56,6 +65,7 @@ export async function serveFolders(mounts: Mount[]): Promise<StaticServer> {
     response.writeHead(200, {
       'content-type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
+      ...headers,
     });
     createReadStream(file).pipe(response);
   });

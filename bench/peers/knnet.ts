@@ -57,4 +57,35 @@ function knnetImplementation(kind: 'wasm' | 'reference'): Implementation {
 }
 
 export const knnetWasmImplementation = knnetImplementation('wasm');
+
+/**
+ * knnet on a pool of `threads` workers: predictAsync over the same queries (a call below the
+ * pool's threshold runs on the calling thread, as users get it).
+ */
+export function knnetThreadsImplementation(threads: number): Implementation {
+  return {
+    name: `knnet-${threads}t`,
+    label: `knnet (wasm, ${threads} threads)`,
+    precision: 'f64',
+    unsupported: () => undefined,
+    async prepare({ spec, train, labels, queries: allQueries }: WorkloadData, queryCount: number): Promise<PreparedRun> {
+      const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, threads };
+      const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, options);
+      const queries = { data: allQueries.subarray(0, queryCount * spec.d), rows: queryCount, cols: spec.d };
+      let last: ArrayLike<number> | undefined;
+      const predict = async () => {
+        last = await network.predictAsync(queries);
+      };
+      await predict(); // starts the workers outside the timing
+      const k = spec.k;
+      return {
+        queryCount,
+        predict,
+        predictions: async () => Array.from(last!, Number),
+        neighbours: k === 'all' ? undefined : async () => (await network.kneighborsAsync(queries, k)).indices,
+        dispose: () => network.dispose(),
+      };
+    },
+  };
+}
 export const knnetReferenceImplementation = knnetImplementation('reference');

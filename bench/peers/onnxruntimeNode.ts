@@ -1,4 +1,4 @@
-/** onnxruntime-node (native CPU runtime, MLAS) loaded from bench/node_modules, on one thread. */
+/** onnxruntime-node (native CPU runtime, MLAS) loaded from bench/node_modules, on one thread or more. */
 import type { OnnxElementType } from '../onnx/model.js';
 import { onnxImplementation, SINGLE_THREAD_OPTIONS, type OnnxRuntime } from './onnxruntime.js';
 import { importPeer } from './resolve.js';
@@ -9,11 +9,12 @@ export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
   return module.InferenceSession ? (module as OnnxRuntime) : module.default!;
 }
 
-export async function createOnnxImplementation(elementType: OnnxElementType): Promise<Implementation> {
+/** onnxruntime-node with `threads` intra-op threads: onnx-f64 for one, onnx2t-f64 for two. */
+export async function createOnnxImplementation(elementType: OnnxElementType, threads = 1): Promise<Implementation> {
   return onnxImplementation(await loadOnnxRuntime(), elementType, {
-    name: 'onnx',
-    label: 'onnxruntime-node',
-    note: 'native code (MLAS), one thread',
-    sessionOptions: SINGLE_THREAD_OPTIONS,
+    name: threads === 1 ? 'onnx' : `onnx${threads}t`,
+    label: threads === 1 ? 'onnxruntime-node' : `onnxruntime-node ${threads}t`,
+    note: threads === 1 ? 'native code (MLAS), one thread' : `native code (MLAS), ${threads} intra-op threads`,
+    sessionOptions: { ...SINGLE_THREAD_OPTIONS, intraOpNumThreads: threads },
   });
 }

@@ -22,6 +22,7 @@ Options for predict:
   --lambda X          softmax sharpness λ = 1/temperature (default 1)
   --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) | manhattan (default euclidean)
   --regression        predict the mean of a numeric target instead of a class
+  --threads N|auto    threads to predict on (default auto: every core)
   --proba             also write one probability column per class, p_<class>
   --out FILE          write the CSV there instead of to stdout
 
@@ -43,6 +44,7 @@ const PREDICT_OPTIONS = {
   weights: { type: 'string' },
   lambda: { type: 'string' },
   metric: { type: 'string' },
+  threads: { type: 'string' },
   regression: { type: 'boolean' },
   proba: { type: 'boolean' },
   out: { type: 'string' },
@@ -59,6 +61,7 @@ export interface PredictArgs {
   weights: 'uniform' | 'distance' | 'softmax';
   lambda?: number;
   metric: Metric;
+  threads: number | 'auto';
   regression: boolean;
   proba: boolean;
   out?: string;
@@ -88,6 +91,7 @@ export function parsePredictArgs(args: string[]): PredictArgs | 'help' {
     weights,
     lambda: values.lambda === undefined ? undefined : parseLambda(values.lambda),
     metric: metric as Metric,
+    threads: parseThreads(values.threads ?? 'auto'),
     regression,
     proba,
     out: values.out,
@@ -99,6 +103,13 @@ function parseK(text: string): number | 'all' {
   const k = decimalValue(text);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a positive integer or "all", got "${text}"`);
   return k;
+}
+
+function parseThreads(text: string): number | 'auto' {
+  if (text.trim() === 'auto') return 'auto';
+  const threads = decimalValue(text);
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer or "auto", got "${text}"`);
+  return threads;
 }
 
 function parseLambda(text: string): number {

@@ -45,6 +45,7 @@ async function fitNetwork(args: PredictArgs, training: TrainingData): Promise<Kn
     weights: args.weights,
     ...(args.lambda === undefined ? {} : { lambda: args.lambda }),
     metric: args.metric,
+    threads: args.threads,
     task: args.regression ? 'regression' : 'classification',
   });
 }

@@ -66,8 +66,8 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
     const count = batch.length / d;
     if (count === 0) return;
     const queries = { data: batch.values.subarray(0, batch.length), rows: count, cols: d };
-    const predicted = net.predict(queries);
-    const probabilities = proba ? net.predictProba(queries) : undefined;
+    const predicted = await net.predictAsync(queries);
+    const probabilities = proba ? await net.predictProbaAsync(queries) : undefined;
     const lines: string[] = [];
     if (!wroteHeader) {
       lines.push(formatCsvRow([run.targetName, ...(proba ? classes.map((c) => `p_${c}`) : [])]));

@@ -1,0 +1,428 @@
+// The worker pool: async methods spread a call over a network's threads and answer bit for bit
+// as the sync methods (and as the reference) on random shapes and every mode, on each kernel
+// build; concurrent calls; a worker that dies; dispose during a call; the `threads` option and
+// environments without shared memory.
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.js';
+import { setPoolThreshold } from '../src/network.js';
+import { ReferenceNetwork } from '../src/reference.js';
+import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
+import { plainWasmBase64, relaxedWasmBase64 } from '../src/generated/wasmBinary.js';
+import { withSharedMemoryImport } from '../src/sharedModule.js';
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(Buffer.from(text, 'base64'));
+}
+import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
+
+/** Every call of two or more queries goes to the pool, however small, until restoreThreshold(). */
+function poolEveryCall(): void {
+  defaultThreshold = setPoolThreshold(0);
+}
+function restoreThreshold(): void {
+  setPoolThreshold(defaultThreshold);
+}
+let defaultThreshold = 0;
+
+/** The network's pool once `workers` of its workers have started (a call has begun on it). */
+async function startedPool(net: KnnNetwork, workers: number): Promise<WorkerPool> {
+  for (;;) {
+    const pool = poolOfNetwork.get(net);
+    if (pool && pool.startedWorkers().length >= workers) return pool;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Every value of `a` and `b` the same float64 (or the same entries). */
+function expectSameBits(a: ArrayLike<unknown>, b: ArrayLike<unknown>): void {
+  expect(Array.from(a)).toEqual(Array.from(b));
+}
+
+const shape = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 }), fc.integer({ min: 91, max: 700 })),
+  d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 17, 33)),
+  q: fc.integer({ min: 2, max: 70 }),
+  grid: fc.constantFrom(0, 0, 2, 3),
+  classes: fc.integer({ min: 1, max: 5 }),
+  kFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
+  lambda: fc.constantFrom(0, 0.5, 1, 30, 1e12),
+  all: fc.boolean(),
+  regression: fc.boolean(),
+  metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
+  threads: fc.constantFrom(2, 3),
+  float32Candidates: fc.boolean(),
+});
+
+describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones and the reference (%s build)', (build) => {
+  onKernelBuild(build);
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it('bit for bit, in every mode, for 2 and 3 threads', async () => {
+    await fc.assert(
+      fc.asyncProperty(shape, async (s) => {
+        const offset = s.metric === 'cosine' && s.grid ? 1 : 0;
+        const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
+        const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
+        const k = Math.max(1, Math.ceil(s.kFraction * s.n));
+        const options: KnnOptions = {
+          k: s.all ? 'all' : k,
+          weights: s.weights,
+          lambda: s.lambda,
+          task: s.regression ? 'regression' : 'classification',
+          metric: s.metric,
+          float32Candidates: s.float32Candidates,
+        };
+        const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
+        const net = await KnnNetwork.fit(train.X, y, { ...options, threads: s.threads });
+        const reference = await ReferenceNetwork.fit(train.X, y, options);
+        try {
+          const neighbours = await net.kneighborsAsync(test.X, k);
+          const syncNeighbours = net.kneighbors(test.X, k);
+          expectSameBits(neighbours.indices, syncNeighbours.indices);
+          expectSameBits(neighbours.distances, syncNeighbours.distances);
+          const theirs = reference.kneighbors(test.X, k);
+          expectSameBits(neighbours.indices, theirs.indices);
+          expectSameBits(neighbours.distances, theirs.distances);
+          const predicted = await net.predictAsync(test.X);
+          expectSameBits(predicted, net.predict(test.X));
+          const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
+          expect(await net.scoreAsync(test.X, truth)).toBe(net.score(test.X, truth));
+          if (!s.regression) expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+          const expected = reference.predict(test.X);
+          if (s.weights === 'softmax') {
+            const tolerance = s.all ? 1e-9 * Math.max(1, s.lambda) : 1e-12;
+            if (s.regression) expect(maxAbsoluteDifference(predicted as Float64Array, expected as Float64Array)).toBeLessThan(tolerance * 10);
+            else expect(maxAbsoluteDifference(await net.predictProbaAsync(test.X), reference.predictProba(test.X))).toBeLessThan(tolerance);
+          } else {
+            expectSameBits(predicted, expected);
+          }
+          // The pool answered (not the calling thread).
+          expect(poolOfNetwork.get(net)?.startedWorkers().length).toBeGreaterThan(0);
+        } finally {
+          net.dispose();
+        }
+      }),
+      { numRuns: 100 },
+    );
+  }, 120_000);
+
+  it('a large call split over every worker (float32 candidates, GEMM search) matches the sync call', async () => {
+    const train = randomData(7, 3000, 40, { classes: 4 });
+    const test = randomData(8, 700, 40);
+    for (const threads of [2, 4]) {
+      const net = await KnnNetwork.fit(train.X, train.y, { k: 7, weights: 'distance', threads });
+      try {
+        const neighbours = await net.kneighborsAsync(test.X);
+        const sync = net.kneighbors(test.X);
+        expectSameBits(neighbours.indices, sync.indices);
+        expectSameBits(neighbours.distances, sync.distances);
+        expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+        expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(threads);
+      } finally {
+        net.dispose();
+      }
+    }
+  }, 60_000);
+});
+
+const fewQueriesShape = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  n: fc.integer({ min: 1020, max: 3000 }),
+  d: fc.constantFrom(1, 3, 16, 17, 40),
+  q: fc.integer({ min: 1, max: 5 }),
+  grid: fc.constantFrom(0, 2, 3),
+  classes: fc.integer({ min: 1, max: 4 }),
+  k: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 600 }), fc.constant(Infinity)),
+  weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
+  lambda: fc.constantFrom(0, 1, 1e12),
+  regression: fc.boolean(),
+  metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
+  threads: fc.constantFrom(2, 3),
+  float32Candidates: fc.boolean(),
+});
+
+describe.each(KERNEL_BUILDS)('few queries, split by training rows over the workers (%s build)', (build) => {
+  onKernelBuild(build);
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it('bit for bit the sync answer and the reference, ties across slices included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fewQueriesShape, async (s) => {
+        // Grid data: many points tie, within a slice and across slices.
+        const offset = s.metric === 'cosine' && s.grid ? 1 : 0;
+        const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
+        const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
+        const k = Math.min(s.k, s.n);
+        const options: KnnOptions = {
+          k, weights: s.weights, lambda: s.lambda, metric: s.metric, float32Candidates: s.float32Candidates,
+          task: s.regression ? 'regression' : 'classification',
+        };
+        const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
+        const net = await KnnNetwork.fit(train.X, y, { ...options, threads: s.threads });
+        const reference = await ReferenceNetwork.fit(train.X, y, options);
+        try {
+          const neighbours = await net.kneighborsAsync(test.X);
+          if (s.q === 1 && k <= 600) {
+            // One query goes to the pool only when split by training rows, over every slice.
+            expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(Math.min(s.threads, Math.floor(Math.ceil(s.n / 8) / 64)));
+          }
+          const sync = net.kneighbors(test.X);
+          expectSameBits(neighbours.indices, sync.indices);
+          expectSameBits(neighbours.distances, sync.distances);
+          const theirs = reference.kneighbors(test.X);
+          expectSameBits(neighbours.indices, theirs.indices);
+          expectSameBits(neighbours.distances, theirs.distances);
+          expectSameBits(await net.predictAsync(test.X), net.predict(test.X));
+          if (!s.regression) expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+          const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
+          expect(await net.scoreAsync(test.X, truth)).toBe(net.score(test.X, truth));
+          if (s.weights !== 'softmax') expectSameBits(await net.predictAsync(test.X), reference.predict(test.X));
+        } finally {
+          net.dispose();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 180_000);
+});
+
+describe('calls on the pool at the same time', () => {
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it('many concurrent calls on one network, and on two networks, all answer as the sync calls', async () => {
+    const first = randomData(11, 800, 24, { classes: 3 });
+    const second = randomData(12, 500, 5, { classes: 4 });
+    const queries = [randomData(13, 90, 24).X, randomData(14, 33, 24).X, randomData(15, 2, 24).X];
+    const queries5 = [randomData(16, 120, 5).X, randomData(17, 7, 5).X];
+    const a = await KnnNetwork.fit(first.X, first.y, { k: 5, threads: 2 });
+    const b = await KnnNetwork.fit(second.X, second.y, { k: 'all', weights: 'softmax', threads: 3 });
+    try {
+      const calls: Promise<unknown>[] = [];
+      const expected: unknown[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const X of queries) {
+          calls.push(a.predictAsync(X), a.kneighborsAsync(X, 3).then((r) => [Array.from(r.indices), Array.from(r.distances)]));
+          expected.push(a.predict(X), (({ indices, distances }) => [Array.from(indices), Array.from(distances)])(a.kneighbors(X, 3)));
+        }
+        for (const X of queries5) {
+          calls.push(b.predictProbaAsync(X).then((p) => Array.from(p)));
+          expected.push(Array.from(b.predictProba(X)));
+        }
+      }
+      expect(await Promise.all(calls)).toEqual(expected);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  }, 60_000);
+
+  it('workers started before the shared memory grows work in the grown memory', async () => {
+    const train = randomData(23, 1000, 16);
+    const test = randomData(24, 200, 16);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    const big = randomData(25, 40_000, 64);
+    try {
+      await net.kneighborsAsync(test.X);
+      const pool = poolOfNetwork.get(net)!;
+      const before = pool.memory.buffer.byteLength;
+      // 40 000 × 64 float64s, several copies: the memory must grow by tens of MiB.
+      const other = await KnnNetwork.fit(big.X, big.y, { threads: 2 });
+      expect(pool.memory.buffer.byteLength).toBeGreaterThan(before);
+      // Weights and call regions now lie past the old end, as do the call's fences.
+      const more = randomData(26, 100_000, 16);
+      net.add(more.X, more.y);
+      const neighbours = await net.kneighborsAsync(test.X);
+      const sync = net.kneighbors(test.X);
+      expectSameBits(neighbours.indices, sync.indices);
+      expectSameBits(neighbours.distances, sync.distances);
+      other.dispose();
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('a point added during an async call leaves that call on the weights it started with', async () => {
+    const train = randomData(21, 2000, 20);
+    const test = randomData(22, 400, 20);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    try {
+      const before = net.kneighbors(test.X);
+      const pending = net.kneighborsAsync(test.X);
+      net.add(test.X, test.y);
+      const during = await pending;
+      expectSameBits(during.indices, before.indices);
+      expectSameBits(during.distances, before.distances);
+      expectSameBits((await net.kneighborsAsync(test.X)).indices, net.kneighbors(test.X).indices);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('points removed during a call split by training rows leave it on the weights it started with, projection included', async () => {
+    const train = randomData(27, 3000, 20, { classes: 5 });
+    const query = randomData(28, 1, 20).X;
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 9, weights: 'distance', threads: 2 });
+    try {
+      const before = { neighbours: net.kneighbors(query), labels: net.predict(query), proba: net.predictProba(query) };
+      const calls = Promise.all([net.kneighborsAsync(query), net.predictAsync(query), net.predictProbaAsync(query)]);
+      net.remove(Array.from({ length: 1500 }, (_, i) => i));
+      const [neighbours, labels, proba] = await calls;
+      expectSameBits(neighbours.indices, before.neighbours.indices);
+      expectSameBits(neighbours.distances, before.neighbours.distances);
+      expect(labels).toEqual(before.labels);
+      expectSameBits(proba, before.proba);
+      expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(2);
+      expectSameBits((await net.kneighborsAsync(query)).indices, net.kneighbors(query).indices);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+});
+
+describe('failures on the pool', () => {
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+  const train = randomData(31, 4000, 48);
+  const test = randomData(32, 1500, 48);
+
+  it('a worker terminated from outside during a call rejects it with a KnnError; the network stays usable', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 4, threads: 2 });
+    try {
+      const expected = net.predict(test.X);
+      const pending = net.predictAsync(test.X);
+      const pool = await startedPool(net, 2);
+      pool.startedWorkers()[0].stopThreadFromOutside();
+      const error = await pending.then(() => undefined, (reason: unknown) => reason);
+      expect(error).toBeInstanceOf(KnnError);
+      expect((error as KnnError).code).toBe('WORKER_FAILED');
+      expect((error as KnnError).message).toMatch(/worker stopped/);
+      expect(await net.predictAsync(test.X)).toEqual(expected);
+      expect(net.predict(test.X)).toEqual(expected);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('a kernel that traps in a worker rejects the call with a KnnError, and the worker serves the next call', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 4, threads: 2 });
+    try {
+      const small = randomData(33, 40, 48).X;
+      const expected = net.predict(small);
+      await net.predictAsync(small);
+      const pool = poolOfNetwork.get(net)!;
+      // A read far past the end of the memory traps (and writes nothing).
+      const outside = pool.memory.buffer.byteLength + 65536;
+      const error = await pool.worker(0).run([['computeMean', [outside, 4, 4, outside]]], 0, pool.memory).then(() => undefined, (reason: unknown) => reason);
+      expect(error).toBeInstanceOf(KnnError);
+      expect((error as KnnError).code).toBe('WORKER_FAILED');
+      expect(await net.predictAsync(small)).toEqual(expected);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('dispose during a call rejects it with DISPOSED, and later calls throw DISPOSED', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 4, threads: 2 });
+    const calls = Promise.allSettled([net.predictAsync(test.X), net.kneighborsAsync(test.X)]);
+    await startedPool(net, 2);
+    net.dispose();
+    for (const outcome of await calls) {
+      expect(outcome.status).toBe('rejected');
+      const error = (outcome as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(KnnError);
+      expect((error as KnnError).code).toBe('DISPOSED');
+    }
+    await expect(net.predictAsync(test.X)).rejects.toMatchObject({ code: 'DISPOSED' });
+  }, 60_000);
+});
+
+describe('the shared-memory twin of each build', () => {
+  it.each(KERNEL_BUILDS)('%s: imports env.memory as a shared memory of 4 GiB at most, and keeps every export', (build) => {
+    const plain = decodeBase64(build === 'plain' ? plainWasmBase64 : relaxedWasmBase64);
+    const { bytes, initialPages } = withSharedMemoryImport(plain, 65536);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const shared = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.imports(shared)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(shared)).toEqual(WebAssembly.Module.exports(new WebAssembly.Module(plain)));
+    expect(initialPages).toBe(1);
+    // A memory that is not shared does not satisfy the import.
+    expect(() => new WebAssembly.Instance(shared, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536 }) } })).toThrow();
+    const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(shared, { env: { memory } });
+    expect((instance.exports.memory as WebAssembly.Memory).buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+});
+
+describe('the threads option', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const train = randomData(41, 60, 3);
+
+  it('is 1 by default: no pool, and the async methods answer on the calling thread', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3 });
+    expect(net.threads).toBe(1);
+    expect(await net.predictAsync(train.X)).toEqual(net.predict(train.X));
+    expect(poolOfNetwork.get(net)).toBeUndefined();
+    net.dispose();
+  });
+
+  it('a small call of a network with threads runs on the calling thread: no pool is started', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    expect(await net.predictAsync(train.X)).toEqual(net.predict(train.X));
+    expect(poolOfNetwork.get(net)).toBeUndefined();
+    net.dispose();
+  });
+
+  it("'auto' is every core here; a bad value is a BAD_OPTION naming the option", async () => {
+    const { availableParallelism } = await import('node:os');
+    const net = await KnnNetwork.fit(train.X, train.y, { threads: 'auto' });
+    expect(net.threads).toBe(availableParallelism());
+    net.dispose();
+    for (const threads of [0, 1.5, -2, '4', 'all', null]) {
+      await expect(KnnNetwork.fit(train.X, train.y, { threads: threads as never })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/options\.threads must be a whole number ≥ 1 or 'auto'/) });
+    }
+  });
+
+  it('is not saved by toBytes: fromBytes takes it again, and refuses other options', async () => {
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    const bytes = net.toBytes();
+    expect(Object.keys(net.options)).not.toContain('threads');
+    const plain = await KnnNetwork.fromBytes(bytes);
+    expect(plain.threads).toBe(1);
+    const pooled = await KnnNetwork.fromBytes(bytes, { threads: 3 });
+    expect(pooled.threads).toBe(3);
+    poolEveryCall();
+    try {
+      expect(await pooled.predictAsync(train.X)).toEqual(net.predict(train.X));
+    } finally {
+      restoreThreshold();
+    }
+    await expect(KnnNetwork.fromBytes(bytes, { k: 3 } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(KnnNetwork.fromBytes(bytes, { threads: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    for (const network of [net, plain, pooled]) network.dispose();
+  });
+
+  it('kernelInfo reports thread support', () => {
+    expect(kernelInfo().engine.threads).toBe(true);
+  });
+
+  it('a page without cross-origin isolation: auto runs on one thread, an explicit count names the headers', async () => {
+    vi.stubGlobal('crossOriginIsolated', false);
+    expect(kernelInfo().engine.threads).toBe(false);
+    const net = await KnnNetwork.fit(train.X, train.y, { threads: 'auto' });
+    expect(net.threads).toBe(1);
+    net.dispose();
+    const error = await KnnNetwork.fit(train.X, train.y, { threads: 4 }).then(() => undefined, (reason: unknown) => reason);
+    expect(error).toBeInstanceOf(KnnError);
+    expect((error as KnnError).code).toBe('BAD_OPTION');
+    expect((error as KnnError).message).toMatch(/Cross-Origin-Opener-Policy: same-origin/);
+    expect((error as KnnError).message).toMatch(/Cross-Origin-Embedder-Policy: require-corp/);
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    await expect(KnnNetwork.fit(train.X, train.y, { threads: 2 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
