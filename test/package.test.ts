@@ -431,9 +431,11 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     for (const needed of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/reference.js', 'dist/src/cli.js', 'dist/cjs/index.cjs', 'dist/cjs/index.d.cts', 'dist/cjs/reference.cjs', 'dist/cjs/reference.d.cts']) {
       expect(paths).toContain(needed);
     }
-    // 160 KiB since the worker pool (its worker source, the async methods and the shared-memory
-    // loader, in both dist/src and dist/cjs): 153.5 kB when it came in, up from 148 kB.
-    expect(packInfo.size).toBeLessThan(160 * 1024);
+    // The budget grows only with what the package does: 160 KiB came with the worker pool (its
+    // worker source, the async methods and the shared-memory loader, in both dist/src and
+    // dist/cjs: 153.5 kB, up from 148 kB); 192 KiB with the Manhattan kernels, in-place add and
+    // its weights module, radius queries and the three metrics (164 kB packed when they came in).
+    expect(packInfo.size).toBeLessThan(192 * 1024);
   });
 
   it('ships declarations whose doc comments stand alone (no design-document sections or issue numbers)', async () => {
