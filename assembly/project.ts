@@ -5,9 +5,10 @@
 
 import { stableExp } from './softmax';
 
-// Weighting codes, as src/network.ts passes them: 0 'uniform', 1 'distance', 2 'softmax', and
-// 3 'distance' for a metric whose distance is a constant multiple of z1 (cosine: z1 = 2·distance);
-// the normalised vote of 1/(c·z1) is that of 1/z1, bit for bit, since scaling by 2 is exact.
+// Weighting codes, as src/network.ts passes them: 0 'uniform', 1 'distance' (distance √z1), 2
+// 'softmax', and 3 'distance' for a metric whose distance is a constant multiple of z1 (cosine:
+// z1 = 2·distance; Manhattan: z1 is the distance), whose vote z1_nearest/z1 is exactly
+// distance_nearest/distance, since scaling by 2 is exact.
 export const WEIGHTS_DISTANCE: i32 = 1;
 export const WEIGHTS_SOFTMAX: i32 = 2;
 export const WEIGHTS_DISTANCE_PROPORTIONAL: i32 = 3;
@@ -25,8 +26,10 @@ export const WEIGHTS_DISTANCE_PROPORTIONAL: i32 = 3;
 /**
  * Scores for q queries from their k sorted neighbours: output is q × classes probabilities
  * (classification) or q × 1 estimates (regression). Layer-2 weights: 'uniform' 1; 'distance'
- * 1/dist, except that when the nearest is at distance 0 only the points at distance 0 vote
- * (scikit-learn's rule), each with weight 1; 'softmax' exp(−λ·(z − z_min)), stable (neighbours
+ * 1/dist, computed as dist_nearest/dist (the same votes once normalised, each in (0, 1], so
+ * neither a tiny distance's 1/dist nor a weight times a large target can overflow), except that
+ * when the nearest is at distance 0 only the points at distance 0 vote (scikit-learn's rule),
+ * each with weight 1; 'softmax' exp(−λ·(z − z_min)), stable (neighbours
  * come sorted, so z_min is the first). One loop per mode: with the mode tested inside a single
  * loop, the optimiser computes the exp for every mode.
  */
@@ -49,16 +52,17 @@ export function projectOneHot(
         addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
       }
     } else if (mode == WEIGHTS_DISTANCE) {
+      const nearestDistance = Math.sqrt(nearest);
       for (let j = 0; j < k; j++) {
         const distanceSquared = load<f64>(squared + (<usize>j << 3));
-        const weight = nearest == 0 ? (distanceSquared == 0 ? 1.0 : 0.0) : 1.0 / Math.sqrt(distanceSquared);
+        const weight = nearest == 0 ? (distanceSquared == 0 ? 1.0 : 0.0) : nearestDistance / Math.sqrt(distanceSquared);
         total += weight;
         addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
       }
     } else if (mode == WEIGHTS_DISTANCE_PROPORTIONAL) {
       for (let j = 0; j < k; j++) {
         const value = load<f64>(squared + (<usize>j << 3));
-        const weight = nearest == 0 ? (value == 0 ? 1.0 : 0.0) : 1.0 / value;
+        const weight = nearest == 0 ? (value == 0 ? 1.0 : 0.0) : nearest / value;
         total += weight;
         addVote(scores, <usize>load<i32>(indices + (<usize>j << 2)), weight, labels, targets, regression);
       }

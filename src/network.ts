@@ -16,7 +16,7 @@ import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveThreads, type ThreadsOption } from './threads.js';
 import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
 import { appendWeights, buildWeights, growWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
-import { poolOfNetwork, WorkerPool, type KernelCall } from './workerPool.js';
+import { poolOfNetwork, WorkerPool, type KernelCall, type PoolWorker } from './workerPool.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -52,6 +52,18 @@ const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
   if (rows * columns <= MAX_OUTPUT_VALUES) return;
   throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
+}
+
+/**
+ * Releases the scratch regions of a pooled call once its workers have answered or stopped,
+ * except one whose worker was stopped mid-call without a confirmation that its thread has (a
+ * Web Worker): that region stays allocated, a small leak rather than a write into memory
+ * handed to someone else.
+ */
+function releaseAfterWorkers(kernels: Kernels, regions: Region[], workers: PoolWorker[]): void {
+  regions.forEach((region, slot) => {
+    if (!workers[slot]?.mayStillRun) kernels.release(region);
+  });
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -269,9 +281,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.options.metric === 'manhattan' ? 1 : 0;
   }
 
-  /** The panels layer 1 streams for forward and the softmax over all points: W1, or X's for Manhattan. */
-  #layerOnePanels(): number {
-    const w = this.#live();
+  /**
+   * The panels layer 1 streams for forward and the softmax over all points: W1, or X's for
+   * Manhattan. A job takes them from the weights it captured when it was built, as it takes
+   * everything else: an add or remove during an async call replaces the network's weights.
+   */
+  static #layerOnePanels(w: Weights): number {
     return w.expansion ? w.packed.pointer : w.pointPanels!.pointer;
   }
 
@@ -368,12 +383,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     kernels.checkRoom(workers * regionBytes, `${workers} chunks of ${shape.chunk} queries`);
     const regions: Region[] = [];
     const ran: Promise<void>[] = [];
+    const assigned: PoolWorker[] = [];
     let next = 0;
     let failed = false;
     try {
       for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, `${workers} chunks of ${shape.chunk} queries`));
       for (let slot = 0; slot < workers; slot++) {
         const worker = pool.worker(slot);
+        assigned.push(worker);
         const layout = KnnNetwork.#layout(shape, regions[slot].pointer);
         const fence = regions[slot].pointer + shape.total;
         ran.push((async () => {
@@ -392,10 +409,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         }));
       }
     } finally {
-      // A region is released only once no worker can still write to it: after its worker's
-      // answer, or once its worker is gone.
+      // A region is released only once no worker can still write to it (releaseAfterWorkers).
       const settled = await Promise.allSettled(ran);
-      for (const region of regions) kernels.release(region);
+      releaseAfterWorkers(kernels, regions, assigned);
       const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failure) throw failure.reason;
     }
@@ -516,16 +532,19 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, 0), what);
     const regions: Region[] = [];
     const ran: Promise<void>[] = [];
+    const assigned: PoolWorker[] = [];
     try {
       for (const shape of shapes) regions.push(kernels.allocate(shape.total + 16, what));
       jobs.forEach((job, slot) => {
         const layout = KnnNetwork.#layout(shapes[slot], regions[slot].pointer);
         kernels.f64(layout.queries, queries.rows * d).set(queries.data);
-        ran.push(pool.worker(slot).run(job.calls(queries.rows, layout), regions[slot].pointer + shapes[slot].total, pool.memory).then(() => job.collect(0, queries.rows, layout)));
+        const worker = pool.worker(slot);
+        assigned.push(worker);
+        ran.push(worker.run(job.calls(queries.rows, layout), regions[slot].pointer + shapes[slot].total, pool.memory).then(() => job.collect(0, queries.rows, layout)));
       });
     } finally {
       const settled = await Promise.allSettled(ran);
-      for (const region of regions) kernels.release(region);
+      releaseAfterWorkers(kernels, regions, assigned);
       const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failure) throw failure.reason;
     }
@@ -611,7 +630,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
           const [scores, ...extra] = layout.outputs;
           return [
             ['softmaxScores', [
-              this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
+              KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
               layout.queries, count, layout.kernelScratch, scores, this.#manhattan,
             ]],
             ...after(count, scores, extra),
@@ -854,7 +873,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       plan: { stateBytes: 0, outputBytes: [w.n * 8] },
       calls: (count, layout) => [
         ['layerOneDistances', [
-          this.#layerOnePanels(), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
+          KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
         ]],
       ],
       collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
@@ -957,7 +976,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     } else {
       appended = extendClasses(w.classes, readAddedLabels(y, extra.rows, w.classes));
     }
-    const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax';
+    // The softmax over every point reads z1 from the expansion, which depends on the centre (Manhattan has none).
+    const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax' && this.options.metric !== 'manhattan';
     // Async calls in flight read the weights as they were: then nothing is written in place.
     const inPlace = !recentreEveryTime && this.#asyncCallsRunning === 0;
     if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));

@@ -36,10 +36,15 @@ export function nearestIndices(distances: Float64Array, k: number): Int32Array {
   return order;
 }
 
+/**
+ * Layer 2's vote of a neighbour at z1 = `squared` when the nearest is at `nearest`. A 'distance'
+ * vote is 1/dist taken as dist_nearest/dist: the same once normalised, and never overflowing.
+ * Cosine's distance is z1/2, so its ratio is taken on z1 itself (the halving cancels exactly).
+ */
 function neighbourWeight(weights: ResolvedOptions['weights'], metric: Metric, squared: number, nearest: number, lambda: number): number {
   if (weights === 'distance') {
     if (nearest === 0) return squared === 0 ? 1 : 0;
-    return 1 / distanceOf(metric, squared);
+    return metric === 'euclidean' ? Math.sqrt(nearest) / Math.sqrt(squared) : nearest / squared;
   }
   if (weights === 'softmax') return Math.exp(-lambda * (squared - nearest));
   return 1;

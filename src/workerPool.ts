@@ -86,7 +86,7 @@ interface Reply {
 }
 
 /** One worker: started on demand, one call at a time. */
-class PoolWorker {
+export class PoolWorker {
   readonly #thread: ThreadHandle;
   readonly #started: Promise<void>;
   #pending: { id: number; resolve(): void; reject(error: KnnError): void } | undefined;
@@ -96,6 +96,11 @@ class PoolWorker {
   #endedBy: KnnError | undefined;
   /** Set once the worker is gone; the pool then replaces it. */
   dead = false;
+  /**
+   * Stopped without a confirmation that its thread has (a Web Worker's terminate() does not
+   * stop a running wasm loop at once): the scratch it was given may still be written to.
+   */
+  mayStillRun = false;
 
   constructor(shared: SharedKernels) {
     this.#thread = startThread({ message: (data) => this.#receive(data as Reply), died: (reason) => this.#die(reason) });
@@ -151,7 +156,9 @@ class PoolWorker {
 
   /** For tests: stops the worker's thread as code outside the pool would (its pending call fails). */
   stopThreadFromOutside(): void {
-    if (!this.#thread.terminate()) this.#die('it was terminated');
+    if (this.#thread.terminate()) return;
+    this.mayStillRun = this.#pending !== undefined;
+    this.#die('it was terminated');
   }
 
   /**
@@ -161,7 +168,9 @@ class PoolWorker {
   terminate(error: KnnError): void {
     if (this.dead) return;
     this.#endedBy = error;
-    if (!this.#thread.terminate()) this.#die(error.message);
+    if (this.#thread.terminate()) return;
+    this.mayStillRun = this.#pending !== undefined;
+    this.#die(error.message);
   }
 }
 

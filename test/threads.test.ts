@@ -285,6 +285,28 @@ describe('calls on the pool at the same time', () => {
   }, 60_000);
 });
 
+describe('the softmax over every point, with the weights changed during the call', () => {
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it.each(['euclidean', 'manhattan'] as const)('an add or remove during an async %s softmax call leaves it on the weights it started with', async (metric) => {
+    const train = randomData(31, 2000, 20, { classes: 4 });
+    const test = randomData(32, 64, 20);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 'all', weights: 'softmax', lambda: 3, metric, threads: 2 });
+    try {
+      for (const change of [() => net.add(test.X, test.y), () => net.remove(Array.from({ length: 1000 }, (_, i) => i))]) {
+        const before = net.predictProba(test.X);
+        const pending = net.predictProbaAsync(test.X);
+        change();
+        expectSameBits(await pending, before);
+        expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+      }
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+});
+
 describe('failures on the pool', () => {
   beforeAll(poolEveryCall);
   afterAll(restoreThreshold);
