@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { KnnError, KnnNetwork, type KnnErrorCode } from '../src/index.js';
 import { loadKernels } from '../src/wasm.js';
+import { bits } from './helpers.js';
 
 type Net = KnnNetwork;
 type Subject = 'classifier' | 'regressor' | 'none';
@@ -35,9 +36,6 @@ async function subject(on: Subject): Promise<Net | undefined> {
   if (on === 'regressor') return KnnNetwork.fit(TRAIN, TARGETS, { k: 3, task: 'regression' });
   return undefined;
 }
-
-/** Exact bit patterns, so −0, NaN and the last ulp all count. */
-const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 function answers(net: Net): unknown {
   const regression = net.options.task === 'regression';

@@ -40,3 +40,6 @@ export function onKernelBuild(build: KernelBuild): void {
   beforeAll(() => setKernelBuild(build));
   afterAll(() => setKernelBuild('auto'));
 }
+
+/** A Float64Array's exact bit patterns (as 32-bit halves), so −0, NaN and the last ulp all count in a comparison. */
+export const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));

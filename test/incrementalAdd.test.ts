@@ -6,11 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
-import { KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
+import { bits, KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
 
-const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 const slice = (X: Rows, from: number, to: number): Rows => ({ data: X.data.slice(from * X.cols, to * X.cols), rows: to - from, cols: X.cols });
 
 /** Everything a network answers that must not depend on how it was built, as exact bits. */

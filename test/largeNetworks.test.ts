@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork } from '../src/index.js';
 import { layerOneValue } from '../src/metrics.js';
 import { loadKernels } from '../src/wasm.js';
+import { bits } from './helpers.js';
 
 const kernels = await loadKernels();
 const GiB = 1024 ** 3;
@@ -24,7 +25,6 @@ function fill(values: Float64Array, seed: number): Float64Array {
 }
 
 /** Exact bit patterns of a float64 array. */
-const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 /** The k nearest rows of `data` to each query by brute force, ties toward the lower index. */
 function bruteForce(data: Float64Array, n: number, d: number, queries: Float64Array, k: number): { indices: number[]; distances: Float64Array } {

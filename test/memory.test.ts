@@ -9,7 +9,7 @@ import { DIRECT_SEARCH_FEATURES } from '../src/matrix.js';
 import { SeededRandom } from '../src/random.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { loadKernels } from '../src/wasm.js';
-import { maxAbsoluteDifference, randomData } from './helpers.js';
+import { bits, maxAbsoluteDifference, randomData } from './helpers.js';
 
 const kernels = await loadKernels();
 const allocated = (): number => kernels.allocatedBytes();
@@ -20,7 +20,6 @@ const heldByNetworks = (): number => allocated() - kernels.scratchBytesHeld();
 const MiB = 1024 ** 2;
 
 /** Exact bit patterns of a float64 array. */
-const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 function answers(net: KnnNetwork | ReferenceNetwork, queries: { data: Float64Array; rows: number; cols: number }, k: number) {
   const regression = net.options.task === 'regression';

@@ -9,7 +9,7 @@ import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { magnitudeLimit } from '../src/matrix.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { argmaxLabels } from '../src/scoring.js';
-import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
+import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 
 type Family = 'unit' | 'grid' | 'tiny' | 'subnormal' | 'huge' | 'offset' | 'clusters' | 'mixed';
 const FAMILIES: readonly Family[] = ['unit', 'grid', 'tiny', 'subnormal', 'huge', 'offset', 'clusters', 'mixed'];
@@ -90,8 +90,6 @@ function outcome<T>(call: () => T): { value: T } | { code: string } {
     return { code: error.code };
   }
 }
-
-const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 /** Probabilities of the softmax votes: computed with exp in wasm and Math.exp in the reference, so equal to rounding. */
 function expectClose(ours: Float64Array, theirs: Float64Array, relative: number, what: string): void {
