@@ -8,7 +8,7 @@ import {
   prepareQueries, PANEL_POINTS,
 } from './distance';
 import { MINIMA_BYTES, offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
-import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxReset, onlineStateWidth } from './softmax';
+import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxMerge, onlineSoftmaxReset, onlineStateWidth } from './softmax';
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
 
 export { allocate, release, capacityBytes, allocatedBytes, allocatedRegions } from './memory';
@@ -68,7 +68,7 @@ function float32FrontBytes(q: i32, d: i32): usize {
 }
 
 export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
-export function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
+function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
 
 /** Where the reducer states start in a chunk's scratch (the top-k folds' minima just before). */
 function statesOffset(q: i32, d: i32): usize {
@@ -99,6 +99,9 @@ let softmaxLabels: usize = 0;
 let softmaxTargets: usize = 0;
 let softmaxRegression: bool = false;
 let softmaxLambda: f64 = 0;
+let softmaxStates: usize = 0;
+let softmaxQueryStride: usize = 0;
+let softmaxBlockPoints: i32 = 0;
 let rangeLimit: f64 = 0;
 let rangeList: usize = 0;
 let rangeRoom: i32 = 0;
@@ -118,7 +121,9 @@ function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
       store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity, heapMinima));
     }
   } else if (reducer == REDUCE_SOFTMAX) {
-    onlineSoftmaxFold(tile, count, firstIndex, state, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
+    // A tile lies inside one block (blocks are whole tiles): it folds into that block's state.
+    const blockState = softmaxStates + <usize>query * softmaxQueryStride + <usize>(firstIndex / softmaxBlockPoints) * reducerStateBytes;
+    onlineSoftmaxFold(tile, count, firstIndex, blockState, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
   } else if (reducer == REDUCE_RANGE) {
     rangeCount = rangeFold(tile, count, firstIndex, rangeLimit, rangeList, rangeCount, rangeRoom);
   } else {
@@ -136,12 +141,16 @@ const DIRECT_DIFFERENCES: i32 = 2;
 const MANHATTAN_DIFFERENCES: i32 = 3;
 
 /**
- * Streams all n training points past the chunk's q queries, tile by tile, into `fold`: with a
- * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
- * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
- * `pointNorms` and `mean` unused).
+ * Streams the training points of panels firstPanel … endPanel − 1 (all n by default) past the
+ * chunk's q queries, tile by tile, into `fold`: with a GEMM `kernel`, the expansion on W1
+ * (`panels` from packWeights, `pointNorms`, centred on `mean`); with DIRECT_DIFFERENCES,
+ * direct differences on X (`panels` from packPoints; `pointNorms` and `mean` unused). Tiles
+ * start every blockPanels(d) panels from panel 0, whatever the range.
  */
-function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32): void {
+function streamDistances(
+  panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
+  firstPanel: i32 = 0, endPanel: i32 = panelCount(n),
+): void {
   const pairs = scratch;
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
@@ -150,11 +159,10 @@ function streamDistances(panels: usize, pointNorms: usize, n: i32, d: i32, mean:
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
   const direct = kernel == DIRECT_DIFFERENCES || kernel == MANHATTAN_DIFFERENCES;
   prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
-  const panelTotal = panelCount(n);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
-  for (let first = 0; first < panelTotal; first += step) {
-    const count = min(step, panelTotal - first);
+  for (let first = firstPanel; first < endPanel; first += step) {
+    const count = min(step, endPanel - first);
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
     for (let pair = 0; pair < pairTotal; pair++) {
@@ -573,11 +581,43 @@ function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, d
   sortCandidates(distances, indices, size);
 }
 
-/** softmax(−λ·z1) over all n points, projected on the classes (or targets), online. */
-export function softmaxScores(
+// The softmax over all points folds fixed blocks of whole tiles into states of their own, then
+// merges the blocks' states in a fixed tree. The blocks depend on n, d and the number of classes
+// alone, so a pool that gives each worker a range of blocks rounds exactly as one thread that
+// folds them all. A query's states take at most SOFTMAX_STATES_BYTES (or one block's): forward's
+// z2 projects on n "classes", where 32 states of n values each would cost far more than its output.
+const MAX_SOFTMAX_BLOCKS: i32 = 32;
+const SOFTMAX_STATES_BYTES: usize = 64 * 1024;
+
+function softmaxTilesPerBlock(n: i32, d: i32, classes: i32): i32 {
+  const step = blockPanels(d);
+  const tiles = (panelCount(n) + step - 1) / step;
+  const fitting = <i32>(SOFTMAX_STATES_BYTES / softmaxStateBytes(classes));
+  const blocks = fitting < 1 ? 1 : fitting > MAX_SOFTMAX_BLOCKS ? MAX_SOFTMAX_BLOCKS : fitting;
+  return (tiles + blocks - 1) / blocks;
+}
+
+/** How many blocks of training points the softmax over all points folds separately (1 … 32). */
+export function softmaxBlockCount(n: i32, d: i32, classes: i32): i32 {
+  const panelsPerBlock = softmaxTilesPerBlock(n, d, classes) * blockPanels(d);
+  return (panelCount(n) + panelsPerBlock - 1) / panelsPerBlock;
+}
+
+/** The bytes of one query's states (one per block) for the softmax over all points. */
+export function softmaxQueryStateBytes(n: i32, d: i32, classes: i32): usize {
+  return <usize>softmaxBlockCount(n, d, classes) * softmaxStateBytes(classes);
+}
+
+/**
+ * Folds blocks firstBlock … endBlock − 1 of the training points into their online-softmax
+ * states, for q queries: query r's state of block b at
+ * `states + r·softmaxQueryStateBytes + b·softmaxStateBytes`. Other blocks' states are untouched,
+ * so workers may fill one `states` region side by side.
+ */
+export function softmaxBlockStates(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
 ): void {
   reducer = REDUCE_SOFTMAX;
   reducerStateBytes = softmaxStateBytes(classes);
@@ -586,12 +626,52 @@ export function softmaxScores(
   softmaxTargets = targets;
   softmaxRegression = regression;
   softmaxLambda = lambda;
-  const states = scratch + statesOffset(q, d);
-  for (let r = 0; r < q; r++) onlineSoftmaxReset(states + <usize>r * reducerStateBytes, classes);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  softmaxStates = states;
+  softmaxQueryStride = softmaxQueryStateBytes(n, d, classes);
+  const panelsPerBlock = softmaxTilesPerBlock(n, d, classes) * blockPanels(d);
+  softmaxBlockPoints = panelsPerBlock * PANEL_POINTS;
   for (let r = 0; r < q; r++) {
-    onlineSoftmaxFinish(states + <usize>r * reducerStateBytes, classes, output + (<usize>r * <usize>classes << 3));
+    for (let b = firstBlock; b < endBlock; b++) {
+      onlineSoftmaxReset(states + <usize>r * softmaxQueryStride + <usize>b * reducerStateBytes, classes);
+    }
   }
+  const endPanel = min(endBlock * panelsPerBlock, panelCount(n));
+  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM, firstBlock * panelsPerBlock, endPanel);
+}
+
+/**
+ * Merges each query's block states (as softmaxBlockStates left them, every block folded) in a
+ * fixed pairwise tree, in place, and writes the class probabilities (or regression estimates):
+ * q × classes values to `output`.
+ */
+export function softmaxMergeBlocks(states: usize, n: i32, d: i32, q: i32, classes: i32, lambda: f64, output: usize): void {
+  const blocks = softmaxBlockCount(n, d, classes);
+  const stateBytes = softmaxStateBytes(classes);
+  const queryStride = softmaxQueryStateBytes(n, d, classes);
+  for (let r = 0; r < q; r++) {
+    const first = states + <usize>r * queryStride;
+    for (let stride = 1; stride < blocks; stride <<= 1) {
+      for (let b = 0; b + stride < blocks; b += stride << 1) {
+        onlineSoftmaxMerge(first + <usize>b * stateBytes, first + <usize>(b + stride) * stateBytes, classes, lambda);
+      }
+    }
+    onlineSoftmaxFinish(first, classes, output + (<usize>r * <usize>classes << 3));
+  }
+}
+
+/**
+ * softmax(−λ·z1) over all n points, projected on the classes (or targets): every block folded
+ * online, then merged. The states live in `scratch`, sized by scratchBytes(q, d,
+ * softmaxQueryStateBytes(n, d, classes)).
+ */
+export function softmaxScores(
+  packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+): void {
+  const states = scratch + statesOffset(q, d);
+  softmaxBlockStates(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan);
+  softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }
 
 /** Layer 1 itself, q × n, for `forward`. */

@@ -162,6 +162,24 @@ export function onlineSoftmaxFold(
   store<f64>(state + 8, load<f64>(state + 8) + sum);
 }
 
+/**
+ * Folds the online state `other` (of other training points) into `state`: both rescaled to the
+ * smaller of their two minima, as a tile with a smaller minimum rescales the state it joins.
+ * The state with that minimum keeps its sums as they are (its factor is exactly 1).
+ */
+export function onlineSoftmaxMerge(state: usize, other: usize, classes: i32, lambda: f64): void {
+  const minimum = load<f64>(state);
+  const otherMinimum = load<f64>(other);
+  const low = Math.min(minimum, otherMinimum);
+  const factor = minimum == low ? 1.0 : stableExp(-lambda * (minimum - low));
+  const otherFactor = otherMinimum == low ? 1.0 : stableExp(-lambda * (otherMinimum - low));
+  store<f64>(state, low);
+  for (let c = 0; c <= classes; c++) {
+    const at = state + (<usize>(c + 1) << 3);
+    store<f64>(at, load<f64>(at) * factor + load<f64>(other + (<usize>(c + 1) << 3)) * otherFactor);
+  }
+}
+
 /** Class probabilities (or the regression estimate) from a finished online state. */
 export function onlineSoftmaxFinish(state: usize, classes: i32, output: usize): void {
   const sum = load<f64>(state + 8);

@@ -84,6 +84,8 @@ interface ChunkLayout {
   readonly queries: number;
   readonly outputs: number[];
   readonly kernelScratch: number;
+  /** A split by training rows' scratch shared by its slices (SlicePlan.sharedBytes). */
+  readonly shared?: number;
 }
 
 /**
@@ -111,6 +113,28 @@ interface ChunkShape {
 interface FoundNeighbours {
   readonly indices: Int32Array;
   readonly squared: Float64Array;
+}
+
+/** Layer 3's q × classes scores of the softmax over all points, merged from every block. */
+interface MergedScores {
+  readonly scores: Float64Array;
+}
+
+/** What a call split by training rows computed on the pool, for the job that finishes it here. */
+type Given = FoundNeighbours | MergedScores;
+
+const isMergedScores = (given: Given | undefined): given is MergedScores => given !== undefined && 'scores' in given;
+
+/**
+ * A call split by training rows: one job per slice, each run by its own worker over all the
+ * queries; `sharedBytes` of scratch every slice writes into (its pointer is each layout's
+ * `shared`), and `merge` of the slices' results on this thread, into `given`.
+ */
+interface SlicePlan {
+  readonly jobs: ChunkJob[];
+  readonly sharedBytes: number;
+  readonly given: Given;
+  merge(shared: number): void;
 }
 
 /**
@@ -461,21 +485,42 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * The k nearest neighbours of a few queries, each worker searching a slice of the training
-   * rows (whole panels) and this thread merging the slices' lists: undefined when the call is
-   * better split by queries (enough queries for every worker), small, or not a neighbour search.
-   * Each slice's list is its exact k nearest by (squared distance, index), its distances computed
-   * directly as the whole search computes them, so the k best of their union by the same order
-   * are the whole search's answer, bit for bit.
+   * A call of few queries split by training rows, each worker taking a slice of them and this
+   * thread merging the slices' results: undefined when the call is better split by queries
+   * (enough queries for every worker) or small. `k` is the neighbour search's, or undefined for
+   * the softmax over all points.
    *
    * `run(finish)` must be called at once (it queues the call, which holds the weights as they
-   * are now); it fills `found`, then calls `finish` while the call still holds them.
+   * are now); it fills `given`, then calls `finish` while the call still holds them.
    */
-  #splitByPoints(queries: Matrix, k: number | undefined): { found: FoundNeighbours; run(finish: () => void): Promise<void> } | undefined {
+  #splitByPoints(queries: Matrix, k: number | undefined): { given: Given; run(finish: () => void): Promise<void> } | undefined {
+    if (queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
+    const plan = k === undefined ? this.#softmaxSlices(queries.rows) : this.#neighbourSlices(queries.rows, k);
+    if (!plan) return undefined;
+    // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,
+    // or very many classes), the split by queries serves.
+    const shapes = plan.jobs.map((job) => this.#chunkShape(queries.rows, job.plan));
+    if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
+    // The caller may change its array while the call waits: the slices read a copy.
+    const ownQueries = { ...queries, data: queries.data.slice() };
+    const run = (finish: () => void) =>
+      this.#queued(async () => {
+        await this.#runSlices(ownQueries, plan, shapes);
+        finish();
+      });
+    return { given: plan.given, run };
+  }
+
+  /**
+   * The neighbour search in slices of whole panels. Each slice's list is its exact k nearest by
+   * (squared distance, index), its distances computed directly as the whole search computes
+   * them, so the k best of their union by the same order are the whole search's answer, bit for bit.
+   */
+  #neighbourSlices(rows: number, k: number): SlicePlan | undefined {
     const w = this.#live();
     const panels = Math.ceil(w.n / 8);
     const slices = Math.min(this.threads, Math.floor(panels / SMALLEST_SLICE_PANELS));
-    if (k === undefined || slices < 2 || queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
+    if (slices < 2) return undefined;
     const slicePanels = Math.ceil(panels / slices);
     const parts: FoundNeighbours[] = [];
     const firsts: number[] = [];
@@ -485,7 +530,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const n = Math.min((first + slicePanels) * 8, w.n) - start;
       const sliceK = Math.min(k, n);
       const capacity = w.pointPanels ? sliceK : candidateCapacity(n, sliceK);
-      const part = { indices: new Int32Array(queries.rows * sliceK), squared: new Float64Array(queries.rows * sliceK) };
+      const part = { indices: new Int32Array(rows * sliceK), squared: new Float64Array(rows * sliceK) };
       parts.push(part);
       firsts.push(start);
       const panelBytes = w.d * 64;
@@ -506,37 +551,67 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         },
       });
     }
-    // Every slice takes all the queries in one chunk; where they do not fit one (a very large k),
-    // the split by queries serves.
-    const shapes = jobs.map((job) => this.#chunkShape(queries.rows, job.plan));
-    if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
-    // The caller may change its array while the call waits: the slices read a copy.
-    const ownQueries = { ...queries, data: queries.data.slice() };
-    const found = { indices: new Int32Array(queries.rows * k), squared: new Float64Array(queries.rows * k) };
-    const run = (finish: () => void) =>
-      this.#queued(async () => {
-        await this.#runSlices(ownQueries, jobs, shapes);
-        mergeNeighbours(parts, firsts, k, found);
-        finish();
-      });
-    return { found, run };
+    const found = { indices: new Int32Array(rows * k), squared: new Float64Array(rows * k) };
+    return { jobs, sharedBytes: 0, given: found, merge: () => mergeNeighbours(parts, firsts, k, found) };
   }
 
-  /** Runs job i on worker i over all of `queries` (one chunk of `shapes[i]`), in a region of its own. */
-  async #runSlices(queries: Matrix, jobs: ChunkJob[], shapes: ChunkShape[]): Promise<void> {
+  /**
+   * The softmax over all points in slices of its fixed blocks: each worker folds its blocks into
+   * their states (in the shared scratch), and this thread merges every query's states in the
+   * blocks' fixed tree, as the one-thread call does, bit for bit.
+   */
+  #softmaxSlices(rows: number): SlicePlan | undefined {
+    const w = this.#live();
+    const exports = this.#kernels.exports;
+    const { labels, classes, regression } = this.#outputLayer();
+    const blocks = exports.softmaxBlockCount(w.n, w.d, classes);
+    const slices = Math.min(this.threads, blocks);
+    if (slices < 2) return undefined;
+    const { lambda } = this.options;
+    const statesBytes = align16(rows * exports.softmaxQueryStateBytes(w.n, w.d, classes));
+    const jobs: ChunkJob[] = [];
+    for (let slice = 0; slice < slices; slice++) {
+      const first = Math.floor((slice * blocks) / slices);
+      const end = Math.floor(((slice + 1) * blocks) / slices);
+      jobs.push({
+        plan: { stateBytes: 0, outputBytes: [] },
+        calls: (count, layout) => [
+          ['softmaxBlockStates', [
+            KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, regression ? labels : 0, classes, regression ? 1 : 0, lambda,
+            layout.queries, count, layout.kernelScratch, first, end, layout.shared!, this.#manhattan,
+          ]],
+        ],
+        collect: () => {},
+      });
+    }
+    const scores = new Float64Array(rows * classes);
+    const merge = (shared: number): void => {
+      exports.softmaxMergeBlocks(shared, w.n, w.d, rows, classes, lambda, shared + statesBytes);
+      scores.set(this.#kernels.f64(shared + statesBytes, rows * classes));
+    };
+    return { jobs, sharedBytes: statesBytes + rows * classes * 8, given: { scores }, merge };
+  }
+
+  /**
+   * Runs slice i of `plan` on worker i over all of `queries` (one chunk of `shapes[i]`), in a
+   * region of its own, then its merge here.
+   */
+  async #runSlices(queries: Matrix, plan: SlicePlan, shapes: ChunkShape[]): Promise<void> {
     const kernels = this.#kernels;
     const { d } = this.#live();
     this.#pool ??= this.#startPool();
     const pool = this.#pool;
-    const what = `${jobs.length} slices of the training rows`;
-    kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, 0), what);
+    const what = `${plan.jobs.length} slices of the training rows`;
+    kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, plan.sharedBytes), what);
     const regions: Region[] = [];
     const ran: Promise<void>[] = [];
     const assigned: PoolWorker[] = [];
+    let shared: Region | undefined;
     try {
+      if (plan.sharedBytes > 0) shared = kernels.allocate(plan.sharedBytes, what);
       for (const shape of shapes) regions.push(kernels.allocate(shape.total + 16, what));
-      jobs.forEach((job, slot) => {
-        const layout = KnnNetwork.#layout(shapes[slot], regions[slot].pointer);
+      plan.jobs.forEach((job, slot) => {
+        const layout = { ...KnnNetwork.#layout(shapes[slot], regions[slot].pointer), shared: shared?.pointer };
         kernels.f64(layout.queries, queries.rows * d).set(queries.data);
         const worker = pool.worker(slot);
         assigned.push(worker);
@@ -544,10 +619,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       });
     } finally {
       const settled = await Promise.allSettled(ran);
-      releaseAfterWorkers(kernels, regions, assigned);
       const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (!failure && shared) plan.merge(shared.pointer);
+      releaseAfterWorkers(kernels, regions, assigned);
+      // Every slice writes the shared region: it stays while any of them may still run.
+      if (shared && !assigned.some((worker) => worker.mayStillRun)) kernels.release(shared);
       if (failure) throw failure.reason;
     }
+    if (!shared) plan.merge(0);
   }
 
   #releaseRetired(): void {
@@ -616,16 +695,24 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     projection: Projection, extraOutputBytes: number[],
     after: (count: number, scores: number, extra: number[]) => KernelCall[],
     use: (start: number, count: number, scores: number, extra: number[]) => void,
-    given?: FoundNeighbours,
+    given?: Given,
   ): ChunkJob {
     const w = this.#live();
     const kernels = this.#kernels;
     const { weights, lambda } = this.options;
     const { labels, classes, regression } = projection;
     const targets = regression ? labels : 0;
+    if (isMergedScores(given)) {
+      return {
+        plan: { stateBytes: 0, outputBytes: [classes * 8, ...extraOutputBytes] },
+        prepare: (start, count, layout) => kernels.f64(layout.outputs[0], count * classes).set(given.scores.subarray(start * classes, (start + count) * classes)),
+        calls: (count, layout) => after(count, layout.outputs[0], layout.outputs.slice(1)),
+        collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
+      };
+    }
     if (this.options.k === 'all' && weights === 'softmax') {
       return {
-        plan: { stateBytes: kernels.exports.softmaxStateBytes(classes), outputBytes: [classes * 8, ...extraOutputBytes] },
+        plan: { stateBytes: kernels.exports.softmaxQueryStateBytes(w.n, w.d, classes), outputBytes: [classes * 8, ...extraOutputBytes] },
         calls: (count, layout) => {
           const [scores, ...extra] = layout.outputs;
           return [
@@ -653,7 +740,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** Layers 2 and 3 as a q × classes Float64Array (see #projectJob). */
-  #scoresJob(rows: number, projection: Projection, given?: FoundNeighbours): { job: ChunkJob; scores: Float64Array } {
+  #scoresJob(rows: number, projection: Projection, given?: Given): { job: ChunkJob; scores: Float64Array } {
     const kernels = this.#kernels;
     const { classes } = projection;
     const scores = new Float64Array(rows * classes);
@@ -676,7 +763,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
-  #predictLabelsJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; predicted: Label[] } {
+  #predictLabelsJob(rows: number, given?: Given): { job: ChunkJob; predicted: Label[] } {
     const kernels = this.#kernels;
     const { classes } = this.#live();
     const predicted = new Array<Label>(rows);
@@ -693,7 +780,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** predict's job: labels, or a regressor's estimates. */
-  #predictJob(rows: number, given?: FoundNeighbours): { job: ChunkJob; result: () => Prediction<L, T> } {
+  #predictJob(rows: number, given?: Given): { job: ChunkJob; result: () => Prediction<L, T> } {
     if (this.#regression) {
       const { job, scores } = this.#scoresJob(rows, this.#outputLayer(), given);
       return { job, result: () => scores as Prediction<L, T> };
@@ -731,7 +818,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
     const split = this.#splitByPoints(queries, this.#votingNeighbours());
-    const { job, result } = this.#predictJob(queries.rows, split?.found);
+    const { job, result } = this.#predictJob(queries.rows, split?.given);
     if (split) await split.run(() => this.#run(queries, job));
     else await this.#runAsync(queries, job);
     return result();
@@ -765,7 +852,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#checkClassifier('predictProbaAsync');
     const queries = this.#queries(X);
     const split = this.#splitByPoints(queries, this.#votingNeighbours());
-    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.found);
+    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.given);
     if (split) await split.run(() => this.#run(queries, job));
     else await this.#runAsync(queries, job);
     return scores;
@@ -789,7 +876,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const split = this.#splitByPoints(queries, count);
     if (split) {
       await split.run(() => {});
-      return finish(split.found);
+      return finish(split.given as FoundNeighbours);
     }
     await this.#runAsync(queries, job);
     return finish();

@@ -29,7 +29,8 @@ export interface KernelExports extends Record<string, unknown> {
   directPanelDimensions(): number;
   float32UnprovenQueries(): number;
   topKStateBytes(capacity: number): number;
-  softmaxStateBytes(classes: number): number;
+  softmaxBlockCount(n: number, d: number, classes: number): number;
+  softmaxQueryStateBytes(n: number, d: number, classes: number): number;
   scratchBytes(q: number, d: number, stateBytes: number): number;
   searchNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
@@ -41,6 +42,12 @@ export interface KernelExports extends Record<string, unknown> {
     labels: number, targets: number, classes: number, regression: number, lambda: number,
     queries: number, q: number, scratch: number, output: number, manhattan: number,
   ): void;
+  softmaxBlockStates(
+    packed: number, pointNorms: number, mean: number, n: number, d: number,
+    labels: number, targets: number, classes: number, regression: number, lambda: number,
+    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number,
+  ): void;
+  softmaxMergeBlocks(states: number, n: number, d: number, q: number, classes: number, lambda: number, output: number): void;
   layerOneDistances(
     packed: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
   ): void;
@@ -61,7 +68,7 @@ export interface KernelExports extends Record<string, unknown> {
  * wasm i32 result as signed, so past 2 GiB these come back negative unless read unsigned.
  * (Arguments need no care: an address above 2^31 passed as a number keeps its 32 bits.)
  */
-const UNSIGNED_RESULTS = ['allocate', 'capacityBytes', 'allocatedBytes', 'topKStateBytes', 'softmaxStateBytes', 'scratchBytes'] as const;
+const UNSIGNED_RESULTS = ['allocate', 'capacityBytes', 'allocatedBytes', 'topKStateBytes', 'softmaxQueryStateBytes', 'scratchBytes'] as const;
 
 function withUnsignedResults(exports: KernelExports): KernelExports {
   const unsigned: Record<string, unknown> = { ...exports };

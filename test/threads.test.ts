@@ -191,6 +191,64 @@ describe.each(KERNEL_BUILDS)('few queries, split by training rows over the worke
   }, 180_000);
 });
 
+const softmaxOnAllShape = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  // A block is whole tiles of 160 (d = 200) to 1 024 (d ≤ 4) points: from one block to 32.
+  n: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 41, max: 1_100 }), fc.integer({ min: 1_100, max: 3_000 })),
+  d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(33, 64, 200)),
+  q: fc.integer({ min: 1, max: 7 }),
+  grid: fc.constantFrom(0, 0, 2),
+  classes: fc.integer({ min: 1, max: 4 }),
+  lambda: fc.constantFrom(0, 0.05, 1, 30, 1e12),
+  regression: fc.boolean(),
+  metric: fc.constantFrom('euclidean' as const, 'cosine' as const, 'manhattan' as const),
+});
+
+describe.each(KERNEL_BUILDS)('the softmax over all points, split by training rows (%s build)', (build) => {
+  onKernelBuild(build);
+  beforeAll(poolEveryCall);
+  afterAll(restoreThreshold);
+
+  it('merges the blocks in the same tree for 1, 2 and 3 threads: bit for bit the sync answer', async () => {
+    await fc.assert(
+      fc.asyncProperty(softmaxOnAllShape, async (s) => {
+        const offset = s.metric === 'cosine' ? 1 : 0;
+        const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
+        const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
+        const options: KnnOptions = {
+          k: 'all', weights: 'softmax', lambda: s.lambda, metric: s.metric, task: s.regression ? 'regression' : 'classification',
+        };
+        const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
+        const one = await KnnNetwork.fit(train.X, y, options);
+        const nets = [await KnnNetwork.fit(train.X, y, { ...options, threads: 2 }), await KnnNetwork.fit(train.X, y, { ...options, threads: 3 })];
+        const reference = await ReferenceNetwork.fit(train.X, y, options);
+        try {
+          const expected = one.predict(test.X);
+          const tolerance = 1e-9 * Math.max(1, s.lambda);
+          if (s.regression) expect(maxAbsoluteDifference(expected as Float64Array, reference.predict(test.X) as Float64Array)).toBeLessThan(tolerance * 10);
+          else expect(maxAbsoluteDifference(one.predictProba(test.X), reference.predictProba(test.X))).toBeLessThan(tolerance);
+          for (const net of nets) {
+            expectSameBits(await net.predictAsync(test.X), expected);
+            if (!s.regression) expectSameBits(await net.predictProbaAsync(test.X), one.predictProba(test.X));
+            const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
+            expect(await net.scoreAsync(test.X, truth)).toBe(one.score(test.X, truth));
+          }
+          if (s.q === 1) {
+            // One query goes to the pool only split by training rows: a worker per slice of
+            // blocks, which are whole tiles (of 1 024 points for d ≤ 4, 160 for d = 200).
+            const tilePoints = Math.min(128, Math.max(1, Math.floor((256 * 1024) / (s.d * 64)))) * 8;
+            const blocks = Math.ceil(s.n / tilePoints);
+            expect(poolOfNetwork.get(nets[1])?.startedWorkers().length ?? 0).toBe(blocks < 2 ? 0 : Math.min(nets[1].threads, blocks));
+          }
+        } finally {
+          for (const net of [one, ...nets]) net.dispose();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 180_000);
+});
+
 describe('calls on the pool at the same time', () => {
   beforeAll(poolEveryCall);
   afterAll(restoreThreshold);
