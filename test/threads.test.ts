@@ -8,6 +8,7 @@ import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.
 import { setPoolThreshold } from '../src/network.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
+import { loadKernels } from '../src/wasm.js';
 import { plainWasmBase64, relaxedWasmBase64 } from '../src/generated/wasmBinary.js';
 import { withSharedMemoryImport } from '../src/sharedModule.js';
 
@@ -347,9 +348,12 @@ describe('the softmax over every point, with the weights changed during the call
   beforeAll(poolEveryCall);
   afterAll(restoreThreshold);
 
-  it.each(['euclidean', 'manhattan'] as const)('an add or remove during an async %s softmax call leaves it on the weights it started with', async (metric) => {
+  // 64 queries are split by queries; 3 by training rows (two blocks of 1 024 points here).
+  it.each([
+    ['euclidean', 64], ['manhattan', 64], ['euclidean', 3], ['manhattan', 3],
+  ] as const)('an add or remove during an async %s softmax call of %i queries leaves it on the weights it started with', async (metric, queries) => {
     const train = randomData(31, 2000, 20, { classes: 4 });
-    const test = randomData(32, 64, 20);
+    const test = randomData(32, queries, 20);
     const net = await KnnNetwork.fit(train.X, train.y, { k: 'all', weights: 'softmax', lambda: 3, metric, threads: 2 });
     try {
       for (const change of [() => net.add(test.X, test.y), () => net.remove(Array.from({ length: 1000 }, (_, i) => i))]) {
@@ -384,6 +388,27 @@ describe('failures on the pool', () => {
       expect((error as KnnError).message).toMatch(/worker stopped/);
       expect(await net.predictAsync(test.X)).toEqual(expected);
       expect(net.predict(test.X)).toEqual(expected);
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
+  it('a worker terminated during a softmax call split by training rows rejects it; every region of the call is released', async () => {
+    const kernels = await loadKernels(undefined, true);
+    const wide = randomData(35, 200_000, 64, { classes: 3 });
+    const net = await KnnNetwork.fit(wide.X, wide.y, { k: 'all', weights: 'softmax', lambda: 0.5, threads: 2 });
+    try {
+      const few = randomData(36, 3, 64).X;
+      const expected = net.predictProba(few);
+      const regions = kernels.exports.allocatedRegions();
+      const pending = net.predictProbaAsync(few);
+      const pool = await startedPool(net, 2);
+      pool.startedWorkers()[1].stopThreadFromOutside();
+      const error = await pending.then(() => undefined, (reason: unknown) => reason);
+      expect(error).toBeInstanceOf(KnnError);
+      expect((error as KnnError).code).toBe('WORKER_FAILED');
+      expect(kernels.exports.allocatedRegions(), 'regions held after the failed call').toBe(regions);
+      expectSameBits(await net.predictProbaAsync(few), expected);
     } finally {
       net.dispose();
     }
