@@ -125,6 +125,14 @@ type Given = FoundNeighbours | MergedScores;
 
 const isMergedScores = (given: Given | undefined): given is MergedScores => given !== undefined && 'scores' in given;
 
+/** One part of a call on the pool: `job` over `count` queries from `start`, in a chunk of `shape`. */
+interface PoolPart {
+  readonly job: ChunkJob;
+  readonly shape: ChunkShape;
+  readonly start: number;
+  readonly count: number;
+}
+
 /**
  * A call split by training rows: one job per slice, each run by its own worker over all the
  * queries; `sharedBytes` of scratch every slice writes into (its pointer is each layout's
@@ -388,40 +396,54 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Runs `job` over `queries` on the pool: the rows are cut into parts, each worker takes the
-   * next part until none is left, in a scratch region of its own (allocated here, in the shared
-   * memory), and each part's outputs are collected here as it finishes. Every query is computed
-   * whole by one worker with the same kernels as on this thread, so the result is bit for bit
-   * the same whatever the thread count.
+   * Runs `job` over `queries` on the pool, split by query rows: the rows are cut into parts of
+   * one chunk each, taken by the workers in turn. Every query is computed whole by one worker
+   * with the same kernels as on this thread, so the result is bit for bit the same whatever the
+   * thread count.
    */
   async #runOnPool(queries: Matrix, job: ChunkJob): Promise<void> {
+    const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / this.threads));
+    const shape = this.#chunkShape(queries.rows, job.plan, perWorker);
+    const parts: PoolPart[] = [];
+    for (let start = 0; start < queries.rows; start += shape.chunk) {
+      parts.push({ job, shape, start, count: Math.min(shape.chunk, queries.rows - start) });
+    }
+    await this.#runParts(queries, parts, `${Math.min(this.threads, parts.length)} chunks of ${shape.chunk} queries`);
+  }
+
+  /**
+   * Runs `parts` on the pool: each worker takes the next part until none is left, in a scratch
+   * region of its own (allocated here, in the shared memory, to fit any part), and each part's
+   * outputs are collected here as it finishes. With `merged`, `merged.merge` runs here once
+   * every part is done, on a region of `merged.sharedBytes` that every part may write (each
+   * layout's `shared`; none when 0).
+   */
+  async #runParts(queries: Matrix, parts: PoolPart[], what: string, merged?: Pick<SlicePlan, 'sharedBytes' | 'merge'>): Promise<void> {
     const kernels = this.#kernels;
     const { d } = this.#live();
     this.#pool ??= this.#startPool();
     const pool = this.#pool;
-    const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / pool.size));
-    const shape = this.#chunkShape(queries.rows, job.plan, perWorker);
-    const workers = Math.min(pool.size, Math.ceil(queries.rows / shape.chunk));
+    const workers = Math.min(pool.size, parts.length);
     // Each region ends with a word the worker's fence uses.
-    const regionBytes = shape.total + 16;
-    kernels.checkRoom(workers * regionBytes, `${workers} chunks of ${shape.chunk} queries`);
+    const regionBytes = Math.max(...parts.map((part) => part.shape.total)) + 16;
+    kernels.checkRoom(workers * regionBytes + (merged?.sharedBytes ?? 0), what);
     const regions: Region[] = [];
     const ran: Promise<void>[] = [];
     const assigned: PoolWorker[] = [];
+    let sharedRegion: Region | undefined;
     let next = 0;
     let failed = false;
     try {
-      for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, `${workers} chunks of ${shape.chunk} queries`));
+      if (merged && merged.sharedBytes > 0) sharedRegion = kernels.allocate(merged.sharedBytes, what);
+      for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, what));
       for (let slot = 0; slot < workers; slot++) {
         const worker = pool.worker(slot);
         assigned.push(worker);
-        const layout = KnnNetwork.#layout(shape, regions[slot].pointer);
-        const fence = regions[slot].pointer + shape.total;
+        const fence = regions[slot].pointer + regionBytes - 16;
         ran.push((async () => {
-          while (!failed && next < queries.rows) {
-            const start = next;
-            const count = Math.min(shape.chunk, queries.rows - start);
-            next += count;
+          while (!failed && next < parts.length) {
+            const { job, shape, start, count } = parts[next++];
+            const layout = { ...KnnNetwork.#layout(shape, regions[slot].pointer), shared: sharedRegion?.pointer };
             kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
             job.prepare?.(start, count, layout);
             await worker.run(job.calls(count, layout), fence, pool.memory);
@@ -435,8 +457,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     } finally {
       // A region is released only once no worker can still write to it (releaseAfterWorkers).
       const settled = await Promise.allSettled(ran);
-      releaseAfterWorkers(kernels, regions, assigned);
       const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (!failure) merged?.merge(sharedRegion?.pointer ?? 0);
+      releaseAfterWorkers(kernels, regions, assigned);
+      // Every part may write the shared region: it stays while any of their workers may still run.
+      if (sharedRegion && !assigned.some((worker) => worker.mayStillRun)) kernels.release(sharedRegion);
       if (failure) throw failure.reason;
     }
   }
@@ -503,9 +528,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
     // The caller may change its array while the call waits: the slices read a copy.
     const ownQueries = { ...queries, data: queries.data.slice() };
+    // One part a slice, over all the queries: each worker takes one.
+    const parts = plan.jobs.map((job, slice) => ({ job, shape: shapes[slice], start: 0, count: queries.rows }));
     const run = (finish: () => void) =>
       this.#queued(async () => {
-        await this.#runSlices(ownQueries, plan, shapes);
+        await this.#runParts(ownQueries, parts, `${parts.length} slices of the training rows`, plan);
         finish();
       });
     return { given: plan.given, run };
@@ -590,43 +617,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       scores.set(this.#kernels.f64(shared + statesBytes, rows * classes));
     };
     return { jobs, sharedBytes: statesBytes + rows * classes * 8, given: { scores }, merge };
-  }
-
-  /**
-   * Runs slice i of `plan` on worker i over all of `queries` (one chunk of `shapes[i]`), in a
-   * region of its own, then its merge here.
-   */
-  async #runSlices(queries: Matrix, plan: SlicePlan, shapes: ChunkShape[]): Promise<void> {
-    const kernels = this.#kernels;
-    const { d } = this.#live();
-    this.#pool ??= this.#startPool();
-    const pool = this.#pool;
-    const what = `${plan.jobs.length} slices of the training rows`;
-    kernels.checkRoom(shapes.reduce((sum, shape) => sum + shape.total + 16, plan.sharedBytes), what);
-    const regions: Region[] = [];
-    const ran: Promise<void>[] = [];
-    const assigned: PoolWorker[] = [];
-    let shared: Region | undefined;
-    try {
-      if (plan.sharedBytes > 0) shared = kernels.allocate(plan.sharedBytes, what);
-      for (const shape of shapes) regions.push(kernels.allocate(shape.total + 16, what));
-      plan.jobs.forEach((job, slot) => {
-        const layout = { ...KnnNetwork.#layout(shapes[slot], regions[slot].pointer), shared: shared?.pointer };
-        kernels.f64(layout.queries, queries.rows * d).set(queries.data);
-        const worker = pool.worker(slot);
-        assigned.push(worker);
-        ran.push(worker.run(job.calls(queries.rows, layout), regions[slot].pointer + shapes[slot].total, pool.memory).then(() => job.collect(0, queries.rows, layout)));
-      });
-    } finally {
-      const settled = await Promise.allSettled(ran);
-      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-      if (!failure && shared) plan.merge(shared.pointer);
-      releaseAfterWorkers(kernels, regions, assigned);
-      // Every slice writes the shared region: it stays while any of them may still run.
-      if (shared && !assigned.some((worker) => worker.mayStillRun)) kernels.release(shared);
-      if (failure) throw failure.reason;
-    }
-    if (!shared) plan.merge(0);
   }
 
   #releaseRetired(): void {
