@@ -1,6 +1,7 @@
 // KnnNetwork: the public network. It validates every argument (matrix.ts, labels.ts,
-// options.ts), owns its weights in wasm linear memory, and runs queries through the kernels in
-// chunks so that one call's scratch memory stays bounded whatever the number of queries.
+// options.ts), owns its weights in wasm linear memory (weights.ts), and turns each method into
+// jobs of kernel calls that its runner (chunkRunner.ts) runs in chunks, here or on its worker
+// pool; for few queries on the pool it splits the training rows into slices and merges them.
 import { KnnError, describeValue } from './errors.js';
 import {
   checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit,
@@ -16,15 +17,13 @@ import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveThreads, type ThreadsOption } from './threads.js';
 import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
 import { appendWeights, buildWeights, growWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
-import { poolOfNetwork, WorkerPool, type KernelCall, type PoolWorker } from './workerPool.js';
+import { align16, ChunkRunner, SMALLEST_PART_QUERIES, type ChunkJob, type MergeStep } from './chunkRunner.js';
+import type { KernelCall } from './workerPool.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 /** 'distance' votes when the metric's distance is a constant multiple of z1 (cosine), not √z1. */
 const DISTANCE_PROPORTIONAL_CODE = 3;
-// One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
-const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
-const MAX_CHUNK_QUERIES = 256;
 // forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
 // a typed array cannot be had on every engine.
 const MAX_OUTPUT_VALUES = 2 ** 28;
@@ -46,24 +45,10 @@ function candidateCapacity(n: number, k: number): number {
   return Math.min(n, k + margin);
 }
 
-const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-
 /** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
 function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
   if (rows * columns <= MAX_OUTPUT_VALUES) return;
   throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
-}
-
-/**
- * Releases the scratch regions of a pooled call once its workers have answered or stopped,
- * except one whose worker was stopped mid-call without a confirmation that its thread has (a
- * Web Worker): that region stays allocated, a small leak rather than a write into memory
- * handed to someone else.
- */
-function releaseAfterWorkers(kernels: Kernels, regions: Region[], workers: PoolWorker[]): void {
-  regions.forEach((region, slot) => {
-    if (!workers[slot]?.mayStillRun) kernels.release(region);
-  });
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -71,42 +56,6 @@ interface Projection {
   readonly labels: number;
   readonly classes: number;
   readonly regression: boolean;
-}
-
-/** What one chunk of queries needs besides its raw rows: reducer state and output bytes. */
-interface ChunkPlan {
-  readonly stateBytes: number;
-  readonly outputBytes: readonly number[];
-}
-
-/** Where a chunk's pieces live in its scratch region. */
-interface ChunkLayout {
-  readonly queries: number;
-  readonly outputs: number[];
-  readonly kernelScratch: number;
-  /** A split by training rows' scratch shared by its slices (SlicePlan.sharedBytes). */
-  readonly shared?: number;
-}
-
-/**
- * One call's work on a chunk of queries, whichever thread runs it: `calls` are the kernel
- * entries that compute the chunk (run here, or sent to a worker), `collect` copies its outputs
- * out of wasm memory, on the calling thread, once they are done.
- */
-interface ChunkJob {
-  readonly plan: ChunkPlan;
-  /** Writes what the calls read besides the queries (neighbours found elsewhere), before them. */
-  prepare?(start: number, count: number, layout: ChunkLayout): void;
-  calls(count: number, layout: ChunkLayout): KernelCall[];
-  collect(start: number, count: number, layout: ChunkLayout): void;
-}
-
-/** Byte offsets of a chunk's pieces in its scratch region, and the region's size. */
-interface ChunkShape {
-  readonly chunk: number;
-  readonly outputs: readonly number[];
-  readonly kernelScratch: number;
-  readonly total: number;
 }
 
 /** Exact k nearest neighbours of q queries: indices and squared distances, q × k each, nearest first. */
@@ -125,24 +74,14 @@ type Given = FoundNeighbours | MergedScores;
 
 const isMergedScores = (given: Given | undefined): given is MergedScores => given !== undefined && 'scores' in given;
 
-/** One part of a call on the pool: `job` over `count` queries from `start`, in a chunk of `shape`. */
-interface PoolPart {
-  readonly job: ChunkJob;
-  readonly shape: ChunkShape;
-  readonly start: number;
-  readonly count: number;
-}
-
 /**
  * A call split by training rows: one job per slice, each run by its own worker over all the
  * queries; `sharedBytes` of scratch every slice writes into (its pointer is each layout's
  * `shared`), and `merge` of the slices' results on this thread, into `given`.
  */
-interface SlicePlan {
+interface SlicePlan extends MergeStep {
   readonly jobs: ChunkJob[];
-  readonly sharedBytes: number;
   readonly given: Given;
-  merge(shared: number): void;
 }
 
 /**
@@ -173,29 +112,8 @@ export interface LoadOptions {
   threads?: ThreadsOption;
 }
 
-/**
- * Below this much work (queries × training points × max(features, 4), about one multiply-add
- * each) an async call runs on the calling thread. A call on the pool costs a round trip
- * (measured: about 0.03 ms for one worker and two queries, 0.15 ms for iris-size, 45 queries
- * on two workers) plus starting its parts; at 5·10⁵ the pool took 2.8× the sync time, at
- * 2·10⁶ about 0.85× (on a shared, loaded 2-core machine).
- */
-let poolThresholdWork = 1 << 21;
-
-/** For tests: sets the size below which async calls run on the calling thread (0: every call of two or more queries goes to the pool); returns the previous size. */
-export function setPoolThreshold(work: number): number {
-  const previous = poolThresholdWork;
-  poolThresholdWork = work;
-  return previous;
-}
-
 // A slice of the training rows (the split for few queries) has at least this many panels of 8.
 const SMALLEST_SLICE_PANELS = 64;
-// Each of the pool's workers takes parts of at least this many queries, so that a part still
-// shares its blocks of weights among query pairs as a chunk does.
-const SMALLEST_PART_QUERIES = 8;
-/** Ends the pool of a network collected without dispose(). */
-const poolFinalizer = new FinalizationRegistry<WorkerPool>((pool) => pool.dispose());
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -220,7 +138,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly #lifetime = {};
   /** How many threads the async methods use (1: no pool). */
   readonly threads: number;
-  #pool: WorkerPool | undefined;
+  readonly #runner: ChunkRunner;
   /** The async call in progress or queued last: async calls on one network run one after another. */
   #lastAsyncCall: Promise<unknown> = Promise.resolve();
   /** Async calls on the pool, running or queued. */
@@ -233,6 +151,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#weights = weights;
     this.options = options;
     this.threads = threads;
+    this.#runner = new ChunkRunner(kernels, threads, this);
     this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
   }
 
@@ -344,135 +263,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#live().classes as readonly L[];
   }
 
-  /**
-   * How `job` lays out a chunk of at most `limit` queries (and at most the chunk that
-   * CHUNK_BUDGET_BYTES allows): raw rows, the outputs, then the kernels' scratch.
-   */
-  #chunkShape(rows: number, plan: ChunkPlan, limit = rows): ChunkShape {
-    const { d } = this.#live();
-    const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
-    // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
-    const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
-    const chunk = Math.max(1, Math.min(rows, limit, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
-    const outputs: number[] = [];
-    let offset = align16(chunk * d * 8);
-    for (const bytes of plan.outputBytes) {
-      outputs.push(offset);
-      offset += align16(chunk * bytes);
-    }
-    const total = offset + this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
-    return { chunk, outputs, kernelScratch: offset, total };
-  }
-
-  /** The layout of a chunk of `shape` in the region at `base`. */
-  static #layout(shape: ChunkShape, base: number): ChunkLayout {
-    return { queries: base, outputs: shape.outputs.map((o) => base + o), kernelScratch: base + shape.kernelScratch };
-  }
-
-  /**
-   * Runs `job` over `queries` on this thread, in chunks sized to CHUNK_BUDGET_BYTES, in the
-   * kernels' shared scratch region; views are made after the scratch is (re)allocated, never
-   * kept across it.
-   */
-  #run(queries: Matrix, job: ChunkJob): void {
-    const kernels = this.#kernels;
-    const { d } = this.#live();
-    const shape = this.#chunkShape(queries.rows, job.plan);
-    kernels.checkRoom(shape.total - kernels.scratchBytesHeld(), `a chunk of ${shape.chunk} queries`);
-    const layout = KnnNetwork.#layout(shape, kernels.scratch(shape.total));
-    for (let start = 0; start < queries.rows; start += shape.chunk) {
-      const count = Math.min(shape.chunk, queries.rows - start);
-      kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
-      job.prepare?.(start, count, layout);
-      for (const [name, args] of job.calls(count, layout)) (kernels.exports[name] as (...values: readonly number[]) => unknown)(...args);
-      job.collect(start, count, layout);
-    }
-  }
-
   /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
   #usesPool(rows: number, fewestRows = 2): boolean {
-    const w = this.#live();
-    return this.threads > 1 && rows >= fewestRows && rows * w.n * Math.max(w.d, 4) >= poolThresholdWork;
-  }
-
-  /**
-   * Runs `job` over `queries` on the pool, split by query rows: the rows are cut into parts of
-   * one chunk each, taken by the workers in turn. Every query is computed whole by one worker
-   * with the same kernels as on this thread, so the result is bit for bit the same whatever the
-   * thread count.
-   */
-  async #runOnPool(queries: Matrix, job: ChunkJob): Promise<void> {
-    const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / this.threads));
-    const shape = this.#chunkShape(queries.rows, job.plan, perWorker);
-    const parts: PoolPart[] = [];
-    for (let start = 0; start < queries.rows; start += shape.chunk) {
-      parts.push({ job, shape, start, count: Math.min(shape.chunk, queries.rows - start) });
-    }
-    await this.#runParts(queries, parts, `${Math.min(this.threads, parts.length)} chunks of ${shape.chunk} queries`);
-  }
-
-  /**
-   * Runs `parts` on the pool: each worker takes the next part until none is left, in a scratch
-   * region of its own (allocated here, in the shared memory, to fit any part), and each part's
-   * outputs are collected here as it finishes. With `merged`, `merged.merge` runs here once
-   * every part is done, on a region of `merged.sharedBytes` that every part may write (each
-   * layout's `shared`; none when 0).
-   */
-  async #runParts(queries: Matrix, parts: PoolPart[], what: string, merged?: Pick<SlicePlan, 'sharedBytes' | 'merge'>): Promise<void> {
-    const kernels = this.#kernels;
-    const { d } = this.#live();
-    this.#pool ??= this.#startPool();
-    const pool = this.#pool;
-    const workers = Math.min(pool.size, parts.length);
-    // Each region ends with a word the worker's fence uses.
-    const regionBytes = Math.max(...parts.map((part) => part.shape.total)) + 16;
-    kernels.checkRoom(workers * regionBytes + (merged?.sharedBytes ?? 0), what);
-    const regions: Region[] = [];
-    const ran: Promise<void>[] = [];
-    const assigned: PoolWorker[] = [];
-    let sharedRegion: Region | undefined;
-    let next = 0;
-    let failed = false;
-    try {
-      if (merged && merged.sharedBytes > 0) sharedRegion = kernels.allocate(merged.sharedBytes, what);
-      for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, what));
-      for (let slot = 0; slot < workers; slot++) {
-        const worker = pool.worker(slot);
-        assigned.push(worker);
-        const fence = regions[slot].pointer + regionBytes - 16;
-        ran.push((async () => {
-          while (!failed && next < parts.length) {
-            const { job, shape, start, count } = parts[next++];
-            const layout = { ...KnnNetwork.#layout(shape, regions[slot].pointer), shared: sharedRegion?.pointer };
-            kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
-            job.prepare?.(start, count, layout);
-            await worker.run(job.calls(count, layout), fence, pool.memory);
-            job.collect(start, count, layout);
-          }
-        })().catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }));
-      }
-    } finally {
-      // A region is released only once no worker can still write to it (releaseAfterWorkers).
-      const settled = await Promise.allSettled(ran);
-      const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-      if (!failure) merged?.merge(sharedRegion?.pointer ?? 0);
-      releaseAfterWorkers(kernels, regions, assigned);
-      // Every part may write the shared region: it stays while any of their workers may still run.
-      if (sharedRegion && !assigned.some((worker) => worker.mayStillRun)) kernels.release(sharedRegion);
-      if (failure) throw failure.reason;
-    }
-  }
-
-  #startPool(): WorkerPool {
-    const shared = this.#kernels.shared;
-    if (!shared) throw new Error('a network with threads runs on the shared-memory kernels');
-    const pool = new WorkerPool(shared, this.threads);
-    poolFinalizer.register(this, pool, this);
-    poolOfNetwork.set(this, pool);
-    return pool;
+    const { n, d } = this.#live();
+    return this.#runner.usesPool(rows, n, d, fewestRows);
   }
 
   /**
@@ -482,12 +276,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   async #runAsync(queries: Matrix, job: ChunkJob): Promise<void> {
     if (!this.#usesPool(queries.rows)) {
-      this.#run(queries, job);
+      this.#runner.run(queries, job);
       return;
     }
     // The caller may change its array while the call waits: the pool reads a copy.
     const ownQueries = { ...queries, data: queries.data.slice() };
-    await this.#queued(() => this.#runOnPool(ownQueries, job));
+    await this.#queued(() => this.#runner.runOnPool(ownQueries, job));
   }
 
   /**
@@ -524,7 +318,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (!plan) return undefined;
     // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,
     // or very many classes), the split by queries serves.
-    const shapes = plan.jobs.map((job) => this.#chunkShape(queries.rows, job.plan));
+    const shapes = plan.jobs.map((job) => this.#runner.shape(queries.rows, queries.cols, job.plan));
     if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
     // The caller may change its array while the call waits: the slices read a copy.
     const ownQueries = { ...queries, data: queries.data.slice() };
@@ -532,7 +326,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const parts = plan.jobs.map((job, slice) => ({ job, shape: shapes[slice], start: 0, count: queries.rows }));
     const run = (finish: () => void) =>
       this.#queued(async () => {
-        await this.#runParts(ownQueries, parts, `${parts.length} slices of the training rows`, plan);
+        await this.#runner.runParts(ownQueries, parts, `${parts.length} slices of the training rows`, plan);
         finish();
       });
     return { given: plan.given, run };
@@ -748,7 +542,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   #scores(queries: Matrix): Float64Array {
     const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
-    this.#run(queries, job);
+    this.#runner.run(queries, job);
     return scores;
   }
 
@@ -794,7 +588,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   #predict(queries: Matrix): Prediction<L, T> {
     const { job, result } = this.#predictJob(queries.rows);
-    this.#run(queries, job);
+    this.#runner.run(queries, job);
     return result();
   }
 
@@ -809,7 +603,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
     const split = this.#splitByPoints(queries, this.#votingNeighbours());
     const { job, result } = this.#predictJob(queries.rows, split?.given);
-    if (split) await split.run(() => this.#run(queries, job));
+    if (split) await split.run(() => this.#runner.run(queries, job));
     else await this.#runAsync(queries, job);
     return result();
   }
@@ -843,7 +637,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X);
     const split = this.#splitByPoints(queries, this.#votingNeighbours());
     const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.given);
-    if (split) await split.run(() => this.#run(queries, job));
+    if (split) await split.run(() => this.#runner.run(queries, job));
     else await this.#runAsync(queries, job);
     return scores;
   }
@@ -856,7 +650,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
     const { queries, job, finish } = this.#kneighborsJob(X, k);
-    this.#run(queries, job);
+    this.#runner.run(queries, job);
     return finish();
   }
 
@@ -946,7 +740,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const z1 = new Float64Array(queries.rows * w.n);
-    this.#run(queries, {
+    this.#runner.run(queries, {
       plan: { stateBytes: 0, outputBytes: [w.n * 8] },
       calls: (count, layout) => [
         ['layerOneDistances', [
@@ -962,7 +756,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
       const { job, scores: z2 } = this.#scoresJob(queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
-      this.#run(queries, job);
+      this.#runner.run(queries, job);
       return { z1, z2, z3: this.#scores(queries) };
     } finally {
       kernels.release(identity);
@@ -1188,9 +982,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   dispose(): void {
     if (!this.#weights) return;
-    this.#pool?.dispose();
-    this.#pool = undefined;
-    poolFinalizer.unregister(this);
+    this.#runner.dispose();
     this.#kernels.releaseHolding(this.#holding);
     this.#releaseRetired();
     this.#weights = undefined;

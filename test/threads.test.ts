@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.js';
-import { setPoolThreshold } from '../src/network.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
 import { loadKernels } from '../src/wasm.js';
