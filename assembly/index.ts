@@ -502,11 +502,12 @@ function rangeSearch(
   const heapDistances = heap.distances();
   const heapIndices = heap.indices(k);
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
-  reducer.begin(limit, align16(heapIndices + (<usize>k << 2)), room);
+  reducer.begin(limit, changetype<usize>(heap) + topKStateBytes(k), room);
   streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
   if (!reducer.complete()) return false;
+  const found = reducer.count;
   let size = 0;
-  for (let c = 0; c < reducer.count; c++) {
+  for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
     size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
   }
@@ -689,8 +690,9 @@ export function radiusNeighbours(
     reducer.begin((squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF), list, n);
     streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
   }
+  const found = reducer.count;
   let kept = 0;
-  for (let c = 0; c < reducer.count; c++) {
+  for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
     const point = points + (<usize>index * <usize>d << 3);
     const squared = manhattan ? directManhattanDistance(query, point, d) : directSquaredDistance(query, point, d);

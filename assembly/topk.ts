@@ -37,8 +37,8 @@ export function topKStateBytes(capacity: i32): usize {
  * `states` on, and `minima`, MINIMA_BYTES of the call's scratch that the folds sort a tile's
  * lane or column minima in. With `selectFromRow` each query's whole row arrives as one tile and
  * at most 8 are kept: a fold selects from that row (smallestOfRow, sorted as it goes) instead
- * of feeding the heap. The heaps are merged, where a call is split by training rows, by the
- * caller (by (distance, index), the order the heaps keep).
+ * of feeding the heap. A call split by training rows merges its slices' answers in the
+ * wrapper, by (distance, index), the order the heaps keep.
  */
 @unmanaged export class TopKReducer {
   states: usize;
