@@ -1,14 +1,20 @@
 // The kernels' entry points. The wrapper (src/wasm.ts) calls one entry per chunk of queries;
 // each streams the packed weights through the distance GEMM in blocks (or, for the k-nearest
 // search with d ≤ 16, X's panels through the direct-difference kernel) and hands every tile of
-// distances to one reducer (top-k, online softmax, or a plain copy for `forward`).
+// distances to one reducer (top-k, online softmax, a range's list, or a plain copy for `forward`).
+//
+// A reducer is an object in memory, not a set of globals: its descriptor (TopKReducer,
+// SoftmaxReducer, RangeReducer, CopyReducer) lies in the call's scratch and says where the
+// per-query states are and how to fold a tile into them. The streams are generic in the
+// reducer, so each folds through a direct call, and instances of the kernels on one shared
+// memory (a worker pool), each with scratch of its own, never share a reducer's state.
 
 import {
   candidateGemm, directDistancePanels, directManhattanDistance, directSquaredDistance, distanceGemm, manhattanDistancePanels, panelCount, pairCount,
   prepareQueries, PANEL_POINTS,
 } from './distance';
-import { MINIMA_BYTES, offerCandidate, rangeFold, smallestOfRow, sortCandidates, topKFold } from './topk';
-import { onlineSoftmaxFinish, onlineSoftmaxFold, onlineSoftmaxMerge, onlineSoftmaxReset, onlineStateWidth } from './softmax';
+import { MINIMA_BYTES, offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
+import { finishBlockStates, softmaxStateBytes, SoftmaxReducer } from './softmax';
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
 
 export { allocate, release, capacityBytes, allocatedBytes, allocatedRegions } from './memory';
@@ -16,6 +22,7 @@ export { computeMean, packPoints, packWeights } from './distance';
 export { candidateErrorBound, float32Scale, packFloat32Weights } from './float32Distance';
 export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
+export { topKStateBytes } from './topk';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
 // query pair of the chunk streams over it, so the weights come from memory once per chunk.
@@ -52,10 +59,11 @@ function float32BlockPanels(d: i32): i32 {
 }
 
 // Scratch layout for one chunk of q queries, in this order: query pairs (interleaved per
-// dimension), query norms, two tile rows, the top-k folds' minima (MINIMA_BYTES), then the
-// reducer's per-query state (`stateBytes` each: a top-k heap, or an online-softmax state).
-// Everything a call writes lives here, in the caller's region, and the static data holds
-// constants only: instances on one shared memory then never write to the same bytes.
+// dimension), query norms, two tile rows, the reducer's descriptor (REDUCER_BYTES), the top-k
+// folds' minima (MINIMA_BYTES), then the reducer's per-query state (`stateBytes` each: a top-k
+// heap, or an online-softmax state). Everything a call writes lives here, in the caller's
+// region, and the static data holds constants only: instances on one shared memory then never
+// write to the same bytes.
 function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
 function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
 function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
@@ -67,68 +75,36 @@ function float32FrontBytes(q: i32, d: i32): usize {
   return align16(groupBytes(q, d)) + groupNormsBytes(q) + <usize>GROUP_QUERIES * float32TileBytes(d);
 }
 
-export function topKStateBytes(capacity: i32): usize { return align16(<usize>capacity * 12 + 4); }
-function softmaxStateBytes(classes: i32): usize { return align16(<usize>onlineStateWidth(classes) << 3); }
+// Room for the largest reducer descriptor; the compiler checks that each one fits.
+const REDUCER_BYTES: usize = 64;
+if (max(max(offsetof<TopKReducer>(), offsetof<SoftmaxReducer>()), max(offsetof<RangeReducer>(), offsetof<CopyReducer>())) > REDUCER_BYTES) {
+  ERROR('a reducer descriptor is larger than REDUCER_BYTES');
+}
 
-/** Where the reducer states start in a chunk's scratch (the top-k folds' minima just before). */
-function statesOffset(q: i32, d: i32): usize {
+/** Where the reducer's descriptor lies in a chunk's scratch: after the larger front. */
+function reducerOffset(q: i32, d: i32): usize {
   const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
   const float32Front = float32FrontBytes(q, d);
-  return (float64Front > float32Front ? float64Front : float32Front) + MINIMA_BYTES;
+  return float64Front > float32Front ? float64Front : float32Front;
+}
+
+/** The call's reducer descriptor of type R, in the scratch of a chunk of q queries. */
+@inline function reducerIn<R>(scratch: usize, q: i32, d: i32): R {
+  return changetype<R>(scratch + reducerOffset(q, d));
+}
+
+/** Where the top-k folds' minima lie in a chunk's scratch. */
+function minimaOffset(q: i32, d: i32): usize {
+  return reducerOffset(q, d) + REDUCER_BYTES;
+}
+
+/** Where the reducer states start in a chunk's scratch. */
+function statesOffset(q: i32, d: i32): usize {
+  return minimaOffset(q, d) + MINIMA_BYTES;
 }
 
 export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
   return statesOffset(q, d) + <usize>q * stateBytes;
-}
-
-// What the current call's reducer folds tiles into; set by each entry point before streaming
-// (calls are synchronous, so one set of globals serves every network sharing the instance;
-// globals belong to the instance, so each worker of a pool has its own).
-const REDUCE_TOP_K: i32 = 0;
-const REDUCE_SOFTMAX: i32 = 1;
-const REDUCE_COPY: i32 = 2;
-const REDUCE_RANGE: i32 = 3;
-let reducer: i32 = REDUCE_TOP_K;
-let reducerStates: usize = 0;
-let reducerStateBytes: usize = 0;
-let heapCapacity: i32 = 0;
-let heapMinima: usize = 0;
-let selectFromRow: bool = false;
-let softmaxClasses: i32 = 0;
-let softmaxLabels: usize = 0;
-let softmaxTargets: usize = 0;
-let softmaxRegression: bool = false;
-let softmaxLambda: f64 = 0;
-let softmaxStates: usize = 0;
-let softmaxQueryStride: usize = 0;
-let softmaxBlockPoints: i32 = 0;
-let rangeLimit: f64 = 0;
-let rangeList: usize = 0;
-let rangeRoom: i32 = 0;
-let rangeCount: i32 = 0;
-let copyOutput: usize = 0;
-let copyRowLength: i32 = 0;
-
-function fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
-  const state = reducerStates + <usize>query * reducerStateBytes;
-  if (reducer == REDUCE_TOP_K) {
-    const distances = state + 4;
-    const indices = distances + (<usize>heapCapacity << 3);
-    if (selectFromRow) {
-      smallestOfRow(tile, count, firstIndex, distances, indices, heapCapacity, heapMinima);
-      store<i32>(state, heapCapacity);
-    } else {
-      store<i32>(state, topKFold(tile, count, firstIndex, distances, indices, load<i32>(state), heapCapacity, heapMinima));
-    }
-  } else if (reducer == REDUCE_SOFTMAX) {
-    // A tile lies inside one block (blocks are whole tiles): it folds into that block's state.
-    const blockState = softmaxStates + <usize>query * softmaxQueryStride + <usize>(firstIndex / softmaxBlockPoints) * reducerStateBytes;
-    onlineSoftmaxFold(tile, count, firstIndex, blockState, softmaxClasses, softmaxLabels, softmaxTargets, softmaxRegression, softmaxLambda);
-  } else if (reducer == REDUCE_RANGE) {
-    rangeCount = rangeFold(tile, count, firstIndex, rangeLimit, rangeList, rangeCount, rangeRoom);
-  } else {
-    memory.copy(copyOutput + ((<usize>query * <usize>copyRowLength + <usize>firstIndex) << 3), tile, <usize>count << 3);
-  }
 }
 
 // Which layer-1 kernel streamDistances runs. The k-nearest search selects on the expansion
@@ -142,20 +118,21 @@ const MANHATTAN_DIFFERENCES: i32 = 3;
 
 /**
  * Streams the training points of panels firstPanel … endPanel − 1 (all n by default) past the
- * chunk's q queries, tile by tile, into `fold`: with a GEMM `kernel`, the expansion on W1
- * (`panels` from packWeights, `pointNorms`, centred on `mean`); with DIRECT_DIFFERENCES,
- * direct differences on X (`panels` from packPoints; `pointNorms` and `mean` unused). Tiles
- * start every blockPanels(d) panels from panel 0, whatever the range.
+ * chunk's q queries, tile by tile, into `reducer.fold(query, tile, count, firstIndex)`: with a
+ * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
+ * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
+ * `pointNorms` and `mean` unused). Tiles start every blockPanels(d) panels from panel 0,
+ * whatever the range. R is a reducer class: each one gets a copy of this loop of its own, its
+ * fold called directly.
  */
-function streamDistances(
-  panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
+function streamDistances<R>(
+  reducer: R, panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
   firstPanel: i32 = 0, endPanel: i32 = panelCount(n),
 ): void {
   const pairs = scratch;
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
   const tileB = tileA + tileBytes(d);
-  reducerStates = scratch + statesOffset(q, d);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
   const direct = kernel == DIRECT_DIFFERENCES || kernel == MANHATTAN_DIFFERENCES;
   prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
@@ -177,8 +154,8 @@ function streamDistances(
         if (kernel == CANDIDATE_GEMM) candidateGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
         else distanceGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
       }
-      fold(2 * pair, tileA, valid, firstIndex);
-      if (2 * pair + 1 < q) fold(2 * pair + 1, tileB, valid, firstIndex);
+      reducer.fold(2 * pair, tileA, valid, firstIndex);
+      if (2 * pair + 1 < q) reducer.fold(2 * pair + 1, tileB, valid, firstIndex);
     }
   }
 }
@@ -230,10 +207,10 @@ export function searchNeighbours(
   // Few points per candidate: direct brute force is exact by construction and costs less
   // than the GEMM plus the recheck of a large share of the points.
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
-    const heap = scratch + statesOffset(q, d) + 4;
+    const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
     for (let r = 0; r < q; r++) {
-      directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap, heap + (<usize>capacity << 3));
-      writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap + (<usize>capacity << 3), heap, k);
+      directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity));
+      writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(capacity), heap.distances(), k);
     }
     return;
   }
@@ -306,7 +283,8 @@ function searchInFloat64(
   outIndices: usize, outSquared: usize,
 ): void {
   if (candidateSearch(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
-  const heap = scratch + statesOffset(q, d) + 4;
+  // A k-heap for the queries that need direct brute force.
+  const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
   // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
   const room = <i32>((scratchBytes(q, d, topKStateBytes(capacity)) - statesOffset(1, d) - <usize>k * 12 - 16) >> 2);
   for (let r = 0; r < q; r++) {
@@ -316,8 +294,8 @@ function searchInFloat64(
     const query = queries + (<usize>r * <usize>d << 3);
     const limit = load<f64>(squared);
     if (limit < Infinity && rangeSearch(points, packed, pointNorms, mean, n, d, query, k, limit, scratch, room, indices, squared)) continue;
-    directNeighbours(points, n, d, query, k, heap, heap + (<usize>k << 3));
-    writeNeighbours(indices, squared, heap + (<usize>k << 3), heap, k);
+    directNeighbours(points, n, d, query, k, heap.distances(), heap.indices(k));
+    writeNeighbours(indices, squared, heap.indices(k), heap.distances(), k);
   }
 }
 
@@ -328,7 +306,9 @@ let float32Unproven: i32 = 0;
 /**
  * How many queries, since the kernels were loaded, the float32 candidate search could not
  * prove and handed to the float64 search (a diagnostic: it says which path answered). A
- * global of this instance: the queries a worker pool's instances search are not counted here.
+ * global of this instance, unlike the reducers' state, because it outlives every call: it
+ * counts this instance's calls, and the queries a worker pool's instances search are not
+ * counted here.
  */
 export function float32UnprovenQueries(): i32 {
   return float32Unproven;
@@ -343,19 +323,15 @@ function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, s
 }
 
 /**
- * Sets the reducer to keep `capacity` candidates per query, each heap empty; returns where the
- * q states start in the scratch.
+ * Sets up the call's top-k reducer (in `scratch`) to keep `capacity` candidates per query, each
+ * heap empty.
  */
-function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): usize {
-  reducer = REDUCE_TOP_K;
-  heapCapacity = capacity;
+function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): TopKReducer {
+  const reducer = reducerIn<TopKReducer>(scratch, q, d);
   // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
-  selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
-  reducerStateBytes = topKStateBytes(capacity);
-  const states = scratch + statesOffset(q, d);
-  heapMinima = states - MINIMA_BYTES;
-  for (let r = 0; r < q; r++) store<i32>(states + <usize>r * reducerStateBytes, 0);
-  return states;
+  const selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
+  reducer.begin(scratch + statesOffset(q, d), q, capacity, selectFromRow, scratch + minimaOffset(q, d));
+  return reducer;
 }
 
 /**
@@ -366,14 +342,12 @@ function directPanelSearch(
   pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
   outIndices: usize, outSquared: usize, kernel: i32,
 ): void {
-  const states = startTopK(n, d, q, k, scratch);
-  streamDistances(pointPanels, 0, n, d, 0, queries, q, scratch, kernel);
+  const reducer = startTopK(n, d, q, k, scratch);
+  streamDistances(reducer, pointPanels, 0, n, d, 0, queries, q, scratch, kernel);
   for (let r = 0; r < q; r++) {
-    const state = states + <usize>r * reducerStateBytes;
-    const distances = state + 4;
-    const indices = distances + (<usize>k << 3);
-    if (!selectFromRow) sortCandidates(distances, indices, k); // smallestOfRow's are sorted
-    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), indices, distances, k);
+    reducer.finish(r);
+    const heap = reducer.heap(r);
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(k), heap.distances(), k);
   }
 }
 
@@ -388,16 +362,16 @@ function candidateSearch(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
-  const states = startTopK(n, d, q, capacity, scratch);
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, CANDIDATE_GEMM);
+  const reducer = startTopK(n, d, q, capacity, scratch);
+  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, CANDIDATE_GEMM);
   const queryNorms = scratch + pairsBytes(q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
   let failures = 0;
   for (let r = 0; r < q; r++) {
-    const state = states + <usize>r * reducerStateBytes;
-    const size = load<i32>(state);
-    const distances = state + 4;
-    const indices = distances + (<usize>capacity << 3);
+    const heap = reducer.heap(r);
+    const size = heap.size;
+    const distances = heap.distances();
+    const indices = heap.indices(capacity);
     const query = queries + (<usize>r * <usize>d << 3);
     let worstKept: f64 = 0;
     for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
@@ -423,16 +397,16 @@ function candidateSearch(
 
 /**
  * Streams all n points of the float32 copy past the chunk's q queries, one group of
- * GROUP_QUERIES at a time, into `fold` (the scaled float32 expansion values, as float64).
+ * GROUP_QUERIES at a time, into `reducer.fold` (the scaled float32 expansion values, as
+ * float64). Generic in the reducer class R, as streamDistances.
  */
-function streamFloat32Distances(
-  panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
+function streamFloat32Distances<R>(
+  reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
 ): void {
   const groups = scratch;
   const queryNorms = groups + align16(groupBytes(q, d));
   const tiles = queryNorms + groupNormsBytes(q);
   const tileStride = float32TileBytes(d);
-  reducerStates = scratch + statesOffset(q, d);
   prepareFloat32Queries(queries, q, d, mean, scale, groups, queryNorms);
   const panelTotal = panelCount(n);
   const step = float32BlockPanels(d);
@@ -446,7 +420,7 @@ function streamFloat32Distances(
       float32DistanceGemm(group, queryNorms + (<usize>(g * GROUP_QUERIES) << 3), panels32, pointNorms, d, first, count, tiles, tileStride);
       for (let lane = 0; lane < GROUP_QUERIES; lane++) {
         const query = g * GROUP_QUERIES + lane;
-        if (query < q) fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
+        if (query < q) reducer.fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
       }
     }
   }
@@ -480,8 +454,8 @@ function float32CandidateSearch(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
-  const states = startTopK(n, d, q, capacity, scratch);
-  streamFloat32Distances(panels32, pointNorms, n, d, mean, scale, queries, q, scratch);
+  const reducer = startTopK(n, d, q, capacity, scratch);
+  streamFloat32Distances(reducer, panels32, pointNorms, n, d, mean, scale, queries, q, scratch);
   const queryNorms = scratch + align16(groupBytes(q, d));
   const rescale = scale * scale;
   const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
@@ -489,10 +463,10 @@ function float32CandidateSearch(
   let failures = 0;
   for (let r = 0; r < q; r++) {
     const queryNorm = load<f64>(queryNorms + (<usize>r << 3));
-    const state = states + <usize>r * reducerStateBytes;
-    const size = load<i32>(state);
-    const distances = state + 4;
-    const indices = distances + (<usize>capacity << 3);
+    const heap = reducer.heap(r);
+    const size = heap.size;
+    const distances = heap.distances();
+    const indices = heap.indices(capacity);
     let proven = !outOfFloat32Range(queryNorm);
     if (proven) {
       let worstKept: f64 = -Infinity;
@@ -524,18 +498,17 @@ function rangeSearch(
   query: usize, k: i32, limit: f64, scratch: usize, room: i32,
   outIndices: usize, outSquared: usize,
 ): bool {
-  const heapDistances = scratch + statesOffset(1, d);
-  const heapIndices = heapDistances + (<usize>k << 3);
-  reducer = REDUCE_RANGE;
-  rangeLimit = limit;
-  rangeList = align16(heapIndices + (<usize>k << 2));
-  rangeRoom = room;
-  rangeCount = 0;
-  streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
-  if (rangeCount > rangeRoom) return false;
+  const heap = changetype<TopKHeap>(scratch + statesOffset(1, d));
+  const heapDistances = heap.distances();
+  const heapIndices = heap.indices(k);
+  const reducer = reducerIn<RangeReducer>(scratch, 1, d);
+  reducer.begin(limit, changetype<usize>(heap) + topKStateBytes(k), room);
+  streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
+  if (!reducer.complete()) return false;
+  const found = reducer.count;
   let size = 0;
-  for (let c = 0; c < rangeCount; c++) {
-    const index = load<i32>(rangeList + (<usize>c << 2));
+  for (let c = 0; c < found; c++) {
+    const index = reducer.listed(c);
     size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
   }
   sortCandidates(heapDistances, heapIndices, size);
@@ -619,24 +592,15 @@ export function softmaxBlockStates(
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
   queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
 ): void {
-  reducer = REDUCE_SOFTMAX;
-  reducerStateBytes = softmaxStateBytes(classes);
-  softmaxClasses = classes;
-  softmaxLabels = labels;
-  softmaxTargets = targets;
-  softmaxRegression = regression;
-  softmaxLambda = lambda;
-  softmaxStates = states;
-  softmaxQueryStride = softmaxQueryStateBytes(n, d, classes);
   const panelsPerBlock = softmaxTilesPerBlock(n, d, classes) * blockPanels(d);
-  softmaxBlockPoints = panelsPerBlock * PANEL_POINTS;
-  for (let r = 0; r < q; r++) {
-    for (let b = firstBlock; b < endBlock; b++) {
-      onlineSoftmaxReset(states + <usize>r * softmaxQueryStride + <usize>b * reducerStateBytes, classes);
-    }
-  }
+  const reducer = reducerIn<SoftmaxReducer>(scratch, q, d);
+  reducer.begin(
+    states, softmaxQueryStateBytes(n, d, classes), panelsPerBlock * PANEL_POINTS, labels, targets, classes, regression, lambda,
+    q, firstBlock, endBlock,
+  );
   const endPanel = min(endBlock * panelsPerBlock, panelCount(n));
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM, firstBlock * panelsPerBlock, endPanel);
+  const kernel = manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM;
+  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, kernel, firstBlock * panelsPerBlock, endPanel);
 }
 
 /**
@@ -649,13 +613,7 @@ export function softmaxMergeBlocks(states: usize, n: i32, d: i32, q: i32, classe
   const stateBytes = softmaxStateBytes(classes);
   const queryStride = softmaxQueryStateBytes(n, d, classes);
   for (let r = 0; r < q; r++) {
-    const first = states + <usize>r * queryStride;
-    for (let stride = 1; stride < blocks; stride <<= 1) {
-      for (let b = 0; b + stride < blocks; b += stride << 1) {
-        onlineSoftmaxMerge(first + <usize>b * stateBytes, first + <usize>(b + stride) * stateBytes, classes, lambda);
-      }
-    }
-    onlineSoftmaxFinish(first, classes, output + (<usize>r * <usize>classes << 3));
+    finishBlockStates(states + <usize>r * queryStride, blocks, stateBytes, classes, lambda, output + (<usize>r * <usize>classes << 3));
   }
 }
 
@@ -674,16 +632,29 @@ export function softmaxScores(
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }
 
+/** The copy reducer of `forward`: each tile goes to its place in the q × `rowLength` `output`. */
+@unmanaged class CopyReducer {
+  output: usize;
+  rowLength: i32;
+
+  begin(output: usize, rowLength: i32): void {
+    this.output = output;
+    this.rowLength = rowLength;
+  }
+
+  @inline fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+    memory.copy(this.output + ((<usize>query * <usize>this.rowLength + <usize>firstIndex) << 3), tile, <usize>count << 3);
+  }
+}
+
 /** Layer 1 itself, q × n, for `forward`. */
 export function layerOneDistances(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
 ): void {
-  reducer = REDUCE_COPY;
-  reducerStateBytes = 0;
-  copyOutput = output;
-  copyRowLength = n;
-  streamDistances(packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  const reducer = reducerIn<CopyReducer>(scratch, q, d);
+  reducer.begin(output, n);
+  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
 }
 
 /**
@@ -702,13 +673,11 @@ export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
 ): i32 {
-  reducer = REDUCE_RANGE;
-  rangeList = scratch + scratchBytes(1, d, 0);
-  rangeRoom = n;
-  rangeCount = 0;
+  const reducer = reducerIn<RangeReducer>(scratch, 1, d);
+  const list = scratch + scratchBytes(1, d, 0);
   if (pointPanels != 0) {
-    rangeLimit = squaredLimit;
-    streamDistances(pointPanels, 0, n, d, 0, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+    reducer.begin(squaredLimit, list, n);
+    streamDistances(reducer, pointPanels, 0, n, d, 0, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
   } else {
     let centredNorm: f64 = 0;
     for (let j = 0; j < d; j++) {
@@ -718,12 +687,13 @@ export function radiusNeighbours(
     // The norm only scales the bound, which has room for its rounding.
     const bound = expansionErrorBound(centredNorm, largestPointNorm, d);
     const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
-    rangeLimit = (squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF);
-    streamDistances(packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
+    reducer.begin((squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF), list, n);
+    streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
   }
+  const found = reducer.count;
   let kept = 0;
-  for (let c = 0; c < rangeCount; c++) {
-    const index = load<i32>(rangeList + (<usize>c << 2));
+  for (let c = 0; c < found; c++) {
+    const index = reducer.listed(c);
     const point = points + (<usize>index * <usize>d << 3);
     const squared = manhattan ? directManhattanDistance(query, point, d) : directSquaredDistance(query, point, d);
     if (!(squared <= squaredLimit)) continue;

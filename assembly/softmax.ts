@@ -95,14 +95,31 @@ function tileMinimum(tile: usize, count: i32): f64 {
   return minimum;
 }
 
-// Online state of one query: [m, Σw, score_0 … score_{c−1}] (for regression c = 1, score Σw·y).
-export function onlineStateWidth(classes: i32): i32 {
-  return classes + 2;
+/**
+ * One query's online softmax over some of the training points: the smallest distance m seen,
+ * the sum of the weights exp(−λ·(z − m)), then `classes` scores, each the sum of its class's
+ * weights (for regression one score, Σw·y).
+ */
+@unmanaged export class SoftmaxState {
+  minimum: f64;
+  weightSum: f64;
+
+  /** Where the scores start: right after the weight sum. */
+  @inline scores(): usize {
+    return changetype<usize>(this) + 16;
+  }
 }
 
-export function onlineSoftmaxReset(state: usize, classes: i32): void {
-  store<f64>(state, Infinity);
-  for (let c = 0; c <= classes; c++) store<f64>(state + (<usize>(c + 1) << 3), 0.0);
+/** The bytes of one SoftmaxState with `classes` scores, rounded up to 16. */
+export function softmaxStateBytes(classes: i32): usize {
+  return ((<usize>classes << 3) + 16 + 15) & ~<usize>15;
+}
+
+export function onlineSoftmaxReset(state: SoftmaxState, classes: i32): void {
+  state.minimum = Infinity;
+  state.weightSum = 0.0;
+  const scores = state.scores();
+  for (let c = 0; c < classes; c++) store<f64>(scores + (<usize>c << 3), 0.0);
 }
 
 /**
@@ -111,21 +128,21 @@ export function onlineSoftmaxReset(state: usize, classes: i32): void {
  * regression adds weight × target (targets: f64).
  */
 export function onlineSoftmaxFold(
-  tile: usize, count: i32, firstIndex: i32, state: usize, classes: i32,
+  tile: usize, count: i32, firstIndex: i32, state: SoftmaxState, classes: i32,
   labels: usize, targets: usize, regression: bool, lambda: f64,
 ): void {
-  const previous = load<f64>(state);
+  const previous = state.minimum;
   const minimum = Math.min(previous, tileMinimum(tile, count));
-  const scores = state + 16;
+  const scores = state.scores();
   if (minimum < previous && previous != Infinity) {
     const factor = stableExp(-lambda * (previous - minimum));
-    store<f64>(state + 8, load<f64>(state + 8) * factor);
+    state.weightSum = state.weightSum * factor;
     for (let c = 0; c < classes; c++) {
       const at = scores + (<usize>c << 3);
       store<f64>(at, load<f64>(at) * factor);
     }
   }
-  store<f64>(state, minimum);
+  state.minimum = minimum;
   const negativeLambda = f64x2.splat(-lambda);
   const shift = f64x2.splat(minimum);
   let weightSum = f64x2.splat(0);
@@ -159,7 +176,7 @@ export function onlineSoftmaxFold(
   if (regression) {
     store<f64>(scores, load<f64>(scores) + f64x2.extract_lane(weightedTargets, 0) + f64x2.extract_lane(weightedTargets, 1));
   }
-  store<f64>(state + 8, load<f64>(state + 8) + sum);
+  state.weightSum = state.weightSum + sum;
 }
 
 /**
@@ -167,23 +184,94 @@ export function onlineSoftmaxFold(
  * smaller of their two minima, as a tile with a smaller minimum rescales the state it joins.
  * The state with that minimum keeps its sums as they are (its factor is exactly 1).
  */
-export function onlineSoftmaxMerge(state: usize, other: usize, classes: i32, lambda: f64): void {
-  const minimum = load<f64>(state);
-  const otherMinimum = load<f64>(other);
+export function onlineSoftmaxMerge(state: SoftmaxState, other: SoftmaxState, classes: i32, lambda: f64): void {
+  const minimum = state.minimum;
+  const otherMinimum = other.minimum;
   const low = Math.min(minimum, otherMinimum);
   const factor = minimum == low ? 1.0 : stableExp(-lambda * (minimum - low));
   const otherFactor = otherMinimum == low ? 1.0 : stableExp(-lambda * (otherMinimum - low));
-  store<f64>(state, low);
-  for (let c = 0; c <= classes; c++) {
-    const at = state + (<usize>(c + 1) << 3);
-    store<f64>(at, load<f64>(at) * factor + load<f64>(other + (<usize>(c + 1) << 3)) * otherFactor);
+  state.minimum = low;
+  state.weightSum = state.weightSum * factor + other.weightSum * otherFactor;
+  const scores = state.scores();
+  const otherScores = other.scores();
+  for (let c = 0; c < classes; c++) {
+    const at = scores + (<usize>c << 3);
+    store<f64>(at, load<f64>(at) * factor + load<f64>(otherScores + (<usize>c << 3)) * otherFactor);
   }
 }
 
 /** Class probabilities (or the regression estimate) from a finished online state. */
-export function onlineSoftmaxFinish(state: usize, classes: i32, output: usize): void {
-  const sum = load<f64>(state + 8);
+export function onlineSoftmaxFinish(state: SoftmaxState, classes: i32, output: usize): void {
+  const sum = state.weightSum;
+  const scores = state.scores();
   for (let c = 0; c < classes; c++) {
-    store<f64>(output + (<usize>c << 3), load<f64>(state + (<usize>(c + 2) << 3)) / sum);
+    store<f64>(output + (<usize>c << 3), load<f64>(scores + (<usize>c << 3)) / sum);
   }
+}
+
+/**
+ * The online-softmax reducer of one call over all points. The training points fall in fixed
+ * blocks of `blockPoints` (whole tiles), each folded into a SoftmaxState of its own: query r's
+ * state of block b lies at `states + r·queryStride + b·stateBytes`. finishBlockStates then
+ * merges a query's blocks in a fixed tree, so the rounding never depends on which thread
+ * folded which block.
+ */
+@unmanaged export class SoftmaxReducer {
+  lambda: f64;
+  states: usize;
+  stateBytes: usize;
+  queryStride: usize;
+  labels: usize;
+  targets: usize;
+  blockPoints: i32;
+  classes: i32;
+  regression: bool;
+
+  /**
+   * Sets the reducer up and resets the states of blocks firstBlock … endBlock − 1 of q queries;
+   * other blocks' states are untouched, so several calls may fill one `states` region side by side.
+   */
+  begin(
+    states: usize, queryStride: usize, blockPoints: i32, labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+    q: i32, firstBlock: i32, endBlock: i32,
+  ): void {
+    this.lambda = lambda;
+    this.states = states;
+    this.stateBytes = softmaxStateBytes(classes);
+    this.queryStride = queryStride;
+    this.labels = labels;
+    this.targets = targets;
+    this.blockPoints = blockPoints;
+    this.classes = classes;
+    this.regression = regression;
+    for (let r = 0; r < q; r++) {
+      for (let b = firstBlock; b < endBlock; b++) onlineSoftmaxReset(this.state(r, b), classes);
+    }
+  }
+
+  @inline state(query: i32, block: i32): SoftmaxState {
+    return changetype<SoftmaxState>(this.states + <usize>query * this.queryStride + <usize>block * this.stateBytes);
+  }
+
+  @inline fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+    // A tile lies inside one block (blocks are whole tiles): it folds into that block's state.
+    const state = this.state(query, firstIndex / this.blockPoints);
+    onlineSoftmaxFold(tile, count, firstIndex, state, this.classes, this.labels, this.targets, this.regression, this.lambda);
+  }
+}
+
+/**
+ * Merges one query's `blocks` states (`stateBytes` apart from `first`, every block folded) in a
+ * fixed pairwise tree, into the first, and writes the class probabilities (or the regression
+ * estimate) to `output`. It reads nothing but the states, so it needs no reducer: the thread
+ * that merges what workers folded calls it as the one that folded everything does.
+ */
+export function finishBlockStates(first: usize, blocks: i32, stateBytes: usize, classes: i32, lambda: f64, output: usize): void {
+  for (let stride = 1; stride < blocks; stride <<= 1) {
+    for (let b = 0; b + stride < blocks; b += stride << 1) {
+      const state = changetype<SoftmaxState>(first + <usize>b * stateBytes);
+      onlineSoftmaxMerge(state, changetype<SoftmaxState>(first + <usize>(b + stride) * stateBytes), classes, lambda);
+    }
+  }
+  onlineSoftmaxFinish(changetype<SoftmaxState>(first), classes, output);
 }

@@ -6,7 +6,113 @@
 // Most distances fail the root test; the scan tests the minimum of sixteen at a time against it
 // and only visits the lanes that get in. Small problems, whose whole row fits one tile, skip
 // the heap (smallestOfRow); a doubtful query's second pass lists every distance under a limit
-// (rangeFold).
+// (rangeFold). TopKReducer and RangeReducer hand these folds the tiles of a stream.
+
+/**
+ * One query's top-k state: the heap's size, then `capacity` distances (f64), then as many
+ * training indices (i32). The two arrays' places depend on the capacity, which the reducer
+ * holds; this is the one place that lays them out.
+ */
+@unmanaged export class TopKHeap {
+  size: i32;
+
+  /** Where the distances start: right after the size. */
+  @inline distances(): usize {
+    return changetype<usize>(this) + 4;
+  }
+
+  /** Where the indices start: after `capacity` distances. */
+  @inline indices(capacity: i32): usize {
+    return changetype<usize>(this) + 4 + (<usize>capacity << 3);
+  }
+}
+
+/** The bytes of one TopKHeap of `capacity`, rounded up to 16. */
+export function topKStateBytes(capacity: i32): usize {
+  return (<usize>capacity * 12 + 4 + 15) & ~<usize>15;
+}
+
+/**
+ * The top-k reducer of one call: a TopKHeap of `capacity` per query, `stateBytes` apart from
+ * `states` on, and `minima`, MINIMA_BYTES of the call's scratch that the folds sort a tile's
+ * lane or column minima in. With `selectFromRow` each query's whole row arrives as one tile and
+ * at most 8 are kept: a fold selects from that row (smallestOfRow, sorted as it goes) instead
+ * of feeding the heap. A call split by training rows merges its slices' answers in the
+ * wrapper, by (distance, index), the order the heaps keep.
+ */
+@unmanaged export class TopKReducer {
+  states: usize;
+  stateBytes: usize;
+  minima: usize;
+  capacity: i32;
+  selectFromRow: bool;
+
+  /** Sets the reducer up for q queries, every heap empty. */
+  begin(states: usize, q: i32, capacity: i32, selectFromRow: bool, minima: usize): void {
+    this.states = states;
+    this.stateBytes = topKStateBytes(capacity);
+    this.minima = minima;
+    this.capacity = capacity;
+    this.selectFromRow = selectFromRow;
+    for (let r = 0; r < q; r++) this.heap(r).size = 0;
+  }
+
+  @inline heap(query: i32): TopKHeap {
+    return changetype<TopKHeap>(this.states + <usize>query * this.stateBytes);
+  }
+
+  /** Folds `count` distances (training points firstIndex…) into `query`'s candidates. */
+  @inline fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+    const heap = this.heap(query);
+    const capacity = this.capacity;
+    if (this.selectFromRow) {
+      smallestOfRow(tile, count, firstIndex, heap.distances(), heap.indices(capacity), capacity, this.minima);
+      heap.size = capacity;
+    } else {
+      heap.size = topKFold(tile, count, firstIndex, heap.distances(), heap.indices(capacity), heap.size, capacity, this.minima);
+    }
+  }
+
+  /** Sorts `query`'s candidates by (distance, index), ascending (a row selection's already are). */
+  finish(query: i32): void {
+    if (this.selectFromRow) return;
+    const heap = this.heap(query);
+    sortCandidates(heap.distances(), heap.indices(this.capacity), heap.size);
+  }
+}
+
+/**
+ * The range reducer of one query's second pass: lists the indices of the distances ≤ `limit`
+ * in `list`, while fewer than `room` are listed; `count` says how many qualified, and exceeds
+ * `room` if any did not fit. There is one list, so the stream must carry one query.
+ */
+@unmanaged export class RangeReducer {
+  limit: f64;
+  list: usize;
+  room: i32;
+  count: i32;
+
+  begin(limit: f64, list: usize, room: i32): void {
+    this.limit = limit;
+    this.list = list;
+    this.room = room;
+    this.count = 0;
+  }
+
+  @inline fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+    this.count = rangeFold(tile, count, firstIndex, this.limit, this.list, this.count, this.room);
+  }
+
+  /** Whether every qualifying index was listed. */
+  @inline complete(): bool {
+    return this.count <= this.room;
+  }
+
+  /** The index listed at `slot` (< min(count, room)). */
+  @inline listed(slot: i32): i32 {
+    return load<i32>(this.list + (<usize>slot << 2));
+  }
+}
 
 @inline function distanceAt(distances: usize, slot: i32): f64 {
   return load<f64>(distances + (<usize>slot << 3));
@@ -128,7 +234,7 @@ function sortAscending(values: usize, count: i32): void {
 /**
  * Folds `count` distances (training points firstIndex…) into one query's heap; returns its size.
  */
-export function topKFold(
+function topKFold(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
@@ -231,7 +337,7 @@ export function sortCandidates(distances: usize, indices: usize, size: i32): voi
  * firstIndex…), while fewer than `room` are listed; returns the new count, which exceeds `room`
  * if any did not fit.
  */
-export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, list: usize, listed: i32, room: i32): i32 {
+function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, list: usize, listed: i32, room: i32): i32 {
   const bound = f64x2.splat(limit);
   let i = 0;
   for (; i < count; i += 8) {
@@ -300,7 +406,7 @@ export function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, 
  * sorted list (ties to the lower index). At Iris size this costs a fraction of the heap.
  * Writes them ascending; overwrites the tile's padding after `count` with +∞.
  */
-export function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
+function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
   const padded = (count + 7) & ~7;
   for (let i = count; i < padded; i++) store<f64>(tile + (<usize>i << 3), Infinity);
   let lanes01 = f64x2.splat(Infinity), lanes23 = lanes01, lanes45 = lanes01, lanes67 = lanes01;
