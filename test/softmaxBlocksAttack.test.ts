@@ -367,3 +367,41 @@ describe('many async calls at once on four networks, with adds and removes betwe
     }
   }, 30_000);
 });
+
+describe('regression targets at the limit the network accepts', () => {
+  it.each([0, 1, 1e300])('λ = %d: finite estimates, async bit for bit the sync ones', async (lambda) => {
+    const n = 3000;
+    const train = randomData(71, n, 2, { grid: 3 });
+    const limit = Number.MAX_VALUE / (2 * n);
+    const y = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -limit : limit));
+    const test = randomData(72, 5, 2, { grid: 3 });
+    const options: KnnOptions = { k: 'all', weights: 'softmax', lambda, task: 'regression' };
+    const one = await KnnNetwork.fit(train.X, y, options);
+    const net = await KnnNetwork.fit(train.X, y, { ...options, threads: 3 });
+    try {
+      const expected = one.predict(test.X) as Float64Array;
+      for (const value of expected) expect(Number.isFinite(value) && Math.abs(value) <= limit).toBe(true);
+      for (const q of [1, 2, 5]) expect(bits((await net.predictAsync(firstRows(test.X, q))) as Float64Array)).toEqual(bits(expected.slice(0, q)));
+    } finally {
+      one.dispose();
+      net.dispose();
+    }
+  }, 30_000);
+});
+
+describe('how a call of few queries is spread', () => {
+  // Performance, not exactness: fewer than 8 queries per thread are split by training rows even
+  // when the network has fewer blocks than threads, so the split by queries would use more workers.
+  it.fails('39 queries on 5 threads over 2 blocks (4 094 classes) use as many workers as a split by queries (5), not 2', async () => {
+    const classes = 4094;
+    const train = randomData(81, 4200, 16);
+    const y = train.y.map((_, i) => i % classes);
+    const net = await KnnNetwork.fit(train.X, y, { k: 'all', weights: 'softmax', lambda: 1, threads: 5 });
+    try {
+      await net.predictProbaAsync(randomData(82, 39, 16).X);
+      expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(5);
+    } finally {
+      net.dispose();
+    }
+  }, 30_000);
+});
