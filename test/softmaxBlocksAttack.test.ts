@@ -5,14 +5,14 @@
 // magnitudes, after add / remove / removeClass / fromBytes, and in forward(). The pool paths
 // must hold no region after a call, a failed call or a dispose during one.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { magnitudeLimit } from '../src/matrix.js';
 import { setPoolThreshold } from '../src/network.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
-import { poolOfNetwork } from '../src/workerPool.js';
+import { poolOfNetwork, PoolWorker } from '../src/workerPool.js';
 import { bits, maxAbsoluteDifference, randomData, type Dataset } from './helpers.js';
 
 let defaultThreshold = 0;
@@ -321,6 +321,79 @@ describe('regions of the pool paths', () => {
     } finally {
       net.dispose();
       other.dispose();
+    }
+  }, 30_000);
+});
+
+describe('a slice of a call split by training rows that fails', () => {
+  const train = randomData(91, 6000, 5, { classes: 3 });
+  const X = randomData(92, 4, 5).X;
+
+  /** Makes the `which`-th worker call from now on reject at once, as a kernel that threw would; `mayStillRun` as a Web Worker stopped mid-call. */
+  function failCall(which: number, mayStillRun: boolean): () => void {
+    const run = PoolWorker.prototype.run;
+    let calls = 0;
+    const spy = vi.spyOn(PoolWorker.prototype, 'run').mockImplementation(function (this: PoolWorker, ...args) {
+      if (++calls !== which) return run.apply(this, args);
+      this.mayStillRun = mayStillRun;
+      return Promise.reject(new KnnError('WORKER_FAILED', 'a simulated kernel failure'));
+    });
+    return () => spy.mockRestore();
+  }
+
+  it.each([1, 2, 3])('call %i of 3 fails: the call rejects, every region is released, the next call is the sync answer', async (which) => {
+    const kernels = await loadKernels(undefined, true);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 'all', weights: 'softmax', lambda: 2, threads: 3 });
+    try {
+      const expected = net.predictProba(X);
+      await net.predictProbaAsync(X);
+      const regions = kernels.exports.allocatedRegions();
+      const restore = failCall(which, false);
+      const error = await net.predictProbaAsync(X).then(() => undefined, (reason: unknown) => reason).finally(restore);
+      expect(error).toBeInstanceOf(KnnError);
+      expect((error as KnnError).code).toBe('WORKER_FAILED');
+      expect(kernels.exports.allocatedRegions()).toBe(regions);
+      expect(bits(await net.predictProbaAsync(X))).toEqual(bits(expected));
+    } finally {
+      net.dispose();
+    }
+  }, 30_000);
+
+  it('a worker that may still run keeps its own region and the states every slice writes, and nothing else', async () => {
+    const kernels = await loadKernels(undefined, true);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 'all', weights: 'softmax', lambda: 2, threads: 3 });
+    try {
+      const expected = net.predictProba(X);
+      await net.predictProbaAsync(X);
+      const regions = kernels.exports.allocatedRegions();
+      const restore = failCall(2, true);
+      await net.predictProbaAsync(X).then(() => undefined, () => undefined).finally(restore);
+      expect(kernels.exports.allocatedRegions()).toBe(regions + 2);
+      poolOfNetwork.get(net)!.startedWorkers()[1].mayStillRun = false;
+      expect(bits(await net.predictProbaAsync(X))).toEqual(bits(expected));
+    } finally {
+      net.dispose();
+    }
+  }, 30_000);
+});
+
+describe('rows answer alike in a batch (chunks of odd sizes), one by one and on the pool', () => {
+  it.each([[1000, 33, 5000, 0.7], [2500, 1, 9000, 1e12]])('%i classes, d = %i, n = %i, λ = %d', async (classes, d, n, lambda) => {
+    const train = randomData(classes, n, d);
+    const y = train.y.map((_, i) => i % classes);
+    const X = randomData(3, 301, d).X;
+    const one = await KnnNetwork.fit(train.X, y, { k: 'all', weights: 'softmax', lambda });
+    const three = await KnnNetwork.fit(train.X, y, { k: 'all', weights: 'softmax', lambda, threads: 3 });
+    try {
+      const batch = one.predictProba(X);
+      const rows = new Float64Array(batch.length);
+      for (let r = 0; r < X.rows; r++) rows.set(one.predictProba(pickRows(X, [r])), r * classes);
+      expect(bits(rows)).toEqual(bits(batch));
+      expect(bits(await three.predictProbaAsync(X))).toEqual(bits(batch));
+      expect(bits(three.predictProba(X))).toEqual(bits(batch));
+    } finally {
+      one.dispose();
+      three.dispose();
     }
   }, 30_000);
 });
