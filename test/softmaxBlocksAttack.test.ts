@@ -108,6 +108,22 @@ describe('the softmax over all points at block boundaries: async is the sync ans
   }, 30_000);
 });
 
+describe('one or two training points', () => {
+  it.each([[1, false], [2, true], [1, true], [2, false]])('n = %i, regression %s: async is the sync answer for 2 to 5 threads and q = 1, 2, 9, 20', async (n, regression) => {
+    const train = randomData(61 + n, n, 3, { classes: 2 });
+    const y = regression ? train.y.map((label, i) => Number(label) - 0.5 * i) : train.y;
+    const test = randomData(62, 20, 3);
+    const options: KnnOptions = { k: 'all', weights: 'softmax', lambda: 1e300, task: regression ? 'regression' : 'classification' };
+    const one = await KnnNetwork.fit(train.X, y, options);
+    const nets = await Promise.all([2, 3, 4, 5].map((threads) => KnnNetwork.fit(train.X, y, { ...options, threads })));
+    try {
+      for (const net of nets) for (const q of [1, 2, 9, 20]) await expectSameAnswers(net, one, firstRows(test.X, q), `${net.threads} threads, q = ${q}`);
+    } finally {
+      for (const net of [one, ...nets]) net.dispose();
+    }
+  }, 30_000);
+});
+
 describe('the softmax over all points on extreme data', () => {
   const extremeShape = fc.record({
     seed: fc.integer({ min: 1, max: 1_000_000 }),
