@@ -199,6 +199,7 @@ export class ChunkRunner {
     let shared: Region | undefined;
     let next = 0;
     let failed = false;
+    let dispatched = false;
     try {
       if (merged && merged.sharedBytes > 0) shared = kernels.allocate(merged.sharedBytes, what);
       for (let slot = 0; slot < workers; slot++) regions.push(kernels.allocate(regionBytes, what));
@@ -220,11 +221,14 @@ export class ChunkRunner {
           throw error;
         }));
       }
+      dispatched = true;
     } finally {
       // A region is released only once no worker can still write to it (releaseAfterWorkers).
       const settled = await Promise.allSettled(ran);
       const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-      if (!failure) merged?.merge(shared?.pointer ?? 0);
+      // The merge reads what every part wrote: only once all ran (a throw here, before they all
+      // started, leaves the shared scratch unwritten, and propagates).
+      if (!failure && dispatched) merged?.merge(shared?.pointer ?? 0);
       releaseAfterWorkers(kernels, regions, assigned);
       // Every part may write the shared region: it stays while any of their workers may still run.
       if (shared && !assigned.some((worker) => worker.mayStillRun)) kernels.release(shared);

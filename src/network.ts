@@ -315,7 +315,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   #splitByPoints(queries: Matrix, k: number | undefined): { given: Given; run(finish: () => void): Promise<void> } | undefined {
     if (queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
     const plan = k === undefined ? this.#softmaxSlices(queries.rows) : this.#neighbourSlices(queries.rows, k);
-    if (!plan) return undefined;
+    // Slices are few where blocks or panels are (many classes, a small n): then the split by
+    // queries, if it has more parts, keeps more workers busy.
+    if (!plan || plan.jobs.length < Math.min(this.threads, Math.ceil(queries.rows / SMALLEST_PART_QUERIES))) return undefined;
     // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,
     // or very many classes), the split by queries serves.
     const shapes = plan.jobs.map((job) => this.#runner.shape(queries.rows, queries.cols, job.plan));

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { magnitudeLimit } from '../src/matrix.js';
-import { setPoolThreshold } from '../src/network.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
@@ -182,11 +182,12 @@ describe('the softmax over all points on extreme data', () => {
   }, 60_000);
 });
 
-describe('many classes: the states of a query capped at 64 KiB (fewer blocks)', () => {
+describe('many classes: the states of a query capped at 16 KiB (fewer blocks)', () => {
   it.each([
-    [1000, 200, 2000], // 7 blocks
-    [3000, 200, 3100], // 2 blocks
-    [800, 1000, 1025], // 9 blocks
+    [300, 200, 2000], // 5 blocks
+    [1000, 200, 2000], // 2 blocks
+    [3000, 200, 3100], // 1 block: split by queries only
+    [800, 1000, 1025], // 2 blocks
   ])('%i classes, d = %i, n = %i: async is the sync answer for q = 1 … 20; forward agrees', async (classes, d, n) => {
     const train = randomData(classes, n, d);
     const y = train.y.map((_, i) => i % classes);
@@ -479,10 +480,10 @@ describe('regression targets at the limit the network accepts', () => {
 });
 
 describe('how a call of few queries is spread', () => {
-  // Performance, not exactness: fewer than 8 queries per thread are split by training rows even
-  // when the network has fewer blocks than threads, so the split by queries would use more workers.
-  it.fails('39 queries on 5 threads over 2 blocks (4 094 classes) use as many workers as a split by queries (5), not 2', async () => {
-    const classes = 4094;
+  // Fewer than 8 queries per thread are split by training rows only where that uses as many
+  // workers as the split by queries would: here the network has 2 blocks, and 39 queries make 5 parts.
+  it('39 queries on 5 threads over 2 blocks (1 000 classes) use as many workers as a split by queries (5), not 2', async () => {
+    const classes = 1000;
     const train = randomData(81, 4200, 16);
     const y = train.y.map((_, i) => i % classes);
     const net = await KnnNetwork.fit(train.X, y, { k: 'all', weights: 'softmax', lambda: 1, threads: 5 });
