@@ -129,6 +129,7 @@ async function measureWorkload(
           implementation: implementation.name,
           label: implementation.label,
           precision: implementation.precision,
+          threads: implementation.threads,
           queries: queryCount,
           ...result,
           queriesPerSecond: queryCount / result.seconds,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
 import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
 import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
-import { quantile, timeRoundRobin } from '../bench/browser/roundRobin.js';
+import { quantile, timeRoundRobin } from '../bench/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
 import { majorityVote, naiveImplementation, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
@@ -225,8 +225,8 @@ describe('round-robin timing (browser bench)', () => {
 
   it('reports knnet over each peer and checks the Chromium targets', () => {
     const row = (implementation: string, queriesPerSecond: number) => ({
-      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, queries: 1, seconds: 1 / queriesPerSecond,
-      relativeSpread: 0, samples: 1, queriesPerSecond, gflops: 0,
+      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, threads: 1, queries: 1, seconds: 1 / queriesPerSecond,
+      relativeSpread: 0, samples: 1, callsPerSample: 1, queriesPerSecond, gflops: 0,
     });
     const ratios = ratiosOf([row('knnet', 300), row('onnx-web-f32', 200), row('onnx-web-f64', 100), row('naive', 30)]);
     expect(ratios).toEqual([{ workload: 'W2', toOnnxWebF32: 1.5, toOnnxWebF64: 3, toTensorFlow: undefined, toNaive: 10 }]);
@@ -337,7 +337,7 @@ describe('the cosine workload (embeddings)', () => {
 
   it("reports knnet's ratio to each implementation and its exactness", () => {
     const row = (implementation: string, queriesPerSecond: number): Measurement => ({
-      workload: 'cosine', implementation, label: implementation, precision: 'f64', queries: 1, seconds: 1 / queriesPerSecond,
+      workload: 'cosine', implementation, label: implementation, precision: 'f64', threads: 1, queries: 1, seconds: 1 / queriesPerSecond,
       relativeMarginOfError: 0, samples: 1, queriesPerSecond, gflops: 0,
     });
     const rows = cosineComparison([row('knnet', 300), row('tfjs', 100), { ...row('knnet', 1), workload: 'W2' }], [
