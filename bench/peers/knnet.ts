@@ -94,3 +94,11 @@ export function knnetThreadsImplementation(threads: number): Implementation {
   };
 }
 export const knnetReferenceImplementation = knnetImplementation('reference');
+
+/** The thread count knnet gives `threads: 'auto'` here (a network of two points, fitted and disposed). */
+export async function knnetAutoThreads(): Promise<number> {
+  const network = await KnnNetwork.fit({ data: Float64Array.of(0, 1), rows: 2, cols: 1 }, [0, 1], { threads: 'auto' });
+  const threads = network.threads;
+  network.dispose();
+  return threads;
+}
