@@ -1,5 +1,5 @@
 /** Formatting one run's results: a console table, a markdown table (for the README), JSON. */
-import type { RoundRobinMeasurement } from './roundRobin.js';
+import { describeRounds, type RoundRobinMeasurement } from './roundRobin.js';
 import { ADD_TARGET_RATIO, type AddMeasurement, type CosineRow, type FitMeasurement, type Measurement, type TargetResult } from './targets.js';
 import type { ThreadsComparison, ThreadsRatios } from './threadsComparison.js';
 
@@ -132,8 +132,9 @@ const threadsRatioRow = (r: ThreadsRatios) => [
 const threadsTitle = (threads: ThreadsComparison) =>
   `threads, round-robin: knnet 1t = sync predict on a 1-thread network, knnet 2t = predictAsync on a 2-thread network; ` +
   `onnxruntime-node f64 with 1 and 2 intra-op threads. One sample of each in turn (the first one rotating), ` +
-  `a sample repeating the call for about ${number(threads.rounds.sampleSeconds * 1e3, 0)} ms, ${threads.rounds.minRounds} rounds: ` +
-  'median per call, spread = interquartile range ÷ median.';
+  `a sample repeating the call for about ${number(threads.rounds.sampleSeconds * 1e3, 0)} ms` +
+  `${threads.rounds.settleSeconds ? ` after a ${number(threads.rounds.settleSeconds * 1e3, 0)} ms pause` : ''}, ` +
+  `${describeRounds(threads.rounds)}: median per call, spread = interquartile range ÷ median.`;
 const THREADS_RATIO_TITLE = 'threads ratios (queries/s over queries/s, from the round-robin medians; on W4 and iris-size, 1t time ÷ 2t time):';
 
 function context(report: RunReport): string[] {

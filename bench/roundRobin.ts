@@ -27,6 +27,17 @@ export interface RoundRobinOptions {
    * that is not cross-origin isolated).
    */
   sampleSeconds: number;
+  /**
+   * A pause before each sample (none when absent): threads a contestant leaves busy after its
+   * calls would otherwise take cores from the next one's sample. (onnxruntime's intra-op pool
+   * spins for about 40 ms of CPU time in the 100 ms after a run.)
+   */
+  settleSeconds?: number;
+}
+
+/** "9 to 15 rounds", or "5 rounds" when the count is fixed. */
+export function describeRounds({ minRounds, maxRounds }: RoundRobinOptions): string {
+  return minRounds === maxRounds ? `${minRounds} rounds` : `${minRounds} to ${maxRounds} rounds`;
 }
 
 export interface RoundRobinResult {
@@ -93,6 +104,7 @@ export async function timeRoundRobin(contestants: readonly Contestant[], options
     if (round >= options.minRounds && (performance.now() - start) / 1e3 >= options.maxSeconds) break;
     for (let turn = 0; turn < plans.length; turn++) {
       const plan = plans[(round + turn) % plans.length];
+      if (options.settleSeconds) await new Promise((resolve) => setTimeout(resolve, options.settleSeconds! * 1e3));
       const seconds = await timeCalls(plan.contestant, plan.callsPerSample, plan.asynchronous);
       plan.samples.push(seconds / plan.callsPerSample);
       // The warm-up's count can fall short (calls still slow while the engine tiers up, pauses

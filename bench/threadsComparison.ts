@@ -8,7 +8,7 @@
  * same stretches.
  */
 import type { Implementation } from './peers/types.js';
-import { measureRoundRobin, type RoundRobinMeasurement, type RoundRobinOptions } from './roundRobin.js';
+import { describeRounds, measureRoundRobin, type RoundRobinMeasurement, type RoundRobinOptions } from './roundRobin.js';
 import type { WorkloadSpec } from './workloads.js';
 
 /** The workloads the comparison runs (iris-size for the async call's overhead on a small call). */
@@ -17,9 +17,13 @@ export const THREADS_WORKLOADS = ['iris', 'W2', 'W3', 'W4', 'soft'] as const;
 /** Its implementations, by command-line name: the 1-thread row and the 2-thread row of each. */
 export const THREADS_IMPLEMENTATIONS = ['knnet', 'knnet-2t', 'onnx-f64', 'onnx2t-f64'] as const;
 
-/** Rounds of one sample each; a sample repeats the call until it lasts about 50 ms. */
-export const FULL_THREADS_ROUNDS: RoundRobinOptions = { minRounds: 9, maxRounds: 9, maxSeconds: 0, sampleSeconds: 0.05 };
-export const QUICK_THREADS_ROUNDS: RoundRobinOptions = { minRounds: 5, maxRounds: 5, maxSeconds: 0, sampleSeconds: 0.05 };
+/**
+ * Rounds of one sample each: a sample repeats the call until it lasts about 50 ms, after a
+ * 100 ms pause in which onnxruntime's spinning pool goes idle. 9 rounds, then more while the
+ * workload's rounds have lasted under 20 s, 15 at most (--quick: 5, under 3 s, 9).
+ */
+export const FULL_THREADS_ROUNDS: RoundRobinOptions = { minRounds: 9, maxRounds: 15, maxSeconds: 20, sampleSeconds: 0.05, settleSeconds: 0.1 };
+export const QUICK_THREADS_ROUNDS: RoundRobinOptions = { minRounds: 5, maxRounds: 9, maxSeconds: 3, sampleSeconds: 0.05, settleSeconds: 0.1 };
 
 /** Throughput ratios (queries/s over queries/s) on one workload; undefined where a side did not run. */
 export interface ThreadsRatios {
@@ -72,7 +76,7 @@ export async function compareThreads(
   if (contestants.length < 2 || specs.length === 0) return undefined;
   const measurements: RoundRobinMeasurement[] = [];
   for (const spec of specs) {
-    console.log(`\nthreads, round-robin: ${spec.name} (${rounds.minRounds} rounds of one ~${rounds.sampleSeconds * 1e3} ms sample each)`);
+    console.log(`\nthreads, round-robin: ${spec.name} (${describeRounds(rounds)} of one ~${rounds.sampleSeconds * 1e3} ms sample each)`);
     measurements.push(...(await measureRoundRobin(spec, contestants, rounds, notes)));
   }
   return { rounds, measurements, ratios: threadsRatios(measurements) };

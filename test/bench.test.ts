@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
 import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
 import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
-import { measureRoundRobin, quantile, timeRoundRobin, type RoundRobinMeasurement } from '../bench/roundRobin.js';
+import { describeRounds, measureRoundRobin, quantile, timeRoundRobin, type RoundRobinMeasurement } from '../bench/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
 import { majorityVote, naiveImplementation, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
@@ -217,6 +217,18 @@ describe('round-robin timing (the browser bench, the Node threads comparison)', 
       { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 });
     expect(result.callsPerSample).toBeGreaterThan(10);
     expect(result.seconds).toBeLessThan(0.001);
+  });
+
+  it('pauses before each sample when asked, and counts only the calls in the time', async () => {
+    const starts: number[] = [];
+    const contestant = (name: string) => ({ name, call: () => { starts.push(performance.now()); busyWait(3); } });
+    const results = await timeRoundRobin([contestant('a'), contestant('b')],
+      { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.001, settleSeconds: 0.03 });
+    const timed = starts.slice(-4); // one call per sample: the four samples, after the warm-up
+    for (let i = 1; i < timed.length; i++) expect(timed[i] - timed[i - 1]).toBeGreaterThanOrEqual(3 + 29);
+    for (const result of results) expect(result.seconds).toBeLessThan(0.025);
+    expect(describeRounds({ minRounds: 9, maxRounds: 15, maxSeconds: 20, sampleSeconds: 0.05 })).toBe('9 to 15 rounds');
+    expect(describeRounds({ minRounds: 5, maxRounds: 5, maxSeconds: 0, sampleSeconds: 0.05 })).toBe('5 rounds');
   });
 
   it('takes quantiles by linear interpolation', () => {
