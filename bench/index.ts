@@ -4,17 +4,18 @@
  *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness,cosine,add] [--impl knnet,naive] [--build plain]
  *
  * Times every implementation on every workload with benchmark.js, in one process, so ratios
- * compare figures measured in the same run; prints the table and writes bench/results.json and
- * bench/results.md (bench/results.local.* for a filtered run, which must not replace the full
- * table the README embeds).
+ * compare figures measured in the same run; then knnet and onnxruntime-node f64 on 1 and 2
+ * threads round-robin (threadsComparison.ts), for the threads targets. Prints the tables and
+ * writes bench/results.json and bench/results.md (bench/results.local.* for a filtered run,
+ * which must not replace the full table the README embeds).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
 import { measureAddThroughput } from './addThroughput.js';
 import { cosineExactnessWorkload, EXACTNESS_QUERIES, measureExactness } from './exactness.js';
-import { knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation, fitterFor } from './peers/knnet.js';
+import { fitterFor, knnetAutoThreads, knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation } from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
 import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
@@ -24,6 +25,7 @@ import { PeerUnavailable, prepareIfSupported, type Implementation } from './peer
 import { measureCeiling, measureStream, type Ceiling } from './probes.js';
 import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
 import { checkTargets, cosineComparison, ratioToOnnx, type AddMeasurement, type FitMeasurement, type Measurement } from './targets.js';
+import { compareThreads, FULL_THREADS_ROUNDS, QUICK_THREADS_ROUNDS, THREADS_IMPLEMENTATIONS, THREADS_WORKLOADS } from './threadsComparison.js';
 import { FULL_TIMING, QUICK_TIMING, time, type TimingOptions } from './timing.js';
 import { ADD_WORKLOAD, COSINE_WORKLOAD, loadWorkload, WORKLOADS, type WorkloadSpec } from './workloads.js';
 
@@ -40,8 +42,10 @@ const FULL_ADD_CAP_SECONDS = 30;
 const QUICK_ADD_CAP_SECONDS = 5;
 
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
-  --quick        fewer samples and a shorter time per benchmark (a full pass in a few minutes)
+  --quick        fewer samples and a shorter time per benchmark, fewer round-robin rounds
   --only NAMES   comma-separated: ${[...WORKLOADS, COSINE_WORKLOAD].map((w) => w.name).join(', ')}, fit, exactness, add
+                 (the threads comparison, round-robin, runs on those of ${THREADS_WORKLOADS.join(', ')} selected,
+                 with those of ${THREADS_IMPLEMENTATIONS.join(', ')} selected, when at least two are)
   --impl NAMES   comma-separated: knnet, knnet-2t (2 threads, predictAsync), reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32,
                  onnx2t-f64 (2 intra-op threads)
   --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed
@@ -129,6 +133,7 @@ async function measureWorkload(
           implementation: implementation.name,
           label: implementation.label,
           precision: implementation.precision,
+          threads: implementation.threads,
           queries: queryCount,
           ...result,
           queriesPerSecond: queryCount / result.seconds,
@@ -242,6 +247,8 @@ async function main(): Promise<void> {
       ` (${add.measuredRatioToFit.toFixed(1)}× one fit)${add.extrapolatedSeconds === undefined ? '' : `; all ${add.adds} extrapolated: ${add.extrapolatedSeconds.toFixed(0)} s`}`);
   }
 
+  const threads = await compareThreads(workloads, implementations, args.quick ? QUICK_THREADS_ROUNDS : FULL_THREADS_ROUNDS, notes);
+
   const ratiosToOnnxF64: Record<string, number> = {};
   for (const workload of ['W2', 'W3']) {
     const ratio = ratioToOnnx(measurements, workload);
@@ -250,7 +257,10 @@ async function main(): Promise<void> {
   const filtered = args.only !== undefined || args.implementations !== undefined;
   const report: RunReport = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, v8: process.versions.v8,
+      platform: `${process.platform}-${process.arch}`, availableParallelism: availableParallelism(), threadsAuto: await knnetAutoThreads(),
+    },
     kernels: { build: kernels.build, relaxedSimd: kernels.engine.relaxedSimd },
     quick: args.quick,
     filtered,
@@ -261,7 +271,8 @@ async function main(): Promise<void> {
     fit,
     cosine: workloads.includes(COSINE_WORKLOAD) ? cosineComparison(measurements, exactness) : undefined,
     add,
-    targets: checkTargets(measurements, fit, add),
+    threads,
+    targets: checkTargets(measurements, fit, add, threads?.ratios),
     ratiosToOnnxF64,
     notes,
   };

@@ -1,5 +1,7 @@
 /** Formatting one run's results: a console table, a markdown table (for the README), JSON. */
+import { describeRounds, type RoundRobinMeasurement } from './roundRobin.js';
 import { ADD_TARGET_RATIO, type AddMeasurement, type CosineRow, type FitMeasurement, type Measurement, type TargetResult } from './targets.js';
+import type { ThreadsComparison, ThreadsRatios } from './threadsComparison.js';
 
 export interface ExactnessResult {
   implementation: string;
@@ -12,7 +14,13 @@ export interface ExactnessResult {
 
 export interface RunReport {
   date: string;
-  machine: { cpu: string; cores: number; node: string; v8?: string; platform: string };
+  machine: {
+    cpu: string; cores: number; node: string; v8?: string; platform: string;
+    /** os.availableParallelism(): the cores this process may use. */
+    availableParallelism?: number;
+    /** What knnet resolved `threads: 'auto'` to in this run. */
+    threadsAuto?: number;
+  };
   /** knnet's kernel build in this run, and whether the engine validates relaxed SIMD. */
   kernels?: { build: 'plain' | 'relaxed'; relaxedSimd: boolean };
   quick: boolean;
@@ -26,6 +34,8 @@ export interface RunReport {
   cosine?: CosineRow[];
   /** Single-point adds against one fit of the same points. */
   add?: AddMeasurement;
+  /** knnet and onnxruntime-node f64 on 1 and 2 threads, timed round-robin. */
+  threads?: ThreadsComparison;
   targets: TargetResult[];
   ratiosToOnnxF64: Record<string, number>;
   notes: string[];
@@ -40,11 +50,16 @@ export function number(value: number | undefined, digits = 2): string {
 
 export const percent = (fraction: number | undefined) => (fraction === undefined ? '–' : `${(100 * fraction).toFixed(0)} %`);
 
-const MEASUREMENT_HEADER = ['workload', 'implementation', 'prec.', 'queries timed', 'queries/s', 'GFLOP/s', '× naive', '× reference', '% wasm ceiling', '±'];
+const MEASUREMENT_HEADER = ['workload', 'implementation', 'prec.', 'threads', 'queries timed', 'queries/s', 'GFLOP/s', '× naive', '× reference', '% wasm ceiling', '±'];
 
-function measurementRow(m: Measurement): string[] {
+/** A row's thread count, marked where it is what `threads: 'auto'` gave (only rows with a pool). */
+function threadsCell(threads: number, threadsAuto: number | undefined): string {
+  return threads > 1 && threads === threadsAuto ? `${threads} (auto)` : String(threads);
+}
+
+function measurementRow(m: Measurement, threadsAuto: number | undefined): string[] {
   return [
-    m.workload, m.label, m.precision, String(m.queries), number(m.queriesPerSecond), number(m.gflops),
+    m.workload, m.label, m.precision, threadsCell(m.threads, threadsAuto), String(m.queries), number(m.queriesPerSecond), number(m.gflops),
     number(m.ratioToNaive), number(m.ratioToReference), percent(m.fractionOfCeiling), `${m.relativeMarginOfError.toFixed(0)} %`,
   ];
 }
@@ -102,14 +117,38 @@ const addTitle = (add: AddMeasurement) =>
   `add (d = ${add.d}, Euclidean, k = ${add.k}): a network fitted on ${add.seedPoints} points, then ${count(add.adds)} single-point add calls, ` +
   `against one fit of the same ${count(add.adds)} points; target ≤ ${ADD_TARGET_RATIO}× one fit.`;
 
+const THREADS_HEADER = ['workload', 'implementation', 'threads', 'queries timed', 'queries/s', 'ms per call', 'samples × calls', 'spread'];
+function threadsRow(m: RoundRobinMeasurement, threadsAuto: number | undefined): string[] {
+  return [
+    m.workload, m.label, threadsCell(m.threads, threadsAuto), String(m.queries), number(m.queriesPerSecond), number(m.seconds * 1e3, 3),
+    `${m.samples} × ${m.callsPerSample}`, percent(m.relativeSpread),
+  ];
+}
+const THREADS_RATIO_HEADER = ['workload', 'knnet 2t ÷ knnet 1t', 'knnet 2t ÷ onnx f64 2t', 'knnet 1t ÷ onnx f64 1t', 'onnx f64 2t ÷ 1t'];
+const ratio = (value: number | undefined) => (value === undefined ? '–' : `${number(value)}×`);
+const threadsRatioRow = (r: ThreadsRatios) => [
+  r.workload, ratio(r.knnetTwoOverOne), ratio(r.knnetOverOnnxTwo), ratio(r.knnetOverOnnxOne), ratio(r.onnxTwoOverOne),
+];
+const threadsTitle = (threads: ThreadsComparison) =>
+  `threads, round-robin: knnet 1t = sync predict on a 1-thread network, knnet 2t = predictAsync on a 2-thread network; ` +
+  `onnxruntime-node f64 with 1 and 2 intra-op threads. One sample of each in turn (the first one rotating), ` +
+  `a sample repeating the call for about ${number(threads.rounds.sampleSeconds * 1e3, 0)} ms` +
+  `${threads.rounds.settleSeconds ? ` after a ${number(threads.rounds.settleSeconds * 1e3, 0)} ms pause` : ''}, ` +
+  `${describeRounds(threads.rounds)}: median per call, spread = interquartile range ÷ median.`;
+const THREADS_RATIO_TITLE = 'threads ratios (queries/s over queries/s, from the round-robin medians; on W4 and iris-size, 1t time ÷ 2t time):';
+
 function context(report: RunReport): string[] {
   const lines = [
     `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}` +
       `${report.machine.v8 ? ` (V8 ${report.machine.v8})` : ''}, ${report.date}` +
       `${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
     ...(report.kernels ? [`knnet kernels: ${report.kernels.build} SIMD build (the engine ${report.kernels.relaxedSimd ? 'has' : 'lacks'} relaxed SIMD).`] : []),
-    'queries/s on one thread; GFLOP/s = 2·q·n·d / time; ratios are queries/s over the same run\'s naive loop and knnet reference.',
+    "queries/s on the row's threads; GFLOP/s = 2·q·n·d / time; ratios are queries/s over the same run's naive loop and knnet reference.",
   ];
+  if (report.machine.threadsAuto !== undefined) {
+    lines.push(`threads: 'auto' resolves to ${report.machine.threadsAuto} here` +
+      `${report.machine.availableParallelism === undefined ? '' : ` (os.availableParallelism() = ${report.machine.availableParallelism})`}.`);
+  }
   if (report.ceiling) {
     lines.push(`wasm SIMD ceiling (in-cache micro-GEMM): f64x2 ${number(report.ceiling.f64x2Gflops)} GFLOP/s, ` +
       `f32x4 ${number(report.ceiling.f32x4Gflops)} GFLOP/s; "% wasm ceiling" uses the one matching each row's precision.`);
@@ -140,11 +179,16 @@ function extraLines(report: RunReport): string[] {
 export function formatText(report: RunReport): string {
   const sections = [
     context(report).join('\n'),
-    textTable(MEASUREMENT_HEADER, report.measurements.map(measurementRow)),
+    textTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto))),
   ];
   if (report.exactness.length > 0) sections.push(textTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow)));
   if (report.cosine && report.cosine.length > 0) sections.push(`${COSINE_TITLE}\n${textTable(COSINE_HEADER, report.cosine.map(cosineRow), 2)}`);
   if (report.add) sections.push(`${addTitle(report.add)}\n${textTable(ADD_HEADER, addRows(report.add))}`);
+  if (report.threads) {
+    const rows = report.threads.measurements.map((m) => threadsRow(m, report.machine.threadsAuto));
+    sections.push(`${threadsTitle(report.threads)}\n${textTable(THREADS_HEADER, rows, 2)}`);
+    sections.push(`${THREADS_RATIO_TITLE}\n${textTable(THREADS_RATIO_HEADER, report.threads.ratios.map(threadsRatioRow), 1)}`);
+  }
   sections.push(extraLines(report).join('\n'));
   sections.push(textTable(TARGET_HEADER, report.targets.map(targetRow)));
   if (report.notes.length > 0) sections.push(report.notes.map((note) => `note: ${note}`).join('\n'));
@@ -154,7 +198,7 @@ export function formatText(report: RunReport): string {
 export function formatMarkdown(report: RunReport): string {
   const sections = [
     context(report).join('  \n'), // two trailing spaces: a markdown line break
-    markdownTable(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3),
+    markdownTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto)), 3),
   ];
   if (report.exactness.length > 0) {
     sections.push('Exactness (against the knnet reference, first queries of W2):');
@@ -167,6 +211,12 @@ export function formatMarkdown(report: RunReport): string {
   if (report.add) {
     sections.push(addTitle(report.add));
     sections.push(markdownTable(ADD_HEADER, addRows(report.add), 3));
+  }
+  if (report.threads) {
+    sections.push(threadsTitle(report.threads));
+    sections.push(markdownTable(THREADS_HEADER, report.threads.measurements.map((m) => threadsRow(m, report.machine.threadsAuto)), 2));
+    sections.push(THREADS_RATIO_TITLE);
+    sections.push(markdownTable(THREADS_RATIO_HEADER, report.threads.ratios.map(threadsRatioRow), 1));
   }
   const extra = extraLines(report);
   if (extra.length > 0) sections.push(extra.map((line) => `- ${line}`).join('\n'));

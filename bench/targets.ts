@@ -5,6 +5,7 @@
  */
 import type { MeasuredRun } from './peers/types.js';
 import type { ExactnessResult } from './report.js';
+import type { ThreadsRatios } from './threadsComparison.js';
 import { ADD_WORKLOAD } from './workloads.js';
 
 export interface Measurement extends MeasuredRun {
@@ -78,7 +79,7 @@ export interface TargetResult {
 const format = (value: number, digits = 2) => value.toFixed(digits);
 
 export function checkTargets(
-  measurements: readonly Measurement[], fit: FitMeasurement | undefined, add?: AddMeasurement,
+  measurements: readonly Measurement[], fit: FitMeasurement | undefined, add?: AddMeasurement, threads?: readonly ThreadsRatios[],
 ): TargetResult[] {
   const find = (workload: string, implementation: string) =>
     measurements.find((m) => m.workload === workload && m.implementation === implementation);
@@ -112,6 +113,44 @@ export function checkTargets(
   atLeast('iris-size: ≥ 3× the naive loop per query', find('iris', 'knnet')?.ratioToNaive, 3, '×');
   atLeast('fit: packing the weights ≥ 200 MB/s', fit?.megabytesPerSecond, 200, ' MB/s');
   results.push(addTarget(add));
+  results.push(...threadsTargets(threads ?? []));
+  return results;
+}
+
+/** 2-thread throughput over 1-thread throughput, for W2, W3 and soft. */
+export const THREADS_SCALING_TARGET = 1.8;
+/** knnet with 2 threads over onnxruntime-node f64 with 2, for W2, W3 and soft. */
+export const THREADS_ONNX_TARGET = 1.2;
+/** W4 (one query): 2-thread latency over 1-thread latency, at most. */
+export const THREADS_LATENCY_TARGET = 0.65;
+/** iris-size: predictAsync's time over the sync predict's, at most. */
+export const ASYNC_OVERHEAD_TARGET = 2;
+
+/**
+ * The threads targets, from the round-robin comparison (each ratio's two sides sampled in turn
+ * in the same run). A latency ratio is the inverse of the throughput ratio: both sides answer
+ * the same queries.
+ */
+export function threadsTargets(ratios: readonly ThreadsRatios[]): TargetResult[] {
+  const of = (workload: string) => ratios.find((r) => r.workload === workload);
+  const inverse = (value: number | undefined) => (value === undefined ? undefined : 1 / value);
+  const results: TargetResult[] = [];
+  const check = (target: string, value: number | undefined, passes: (value: number) => boolean, unit: string) =>
+    results.push({
+      target,
+      measured: value === undefined ? 'not measured' : `${format(value)}${unit}`,
+      pass: value === undefined ? undefined : passes(value),
+    });
+  for (const workload of ['W2', 'W3', 'soft']) {
+    check(`${workload}, 2 threads: ≥ ${THREADS_SCALING_TARGET}× knnet's 1-thread throughput (round-robin)`,
+      of(workload)?.knnetTwoOverOne, (value) => value >= THREADS_SCALING_TARGET, '×');
+    check(`${workload}, 2 threads: ≥ ${THREADS_ONNX_TARGET}× onnxruntime-node f64 with 2 threads (round-robin)`,
+      of(workload)?.knnetOverOnnxTwo, (value) => value >= THREADS_ONNX_TARGET, '×');
+  }
+  check(`W4, 2 threads: latency ≤ ${THREADS_LATENCY_TARGET}× the 1-thread latency (round-robin)`,
+    inverse(of('W4')?.knnetTwoOverOne), (value) => value <= THREADS_LATENCY_TARGET, '× the 1-thread latency');
+  check(`iris-size: predictAsync (2 threads) ≤ ${ASYNC_OVERHEAD_TARGET}× the sync predict's time (round-robin)`,
+    inverse(of('iris')?.knnetTwoOverOne), (value) => value <= ASYNC_OVERHEAD_TARGET, '× the sync time');
   return results;
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
 import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
 import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
-import { quantile, timeRoundRobin } from '../bench/browser/roundRobin.js';
+import { describeRounds, measureRoundRobin, quantile, timeRoundRobin, type RoundRobinMeasurement } from '../bench/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
 import { majorityVote, naiveImplementation, naiveKNeighbours, naiveSoftmaxPredict } from '../bench/peers/naive.js';
@@ -17,10 +17,12 @@ import { SeededRandom } from '../src/random.js';
 import { asUnitVectors, CLASS_COUNT, COSINE_WORKLOAD, loadWorkload, unitRows, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
 import { extrapolateAddSeconds, measureAddThroughput } from '../bench/addThroughput.js';
 import { measureExactness } from '../bench/exactness.js';
-import { knnetWasmImplementation } from '../bench/peers/knnet.js';
+import { knnetThreadsImplementation, knnetWasmImplementation } from '../bench/peers/knnet.js';
 import { createTensorFlowImplementation } from '../bench/peers/tensorflowNode.js';
 import type { Implementation } from '../bench/peers/types.js';
-import { checkTargets, cosineComparison, type AddMeasurement, type Measurement } from '../bench/targets.js';
+import { formatMarkdown, formatText, type RunReport } from '../bench/report.js';
+import { checkTargets, cosineComparison, threadsTargets, type AddMeasurement, type Measurement } from '../bench/targets.js';
+import { compareThreads, threadsRatios } from '../bench/threadsComparison.js';
 import { ReferenceNetwork } from '../src/reference.js';
 
 const tiny: WorkloadSpec = {
@@ -182,7 +184,7 @@ describe('the ONNX model of the network', () => {
   });
 });
 
-describe('round-robin timing (browser bench)', () => {
+describe('round-robin timing (the browser bench, the Node threads comparison)', () => {
   const busyWait = (milliseconds: number) => {
     const end = performance.now() + milliseconds;
     while (performance.now() < end);
@@ -217,6 +219,18 @@ describe('round-robin timing (browser bench)', () => {
     expect(result.seconds).toBeLessThan(0.001);
   });
 
+  it('pauses before each sample when asked, and counts only the calls in the time', async () => {
+    const starts: number[] = [];
+    const contestant = (name: string) => ({ name, call: () => { starts.push(performance.now()); busyWait(3); } });
+    const results = await timeRoundRobin([contestant('a'), contestant('b')],
+      { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.001, settleSeconds: 0.03 });
+    const timed = starts.slice(-4); // one call per sample: the four samples, after the warm-up
+    for (let i = 1; i < timed.length; i++) expect(timed[i] - timed[i - 1]).toBeGreaterThanOrEqual(3 + 29);
+    for (const result of results) expect(result.seconds).toBeLessThan(0.025);
+    expect(describeRounds({ minRounds: 9, maxRounds: 15, maxSeconds: 20, sampleSeconds: 0.05 })).toBe('9 to 15 rounds');
+    expect(describeRounds({ minRounds: 5, maxRounds: 5, maxSeconds: 0, sampleSeconds: 0.05 })).toBe('5 rounds');
+  });
+
   it('takes quantiles by linear interpolation', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
@@ -225,8 +239,8 @@ describe('round-robin timing (browser bench)', () => {
 
   it('reports knnet over each peer and checks the Chromium targets', () => {
     const row = (implementation: string, queriesPerSecond: number) => ({
-      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, queries: 1, seconds: 1 / queriesPerSecond,
-      relativeSpread: 0, samples: 1, queriesPerSecond, gflops: 0,
+      workload: 'W2', implementation, label: implementation, precision: 'f64' as const, threads: 1, queries: 1, seconds: 1 / queriesPerSecond,
+      relativeSpread: 0, samples: 1, callsPerSample: 1, queriesPerSecond, gflops: 0,
     });
     const ratios = ratiosOf([row('knnet', 300), row('onnx-web-f32', 200), row('onnx-web-f64', 100), row('naive', 30)]);
     expect(ratios).toEqual([{ workload: 'W2', toOnnxWebF32: 1.5, toOnnxWebF64: 3, toTensorFlow: undefined, toNaive: 10 }]);
@@ -337,7 +351,7 @@ describe('the cosine workload (embeddings)', () => {
 
   it("reports knnet's ratio to each implementation and its exactness", () => {
     const row = (implementation: string, queriesPerSecond: number): Measurement => ({
-      workload: 'cosine', implementation, label: implementation, precision: 'f64', queries: 1, seconds: 1 / queriesPerSecond,
+      workload: 'cosine', implementation, label: implementation, precision: 'f64', threads: 1, queries: 1, seconds: 1 / queriesPerSecond,
       relativeMarginOfError: 0, samples: 1, queriesPerSecond, gflops: 0,
     });
     const rows = cosineComparison([row('knnet', 300), row('tfjs', 100), { ...row('knnet', 1), workload: 'W2' }], [
@@ -384,4 +398,87 @@ describe('add throughput', () => {
     expect(verdict(capped)).toMatchObject({ pass: false, measured: expect.stringMatching(/first 500 adds .*measured.*extrapolated ≈ 9,000×/) });
     expect(verdict({ ...capped, measuredSeconds: 2, measuredRatioToFit: 2 }).pass).toBeUndefined();
   });
+});
+
+describe('the threads comparison and the threads column', () => {
+  const rows: [string, number, number][] = [ // implementation, threads, seconds per call
+    ['knnet', 1, 0.010], ['knnet-2t', 2, 0.005], ['onnx-f64', 1, 0.020], ['onnx2t-f64', 2, 0.0125],
+  ];
+  const roundRobinRows = (workload: string, queries: number): RoundRobinMeasurement[] => rows.map(([implementation, threads, seconds]) => ({
+    workload, implementation, label: implementation, precision: 'f64', threads, queries, seconds, relativeSpread: 0.1, samples: 5,
+    callsPerSample: 5, queriesPerSecond: queries / seconds, gflops: 1,
+  }));
+
+  it('gives knnet 2t over 1t, over onnxruntime 2t and 1t, and onnxruntime 2t over 1t, per workload', () => {
+    const [w2] = threadsRatios(roundRobinRows('W2', 1000));
+    expect(w2.workload).toBe('W2');
+    expect(w2.knnetTwoOverOne).toBeCloseTo(2, 12);
+    expect(w2.knnetOverOnnxTwo).toBeCloseTo(2.5, 12);
+    expect(w2.knnetOverOnnxOne).toBeCloseTo(2, 12);
+    expect(w2.onnxTwoOverOne).toBeCloseTo(1.6, 12);
+    const [alone] = threadsRatios(roundRobinRows('W3', 100).filter((m) => m.implementation.startsWith('knnet')));
+    expect(alone).toMatchObject({ knnetOverOnnxTwo: undefined, knnetOverOnnxOne: undefined, onnxTwoOverOne: undefined });
+  });
+
+  it('checks the threads targets from the measured ratios: throughput for W2, W3, soft; latency for W4; async over sync for iris', () => {
+    const verdicts = (ratios: ReturnType<typeof threadsRatios>) =>
+      Object.fromEntries(threadsTargets(ratios).map((t) => [t.target.split(':')[0] + (t.target.includes('onnx') ? ' onnx' : ''), t.pass]));
+    expect(verdicts([])).toEqual({
+      'W2, 2 threads onnx': undefined, 'W2, 2 threads': undefined, 'W3, 2 threads onnx': undefined, 'W3, 2 threads': undefined,
+      'soft, 2 threads onnx': undefined, 'soft, 2 threads': undefined, 'W4, 2 threads': undefined, 'iris-size': undefined,
+    });
+    const ratios = [
+      { workload: 'W2', knnetTwoOverOne: 1.8, knnetOverOnnxTwo: 1.2 },
+      { workload: 'W3', knnetTwoOverOne: 1.79, knnetOverOnnxTwo: 1.3 },
+      { workload: 'soft', knnetTwoOverOne: 1.9, knnetOverOnnxTwo: 1.1 },
+      { workload: 'W4', knnetTwoOverOne: 1 / 0.6 }, // 2-thread latency 0.6× the 1-thread one
+      { workload: 'iris', knnetTwoOverOne: 1 / 2.5 }, // predictAsync 2.5× the sync time
+    ];
+    expect(verdicts(ratios)).toEqual({
+      'W2, 2 threads': true, 'W2, 2 threads onnx': true, 'W3, 2 threads': false, 'W3, 2 threads onnx': true,
+      'soft, 2 threads': true, 'soft, 2 threads onnx': false, 'W4, 2 threads': true, 'iris-size': false,
+    });
+    const w4 = threadsTargets(ratios).find((t) => t.target.startsWith('W4'))!;
+    expect(w4.measured).toBe('0.60× the 1-thread latency');
+    expect(checkTargets([], undefined, undefined, ratios).filter((t) => t.target.includes('round-robin'))).toEqual(threadsTargets(ratios));
+  });
+
+  it("shows each row's threads, marks the rows where that is what 'auto' gave, and prints the comparison", () => {
+    const measurement = (implementation: string, threads: number): Measurement => ({
+      workload: 'W2', implementation, label: implementation, precision: 'f64', threads, queries: 1000, seconds: 0.1,
+      relativeMarginOfError: 1, samples: 5, queriesPerSecond: 10_000, gflops: 1,
+    });
+    const measurements = roundRobinRows('W2', 1000);
+    const report: RunReport = {
+      date: '2026-01-01T00:00:00.000Z',
+      machine: { cpu: 'test CPU', cores: 2, node: '20', platform: 'linux-x64', availableParallelism: 2, threadsAuto: 2 },
+      quick: true, filtered: true, measurements: [measurement('knnet', 1), measurement('knnet-2t', 2)], exactness: [],
+      threads: { rounds: { minRounds: 5, maxRounds: 5, maxSeconds: 0, sampleSeconds: 0.05 }, measurements, ratios: threadsRatios(measurements) },
+      targets: [], ratiosToOnnxF64: {}, notes: [],
+    };
+    const markdown = formatMarkdown(report);
+    expect(markdown).toContain("threads: 'auto' resolves to 2 here (os.availableParallelism() = 2).");
+    expect(markdown).toContain('| workload | implementation | prec. | threads | queries timed |');
+    expect(markdown).toContain('| W2 | knnet | f64 | 1 | 1000 |');
+    expect(markdown).toContain('| W2 | knnet-2t | f64 | 2 (auto) | 1000 |');
+    expect(markdown).toContain('| W2 | knnet-2t | 2 (auto) | 1000 | 200,000 | 5.000 | 5 × 5 | 10 % |');
+    expect(markdown).toContain('| W2 | 2.00× | 2.50× | 2.00× | 1.60× |');
+    expect(formatText(report)).toMatch(/W2\s+knnet-2t\s+f64\s+2 \(auto\)\s+1000/);
+  });
+
+  it.skipIf(!wasmEmbedded)('times knnet on 1 and 2 threads side by side on a workload, and says each row\'s threads', async () => {
+    const notes: string[] = [];
+    const rounds = { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.002 };
+    const measured = await measureRoundRobin(tiny, [knnetWasmImplementation, knnetThreadsImplementation(2)], rounds, notes);
+    expect(notes).toEqual([]);
+    expect(measured.map((m) => [m.implementation, m.threads, m.queries, m.samples])).toEqual([['knnet', 1, tiny.q, 2], ['knnet-2t', 2, tiny.q, 2]]);
+    for (const m of measured) expect(m.queriesPerSecond).toBeGreaterThan(0);
+    // The comparison runs only on its workloads, and only with two of its implementations or more.
+    expect(await compareThreads([tiny], [knnetWasmImplementation, knnetThreadsImplementation(2)], rounds, notes)).toBeUndefined();
+    const iris = WORKLOADS.filter((w) => w.name === 'iris');
+    expect(await compareThreads(iris, [knnetWasmImplementation, naiveImplementation], rounds, notes)).toBeUndefined();
+    const comparison = await compareThreads(iris, [knnetWasmImplementation, naiveImplementation, knnetThreadsImplementation(2)], rounds, notes);
+    expect(comparison?.measurements.map((m) => m.implementation)).toEqual(['knnet', 'knnet-2t']);
+    expect(comparison?.ratios.map((r) => r.workload)).toEqual(['iris']);
+  }, 60_000);
 });

@@ -10,13 +10,13 @@ import { knnetWasmImplementation } from '../peers/knnet.js';
 import { naiveImplementation } from '../peers/naive.js';
 import { onnxImplementation, SINGLE_THREAD_OPTIONS, type OnnxHost, type OnnxRuntime } from '../peers/onnxruntime.js';
 import { tensorFlowImplementation, type TensorFlow } from '../peers/tensorflow.js';
-import { prepareIfSupported, type Implementation, type PreparedRun } from '../peers/types.js';
-import { loadWorkload, WORKLOADS, type WorkloadSpec } from '../workloads.js';
+import type { Implementation } from '../peers/types.js';
+import { measureRoundRobin } from '../roundRobin.js';
+import { WORKLOADS } from '../workloads.js';
 import {
   PEER_FILES, PEERS_URL_PATH,
   type BrowserImplementationName, type BrowserMeasurement, type BrowserRequest, type PageReport,
 } from './protocol.js';
-import { timeRoundRobin, type RoundRobinOptions } from './roundRobin.js';
 
 /** The knnet build that runs (plain or relaxed SIMD), as kernelInfo reports it. */
 function knnetBuild(): string {
@@ -45,6 +45,7 @@ const ONNX_WEB: OnnxHost = {
   name: 'onnx-web',
   label: 'onnxruntime-web',
   note: 'wasm backend, one thread',
+  threads: 1,
   sessionOptions: { ...SINGLE_THREAD_OPTIONS, executionProviders: ['wasm'] },
 };
 
@@ -89,50 +90,6 @@ const FACTORIES: Record<BrowserImplementationName, () => Promise<Implementation>
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Prepares every implementation on one workload, then times them together, round-robin. */
-async function measureWorkload(
-  spec: WorkloadSpec, implementations: Implementation[], rounds: RoundRobinOptions, notes: string[],
-): Promise<BrowserMeasurement[]> {
-  const data = loadWorkload(spec);
-  const prepared: { implementation: Implementation; run: PreparedRun }[] = [];
-  try {
-    for (const implementation of implementations) {
-      try {
-        const run = await prepareIfSupported(implementation, spec, data);
-        if (run) prepared.push({ implementation, run });
-      } catch (error) {
-        notes.push(`${spec.name} ${implementation.name} failed to prepare: ${errorMessage(error)}`);
-      }
-    }
-    const results = await timeRoundRobin(
-      prepared.map(({ implementation, run }) => ({ name: implementation.name, call: run.predict })), rounds,
-    );
-    return results.map((result, index) => {
-      const { implementation, run } = prepared[index];
-      const measurement: BrowserMeasurement = {
-        workload: spec.name,
-        implementation: implementation.name,
-        label: implementation.label,
-        precision: implementation.precision,
-        queries: run.queryCount,
-        seconds: result.seconds,
-        relativeSpread: result.relativeSpread,
-        samples: result.samples,
-        queriesPerSecond: run.queryCount / result.seconds,
-        gflops: (2 * run.queryCount * spec.n * spec.d) / result.seconds / 1e9,
-      };
-      console.log(`  ${implementation.label.padEnd(22)} ${measurement.queriesPerSecond.toFixed(1).padStart(10)} queries/s` +
-        `  ${measurement.gflops.toFixed(2).padStart(6)} GFLOP/s  (${result.samples} samples of ${result.callsPerSample} calls)`);
-      return measurement;
-    });
-  } catch (error) {
-    notes.push(`${spec.name} failed: ${errorMessage(error)}`);
-    return [];
-  } finally {
-    for (const { run } of prepared) await run.dispose();
-  }
-}
-
 async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
   const notes: string[] = [];
   const implementations: Implementation[] = [];
@@ -151,7 +108,7 @@ async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
     const spec = WORKLOADS.find((workload) => workload.name === name);
     if (!spec) throw new Error(`unknown workload ${name}`);
     console.log(`${spec.name}: n=${spec.n}, d=${spec.d}, q=${spec.q}, k=${spec.k}, ${spec.weights} — ${spec.description}`);
-    measurements.push(...(await measureWorkload(spec, implementations, request.rounds, notes)));
+    measurements.push(...(await measureRoundRobin(spec, implementations, request.rounds, notes)));
   }
   let exactness: PageReport['exactness'] = [];
   if (request.exactness) {

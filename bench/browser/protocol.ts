@@ -2,9 +2,8 @@
  * What the Node driver (run.ts) and the benchmark page (page.ts) say to each other, and where
  * the page finds the peers' files under the served bench/node_modules.
  */
-import type { MeasuredRun } from '../peers/types.js';
 import type { ExactnessResult } from '../report.js';
-import type { RoundRobinOptions } from './roundRobin.js';
+import type { RoundRobinMeasurement, RoundRobinOptions } from '../roundRobin.js';
 
 /** The URL path under which the server exposes bench/node_modules. */
 export const PEERS_URL_PATH = '/node_modules/';
@@ -38,14 +37,7 @@ export interface BrowserRequest {
   rounds: RoundRobinOptions;
 }
 
-export interface BrowserMeasurement extends MeasuredRun {
-  /** Median seconds per call (one call answers `queries` queries). */
-  seconds: number;
-  relativeSpread: number;
-  samples: number;
-  queriesPerSecond: number;
-  gflops: number;
-}
+export type BrowserMeasurement = RoundRobinMeasurement;
 
 export interface PageReport {
   userAgent: string;

@@ -16,14 +16,18 @@ interface FittedNetwork {
 
 type FitFunction = (data: WorkloadData) => Promise<FittedNetwork>;
 
+/** The options a workload fits with: its k, weights, λ and metric. */
+function fitOptions(spec: WorkloadData['spec']) {
+  return { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' };
+}
+
 /** Fits a network of either kind to a workload, with the workload's k, weights, λ and metric. */
 export function fitterFor(kind: 'wasm' | 'reference'): FitFunction {
   return async ({ spec, train, labels }) => {
     const matrix = { data: train, rows: spec.n, cols: spec.d };
-    const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' };
     return kind === 'wasm'
-      ? ((await KnnNetwork.fit(matrix, labels, options)) as FittedNetwork)
-      : ((await ReferenceNetwork.fit(matrix, labels, options)) as FittedNetwork);
+      ? ((await KnnNetwork.fit(matrix, labels, fitOptions(spec))) as FittedNetwork)
+      : ((await ReferenceNetwork.fit(matrix, labels, fitOptions(spec))) as FittedNetwork);
   };
 }
 
@@ -33,6 +37,7 @@ function knnetImplementation(kind: 'wasm' | 'reference'): Implementation {
     name: kind === 'wasm' ? 'knnet' : 'reference',
     label: kind === 'wasm' ? 'knnet (wasm)' : 'knnet reference (JS)',
     precision: 'f64',
+    threads: 1,
     unsupported: () => undefined,
     async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
       const network = await fit(data);
@@ -67,10 +72,10 @@ export function knnetThreadsImplementation(threads: number): Implementation {
     name: `knnet-${threads}t`,
     label: `knnet (wasm, ${threads} threads)`,
     precision: 'f64',
+    threads,
     unsupported: () => undefined,
     async prepare({ spec, train, labels, queries: allQueries }: WorkloadData, queryCount: number): Promise<PreparedRun> {
-      const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, threads };
-      const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, options);
+      const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, { ...fitOptions(spec), threads });
       const queries = { data: allQueries.subarray(0, queryCount * spec.d), rows: queryCount, cols: spec.d };
       let last: ArrayLike<number> | undefined;
       const predict = async () => {
@@ -89,3 +94,11 @@ export function knnetThreadsImplementation(threads: number): Implementation {
   };
 }
 export const knnetReferenceImplementation = knnetImplementation('reference');
+
+/** The thread count knnet gives `threads: 'auto'` here (a network of two points, fitted and disposed). */
+export async function knnetAutoThreads(): Promise<number> {
+  const network = await KnnNetwork.fit({ data: Float64Array.of(0, 1), rows: 2, cols: 1 }, [0, 1], { threads: 'auto' });
+  const threads = network.threads;
+  network.dispose();
+  return threads;
+}

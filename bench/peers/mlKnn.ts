@@ -22,6 +22,7 @@ export async function createMlKnnImplementation(): Promise<Implementation> {
     name: 'ml-knn',
     label: 'ml-knn',
     precision: 'f64',
+    threads: 1,
     note: 'ml-knn: k-d tree over number[][]; timed on a prefix of the queries where slow (see "queries timed")',
     unsupported: (spec) => {
       if (spec.k === 'all' || spec.weights !== 'uniform') return 'ml-knn has only uniform top-k';

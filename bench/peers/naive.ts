@@ -94,6 +94,7 @@ export const naiveImplementation: Implementation = {
   name: 'naive',
   label: 'naive JS loop',
   precision: 'f64',
+  threads: 1,
   unsupported: (spec) => (spec.weights === 'distance' ? "the naive loop has no 'distance' weights" : undefined),
   async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
     const { spec, train, labels, queries } = asUnitVectors(data);

@@ -1,8 +1,8 @@
 /**
  * onnxruntime running the knn network as an ONNX graph built by onnx/model.ts, in float64 or
- * float32, on one thread. The same adapter serves onnxruntime-node (native CPU runtime) and
- * onnxruntime-web (its wasm backend), whose APIs are the same (onnxruntime-common); the
- * caller loads the runtime (onnxruntimeNode.ts, browser/page.ts). On the cosine workload it
+ * float32, on the host's intra-op threads (one or more). The same adapter serves
+ * onnxruntime-node (native CPU runtime) and onnxruntime-web (its wasm backend), whose APIs are
+ * the same (onnxruntime-common); the caller loads the runtime (onnxruntimeNode.ts, browser/page.ts). On the cosine workload it
  * runs the same graph on L2-normalised training points and queries (normalised in float64
  * before the session is built, outside the timed call).
  */
@@ -33,6 +33,8 @@ export interface OnnxHost {
   label: string;
   /** Said under the table, after the precision. */
   note: string;
+  /** Intra-op threads its sessions run on (sessionOptions says the same to onnxruntime). */
+  threads: number;
   sessionOptions: Record<string, unknown>;
 }
 
@@ -55,6 +57,7 @@ export function onnxImplementation(runtime: OnnxRuntime, elementType: OnnxElemen
     name: `${host.name}-${short}`,
     label: `${host.label} ${short}`,
     precision: short,
+    threads: host.threads,
     note: elementType === 'float32'
       ? `${host.label} f32: ${host.note}, float32 expansion without centring (loses neighbours under an offset)`
       : `${host.label} f64: ${host.note}`,

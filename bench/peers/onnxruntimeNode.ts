@@ -15,6 +15,7 @@ export async function createOnnxImplementation(elementType: OnnxElementType, thr
     name: threads === 1 ? 'onnx' : `onnx${threads}t`,
     label: threads === 1 ? 'onnxruntime-node' : `onnxruntime-node ${threads}t`,
     note: threads === 1 ? 'native code (MLAS), one thread' : `native code (MLAS), ${threads} intra-op threads`,
+    threads,
     sessionOptions: { ...SINGLE_THREAD_OPTIONS, intraOpNumThreads: threads },
   });
 }

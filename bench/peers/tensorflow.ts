@@ -94,6 +94,7 @@ export function tensorFlowImplementation(tf: TensorFlow, where: string): Impleme
     name: 'tfjs',
     label: 'TF.js wasm (f32)',
     precision: 'f32',
+    threads: 1,
     note: `TF.js wasm: float32 only (its wasm backend has no float64), one thread ${where}`,
     unsupported: (spec) => {
       if (spec.weights === 'distance') return "no 'distance' graph built";

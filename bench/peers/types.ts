@@ -20,6 +20,8 @@ export interface Implementation {
   /** Column label in the tables. */
   label: string;
   precision: 'f64' | 'f32';
+  /** Threads one call runs on (1 for every single-threaded implementation). */
+  threads: number;
   /** Said once under the table (e.g. "float32 only"). */
   note?: string;
   /** Why this implementation cannot run this workload, or undefined when it can. */
@@ -48,6 +50,8 @@ export interface MeasuredRun {
   implementation: string;
   label: string;
   precision: 'f64' | 'f32';
+  /** Threads one call runs on. */
+  threads: number;
   /** Queries actually timed (a prefix for slow peers). */
   queries: number;
 }

@@ -1,9 +1,13 @@
 /**
  * Round-robin timing: the implementations of one workload are timed one sample each in turn,
  * round after round, so a change in the machine's load during the run (other processes, a
- * garbage collection, the clock) falls on each of them about equally. (The Node bench times
- * one implementation to the end with benchmark.js before it starts the next.)
+ * garbage collection, the clock) falls on each of them about equally. The browser bench times
+ * everything this way; the Node bench its threads comparison (its main table times one
+ * implementation to the end with benchmark.js before it starts the next).
  */
+import { prepareIfSupported, type Implementation, type MeasuredRun, type PreparedRun } from './peers/types.js';
+import { loadWorkload, type WorkloadSpec } from './workloads.js';
+
 export interface Contestant {
   name: string;
   /** One timed operation; a returned promise is awaited, and counts in the time. */
@@ -23,6 +27,17 @@ export interface RoundRobinOptions {
    * that is not cross-origin isolated).
    */
   sampleSeconds: number;
+  /**
+   * A pause before each sample (none when absent): threads a contestant leaves busy after its
+   * calls would otherwise take cores from the next one's sample. (onnxruntime's intra-op pool
+   * spins for about 40 ms of CPU time in the 100 ms after a run.)
+   */
+  settleSeconds?: number;
+}
+
+/** "9 to 15 rounds", or "5 rounds" when the count is fixed. */
+export function describeRounds({ minRounds, maxRounds }: RoundRobinOptions): string {
+  return minRounds === maxRounds ? `${minRounds} rounds` : `${minRounds} to ${maxRounds} rounds`;
 }
 
 export interface RoundRobinResult {
@@ -89,6 +104,7 @@ export async function timeRoundRobin(contestants: readonly Contestant[], options
     if (round >= options.minRounds && (performance.now() - start) / 1e3 >= options.maxSeconds) break;
     for (let turn = 0; turn < plans.length; turn++) {
       const plan = plans[(round + turn) % plans.length];
+      if (options.settleSeconds) await new Promise((resolve) => setTimeout(resolve, options.settleSeconds! * 1e3));
       const seconds = await timeCalls(plan.contestant, plan.callsPerSample, plan.asynchronous);
       plan.samples.push(seconds / plan.callsPerSample);
       // The warm-up's count can fall short (calls still slow while the engine tiers up, pauses
@@ -109,4 +125,67 @@ export async function timeRoundRobin(contestants: readonly Contestant[], options
       callsPerSample,
     };
   });
+}
+
+/** One implementation's round-robin figures on one workload. */
+export interface RoundRobinMeasurement extends MeasuredRun {
+  /** Median seconds per call (one call answers `queries` queries). */
+  seconds: number;
+  relativeSpread: number;
+  samples: number;
+  callsPerSample: number;
+  queriesPerSecond: number;
+  gflops: number;
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Prepares every implementation on `spec`'s data, times them together round-robin, and disposes
+ * of them. An implementation that cannot run the workload is left out (said on the console); one
+ * that fails to prepare, or a failed timing, becomes a note.
+ */
+export async function measureRoundRobin(
+  spec: WorkloadSpec, implementations: readonly Implementation[], options: RoundRobinOptions, notes: string[],
+): Promise<RoundRobinMeasurement[]> {
+  const data = loadWorkload(spec);
+  const prepared: { implementation: Implementation; run: PreparedRun }[] = [];
+  try {
+    for (const implementation of implementations) {
+      try {
+        const run = await prepareIfSupported(implementation, spec, data);
+        if (run) prepared.push({ implementation, run });
+      } catch (error) {
+        notes.push(`${spec.name} ${implementation.name} failed to prepare: ${errorMessage(error)}`);
+      }
+    }
+    const results = await timeRoundRobin(
+      prepared.map(({ implementation, run }) => ({ name: implementation.name, call: run.predict })), options,
+    );
+    return results.map((result, index) => {
+      const { implementation, run } = prepared[index];
+      const measurement: RoundRobinMeasurement = {
+        workload: spec.name,
+        implementation: implementation.name,
+        label: implementation.label,
+        precision: implementation.precision,
+        threads: implementation.threads,
+        queries: run.queryCount,
+        seconds: result.seconds,
+        relativeSpread: result.relativeSpread,
+        samples: result.samples,
+        callsPerSample: result.callsPerSample,
+        queriesPerSecond: run.queryCount / result.seconds,
+        gflops: (2 * run.queryCount * spec.n * spec.d) / result.seconds / 1e9,
+      };
+      console.log(`  ${implementation.label.padEnd(26)} ${measurement.queriesPerSecond.toFixed(1).padStart(10)} queries/s` +
+        `  ${measurement.gflops.toFixed(2).padStart(6)} GFLOP/s  (${result.samples} samples of ${result.callsPerSample} calls, spread ${(100 * result.relativeSpread).toFixed(0)} %)`);
+      return measurement;
+    });
+  } catch (error) {
+    notes.push(`${spec.name} failed: ${errorMessage(error)}`);
+    return [];
+  } finally {
+    for (const { run } of prepared) await run.dispose();
+  }
 }
