@@ -9,7 +9,16 @@ import type { BrowserMeasurement, PageReport } from './protocol.js';
 
 export interface BrowserRunReport {
   date: string;
-  machine: { cpu: string; cores: number; node: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    node: string;
+    /**
+     * The 1-minute load average when the run started and when it ended: above the core count,
+     * other processes shared the cores, which bounds what two threads can gain.
+     */
+    loadAverage?: { start: number; end: number };
+  };
   /** "HeadlessChrome/…". */
   browser: string;
   knnetBuild: string;
@@ -177,9 +186,11 @@ const TARGET_HEADER = ['target', 'measured', 'result'];
 const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'];
 
 function context(report: BrowserRunReport): string[] {
+  const load = report.machine.loadAverage;
   return [
     `${report.machine.cpu}, ${report.machine.cores} cores, ${report.browser} (headless), driven from Node ${report.machine.node}, ` +
-      `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
+      `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}` +
+      (load ? `; load average (1 min) ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end` : ''),
     `knnet build: ${report.knnetBuild}. All implementations run in one page ` +
       `(cross-origin isolated: ${report.crossOriginIsolated ? 'yes' : 'no, so no wasm threads'}): the 2t rows on two threads ` +
       '(knnet: predictAsync on a pool of 2 workers; onnxruntime-web: numThreads = 2), every other row on one, in the page\'s thread.',
