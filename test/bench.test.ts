@@ -17,7 +17,7 @@ import { SeededRandom } from '../src/random.js';
 import { asUnitVectors, CLASS_COUNT, COSINE_WORKLOAD, loadWorkload, unitRows, WORKLOADS, type WorkloadSpec } from '../bench/workloads.js';
 import { extrapolateAddSeconds, measureAddThroughput } from '../bench/addThroughput.js';
 import { measureExactness } from '../bench/exactness.js';
-import { knnetWasmImplementation } from '../bench/peers/knnet.js';
+import { knnetThreadsImplementation, knnetWasmImplementation } from '../bench/peers/knnet.js';
 import { createTensorFlowImplementation } from '../bench/peers/tensorflowNode.js';
 import type { Implementation } from '../bench/peers/types.js';
 import { checkTargets, cosineComparison, type AddMeasurement, type Measurement } from '../bench/targets.js';
@@ -329,8 +329,10 @@ describe('the cosine workload (embeddings)', () => {
     expect(await neighboursOf(naiveImplementation)).toEqual(await trueNeighbours());
   });
 
-  it.skipIf(!wasmEmbedded)('fits knnet with the workload metric', async () => {
-    expect(await neighboursOf(knnetWasmImplementation)).toEqual(await trueNeighbours());
+  it.skipIf(!wasmEmbedded)('fits knnet with the workload metric, on one thread and on two', async () => {
+    const truth = await trueNeighbours();
+    expect(await neighboursOf(knnetWasmImplementation)).toEqual(truth);
+    expect(await neighboursOf(knnetThreadsImplementation(2))).toEqual(truth);
   });
 
   it.skipIf(resolvePeer('onnxruntime-node') === undefined)('feeds onnxruntime the W2 graph on unit vectors (float64 and float32)', async () => {

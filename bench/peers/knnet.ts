@@ -4,7 +4,7 @@
  */
 import { KnnNetwork } from '../../src/index.js';
 import { ReferenceNetwork } from '../../src/reference.js';
-import type { WorkloadData } from '../workloads.js';
+import type { WorkloadData, WorkloadSpec } from '../workloads.js';
 import type { Implementation, PreparedRun } from './types.js';
 
 /** What the bench uses of a fitted network; KnnNetwork and ReferenceNetwork both provide it. */
@@ -16,11 +16,15 @@ interface FittedNetwork {
 
 type FitFunction = (data: WorkloadData) => Promise<FittedNetwork>;
 
+/** The fit options of a workload: its k, weights, λ and metric. */
+const fitOptions = (spec: WorkloadSpec) =>
+  ({ k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' });
+
 /** Fits a network of either kind to a workload, with the workload's k, weights, λ and metric. */
 export function fitterFor(kind: 'wasm' | 'reference'): FitFunction {
   return async ({ spec, train, labels }) => {
     const matrix = { data: train, rows: spec.n, cols: spec.d };
-    const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' };
+    const options = fitOptions(spec);
     return kind === 'wasm'
       ? ((await KnnNetwork.fit(matrix, labels, options)) as FittedNetwork)
       : ((await ReferenceNetwork.fit(matrix, labels, options)) as FittedNetwork);
@@ -69,7 +73,7 @@ export function knnetThreadsImplementation(threads: number): Implementation {
     precision: 'f64',
     unsupported: () => undefined,
     async prepare({ spec, train, labels, queries: allQueries }: WorkloadData, queryCount: number): Promise<PreparedRun> {
-      const options = { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, threads };
+      const options = { ...fitOptions(spec), threads };
       const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, options);
       const queries = { data: allQueries.subarray(0, queryCount * spec.d), rows: queryCount, cols: spec.d };
       let last: ArrayLike<number> | undefined;
