@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
 import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
-import { checkBrowserTargets, ratiosOf } from '../bench/browser/report.js';
+import { checkBrowserTargets, checkThreadTargets, ratiosOf, threadRatiosOf } from '../bench/browser/report.js';
 import { describeRounds, measureRoundRobin, quantile, timeRoundRobin, type RoundRobinMeasurement } from '../bench/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
 import onnxProto from 'onnx-proto';
@@ -247,13 +247,38 @@ describe('round-robin timing (the browser bench, the Node threads comparison)', 
     const targets = checkBrowserTargets(ratios, [{ implementation: 'knnet', label: 'knnet', workload: 'W2', fraction: 1, basis: 'neighbours' }]);
     expect(targets.map((t) => t.pass)).toEqual([true, true, undefined, undefined, true, undefined]);
   });
+
+  it('reports knnet on two threads over one thread and over onnxruntime-web on two, and checks the thread targets', () => {
+    const row = (workload: string, implementation: string, queriesPerSecond: number) => ({
+      workload, implementation, label: implementation, precision: 'f64' as const, threads: implementation.includes('2t') ? 2 : 1, queries: 10,
+      seconds: 10 / queriesPerSecond, relativeSpread: 0, samples: 1, callsPerSample: 1, queriesPerSecond, gflops: 0,
+    });
+    const ratios = threadRatiosOf([
+      row('W2', 'knnet', 100), row('W2', 'knnet-2t', 190), row('W2', 'onnx-web-f64', 40), row('W2', 'onnx-web-2t-f64', 50),
+      row('W2', 'onnx-web-2t-f32', 200),
+      row('W4', 'knnet', 100), row('W4', 'knnet-2t', 125),
+      row('W3', 'knnet', 100), row('W3', 'naive', 1), // no two-thread row: left out
+    ]);
+    expect(ratios).toEqual([
+      { workload: 'W2', knnetTwoOverOne: 1.9, knnetLatencyTwoOverOne: expect.closeTo(100 / 190, 12), toOnnxWeb2tF64: 3.8, toOnnxWeb2tF32: 0.95, onnxWebF64TwoOverOne: 1.25 },
+      { workload: 'W4', knnetTwoOverOne: 1.25, knnetLatencyTwoOverOne: expect.closeTo(0.8, 12), toOnnxWeb2tF64: undefined, toOnnxWeb2tF32: undefined, onnxWebF64TwoOverOne: undefined },
+    ]);
+    const targets = checkThreadTargets(ratios, [{ implementation: 'knnet-2t', label: 'knnet 2t', workload: 'W2', fraction: 1, basis: 'neighbours' }]);
+    const verdict = (start: string) => targets.find((t) => t.target.startsWith(start))?.pass;
+    expect(verdict('W2: knnet 2 threads ≥ 1.8× knnet 1 thread')).toBe(true);
+    expect(verdict('W2: knnet 2 threads ≥ 1.2× onnxruntime-web f64')).toBe(true);
+    expect(verdict('W3: knnet 2 threads ≥ 1.8×')).toBeUndefined();
+    expect(verdict('W4: knnet 2 threads latency ≤ 0.65×')).toBe(false); // 0.8× the latency
+    expect(verdict('W2: knnet 2 threads returns 100 %')).toBe(true);
+    expect(verdict('W2+1000: knnet 2 threads returns 100 %')).toBeUndefined();
+  });
 });
 
 const wasmEmbedded = existsSync(fileURLToPath(new URL('../src/generated/wasmBinary.ts', import.meta.url)));
 const browserPeersInstalled = hasChromium && missingPeers().size === 0;
 
 describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in headless Chromium', () => {
-  it('times every implementation on iris-size in one page, from local files only, and checks exactness', async () => {
+  it('times every implementation on iris-size in one cross-origin isolated page, from local files only, and checks exactness', async () => {
     const { report, browser } = await runPage({
       workloads: ['iris'],
       exactness: true,
@@ -268,6 +293,10 @@ describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in
       report.exactness.find((e) => e.implementation === implementation && e.workload === workload)?.fraction;
     expect(kept('knnet', 'W2')).toBe(1);
     expect(kept('knnet', 'W2+1000')).toBe(1);
+    expect(kept('knnet-2t', 'W2')).toBe(1);
+    expect(kept('knnet-2t', 'W2+1000')).toBe(1);
+    expect(kept('onnx-web-2t-f64', 'W2')).toBe(1);
+    expect(report.crossOriginIsolated).toBe(true);
     expect(kept('onnx-web-f64', 'W2')).toBe(1);
     expect(kept('naive', 'W2+1000')).toBe(1);
     expect(report.knnetBuild).not.toBe('');
@@ -314,8 +343,10 @@ describe('the cosine workload (embeddings)', () => {
     expect(await neighboursOf(naiveImplementation)).toEqual(await trueNeighbours());
   });
 
-  it.skipIf(!wasmEmbedded)('fits knnet with the workload metric', async () => {
-    expect(await neighboursOf(knnetWasmImplementation)).toEqual(await trueNeighbours());
+  it.skipIf(!wasmEmbedded)('fits knnet with the workload metric, on one thread and on two', async () => {
+    const truth = await trueNeighbours();
+    expect(await neighboursOf(knnetWasmImplementation)).toEqual(truth);
+    expect(await neighboursOf(knnetThreadsImplementation(2))).toEqual(truth);
   });
 
   it.skipIf(resolvePeer('onnxruntime-node') === undefined)('feeds onnxruntime the W2 graph on unit vectors (float64 and float32)', async () => {

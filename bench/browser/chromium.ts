@@ -1,7 +1,8 @@
 /**
  * Runs the benchmark page in headless Chromium: bundles page.ts with esbuild into a temporary
- * folder, serves it and bench/node_modules on 127.0.0.1, opens it in a fresh profile with every
- * request to anywhere else refused, and returns what the page reports.
+ * folder, serves it and bench/node_modules on 127.0.0.1 cross-origin isolated (so that knnet and
+ * onnxruntime-web can start threads), opens it in a fresh profile with every request to anywhere
+ * else refused, and returns what the page reports.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { benchFolder } from '../peers/resolve.js';
 import { PEER_FILES, PEERS_URL_PATH, type BrowserImplementationName, type BrowserRequest, type PageReport } from './protocol.js';
-import { serveFolders } from './server.js';
+import { CROSS_ORIGIN_ISOLATION_HEADERS, serveFolders } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM_PATH);
@@ -38,9 +39,12 @@ const PAGE_HTML = `<!doctype html>
 </html>
 `;
 
+const ONNX_RUNTIME_WEB_FILES = [PEER_FILES.onnxRuntime, PEER_FILES.onnxRuntimeWasmModule, PEER_FILES.onnxRuntimeWasm];
 const PEERS_NEEDED: [BrowserImplementationName, string, string[]][] = [
-  ['onnx-web-f64', 'onnxruntime-web', [PEER_FILES.onnxRuntime, PEER_FILES.onnxRuntimeWasm]],
-  ['onnx-web-f32', 'onnxruntime-web', [PEER_FILES.onnxRuntime, PEER_FILES.onnxRuntimeWasm]],
+  ['onnx-web-f64', 'onnxruntime-web', ONNX_RUNTIME_WEB_FILES],
+  ['onnx-web-f32', 'onnxruntime-web', ONNX_RUNTIME_WEB_FILES],
+  ['onnx-web-2t-f64', 'onnxruntime-web', ONNX_RUNTIME_WEB_FILES],
+  ['onnx-web-2t-f32', 'onnxruntime-web', ONNX_RUNTIME_WEB_FILES],
   ['tfjs', '@tensorflow/tfjs-backend-wasm', [PEER_FILES.tensorFlowCore, PEER_FILES.tensorFlowWasmBackend, PEER_FILES.tensorFlowWasm]],
 ];
 
@@ -85,7 +89,7 @@ export async function runPage(request: BrowserRequest, log: (line: string) => vo
   const server = await serveFolders([
     { urlPath: '/', folder: pageFolder },
     { urlPath: PEERS_URL_PATH, folder: join(benchFolder(), 'node_modules') },
-  ]);
+  ], CROSS_ORIGIN_ISOLATION_HEADERS);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -111,6 +115,11 @@ export async function runPage(request: BrowserRequest, log: (line: string) => vo
       await page.waitForFunction(() => 'runBrowserBench' in window, undefined, { timeout: 60_000 });
     } catch (error) {
       throw new Error(`the benchmark page did not start: ${errors.join('; ') || (error as Error).message}`);
+    }
+    // The two-thread rows would silently run on one thread (or not at all) in a page without
+    // shared memory: stop here instead.
+    if (!(await page.evaluate(() => crossOriginIsolated))) {
+      throw new Error(`the benchmark page is not cross-origin isolated (the server must send ${Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS).map(([name, value]) => `${name}: ${value}`).join(', ')})`);
     }
     const report = await page.evaluate(
       (pageRequest) => (window as unknown as { runBrowserBench(r: BrowserRequest): Promise<PageReport> }).runBrowserBench(pageRequest),

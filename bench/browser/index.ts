@@ -9,7 +9,7 @@
  * the table the README embeds).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchFolder } from '../peers/resolve.js';
 import { WORKLOADS } from '../workloads.js';
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     } else implementations.push(name);
   }
 
+  const loadAtStart = loadavg()[0];
   const { report: page, browser } = await runPage({
     workloads: WORKLOADS.filter((w) => selected(args.only, w.name)).map((w) => w.name),
     exactness: selected(args.only, 'exactness'),
@@ -85,7 +86,12 @@ async function main(): Promise<void> {
   const report = browserReport(page, browser, {
     quick: args.quick,
     filtered,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown CPU',
+      cores: cpus().length,
+      node: process.versions.node,
+      loadAverage: { start: loadAtStart, end: loadavg()[0] },
+    },
   });
   console.log(`\n${formatBrowserText(report)}`);
 

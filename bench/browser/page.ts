@@ -2,11 +2,13 @@
  * The browser benchmark page, bundled by chromium.ts with esbuild. It loads the peers from the
  * served bench/node_modules (never from a CDN), generates the workloads of bench/workloads.ts,
  * times every implementation round-robin in this one page, checks exactness, and hands the
- * driver its report through `window.runBrowserBench`.
+ * driver its report through `window.runBrowserBench`. The page is cross-origin isolated, so the
+ * two-thread implementations (knnet's worker pool, onnxruntime-web with two threads) can share
+ * memory with their workers.
  */
 import { kernelInfo } from '../../src/index.js';
 import { measureExactness } from '../exactness.js';
-import { knnetWasmImplementation } from '../peers/knnet.js';
+import { knnetThreadsImplementation, knnetWasmImplementation } from '../peers/knnet.js';
 import { naiveImplementation } from '../peers/naive.js';
 import { onnxImplementation, SINGLE_THREAD_OPTIONS, type OnnxHost, type OnnxRuntime } from '../peers/onnxruntime.js';
 import { tensorFlowImplementation, type TensorFlow } from '../peers/tensorflow.js';
@@ -30,27 +32,56 @@ interface OnnxRuntimeWeb extends OnnxRuntime {
   env: { wasm: { wasmPaths?: string; numThreads?: number; proxy?: boolean } };
 }
 
-let onnxRuntimeReady: Promise<OnnxRuntimeWeb> | undefined;
+/** The instance of onnxruntime-web for each thread count. */
+const onnxRuntimes = new Map<number, Promise<OnnxRuntime>>();
 
-async function loadOnnxRuntimeWeb(): Promise<OnnxRuntimeWeb> {
-  const url = peerUrl(PEER_FILES.onnxRuntime);
+/**
+ * onnxruntime-web running on `threads` threads. One instance of the runtime has one thread
+ * count: its first session reads env.wasm.numThreads and sizes the thread pool every later
+ * session shares (the wasm backend ignores a session's intraOpNumThreads). So each thread count
+ * imports the runtime under its own URL (a query string): the browser evaluates a separate copy
+ * of the module, with its own env and its own wasm instance, and one-thread and two-thread
+ * sessions run side by side in this page.
+ */
+async function loadOnnxRuntimeWeb(threads: number): Promise<OnnxRuntime> {
+  const url = peerUrl(PEER_FILES.onnxRuntime) + (threads === 1 ? '' : `?threads=${threads}`);
   const ort = (await import(/* a URL on the local server, not bundled */ url)) as OnnxRuntimeWeb;
   ort.env.wasm.wasmPaths = peerUrl(PEER_FILES.onnxRuntimeWasmFolder);
-  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // run in this page's thread, as knnet does
-  return ort;
+  return {
+    Tensor: ort.Tensor,
+    InferenceSession: {
+      async create(model, options) {
+        const session = await ort.InferenceSession.create(model, options);
+        // Without shared memory the runtime falls back to one thread and says so only by
+        // resetting numThreads: a two-thread row must not time one thread.
+        if (ort.env.wasm.numThreads !== threads) {
+          await session.release();
+          throw new Error(`onnxruntime-web runs ${ort.env.wasm.numThreads} thread(s) where ${threads} were asked`);
+        }
+        return session;
+      },
+    },
+  };
 }
 
-const ONNX_WEB: OnnxHost = {
-  name: 'onnx-web',
-  label: 'onnxruntime-web',
-  note: 'wasm backend, one thread',
-  threads: 1,
-  sessionOptions: { ...SINGLE_THREAD_OPTIONS, executionProviders: ['wasm'] },
+const onnxRuntimeWeb = (threads: number) => {
+  let runtime = onnxRuntimes.get(threads);
+  if (!runtime) onnxRuntimes.set(threads, (runtime = loadOnnxRuntimeWeb(threads)));
+  return runtime;
 };
 
+const onnxWebHost = (threads: number): OnnxHost => ({
+  name: threads === 1 ? 'onnx-web' : `onnx-web-${threads}t`,
+  label: threads === 1 ? 'onnxruntime-web' : `onnxruntime-web ${threads}t`,
+  note: threads === 1 ? 'wasm backend, one thread' : `wasm backend, ${threads} threads (env.wasm.numThreads, its own instance of the runtime)`,
+  threads,
+  sessionOptions: { ...SINGLE_THREAD_OPTIONS, intraOpNumThreads: threads, executionProviders: ['wasm'] },
+});
+
 interface TensorFlowWithWasm extends TensorFlow {
-  wasm: { setWasmPaths(prefix: string): void; getThreadsCount(): number };
+  wasm: { setWasmPaths(prefix: string): void; setThreadsCount(threads: number): void; getThreadsCount(): number };
 }
 
 let tensorFlowReady: Promise<TensorFlowWithWasm> | undefined;
@@ -71,6 +102,9 @@ async function loadTensorFlowWasm(): Promise<TensorFlowWithWasm> {
   await loadScript(peerUrl(PEER_FILES.tensorFlowWasmBackend));
   const tf = (globalThis as unknown as { tf: TensorFlowWithWasm }).tf;
   tf.wasm.setWasmPaths(peerUrl(PEER_FILES.tensorFlowWasmFolder));
+  // In a cross-origin isolated page the backend loads its threaded build and would use every
+  // core; one thread keeps its row comparable with the other one-thread rows.
+  tf.wasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not initialise its wasm backend');
   await tf.ready();
   return tf;
@@ -78,8 +112,11 @@ async function loadTensorFlowWasm(): Promise<TensorFlowWithWasm> {
 
 const FACTORIES: Record<BrowserImplementationName, () => Promise<Implementation>> = {
   knnet: async () => knnetWasmImplementation,
-  'onnx-web-f64': async () => onnxImplementation(await (onnxRuntimeReady ??= loadOnnxRuntimeWeb()), 'float64', ONNX_WEB),
-  'onnx-web-f32': async () => onnxImplementation(await (onnxRuntimeReady ??= loadOnnxRuntimeWeb()), 'float32', ONNX_WEB),
+  'knnet-2t': async () => knnetThreadsImplementation(2),
+  'onnx-web-f64': async () => onnxImplementation(await onnxRuntimeWeb(1), 'float64', onnxWebHost(1)),
+  'onnx-web-f32': async () => onnxImplementation(await onnxRuntimeWeb(1), 'float32', onnxWebHost(1)),
+  'onnx-web-2t-f64': async () => onnxImplementation(await onnxRuntimeWeb(2), 'float64', onnxWebHost(2)),
+  'onnx-web-2t-f32': async () => onnxImplementation(await onnxRuntimeWeb(2), 'float32', onnxWebHost(2)),
   tfjs: async () => {
     const tf = await (tensorFlowReady ??= loadTensorFlowWasm());
     const threads = tf.wasm.getThreadsCount();
@@ -91,6 +128,9 @@ const FACTORIES: Record<BrowserImplementationName, () => Promise<Implementation>
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
+  if (!crossOriginIsolated) {
+    throw new Error('the benchmark page is not cross-origin isolated: no SharedArrayBuffer, so no two-thread rows');
+  }
   const notes: string[] = [];
   const implementations: Implementation[] = [];
   for (const name of request.implementations) {

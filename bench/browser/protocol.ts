@@ -15,15 +15,23 @@ export const PEER_FILES = {
   /** The folder of its wasm binary and the module that instantiates it. */
   onnxRuntimeWasmFolder: 'onnxruntime-web/dist/',
   onnxRuntimeWasm: 'onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
+  /** The module that instantiates that binary; with numThreads > 1 its pthread workers load it too. */
+  onnxRuntimeWasmModule: 'onnxruntime-web/dist/ort-wasm-simd-threaded.mjs',
   /** TF.js core and its wasm backend as classic scripts (UMD: they set the global `tf`). */
   tensorFlowCore: '@tensorflow/tfjs-core/dist/tf-core.min.js',
   tensorFlowWasmBackend: '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
   tensorFlowWasmFolder: '@tensorflow/tfjs-backend-wasm/dist/',
-  tensorFlowWasm: '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  /** The binary a cross-origin isolated page loads (the backend picks it when it has SharedArrayBuffer). */
+  tensorFlowWasm: '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
 } as const;
 
-/** The browser bench's implementations, by command-line name. */
-export const BROWSER_IMPLEMENTATIONS = ['knnet', 'onnx-web-f64', 'onnx-web-f32', 'tfjs', 'naive'] as const;
+/**
+ * The browser bench's implementations, by command-line name. A `2t` implementation runs on two
+ * threads (knnet's worker pool; onnxruntime-web with numThreads = 2), the others on one.
+ */
+export const BROWSER_IMPLEMENTATIONS = [
+  'knnet', 'knnet-2t', 'onnx-web-f64', 'onnx-web-f32', 'onnx-web-2t-f64', 'onnx-web-2t-f32', 'tfjs', 'naive',
+] as const;
 export type BrowserImplementationName = (typeof BROWSER_IMPLEMENTATIONS)[number];
 
 export const FULL_ROUNDS: RoundRobinOptions = { minRounds: 7, maxRounds: 25, maxSeconds: 20, sampleSeconds: 0.05 };

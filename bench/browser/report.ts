@@ -1,6 +1,7 @@
 /**
  * The browser run's report: throughput per implementation, knnet's ratios to each peer on each
- * workload, exactness, and the Chromium targets; as a console table and as markdown.
+ * workload, knnet's two-thread ratios, exactness, and the Chromium targets; as a console table
+ * and as markdown.
  */
 import { markdownTable, number, percent, textTable, type ExactnessResult } from '../report.js';
 import type { TargetResult } from '../targets.js';
@@ -8,7 +9,16 @@ import type { BrowserMeasurement, PageReport } from './protocol.js';
 
 export interface BrowserRunReport {
   date: string;
-  machine: { cpu: string; cores: number; node: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    node: string;
+    /**
+     * The 1-minute load average when the run started and when it ended: above the core count,
+     * other processes shared the cores, which bounds what two threads can gain.
+     */
+    loadAverage?: { start: number; end: number };
+  };
   /** "HeadlessChrome/…". */
   browser: string;
   knnetBuild: string;
@@ -17,6 +27,7 @@ export interface BrowserRunReport {
   filtered: boolean;
   measurements: BrowserMeasurement[];
   ratios: WorkloadRatios[];
+  threadRatios: ThreadRatios[];
   exactness: ExactnessResult[];
   targets: TargetResult[];
   notes: string[];
@@ -29,6 +40,44 @@ export interface WorkloadRatios {
   toOnnxWebF64?: number;
   toTensorFlow?: number;
   toNaive?: number;
+}
+
+/**
+ * knnet on two threads (predictAsync on its worker pool) against itself on one and against
+ * onnxruntime-web on two, on one workload (undefined: a row did not run).
+ */
+export interface ThreadRatios {
+  workload: string;
+  /** knnet 2t's queries/s over knnet's (one thread, sync predict). */
+  knnetTwoOverOne?: number;
+  /** knnet 2t's seconds per call over knnet's: the latency ratio (the inverse of the above). */
+  knnetLatencyTwoOverOne?: number;
+  toOnnxWeb2tF64?: number;
+  toOnnxWeb2tF32?: number;
+  /** onnxruntime-web f64's own two-thread speed-up, for comparison with knnet's. */
+  onnxWebF64TwoOverOne?: number;
+}
+
+export function threadRatiosOf(measurements: readonly BrowserMeasurement[]): ThreadRatios[] {
+  const workloads = [...new Set(measurements.map((m) => m.workload))];
+  const rows = workloads.map((workload) => {
+    const row = (implementation: string) => measurements.find((m) => m.workload === workload && m.implementation === implementation);
+    const speedRatio = (numerator: string, denominator: string) => {
+      const [top, bottom] = [row(numerator), row(denominator)];
+      return top && bottom ? top.queriesPerSecond / bottom.queriesPerSecond : undefined;
+    };
+    const one = row('knnet');
+    const two = row('knnet-2t');
+    return {
+      workload,
+      knnetTwoOverOne: speedRatio('knnet-2t', 'knnet'),
+      knnetLatencyTwoOverOne: one && two ? two.seconds / one.seconds : undefined,
+      toOnnxWeb2tF64: speedRatio('knnet-2t', 'onnx-web-2t-f64'),
+      toOnnxWeb2tF32: speedRatio('knnet-2t', 'onnx-web-2t-f32'),
+      onnxWebF64TwoOverOne: speedRatio('onnx-web-2t-f64', 'onnx-web-f64'),
+    };
+  });
+  return rows.filter((r) => r.knnetTwoOverOne !== undefined || r.toOnnxWeb2tF64 !== undefined || r.toOnnxWeb2tF32 !== undefined);
 }
 
 export function ratiosOf(measurements: readonly BrowserMeasurement[]): WorkloadRatios[] {
@@ -66,10 +115,38 @@ export function checkBrowserTargets(ratios: readonly WorkloadRatios[], exactness
   return results;
 }
 
+/**
+ * The two-thread targets: W2, W3 and soft ≥ 1.8× knnet's one-thread throughput and ≥ 1.2×
+ * onnxruntime-web f64 on two threads; W4's latency ≤ 0.65× one thread's; iris-size's
+ * predictAsync no slower than 2× the sync call; and the pool keeping every true neighbour.
+ */
+export function checkThreadTargets(ratios: readonly ThreadRatios[], exactness: readonly ExactnessResult[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  const check = (target: string, value: number | undefined, passes: (value: number) => boolean) =>
+    results.push({ target, measured: value === undefined ? 'not measured' : `${value.toFixed(2)}×`, pass: value === undefined ? undefined : passes(value) });
+  const of = (workload: string) => ratios.find((r) => r.workload === workload);
+  for (const workload of ['W2', 'W3', 'soft']) {
+    check(`${workload}: knnet 2 threads ≥ 1.8× knnet 1 thread`, of(workload)?.knnetTwoOverOne, (value) => value >= 1.8);
+    check(`${workload}: knnet 2 threads ≥ 1.2× onnxruntime-web f64 2 threads`, of(workload)?.toOnnxWeb2tF64, (value) => value >= 1.2);
+  }
+  check('W4: knnet 2 threads latency ≤ 0.65× 1 thread', of('W4')?.knnetLatencyTwoOverOne, (value) => value <= 0.65);
+  check('iris: knnet predictAsync (2 threads) time ≤ 2× the sync call', of('iris')?.knnetLatencyTwoOverOne, (value) => value <= 2);
+  for (const workload of ['W2', 'W2+1000']) {
+    const fraction = exactness.find((e) => e.implementation === 'knnet-2t' && e.workload === workload)?.fraction;
+    results.push({
+      target: `${workload}: knnet 2 threads returns 100 % of the true neighbours`,
+      measured: fraction === undefined ? 'not measured' : percent(fraction),
+      pass: fraction === undefined ? undefined : fraction === 1,
+    });
+  }
+  return results;
+}
+
 export function browserReport(
   page: PageReport, browser: string, options: { quick: boolean; filtered: boolean; machine: BrowserRunReport['machine'] },
 ): BrowserRunReport {
   const ratios = ratiosOf(page.measurements);
+  const threadRatios = threadRatiosOf(page.measurements);
   return {
     date: new Date().toISOString(),
     machine: options.machine,
@@ -80,8 +157,9 @@ export function browserReport(
     filtered: options.filtered,
     measurements: page.measurements,
     ratios,
+    threadRatios,
     exactness: page.exactness,
-    targets: checkBrowserTargets(ratios, page.exactness),
+    targets: [...checkBrowserTargets(ratios, page.exactness), ...checkThreadTargets(threadRatios, page.exactness)],
     notes: page.notes,
   };
 }
@@ -95,17 +173,27 @@ const RATIO_HEADER = ['workload', 'knnet / onnx-web f32', 'knnet / onnx-web f64'
 const times = (ratio: number | undefined) => (ratio === undefined ? '–' : `${number(ratio)}×`);
 const ratioRow = (r: WorkloadRatios) => [r.workload, times(r.toOnnxWebF32), times(r.toOnnxWebF64), times(r.toTensorFlow), times(r.toNaive)];
 
+const THREAD_RATIO_HEADER = [
+  'workload', 'knnet 2t / 1t (queries/s)', 'knnet 2t / 1t (latency)', 'knnet 2t / onnx-web 2t f64', 'knnet 2t / onnx-web 2t f32', 'onnx-web f64 2t / 1t',
+];
+const threadRatioRow = (r: ThreadRatios) => [
+  r.workload, times(r.knnetTwoOverOne), times(r.knnetLatencyTwoOverOne), times(r.toOnnxWeb2tF64), times(r.toOnnxWeb2tF32), times(r.onnxWebF64TwoOverOne),
+];
+
 const EXACTNESS_HEADER = ['implementation', 'workload', 'true neighbours kept', 'compared by'];
 const exactnessRow = (e: ExactnessResult) => [e.label, e.workload, percent(e.fraction), e.basis];
 const TARGET_HEADER = ['target', 'measured', 'result'];
 const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'];
 
 function context(report: BrowserRunReport): string[] {
+  const load = report.machine.loadAverage;
   return [
     `${report.machine.cpu}, ${report.machine.cores} cores, ${report.browser} (headless), driven from Node ${report.machine.node}, ` +
-      `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
-    `knnet build: ${report.knnetBuild}. All implementations run in one page, one thread each ` +
-      `(cross-origin isolated: ${report.crossOriginIsolated ? 'yes' : 'no, so no wasm threads'}).`,
+      `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}` +
+      (load ? `; load average (1 min) ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end` : ''),
+    `knnet build: ${report.knnetBuild}. All implementations run in one page ` +
+      `(cross-origin isolated: ${report.crossOriginIsolated ? 'yes' : 'no, so no wasm threads'}): the 2t rows on two threads ` +
+      '(knnet: predictAsync on a pool of 2 workers; onnxruntime-web: numThreads = 2), every other row on one, in the page\'s thread.',
     'Timed round-robin (one sample of each implementation in turn, rotating the order each round); ' +
       'queries/s from the median sample; spread = interquartile range / median; GFLOP/s = 2·q·n·d / time.',
   ];
@@ -114,6 +202,7 @@ function context(report: BrowserRunReport): string[] {
 function sections(report: BrowserRunReport, table: (header: string[], rows: string[][], firstNumeric: number) => string): string[] {
   const result = [table(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3)];
   if (report.ratios.length > 0) result.push(table(RATIO_HEADER, report.ratios.map(ratioRow), 1));
+  if (report.threadRatios.length > 0) result.push(table(THREAD_RATIO_HEADER, report.threadRatios.map(threadRatioRow), 1));
   if (report.exactness.length > 0) result.push(table(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));
   result.push(table(TARGET_HEADER, report.targets.map(targetRow), 3));
   return result;

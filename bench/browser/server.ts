@@ -44,11 +44,14 @@ function fileIn(root: string, path: string): string | undefined {
 
 /**
  * The headers that make a page cross-origin isolated, so that it gets SharedArrayBuffer (and
- * knnet its worker pool).
+ * knnet its worker pool), sent with every file: a worker script served with them is isolated
+ * too (the pthread workers onnxruntime-web starts from its .mjs), and the resource policy says
+ * outright that this origin's isolated pages may load each file.
  */
 export const CROSS_ORIGIN_ISOLATION_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
 } as const;
 
 /** Serves the mounts at a free port; the longest matching prefix wins. `headers` go on every file. */
