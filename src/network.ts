@@ -279,9 +279,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       this.#runner.run(queries, job);
       return;
     }
-    // The caller may change its array while the call waits: the pool reads a copy.
-    const ownQueries = { ...queries, data: queries.data.slice() };
-    await this.#queued(() => this.#runner.runOnPool(ownQueries, job));
+    // `queries` is the network's own copy of the caller's rows (toMatrix): what the caller does
+    // to its array while the call waits on the queue cannot reach it.
+    await this.#queued(() => this.#runner.runOnPool(queries, job));
   }
 
   /**
@@ -322,13 +322,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     // or very many classes), the split by queries serves.
     const shapes = plan.jobs.map((job) => this.#runner.shape(queries.rows, queries.cols, job.plan));
     if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
-    // The caller may change its array while the call waits: the slices read a copy.
-    const ownQueries = { ...queries, data: queries.data.slice() };
     // One part a slice, over all the queries: each worker takes one.
     const parts = plan.jobs.map((job, slice) => ({ job, shape: shapes[slice], start: 0, count: queries.rows }));
     const run = (finish: () => void) =>
       this.#queued(async () => {
-        await this.#runner.runParts(ownQueries, parts, `${parts.length} slices of the training rows`, plan);
+        await this.#runner.runParts(queries, parts, `${parts.length} slices of the training rows`, plan);
         finish();
       });
     return { given: plan.given, run };

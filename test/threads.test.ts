@@ -306,6 +306,25 @@ describe('calls on the pool at the same time', () => {
     }
   }, 60_000);
 
+  it('the caller overwriting its queries right after an async call does not reach the call (split by queries or by training rows)', async () => {
+    const train = randomData(37, 3000, 12, { classes: 3 });
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 3, threads: 2 });
+    try {
+      for (const rows of [40, 2]) {
+        const data = Float64Array.from(randomData(38, rows, 12).X.data);
+        const queries = { data, rows, cols: 12 };
+        const expected = net.kneighbors(queries);
+        const pending = net.kneighborsAsync(queries);
+        data.fill(1e6);
+        const got = await pending;
+        expectSameBits(got.indices, expected.indices);
+        expectSameBits(got.distances, expected.distances);
+      }
+    } finally {
+      net.dispose();
+    }
+  }, 60_000);
+
   it('a point added during an async call leaves that call on the weights it started with', async () => {
     const train = randomData(21, 2000, 20);
     const test = randomData(22, 400, 20);
