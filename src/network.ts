@@ -114,6 +114,14 @@ export interface LoadOptions {
 
 // A slice of the training rows (the split for few queries) has at least this many panels of 8.
 const SMALLEST_SLICE_PANELS = 64;
+/**
+ * A split by queries streams the weights once per part; from this many bytes streamed (more
+ * than a core's L2 holds) a call is split by training rows instead, which streams them once in
+ * all. Measured on W3 (100 queries, 100 000 × 128 points: 51 MB of float32 panels) on one
+ * thread: two parts of 50 queries took 1.10× one call of 100, four parts 1.32×; on W2 (2.5 MB)
+ * any split cost nothing.
+ */
+const SLICED_STREAM_BYTES = 8 * 1024 * 1024;
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -304,16 +312,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * A call of few queries split by training rows, each worker taking a slice of them and this
-   * thread merging the slices' results: undefined when the call is better split by queries
-   * (enough queries for every worker) or small. `k` is the neighbour search's, or undefined for
-   * the softmax over all points.
+   * A call split by training rows, each worker taking a slice of them and this thread merging
+   * the slices' results: undefined when the call is better split by queries (enough queries for
+   * every worker, on weights that stay in the caches) or small. `k` is the neighbour search's,
+   * or undefined for the softmax over all points.
    *
    * `run(finish)` must be called at once (it queues the call, which holds the weights as they
    * are now); it fills `given`, then calls `finish` while the call still holds them.
    */
   #splitByPoints(queries: Matrix, k: number | undefined): { given: Given; run(finish: () => void): Promise<void> } | undefined {
-    if (queries.rows >= this.threads * SMALLEST_PART_QUERIES || !this.#usesPool(queries.rows, 1)) return undefined;
+    const fewQueries = queries.rows < this.threads * SMALLEST_PART_QUERIES;
+    if (!(fewQueries || this.#streamedBytes(k) >= SLICED_STREAM_BYTES) || !this.#usesPool(queries.rows, 1)) return undefined;
     const plan = k === undefined ? this.#softmaxSlices(queries.rows) : this.#neighbourSlices(queries.rows, k);
     // Slices are few where blocks or panels are (many classes, a small n): then the split by
     // queries, if it has more parts, keeps more workers busy.
@@ -330,6 +339,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         finish();
       });
     return { given: plan.given, run };
+  }
+
+  /** Bytes the layer-1 stream reads per pass over the training points, for the search (`k`) or the softmax over all. */
+  #streamedBytes(k: number | undefined): number {
+    const w = this.#live();
+    return w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
   }
 
   /**

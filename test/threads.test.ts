@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.js';
-import { setPoolThreshold } from '../src/chunkRunner.js';
+import { ChunkRunner, setPoolThreshold } from '../src/chunkRunner.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { poolOfNetwork, type WorkerPool } from '../src/workerPool.js';
 import { loadKernels } from '../src/wasm.js';
@@ -303,6 +303,27 @@ describe('calls on the pool at the same time', () => {
       other.dispose();
     } finally {
       net.dispose();
+    }
+  }, 60_000);
+
+  it('weights past the caches are split by training rows even for many queries, bit for bit the sync answer', async () => {
+    const runParts = vi.spyOn(ChunkRunner.prototype, 'runParts');
+    // 40 000 × 64: 10 MB of float32 panels for the search, 20 MB of float64 W1 for the softmax.
+    const train = randomData(39, 40_000, 64, { classes: 4 });
+    const test = randomData(40, 60, 64);
+    try {
+      for (const options of [{ k: 5 }, { k: 'all', weights: 'softmax', lambda: 0.02 }] as const) {
+        const net = await KnnNetwork.fit(train.X, train.y, { ...options, threads: 2 });
+        try {
+          runParts.mockClear();
+          expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
+          expect(runParts.mock.calls.map((call) => call[2])).toEqual(['2 slices of the training rows']);
+        } finally {
+          net.dispose();
+        }
+      }
+    } finally {
+      runParts.mockRestore();
     }
   }, 60_000);
 
