@@ -112,7 +112,7 @@ export interface LoadOptions {
   threads?: ThreadsOption;
 }
 
-// A slice of the training rows (the split for few queries) has at least this many panels of 8.
+// A slice of the training rows (the neighbour search split by training rows) has at least this many panels of 8.
 const SMALLEST_SLICE_PANELS = 64;
 /**
  * A split by queries streams the weights once per part; from this many bytes streamed (more
