@@ -34,8 +34,14 @@ export const BROWSER_IMPLEMENTATIONS = [
 ] as const;
 export type BrowserImplementationName = (typeof BROWSER_IMPLEMENTATIONS)[number];
 
-export const FULL_ROUNDS: RoundRobinOptions = { minRounds: 7, maxRounds: 25, maxSeconds: 20, sampleSeconds: 0.05 };
-export const QUICK_ROUNDS: RoundRobinOptions = { minRounds: 3, maxRounds: 5, maxSeconds: 2, sampleSeconds: 0.02 };
+/**
+ * Each sample waits 100 ms first: onnxruntime-web's 2-thread pool, like onnxruntime-node's,
+ * spins on after a run and would take a core from the next sample. Without the pause, knnet on
+ * 2 threads read 1.59× its 1-thread W2 throughput in a full run with the onnxruntime-web rows,
+ * and 1.79× in a quick run of the knnet rows alone.
+ */
+export const FULL_ROUNDS: RoundRobinOptions = { minRounds: 7, maxRounds: 25, maxSeconds: 20, sampleSeconds: 0.05, settleSeconds: 0.1 };
+export const QUICK_ROUNDS: RoundRobinOptions = { minRounds: 3, maxRounds: 5, maxSeconds: 2, sampleSeconds: 0.02, settleSeconds: 0.1 };
 
 export interface BrowserRequest {
   /** Workload names (bench/workloads.ts) to time, in order. */
