@@ -1,8 +1,10 @@
 // Precision traps: data where the distance expansion ‖x‖² − 2x·X + ‖X‖² loses the digits that
 // decide the neighbours. The network must still report exactly what brute force with direct
-// differences reports, ties toward the lower index.
-import { describe, expect, it } from 'vitest';
-import { KnnNetwork } from '../src/index.js';
+// differences reports, ties toward the lower index: on one thread, and on a pool of two, where
+// every async call goes to the workers (split by queries, or by training rows for a few).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setPoolThreshold } from '../src/chunkRunner.js';
+import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
@@ -10,18 +12,29 @@ import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 
 type Matrix = { data: Float64Array; rows: number; cols: number };
 
-function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: Matrix, k: number): void {
-  const ours = wasm.kneighbors(queries, k);
+/** The threads the traps' networks run on (set by the enclosing describe block). */
+let threads = 1;
+
+function fitOnThreads(train: Matrix, y: number[], options: KnnOptions): Promise<KnnNetwork> {
+  return KnnNetwork.fit(train, y, { ...options, threads });
+}
+
+/** The network's neighbours of `queries` are the reference's, bit for bit, sync and (on a pool) async. */
+async function expectSameNeighbours(wasm: KnnNetwork, reference: ReferenceNetwork, queries: Matrix, k: number): Promise<void> {
   const theirs = reference.kneighbors(queries, k);
-  expect(Array.from(ours.indices)).toEqual(Array.from(theirs.indices));
-  expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances));
+  const answers = [wasm.kneighbors(queries, k)];
+  if (wasm.threads > 1) answers.push(await wasm.kneighborsAsync(queries, k));
+  for (const ours of answers) {
+    expect(Array.from(ours.indices)).toEqual(Array.from(theirs.indices));
+    expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances));
+  }
 }
 
 /** Fits a network for each k and checks its neighbours of `queries` against the reference's. */
 async function expectSameForEachK(train: Matrix, y: number[], queries: Matrix, ks: number[], float32Candidates: boolean): Promise<void> {
   for (const k of ks) {
-    const wasm = await KnnNetwork.fit(train, y, { k, float32Candidates });
-    expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+    const wasm = await fitOnThreads(train, y, { k, float32Candidates });
+    await expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
     wasm.dispose();
   }
 }
@@ -48,8 +61,17 @@ const PATHS = [
 
 // …and on each kernel build the engine runs: the relaxed build's candidate GEMMs fuse their
 // multiply-adds, which must not change a single reported bit.
-describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
+describe.each(KERNEL_BUILDS.flatMap((build) => [1, 2].map((count) => ({ build, count }))))('on the $build build, $count thread(s)', ({ build, count }) => {
   onKernelBuild(build);
+  let defaultThreshold = 0;
+  beforeAll(() => {
+    threads = count;
+    defaultThreshold = setPoolThreshold(0);
+  });
+  afterAll(() => {
+    threads = 1;
+    setPoolThreshold(defaultThreshold);
+  });
 
   describe.each(PATHS)('exact neighbours where the expansion loses digits ($path)', ({ extra, float32Candidates }) => {
     it('a huge common offset: every feature ≈ 1e8 + noise', async () => {
@@ -71,8 +93,8 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = 1 + (((i * 7 + j * 13) % 17) * Number.EPSILON);
       const train = { data, rows: n, cols: d };
       const y = Array.from({ length: n }, (_, i) => i % 4);
-      const wasm = await KnnNetwork.fit(train, y, { k: 5, float32Candidates });
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
+      const wasm = await fitOnThreads(train, y, { k: 5, float32Candidates });
+      await expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 5 }), { data: data.slice(0, 60 * d), rows: 60, cols: d }, 5);
       wasm.dispose();
     });
 
@@ -83,9 +105,9 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = i % 3;
       const y = Array.from({ length: n }, (_, i) => i % 2);
       const train = { data, rows: n, cols: d };
-      const wasm = await KnnNetwork.fit(train, y, { k: 7, float32Candidates });
+      const wasm = await fitOnThreads(train, y, { k: 7, float32Candidates });
       const queries = { data: new Float64Array([0, 1, 0.5].flatMap((value) => Array<number>(d).fill(value))), rows: 3, cols: d };
-      expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
+      await expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k: 7 }), queries, 7);
       const { indices } = wasm.kneighbors(queries, 7);
       expect(Array.from(indices.slice(0, 7))).toEqual([0, 3, 6, 9, 12, 15, 18]);
       wasm.dispose();
@@ -110,8 +132,8 @@ describe.each(KERNEL_BUILDS)('on the %s build', (build) => {
       const queries = { data: new Float64Array(2 * d).fill(0.5), rows: 2, cols: d };
       queries.data[d] = 0.5001;
       for (const k of [1, 5, 30]) {
-        const wasm = await KnnNetwork.fit(train, y, { k, float32Candidates });
-        expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
+        const wasm = await fitOnThreads(train, y, { k, float32Candidates });
+        await expectSameNeighbours(wasm, await ReferenceNetwork.fit(train, y, { k }), queries, k);
         expect(Array.from(wasm.kneighbors(queries, k).indices.slice(0, k))).toEqual(Array.from({ length: k }, (_, i) => 40 + i * 53));
         wasm.dispose();
       }
