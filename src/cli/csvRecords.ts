@@ -7,15 +7,13 @@
 // The scan works on the file's UTF-8 bytes (every byte that matters is ASCII, and no byte of a
 // multi-byte character is) and parses each unquoted field as a decimal number on the way, so a
 // numeric field is read once and never becomes a string; text is decoded only when asked for.
-import { parseDecimal, readDecimal } from './decimal.js';
+import { parseDecimal, readDecimal, SPACE, TAB } from './decimal.js';
 import { FileError } from './fileError.js';
 
 const COMMA = 44;
 const QUOTE = 34;
 const LINE_FEED = 10;
 const CARRIAGE_RETURN = 13;
-const SPACE = 32;
-const TAB = 9;
 
 /** One record of the file; valid only during the callback that receives it. */
 export interface CsvRecord {

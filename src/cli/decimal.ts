@@ -3,8 +3,8 @@
 // or tabs around them ignored. Hexadecimal, Infinity, NaN and the empty string are not numbers
 // here, although JavaScript's Number() takes them.
 
-const SPACE = 32;
-const TAB = 9;
+export const SPACE = 32;
+export const TAB = 9;
 const PLUS = 43;
 const MINUS = 45;
 const POINT = 46;
