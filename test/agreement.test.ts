@@ -5,20 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { KnnOptions } from '../src/index.js';
-import { fitBoth, KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
+import { fitBoth, KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, problemFields, randomData } from './helpers.js';
 
 const shape = fc.record({
-  seed: fc.integer({ min: 1, max: 1_000_000 }),
-  n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 }), fc.integer({ min: 91, max: 400 })),
-  d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 17, 33)),
+  ...problemFields(400),
   q: fc.integer({ min: 1, max: 9 }),
-  grid: fc.constantFrom(0, 0, 2, 3),
-  classes: fc.integer({ min: 1, max: 5 }),
-  kFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-  weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
   lambda: fc.constantFrom(0, 1e-3, 0.5, 1, 30, 1e6, 1e12),
-  all: fc.boolean(),
-  regression: fc.boolean(),
   metric: fc.constantFrom('euclidean' as const, 'cosine' as const, 'manhattan' as const),
 });
 

@@ -1,4 +1,6 @@
-// Shared test data: seeded random matrices, networks fitted both ways, and the kernel builds.
+// Shared test data: seeded random matrices, random problem shapes, networks fitted both ways,
+// and the kernel builds.
+import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
 import { KnnNetwork, kernelInfo, setKernelBuild, type KernelBuild, type KnnOptions, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
@@ -43,3 +45,22 @@ export function onKernelBuild(build: KernelBuild): void {
 
 /** A Float64Array's exact bit patterns (as 32-bit halves), so −0, NaN and the last ulp all count in a comparison. */
 export const bits = (values: Float64Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
+
+/**
+ * The fields of a random problem the property tests draw: n from 1 to `largestN` (1 and small n
+ * often), d = 1, odd and across the SIMD width and the direct search's limit, grids that make
+ * ties, 1–5 classes, k as a fraction of n or 'all', every weighting, regression.
+ */
+export function problemFields(largestN: number) {
+  return {
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+    n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 }), fc.integer({ min: 91, max: largestN })),
+    d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 17, 33)),
+    grid: fc.constantFrom(0, 0, 2, 3),
+    classes: fc.integer({ min: 1, max: 5 }),
+    kFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
+    all: fc.boolean(),
+    regression: fc.boolean(),
+  };
+}

@@ -15,7 +15,7 @@ import { withSharedMemoryImport } from '../src/sharedModule.js';
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(Buffer.from(text, 'base64'));
 }
-import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
+import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, problemFields, randomData } from './helpers.js';
 
 /** Every call of two or more queries goes to the pool, however small, until restoreThreshold(). */
 function poolEveryCall(): void {
@@ -41,17 +41,9 @@ function expectSameBits(a: ArrayLike<unknown>, b: ArrayLike<unknown>): void {
 }
 
 const shape = fc.record({
-  seed: fc.integer({ min: 1, max: 1_000_000 }),
-  n: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 90 }), fc.integer({ min: 91, max: 700 })),
-  d: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 17, 33)),
+  ...problemFields(700),
   q: fc.integer({ min: 2, max: 70 }),
-  grid: fc.constantFrom(0, 0, 2, 3),
-  classes: fc.integer({ min: 1, max: 5 }),
-  kFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-  weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
   lambda: fc.constantFrom(0, 0.5, 1, 30, 1e12),
-  all: fc.boolean(),
-  regression: fc.boolean(),
   metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
   threads: fc.constantFrom(2, 3),
   float32Candidates: fc.boolean(),
