@@ -11,7 +11,11 @@ export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 export { topKStateBytes } from './topk';
 export { scratchBytes } from './stream';
-export { directPanelDimensions, float32UnprovenQueries, searchNeighbours } from './neighbourSearch';
-export { softmaxBlockCount, softmaxBlockStates, softmaxMergeBlocks, softmaxQueryStateBytes, softmaxScores } from './softmaxAllPoints';
-export { layerOneDistances } from './layerOne';
-export { radiusNeighbours } from './radiusSearch';
+export { directPanelDimensions, float32UnprovenQueries, searchNeighbours, searchStoredNeighbours } from './neighbourSearch';
+export {
+  softmaxBlockCount, softmaxBlockStates, softmaxMergeBlocks, softmaxQueryStateBytes, softmaxScores, storedSoftmaxBlockStates, storedSoftmaxScores,
+} from './softmaxAllPoints';
+export { layerOneDistances, storedLayerOneDistances } from './layerOne';
+export { radiusNeighbours, storedRadiusNeighbours } from './radiusSearch';
+export { packFloat32Norms, packFloat32Rows, sumFloat32Points, unpackFloat32Rows } from './float32Storage';
+export { storedCandidateErrorBound, storedFloat32Searchable } from './storedDistance';

@@ -1,13 +1,25 @@
 // Layer 1 itself, for `forward`: every distance copied to the output.
 
-import { CopyReducer, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, streamDistances } from './stream';
+import { CopyReducer, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, STORED, streamDistances } from './stream';
 
 /** Layer 1 itself, q × n, for `forward`. */
 export function layerOneDistances(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
 ): void {
+  copyLayerOne(packed, pointNorms, mean, n, d, queries, q, scratch, output, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+}
+
+/** layerOneDistances on float32 storage (`panels`, b1 in `pointNorms`): the same bits. */
+export function storedLayerOneDistances(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+): void {
+  copyLayerOne(panels, pointNorms, mean, n, d, queries, q, scratch, output, STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM));
+}
+
+function copyLayerOne(panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, queries: usize, q: i32, scratch: usize, output: usize, kernel: i32): void {
   const reducer = reducerIn<CopyReducer>(scratch, q, d);
   reducer.begin(output, n);
-  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel);
 }

@@ -1,15 +1,17 @@
-// The exact k-nearest search: candidates from a GEMM's expansion (float64, or the float32 copy
-// of W1) rechecked with direct differences and proven to be brute force's selection, or direct
-// differences alone for small d; a query the proof cannot settle gets a second pass or direct
-// brute force.
+// The exact k-nearest search: candidates from a GEMM's expansion (float64, or float32: W1's copy
+// or float32 storage's values) rechecked with direct differences and proven to be brute force's
+// selection, or direct differences alone for small d; a query the proof cannot settle gets a
+// second pass or direct brute force. Generic in where the training points are kept
+// (trainingPoints.ts): every function below is compiled once for float64 storage
+// (searchNeighbours) and once for float32 storage (searchStoredNeighbours), with one proof.
 
-import { directSquaredDistance, panelCount, PANEL_POINTS } from './distance';
+import { PANEL_POINTS } from './distance';
 import { offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
-import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
 import {
-  align16, blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, float32BlockPanels, float32TileBytes, groupNormsBytes, MANHATTAN_DIFFERENCES,
-  minimaOffset, pairsBytes, reducerIn, scratchBytes, statesOffset, streamDistances, UNIT_ROUNDOFF, SMALLEST_SUBNORMAL,
+  blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset,
+  UNIT_ROUNDOFF,
 } from './stream';
+import { Float32Points, Float64Points, storageIn } from './trainingPoints';
 
 const DIRECT_SEARCH_FACTOR: i32 = 4;
 // Up to this many features the k-nearest search runs on direct differences
@@ -44,8 +46,52 @@ export function searchNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, manhattan: bool,
 ): void {
-  if (pointPanels != 0) {
-    directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+  const storage = storageIn<Float64Points>(scratch);
+  storage.points = points;
+  storage.pointPanels = pointPanels;
+  storage.packed = packed;
+  storage.pointNorms = pointNorms;
+  storage.mean = mean;
+  storage.float32Panels = float32Panels;
+  storage.float32Norms = float32Norms;
+  storage.largestNorm = largestPointNorm;
+  storage.float32Scale = float32Scale;
+  storage.largestFloat32Norm = largestFloat32Norm;
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
+}
+
+/**
+ * searchNeighbours on float32 storage (float32Storage.ts): X's float32 `panels`, b1 in
+ * `pointNorms` and the candidate norms in `candidateNorms` (from packFloat32Norms, with their
+ * largest values), centred on `mean`. With `direct` (`capacity` = k) the search runs on direct
+ * differences of the widened values (d ≤ 16 or `manhattan`); otherwise the float32 GEMM on the
+ * stored values chooses the candidates, and a query it cannot prove (or every query, when the
+ * values are too large for float32's range: storedFloat32Searchable) goes through the float64
+ * search on the expansion formed on the fly. The answers are searchNeighbours' on float64
+ * storage of the widened values, bit for bit, whatever path each query takes.
+ */
+export function searchStoredNeighbours(
+  panels: usize, pointNorms: usize, candidateNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64, largestCandidateNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+): void {
+  const storage = storageIn<Float32Points>(scratch);
+  storage.panels = panels;
+  storage.pointNorms = pointNorms;
+  storage.candidateNorms = candidateNorms;
+  storage.mean = mean;
+  storage.largestNorm = largestPointNorm;
+  storage.largestCandidateNorm = largestCandidateNorm;
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, manhattan);
+}
+
+/** The search of searchNeighbours, on either storage S (any class with Float64Points' methods). */
+export function search<S>(
+  storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+): void {
+  if (direct) {
+    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
     return;
   }
   // Few points per candidate: direct brute force is exact by construction and costs less
@@ -53,19 +99,16 @@ export function searchNeighbours(
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
     const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
     for (let r = 0; r < q; r++) {
-      directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity));
+      directNeighbours(storage, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity));
       writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(capacity), heap.distances(), k);
     }
     return;
   }
-  if (float32Panels == 0) {
-    searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared);
+  if (!storage.hasFloat32Candidates(d)) {
+    searchInFloat64(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared);
     return;
   }
-  const failures = float32CandidateSearch(
-    points, float32Panels, float32Norms, mean, float32Scale, largestFloat32Norm, n, d,
-    queries, q, k, capacity, scratch, outIndices, outSquared,
-  );
+  const failures = float32CandidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared);
   float32Unproven += failures;
   if (failures == 0) return;
   // The unproven queries go through the float64 search together, so its blocks of weights are
@@ -91,7 +134,7 @@ export function searchNeighbours(
     memory.copy(entry + 4 + (<usize>k << 2), outSquared + (<usize>r * <usize>k << 3), <usize>k << 3);
     proven++;
   }
-  searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, failures, k, capacity, scratch, outIndices, outSquared);
+  searchInFloat64(storage, n, d, queries, failures, k, capacity, scratch, outIndices, outSquared);
   // From the last row down, every row's source (a set-aside answer, or an earlier row of the
   // float64 answers) has not been overwritten yet.
   let nextProven = proven - 1;
@@ -121,12 +164,11 @@ export function searchNeighbours(
  * would outgrow the scratch (norms that dwarf the distances) does it get direct brute force.
  * Uses scratchBytes(q, d, topKStateBytes(capacity)) of scratch, no more.
  */
-function searchInFloat64(
-  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+function searchInFloat64<S>(
+  storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): void {
-  if (candidateSearch(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
+  if (candidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
   // A k-heap for the queries that need direct brute force.
   const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
   // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
@@ -137,8 +179,8 @@ function searchInFloat64(
     const squared = outSquared + (<usize>r * <usize>k << 3);
     const query = queries + (<usize>r * <usize>d << 3);
     const limit = load<f64>(squared);
-    if (limit < Infinity && rangeSearch(points, packed, pointNorms, mean, n, d, query, k, limit, scratch, room, indices, squared)) continue;
-    directNeighbours(points, n, d, query, k, heap.distances(), heap.indices(k));
+    if (limit < Infinity && rangeSearch(storage, n, d, query, k, limit, scratch, room, indices, squared)) continue;
+    directNeighbours(storage, n, d, query, k, heap.distances(), heap.indices(k));
     writeNeighbours(indices, squared, heap.indices(k), heap.distances(), k);
   }
 }
@@ -179,15 +221,15 @@ function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): TopKR
 }
 
 /**
- * The search for small d: direct distances from packPoints' panels, so the k kept per query are
+ * The search for small d: direct distances from X's panels, so the k kept per query are
  * exact as they come (each heap holds k, not k + margin) and need neither recheck nor proof.
  */
-function directPanelSearch(
-  pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
+function directPanelSearch<S>(
+  storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
   outIndices: usize, outSquared: usize, kernel: i32,
 ): void {
   const reducer = startTopK(n, d, q, k, scratch);
-  streamDistances(reducer, pointPanels, 0, n, d, 0, queries, q, scratch, kernel);
+  storage.stream(reducer, n, d, queries, q, scratch, kernel);
   for (let r = 0; r < q; r++) {
     reducer.finish(r);
     const heap = reducer.heap(r);
@@ -201,14 +243,13 @@ function directPanelSearch(
  * as their first squared distance, the expansion value below which their neighbours must lie.
  * Returns how many failed.
  */
-function candidateSearch(
-  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+function candidateSearch<S>(
+  storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
   const reducer = startTopK(n, d, q, capacity, scratch);
-  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, CANDIDATE_GEMM);
-  const queryNorms = scratch + pairsBytes(q, d);
+  storage.stream(reducer, n, d, queries, q, scratch, CANDIDATE_GEMM);
+  const queryNorms = pairNorms(scratch, q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
   let failures = 0;
   for (let r = 0; r < q; r++) {
@@ -219,10 +260,10 @@ function candidateSearch(
     const query = queries + (<usize>r * <usize>d << 3);
     let worstKept: f64 = 0;
     for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
-    recomputeDirectly(query, points, d, indices, distances, size);
+    recomputeDirectly(storage, query, d, indices, distances, size);
     sortCandidates(distances, indices, size);
     const kth = load<f64>(distances + (<usize>(k - 1) << 3));
-    const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d);
+    const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), storage.largestNorm, d);
     if (capacity < n && !(kth < (worstKept - bound) * directShrink)) {
       // A neighbour lies at most at kth (directly computed), so its expansion value is at most
       // kth / directShrink + bound; the slack factor covers this line's own two roundings.
@@ -239,39 +280,8 @@ function candidateSearch(
   return failures;
 }
 
-/**
- * Streams all n points of the float32 copy past the chunk's q queries, one group of
- * GROUP_QUERIES at a time, into `reducer.fold` (the scaled float32 expansion values, as
- * float64). Generic in the reducer class R, as streamDistances.
- */
-function streamFloat32Distances<R>(
-  reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
-): void {
-  const groups = scratch;
-  const queryNorms = groups + align16(groupBytes(q, d));
-  const tiles = queryNorms + groupNormsBytes(q);
-  const tileStride = float32TileBytes(d);
-  prepareFloat32Queries(queries, q, d, mean, scale, groups, queryNorms);
-  const panelTotal = panelCount(n);
-  const step = float32BlockPanels(d);
-  const groupTotal = groupCount(q);
-  for (let first = 0; first < panelTotal; first += step) {
-    const count = min(step, panelTotal - first);
-    const firstIndex = first * PANEL_POINTS;
-    const valid = min(count * PANEL_POINTS, n - firstIndex);
-    for (let g = 0; g < groupTotal; g++) {
-      const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
-      float32DistanceGemm(group, queryNorms + (<usize>(g * GROUP_QUERIES) << 3), panels32, pointNorms, d, first, count, tiles, tileStride);
-      for (let lane = 0; lane < GROUP_QUERIES; lane++) {
-        const query = g * GROUP_QUERIES + lane;
-        if (query < q) reducer.fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
-      }
-    }
-  }
-}
-
-// Below this (in scaled units, where the data's largest centred value is about 1) a float32
-// proof is not attempted: the arithmetic of its test would itself round in float64's
+// Below this (in the float32 values' units: for W1's copy the data's largest centred value is
+// then about 1) a float32 proof is not attempted: the arithmetic of its test would itself round in float64's
 // subnormal range.
 const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
 
@@ -280,47 +290,41 @@ const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
  * and the proof; like candidateSearch, but a query it cannot prove only gets FAILED as its first
  * index (it goes to the float64 search). Returns how many failed.
  *
- * The proof, in scaled units (distances times s²): every rejected point r has a float32 value
- * z_r ≥ W, the largest kept one, so its exact scaled distance is ≥ W − B (B from
- * candidateErrorBound), and its directly computed distance D̂_r, whose relative rounding is at
- * most (d + 2)·2^−53 and whose squares can each lose half a float64 subnormal, satisfies
- * D̂_r·s² ≥ (W − B)(1 − (d + 2)·2^−53) − d·2^−1075·s². The test
- * kth·s² < (W − B)(1 − (d + 8)·2^−53) − (d + 1)·2^−1074·s² implies kth < D̂_r for every
- * rejected r, with room for this line's own roundings; kth·s² is exact (s² a power of two in
- * range) or, where it rounds in the subnormal range, still below the test's float64 limit only
- * if the exact product is (or +∞ where it overflows, failing the test). When s² < 1 the last
+ * The proof, in the float32 values' units (distances times ρ: s² for W1's copy scaled by s, 1 for
+ * float32 storage): every rejected point r has a float32 value z_r ≥ W, the largest kept one,
+ * so its exact distance times ρ is ≥ W − B (B from candidateErrorBound, or
+ * storedCandidateErrorBound), and its directly computed distance D̂_r, whose relative rounding
+ * is at most (d + 2)·2^−53 and whose squares can each lose half a float64 subnormal, satisfies
+ * D̂_r·ρ ≥ (W − B)(1 − (d + 2)·2^−53) − d·2^−1075·ρ. The test
+ * kth·ρ < (W − B)(1 − (d + 8)·2^−53) − (d + 1)·2^−1074·ρ (float32ProofLimit) implies kth < D̂_r
+ * for every rejected r, with room for this line's own roundings; kth·ρ is exact (ρ a power of
+ * two in range) or, where it rounds in the subnormal range, still below the test's float64 limit
+ * only if the exact product is (or +∞ where it overflows, failing the test). When ρ < 1 the last
  * term rounds to 0, but the limit is then required above SMALLEST_PROVABLE_GAP, so the margin
  * between (d + 8) and (d + 2) roundings dwarfs d·2^−1075. So the k best candidates by
  * (D̂, index) are the k best of all n.
  */
-function float32CandidateSearch(
-  points: usize, panels32: usize, pointNorms: usize, mean: usize, scale: f64, largestPointNorm: f64, n: i32, d: i32,
-  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+function float32CandidateSearch<S>(
+  storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
   const reducer = startTopK(n, d, q, capacity, scratch);
-  streamFloat32Distances(reducer, panels32, pointNorms, n, d, mean, scale, queries, q, scratch);
-  const queryNorms = scratch + align16(groupBytes(q, d));
-  const rescale = scale * scale;
-  const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
-  const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * rescale;
+  storage.streamFloat32(reducer, n, d, queries, q, scratch);
+  const rescale = storage.float32Rescale();
   let failures = 0;
   for (let r = 0; r < q; r++) {
-    const queryNorm = load<f64>(queryNorms + (<usize>r << 3));
     const heap = reducer.heap(r);
     const size = heap.size;
     const distances = heap.distances();
     const indices = heap.indices(capacity);
-    let proven = !outOfFloat32Range(queryNorm);
+    let worstKept: f64 = -Infinity;
+    for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
+    const limit = storage.float32ProofLimit(worstKept, r, q, d, scratch);
+    let proven = limit > SMALLEST_PROVABLE_GAP;
     if (proven) {
-      let worstKept: f64 = -Infinity;
-      for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
-      const query = queries + (<usize>r * <usize>d << 3);
-      recomputeDirectly(query, points, d, indices, distances, size);
+      recomputeDirectly(storage, queries + (<usize>r * <usize>d << 3), d, indices, distances, size);
       sortCandidates(distances, indices, size);
-      const kth = load<f64>(distances + (<usize>(k - 1) << 3));
-      const limit = (worstKept - candidateErrorBound(queryNorm, largestPointNorm, d)) * directShrink - underflow;
-      proven = limit > SMALLEST_PROVABLE_GAP && kth * rescale < limit;
+      proven = load<f64>(distances + (<usize>(k - 1) << 3)) * rescale < limit;
     }
     if (!proven) {
       store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
@@ -337,9 +341,8 @@ function float32CandidateSearch(
  * point that can be among the k nearest) is collected, its distance computed directly, and the
  * k best kept by (distance, index). False when more points qualify than `room` holds.
  */
-function rangeSearch(
-  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
-  query: usize, k: i32, limit: f64, scratch: usize, room: i32,
+function rangeSearch<S>(
+  storage: S, n: i32, d: i32, query: usize, k: i32, limit: f64, scratch: usize, room: i32,
   outIndices: usize, outSquared: usize,
 ): bool {
   const heap = changetype<TopKHeap>(scratch + statesOffset(1, d));
@@ -347,13 +350,13 @@ function rangeSearch(
   const heapIndices = heap.indices(k);
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   reducer.begin(limit, changetype<usize>(heap) + topKStateBytes(k), room);
-  streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
+  storage.stream(reducer, n, d, query, 1, scratch, CANDIDATE_GEMM);
   if (!reducer.complete()) return false;
   const found = reducer.count;
   let size = 0;
   for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
-    size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
+    size = offerCandidate(heapDistances, heapIndices, size, k, storage.squaredDistance(query, index, d), index);
   }
   sortCandidates(heapDistances, heapIndices, size);
   writeNeighbours(outIndices, outSquared, heapIndices, heapDistances, k);
@@ -363,34 +366,24 @@ function rangeSearch(
 /**
  * Replaces `size` candidates' expansion values by their direct distances, two candidates per
  * f64x2: each lane sums its own differences in dimension order, so the result is bit-for-bit
- * the scalar directSquaredDistance, with two dependency chains in flight instead of one.
+ * the scalar direct distance, with two dependency chains in flight instead of one.
  */
-function recomputeDirectly(query: usize, points: usize, d: i32, indices: usize, distances: usize, size: i32): void {
+function recomputeDirectly<S>(storage: S, query: usize, d: i32, indices: usize, distances: usize, size: i32): void {
   let c = 0;
   for (; c + 1 < size; c += 2) {
-    const first = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
-    const second = points + (<usize>load<i32>(indices + (<usize>(c + 1) << 2)) * <usize>d << 3);
-    let sum = f64x2.splat(0);
-    for (let j = 0; j < d; j++) {
-      const offset = <usize>j << 3;
-      const point = f64x2.replace_lane(f64x2.splat(load<f64>(first + offset)), 1, load<f64>(second + offset));
-      const difference = f64x2.sub(f64x2.splat(load<f64>(query + offset)), point);
-      sum = f64x2.add(sum, f64x2.mul(difference, difference));
-    }
-    v128.store(distances + (<usize>c << 3), sum);
+    const first = load<i32>(indices + (<usize>c << 2));
+    const second = load<i32>(indices + (<usize>(c + 1) << 2));
+    v128.store(distances + (<usize>c << 3), storage.squaredDistancePair(query, first, second, d));
   }
-  if (c < size) {
-    const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
-    store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
-  }
+  if (c < size) store<f64>(distances + (<usize>c << 3), storage.squaredDistance(query, load<i32>(indices + (<usize>c << 2)), d));
 }
 
 /** Brute force with direct differences over all n points: the fallback for a doubtful query. */
-function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
+function directNeighbours<S>(storage: S, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
   let size = 0;
   let worst: f64 = Infinity;
   for (let i = 0; i < n; i++) {
-    const squared = directSquaredDistance(query, points + (<usize>i * <usize>d << 3), d);
+    const squared = storage.squaredDistance(query, i, d);
     if (size == k && !(squared < worst)) continue;
     size = offerCandidate(distances, indices, size, k, squared, i);
     if (size == k) worst = load<f64>(distances);

@@ -1,10 +1,8 @@
 // The radius search: every training point within a distance of one query, exact.
 
-import { directManhattanDistance, directSquaredDistance } from './distance';
 import { RangeReducer, sortCandidates } from './topk';
-import {
-  CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, streamDistances, UNIT_ROUNDOFF,
-} from './stream';
+import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
+import { Float32Points, Float64Points, storageIn } from './trainingPoints';
 
 /**
  * Every training point whose direct squared distance Σ(x_j − X_ij)² is ≤ `squaredLimit`, for one
@@ -22,29 +20,59 @@ export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
 ): i32 {
+  const storage = storageIn<Float64Points>(scratch);
+  storage.points = points;
+  storage.pointPanels = pointPanels;
+  storage.packed = packed;
+  storage.pointNorms = pointNorms;
+  storage.mean = mean;
+  storage.largestNorm = largestPointNorm;
+  return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
+}
+
+/**
+ * radiusNeighbours on float32 storage (float32Storage.ts): the same points and distances, bit
+ * for bit, as on float64 storage of the widened values. With `direct` (d ≤ 16, or `manhattan`)
+ * the widened values' direct differences are streamed, else the expansion formed on the fly.
+ */
+export function storedRadiusNeighbours(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+): i32 {
+  const storage = storageIn<Float32Points>(scratch);
+  storage.panels = panels;
+  storage.pointNorms = pointNorms;
+  storage.mean = mean;
+  storage.largestNorm = largestPointNorm;
+  return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, direct, manhattan);
+}
+
+/** The search of radiusNeighbours, on either storage S. */
+function pointsWithin<S>(
+  storage: S, n: i32, d: i32, query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+): i32 {
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   const list = scratch + scratchBytes(1, d, 0);
-  if (pointPanels != 0) {
+  if (direct) {
     reducer.begin(squaredLimit, list, n);
-    streamDistances(reducer, pointPanels, 0, n, d, 0, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+    storage.stream(reducer, n, d, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
   } else {
     let centredNorm: f64 = 0;
     for (let j = 0; j < d; j++) {
-      const centred = load<f64>(query + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+      const centred = load<f64>(query + (<usize>j << 3)) - load<f64>(storage.mean + (<usize>j << 3));
       centredNorm += centred * centred;
     }
     // The norm only scales the bound, which has room for its rounding.
-    const bound = expansionErrorBound(centredNorm, largestPointNorm, d);
+    const bound = expansionErrorBound(centredNorm, storage.largestNorm, d);
     const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
     reducer.begin((squaredLimit / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF), list, n);
-    streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
+    storage.stream(reducer, n, d, query, 1, scratch, CANDIDATE_GEMM);
   }
   const found = reducer.count;
   let kept = 0;
   for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
-    const point = points + (<usize>index * <usize>d << 3);
-    const squared = manhattan ? directManhattanDistance(query, point, d) : directSquaredDistance(query, point, d);
+    const squared = manhattan ? storage.manhattanDistance(query, index, d) : storage.squaredDistance(query, index, d);
     if (!(squared <= squaredLimit)) continue;
     store<i32>(outIndices + (<usize>kept << 2), index);
     store<f64>(outSquared + (<usize>kept << 3), squared);

@@ -3,7 +3,7 @@
 
 import { panelCount, PANEL_POINTS } from './distance';
 import { finishBlockStates, softmaxStateBytes, SoftmaxReducer } from './softmax';
-import { blockPanels, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, statesOffset, streamDistances } from './stream';
+import { blockPanels, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, statesOffset, STORED, streamDistances } from './stream';
 
 // The softmax over all points folds fixed blocks of whole tiles into states of their own, then
 // merges the blocks' states in a fixed tree. The blocks depend on n, d and the number of classes
@@ -45,6 +45,28 @@ export function softmaxBlockStates(
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
   queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
 ): void {
+  const kernel = manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM;
+  foldBlocks(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel);
+}
+
+/**
+ * softmaxBlockStates on float32 storage (`panels`, b1 in `pointNorms`): the same tiles in the
+ * same order, with the same bits, so the same states.
+ */
+export function storedSoftmaxBlockStates(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
+): void {
+  const kernel = STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  foldBlocks(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel);
+}
+
+function foldBlocks(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, kernel: i32,
+): void {
   const panelsPerBlock = softmaxTilesPerBlock(n, d, classes) * blockPanels(d);
   const reducer = reducerIn<SoftmaxReducer>(scratch, q, d);
   reducer.begin(
@@ -52,8 +74,7 @@ export function softmaxBlockStates(
     q, firstBlock, endBlock,
   );
   const endPanel = min(endBlock * panelsPerBlock, panelCount(n));
-  const kernel = manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM;
-  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, kernel, firstBlock * panelsPerBlock, endPanel);
+  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel, firstBlock * panelsPerBlock, endPanel);
 }
 
 /**
@@ -82,5 +103,16 @@ export function softmaxScores(
 ): void {
   const states = scratch + statesOffset(q, d);
   softmaxBlockStates(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan);
+  softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
+}
+
+/** softmaxScores on float32 storage (`panels`, b1 in `pointNorms`): the same bits. */
+export function storedSoftmaxScores(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+): void {
+  const states = scratch + statesOffset(q, d);
+  storedSoftmaxBlockStates(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan);
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }

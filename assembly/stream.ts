@@ -14,7 +14,10 @@ import {
 } from './distance';
 import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
-import { groupBytes, groupCount, GROUP_QUERIES } from './float32Distance';
+import { float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
+import {
+  centreFloat32Panels, expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmSingle,
+} from './storedDistance';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
 // query pair of the chunk streams over it, so the weights come from memory once per chunk.
@@ -29,7 +32,7 @@ export function blockPanels(d: i32): i32 {
 }
 
 /** Like blockPanels for the float32 copy: its panels take half the bytes, so twice as many fit. */
-export function float32BlockPanels(d: i32): i32 {
+function float32BlockPanels(d: i32): i32 {
   const panels = BLOCK_BYTES / (d * PANEL_POINTS * 4);
   return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
 }
@@ -38,21 +41,49 @@ export function float32BlockPanels(d: i32): i32 {
   return (bytes + 15) & ~<usize>15;
 }
 
-// Scratch layout for one chunk of q queries, in this order: query pairs (interleaved per
-// dimension), query norms, two tile rows, the reducer's descriptor (REDUCER_BYTES), the top-k
-// folds' minima (MINIMA_BYTES), then the reducer's per-query state (`stateBytes` each: a top-k
-// heap, or an online-softmax state). Everything a call writes lives here, in the caller's
-// region, and the static data holds constants only: instances on one shared memory then never
-// write to the same bytes.
-export function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
+// Scratch layout for one chunk of q queries, in this order: the search's storage descriptor
+// (STORAGE_BYTES, at a place that does not depend on q: a search's second pass lays out fewer
+// queries on the same scratch), then the front: query pairs (interleaved per dimension), query
+// norms, two tile rows, a block of float64 panels (float32 storage expands each block there);
+// then the reducer's descriptor (REDUCER_BYTES), the top-k folds' minima (MINIMA_BYTES), then
+// the reducer's per-query state (`stateBytes` each: a top-k heap, or an online-softmax state).
+// Everything a call writes lives here, in the caller's region, and the static data holds
+// constants only: instances on one shared memory then never write to the same bytes.
+export const STORAGE_BYTES: usize = 64;
+function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
 function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
 function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
-// The float32 candidate search lays the same front out as query groups (float32), their norms
-// and one tile per query of a group; the reducer states start after the larger of the two.
-export function groupNormsBytes(q: i32): usize { return align16(<usize>(groupCount(q) * GROUP_QUERIES) << 3); }
-export function float32TileBytes(d: i32): usize { return <usize>(float32BlockPanels(d) * PANEL_POINTS) << 3; }
+/** One block of float64 panels: float32 storage's stream expands each block into it once per chunk. */
+function expandedBlockBytes(d: i32): usize { return <usize>blockPanels(d) * <usize>d * <usize>(PANEL_POINTS * 8); }
+// The float32 candidate search lays the same front out as query groups (float32), their norms,
+// their epilogue factors and μ32 (float32 storage), one tile per query of a group, then a
+// centred block (float32 storage); the reducer states start after the larger of the two fronts.
+function groupNormsBytes(q: i32): usize { return align16(<usize>(groupCount(q) * GROUP_QUERIES) << 3); }
+function float32TileBytes(d: i32): usize { return <usize>(float32BlockPanels(d) * PANEL_POINTS) << 3; }
 function float32FrontBytes(q: i32, d: i32): usize {
-  return align16(groupBytes(q, d)) + groupNormsBytes(q) + <usize>GROUP_QUERIES * float32TileBytes(d);
+  return align16(groupBytes(q, d)) + 2 * groupNormsBytes(q) + align16(<usize>d << 2) + <usize>GROUP_QUERIES * float32TileBytes(d) + centredBlockBytes(d);
+}
+/** One block of float32 panels, centred: float32 storage's search centres each block once per chunk. */
+function centredBlockBytes(d: i32): usize { return <usize>float32BlockPanels(d) * <usize>d * <usize>(PANEL_POINTS * 4); }
+
+/** Where a chunk's front (query pairs or groups, their norms, tiles) starts in its scratch. */
+@inline function frontOf(scratch: usize): usize {
+  return scratch + STORAGE_BYTES;
+}
+
+/** The squared norms of the chunk's q queries as the float64 stream prepared them (one f64 per query). */
+export function pairNorms(scratch: usize, q: i32, d: i32): usize {
+  return frontOf(scratch) + pairsBytes(q, d);
+}
+
+/** The squared norms of the chunk's q queries as the float32 stream prepared them (one f64 per query). */
+export function groupNorms(scratch: usize, q: i32, d: i32): usize {
+  return frontOf(scratch) + align16(groupBytes(q, d));
+}
+
+/** The epilogue factors of the chunk's q queries as the float32-storage stream prepared them (one f64 per query). */
+export function groupScales(scratch: usize, q: i32, d: i32): usize {
+  return groupNorms(scratch, q, d) + groupNormsBytes(q);
 }
 
 // Room for the largest reducer descriptor; the compiler checks that each one fits.
@@ -63,9 +94,9 @@ if (max(max(offsetof<TopKReducer>(), offsetof<SoftmaxReducer>()), max(offsetof<R
 
 /** Where the reducer's descriptor lies in a chunk's scratch: after the larger front. */
 function reducerOffset(q: i32, d: i32): usize {
-  const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d) + expandedBlockBytes(d);
   const float32Front = float32FrontBytes(q, d);
-  return float64Front > float32Front ? float64Front : float32Front;
+  return STORAGE_BYTES + (float64Front > float32Front ? float64Front : float32Front);
 }
 
 /** The call's reducer descriptor of type R, in the scratch of a chunk of q queries. */
@@ -90,31 +121,39 @@ export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
 // Which layer-1 kernel streamDistances runs. The k-nearest search selects on the expansion
 // (CANDIDATE_GEMM, multiply-adds fused in the relaxed-SIMD build) and rechecks directly; what
 // users read from the expansion itself (forward's z1, the softmax over all points) takes
-// DISTANCE_GEMM, whose bits are the same in both builds.
+// DISTANCE_GEMM, whose bits are the same in both builds. Each has a twin on float32 storage
+// (the code plus STORED), which reads X's float32 panels and gives the same bits.
 export const CANDIDATE_GEMM: i32 = 0;
 export const DISTANCE_GEMM: i32 = 1;
 export const DIRECT_DIFFERENCES: i32 = 2;
 export const MANHATTAN_DIFFERENCES: i32 = 3;
+export const STORED: i32 = 4;
 
 /**
  * Streams the training points of panels firstPanel … endPanel − 1 (all n by default) past the
  * chunk's q queries, tile by tile, into `reducer.fold(query, tile, count, firstIndex)`: with a
  * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
  * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
- * `pointNorms` and `mean` unused). Tiles start every blockPanels(d) panels from panel 0,
- * whatever the range. R is a reducer class: each one gets a copy of this loop of its own, its
+ * `pointNorms` and `mean` unused). With a STORED kernel, `panels` are float32 storage's: each
+ * block is expanded once into the scratch, as W1 or as X's float64 panels (expandFloat32Panels,
+ * the same bits), and the same kernel runs on it. Tiles start every blockPanels(d) panels from
+ * panel 0, whatever the range (and whatever the storage: a softmax folds the same tiles in the
+ * same order on both). R is a reducer class: each one gets a copy of this loop of its own, its
  * fold called directly.
  */
 export function streamDistances<R>(
   reducer: R, panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
   firstPanel: i32 = 0, endPanel: i32 = panelCount(n),
 ): void {
-  const pairs = scratch;
+  const pairs = frontOf(scratch);
   const queryNorms = pairs + pairsBytes(q, d);
   const tileA = queryNorms + normsBytes(q);
   const tileB = tileA + tileBytes(d);
+  const block = tileB + tileBytes(d);
+  const stored = kernel >= STORED;
+  const layer = kernel & (STORED - 1);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
-  const direct = kernel == DIRECT_DIFFERENCES || kernel == MANHATTAN_DIFFERENCES;
+  const direct = layer == DIRECT_DIFFERENCES || layer == MANHATTAN_DIFFERENCES;
   prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
@@ -122,20 +161,79 @@ export function streamDistances<R>(
     const count = min(step, endPanel - first);
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
+    // The block's panels: float64 storage's own, or float32 storage's expanded into the scratch.
+    if (stored) expandFloat32Panels(panels, direct ? 0 : mean, d, first, count, block);
+    const weights = stored ? block : panels;
+    const weightsFirst = stored ? 0 : first;
+    const norms = stored ? pointNorms + (<usize>first << 6) : pointNorms;
     for (let pair = 0; pair < pairTotal; pair++) {
       const queryPair = pairs + <usize>pair * <usize>d * 16;
-      if (kernel == DIRECT_DIFFERENCES) {
-        directDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
-      } else if (kernel == MANHATTAN_DIFFERENCES) {
-        manhattanDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
+      if (layer == DIRECT_DIFFERENCES) {
+        directDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
+      } else if (layer == MANHATTAN_DIFFERENCES) {
+        manhattanDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
       } else {
         const normA = load<f64>(queryNorms + (<usize>(2 * pair) << 3));
         const normB = load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3));
-        if (kernel == CANDIDATE_GEMM) candidateGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
-        else distanceGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
+        if (layer == CANDIDATE_GEMM) candidateGemm(queryPair, normA, normB, weights, norms, d, weightsFirst, count, tileA, tileB);
+        else distanceGemm(queryPair, normA, normB, weights, norms, d, weightsFirst, count, tileA, tileB);
       }
       reducer.fold(2 * pair, tileA, valid, firstIndex);
       if (2 * pair + 1 < q) reducer.fold(2 * pair + 1, tileB, valid, firstIndex);
+    }
+  }
+}
+
+/**
+ * Streams all n points of a float32 GEMM past the chunk's q queries, one group of GROUP_QUERIES
+ * at a time, into `reducer.fold` (the float32 expansion values, widened): from the float32 copy
+ * of W1 (`panels32`, its `pointNorms`, queries centred on `mean` and scaled by `scale`), or with
+ * `stored` from float32 storage's panels (its candidate norms as `pointNorms`, queries centred
+ * on f32(`mean`) and scaled each on its own; `scale` unused), each block centred once into the
+ * scratch before its queries stream past it (a single query centres as it loads instead).
+ * `centred` false (stored only) runs the uncentred
+ * variant instead, on the raw values, which bench/f32store measures against the centred one.
+ * Inlined, so each caller's constant flags leave one path in its copy; generic in the reducer
+ * class R, as streamDistances.
+ */
+@inline export function streamFloat32Distances<R>(
+  reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
+  stored: bool, centred: bool = true,
+): void {
+  const groups = frontOf(scratch);
+  const queryNorms = groupNorms(scratch, q, d);
+  const queryScales = groupScales(scratch, q, d);
+  const centre32 = queryScales + groupNormsBytes(q);
+  const tiles = centre32 + align16(<usize>d << 2);
+  const tileStride = float32TileBytes(d);
+  const centredBlock = tiles + <usize>GROUP_QUERIES * tileStride;
+  if (stored) prepareStoredQueries(centred, queries, q, d, mean, centre32, groups, queryNorms, queryScales);
+  else prepareFloat32Queries(queries, q, d, mean, scale, groups, queryNorms);
+  const panelTotal = panelCount(n);
+  const step = float32BlockPanels(d);
+  const groupTotal = groupCount(q);
+  // One query reads each block once: it centres as it loads (storedFloat32GemmSingle).
+  const single = stored && q == 1;
+  for (let first = 0; first < panelTotal; first += step) {
+    const count = min(step, panelTotal - first);
+    const firstIndex = first * PANEL_POINTS;
+    const valid = min(count * PANEL_POINTS, n - firstIndex);
+    if (single) {
+      storedFloat32GemmSingle(groups, load<f64>(queryNorms), load<f64>(queryScales), panels32, pointNorms, centre32, d, first, count, tiles);
+      reducer.fold(0, tiles, valid, firstIndex);
+      continue;
+    }
+    if (stored && centred) centreFloat32Panels(panels32, centre32, d, first, count, centredBlock);
+    for (let g = 0; g < groupTotal; g++) {
+      const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
+      const groupOffset = <usize>(g * GROUP_QUERIES) << 3;
+      if (!stored) float32DistanceGemm(group, queryNorms + groupOffset, panels32, pointNorms, d, first, count, tiles, tileStride);
+      else if (centred) storedFloat32Gemm(group, queryNorms + groupOffset, queryScales + groupOffset, centredBlock, pointNorms + (<usize>first << 6), d, 0, count, tiles, tileStride);
+      else storedFloat32Gemm(group, queryNorms + groupOffset, queryScales + groupOffset, panels32, pointNorms, d, first, count, tiles, tileStride);
+      for (let lane = 0; lane < GROUP_QUERIES; lane++) {
+        const query = g * GROUP_QUERIES + lane;
+        if (query < q) reducer.fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
+      }
     }
   }
 }

@@ -61,6 +61,34 @@ export interface KernelExports extends Record<string, unknown> {
     query: number, limit: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
   ): number;
   stableExp(x: number): number;
+  // Float32 storage (assembly/float32Storage.ts): X's float32 panels, b1, the candidate norms, μ.
+  packFloat32Rows(rows: number, count: number, d: number, sums: number, panels: number, firstPoint: number): number;
+  sumFloat32Points(panels: number, d: number, firstPoint: number, endPoint: number, sums: number): void;
+  unpackFloat32Rows(panels: number, d: number, firstPoint: number, count: number, rows: number): void;
+  packFloat32Norms(panels: number, n: number, d: number, mean: number, pointNorms: number, candidateNorms: number, firstPoint: number, largest: number): void;
+  storedFloat32Searchable(largestCandidateNorm: number, d: number): number;
+  storedCandidateErrorBound(queryNorm: number, scale: number, largestPointNorm: number, d: number): number;
+  searchStoredNeighbours(
+    panels: number, pointNorms: number, candidateNorms: number, mean: number, n: number, d: number, largestPointNorm: number, largestCandidateNorm: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, direct: number, manhattan: number,
+  ): void;
+  storedSoftmaxScores(
+    panels: number, pointNorms: number, mean: number, n: number, d: number,
+    labels: number, targets: number, classes: number, regression: number, lambda: number,
+    queries: number, q: number, scratch: number, output: number, manhattan: number,
+  ): void;
+  storedSoftmaxBlockStates(
+    panels: number, pointNorms: number, mean: number, n: number, d: number,
+    labels: number, targets: number, classes: number, regression: number, lambda: number,
+    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number,
+  ): void;
+  storedLayerOneDistances(
+    panels: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
+  ): void;
+  storedRadiusNeighbours(
+    panels: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    query: number, limit: number, scratch: number, outIndices: number, outSquared: number, direct: number, manhattan: number,
+  ): number;
 }
 
 /**
@@ -126,6 +154,10 @@ export class Kernels {
 
   i32(pointer: number, length: number): Int32Array {
     return new Int32Array(this.exports.memory.buffer, pointer, length);
+  }
+
+  f32(pointer: number, length: number): Float32Array {
+    return new Float32Array(this.exports.memory.buffer, pointer, length);
   }
 
   /** Bytes currently allocated through the kernels' allocator (networks and scratch). */

@@ -1,0 +1,404 @@
+// Layer 1 on float32 storage (float32Storage.ts): X's float32 panels read by the kernels of
+// distance.ts, and by a float32 GEMM of their own for the k-nearest search's candidates.
+//
+// The float64 kernels, bit for bit. Widening a float32 is exact, so a block of panels widened
+// (expandFloat32Panels) holds what packPoints packs, and widened, centred in float64 and
+// doubled (x − μ_j, then × −2, exact) what packWeights packs: the streams (stream.ts) expand
+// each block once per chunk of queries into the scratch and run directDistancePanels,
+// distanceGemm or candidateGemm on it unchanged. Every tile then has the bits of float64
+// storage's, in both builds. The expansion reads 4 bytes a value and writes 8 to a block that
+// stays in cache; every query pair of the chunk reuses it. (Widening and centring inside the
+// GEMM's loop instead needs 14 of V8's 15 allocatable vector registers, and cost about twice the
+// packed GEMM's time in bench/f32store.)
+// The recheck reads one point strided through its panel (32 bytes between dimensions):
+// storedSquaredDistance, directSquaredDistance's bits.
+//
+// The float32 candidate GEMM (storedFloat32Gemm) multiplies the stored values centred on
+// μ32 = f32(μ) (centreFloat32Panels, once per block and chunk: one float32 subtraction per
+// value, exact by Sterbenz's lemma wherever a value lies within a factor 2 of its centre, and
+// otherwise within half an ulp of X − μ32) by a query centred on the same μ32 and scaled by a
+// power of two to float32's sweet spot. Its rounding bound is storedCandidateErrorBound; the
+// search proves each query's candidates with it, or hands the query to the float64 search.
+// Centring is what proves data with a common offset: uncentred (the raw values, and ‖X_i‖² as
+// norms), the bound proved no query of W2 + 1000 nor of a 1e8 offset in bench/f32store, where
+// the centred search proves all; it costs about what W1's float32 copy costs.
+
+import { PANEL_POINTS } from './distance';
+import { multiplyAddF32x4 } from './multiplyAdd';
+import { GROUP_QUERIES, groupCount } from './float32Distance';
+
+const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 4;
+const GROUP_BYTES_PER_DIMENSION: i32 = GROUP_QUERIES * 4;
+
+/** The two low lanes of a float32 vector, widened. */
+@inline function widenLow(values: v128): v128 {
+  return f64x2.promote_low_f32x4(values);
+}
+
+/** The two high lanes of a float32 vector, widened. */
+@inline function widenHigh(values: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(values, values, 2, 3, 2, 3));
+}
+
+/** −2·(w − c) for two widened values: packWeights' `centred`, then its exact −2. */
+@inline function weightOf(widened: v128, centre: v128, minusTwo: v128): v128 {
+  return f64x2.mul(f64x2.sub(widened, centre), minusTwo);
+}
+
+/**
+ * Panels [firstPanel, firstPanel + panels) of float32 storage, widened into float64 panels at
+ * `block` (from its start): with a `mean`, W1 = −2·(X − μ), each value centred in float64 as
+ * packWeights centres it, so the bits packWeights packs (padding points aside, which no reducer
+ * reads); with `mean` 0, X itself, the bits packPoints packs. The float64 kernels of
+ * distance.ts then run on the block unchanged.
+ */
+export function expandFloat32Panels(panels32: usize, mean: usize, d: i32, firstPanel: i32, panels: i32, block: usize): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  let source = panels32 + <usize>firstPanel * panelBytes;
+  const end = source + <usize>panels * panelBytes;
+  let target = block;
+  const minusTwo = f64x2.splat(-2);
+  while (source < end) {
+    let centre = mean;
+    const panelEnd = source + panelBytes;
+    while (source < panelEnd) {
+      const low = v128.load(source);
+      const high = v128.load(source, 16);
+      if (mean != 0) {
+        const c = v128.load64_splat(centre);
+        v128.store(target, weightOf(widenLow(low), c, minusTwo));
+        v128.store(target, weightOf(widenHigh(low), c, minusTwo), 16);
+        v128.store(target, weightOf(widenLow(high), c, minusTwo), 32);
+        v128.store(target, weightOf(widenHigh(high), c, minusTwo), 48);
+        centre += 8;
+      } else {
+        v128.store(target, widenLow(low));
+        v128.store(target, widenHigh(low), 16);
+        v128.store(target, widenLow(high), 32);
+        v128.store(target, widenHigh(high), 48);
+      }
+      source += PANEL_BYTES_PER_DIMENSION;
+      target += PANEL_BYTES_PER_DIMENSION * 2;
+    }
+  }
+}
+
+/** Σ_j (x_j − X_ij)² in dimension order, X_i read widened from its panel at `point` (storedPointAddress). */
+export function storedSquaredDistance(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const difference = load<f64>(query + (<usize>j << 3)) - <f64>load<f32>(point + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
+    sum += difference * difference;
+  }
+  return sum;
+}
+
+/** Σ_j |x_j − X_ij| in dimension order, X_i read widened from its panel at `point`. */
+export function storedManhattanDistance(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) sum += Math.abs(load<f64>(query + (<usize>j << 3)) - <f64>load<f32>(point + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION));
+  return sum;
+}
+
+/**
+ * Two candidates' direct squared distances at once, each lane summing its own point in
+ * dimension order: the bits of two storedSquaredDistance calls.
+ */
+export function storedSquaredDistancePair(query: usize, first: usize, second: usize, d: i32): v128 {
+  let sum = f64x2.splat(0);
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j * <usize>PANEL_BYTES_PER_DIMENSION;
+    const point = f64x2.replace_lane(f64x2.splat(<f64>load<f32>(first + offset)), 1, <f64>load<f32>(second + offset));
+    const difference = f64x2.sub(f64x2.splat(load<f64>(query + (<usize>j << 3))), point);
+    sum = f64x2.add(sum, f64x2.mul(difference, difference));
+  }
+  return sum;
+}
+
+// The float32 candidate search. A query is centred on μ32 in float64 (a_j = x_j − μ32_j) and
+// scaled by σ = 2^−e, e chosen so that σ·max|a_j| lies in [1/2, 1) (e clamped to ±SCALE_LIMIT):
+// its float32 values p_j = f32(σ·a_j) then neither overflow nor, unless the query is within
+// 2^−600 of μ32, lose digits to float32's subnormal range. The GEMM sums c_ij·p_j in float32 and
+// its epilogue multiplies the sum by −2^(e + 1) (exact: it undoes σ and applies the −2), then adds
+// the float64 norms ‖c_i‖² and ‖p̂‖² (p̂ = p/σ): a value near ‖x − X_i‖², in the data's units.
+const SCALE_LIMIT: i32 = 600;
+// No float32 overflow: the float32 path runs only when d·max‖c_i‖² < 2^250 (storedFloat32Searchable),
+// so every product |c_ij·p_j| ≤ |c_ij| and every partial sum ≤ Σ|c_ij|·(1 + γ_d) ≤ √d·‖c_i‖·(1 + γ_d) < 2^126.
+const LARGEST_SEARCHABLE_NORM_TIMES_D: f64 = 1.8092513943330656e75; // 2^250
+
+/** 2^e as a float64, for |e| ≤ 1023. */
+@inline function powerOfTwo(e: i32): f64 {
+  return reinterpret<f64>(<u64>(1023 + e) << 52);
+}
+
+/**
+ * Whether a float32-storage network's values are small enough for the float32 candidate search
+ * (no product or partial sum of its GEMM can overflow float32; see SCALE_LIMIT), given its
+ * largest candidate norm. A network whose values are not searches in float64 alone.
+ */
+export function storedFloat32Searchable(largestCandidateNorm: f64, d: i32): bool {
+  return <f64>d * largestCandidateNorm < LARGEST_SEARCHABLE_NORM_TIMES_D;
+}
+
+/**
+ * Lays q queries out for storedFloat32Gemm: μ32 = f32(μ) to `centre32` (d float32; zeros when
+ * `centred` is false, for the uncentred variant), each query's f32(σ·(x − μ32)) in groups of
+ * GROUP_QUERIES interleaved per dimension (the last group filled with copies of the last query),
+ * its ‖p̂‖² to `norms` and its epilogue factor −2^(e + 1) to `scales` (one f64 per slot).
+ */
+@inline export function prepareStoredQueries(
+  centred: bool, queries: usize, q: i32, d: i32, mean: usize, centre32: usize, groups: usize, norms: usize, scales: usize,
+): void {
+  for (let j = 0; j < d; j++) store<f32>(centre32 + (<usize>j << 2), centred ? <f32>load<f64>(mean + (<usize>j << 3)) : 0);
+  const slots = groupCount(q) * GROUP_QUERIES;
+  for (let r = 0; r < slots; r++) {
+    const row = queries + (<usize>min(r, q - 1) * <usize>d << 3);
+    const slot = groups + <usize>(r / GROUP_QUERIES) * <usize>d * <usize>GROUP_BYTES_PER_DIMENSION + (<usize>(r % GROUP_QUERIES) << 2);
+    let largest: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      largest = Math.max(largest, Math.abs(load<f64>(row + (<usize>j << 3)) - <f64>load<f32>(centre32 + (<usize>j << 2))));
+    }
+    // largest < 2^(E + 1), E its binary exponent (subnormals read as −1022: clamped anyway).
+    const e = largest == 0 ? 0 : max(-SCALE_LIMIT, min(SCALE_LIMIT, <i32>((reinterpret<u64>(largest) >> 52) & 0x7ff) - 1023 + 1));
+    const scale = powerOfTwo(-e);
+    const unscale = powerOfTwo(e);
+    let norm: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const value = <f32>((load<f64>(row + (<usize>j << 3)) - <f64>load<f32>(centre32 + (<usize>j << 2))) * scale);
+      store<f32>(slot + <usize>j * <usize>GROUP_BYTES_PER_DIMENSION, value);
+      const unscaled = <f64>value * unscale;
+      norm += unscaled * unscaled;
+    }
+    store<f64>(norms + (<usize>r << 3), norm);
+    store<f64>(scales + (<usize>r << 3), -2.0 * unscale);
+  }
+}
+
+/** Four float32 dot products widened, times the query's factor, plus the points' and the query's norms, stored at out + offset. */
+@inline function storeScaled(accumulator: v128, factor: v128, pointNormsLow: v128, pointNormsHigh: v128, queryNorm: v128, out: usize, offset: usize): void {
+  v128.store(out + offset, f64x2.add(f64x2.add(f64x2.mul(widenLow(accumulator), factor), pointNormsLow), queryNorm));
+  v128.store(out + offset + 16, f64x2.add(f64x2.add(f64x2.mul(widenHigh(accumulator), factor), pointNormsHigh), queryNorm));
+}
+
+/**
+ * The centred float32 values c = f32(X − μ32) of panels [firstPanel, firstPanel + panels) of
+ * float32 storage, to `centred` in the same layout (from its start): one float32 subtraction per
+ * value, the rounding storedCandidateErrorBound charges. The float32 search centres each block
+ * of panels once per chunk of queries and runs its GEMM on the centred copy, which stays in
+ * cache: centring as the GEMM loads each value needs the centre's register on top of its 12 and
+ * made V8 spill an accumulator (2.5 times slower, measured in bench/f32store).
+ */
+export function centreFloat32Panels(panels32: usize, centre32: usize, d: i32, firstPanel: i32, panels: i32, centred: usize): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  let source = panels32 + <usize>firstPanel * panelBytes;
+  const end = source + <usize>panels * panelBytes;
+  let target = centred;
+  while (source < end) {
+    let centre = centre32;
+    const panelEnd = source + panelBytes;
+    while (source < panelEnd) {
+      const c = v128.load32_splat(centre);
+      v128.store(target, f32x4.sub(v128.load(source), c));
+      v128.store(target, f32x4.sub(v128.load(source, 16), c), 16);
+      centre += 4;
+      source += PANEL_BYTES_PER_DIMENSION;
+      target += PANEL_BYTES_PER_DIMENSION;
+    }
+  }
+}
+
+/**
+ * Expansion values from one group of four prepared queries to panels [firstPanel, firstPanel +
+ * panels) of float32 values (the centred copy of a block, or for the uncentred variant the
+ * stored values themselves): 8·panels float64 values to each of the four tiles (tile r at
+ * tiles + r·tileStride), with `candidateNorms` the norms of those values.
+ *
+ * Blocking as float32DistanceGemm's, 4 queries × 8 points in 8 f32x4 accumulators: per
+ * dimension 2 panel loads and 4 query splats feed 8 multiply-adds (11 live vector registers).
+ * The epilogue widens each sum, multiplies it by the query's factor and adds the float64 norms:
+ * nothing there rounds in float32.
+ */
+export function storedFloat32Gemm(
+  group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, d: i32,
+  firstPanel: i32, panels: i32, tiles: usize, tileStride: usize,
+): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const zero = f32x4.splat(0);
+  const norm0 = v128.load64_splat(queryNorms);
+  const norm1 = v128.load64_splat(queryNorms, 8);
+  const norm2 = v128.load64_splat(queryNorms, 16);
+  const norm3 = v128.load64_splat(queryNorms, 24);
+  let points = panels32 + <usize>firstPanel * panelBytes;
+  let norms = candidateNorms + (<usize>firstPanel << 6);
+  let out: usize = tiles;
+  for (let p = 0; p < panels; p++) {
+    let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
+    let c0 = zero, c1 = zero, e0 = zero, e1 = zero;
+    let x = group;
+    let w = points;
+    const end = points + panelBytes;
+    while (w < end) {
+      const low = v128.load(w);
+      const high = v128.load(w, 16);
+      let splat = v128.load32_splat(x);
+      a0 = multiplyAddF32x4(splat, low, a0);
+      a1 = multiplyAddF32x4(splat, high, a1);
+      splat = v128.load32_splat(x, 4);
+      b0 = multiplyAddF32x4(splat, low, b0);
+      b1 = multiplyAddF32x4(splat, high, b1);
+      splat = v128.load32_splat(x, 8);
+      c0 = multiplyAddF32x4(splat, low, c0);
+      c1 = multiplyAddF32x4(splat, high, c1);
+      splat = v128.load32_splat(x, 12);
+      e0 = multiplyAddF32x4(splat, low, e0);
+      e1 = multiplyAddF32x4(splat, high, e1);
+      x += GROUP_BYTES_PER_DIMENSION;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    const n01 = v128.load(norms);
+    const n23 = v128.load(norms, 16);
+    const n45 = v128.load(norms, 32);
+    const n67 = v128.load(norms, 48);
+    let factor = v128.load64_splat(queryScales);
+    storeScaled(a0, factor, n01, n23, norm0, out, 0);
+    storeScaled(a1, factor, n45, n67, norm0, out, 32);
+    factor = v128.load64_splat(queryScales, 8);
+    storeScaled(b0, factor, n01, n23, norm1, out + tileStride, 0);
+    storeScaled(b1, factor, n45, n67, norm1, out + tileStride, 32);
+    factor = v128.load64_splat(queryScales, 16);
+    storeScaled(c0, factor, n01, n23, norm2, out + 2 * tileStride, 0);
+    storeScaled(c1, factor, n45, n67, norm2, out + 2 * tileStride, 32);
+    factor = v128.load64_splat(queryScales, 24);
+    storeScaled(e0, factor, n01, n23, norm3, out + 3 * tileStride, 0);
+    storeScaled(e1, factor, n45, n67, norm3, out + 3 * tileStride, 32);
+    points = end;
+    norms += 64;
+    out += 64;
+  }
+}
+
+/** Eight points' float32 sums widened, times the query's factor, plus the points' and the query's norms, to `out`. */
+@inline function storeEight(low: v128, high: v128, factor: v128, norms: usize, queryNorm: v128, out: usize): void {
+  storeScaled(low, factor, v128.load(norms), v128.load(norms, 16), queryNorm, out, 0);
+  storeScaled(high, factor, v128.load(norms, 32), v128.load(norms, 48), queryNorm, out, 32);
+}
+
+/**
+ * storedFloat32Gemm for a chunk of one query (lane 0 of `group`), on the stored values
+ * themselves, each centred on μ32 (`centre32`; zeros for the uncentred variant) as it is
+ * loaded: the same float32 values, so the same bound. One query does too little arithmetic per
+ * byte to pay for a centred copy of each block, and with one query's registers the centring
+ * fits in the loop: 1 query × 32 points (four panels at a time) in 8 f32x4 accumulators, eight
+ * independent sums per dimension, so that neither the add's latency nor the loop's overhead
+ * bounds the loop; a last 1 to 3 panels one at a time. Writes 8·panels values to `tile`.
+ */
+export function storedFloat32GemmSingle(
+  group: usize, queryNorm: f64, queryScale: f64, panels32: usize, candidateNorms: usize, centre32: usize, d: i32,
+  firstPanel: i32, panels: i32, tile: usize,
+): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const zero = f32x4.splat(0);
+  const norm = f64x2.splat(queryNorm);
+  const factor = f64x2.splat(queryScale);
+  let points = panels32 + <usize>firstPanel * panelBytes;
+  let norms = candidateNorms + (<usize>firstPanel << 6);
+  let out = tile;
+  let p = 0;
+  for (; p + 3 < panels; p += 4) {
+    let a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0 = zero, c1 = zero, e0 = zero, e1 = zero;
+    let x = group;
+    let centre = centre32;
+    let w = points;
+    const end = points + panelBytes;
+    while (w < end) {
+      const c = v128.load32_splat(centre);
+      const splat = v128.load32_splat(x);
+      a0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w), c), a0);
+      a1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 16), c), a1);
+      b0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + panelBytes), c), b0);
+      b1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + panelBytes, 16), c), b1);
+      c0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + 2 * panelBytes), c), c0);
+      c1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + 2 * panelBytes, 16), c), c1);
+      e0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + 3 * panelBytes), c), e0);
+      e1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w + 3 * panelBytes, 16), c), e1);
+      x += GROUP_BYTES_PER_DIMENSION;
+      centre += 4;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    storeEight(a0, a1, factor, norms, norm, out);
+    storeEight(b0, b1, factor, norms + 64, norm, out + 64);
+    storeEight(c0, c1, factor, norms + 128, norm, out + 128);
+    storeEight(e0, e1, factor, norms + 192, norm, out + 192);
+    points += 4 * panelBytes;
+    norms += 256;
+    out += 256;
+  }
+  for (; p < panels; p++) {
+    let a0 = zero, a1 = zero;
+    let x = group;
+    let centre = centre32;
+    let w = points;
+    const end = points + panelBytes;
+    while (w < end) {
+      const c = v128.load32_splat(centre);
+      const splat = v128.load32_splat(x);
+      a0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w), c), a0);
+      a1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 16), c), a1);
+      x += GROUP_BYTES_PER_DIMENSION;
+      centre += 4;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    storeEight(a0, a1, factor, norms, norm, out);
+    points += panelBytes;
+    norms += 64;
+    out += 64;
+  }
+}
+
+const FLOAT32_ROUNDOFF: f64 = 5.960464477539063e-8; // u = 2^−24
+const FLOAT64_ROUNDOFF: f64 = 1.1102230246251565e-16; // v = 2^−53
+const FLOAT32_UNDERFLOW: f64 = 1.401298464324817e-45; // τ = 2^−149, the smallest float32 subnormal
+const FLOAT64_UNDERFLOW: f64 = 5e-324; // τ64 = 2^−1074
+
+/**
+ * A bound B with |z − D| ≤ B for every training point, in the data's units: z the value
+ * storedFloat32Gemm gives for a query with ‖p̂‖² = `queryNorm` and epilogue factor `scale`
+ * (−2^(e + 1); h = 2^e below) and points whose candidate norms are at most `largestPointNorm`,
+ * D = ‖x − X_i‖² exactly. With m = μ32 (or 0 uncentred), α = x − m and β_i = X_i − m in real
+ * arithmetic, D = ‖α − β_i‖² whatever m is.
+ *
+ * Why it holds (u = 2^−24, v = 2^−53, τ = 2^−149, τ64 = 2^−1074, γ_m = m·u / (1 − m·u)):
+ * 1. Data rounding. The query: a_j = fl64(x_j − m_j) is within v·|α_j| of α_j; σ·a_j is exact
+ *    but for float64 underflow, and p_j = f32(σ·a_j) within u·|σa_j| + τ/2 of it: so
+ *    |p̂_j − α_j| ≤ ε·|α_j| + τ·h with ε = u + 2v. The data: c_ij = f32(X_ij − m_j) is within
+ *    u·|β_ij| of β_ij (a float32 subtraction whose result is subnormal is exact). Hence
+ *    Δ = ‖p̂ − α‖ + ‖c_i − β_i‖ ≤ ε·S + √d·τh with S = ‖α‖ + ‖β_i‖ ≤ (R + √d·τh) / (1 − ε),
+ *    R = ‖p̂‖ + ‖c_i‖ (from the float64 norms, ‖p̂‖² taken as queryNorm + d·τ64 for squares
+ *    that underflow, both inflated by (1 + (d + 4)v) for their rounding).
+ * 2. Moving the data: E = ‖p̂ − c_i‖² differs from D by at most Δ·(R + S).
+ * 3. The float32 dot product Σ c_ij·p_j, each step a multiply then an add (plain SIMD: two
+ *    roundings) or one fused multiply-add (relaxed SIMD: one rounding): every term passes
+ *    through at most d roundings either way, so its error is at most γ_d·Σ|c_ij·p_j| plus τ/2
+ *    per product or sum that falls below float32's normal range; times 2h in the epilogue
+ *    (exact), ≤ γ_d·2‖c_i‖‖p̂‖ + 2d·τh ≤ γ_d·R²/2 + 2d·τh.
+ * 4. The float64 epilogue: the norms carry ≤ γ_d(v) relative error (and ‖p̂‖² up to d·τ64 from
+ *    underflowing squares), the two adds ≤ 2v·(|dot| + norms) ≤ 3v·R²: (d + 3)·2v·R² + 2d·τ64.
+ * Total: B = γ_d·R²/2 + Δ·(R + S) + 2(d + 3)·v·R² + 2d·τh + 2d·τ64, inflated by 1e−4
+ * relative for the rounding of this very computation. No float32 overflow on a network that
+ * storedFloat32Searchable accepts (|p_j| ≤ 1). When d·u ≥ 1/2 the bound is +∞.
+ */
+export function storedCandidateErrorBound(queryNorm: f64, scale: f64, largestPointNorm: f64, d: i32): f64 {
+  const terms = <f64>d;
+  if (terms * FLOAT32_ROUNDOFF >= 0.5) return Infinity;
+  const h = Math.abs(scale) * 0.5;
+  const epsilon = FLOAT32_ROUNDOFF + 2 * FLOAT64_ROUNDOFF;
+  const rootTerms = Math.sqrt(terms);
+  const underflow = rootTerms * FLOAT32_UNDERFLOW * h;
+  const r = (Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) + Math.sqrt(largestPointNorm)) * (1 + (terms + 4) * FLOAT64_ROUNDOFF);
+  const s = (r + underflow) / (1 - epsilon);
+  const delta = epsilon * s + underflow;
+  const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
+  const bound = gamma * r * r * 0.5 + delta * (r + s) + 2 * (terms + 3) * FLOAT64_ROUNDOFF * r * r
+    + 2 * terms * FLOAT32_UNDERFLOW * h + 2 * terms * FLOAT64_UNDERFLOW;
+  return bound * (1 + 1e-4);
+}
