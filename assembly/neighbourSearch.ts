@@ -96,6 +96,10 @@ export function search<S>(
   }
   // Few points per candidate: direct brute force is exact by construction and costs less
   // than the GEMM plus the recheck of a large share of the points.
+  if (n <= DIRECT_SEARCH_FACTOR * capacity && storage.widensPanels()) {
+    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, DIRECT_DIFFERENCES);
+    return;
+  }
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
     const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
     for (let r = 0; r < q; r++) {
@@ -180,6 +184,12 @@ function searchInFloat64<S>(
     const query = queries + (<usize>r * <usize>d << 3);
     const limit = load<f64>(squared);
     if (limit < Infinity && rangeSearch(storage, n, d, query, k, limit, scratch, room, indices, squared)) continue;
+    // Direct brute force: on float32 storage its panels streamed through the direct kernel (one
+    // query's layout of the scratch stays below the rows set aside past it), else row by row.
+    if (storage.widensPanels()) {
+      directPanelSearch(storage, n, d, query, 1, k, scratch, indices, squared, DIRECT_DIFFERENCES);
+      continue;
+    }
     directNeighbours(storage, n, d, query, k, heap.distances(), heap.indices(k));
     writeNeighbours(indices, squared, heap.indices(k), heap.distances(), k);
   }

@@ -81,6 +81,11 @@ if (max(offsetof<Float64Points>(), offsetof<Float32Points>()) > STORAGE_BYTES) {
     return this.float32Panels != 0;
   }
 
+  /** Whether direct brute force can stream X's panels (the GEMM search holds none: it goes row by row). */
+  @inline widensPanels(): bool {
+    return false;
+  }
+
   streamFloat32<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize): void {
     streamFloat32Distances(reducer, this.float32Panels, this.float32Norms, n, d, this.mean, this.float32Scale, queries, q, scratch, false);
   }
@@ -134,6 +139,11 @@ if (max(offsetof<Float64Points>(), offsetof<Float32Points>()) > STORAGE_BYTES) {
 
   @inline hasFloat32Candidates(d: i32): bool {
     return storedFloat32Searchable(this.largestCandidateNorm, d);
+  }
+
+  /** Direct brute force streams the panels, widened, through the direct kernel (strided rows would cost more). */
+  @inline widensPanels(): bool {
+    return true;
   }
 
   streamFloat32<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize): void {
