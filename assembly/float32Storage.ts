@@ -235,32 +235,27 @@ export function packFloat32Norms(panels: usize, n: i32, d: i32, mean: usize, poi
       c45 = addSquare(c45, widenLow(centredHigh));
       c67 = addSquare(c67, widenHigh(centredHigh));
     }
-    // Padding points are not points: their norms are 0, as packWeights writes them.
-    const valid = n - p * PANEL_POINTS;
-    if (valid < PANEL_POINTS) {
-      b01 = maskLanes(b01, valid, 0); b23 = maskLanes(b23, valid, 2); b45 = maskLanes(b45, valid, 4); b67 = maskLanes(b67, valid, 6);
-      c01 = maskLanes(c01, valid, 0); c23 = maskLanes(c23, valid, 2); c45 = maskLanes(c45, valid, 4); c67 = maskLanes(c67, valid, 6);
-    }
     const norms = pointNorms + (<usize>p << 6);
+    const candidates = candidateNorms + (<usize>p << 6);
     v128.store(norms, b01);
     v128.store(norms, b23, 16);
     v128.store(norms, b45, 32);
     v128.store(norms, b67, 48);
-    const candidates = candidateNorms + (<usize>p << 6);
     v128.store(candidates, c01);
     v128.store(candidates, c23, 16);
     v128.store(candidates, c45, 32);
     v128.store(candidates, c67, 48);
-    largestNorm = f64x2.pmax(largestNorm, f64x2.pmax(f64x2.pmax(b01, b23), f64x2.pmax(b45, b67)));
-    largestCandidate = f64x2.pmax(largestCandidate, f64x2.pmax(f64x2.pmax(c01, c23), f64x2.pmax(c45, c67)));
+    // Padding points are not points: their norms are 0, as packWeights writes them, and not
+    // among the largest (b1 of a padding point would be ‖μ‖²).
+    for (let lane = n - p * PANEL_POINTS; lane < PANEL_POINTS; lane++) {
+      store<f64>(norms + (<usize>lane << 3), 0);
+      store<f64>(candidates + (<usize>lane << 3), 0);
+    }
+    largestNorm = f64x2.pmax(largestNorm, f64x2.pmax(f64x2.pmax(v128.load(norms), v128.load(norms, 16)), f64x2.pmax(v128.load(norms, 32), v128.load(norms, 48))));
+    largestCandidate = f64x2.pmax(
+      largestCandidate, f64x2.pmax(f64x2.pmax(v128.load(candidates), v128.load(candidates, 16)), f64x2.pmax(v128.load(candidates, 32), v128.load(candidates, 48))),
+    );
   }
   store<f64>(largest, Math.max(f64x2.extract_lane(largestNorm, 0), f64x2.extract_lane(largestNorm, 1)));
   store<f64>(largest, Math.max(f64x2.extract_lane(largestCandidate, 0), f64x2.extract_lane(largestCandidate, 1)), 8);
-}
-
-/** The two lanes of `norms` (points firstLane, firstLane + 1 of a panel), 0 where the lane is at or past `valid`. */
-@inline function maskLanes(norms: v128, valid: i32, firstLane: i32): v128 {
-  const low = firstLane < valid ? f64x2.extract_lane(norms, 0) : 0.0;
-  const high = firstLane + 1 < valid ? f64x2.extract_lane(norms, 1) : 0.0;
-  return f64x2.replace_lane(f64x2.splat(low), 1, high);
 }

@@ -1,9 +1,10 @@
 // The exact k-nearest search: candidates from a GEMM's expansion (float64, or float32: W1's copy
 // or float32 storage's values) rechecked with direct differences and proven to be brute force's
 // selection, or direct differences alone for small d; a query the proof cannot settle gets a
-// second pass or direct brute force. Generic in where the training points are kept
-// (trainingPoints.ts): every function below is compiled once for float64 storage
-// (searchNeighbours) and once for float32 storage (searchStoredNeighbours), with one proof.
+// second pass or direct brute force. Both storages (searchNeighbours: float64,
+// searchStoredNeighbours: float32) run the same functions on their TrainingPoints descriptor
+// (trainingPoints.ts), so each proof is written once; the functions are generic in the
+// descriptor's class so that bench/f32store can run them on a variant of its own.
 
 import { PANEL_POINTS } from './distance';
 import { offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
@@ -11,7 +12,7 @@ import {
   blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset,
   UNIT_ROUNDOFF,
 } from './stream';
-import { Float32Points, Float64Points, storageIn } from './trainingPoints';
+import { storageIn, TrainingPoints } from './trainingPoints';
 
 const DIRECT_SEARCH_FACTOR: i32 = 4;
 // Up to this many features the k-nearest search runs on direct differences
@@ -46,7 +47,7 @@ export function searchNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, manhattan: bool,
 ): void {
-  const storage = storageIn<Float64Points>(scratch);
+  const storage = storageIn<TrainingPoints>(scratch);
   storage.points = points;
   storage.pointPanels = pointPanels;
   storage.packed = packed;
@@ -57,6 +58,7 @@ export function searchNeighbours(
   storage.largestNorm = largestPointNorm;
   storage.float32Scale = float32Scale;
   storage.largestFloat32Norm = largestFloat32Norm;
+  storage.stored = false;
   search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
 }
 
@@ -75,17 +77,22 @@ export function searchStoredNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
 ): void {
-  const storage = storageIn<Float32Points>(scratch);
-  storage.panels = panels;
+  const storage = storageIn<TrainingPoints>(scratch);
+  storage.points = 0;
+  storage.pointPanels = panels;
+  storage.packed = 0;
   storage.pointNorms = pointNorms;
-  storage.candidateNorms = candidateNorms;
   storage.mean = mean;
+  storage.float32Panels = panels;
+  storage.float32Norms = candidateNorms;
   storage.largestNorm = largestPointNorm;
-  storage.largestCandidateNorm = largestCandidateNorm;
+  storage.float32Scale = 1.0;
+  storage.largestFloat32Norm = largestCandidateNorm;
+  storage.stored = true;
   search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, manhattan);
 }
 
-/** The search of searchNeighbours, on either storage S (any class with Float64Points' methods). */
+/** The search of searchNeighbours, on the points of `storage` (a TrainingPoints, or a class with its methods). */
 export function search<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,

@@ -2,7 +2,7 @@
 
 import { RangeReducer, sortCandidates } from './topk';
 import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
-import { Float32Points, Float64Points, storageIn } from './trainingPoints';
+import { storageIn, TrainingPoints } from './trainingPoints';
 
 /**
  * Every training point whose direct squared distance Σ(x_j − X_ij)² is ≤ `squaredLimit`, for one
@@ -20,13 +20,14 @@ export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
 ): i32 {
-  const storage = storageIn<Float64Points>(scratch);
+  const storage = storageIn<TrainingPoints>(scratch);
   storage.points = points;
   storage.pointPanels = pointPanels;
   storage.packed = packed;
   storage.pointNorms = pointNorms;
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
+  storage.stored = false;
   return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
 }
 
@@ -39,17 +40,20 @@ export function storedRadiusNeighbours(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
 ): i32 {
-  const storage = storageIn<Float32Points>(scratch);
-  storage.panels = panels;
+  const storage = storageIn<TrainingPoints>(scratch);
+  storage.points = 0;
+  storage.pointPanels = panels;
+  storage.packed = 0;
   storage.pointNorms = pointNorms;
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
+  storage.stored = true;
   return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, direct, manhattan);
 }
 
-/** The search of radiusNeighbours, on either storage S. */
-function pointsWithin<S>(
-  storage: S, n: i32, d: i32, query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+/** The search of radiusNeighbours, on either storage. */
+function pointsWithin(
+  storage: TrainingPoints, n: i32, d: i32, query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
 ): i32 {
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   const list = scratch + scratchBytes(1, d, 0);

@@ -146,7 +146,7 @@ export function storedFloat32Searchable(largestCandidateNorm: f64, d: i32): bool
  * GROUP_QUERIES interleaved per dimension (the last group filled with copies of the last query),
  * its ‖p̂‖² to `norms` and its epilogue factor −2^(e + 1) to `scales` (one f64 per slot).
  */
-@inline export function prepareStoredQueries(
+export function prepareStoredQueries(
   centred: bool, queries: usize, q: i32, d: i32, mean: usize, centre32: usize, groups: usize, norms: usize, scales: usize,
 ): void {
   for (let j = 0; j < d; j++) store<f32>(centre32 + (<usize>j << 2), centred ? <f32>load<f64>(mean + (<usize>j << 3)) : 0);

@@ -191,12 +191,11 @@ export function streamDistances<R>(
  * `stored` from float32 storage's panels (its candidate norms as `pointNorms`, queries centred
  * on f32(`mean`) and scaled each on its own; `scale` unused), each block centred once into the
  * scratch before its queries stream past it (a single query centres as it loads instead).
- * `centred` false (stored only) runs the uncentred
- * variant instead, on the raw values, which bench/f32store measures against the centred one.
- * Inlined, so each caller's constant flags leave one path in its copy; generic in the reducer
- * class R, as streamDistances.
+ * `centred` false (stored only) runs the uncentred variant instead, on the raw values (the
+ * same GEMM without the centring step), which bench/f32store measures against the centred one.
+ * Generic in the reducer class R, as streamDistances.
  */
-@inline export function streamFloat32Distances<R>(
+export function streamFloat32Distances<R>(
   reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
   stored: bool, centred: bool = true,
 ): void {

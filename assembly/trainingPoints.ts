@@ -1,9 +1,12 @@
 // Where a search reads the training points: float64 storage (X row-major, W1 packed, X's
 // panels for small d, W1's float32 copy) or float32 storage (X's float32 panels alone; see
-// float32Storage.ts). The searches (neighbourSearch.ts, radiusSearch.ts) are generic in the
-// storage class, so each proof is written once and compiled for each storage; both classes
-// have the same methods, and each entry lays its storage's descriptor at the start of the
-// call's scratch (STORAGE_BYTES, where no other part of the scratch reaches).
+// float32Storage.ts). Each entry lays a TrainingPoints descriptor at the start of the call's
+// scratch (STORAGE_BYTES, where no other part of the scratch reaches), and the searches
+// (neighbourSearch.ts, radiusSearch.ts) ask it for tiles, direct distances and the float32
+// proof's limit, so each proof is written once for both storages. The storage is a flag read
+// once per stream or per distance, not a type, so the kernels hold one copy of each search:
+// specialising each for each storage at compile time made each build 3.3 KB larger (32.5 KB
+// against 29.2) and the searches no faster in bench/f32store.
 
 import { directManhattanDistance, directSquaredDistance, panelCount } from './distance';
 import { candidateErrorBound, outOfFloat32Range } from './float32Distance';
@@ -15,21 +18,21 @@ import {
   DIRECT_DIFFERENCES, groupNorms, groupScales, SMALLEST_SUBNORMAL, STORAGE_BYTES, STORED, streamDistances, streamFloat32Distances, UNIT_ROUNDOFF,
 } from './stream';
 
-if (max(offsetof<Float64Points>(), offsetof<Float32Points>()) > STORAGE_BYTES) {
-  ERROR('a storage descriptor is larger than STORAGE_BYTES');
+if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
+  ERROR('the storage descriptor is larger than STORAGE_BYTES');
 }
 
-/** The call's storage descriptor of type S, at the start of its scratch. */
+/** The call's storage descriptor (of type S: TrainingPoints, or a benchmark's variant), at the start of its scratch. */
 @inline export function storageIn<S>(scratch: usize): S {
   return changetype<S>(scratch);
 }
 
-/** The proof's margin for the direct recheck's own rounding (see float32CandidateSearch). */
-@inline function directShrink(d: i32): f64 {
+/** The float32 proof's margin for the direct recheck's own rounding (see float32CandidateSearch). */
+@inline export function float32ProofShrink(d: i32): f64 {
   return 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
 }
 
-/** X and its direct distances, row-major float64: the recheck's two candidates at once. */
+/** Two rows' direct squared distances at once, row-major float64: each lane the bits of directSquaredDistance. */
 @inline function directSquaredDistancePair(query: usize, first: usize, second: usize, d: i32): v128 {
   let sum = f64x2.splat(0);
   for (let j = 0; j < d; j++) {
@@ -42,11 +45,15 @@ if (max(offsetof<Float64Points>(), offsetof<Float32Points>()) > STORAGE_BYTES) {
 }
 
 /**
- * Float64 storage: X row-major (`points`), W1 packed with b1 (`packed`, `pointNorms`) centred on
- * `mean`, X's panels for the direct search (`pointPanels`, or 0), and W1's float32 copy scaled
- * by `float32Scale` with its norms (`float32Panels`, `float32Norms`, or 0).
+ * The training points of one call. Float64 storage (`stored` false): X row-major (`points`),
+ * W1 packed with b1 (`packed`, `pointNorms`) centred on `mean`, X's panels for the direct search
+ * (`pointPanels`, or 0), and the float32 candidates' values: W1's copy scaled by `float32Scale`
+ * with its norms (`float32Panels`, `float32Norms`, or 0). Float32 storage (`stored`): X's float32
+ * panels as both `pointPanels` and `float32Panels`, b1 in `pointNorms`, the candidate norms in
+ * `float32Norms`, `float32Scale` 1; no `points` nor `packed` (the expansion is formed from the
+ * panels block by block).
  */
-@unmanaged export class Float64Points {
+@unmanaged export class TrainingPoints {
   points: usize;
   pointPanels: usize;
   packed: usize;
@@ -57,109 +64,69 @@ if (max(offsetof<Float64Points>(), offsetof<Float32Points>()) > STORAGE_BYTES) {
   largestNorm: f64;
   float32Scale: f64;
   largestFloat32Norm: f64;
+  stored: bool;
 
   /** Streams panels [firstPanel, endPanel) through layer-1 kernel `kernel` (a stream.ts code) into the reducer. */
   stream<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize, kernel: i32, firstPanel: i32 = 0, endPanel: i32 = panelCount(n)): void {
-    const panels = kernel >= DIRECT_DIFFERENCES ? this.pointPanels : this.packed;
-    streamDistances(reducer, panels, this.pointNorms, n, d, this.mean, queries, q, scratch, kernel, firstPanel, endPanel);
+    const panels = this.stored || kernel >= DIRECT_DIFFERENCES ? this.pointPanels : this.packed;
+    streamDistances(reducer, panels, this.pointNorms, n, d, this.mean, queries, q, scratch, this.stored ? kernel + STORED : kernel, firstPanel, endPanel);
   }
 
-  @inline squaredDistance(query: usize, index: i32, d: i32): f64 {
+  squaredDistance(query: usize, index: i32, d: i32): f64 {
+    if (this.stored) return storedSquaredDistance(query, storedPointAddress(this.pointPanels, d, index), d);
     return directSquaredDistance(query, this.points + (<usize>index * <usize>d << 3), d);
   }
 
-  @inline manhattanDistance(query: usize, index: i32, d: i32): f64 {
+  manhattanDistance(query: usize, index: i32, d: i32): f64 {
+    if (this.stored) return storedManhattanDistance(query, storedPointAddress(this.pointPanels, d, index), d);
     return directManhattanDistance(query, this.points + (<usize>index * <usize>d << 3), d);
   }
 
   /** The squared distances to points `first` and `second`, as two squaredDistance calls give them. */
-  @inline squaredDistancePair(query: usize, first: i32, second: i32, d: i32): v128 {
+  squaredDistancePair(query: usize, first: i32, second: i32, d: i32): v128 {
+    if (this.stored) {
+      return storedSquaredDistancePair(query, storedPointAddress(this.pointPanels, d, first), storedPointAddress(this.pointPanels, d, second), d);
+    }
     return directSquaredDistancePair(query, this.points + (<usize>first * <usize>d << 3), this.points + (<usize>second * <usize>d << 3), d);
   }
 
-  @inline hasFloat32Candidates(d: i32): bool {
-    return this.float32Panels != 0;
+  /** Whether the float32 candidates can be searched: W1's copy exists, or float32 storage's values are small enough for float32. */
+  hasFloat32Candidates(d: i32): bool {
+    return this.stored ? storedFloat32Searchable(this.largestFloat32Norm, d) : this.float32Panels != 0;
   }
 
-  /** Whether direct brute force can stream X's panels (the GEMM search holds none: it goes row by row). */
+  /**
+   * Whether direct brute force streams X's panels, widened, through the direct kernel (float32
+   * storage: strided rows would cost more); float64 storage's GEMM search holds no panels and
+   * goes row by row.
+   */
   @inline widensPanels(): bool {
-    return false;
+    return this.stored;
   }
 
   streamFloat32<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize): void {
-    streamFloat32Distances(reducer, this.float32Panels, this.float32Norms, n, d, this.mean, this.float32Scale, queries, q, scratch, false);
+    streamFloat32Distances(reducer, this.float32Panels, this.float32Norms, n, d, this.mean, this.float32Scale, queries, q, scratch, this.stored);
   }
 
-  /** What the float32 values are in units of the distances: s², s the copy's scale. */
+  /** What the float32 values are in units of the distances: s² for W1's copy scaled by s, 1 for float32 storage. */
   @inline float32Rescale(): f64 {
     return this.float32Scale * this.float32Scale;
   }
 
   /**
-   * The float32 proof's limit for query r, in the copy's scaled units: every rejected point's
-   * direct distance times s² exceeds it (see float32CandidateSearch); −∞ for a query the
-   * float32 GEMM could not take.
+   * The float32 proof's limit for query r, in the float32 values' units: every rejected point's
+   * direct distance times float32Rescale exceeds it (see float32CandidateSearch); −∞ for a query
+   * the float32 GEMM could not take.
    */
   float32ProofLimit(worstKept: f64, r: i32, q: i32, d: i32, scratch: usize): f64 {
     const queryNorm = load<f64>(groupNorms(scratch, q, d) + (<usize>r << 3));
-    if (outOfFloat32Range(queryNorm)) return -Infinity;
-    const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * this.float32Rescale();
-    return (worstKept - candidateErrorBound(queryNorm, this.largestFloat32Norm, d)) * directShrink(d) - underflow;
-  }
-}
-
-/**
- * Float32 storage: X's float32 panels (`panels`), b1 centred on `mean` (`pointNorms`) and the
- * candidate norms ‖f32(X_i − μ32)‖² (`candidateNorms`); the float64 expansion is formed from
- * the panels on the fly, and the float32 candidates are the stored values themselves.
- */
-@unmanaged export class Float32Points {
-  panels: usize;
-  pointNorms: usize;
-  candidateNorms: usize;
-  mean: usize;
-  largestNorm: f64;
-  largestCandidateNorm: f64;
-
-  stream<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize, kernel: i32, firstPanel: i32 = 0, endPanel: i32 = panelCount(n)): void {
-    streamDistances(reducer, this.panels, this.pointNorms, n, d, this.mean, queries, q, scratch, kernel + STORED, firstPanel, endPanel);
-  }
-
-  @inline squaredDistance(query: usize, index: i32, d: i32): f64 {
-    return storedSquaredDistance(query, storedPointAddress(this.panels, d, index), d);
-  }
-
-  @inline manhattanDistance(query: usize, index: i32, d: i32): f64 {
-    return storedManhattanDistance(query, storedPointAddress(this.panels, d, index), d);
-  }
-
-  @inline squaredDistancePair(query: usize, first: i32, second: i32, d: i32): v128 {
-    return storedSquaredDistancePair(query, storedPointAddress(this.panels, d, first), storedPointAddress(this.panels, d, second), d);
-  }
-
-  @inline hasFloat32Candidates(d: i32): bool {
-    return storedFloat32Searchable(this.largestCandidateNorm, d);
-  }
-
-  /** Direct brute force streams the panels, widened, through the direct kernel (strided rows would cost more). */
-  @inline widensPanels(): bool {
-    return true;
-  }
-
-  streamFloat32<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize): void {
-    streamFloat32Distances(reducer, this.panels, this.candidateNorms, n, d, this.mean, 1.0, queries, q, scratch, true);
-  }
-
-  /** The stored float32 values are in the data's units. */
-  @inline float32Rescale(): f64 {
-    return 1.0;
-  }
-
-  /** The float32 proof's limit for query r, in the data's units (see float32CandidateSearch). */
-  float32ProofLimit(worstKept: f64, r: i32, q: i32, d: i32, scratch: usize): f64 {
-    const queryNorm = load<f64>(groupNorms(scratch, q, d) + (<usize>r << 3));
-    const scale = load<f64>(groupScales(scratch, q, d) + (<usize>r << 3));
-    const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL;
-    return (worstKept - storedCandidateErrorBound(queryNorm, scale, this.largestCandidateNorm, d)) * directShrink(d) - underflow;
+    let bound: f64;
+    if (this.stored) {
+      bound = storedCandidateErrorBound(queryNorm, load<f64>(groupScales(scratch, q, d) + (<usize>r << 3)), this.largestFloat32Norm, d);
+    } else {
+      if (outOfFloat32Range(queryNorm)) return -Infinity;
+      bound = candidateErrorBound(queryNorm, this.largestFloat32Norm, d);
+    }
+    return (worstKept - bound) * float32ProofShrink(d) - <f64>(d + 1) * SMALLEST_SUBNORMAL * this.float32Rescale();
   }
 }
