@@ -13,10 +13,10 @@
 // The recheck reads one point strided through its panel (32 bytes between dimensions):
 // storedSquaredDistance, directSquaredDistance's bits.
 //
-// The float32 candidate GEMM (storedFloat32Gemm) multiplies the stored values centred on
-// μ32 = f32(μ) (centreFloat32Panels, once per block and chunk: one float32 subtraction per
-// value, exact by Sterbenz's lemma wherever a value lies within a factor 2 of its centre, and
-// otherwise within half an ulp of X − μ32) by a query centred on the same μ32 and scaled by a
+// The float32 candidate GEMM multiplies the stored values centred on μ32 = f32(μ) (one float32
+// subtraction per value, once per block and chunk, by the chunk's first group of queries:
+// storedFloat32GemmCentring; exact by Sterbenz's lemma wherever a value lies within a factor 2
+// of its centre, and otherwise within half an ulp of X − μ32) by a query centred on the same μ32 and scaled by a
 // power of two to float32's sweet spot. Its rounding bound is storedCandidateErrorBound; the
 // search proves each query's candidates with it, or hands the query to the float64 search.
 // Centring is what proves data with a common offset: uncentred (the raw values, and ‖X_i‖² as
@@ -181,45 +181,24 @@ export function prepareStoredQueries(
 }
 
 /**
- * The centred float32 values c = f32(X − μ32) of panels [firstPanel, firstPanel + panels) of
- * float32 storage, to `centred` in the same layout (from its start): one float32 subtraction per
- * value, the rounding storedCandidateErrorBound charges. The float32 search centres each block
- * of panels once per chunk of queries and runs its GEMM on the centred copy, which stays in
- * cache: centring as the GEMM loads each value needs the centre's register on top of its 12 and
- * made V8 spill an accumulator (2.5 times slower, measured in bench/f32store).
- */
-export function centreFloat32Panels(panels32: usize, centre32: usize, d: i32, firstPanel: i32, panels: i32, centred: usize): void {
-  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
-  let source = panels32 + <usize>firstPanel * panelBytes;
-  const end = source + <usize>panels * panelBytes;
-  let target = centred;
-  while (source < end) {
-    let centre = centre32;
-    const panelEnd = source + panelBytes;
-    while (source < panelEnd) {
-      const c = v128.load32_splat(centre);
-      v128.store(target, f32x4.sub(v128.load(source), c));
-      v128.store(target, f32x4.sub(v128.load(source, 16), c), 16);
-      centre += 4;
-      source += PANEL_BYTES_PER_DIMENSION;
-      target += PANEL_BYTES_PER_DIMENSION;
-    }
-  }
-}
-
-/**
  * Expansion values from one group of four prepared queries to panels [firstPanel, firstPanel +
- * panels) of float32 values (the centred copy of a block, or for the uncentred variant the
- * stored values themselves): 8·panels float64 values to each of the four tiles (tile r at
- * tiles + r·tileStride), with `candidateNorms` the norms of those values.
+ * panels) of float32 values: 8·panels float64 values to each of the four tiles (tile r at
+ * tiles + r·tileStride), with `candidateNorms` the norms of those values. With `centring`, the
+ * values are float32 storage's own, centred on μ32 (`centre32`) as they are loaded, and the
+ * centred values are also written to `centred` (from its start, in the same layout), so the
+ * chunk's other groups read them there (storedFloat32Gemm) and X is read from memory once, by a
+ * loop whose arithmetic hides the wait. (Centring each block in a pass of its own first left
+ * that pass waiting on memory: 0.79–0.97 times the float32 copy's queries/s on 250 000 × 384
+ * unit vectors, 100 queries; centring in the first group, 0.94–0.95.)
  *
  * Blocking as float32DistanceGemm's, 4 queries × 8 points in 8 f32x4 accumulators: per
- * dimension 2 panel loads and 4 query splats feed 8 multiply-adds (11 live vector registers).
- * The epilogue widens each sum, multiplies it by the query's factor and adds the float64 norms:
- * nothing there rounds in float32.
+ * dimension 2 panel loads and 4 query splats feed 8 multiply-adds (11 live vector registers;
+ * centring adds the centre's splat, two subtractions and two stores). The epilogue widens each
+ * sum, multiplies it by the query's factor and adds the float64 norms: nothing there rounds in
+ * float32.
  */
-export function storedFloat32Gemm(
-  group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, d: i32,
+@inline function float32GemmPanels(
+  centring: bool, group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, centre32: usize, centred: usize, d: i32,
   firstPanel: i32, panels: i32, tiles: usize, tileStride: usize,
 ): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
@@ -231,15 +210,26 @@ export function storedFloat32Gemm(
   let points = panels32 + <usize>firstPanel * panelBytes;
   let norms = candidateNorms + (<usize>firstPanel << 6);
   let out: usize = tiles;
+  let target = centred;
   for (let p = 0; p < panels; p++) {
     let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
     let c0 = zero, c1 = zero, e0 = zero, e1 = zero;
     let x = group;
+    let centre = centre32;
     let w = points;
     const end = points + panelBytes;
     while (w < end) {
-      const low = v128.load(w);
-      const high = v128.load(w, 16);
+      let low = v128.load(w);
+      let high = v128.load(w, 16);
+      if (centring) {
+        const c = v128.load32_splat(centre);
+        low = f32x4.sub(low, c);
+        high = f32x4.sub(high, c);
+        v128.store(target, low);
+        v128.store(target, high, 16);
+        centre += 4;
+        target += PANEL_BYTES_PER_DIMENSION;
+      }
       let splat = v128.load32_splat(x);
       a0 = multiplyAddF32x4(splat, low, a0);
       a1 = multiplyAddF32x4(splat, high, a1);
@@ -275,6 +265,22 @@ export function storedFloat32Gemm(
     norms += 64;
     out += 64;
   }
+}
+
+/** float32GemmPanels on float32 values as they are: a block centred by storedFloat32GemmCentring (or, uncentred, the stored values). */
+export function storedFloat32Gemm(
+  group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, d: i32,
+  firstPanel: i32, panels: i32, tiles: usize, tileStride: usize,
+): void {
+  float32GemmPanels(false, group, queryNorms, queryScales, panels32, candidateNorms, 0, 0, d, firstPanel, panels, tiles, tileStride);
+}
+
+/** float32GemmPanels on float32 storage's panels, centring them on μ32 (`centre32`) into `centred` as it goes. */
+export function storedFloat32GemmCentring(
+  group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, centre32: usize, centred: usize, d: i32,
+  firstPanel: i32, panels: i32, tiles: usize, tileStride: usize,
+): void {
+  float32GemmPanels(true, group, queryNorms, queryScales, panels32, candidateNorms, centre32, centred, d, firstPanel, panels, tiles, tileStride);
 }
 
 /** Eight points' float32 sums widened, times the query's factor, plus the points' and the query's norms, to `out`. */

@@ -16,7 +16,7 @@ import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
 import { float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import {
-  centreFloat32Panels, expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmSingle,
+  expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
 } from './storedDistance';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
@@ -189,8 +189,9 @@ export function streamDistances<R>(
  * at a time, into `reducer.fold` (the float32 expansion values, widened): from the float32 copy
  * of W1 (`panels32`, its `pointNorms`, queries centred on `mean` and scaled by `scale`), or with
  * `stored` from float32 storage's panels (its candidate norms as `pointNorms`, queries centred
- * on f32(`mean`) and scaled each on its own; `scale` unused), each block centred once into the
- * scratch before its queries stream past it (a single query centres as it loads instead).
+ * on f32(`mean`) and scaled each on its own; `scale` unused), each block centred into the
+ * scratch once per chunk by its first group of queries, which the others then read (a single
+ * query centres as it loads, and keeps nothing).
  * `centred` false (stored only) runs the uncentred variant instead, on the raw values (the
  * same GEMM without the centring step), which bench/f32store measures against the centred one.
  * Generic in the reducer class R, as streamDistances.
@@ -222,13 +223,20 @@ export function streamFloat32Distances<R>(
       reducer.fold(0, tiles, valid, firstIndex);
       continue;
     }
-    if (stored && centred) centreFloat32Panels(panels32, centre32, d, first, count, centredBlock);
     for (let g = 0; g < groupTotal; g++) {
       const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
-      const groupOffset = <usize>(g * GROUP_QUERIES) << 3;
-      if (!stored) float32DistanceGemm(group, queryNorms + groupOffset, panels32, pointNorms, d, first, count, tiles, tileStride);
-      else if (centred) storedFloat32Gemm(group, queryNorms + groupOffset, queryScales + groupOffset, centredBlock, pointNorms + (<usize>first << 6), d, 0, count, tiles, tileStride);
-      else storedFloat32Gemm(group, queryNorms + groupOffset, queryScales + groupOffset, panels32, pointNorms, d, first, count, tiles, tileStride);
+      const normsOfGroup = queryNorms + (<usize>(g * GROUP_QUERIES) << 3);
+      const scalesOfGroup = queryScales + (<usize>(g * GROUP_QUERIES) << 3);
+      if (!stored) {
+        float32DistanceGemm(group, normsOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);
+      } else if (!centred) {
+        storedFloat32Gemm(group, normsOfGroup, scalesOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);
+      } else if (g == 0) {
+        // The first group centres the block into the scratch as it goes; the others read it there.
+        storedFloat32GemmCentring(group, normsOfGroup, scalesOfGroup, panels32, pointNorms, centre32, centredBlock, d, first, count, tiles, tileStride);
+      } else {
+        storedFloat32Gemm(group, normsOfGroup, scalesOfGroup, centredBlock, pointNorms + (<usize>first << 6), d, 0, count, tiles, tileStride);
+      }
       for (let lane = 0; lane < GROUP_QUERIES; lane++) {
         const query = g * GROUP_QUERIES + lane;
         if (query < q) reducer.fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
