@@ -20,13 +20,17 @@ export function distanceOf(metric: Metric, z1: number): number {
 }
 
 /**
- * A bound on z1 that every point within `radius` meets: exact for Manhattan (z1 is the
- * distance) and cosine (z1 / 2 ≤ r ⇔ z1 ≤ 2r), and with room for the rounding of r·r and of the
- * square root for Euclidean (√z1 rounds to ≤ r only if z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)).
+ * A bound on z1 that every point within `radius` meets (the caller then keeps the points whose
+ * reported distance distanceOf(z1) is ≤ radius): exact for Manhattan (z1 is the distance); for
+ * Euclidean with room for the rounding of r·r and of the square root (√z1 rounds to ≤ r only if
+ * z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)). For cosine, fl(z1 / 2) ≤ r holds for z1 up to one
+ * smallest subnormal above 2r: halving a subnormal rounds (the smallest one halves to 0), so
+ * 2r alone would leave out a point reported at distance r. Below 2^−1021, where that happens,
+ * 2r + MIN_VALUE is exact; above it, halving is exact and the sum rounds back to 2r.
  */
 export function layerOneRadiusBound(metric: Metric, radius: number): number {
   if (metric === 'euclidean') return radius * radius * (1 + 8 * 2 ** -53);
-  return metric === 'cosine' ? 2 * radius : radius;
+  return metric === 'cosine' ? 2 * radius + Number.MIN_VALUE : radius;
 }
 
 /** z1 between query row `queryRow` and training row `row` computed directly, in dimension order. */

@@ -62,3 +62,20 @@ describe('radiusNeighbors', () => {
     net.dispose();
   });
 });
+
+describe('radiusNeighbors on the cosine metric', () => {
+  it('keeps a point whose reported distance z1 / 2 is within the radius though z1 is a subnormal above 2r', async () => {
+    // ‖x̂ − X̂‖² = (2.3e-162)² rounds to the smallest subnormal, whose half rounds to 0: the point is
+    // reported at distance 0 by kneighbors, so a radius of 0 must list it.
+    const X = [[1, 2.3e-162], [0, 1], [1, 0]];
+    const y = [0, 1, 2];
+    const net = await KnnNetwork.fit(X, y, { metric: 'cosine' });
+    const reference = await ReferenceNetwork.fit(X, y, { metric: 'cosine' });
+    const query = [[1, 0]];
+    expect(Array.from(net.kneighbors(query, 2).distances)).toEqual([0, 0]);
+    expect(plain(net.radiusNeighbors(query, 0))).toEqual(plain(reference.radiusNeighbors(query, 0)));
+    // Ordered as kneighbors orders them, by z1: point 2 is at z1 = 0, point 0 one subnormal further.
+    expect(plain(net.radiusNeighbors(query, 0))).toEqual({ offsets: [0, 2], indices: [2, 0], distances: [0, 0] });
+    net.dispose();
+  });
+});
