@@ -659,24 +659,37 @@ export function layerOneDistances(
   streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
 }
 
+// The metrics as radiusNeighbours takes them: what it reports for a layer-1 value z1.
+const EUCLIDEAN: i32 = 0;
+const COSINE: i32 = 1;
+const MANHATTAN: i32 = 2;
+
+/** The distance users see for z1, exactly as the wrapper computes it (metrics.ts distanceOf). */
+@inline function reportedDistance(metric: i32, z1: f64): f64 {
+  return metric == EUCLIDEAN ? Math.sqrt(z1) : metric == COSINE ? z1 / 2 : z1;
+}
+
 /**
- * Every training point whose direct squared distance Σ(x_j − X_ij)² is ≤ `squaredLimit`, for one
- * query: their indices to `outIndices` and squared distances to `outSquared` (room for n each),
- * sorted by (distance, index); returns how many. The wrapper derives the limit from a radius
- * and trims the sorted list by the metric's own distance.
+ * Every training point whose reported distance (√z1 Euclidean, z1 / 2 cosine, z1 Manhattan, with
+ * z1 computed directly: Σ(x_j − X_ij)² or Σ|x_j − X_ij|) is ≤ `radius`, for one query. With
+ * `listing`, their indices go to `outIndices` and their z1 values to `outSquared` (room for n
+ * each), sorted by (z1, index); without, they are only counted (no sort), so a caller can size
+ * its result before asking for it. Returns how many. `squaredLimit` is a bound on z1 that every
+ * such point meets (metrics.ts layerOneRadiusBound).
  *
  * The stream collects every point whose distance value can be that small — the direct value
  * itself for d ≤ 16 (`pointPanels` given), else the expansion value, which exceeds the direct
  * one by at most the expansion bound (with the direct sum's own rounding) — and each collected
  * point is then measured directly. `scratch` holds scratchBytes(1, d, 0), then n list entries.
- * With `manhattan` (always with `pointPanels`) the distance and its limit are Σ|x_j − X_ij|.
+ * Manhattan networks always have `pointPanels`.
  */
 export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
+  query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize,
 ): i32 {
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   const list = scratch + scratchBytes(1, d, 0);
+  const manhattan = metric == MANHATTAN;
   if (pointPanels != 0) {
     reducer.begin(squaredLimit, list, n);
     streamDistances(reducer, pointPanels, 0, n, d, 0, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
@@ -698,11 +711,13 @@ export function radiusNeighbours(
     const index = reducer.listed(c);
     const point = points + (<usize>index * <usize>d << 3);
     const squared = manhattan ? directManhattanDistance(query, point, d) : directSquaredDistance(query, point, d);
-    if (!(squared <= squaredLimit)) continue;
-    store<i32>(outIndices + (<usize>kept << 2), index);
-    store<f64>(outSquared + (<usize>kept << 3), squared);
+    if (!(reportedDistance(metric, squared) <= radius)) continue;
+    if (listing) {
+      store<i32>(outIndices + (<usize>kept << 2), index);
+      store<f64>(outSquared + (<usize>kept << 3), squared);
+    }
     kept++;
   }
-  sortCandidates(outSquared, outIndices, kept);
+  if (listing) sortCandidates(outSquared, outIndices, kept);
   return kept;
 }

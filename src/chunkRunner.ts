@@ -4,17 +4,12 @@
 // pool of workers over the shared memory for the async ones.
 import type { Kernels, Region } from './wasm.js';
 import type { Matrix } from './matrix.js';
+import { SMALLEST_PART_QUERIES } from './planner.js';
 import { poolOfNetwork, WorkerPool, type KernelCall, type PoolWorker } from './workerPool.js';
 
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
-/**
- * Each of the pool's workers takes parts of at least this many queries, so that a part still
- * shares its blocks of weights among query pairs as a chunk does; a call of fewer queries per
- * worker is better split by training rows.
- */
-export const SMALLEST_PART_QUERIES = 8;
 
 export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 

@@ -1,6 +1,7 @@
 // Input normalisation and validation for matrices: every shape and value check of a matrix
 // argument lives here, so every bad matrix is rejected in the same voice.
 import { KnnError, describeValue } from './errors.js';
+import { searchesDirectly, trainingBytesPerRow } from './planner.js';
 
 /**
  * A row-major matrix of values, owned by knnet. Float32 input stays float32 here (half the
@@ -84,39 +85,6 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
     if (typeof value !== 'number') throw new KnnError('BAD_INPUT', `${where(i)} must be a number; got ${describeValue(value)}.`);
     target[offset + i] = value;
   }
-}
-
-/**
- * Up to this many features a network also keeps X in the direct-difference kernel's panels:
- * the same number as the kernels' directPanelDimensions() (a test checks that they agree).
- */
-export const DIRECT_SEARCH_FEATURES = 16;
-
-/**
- * From this many training points and features the float32 candidate search beats direct
- * differences even for d ≤ DIRECT_SEARCH_FEATURES. Measured (k = 5, 100–1 000 queries, median
- * of 9 alternating runs on a loaded machine): at d = 8–16 the float32 path takes 0.66–0.76× the
- * direct search's time for n = 3 000–100 000, but 1.2–1.3× at n = 1 000, where the recheck of
- * k + margin candidates per query weighs more; at d = 4–6 the two are even (0.94–1.06, 1.48 at
- * n = 3 000, d = 4), and at d = 1–2 direct differences win by 1.4–3×.
- */
-export const FLOAT32_SEARCH_MIN_POINTS = 3000;
-export const FLOAT32_SEARCH_MIN_FEATURES = 8;
-
-/** Whether a network of `rows` points and `cols` features searches on direct differences (else a GEMM). */
-export function searchesDirectly(rows: number, cols: number, float32Candidates: boolean): boolean {
-  if (cols > DIRECT_SEARCH_FEATURES) return false;
-  return !(float32Candidates && rows >= FLOAT32_SEARCH_MIN_POINTS && cols >= FLOAT32_SEARCH_MIN_FEATURES);
-}
-
-/**
- * Bytes a network of `rows` points holds per training row of `cols` features: X as given and
- * the packed W1 (float64), then X again in panels for the direct search or else, with
- * `float32Candidates`, W1's float32 copy and its norms; then a norm and a label.
- */
-export function trainingBytesPerRow(rows: number, cols: number, float32Candidates: boolean): number {
-  const extra = searchesDirectly(rows, cols, float32Candidates) ? cols * 8 : float32Candidates ? cols * 4 + 8 : 0;
-  return cols * 8 * 2 + extra + 16;
 }
 
 /**

@@ -12,6 +12,8 @@ import type { Matrix } from './matrix.js';
 
 export type Metric = 'euclidean' | 'cosine' | 'manhattan';
 export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan'];
+/** The metrics' codes as the kernels take them (assembly/index.ts, radiusNeighbours). */
+export const METRIC_CODES: Readonly<Record<Metric, number>> = { euclidean: 0, cosine: 1, manhattan: 2 };
 
 /** The distance users see for layer 1's value z1. */
 export function distanceOf(metric: Metric, z1: number): number {

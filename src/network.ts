@@ -1,14 +1,14 @@
 // KnnNetwork: the public network. It validates every argument (matrix.ts, labels.ts,
 // options.ts), owns its weights in wasm linear memory (weights.ts), and turns each method into
-// jobs of kernel calls that its runner (chunkRunner.ts) runs in chunks, here or on its worker
-// pool; for few queries on the pool it splits the training rows into slices and merges them.
+// jobs of kernel calls (jobs.ts) that its runner (chunkRunner.ts) runs in chunks, here or on its
+// worker pool; the planner (planner.ts) decides how each call is split.
 import { KnnError, describeValue } from './errors.js';
 import {
   checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit,
   type EncodedLabels, type Label,
 } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
-import { distanceOf, layerOneRadiusBound, prepareRows } from './metrics.js';
+import { distanceOf, prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
@@ -16,34 +16,23 @@ import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveThreads, type ThreadsOption } from './threads.js';
 import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
-import { appendWeights, buildWeights, growWeights, weightsRegions, type AppendedLabels, type Weights } from './weights.js';
-import { align16, ChunkRunner, SMALLEST_PART_QUERIES, type ChunkJob, type MergeStep } from './chunkRunner.js';
-import type { KernelCall } from './workerPool.js';
+import {
+  appendWeights, buildWeights, growWeights, readNetworkWeights, readTrainingData, weightsRegions, type AppendedLabels, type Weights,
+} from './weights.js';
+import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
+import {
+  layerOneJob, neighboursJob, outputLayer, predictJob, scoresJob, votingNeighbours, type FoundNeighbours, type Given, type JobContext,
+} from './jobs.js';
+import { neighbourSlices, softmaxSlices } from './trainingRowSlices.js';
+import { splitsByTrainingRows } from './planner.js';
+import { radiusNeighbours } from './radius.js';
 
-/** Layer-2 weighting codes shared with assembly/project.ts. */
-const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
-/** 'distance' votes when the metric's distance is a constant multiple of z1 (cosine), not √z1. */
-const DISTANCE_PROPORTIONAL_CODE = 3;
 // forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
 // a typed array cannot be had on every engine.
 const MAX_OUTPUT_VALUES = 2 ** 28;
-// radiusNeighbors returns at most this many neighbours in all, for the same reason.
-const MAX_RESULT_VALUES = MAX_OUTPUT_VALUES;
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
 // of fewer than a quarter of the points; between, a full room is moved to one twice as large.
 const RECENTRE_GROWTH = 4;
-/**
- * How many expansion candidates the GEMM path keeps per query (the direct-difference path, for
- * d ≤ 16, keeps exactly k): k plus a margin, enough for the exactness
- * proof to hold unless many points tie at the k-th distance (that query is then answered by
- * a second pass). Each extra candidate costs selection work and a direct distance per query:
- * noise next to the GEMM for large n, but much of the time for small n, where the margin
- * shrinks (at n = 105 it is 1, which also lets the heap-free row selection serve k ≤ 7).
- */
-function candidateCapacity(n: number, k: number): number {
-  const margin = Math.min(8, Math.max(1, Math.floor(n / 128)));
-  return Math.min(n, k + margin);
-}
 
 /** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
 function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
@@ -51,77 +40,11 @@ function checkOutputSize(rows: number, columns: number, what: string, fix: strin
   throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
 }
 
-/** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
-interface Projection {
-  readonly labels: number;
-  readonly classes: number;
-  readonly regression: boolean;
-}
-
-/** Exact k nearest neighbours of q queries: indices and squared distances, q × k each, nearest first. */
-interface FoundNeighbours {
-  readonly indices: Int32Array;
-  readonly squared: Float64Array;
-}
-
-/** Layer 3's q × classes scores of the softmax over all points, merged from every block. */
-interface MergedScores {
-  readonly scores: Float64Array;
-}
-
-/** What a call split by training rows computed on the pool, for the job that finishes it here. */
-type Given = FoundNeighbours | MergedScores;
-
-const isMergedScores = (given: Given | undefined): given is MergedScores => given !== undefined && 'scores' in given;
-
-/**
- * A call split by training rows: one job per slice, each run by its own worker over all the
- * queries; `sharedBytes` of scratch every slice writes into (its pointer is each layout's
- * `shared`), and `merge` of the slices' results on this thread, into `given`.
- */
-interface SlicePlan extends MergeStep {
-  readonly jobs: ChunkJob[];
-  readonly given: Given;
-}
-
-/**
- * Writes to `found` the k best of each query's entries over `parts` (part p's indices counted
- * from `firsts[p]`), by squared distance, then index: the order the kernels keep.
- */
-function mergeNeighbours(parts: readonly FoundNeighbours[], firsts: readonly number[], k: number, found: FoundNeighbours): void {
-  const { indices, squared } = found;
-  const rows = indices.length / k;
-  const candidates: { index: number; squared: number }[] = [];
-  for (let r = 0; r < rows; r++) {
-    candidates.length = 0;
-    parts.forEach((part, p) => {
-      const width = part.indices.length / rows;
-      for (let j = 0; j < width; j++) candidates.push({ index: part.indices[r * width + j] + firsts[p], squared: part.squared[r * width + j] });
-    });
-    candidates.sort((a, b) => (a.squared < b.squared ? -1 : a.squared > b.squared ? 1 : a.index - b.index));
-    for (let j = 0; j < k; j++) {
-      indices[r * k + j] = candidates[j].index;
-      squared[r * k + j] = candidates[j].squared;
-    }
-  }
-}
-
 /** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
 export interface LoadOptions {
   /** As `threads` in fit's options (default 1); toBytes does not save it. */
   threads?: ThreadsOption;
 }
-
-// A slice of the training rows (the neighbour search split by training rows) has at least this many panels of 8.
-const SMALLEST_SLICE_PANELS = 64;
-/**
- * A split by queries streams the weights once per part; from this many bytes streamed (more
- * than a core's L2 holds) a call is split by training rows instead, which streams them once in
- * all. Measured on W3 (100 queries, 100 000 × 128 points: 51 MB of float32 panels) on one
- * thread: two parts of 50 queries took 1.10× one call of 100, four parts 1.32×; on W2 (2.5 MB)
- * any split cost nothing.
- */
-const SLICED_STREAM_BYTES = 8 * 1024 * 1024;
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -235,18 +158,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#weights;
   }
 
-  /** 1 for the Manhattan metric, whose layer 1 the kernels run on X's panels (not W1): as the kernels take it. */
-  get #manhattan(): number {
-    return this.options.metric === 'manhattan' ? 1 : 0;
-  }
-
-  /**
-   * The panels layer 1 streams for forward and the softmax over all points: W1, or X's for
-   * Manhattan. A job takes them from the weights it captured when it was built, as it takes
-   * everything else: an add or remove during an async call replaces the network's weights.
-   */
-  static #layerOnePanels(w: Weights): number {
-    return w.expansion ? w.packed.pointer : w.pointPanels!.pointer;
+  /** What the jobs of a call read: the kernels, the weights as they are now, the options. */
+  get #context(): JobContext {
+    return { kernels: this.#kernels, weights: this.#live(), options: this.options };
   }
 
   get #regression(): boolean {
@@ -321,12 +235,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * are now); it fills `given`, then calls `finish` while the call still holds them.
    */
   #splitByPoints(queries: Matrix, k: number | undefined): { given: Given; run(finish: () => void): Promise<void> } | undefined {
-    const fewQueries = queries.rows < this.threads * SMALLEST_PART_QUERIES;
-    if (!(fewQueries || this.#streamedBytes(k) >= SLICED_STREAM_BYTES) || !this.#usesPool(queries.rows, 1)) return undefined;
-    const plan = k === undefined ? this.#softmaxSlices(queries.rows) : this.#neighbourSlices(queries.rows, k);
-    // Slices are few where blocks or panels are (many classes, a small n): then the split by
-    // queries, if it has more parts, keeps more workers busy.
-    if (!plan || plan.jobs.length < Math.min(this.threads, Math.ceil(queries.rows / SMALLEST_PART_QUERIES))) return undefined;
+    if (!this.#usesPool(queries.rows, 1)) return undefined;
+    const context = this.#context;
+    const w = context.weights;
+    const streamedBytes = w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
+    const plan = k === undefined ? softmaxSlices(context, queries.rows, this.threads) : neighbourSlices(context, queries.rows, k, this.threads);
+    if (!plan || !splitsByTrainingRows(queries.rows, this.threads, streamedBytes, plan.jobs.length)) return undefined;
     // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,
     // or very many classes), the split by queries serves.
     const shapes = plan.jobs.map((job) => this.#runner.shape(queries.rows, queries.cols, job.plan));
@@ -341,251 +255,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return { given: plan.given, run };
   }
 
-  /** Bytes the layer-1 stream reads per pass over the training points, for the search (`k`) or the softmax over all. */
-  #streamedBytes(k: number | undefined): number {
-    const w = this.#live();
-    return w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
-  }
-
-  /**
-   * The neighbour search in slices of whole panels. Each slice's list is its exact k nearest by
-   * (squared distance, index), its distances computed directly as the whole search computes
-   * them, so the k best of their union by the same order are the whole search's answer, bit for bit.
-   */
-  #neighbourSlices(rows: number, k: number): SlicePlan | undefined {
-    const w = this.#live();
-    const panels = Math.ceil(w.n / 8);
-    const slices = Math.min(this.threads, Math.floor(panels / SMALLEST_SLICE_PANELS));
-    if (slices < 2) return undefined;
-    const slicePanels = Math.ceil(panels / slices);
-    const parts: FoundNeighbours[] = [];
-    const firsts: number[] = [];
-    const jobs: ChunkJob[] = [];
-    for (let first = 0; first < panels; first += slicePanels) {
-      const start = first * 8;
-      const n = Math.min((first + slicePanels) * 8, w.n) - start;
-      const sliceK = Math.min(k, n);
-      const capacity = w.pointPanels ? sliceK : candidateCapacity(n, sliceK);
-      const part = { indices: new Int32Array(rows * sliceK), squared: new Float64Array(rows * sliceK) };
-      parts.push(part);
-      firsts.push(start);
-      const panelBytes = w.d * 64;
-      jobs.push({
-        plan: { stateBytes: this.#kernels.exports.topKStateBytes(capacity), outputBytes: [sliceK * 4, sliceK * 8] },
-        calls: (count, layout) => [
-          ['searchNeighbours', [
-            w.points.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + first * panelBytes : 0,
-            w.packed.pointer + first * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
-            w.float32 ? w.float32.panels.pointer + first * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
-            w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-            layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], this.#manhattan,
-          ]],
-        ],
-        collect: (at, count, layout) => {
-          part.indices.set(this.#kernels.i32(layout.outputs[0], count * sliceK), at * sliceK);
-          part.squared.set(this.#kernels.f64(layout.outputs[1], count * sliceK), at * sliceK);
-        },
-      });
-    }
-    const found = { indices: new Int32Array(rows * k), squared: new Float64Array(rows * k) };
-    return { jobs, sharedBytes: 0, given: found, merge: () => mergeNeighbours(parts, firsts, k, found) };
-  }
-
-  /**
-   * The softmax over all points in slices of its fixed blocks: each worker folds its blocks into
-   * their states (in the shared scratch), and this thread merges every query's states in the
-   * blocks' fixed tree, as the one-thread call does, bit for bit.
-   */
-  #softmaxSlices(rows: number): SlicePlan | undefined {
-    const w = this.#live();
-    const exports = this.#kernels.exports;
-    const { labels, classes, regression } = this.#outputLayer();
-    const blocks = exports.softmaxBlockCount(w.n, w.d, classes);
-    const slices = Math.min(this.threads, blocks);
-    if (slices < 2) return undefined;
-    const { lambda } = this.options;
-    const statesBytes = align16(rows * exports.softmaxQueryStateBytes(w.n, w.d, classes));
-    const jobs: ChunkJob[] = [];
-    for (let slice = 0; slice < slices; slice++) {
-      const first = Math.floor((slice * blocks) / slices);
-      const end = Math.floor(((slice + 1) * blocks) / slices);
-      jobs.push({
-        plan: { stateBytes: 0, outputBytes: [] },
-        calls: (count, layout) => [
-          ['softmaxBlockStates', [
-            KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, regression ? labels : 0, classes, regression ? 1 : 0, lambda,
-            layout.queries, count, layout.kernelScratch, first, end, layout.shared!, this.#manhattan,
-          ]],
-        ],
-        collect: () => {},
-      });
-    }
-    const scores = new Float64Array(rows * classes);
-    const merge = (shared: number): void => {
-      exports.softmaxMergeBlocks(shared, w.n, w.d, rows, classes, lambda, shared + statesBytes);
-      scores.set(this.#kernels.f64(shared + statesBytes, rows * classes));
-    };
-    return { jobs, sharedBytes: statesBytes + rows * classes * 8, given: { scores }, merge };
-  }
-
   #releaseRetired(): void {
     for (const region of this.#retired) this.#kernels.release(region);
     this.#retired = [];
   }
 
-  /**
-   * The exact k-nearest search's job; `after` adds calls on each chunk's outputs, `use` reads
-   * them. With `given`, the neighbours were found already (split by training rows): each chunk
-   * copies its rows of them in, in place of the search.
-   */
-  #neighbourJob(
-    k: number, extraOutputBytes: number[],
-    after: (count: number, outputs: number[]) => KernelCall[],
-    use: (start: number, count: number, outputs: number[]) => void,
-    given?: FoundNeighbours,
-  ): ChunkJob {
-    const w = this.#live();
-    const kernels = this.#kernels;
-    if (given) {
-      return {
-        plan: { stateBytes: 0, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
-        prepare: (start, count, layout) => {
-          kernels.i32(layout.outputs[0], count * k).set(given.indices.subarray(start * k, (start + count) * k));
-          kernels.f64(layout.outputs[1], count * k).set(given.squared.subarray(start * k, (start + count) * k));
-        },
-        calls: (count, layout) => after(count, layout.outputs),
-        collect: (start, count, layout) => use(start, count, layout.outputs),
-      };
-    }
-    const capacity = w.pointPanels ? k : candidateCapacity(w.n, k);
-    return {
-      plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
-      calls: (count, layout) => [
-        ['searchNeighbours', [
-          w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-          w.float32?.panels.pointer ?? 0, w.float32?.norms.pointer ?? 0, w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-          layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], this.#manhattan,
-        ]],
-        ...after(count, layout.outputs),
-      ],
-      collect: (start, count, layout) => use(start, count, layout.outputs),
-    };
-  }
-
-  /** The k nearest neighbours, exact: indices and squared distances, q × k each. */
-  #neighboursJob(rows: number, k: number): { job: ChunkJob } & FoundNeighbours {
-    const kernels = this.#kernels;
-    const indices = new Int32Array(rows * k);
-    const squared = new Float64Array(rows * k);
-    const job = this.#neighbourJob(k, [], () => [], (start, count, [outIndices, outSquared]) => {
-      indices.set(kernels.i32(outIndices, count * k), start * k);
-      squared.set(kernels.f64(outSquared, count * k), start * k);
-    });
-    return { job, indices, squared };
-  }
-
-  /**
-   * Layers 2 and 3 as a job: `after` adds calls on each chunk's q × classes scores (and one
-   * region per entry of `extraOutputBytes`), `use` reads them. `projection` is W3 — the
-   * network's own labels or targets, or (for `forward`'s z2) the identity, which turns the
-   * projection into the weights.
-   */
-  #projectJob(
-    projection: Projection, extraOutputBytes: number[],
-    after: (count: number, scores: number, extra: number[]) => KernelCall[],
-    use: (start: number, count: number, scores: number, extra: number[]) => void,
-    given?: Given,
-  ): ChunkJob {
-    const w = this.#live();
-    const kernels = this.#kernels;
-    const { weights, lambda } = this.options;
-    const { labels, classes, regression } = projection;
-    const targets = regression ? labels : 0;
-    if (isMergedScores(given)) {
-      return {
-        plan: { stateBytes: 0, outputBytes: [classes * 8, ...extraOutputBytes] },
-        prepare: (start, count, layout) => kernels.f64(layout.outputs[0], count * classes).set(given.scores.subarray(start * classes, (start + count) * classes)),
-        calls: (count, layout) => after(count, layout.outputs[0], layout.outputs.slice(1)),
-        collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
-      };
-    }
-    if (this.options.k === 'all' && weights === 'softmax') {
-      return {
-        plan: { stateBytes: kernels.exports.softmaxQueryStateBytes(w.n, w.d, classes), outputBytes: [classes * 8, ...extraOutputBytes] },
-        calls: (count, layout) => {
-          const [scores, ...extra] = layout.outputs;
-          return [
-            ['softmaxScores', [
-              KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-              layout.queries, count, layout.kernelScratch, scores, this.#manhattan,
-            ]],
-            ...after(count, scores, extra),
-          ];
-        },
-        collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
-      };
-    }
-    const k = neighbourCount(this.options.k, w.n, 'options.k');
-    const weightingCode = weights === 'distance' && this.options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
-    return this.#neighbourJob(
-      k, [classes * 8, ...extraOutputBytes],
-      (count, [outIndices, outSquared, scores, ...extra]) => [
-        ['projectOneHot', [outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores]],
-        ...after(count, scores, extra),
-      ],
-      (start, count, [, , scores, ...extra]) => use(start, count, scores, extra),
-      given,
-    );
-  }
-
-  /** Layers 2 and 3 as a q × classes Float64Array (see #projectJob). */
-  #scoresJob(rows: number, projection: Projection, given?: Given): { job: ChunkJob; scores: Float64Array } {
-    const kernels = this.#kernels;
-    const { classes } = projection;
-    const scores = new Float64Array(rows * classes);
-    const job = this.#projectJob(projection, [], () => [], (start, count, chunkScores) => {
-      scores.set(kernels.f64(chunkScores, count * classes), start * classes);
-    }, given);
-    return { job, scores };
-  }
-
-  /** W3 as the network holds it: class codes, or regression targets. */
-  #outputLayer(): Projection {
-    const w = this.#live();
-    return { labels: w.labels.pointer, classes: this.#regression ? 1 : w.classes.length, regression: this.#regression };
-  }
-
   #scores(queries: Matrix): Float64Array {
-    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer());
+    const context = this.#context;
+    const { job, scores } = scoresJob(context, queries.rows, outputLayer(context));
     this.#runner.run(queries, job);
     return scores;
-  }
-
-  /** The predicted class labels: the argmax of each row of scores, taken in wasm. */
-  #predictLabelsJob(rows: number, given?: Given): { job: ChunkJob; predicted: Label[] } {
-    const kernels = this.#kernels;
-    const { classes } = this.#live();
-    const predicted = new Array<Label>(rows);
-    const job = this.#projectJob(
-      this.#outputLayer(), [4],
-      (count, scores, [best]) => [['argmaxRows', [scores, count, classes.length, best]]],
-      (start, count, _scores, [best]) => {
-        const codes = kernels.i32(best, count);
-        for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
-      },
-      given,
-    );
-    return { job, predicted };
-  }
-
-  /** predict's job: labels, or a regressor's estimates. */
-  #predictJob(rows: number, given?: Given): { job: ChunkJob; result: () => Prediction<L, T> } {
-    if (this.#regression) {
-      const { job, scores } = this.#scoresJob(rows, this.#outputLayer(), given);
-      return { job, result: () => scores as Prediction<L, T> };
-    }
-    const { job, predicted } = this.#predictLabelsJob(rows, given);
-    return { job, result: () => predicted as Prediction<L, T> };
   }
 
   #queries(X: unknown): Matrix {
@@ -602,9 +281,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
-    const { job, result } = this.#predictJob(queries.rows);
+    const { job, result } = predictJob(this.#context, queries.rows);
     this.#runner.run(queries, job);
-    return result();
+    return result() as Prediction<L, T>;
   }
 
   /**
@@ -616,17 +295,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
-    const split = this.#splitByPoints(queries, this.#votingNeighbours());
-    const { job, result } = this.#predictJob(queries.rows, split?.given);
+    const split = this.#splitByPoints(queries, votingNeighbours(this.options, this.#live().n));
+    const { job, result } = predictJob(this.#context, queries.rows, split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
     else await this.#runAsync(queries, job);
-    return result();
-  }
-
-  /** How many neighbours vote (undefined for the softmax over every point, which no neighbour search serves). */
-  #votingNeighbours(): number | undefined {
-    if (this.options.k === 'all' && this.options.weights === 'softmax') return undefined;
-    return neighbourCount(this.options.k, this.#live().n, 'options.k');
+    return result() as Prediction<L, T>;
   }
 
   /**
@@ -650,8 +323,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
     this.#checkClassifier('predictProbaAsync');
     const queries = this.#queries(X);
-    const split = this.#splitByPoints(queries, this.#votingNeighbours());
-    const { job, scores } = this.#scoresJob(queries.rows, this.#outputLayer(), split?.given);
+    const split = this.#splitByPoints(queries, votingNeighbours(this.options, this.#live().n));
+    const context = this.#context;
+    const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
     else await this.#runAsync(queries, job);
     return scores;
@@ -687,7 +361,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const count = neighbourCount(asked, w.n, 'k');
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const searched = this.#neighboursJob(queries.rows, count);
+    const searched = neighboursJob(this.#context, queries.rows, count);
     const finish = (given?: FoundNeighbours): Neighbours => {
       const { indices, squared } = given ?? searched;
       for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
@@ -705,43 +379,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   radiusNeighbors(X: MatrixInput, radius: number): RadiusNeighbours {
     const w = this.#live();
     const checkedRadius = checkRadius(radius);
-    const { metric } = this.options;
-    const queries = this.#queries(X);
-    const kernels = this.#kernels;
-    const queryBytes = align16(w.d * 8);
-    const kernelScratch = align16(kernels.exports.scratchBytes(1, w.d, 0) + w.n * 4);
-    const total = queryBytes + kernelScratch + align16(w.n * 4) + w.n * 8;
-    kernels.checkRoom(total - kernels.scratchBytesHeld(), `radiusNeighbors on ${w.n} points`);
-    const base = kernels.scratch(total);
-    const [query, scratch, outIndices, outSquared] = [base, base + queryBytes, base + queryBytes + kernelScratch, base + queryBytes + kernelScratch + align16(w.n * 4)];
-    const offsets = new Int32Array(queries.rows + 1);
-    const found: { indices: Int32Array; distances: Float64Array }[] = [];
-    for (let r = 0; r < queries.rows; r++) {
-      kernels.f64(query, w.d).set(queries.data.subarray(r * w.d, (r + 1) * w.d));
-      const candidates = kernels.exports.radiusNeighbours(
-        w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-        query, layerOneRadiusBound(metric, checkedRadius), scratch, outIndices, outSquared, this.#manhattan,
-      );
-      // The kernel's limit lets in a little more than the radius: trim by the distance itself.
-      const squared = kernels.f64(outSquared, candidates);
-      let count = candidates;
-      while (count > 0 && !(distanceOf(metric, squared[count - 1]) <= checkedRadius)) count--;
-      if (offsets[r] + count > MAX_RESULT_VALUES) {
-        throw new KnnError(
-          'TOO_LARGE',
-          `radiusNeighbors(X, ${checkedRadius}) finds more than ${MAX_RESULT_VALUES} neighbours for the first ${r + 1} of ${queries.rows} rows of X, more than a typed array holds here; pass fewer rows of X at a time, or a smaller radius.`,
-        );
-      }
-      offsets[r + 1] = offsets[r] + count;
-      found.push({ indices: kernels.i32(outIndices, count).slice(), distances: squared.subarray(0, count).map((value) => distanceOf(metric, value)) });
-    }
-    const indices = new Int32Array(offsets[queries.rows]);
-    const distances = new Float64Array(offsets[queries.rows]);
-    found.forEach((part, r) => {
-      indices.set(part.indices, offsets[r]);
-      distances.set(part.distances, offsets[r]);
-    });
-    return { offsets, indices, distances };
+    return radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X), checkedRadius);
   }
 
   /**
@@ -754,25 +392,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const kernels = this.#kernels;
     const queries = this.#queries(X);
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
-    const z1 = new Float64Array(queries.rows * w.n);
-    this.#runner.run(queries, {
-      plan: { stateBytes: 0, outputBytes: [w.n * 8] },
-      calls: (count, layout) => [
-        ['layerOneDistances', [
-          KnnNetwork.#layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], this.#manhattan,
-        ]],
-      ],
-      collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
-    });
+    const context = this.#context;
+    const layerOne = layerOneJob(context, queries.rows);
+    this.#runner.run(queries, layerOne.job);
     // z2 is layer 3 with the identity for W3: each training point its own class.
     kernels.checkRoom(w.n * 4, 'forward');
     const identity = kernels.allocate(w.n * 4, 'forward');
     try {
       const view = kernels.i32(identity.pointer, w.n);
       for (let i = 0; i < w.n; i++) view[i] = i;
-      const { job, scores: z2 } = this.#scoresJob(queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
+      const { job, scores: z2 } = scoresJob(context, queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
       this.#runner.run(queries, job);
-      return { z1, z2, z3: this.#scores(queries) };
+      return { z1: layerOne.z1, z2, z3: this.#scores(queries) };
     } finally {
       kernels.release(identity);
     }
@@ -785,30 +416,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
-    const w = this.#live();
-    const kernels = this.#kernels;
-    let W1: Float64Array;
-    if (w.expansion) {
-      const packed = kernels.f64(w.packed.pointer, Math.ceil(w.n / 8) * 8 * w.d);
-      W1 = new Float64Array(w.n * w.d);
-      for (let i = 0; i < w.n; i++) {
-        const panel = Math.floor(i / 8) * w.d * 8;
-        for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * 8 + (i % 8)];
-      }
-    } else {
-      W1 = kernels.f64(w.points.pointer, w.n * w.d).slice();
-    }
-    let W3: Float64Array;
-    if (this.#regression) {
-      W3 = kernels.f64(w.labels.pointer, w.n).slice();
-    } else {
-      const c = w.classes.length;
-      const codes = kernels.i32(w.labels.pointer, w.n);
-      W3 = new Float64Array(w.n * c);
-      for (let i = 0; i < w.n; i++) W3[i * c + codes[i]] = 1;
-    }
-    const b1 = w.expansion ? kernels.f64(w.norms.pointer, w.n).slice() : new Float64Array(w.n);
-    return { W1, b1, W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
+    return readNetworkWeights(this.#kernels, this.#live());
   }
 
   /** Accuracy (classification) or R² (regression) of the predictions for X against the true y. */
@@ -827,15 +435,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   #scoreOf(predicted: Prediction<L, T>, truth: ReturnType<typeof checkTruth>): number {
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
-  }
-
-  /** The training data and labels as given (labels decoded from their codes). */
-  #trainingData(): { points: Float64Array; labels: Label[] | Float64Array } {
-    const w = this.#live();
-    const points = this.#kernels.f64(w.points.pointer, w.n * w.d).slice();
-    if (this.#regression) return { points, labels: this.#kernels.f64(w.labels.pointer, w.n).slice() };
-    const codes = this.#kernels.i32(w.labels.pointer, w.n);
-    return { points, labels: Array.from(codes, (code) => w.classes[code]) };
   }
 
   /**
@@ -923,7 +522,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#live();
     const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
     checkRemaining(rows, this.options.k, call);
-    const old = this.#trainingData();
+    const old = readTrainingData(this.#kernels, w);
     const points = new Float64Array(rows * w.d);
     const kept: number[] = [];
     for (let i = 0; i < w.n; i++) {
@@ -931,9 +530,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       points.set(old.points.subarray(i * w.d, (i + 1) * w.d), kept.length * w.d);
       kept.push(i);
     }
-    const labels = this.#regression
-      ? Float64Array.from(kept, (i) => (old.labels as Float64Array)[i])
-      : encodeLabels(kept.map((i) => (old.labels as Label[])[i]), rows);
+    const labels = old.targets
+      ? Float64Array.from(kept, (i) => old.targets![i])
+      : encodeLabels(kept.map((i) => w.classes[old.codes![i]]), rows);
     this.#rebuild({ data: points, rows, cols: w.d }, labels);
   }
 
@@ -984,11 +583,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   toBytes(): Uint8Array {
     const w = this.#live();
-    const { points } = this.#trainingData();
-    const labels = this.#regression
-      ? { targets: this.#kernels.f64(w.labels.pointer, w.n).slice() }
-      : { codes: this.#kernels.i32(w.labels.pointer, w.n).slice() };
-    return encodeNetwork({ options: this.options, n: w.n, d: w.d, classes: w.classes, points, ...labels });
+    return encodeNetwork({ options: this.options, n: w.n, d: w.d, classes: w.classes, ...readTrainingData(this.#kernels, w) });
   }
 
   /**

@@ -58,7 +58,7 @@ export interface KernelExports extends Record<string, unknown> {
   argmaxRows(scores: number, q: number, classes: number, output: number): void;
   radiusNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
-    query: number, limit: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
+    query: number, limit: number, radius: number, metric: number, listing: number, scratch: number, outIndices: number, outSquared: number,
   ): number;
   stableExp(x: number): number;
 }

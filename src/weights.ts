@@ -3,7 +3,8 @@
 // so that appending m points costs O(m·d) and re-packing everything (which also re-centres)
 // happens only when the capacity doubles.
 import type { EncodedLabels, Label } from './labels.js';
-import { searchesDirectly, type Matrix } from './matrix.js';
+import type { Matrix } from './matrix.js';
+import { planWeights, searchesDirectly } from './planner.js';
 import type { Kernels, Region } from './wasm.js';
 
 /** The network's weights in wasm memory, for its first `n` of `capacity` rows. */
@@ -91,8 +92,7 @@ export function buildWeights(
 ): Weights {
   const { rows: n, cols: d } = matrix;
   const kernelExports = kernels.exports;
-  const direct = !expansion || searchesDirectly(n, d, float32Candidates);
-  const withFloat32 = float32Candidates && !direct;
+  const { direct, float32Copy: withFloat32 } = planWeights(n, d, float32Candidates, expansion);
   const sizes = regionSizes(capacity, d, labels instanceof Float64Array, expansion, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
@@ -202,4 +202,41 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
   const pointPanels = w.pointPanels ? regions[5] : undefined;
   const float32 = w.float32 ? { ...w.float32, panels: regions[5], norms: regions[6] } : undefined;
   return { ...w, capacity, points, pointPanels, packed, norms, mean, labels, float32 };
+}
+
+/**
+ * The network's weights copied out of wasm memory, each flat row-major: W1 = −2·(X − μ) (n × d),
+ * b1 = ‖X_i − μ‖² (n), W3 (n × classes one-hot, or the n regression targets), μ (d). Without the
+ * expansion (Manhattan) W1 is X itself and b1 is zeros.
+ */
+export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+  let W1: Float64Array;
+  if (w.expansion) {
+    const packed = kernels.f64(w.packed.pointer, panelRows(w.n) * w.d);
+    W1 = new Float64Array(w.n * w.d);
+    for (let i = 0; i < w.n; i++) {
+      const panel = Math.floor(i / PANEL_POINTS) * w.d * PANEL_POINTS;
+      for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * PANEL_POINTS + (i % PANEL_POINTS)];
+    }
+  } else {
+    W1 = kernels.f64(w.points.pointer, w.n * w.d).slice();
+  }
+  let W3: Float64Array;
+  if (w.regression) {
+    W3 = kernels.f64(w.labels.pointer, w.n).slice();
+  } else {
+    const c = w.classes.length;
+    const codes = kernels.i32(w.labels.pointer, w.n);
+    W3 = new Float64Array(w.n * c);
+    for (let i = 0; i < w.n; i++) W3[i * c + codes[i]] = 1;
+  }
+  const b1 = w.expansion ? kernels.f64(w.norms.pointer, w.n).slice() : new Float64Array(w.n);
+  return { W1, b1, W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
+}
+
+/** The training points as given (row-major), and their labels: class codes, or regression targets. */
+export function readTrainingData(kernels: Kernels, w: Weights): { points: Float64Array; codes?: Int32Array; targets?: Float64Array } {
+  const points = kernels.f64(w.points.pointer, w.n * w.d).slice();
+  if (w.regression) return { points, targets: kernels.f64(w.labels.pointer, w.n).slice() };
+  return { points, codes: kernels.i32(w.labels.pointer, w.n).slice() };
 }

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
-import { DIRECT_SEARCH_FEATURES } from '../src/matrix.js';
+import { DIRECT_SEARCH_FEATURES } from '../src/planner.js';
 import { SeededRandom } from '../src/random.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { loadKernels } from '../src/wasm.js';
