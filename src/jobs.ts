@@ -4,7 +4,7 @@
 // the network's, not the job's. The runner (chunkRunner.ts) runs a job here or on the pool.
 import type { ChunkJob } from './chunkRunner.js';
 import type { Label } from './labels.js';
-import { neighbourCount, type ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { candidateCapacity } from './planner.js';
 import type { Kernels } from './wasm.js';
 import type { Weights } from './weights.js';
@@ -15,11 +15,15 @@ const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
 /** 'distance' votes when the metric's distance is a constant multiple of z1 (cosine), not √z1. */
 const DISTANCE_PROPORTIONAL_CODE = 3;
 
-/** What every job of one call reads: the kernels, the weights as the call found them, the options. */
+/**
+ * What every job of one call reads: the kernels, the weights as the call found them, the
+ * options, and how many nearest neighbours vote (undefined for the softmax over every point).
+ */
 export interface JobContext {
   readonly kernels: Kernels;
   readonly weights: Weights;
   readonly options: ResolvedOptions;
+  readonly votes: number | undefined;
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -60,15 +64,10 @@ export function softmaxOverAll(options: ResolvedOptions): boolean {
   return options.k === 'all' && options.weights === 'softmax';
 }
 
-/** How many neighbours vote (undefined for the softmax over every point). */
-export function votingNeighbours(options: ResolvedOptions, n: number): number | undefined {
-  return softmaxOverAll(options) ? undefined : neighbourCount(options.k, n, 'options.k');
-}
-
-/** W3 as the network holds it: class codes, or regression targets. */
+/** W3 as the network holds it: class codes, or regression targets (a network with labels only). */
 export function outputLayer({ weights: w, options }: JobContext): Projection {
   const regression = options.task === 'regression';
-  return { labels: w.labels.pointer, classes: regression ? 1 : w.classes.length, regression };
+  return { labels: w.labels!.pointer, classes: regression ? 1 : w.classes.length, regression };
 }
 
 /** The arguments of searchNeighbours before the queries, for points `start` … `start + n − 1` (panel `firstPanel` on). */
@@ -160,7 +159,7 @@ export function projectJob(
       collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
     };
   }
-  if (softmaxOverAll(options)) {
+  if (context.votes === undefined) {
     return {
       plan: { stateBytes: kernels.exports.softmaxQueryStateBytes(w.n, w.d, classes), outputBytes: [classes * 8, ...extraOutputBytes] },
       calls: (count, layout) => {
@@ -176,7 +175,7 @@ export function projectJob(
       collect: (start, count, layout) => use(start, count, layout.outputs[0], layout.outputs.slice(1)),
     };
   }
-  const k = neighbourCount(options.k, w.n, 'options.k');
+  const k = context.votes;
   const weightingCode = weights === 'distance' && options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
   return neighbourJob(
     context, k, [classes * 8, ...extraOutputBytes],

@@ -20,6 +20,12 @@ export interface Matrix {
  */
 export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
 
+/**
+ * What the query methods accept: a matrix, or one query as a single vector of d numbers
+ * (`number[]`, `Float32Array`, …), answered as a one-row matrix.
+ */
+export type QueryInput = MatrixInput | ArrayLike<number>;
+
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 
 /** wasm32 addresses 4 GiB; no matrix the network holds or streams can be larger. */
@@ -41,20 +47,24 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
   return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
 }
 
+/** How a matrix argument was given: as rows, as { data, rows, cols }, or as one vector. */
+type MatrixForm = 'rows' | 'flat' | 'vector';
+
 /** The position of entry `flat` of a rows × cols matrix, as the user would index it. */
-function position(argument: string, flat: number, cols: number, nested: boolean): string {
+function position(argument: string, flat: number, cols: number, form: MatrixForm): string {
   const row = Math.floor(flat / cols);
   const col = flat % cols;
-  return nested ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
+  if (form === 'vector') return `${argument}[${col}]`;
+  return form === 'rows' ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
 }
 
 /** Checks every value is finite and small enough to square; names the first that is not. */
-function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, nested: boolean): void {
+function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, form: MatrixForm): void {
   const limit = magnitudeLimit(cols);
   for (let flat = 0; flat < data.length; flat++) {
     const value = data[flat];
     if (Math.abs(value) <= limit) continue;
-    const where = position(argument, flat, cols, nested);
+    const where = position(argument, flat, cols, form);
     if (!Number.isFinite(value)) {
       throw new KnnError('NON_FINITE', `${where} is ${value}; every value must be finite: remove or impute missing values first.`);
     }
@@ -109,6 +119,27 @@ function checkSize(argument: string, rows: number, cols: number, heldRows: numbe
   );
 }
 
+/** Whether a query argument is one vector (its first entry a number, or a typed array) rather than rows. */
+function isVector(input: unknown): input is ArrayLike<unknown> {
+  if (!isArrayLike(input)) return false;
+  return ArrayBuffer.isView(input) || (input.length > 0 && typeof input[0] === 'number');
+}
+
+/** One query given as a vector of `cols` numbers: a 1 × cols matrix of its own. */
+function fromVector(argument: string, vector: ArrayLike<unknown>, cols: number): Matrix {
+  const size = ArrayBuffer.isView(vector) ? (typedArrayLength.call(vector) as number) : vector.length;
+  if (size !== cols) {
+    throw new KnnError(
+      'SHAPE_MISMATCH',
+      `${argument} is a single vector of ${size} values but the network has ${cols} features; pass one query of ${cols} values, or several as rows: [[x0, x1, …], [x0, x1, …]].`,
+    );
+  }
+  const data = vector instanceof Float32Array ? new Float32Array(cols) : new Float64Array(cols);
+  copyNumbers(vector, data, 0, cols, (c) => `${argument}[${c}]`);
+  checkValues(argument, data, cols, 'vector');
+  return { data, rows: 1, cols };
+}
+
 function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, float32Candidates: boolean): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
@@ -135,7 +166,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
     }
     copyNumbers(row, data, r * cols, cols, (c) => `${argument}[${r}][${c}]`);
   }
-  checkValues(argument, data, cols, true);
+  checkValues(argument, data, cols, 'rows');
   return { data, rows, cols };
 }
 
@@ -157,8 +188,8 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
   }
   checkSize(argument, rows, cols, heldRows, float32Candidates);
   const copy = data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
-  copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, false));
-  checkValues(argument, copy, cols, false);
+  copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, 'flat'));
+  checkValues(argument, copy, cols, 'flat');
   return { data: copy, rows, cols };
 }
 
@@ -174,7 +205,10 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
 export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, float32Candidates = false): Matrix {
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
-  if (isArrayLike(input)) {
+  const queries = expectedCols !== undefined && heldRows === undefined;
+  if (queries && isVector(input)) {
+    matrix = fromVector(argument, input, expectedCols);
+  } else if (isArrayLike(input)) {
     matrix = fromRows(argument, input, held, float32Candidates);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
     matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, float32Candidates);

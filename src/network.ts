@@ -1,31 +1,28 @@
 // KnnNetwork: the public network. It validates every argument (matrix.ts, labels.ts,
-// options.ts), owns its weights in wasm linear memory (weights.ts), and turns each method into
-// jobs of kernel calls (jobs.ts) that its runner (chunkRunner.ts) runs in chunks, here or on its
-// worker pool; the planner (planner.ts) decides how each call is split.
+// options.ts), holds its weights in wasm linear memory (weights.ts, heldWeights.ts), and turns
+// each method into jobs of kernel calls (jobs.ts) that its runner (chunkRunner.ts) runs in
+// chunks, here or on its worker pool; the planner (planner.ts) decides how each call is split.
 import { KnnError, describeValue } from './errors.js';
-import {
-  checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit,
-  type EncodedLabels, type Label,
-} from './labels.js';
+import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { distanceOf, prepareRows } from './metrics.js';
-import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
-import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
+import type {
+  ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours,
+} from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveThreads, type ThreadsOption } from './threads.js';
-import { loadKernels, type Holding, type Kernels, type Region } from './wasm.js';
-import {
-  appendWeights, buildWeights, growWeights, readNetworkWeights, readTrainingData, weightsRegions, type AppendedLabels, type Weights,
-} from './weights.js';
+import { loadKernels, type Kernels } from './wasm.js';
+import { appendWeights, buildWeights, growWeights, readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
+import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
-import {
-  layerOneJob, neighboursJob, outputLayer, predictJob, scoresJob, votingNeighbours, type FoundNeighbours, type Given, type JobContext,
-} from './jobs.js';
+import { layerOneJob, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
 import { neighbourSlices, softmaxSlices } from './trainingRowSlices.js';
 import { splitsByTrainingRows } from './planner.js';
 import { radiusNeighbours } from './radius.js';
+import { appendedLabels, checkLabelsGiven, encodeTrainingLabels, remainderOf, unionOf } from './trainingUpdates.js';
 
 // forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
 // a typed array cannot be had on every engine.
@@ -40,11 +37,29 @@ function checkOutputSize(rows: number, columns: number, what: string, fix: strin
   throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
 }
 
+/**
+ * The q × `width` neighbour lists of a search that found `found` per query, padded: entries
+ * past a row's `found` are index −1 at distance Infinity (faiss's convention).
+ */
+function padNeighbours(neighbours: FoundNeighbours, rows: number, found: number, width: number): FoundNeighbours {
+  if (found === width) return neighbours;
+  const indices = new Int32Array(rows * width).fill(-1);
+  const squared = new Float64Array(rows * width).fill(Infinity);
+  for (let r = 0; r < rows; r++) {
+    indices.set(neighbours.indices.subarray(r * found, (r + 1) * found), r * width);
+    squared.set(neighbours.squared.subarray(r * found, (r + 1) * found), r * width);
+  }
+  return { indices, squared };
+}
+
 /** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
 export interface LoadOptions {
   /** As `threads` in fit's options (default 1); toBytes does not save it. */
   threads?: ThreadsOption;
 }
+
+/** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
+type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? [y?: null] : [Task] extends [T] ? [y?: ArrayLike<L> | null] : [y: ArrayLike<L>];
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -54,41 +69,46 @@ export interface LoadOptions {
  * `L` is the label type and `T` the task, both fixed by `fit`: a classifier fitted on string
  * labels is a `KnnNetwork<string, 'classification'>` and its `predict` returns `string[]`; on
  * numbers, `KnnNetwork<number, 'classification'>` and `number[]`; a regressor is a
- * `KnnNetwork<number, 'regression'>` and its `predict` returns a `Float64Array`. A plain
- * `KnnNetwork` (what `fromBytes` returns) may be any of them.
+ * `KnnNetwork<number, 'regression'>` and its `predict` returns a `Float64Array`; a network
+ * without labels (`fit(X)`) is a `KnnNetwork<never, 'search'>`, for the neighbour searches
+ * alone. A plain `KnnNetwork` (what `fromBytes` returns) may be any of them.
  *
  * The network holds its weights in WebAssembly memory: call `dispose()` when done with it.
  */
 export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** The options the network was fitted with, every default filled in. */
   readonly options: ResolvedOptions<T>;
-  readonly #kernels: Kernels;
-  #weights: Weights | undefined;
-  readonly #holding: Holding;
-  /** Referenced by this network alone: the kernels watch it to reclaim the regions of a collected network. */
-  readonly #lifetime = {};
-  /** How many threads the async methods use (1: no pool). */
+  /** How many threads the async methods use (1: no pool); what `options.threads` resolved to on this machine. */
   readonly threads: number;
+  readonly #kernels: Kernels;
+  readonly #held: HeldWeights;
   readonly #runner: ChunkRunner;
-  /** The async call in progress or queued last: async calls on one network run one after another. */
-  #lastAsyncCall: Promise<unknown> = Promise.resolve();
-  /** Async calls on the pool, running or queued. */
-  #asyncCallsRunning = 0;
-  /** Weights replaced (add, remove) while an async call read them: released once it is done. */
-  #retired: Region[] = [];
+  /**
+   * k is a cap rather than a requirement: with fewer points held, every point votes and a
+   * neighbour list ends with −1 entries. True for a network from `create` (and any network
+   * once `clear` emptied it); a fitted network keeps scikit-learn's rule, k ≤ n.
+   */
+  #capped: boolean;
 
-  private constructor(kernels: Kernels, weights: Weights, options: ResolvedOptions<T>, threads: number) {
+  private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean) {
     this.#kernels = kernels;
-    this.#weights = weights;
     this.options = options;
     this.threads = threads;
+    this.#capped = capped;
     this.#runner = new ChunkRunner(kernels, threads, this);
-    this.#holding = kernels.hold(this, this.#lifetime, weightsRegions(weights));
+    this.#held = new HeldWeights(kernels, this, weights);
   }
 
   /** The kernels a network with `threads` runs on: the shared-memory build when it has a pool. */
   static #kernelsFor(threads: number): Promise<Kernels> {
     return loadKernels(undefined, threads > 1);
+  }
+
+  /** Splits fit's options into the model's (resolved, with `defaultTask`) and the machine's threads. */
+  static #readOptions(options: unknown, defaultTask: Task): { resolved: ResolvedOptions; threads: number } {
+    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+    const { threads: threadsOption, ...modelOptions } = (isObject ? options : {}) as KnnOptions;
+    return { resolved: resolveOptions(isObject ? modelOptions : options, defaultTask), threads: resolveThreads(threadsOption) };
   }
 
   /**
@@ -111,21 +131,51 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
   /**
+   * Holds n rows of X (n × d) without labels (task 'search'): a network for `kneighbors`,
+   * `radiusNeighbors` and their async forms, `add(X)`, `remove`, `toBytes`. The label calls
+   * (predict, predictProba, score, …) do not type-check on it, and throw a KnnError if called.
+   */
+  static fit(X: MatrixInput, y?: null, options?: KnnOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
+  /**
    * Trains a network whose label type or task is known only at run time: its `predict` returns
    * the labels or a Float64Array (`options.task` tells which). Throws a KnnError naming the
    * argument for any bad input.
    */
-  static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork>;
-  static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<KnnNetwork> {
-    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-    const { threads: threadsOption, ...modelOptions } = isObject ? options : {};
-    const resolved = resolveOptions(isObject ? modelOptions : options);
-    const threads = resolveThreads(threadsOption);
+  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork>;
+  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork> {
+    const labelled = y !== undefined && y !== null;
+    const { resolved, threads } = KnnNetwork.#readOptions(options, labelled ? 'classification' : 'search');
+    if (!labelled && resolved.task !== 'search') {
+      throw new KnnError('BAD_INPUT', `fit(X, y): y is ${describeValue(y)} but options.task is '${resolved.task}', which needs one ${resolved.task === 'regression' ? 'target' : 'label'} per row of X; pass y, or leave task out for a network without labels.`);
+    }
+    if (labelled && resolved.task === 'search') {
+      throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
+    }
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
-    const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
+    const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolved.float32Candidates, resolved.metric !== 'manhattan'), resolved, threads);
+    return new KnnNetwork(kernels, KnnNetwork.#build(kernels, matrix, labels, resolved), resolved, threads, false);
+  }
+
+  /**
+   * An empty network to `add` points to, as TensorFlow.js's knn-classifier starts: its first
+   * `add` sets the number of features (and, for a classifier, the label type). On it, k is a
+   * cap: with fewer than k points held, every point votes and `kneighbors` rows end with
+   * index −1 at distance Infinity. A query before any point is added throws KnnError EMPTY.
+   * `task` chooses what it learns: 'classification' (default), 'regression' or 'search' (no labels).
+   */
+  static create<C extends Label = Label>(options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<C, 'classification'>>;
+  /** An empty regressor to `add` points and targets to (see the classifier's `create`). */
+  static create(options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
+  /** An empty network without labels, to `add(X)` points to and search (see the classifier's `create`). */
+  static create(options: KnnOptions & { task: 'search' }): Promise<KnnNetwork<never, 'search'>>;
+  /** An empty network whose task is known only at run time. */
+  static create(options?: KnnOptions): Promise<KnnNetwork>;
+  static async create(options?: KnnOptions): Promise<KnnNetwork> {
+    const { resolved, threads } = KnnNetwork.#readOptions(options, 'classification');
+    const kernels = await KnnNetwork.#kernelsFor(threads);
+    return new KnnNetwork(kernels, undefined, resolved, threads, true);
   }
 
   /**
@@ -144,45 +194,58 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
     const threads = resolveThreads(options?.threads);
     const saved = decodeNetwork(bytes);
-    const resolvedOptions = resolveOptions(saved.options);
-    const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
+    const resolved = resolveOptions(saved.options);
+    const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    const matrix = { data: saved.points, rows: saved.n, cols: saved.d };
-    return new KnnNetwork(kernels, buildWeights(kernels, matrix, labels, resolvedOptions.float32Candidates, resolvedOptions.metric !== 'manhattan'), resolvedOptions, threads);
+    const weights = saved.n === 0 ? undefined : KnnNetwork.#build(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved);
+    return new KnnNetwork(kernels, weights, resolved, threads, saved.capped);
   }
 
-  #live(): Weights {
-    if (!this.#weights) {
-      throw new KnnError('DISPOSED', 'this network was disposed; fit a new one (or load it with KnnNetwork.fromBytes) to keep predicting.');
-    }
-    return this.#weights;
+  static #build(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
+    return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', capacity);
   }
 
-  /** What the jobs of a call read: the kernels, the weights as they are now, the options. */
+  /** The weights, for a call that needs training points: DISPOSED once disposed, EMPTY while there are none. */
+  #live(call = 'this call'): Weights {
+    const weights = this.#held.current;
+    if (!weights) throw new KnnError('EMPTY', `${call}: this network holds no training points yet; add(X${this.options.task === 'search' ? '' : ', y'}) some first.`);
+    return weights;
+  }
+
+  /** What the jobs of a call read: the kernels, the weights as they are now, the options, the votes. */
   get #context(): JobContext {
-    return { kernels: this.#kernels, weights: this.#live(), options: this.options };
+    const weights = this.#live();
+    return { kernels: this.#kernels, weights, options: this.options, votes: this.#votes(weights.n) };
+  }
+
+  /** How many nearest neighbours vote among n points (undefined: the softmax over every point). */
+  #votes(n: number): number | undefined {
+    if (softmaxOverAll(this.options)) return undefined;
+    const { k } = this.options;
+    if (this.#capped) return k === 'all' ? n : Math.min(k, n);
+    return neighbourCount(k, n, 'options.k');
   }
 
   get #regression(): boolean {
     return this.options.task === 'regression';
   }
 
-  /** n, the number of training points (rows of X, including any added since). */
+  /** n, the number of training points (rows of X, including any added since); 0 for an empty network. */
   get nSamples(): number {
-    return this.#live().n;
+    return this.#held.current?.n ?? 0;
   }
 
-  /** d, the number of features: the length of every row of X and of every query. */
+  /** d, the number of features: the length of every row of X and of every query; 0 for an empty network. */
   get nFeatures(): number {
-    return this.#live().d;
+    return this.#held.current?.d ?? 0;
   }
 
   /**
    * The distinct class labels, sorted (numbers ascending, strings by UTF-16 code unit): the
-   * columns of `predictProba`, in order. Empty for regression.
+   * columns of `predictProba`, in order. Empty for regression, search and an empty network.
    */
   get classes(): readonly L[] {
-    return this.#live().classes as readonly L[];
+    return (this.#held.current?.classes ?? []) as readonly L[];
   }
 
   /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
@@ -203,26 +266,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
     // `queries` is the network's own copy of the caller's rows (toMatrix): what the caller does
     // to its array while the call waits on the queue cannot reach it.
-    await this.#queued(() => this.#runner.runOnPool(queries, job));
-  }
-
-  /**
-   * Runs `work` on the pool once the network's earlier async calls are done. Its jobs point at
-   * the weights as they are now: until it has run, weights that add or remove replace are kept
-   * (#retired), and dispose fails it.
-   */
-  async #queued(work: () => Promise<void>): Promise<void> {
-    this.#asyncCallsRunning++;
-    const call = this.#lastAsyncCall.then(async () => {
-      this.#live();
-      await work();
-    });
-    this.#lastAsyncCall = call.catch(() => {});
-    try {
-      await call;
-    } finally {
-      if (--this.#asyncCallsRunning === 0) this.#releaseRetired();
-    }
+    await this.#held.queued(() => this.#runner.runOnPool(queries, job));
   }
 
   /**
@@ -248,16 +292,27 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     // One part a slice, over all the queries: each worker takes one.
     const parts = plan.jobs.map((job, slice) => ({ job, shape: shapes[slice], start: 0, count: queries.rows }));
     const run = (finish: () => void) =>
-      this.#queued(async () => {
+      this.#held.queued(async () => {
         await this.#runner.runParts(queries, parts, `${parts.length} slices of the training rows`, plan);
         finish();
       });
     return { given: plan.given, run };
   }
 
-  #releaseRetired(): void {
-    for (const region of this.#retired) this.#kernels.release(region);
-    this.#retired = [];
+  /** The rows of X (a matrix, or one vector) as the network's own copy, in layer 1's form; EMPTY on an empty network. */
+  #queries(X: unknown, call: string): Matrix {
+    return prepareRows(toMatrix(X, 'X', this.#live(call).d), this.options.metric, 'X');
+  }
+
+  /** Throws a KnnError when the network has no labels (task 'search') or, for `classesOnly`, no classes. */
+  #checkLabels(call: string, classesOnly = false): void {
+    if (this.options.task === 'search') {
+      throw new KnnError('NO_LABELS', `${call} needs labels, and this network has none (task 'search', fitted as fit(X)): use kneighbors or radiusNeighbors, or fit with labels.`);
+    }
+    if (classesOnly && this.#regression) {
+      const instead = call.startsWith('predictProbaAsync') ? 'predictAsync' : 'predict';
+      throw new KnnError('BAD_OPTION', `${call} is for classification; this network has task 'regression': use ${instead}.`);
+    }
   }
 
   #scores(queries: Matrix): Float64Array {
@@ -267,17 +322,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return scores;
   }
 
-  #queries(X: unknown): Matrix {
-    return prepareRows(toMatrix(X, 'X', this.#live().d), this.options.metric, 'X');
-  }
-
   /**
-   * One prediction per row of X: for classification the class with the highest score (ties go
-   * to the class sorted first), as an array of labels of the type given to fit; for regression
-   * a Float64Array of estimates, each the weighted mean of the neighbours' targets.
+   * One prediction per row of X (a matrix, or one query as a vector): for classification the
+   * class with the highest score (ties go to the class sorted first), as an array of labels of
+   * the type given to fit; for regression a Float64Array of estimates, each the weighted mean of
+   * the neighbours' targets.
    */
-  predict(X: MatrixInput): Prediction<L, T> {
-    return this.#predict(this.#queries(X));
+  predict(X: LabelledInput<T>): Prediction<L, T> {
+    this.#checkLabels('predict(X)');
+    return this.#predict(this.#queries(X, 'predict(X)'));
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
@@ -290,12 +343,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * predict, spread over the network's threads (see the `threads` option): the same result,
    * bit for bit. Small calls, and every call of a network with one thread, run on this thread.
    */
-  async predictAsync(X: MatrixInput): Promise<Prediction<L, T>> {
-    return this.#predictAsync(this.#queries(X));
+  async predictAsync(X: LabelledInput<T>): Promise<Prediction<L, T>> {
+    this.#checkLabels('predictAsync(X)');
+    return this.#predictAsync(this.#queries(X, 'predictAsync(X)'));
   }
 
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
-    const split = this.#splitByPoints(queries, votingNeighbours(this.options, this.#live().n));
+    const split = this.#splitByPoints(queries, this.#votes(this.#live().n));
     const { job, result } = predictJob(this.#context, queries.rows, split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
     else await this.#runAsync(queries, job);
@@ -309,21 +363,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * not type-check (at run time it throws a KnnError).
    */
   predictProba(X: ClassifierInput<T>): Float64Array {
-    this.#checkClassifier('predictProba');
-    return this.#scores(this.#queries(X));
-  }
-
-  #checkClassifier(method: string): void {
-    if (this.#regression) {
-      throw new KnnError('BAD_OPTION', `${method} is for classification; this network has task 'regression': use ${method.endsWith('Async') ? 'predictAsync' : 'predict'}.`);
-    }
+    this.#checkLabels('predictProba(X)', true);
+    return this.#scores(this.#queries(X, 'predictProba(X)'));
   }
 
   /** predictProba, spread over the network's threads (see predictAsync): the same result, bit for bit. */
   async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
-    this.#checkClassifier('predictProbaAsync');
-    const queries = this.#queries(X);
-    const split = this.#splitByPoints(queries, votingNeighbours(this.options, this.#live().n));
+    this.#checkLabels('predictProbaAsync(X)', true);
+    const queries = this.#queries(X, 'predictProbaAsync(X)');
+    const split = this.#splitByPoints(queries, this.#votes(this.#live().n));
     const context = this.#context;
     const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
@@ -332,21 +380,44 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * The k nearest training points of each row of X, exact: q × k indices and distances in the
-   * network's metric (Euclidean, not squared, by default), nearest first, ties toward the lower
-   * training index. `k` defaults to
-   * the network's own k.
+   * One query's class, as TensorFlow.js's knn-classifier's predictClass gives it: the label, its
+   * index in `classes`, and every class's probability keyed by label. `x` is one vector of d
+   * values; `k`, when given, overrides the network's k for this call (a cap, as on a created
+   * network: with fewer points, all of them vote). Classification only.
    */
-  kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
-    const { queries, job, finish } = this.#kneighborsJob(X, k);
+  predictClass(x: ClassifierInput<T>, k?: number): ClassPrediction<L> {
+    this.#checkLabels('predictClass(x)', true);
+    const queries = this.#queries(x, 'predictClass(x)');
+    if (queries.rows !== 1) {
+      throw new KnnError('SHAPE_MISMATCH', `predictClass(x) takes one query; x has ${queries.rows} rows: pass one vector of ${queries.cols} values, or use predictProba for several.`);
+    }
+    const context = this.#context;
+    const votes = k === undefined ? context.votes : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), context.weights.n);
+    const { job, scores } = scoresJob({ ...context, votes }, 1, outputLayer(context));
+    this.#runner.run(queries, job);
+    const classes = context.weights.classes as readonly L[];
+    let best = 0;
+    for (let c = 1; c < classes.length; c++) if (scores[c] > scores[best]) best = c;
+    return { label: classes[best], classIndex: best, confidences: Object.fromEntries(classes.map((label, c) => [String(label), scores[c]])) };
+  }
+
+  /**
+   * The k nearest training points of each row of X (a matrix, or one query as a vector),
+   * exact: q × k indices and distances in the network's metric (Euclidean, not squared, by
+   * default), nearest first, ties toward the lower training index. `k` defaults to the
+   * network's own k. On a network from `create` holding fewer than k points, each row ends
+   * with index −1 at distance Infinity.
+   */
+  kneighbors(X: QueryInput, k?: number | 'all'): Neighbours {
+    const { queries, job, finish } = this.#kneighborsJob(X, k, 'kneighbors(X, k)');
     this.#runner.run(queries, job);
     return finish();
   }
 
   /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
-  async kneighborsAsync(X: MatrixInput, k?: number | 'all'): Promise<Neighbours> {
-    const { queries, job, count, finish } = this.#kneighborsJob(X, k);
-    const split = this.#splitByPoints(queries, count);
+  async kneighborsAsync(X: QueryInput, k?: number | 'all'): Promise<Neighbours> {
+    const { queries, job, found, finish } = this.#kneighborsJob(X, k, 'kneighborsAsync(X, k)');
+    const split = this.#splitByPoints(queries, found);
     if (split) {
       await split.run(() => {});
       return finish(split.given as FoundNeighbours);
@@ -355,19 +426,20 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return finish();
   }
 
-  #kneighborsJob(X: MatrixInput, k: number | 'all' | undefined): { queries: Matrix; job: ChunkJob; count: number; finish: (given?: FoundNeighbours) => Neighbours } {
-    const w = this.#live();
+  #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, call: string): { queries: Matrix; job: ChunkJob; found: number; finish: (given?: FoundNeighbours) => Neighbours } {
+    const w = this.#live(call);
     const asked = k === undefined ? this.options.k : k;
-    const count = neighbourCount(asked, w.n, 'k');
-    const queries = this.#queries(X);
-    checkOutputSize(queries.rows, count, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const searched = neighboursJob(this.#context, queries.rows, count);
+    const width = asked === 'all' ? w.n : this.#capped ? neighbourCount(asked, Number.MAX_SAFE_INTEGER, 'k') : neighbourCount(asked, w.n, 'k');
+    const found = Math.min(width, w.n);
+    const queries = this.#queries(X, call);
+    checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
+    const searched = neighboursJob(this.#context, queries.rows, found);
     const finish = (given?: FoundNeighbours): Neighbours => {
-      const { indices, squared } = given ?? searched;
+      const { indices, squared } = padNeighbours(given ?? searched, queries.rows, found, width);
       for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
       return { indices, distances: squared };
     };
-    return { queries, job: searched.job, count, finish };
+    return { queries, job: searched.job, found, finish };
   }
 
   /**
@@ -376,10 +448,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
    */
-  radiusNeighbors(X: MatrixInput, radius: number): RadiusNeighbours {
-    const w = this.#live();
+  radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
+    const w = this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
-    return radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X), checkedRadius);
+    return radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X, 'radiusNeighbors(X, radius)'), checkedRadius);
   }
 
   /**
@@ -387,10 +459,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * distances), z2 (q × n vote shares, zero outside the k nearest), z3 (q × classes.length
    * probabilities, or q × 1 estimates for regression). Memory grows with q × n: pass a few rows.
    */
-  forward(X: MatrixInput): LayerActivations {
-    const w = this.#live();
+  forward(X: LabelledInput<T>): LayerActivations {
+    this.#checkLabels('forward(X)');
+    const w = this.#live('forward(X)');
     const kernels = this.#kernels;
-    const queries = this.#queries(X);
+    const queries = this.#queries(X, 'forward(X)');
     checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     const context = this.#context;
     const layerOne = layerOneJob(context, queries.rows);
@@ -411,24 +484,26 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /**
    * The network's weights, copied out, each flat row-major: W1 = −2·(X − μ) (n × d),
-   * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets), μ (d).
-   * For the Manhattan metric layer 1 is z1_i = Σ_j |x_j − W1_ij|, not linear: W1 is X itself,
-   * b1 and μ are zeros.
+   * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets; empty
+   * without labels), μ (d). For the Manhattan metric layer 1 is z1_i = Σ_j |x_j − W1_ij|, not
+   * linear: W1 is X itself, b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
-    return readNetworkWeights(this.#kernels, this.#live());
+    return readNetworkWeights(this.#kernels, this.#live('weights'));
   }
 
   /** Accuracy (classification) or R² (regression) of the predictions for X against the true y. */
-  score(X: MatrixInput, y: ArrayLike<L>): number {
-    const queries = this.#queries(X);
+  score(X: LabelledInput<T>, y: ArrayLike<L>): number {
+    this.#checkLabels('score(X, y)');
+    const queries = this.#queries(X, 'score(X, y)');
     const truth = checkTruth(y, queries.rows, this.#regression);
     return this.#scoreOf(this.#predict(queries), truth);
   }
 
   /** score, spread over the network's threads (see predictAsync): the same result, bit for bit. */
-  async scoreAsync(X: MatrixInput, y: ArrayLike<L>): Promise<number> {
-    const queries = this.#queries(X);
+  async scoreAsync(X: LabelledInput<T>, y: ArrayLike<L>): Promise<number> {
+    this.#checkLabels('scoreAsync(X, y)');
+    const queries = this.#queries(X, 'scoreAsync(X, y)');
     const truth = checkTruth(y, queries.rows, this.#regression);
     return this.#scoreOf(await this.#predictAsync(queries), truth);
   }
@@ -438,102 +513,98 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * Appends training points; the network then answers exactly as one fitted on the union would
-   * (predict, predictProba, kneighbors, radiusNeighbors and score bit for bit, and the same
-   * toBytes). Labels may introduce new classes but keep the network's label type. Amortised
-   * cost O(m·d) for m points: the weights have room to grow, new points are packed in place
-   * against the held centre μ, and everything is re-packed and re-centred on the union's mean
-   * only when the room doubles. Until then `weights.mean`, W1, b1 and `forward().z1` use the
-   * held μ (z1 may differ from a fresh fit's in the last bits; the answers above do not). A
-   * network with k: 'all' and softmax weights reads z1 itself, so each add re-centres it:
-   * O((n + m)·d). On any error the network is unchanged.
+   * Appends training points (and their labels; none on a network without labels); the network
+   * then answers exactly as one fitted on the union would (predict, predictProba, kneighbors,
+   * radiusNeighbors and score bit for bit, and the same toBytes). Labels may introduce new
+   * classes but keep the network's label type; the first add to an empty network sets the
+   * number of features and the label type. Amortised cost O(m·d) for m points: the weights
+   * have room to grow, new points are packed in place against the held centre μ, and everything
+   * is re-packed and re-centred on the union's mean only when the room doubles. Until then
+   * `weights.mean`, W1, b1 and `forward().z1` use the held μ (z1 may differ from a fresh fit's
+   * in the last bits; the answers above do not). A network with k: 'all' and softmax weights
+   * reads z1 itself, so each add re-centres it: O((n + m)·d). On any error the network is unchanged.
    */
-  add(X: MatrixInput, y: ArrayLike<L>): void {
-    const w = this.#live();
-    const kernels = this.#kernels;
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, this.options.float32Candidates), this.options.metric, 'X');
-    const rows = w.n + extra.rows;
-    let appended: AppendedLabels;
-    if (this.#regression) {
-      const targets = encodeTargets(y, extra.rows, 'y', rows);
-      if (w.largestTarget > targetLimit(rows)) checkHeldTargets(kernels.f64(w.labels.pointer, w.n), w.n, rows);
-      appended = { targets };
-    } else {
-      appended = extendClasses(w.classes, readAddedLabels(y, extra.rows, w.classes));
-    }
-    // The softmax over every point reads z1 from the expansion, which depends on the centre (Manhattan has none).
-    const recentreEveryTime = this.options.k === 'all' && this.options.weights === 'softmax' && this.options.metric !== 'manhattan';
-    // Async calls in flight read the weights as they were: then nothing is written in place.
-    const inPlace = !recentreEveryTime && this.#asyncCallsRunning === 0;
-    if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
-    const held = this.#live(); // in larger regions, if #growRoom moved it
-    const grown = inPlace ? appendWeights(kernels, held, extra, appended, this.options.float32Candidates) : undefined;
-    if (grown) {
-      this.#weights = grown;
+  add(X: MatrixInput, ...labels: AddedLabels<L, T>): void {
+    const y: unknown = labels[0];
+    const task = this.options.task;
+    const w = this.#held.current;
+    checkLabelsGiven(task, y, 'add(X, y)');
+    const { float32Candidates, metric } = this.options;
+    if (!w) {
+      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, float32Candidates), metric, 'X');
+      this.#rebuild(matrix, encodeTrainingLabels(task, y, matrix.rows));
       return;
     }
-    const points = new Float64Array(rows * held.d);
-    points.set(kernels.f64(held.points.pointer, held.n * held.d));
-    points.set(extra.data, held.n * held.d);
-    let labels: EncodedLabels | Float64Array;
-    if ('targets' in appended) {
-      labels = new Float64Array(rows);
-      labels.set(kernels.f64(held.labels.pointer, held.n));
-      labels.set(appended.targets, held.n);
-    } else {
-      const codes = new Int32Array(rows);
-      codes.set(kernels.i32(held.labels.pointer, held.n));
-      const { recode } = appended;
-      if (recode) for (let i = 0; i < held.n; i++) codes[i] = recode[codes[i]];
-      codes.set(appended.codes, held.n);
-      labels = { classes: appended.classes, codes };
+    const kernels = this.#kernels;
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
+    const rows = w.n + extra.rows;
+    const appended = appendedLabels(kernels, w, task, y, extra.rows);
+    // The softmax over every point reads z1 from the expansion, which depends on the centre (Manhattan has none).
+    const recentreEveryTime = softmaxOverAll(this.options) && metric !== 'manhattan';
+    // Async calls in flight read the weights as they were: then nothing is written in place.
+    const inPlace = !recentreEveryTime && !this.#held.inUse;
+    if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
+    const held = this.#live(); // in larger regions, if #growRoom moved it
+    const grown = inPlace ? appendWeights(kernels, held, extra, appended, float32Candidates) : undefined;
+    if (grown) {
+      this.#held.grow(grown);
+      return;
     }
-    this.#rebuild({ data: points, rows, cols: held.d }, labels, recentreEveryTime ? rows : Math.max(rows, 2 * held.n));
+    const union = unionOf(kernels, held, extra, appended);
+    this.#rebuild(union.matrix, union.labels, recentreEveryTime ? rows : Math.max(rows, 2 * held.n));
   }
 
   /**
    * Removes the training points at `indices` (each named once). Later points move down to fill
    * the gaps, keeping their order: the network is exactly a fresh fit on the remaining points,
-   * and a class left with no point leaves `classes`. Cost O(n·d). On any error the network is unchanged.
+   * and a class left with no point leaves `classes`. Cost O(n·d). On any error the network is
+   * unchanged. A fitted network keeps at least k points; one from `create` may be emptied.
    */
   remove(indices: ArrayLike<number>): void {
-    const w = this.#live();
-    this.#keepAllBut(readIndices(indices, w.n), `remove(indices)`);
+    this.#keepAllBut(readIndices(indices, this.nSamples), 'remove(indices)');
   }
 
   /** Removes every training point of class `label` (as TensorFlow.js's clearClass does); see remove. */
   removeClass(label: L): void {
-    const w = this.#live();
+    this.#checkLabels('removeClass(label)');
     checkClassification(this.#regression, 'removeClass(label)');
-    const code = classCode(w.classes, label, 'removeClass(label)');
-    const codes = this.#kernels.i32(w.labels.pointer, w.n);
+    const w = this.#held.current;
+    const code = classCode(w?.classes ?? [], label, 'removeClass(label)');
+    const codes = this.#kernels.i32(w!.labels!.pointer, w!.n);
     this.#keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
+  }
+
+  /**
+   * Removes every training point, as TensorFlow.js's clearAllClasses does: the network is then
+   * empty, as one from `create` (k a cap; its next add sets the number of features and the label type).
+   */
+  clear(): void {
+    void this.#held.current;
+    this.#held.replace(undefined);
+    this.#capped = true;
   }
 
   /** How many training points each class has, in the order of `classes`. */
   classCounts(): Map<L, number> {
-    const w = this.#live();
+    this.#checkLabels('classCounts()');
     checkClassification(this.#regression, 'classCounts()');
-    return countPerClass(w.classes, this.#kernels.i32(w.labels.pointer, w.n)) as Map<L, number>;
+    const w = this.#held.current;
+    return countPerClass(w?.classes ?? [], w ? this.#kernels.i32(w.labels!.pointer, w.n) : []) as Map<L, number>;
   }
 
   /** Rebuilds the network on the points `removed` does not mark (see remove). */
   #keepAllBut(removed: Uint8Array, call: string): void {
-    const w = this.#live();
+    const w = this.#held.current;
+    if (!w) return; // nothing to remove: only an empty list of indices gets here
     const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
-    checkRemaining(rows, this.options.k, call);
-    const old = readTrainingData(this.#kernels, w);
-    const points = new Float64Array(rows * w.d);
-    const kept: number[] = [];
-    for (let i = 0; i < w.n; i++) {
-      if (removed[i]) continue;
-      points.set(old.points.subarray(i * w.d, (i + 1) * w.d), kept.length * w.d);
-      kept.push(i);
+    if (rows === w.n) return;
+    if (!this.#capped) checkRemaining(rows, this.options.k, call);
+    if (rows === 0) {
+      this.#held.replace(undefined);
+      return;
     }
-    const labels = old.targets
-      ? Float64Array.from(kept, (i) => old.targets![i])
-      : encodeLabels(kept.map((i) => w.classes[old.codes![i]]), rows);
-    this.#rebuild({ data: points, rows, cols: w.d }, labels);
+    const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
+    this.#rebuild(matrix, labels);
   }
 
   /**
@@ -541,17 +612,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * (or just enough, when that much room cannot be had); the old ones are released only once
    * the new exist.
    */
-  #rebuild(matrix: Matrix, labels: EncodedLabels | Float64Array, capacity = matrix.rows): void {
-    const float32 = this.options.float32Candidates;
-    const expansion = this.options.metric !== 'manhattan';
+  #rebuild(matrix: Matrix, labels: HeldLabels, capacity = matrix.rows): void {
     let rebuilt: Weights;
     try {
-      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, expansion, capacity);
+      rebuilt = KnnNetwork.#build(this.#kernels, matrix, labels, this.options, capacity);
     } catch (error) {
       if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-      rebuilt = buildWeights(this.#kernels, matrix, labels, float32, expansion);
+      rebuilt = KnnNetwork.#build(this.#kernels, matrix, labels, this.options);
     }
-    this.#install(rebuilt);
+    this.#held.replace(rebuilt);
   }
 
   /**
@@ -560,21 +629,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   #growRoom(capacity: number): void {
     try {
-      this.#install(growWeights(this.#kernels, this.#live(), capacity));
+      this.#held.replace(growWeights(this.#kernels, this.#live(), capacity));
     } catch (error) {
       if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
     }
-  }
-
-  /**
-   * Makes `weights` the network's. The regions it held before are released, or, while async
-   * calls still read them, retired until the last one ends.
-   */
-  #install(weights: Weights): void {
-    if (this.#asyncCallsRunning > 0) this.#retired.push(...this.#holding.regions.splice(0));
-    else this.#kernels.releaseHeld(this.#holding);
-    this.#weights = weights;
-    this.#holding.regions.push(...weightsRegions(weights));
   }
 
   /**
@@ -582,8 +640,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * to store or send; `KnnNetwork.fromBytes` (in Node or a browser) restores it.
    */
   toBytes(): Uint8Array {
-    const w = this.#live();
-    return encodeNetwork({ options: this.options, n: w.n, d: w.d, classes: w.classes, ...readTrainingData(this.#kernels, w) });
+    const w = this.#held.current;
+    const data = w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) };
+    return encodeNetwork({ options: this.options, n: w?.n ?? 0, d: w?.d ?? 0, classes: w?.classes ?? [], capped: this.#capped, ...data });
   }
 
   /**
@@ -591,11 +650,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * KnnError('DISPOSED'), and async calls still running are rejected with it. Idempotent.
    */
   dispose(): void {
-    if (!this.#weights) return;
+    if (this.#held.disposed) return;
     this.#runner.dispose();
-    this.#kernels.releaseHolding(this.#holding);
-    this.#releaseRetired();
-    this.#weights = undefined;
+    this.#held.dispose();
   }
 }
-

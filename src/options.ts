@@ -10,8 +10,12 @@ import type { ThreadsOption } from './threads.js';
  * `'softmax'`, exp(−λ·squared distance), normalised.
  */
 export type Weighting = 'uniform' | 'distance' | 'softmax';
-/** `'classification'` predicts class labels; `'regression'` predicts numbers (weighted mean targets). */
-export type Task = 'classification' | 'regression';
+/**
+ * `'classification'` predicts class labels; `'regression'` predicts numbers (weighted mean
+ * targets); `'search'` has no labels: a network for kneighbors and radiusNeighbors only (what
+ * `fit(X)` without labels makes).
+ */
+export type Task = 'classification' | 'regression' | 'search';
 
 /** The options of `fit`; every one may be left out. */
 export interface KnnOptions {
@@ -32,7 +36,11 @@ export interface KnnOptions {
    * neighbour alone. Used only by weights: 'softmax'.
    */
   lambda?: number;
-  /** 'classification' (default): labels are classes. 'regression': labels are numeric targets. */
+  /**
+   * 'classification' (the default with labels): labels are classes. 'regression': labels are
+   * numeric targets. 'search' (the default without labels): no labels, only the neighbour
+   * searches (kneighbors, radiusNeighbors).
+   */
   task?: Task;
   /**
    * How distance is measured (default 'euclidean'). 'cosine' ranks by 1 − cos between
@@ -63,7 +71,7 @@ export interface ResolvedOptions<T extends Task = Task> {
   readonly weights: Weighting;
   /** λ of the softmax weighting (1 unless given; used only by 'softmax'). */
   readonly lambda: number;
-  /** 'classification' or 'regression'. */
+  /** 'classification', 'regression' or 'search' (no labels). */
   readonly task: T;
   /** 'euclidean', or 'cosine' (1 − cos between L2-normalised vectors). */
   readonly metric: Metric;
@@ -72,7 +80,7 @@ export interface ResolvedOptions<T extends Task = Task> {
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
-const TASKS: readonly Task[] = ['classification', 'regression'];
+const TASKS: readonly Task[] = ['classification', 'regression', 'search'];
 const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
@@ -109,7 +117,7 @@ function checkSwitch(name: string, value: unknown): boolean {
  * Validates user options (unknown names included) and fills in the defaults of the model's
  * options; `threads`, a setting of the machine, is resolved apart (resolveThreads).
  */
-export function resolveOptions(options: unknown): ResolvedOptions {
+export function resolveOptions(options: unknown, defaultTask: Task = 'classification'): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KnnError('BAD_OPTION', `options must be an object such as { k: 5 }; got ${describeValue(options)}.`);
@@ -124,7 +132,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     k: given.k === undefined ? 1 : checkK(given.k, 'options.k'),
     weights: given.weights === undefined ? 'uniform' : checkChoice('weights', given.weights, WEIGHTINGS),
     lambda: given.lambda === undefined ? 1 : checkLambda(given.lambda),
-    task: given.task === undefined ? 'classification' : checkChoice('task', given.task, TASKS),
+    task: given.task === undefined ? defaultTask : checkChoice('task', given.task, TASKS),
     metric: given.metric === undefined ? 'euclidean' : checkChoice('metric', given.metric, METRICS),
     float32Candidates: given.float32Candidates === undefined ? true : checkSwitch('float32Candidates', given.float32Candidates),
   };
