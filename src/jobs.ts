@@ -227,7 +227,7 @@ export function predictJob(context: JobContext, rows: number, given?: Given): { 
 }
 
 /** Layer 1 itself, q × n squared distances, for `forward`. */
-export function layerOneJob(context: JobContext, rows: number): { job: ChunkJob; z1: Float64Array } {
+function layerOneJob(context: JobContext, rows: number): { job: ChunkJob; z1: Float64Array } {
   const { kernels, weights: w, options } = context;
   const z1 = new Float64Array(rows * w.n);
   const job: ChunkJob = {
@@ -238,4 +238,28 @@ export function layerOneJob(context: JobContext, rows: number): { job: ChunkJob;
     collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
   };
   return { job, z1 };
+}
+
+/**
+ * The three layers' activations for `queries` (forward), each job run by `run`: z1, layer 1
+ * itself; z2, layer 3 with the identity for W3 (each training point its own class), which
+ * turns the projection into the weights; z3, the network's own projection.
+ */
+export function forwardLayers(context: JobContext, queries: { rows: number }, run: (job: ChunkJob) => void): { z1: Float64Array; z2: Float64Array; z3: Float64Array } {
+  const { kernels, weights: w } = context;
+  const layerOne = layerOneJob(context, queries.rows);
+  run(layerOne.job);
+  kernels.checkRoom(w.n * 4, 'forward');
+  const identity = kernels.allocate(w.n * 4, 'forward');
+  try {
+    const view = kernels.i32(identity.pointer, w.n);
+    for (let i = 0; i < w.n; i++) view[i] = i;
+    const layerTwo = scoresJob(context, queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
+    run(layerTwo.job);
+    const layerThree = scoresJob(context, queries.rows, outputLayer(context));
+    run(layerThree.job);
+    return { z1: layerOne.z1, z2: layerTwo.scores, z3: layerThree.scores };
+  } finally {
+    kernels.release(identity);
+  }
 }

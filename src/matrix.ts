@@ -48,7 +48,7 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
 }
 
 /** How a matrix argument was given: as rows, as { data, rows, cols }, or as one vector. */
-type MatrixForm = 'rows' | 'flat' | 'vector';
+export type MatrixForm = 'rows' | 'flat' | 'vector';
 
 /** The position of entry `flat` of a rows × cols matrix, as the user would index it. */
 function position(argument: string, flat: number, cols: number, form: MatrixForm): string {
@@ -59,7 +59,7 @@ function position(argument: string, flat: number, cols: number, form: MatrixForm
 }
 
 /** Checks every value is finite and small enough to square; names the first that is not. */
-function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, form: MatrixForm): void {
+export function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, form: MatrixForm): void {
   const limit = magnitudeLimit(cols);
   for (let flat = 0; flat < data.length; flat++) {
     const value = data[flat];
@@ -78,6 +78,16 @@ function checkValues(argument: string, data: Float64Array | Float32Array, cols: 
 /** A typed array's own length, which an own `length` property defined on it cannot disguise. */
 const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get!;
 
+/** A typed array's own length (see typedArrayLength). */
+export function viewLength(view: ArrayBufferView): number {
+  return typedArrayLength.call(view) as number;
+}
+
+/** The error for a matrix entry that is not a number, named `where`. */
+export function notANumber(where: string, value: unknown): KnnError {
+  return new KnnError('BAD_INPUT', `${where} must be a number; got ${describeValue(value)}.`);
+}
+
 /**
  * Reads `count` values of `source` into `target` from `offset`, each exactly once (a Proxy or a
  * getter could answer differently the second time), rejecting any that is not a number;
@@ -92,7 +102,7 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
   }
   for (let i = 0; i < count; i++) {
     const value = source[i];
-    if (typeof value !== 'number') throw new KnnError('BAD_INPUT', `${where(i)} must be a number; got ${describeValue(value)}.`);
+    if (typeof value !== 'number') throw notANumber(where(i), value);
     target[offset + i] = value;
   }
 }

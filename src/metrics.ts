@@ -46,28 +46,33 @@ export function layerOneValue(metric: Metric, points: Float64Array, row: number,
 }
 
 /**
- * Rows divided by their L2 norm, for the cosine metric: x̂_j = (x_j / m) / √Σ_j (x_j / m)², with
- * m = max_j |x_j| and the sum taken in dimension order. Scaling by m first keeps tiny vectors
- * from underflowing to a zero norm and huge ones from overflowing. A zero vector has no
- * direction: KnnError naming its row.
+ * One row divided by its L2 norm, for the cosine metric: x̂_j = (x_j / m) / √Σ_j (x_j / m)², with
+ * m = max_j |x_j| and the sum taken in dimension order, from `source` at `from` to `target` at
+ * `to` (they may be the same place). Scaling by m first keeps tiny vectors from underflowing to
+ * a zero norm and huge ones from overflowing. False for a zero vector, which has no direction.
  */
+export function normaliseRow(source: ArrayLike<number>, from: number, target: Float64Array, to: number, cols: number): boolean {
+  let largest = 0;
+  for (let j = 0; j < cols; j++) largest = Math.max(largest, Math.abs(source[from + j]));
+  if (largest === 0) return false;
+  let sum = 0;
+  for (let j = 0; j < cols; j++) {
+    const scaled = source[from + j] / largest;
+    sum += scaled * scaled;
+  }
+  const norm = Math.sqrt(sum);
+  for (let j = 0; j < cols; j++) target[to + j] = source[from + j] / largest / norm;
+  return true;
+}
+
+/** Rows divided by their L2 norm (normaliseRow), for the cosine metric; a zero vector is a KnnError naming its row. */
 export function normaliseRows(matrix: Matrix, argument: string): Matrix {
   const { data, rows, cols } = matrix;
   const unit = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    const start = r * cols;
-    let largest = 0;
-    for (let j = 0; j < cols; j++) largest = Math.max(largest, Math.abs(data[start + j]));
-    if (largest === 0) {
+    if (!normaliseRow(data, r * cols, unit, r * cols, cols)) {
       throw new KnnError('BAD_INPUT', `${argument} row ${r} is a zero vector, which has no direction for the cosine metric; remove it, or use metric: 'euclidean'.`);
     }
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const scaled = data[start + j] / largest;
-      sum += scaled * scaled;
-    }
-    const norm = Math.sqrt(sum);
-    for (let j = 0; j < cols; j++) unit[start + j] = data[start + j] / largest / norm;
   }
   return { data: unit, rows, cols };
 }

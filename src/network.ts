@@ -5,7 +5,7 @@
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
-import { distanceOf, prepareRows } from './metrics.js';
+import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import type {
@@ -13,50 +13,22 @@ import type {
 } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { resolveThreads, type ThreadsOption } from './threads.js';
+import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
 import { loadKernels, type Kernels } from './wasm.js';
 import { appendWeights, buildWeights, growWeights, readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
-import { layerOneJob, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
-import { neighbourSlices, softmaxSlices } from './trainingRowSlices.js';
-import { splitsByTrainingRows } from './planner.js';
+import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
 import { radiusNeighbours } from './radius.js';
 import { appendedLabels, checkLabelsGiven, encodeTrainingLabels, remainderOf, unionOf } from './trainingUpdates.js';
+import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
+import { PooledCalls } from './pooledCalls.js';
+import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
-// forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
-// a typed array cannot be had on every engine.
-const MAX_OUTPUT_VALUES = 2 ** 28;
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
 // of fewer than a quarter of the points; between, a full room is moved to one twice as large.
 const RECENTRE_GROWTH = 4;
 
-/** Throws TOO_LARGE when a call would return rows × columns values, more than a typed array holds. */
-function checkOutputSize(rows: number, columns: number, what: string, fix: string): void {
-  if (rows * columns <= MAX_OUTPUT_VALUES) return;
-  throw new KnnError('TOO_LARGE', `${what} = ${rows} × ${columns} values, more than the ${MAX_OUTPUT_VALUES} a typed array holds here; ${fix}.`);
-}
-
-/**
- * The q × `width` neighbour lists of a search that found `found` per query, padded: entries
- * past a row's `found` are index −1 at distance Infinity (faiss's convention).
- */
-function padNeighbours(neighbours: FoundNeighbours, rows: number, found: number, width: number): FoundNeighbours {
-  if (found === width) return neighbours;
-  const indices = new Int32Array(rows * width).fill(-1);
-  const squared = new Float64Array(rows * width).fill(Infinity);
-  for (let r = 0; r < rows; r++) {
-    indices.set(neighbours.indices.subarray(r * found, (r + 1) * found), r * width);
-    squared.set(neighbours.squared.subarray(r * found, (r + 1) * found), r * width);
-  }
-  return { indices, squared };
-}
-
-/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
-export interface LoadOptions {
-  /** As `threads` in fit's options (default 1); toBytes does not save it. */
-  threads?: ThreadsOption;
-}
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
 type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? [y?: null] : [Task] extends [T] ? [y?: ArrayLike<L> | null] : [y: ArrayLike<L>];
@@ -89,6 +61,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * once `clear` emptied it); a fitted network keeps scikit-learn's rule, k ≤ n.
    */
   #capped: boolean;
+  readonly #singleQueries: SingleQueryPlans;
+  readonly #pooled: PooledCalls;
 
   private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean) {
     this.#kernels = kernels;
@@ -97,6 +71,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#capped = capped;
     this.#runner = new ChunkRunner(kernels, threads, this);
     this.#held = new HeldWeights(kernels, this, weights);
+    this.#singleQueries = new SingleQueryPlans(kernels, this.#runner, options.metric);
+    this.#pooled = new PooledCalls(this.#runner, this.#held, threads);
   }
 
   /** The kernels a network with `threads` runs on: the shared-memory build when it has a pool. */
@@ -186,13 +162,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * `options.threads` is as in fit (the bytes do not carry it).
    */
   static async fromBytes(bytes: Uint8Array, options?: LoadOptions): Promise<KnnNetwork> {
-    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-      throw new KnnError('BAD_OPTION', `fromBytes(bytes, options): options must be an object such as { threads: 'auto' }; got ${describeValue(options)}.`);
-    }
-    for (const name of Object.keys(options ?? {})) {
-      if (name !== 'threads') throw new KnnError('BAD_OPTION', `options.${name} is not an option of fromBytes; its only option is threads (the others are saved in the bytes).`);
-    }
-    const threads = resolveThreads(options?.threads);
+    const threads = resolveLoadThreads(options);
     const saved = decodeNetwork(bytes);
     const resolved = resolveOptions(saved.options);
     const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
@@ -248,57 +218,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return (this.#held.current?.classes ?? []) as readonly L[];
   }
 
-  /** Whether an async call of `rows` queries goes to the pool (else it runs on this thread). */
-  #usesPool(rows: number, fewestRows = 2): boolean {
-    const { n, d } = this.#live();
-    return this.#runner.usesPool(rows, n, d, fewestRows);
-  }
-
-  /**
-   * Runs `job` over `queries` for an async method: on the pool when the call is large enough,
-   * else here. Async calls on one network are queued, one at a time; those on other networks
-   * (each with a pool of its own) run side by side.
-   */
-  async #runAsync(queries: Matrix, job: ChunkJob): Promise<void> {
-    if (!this.#usesPool(queries.rows)) {
-      this.#runner.run(queries, job);
-      return;
-    }
-    // `queries` is the network's own copy of the caller's rows (toMatrix): what the caller does
-    // to its array while the call waits on the queue cannot reach it.
-    await this.#held.queued(() => this.#runner.runOnPool(queries, job));
-  }
-
-  /**
-   * A call split by training rows, each worker taking a slice of them and this thread merging
-   * the slices' results: undefined when the call is better split by queries (enough queries for
-   * every worker, on weights that stay in the caches) or small. `k` is the neighbour search's,
-   * or undefined for the softmax over all points.
-   *
-   * `run(finish)` must be called at once (it queues the call, which holds the weights as they
-   * are now); it fills `given`, then calls `finish` while the call still holds them.
-   */
-  #splitByPoints(queries: Matrix, k: number | undefined): { given: Given; run(finish: () => void): Promise<void> } | undefined {
-    if (!this.#usesPool(queries.rows, 1)) return undefined;
-    const context = this.#context;
-    const w = context.weights;
-    const streamedBytes = w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
-    const plan = k === undefined ? softmaxSlices(context, queries.rows, this.threads) : neighbourSlices(context, queries.rows, k, this.threads);
-    if (!plan || !splitsByTrainingRows(queries.rows, this.threads, streamedBytes, plan.jobs.length)) return undefined;
-    // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,
-    // or very many classes), the split by queries serves.
-    const shapes = plan.jobs.map((job) => this.#runner.shape(queries.rows, queries.cols, job.plan));
-    if (shapes.some((shape) => shape.chunk < queries.rows)) return undefined;
-    // One part a slice, over all the queries: each worker takes one.
-    const parts = plan.jobs.map((job, slice) => ({ job, shape: shapes[slice], start: 0, count: queries.rows }));
-    const run = (finish: () => void) =>
-      this.#held.queued(async () => {
-        await this.#runner.runParts(queries, parts, `${parts.length} slices of the training rows`, plan);
-        finish();
-      });
-    return { given: plan.given, run };
-  }
-
   /** The rows of X (a matrix, or one vector) as the network's own copy, in layer 1's form; EMPTY on an empty network. */
   #queries(X: unknown, call: string): Matrix {
     return prepareRows(toMatrix(X, 'X', this.#live(call).d), this.options.metric, 'X');
@@ -313,6 +232,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const instead = call.startsWith('predictProbaAsync') ? 'predictAsync' : 'predict';
       throw new KnnError('BAD_OPTION', `${call} is for classification; this network has task 'regression': use ${instead}.`);
     }
+  }
+
+  /**
+   * `call` on X by its one-query plan when X is one query (a copy of what the plan's job
+   * collected), else undefined: the general path serves it. The plan is laid out again after
+   * the weights change.
+   */
+  #singleQuery<R>(call: SingleQueryCall, X: unknown, build: (context: JobContext) => { job: ChunkJob; result: () => R }): R | undefined {
+    return this.#singleQueries.run(call, X, this.#live(`${call}(X)`), () => build(this.#context));
   }
 
   #scores(queries: Matrix): Float64Array {
@@ -330,7 +258,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   predict(X: LabelledInput<T>): Prediction<L, T> {
     this.#checkLabels('predict(X)');
-    return this.#predict(this.#queries(X, 'predict(X)'));
+    const single = this.#singleQuery('predict', X, (context) => {
+      const { job, result } = predictJob(context, 1);
+      return { job, result: () => result().slice() };
+    });
+    return (single ?? this.#predict(this.#queries(X, 'predict(X)'))) as Prediction<L, T>;
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
@@ -349,10 +281,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
-    const split = this.#splitByPoints(queries, this.#votes(this.#live().n));
-    const { job, result } = predictJob(this.#context, queries.rows, split?.given);
+    const context = this.#context;
+    const split = this.#pooled.splitByTrainingRows(context, queries, context.votes);
+    const { job, result } = predictJob(context, queries.rows, split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
-    else await this.#runAsync(queries, job);
+    else await this.#pooled.run(context, queries, job);
     return result() as Prediction<L, T>;
   }
 
@@ -364,18 +297,22 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   predictProba(X: ClassifierInput<T>): Float64Array {
     this.#checkLabels('predictProba(X)', true);
-    return this.#scores(this.#queries(X, 'predictProba(X)'));
+    const single = this.#singleQuery('predictProba', X, (context) => {
+      const { job, scores } = scoresJob(context, 1, outputLayer(context));
+      return { job, result: () => scores.slice() };
+    });
+    return single ?? this.#scores(this.#queries(X, 'predictProba(X)'));
   }
 
   /** predictProba, spread over the network's threads (see predictAsync): the same result, bit for bit. */
   async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
     this.#checkLabels('predictProbaAsync(X)', true);
     const queries = this.#queries(X, 'predictProbaAsync(X)');
-    const split = this.#splitByPoints(queries, this.#votes(this.#live().n));
     const context = this.#context;
+    const split = this.#pooled.splitByTrainingRows(context, queries, context.votes);
     const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), split?.given);
     if (split) await split.run(() => this.#runner.run(queries, job));
-    else await this.#runAsync(queries, job);
+    else await this.#pooled.run(context, queries, job);
     return scores;
   }
 
@@ -409,6 +346,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * with index −1 at distance Infinity.
    */
   kneighbors(X: QueryInput, k?: number | 'all'): Neighbours {
+    if (k === undefined) {
+      const single = this.#singleQuery('kneighbors', X, (context) => {
+        const { n } = context.weights;
+        const width = this.options.k === 'all' ? n : this.options.k;
+        const found = Math.min(width, n);
+        const searched = neighboursJob(context, 1, found);
+        return { job: searched.job, result: () => this.#reported(padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
+      });
+      if (single) return single;
+    }
     const { queries, job, finish } = this.#kneighborsJob(X, k, 'kneighbors(X, k)');
     this.#runner.run(queries, job);
     return finish();
@@ -417,12 +364,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
   async kneighborsAsync(X: QueryInput, k?: number | 'all'): Promise<Neighbours> {
     const { queries, job, found, finish } = this.#kneighborsJob(X, k, 'kneighborsAsync(X, k)');
-    const split = this.#splitByPoints(queries, found);
+    const context = this.#context;
+    const split = this.#pooled.splitByTrainingRows(context, queries, found);
     if (split) {
       await split.run(() => {});
       return finish(split.given as FoundNeighbours);
     }
-    await this.#runAsync(queries, job);
+    await this.#pooled.run(context, queries, job);
     return finish();
   }
 
@@ -434,12 +382,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X, call);
     checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
     const searched = neighboursJob(this.#context, queries.rows, found);
-    const finish = (given?: FoundNeighbours): Neighbours => {
-      const { indices, squared } = padNeighbours(given ?? searched, queries.rows, found, width);
-      for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(this.options.metric, squared[i]);
-      return { indices, distances: squared };
-    };
+    const finish = (given?: FoundNeighbours): Neighbours => this.#reported(padNeighbours(given ?? searched, queries.rows, found, width));
     return { queries, job: searched.job, found, finish };
+  }
+
+  #reported(found: FoundNeighbours): Neighbours {
+    return reportedNeighbours(found, this.options.metric);
   }
 
   /**
@@ -461,25 +409,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   forward(X: LabelledInput<T>): LayerActivations {
     this.#checkLabels('forward(X)');
-    const w = this.#live('forward(X)');
-    const kernels = this.#kernels;
     const queries = this.#queries(X, 'forward(X)');
-    checkOutputSize(queries.rows, w.n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
-    const context = this.#context;
-    const layerOne = layerOneJob(context, queries.rows);
-    this.#runner.run(queries, layerOne.job);
-    // z2 is layer 3 with the identity for W3: each training point its own class.
-    kernels.checkRoom(w.n * 4, 'forward');
-    const identity = kernels.allocate(w.n * 4, 'forward');
-    try {
-      const view = kernels.i32(identity.pointer, w.n);
-      for (let i = 0; i < w.n; i++) view[i] = i;
-      const { job, scores: z2 } = scoresJob(context, queries.rows, { labels: identity.pointer, classes: w.n, regression: false });
-      this.#runner.run(queries, job);
-      return { z1: layerOne.z1, z2, z3: this.#scores(queries) };
-    } finally {
-      kernels.release(identity);
-    }
+    checkOutputSize(queries.rows, this.#live().n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
+    return forwardLayers(this.#context, queries, (job) => this.#runner.run(queries, job));
   }
 
   /**
