@@ -721,3 +721,24 @@ export function radiusNeighbours(
   if (listing) sortCandidates(outSquared, outIndices, kept);
   return kept;
 }
+
+/**
+ * radiusNeighbours for q queries (rows of `queries`), one after another: the pool's form of it.
+ * Query r's count goes to counts[r]; with `listing`, its neighbours to `outIndices` and
+ * `outSquared` from entry r·n (room for n each). `scratch` holds scratchBytes(1, d, 0), then n
+ * list entries.
+ */
+export function radiusNeighbourRows(
+  points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, counts: usize, outIndices: usize, outSquared: usize,
+): void {
+  for (let r = 0; r < q; r++) {
+    const query = queries + (<usize>r * <usize>d << 3);
+    const at = <usize>r * <usize>n;
+    const count = radiusNeighbours(
+      points, pointPanels, packed, pointNorms, mean, n, d, largestPointNorm,
+      query, squaredLimit, radius, metric, listing, scratch, outIndices + (at << 2), outSquared + (at << 3),
+    );
+    store<i32>(counts + (<usize>r << 2), count);
+  }
+}

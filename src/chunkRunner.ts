@@ -231,6 +231,11 @@ export class ChunkRunner {
     }
   }
 
+  /** Starts the pool's workers (a network with one thread has none) and settles once each is ready. */
+  async ready(): Promise<void> {
+    if (this.threads > 1) await (this.#pool ??= this.#startPool()).start();
+  }
+
   #startPool(): WorkerPool {
     const shared = this.#kernels.shared;
     if (!shared) throw new Error('a network with threads runs on the shared-memory kernels');

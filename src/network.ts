@@ -19,7 +19,7 @@ import { appendWeights, buildWeights, growWeights, readNetworkWeights, readTrain
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
-import { radiusNeighbours } from './radius.js';
+import { radiusNeighbours, radiusNeighboursPooled } from './radius.js';
 import { appendedLabels, checkLabelsGiven, encodeTrainingLabels, remainderOf, unionOf } from './trainingUpdates.js';
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PooledCalls } from './pooledCalls.js';
@@ -198,6 +198,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   get #regression(): boolean {
     return this.options.task === 'regression';
+  }
+
+  /**
+   * Starts the worker pool of a network with `threads` > 1 and resolves once every worker has
+   * loaded the kernels; at once for one thread. The pool otherwise starts on the first async
+   * call that uses it, which then waits for it (about 0.1 s in Node): call this first where
+   * that first call's latency matters (a server's first request).
+   */
+  async ready(): Promise<void> {
+    void this.#held.current;
+    await this.#runner.ready();
   }
 
   /** n, the number of training points (rows of X, including any added since); 0 for an empty network. */
@@ -400,6 +411,20 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     return radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X, 'radiusNeighbors(X, radius)'), checkedRadius);
+  }
+
+  /**
+   * radiusNeighbors, spread over the network's threads (see predictAsync): the same result, bit
+   * for bit. It counts every query's neighbours first, then lists them into an answer allocated
+   * once: on the pool that is two passes over the points, where the call on this thread keeps
+   * what it counted (up to a bound) and needs one.
+   */
+  async radiusNeighborsAsync(X: QueryInput, radius: number): Promise<RadiusNeighbours> {
+    const w = this.#live('radiusNeighborsAsync(X, radius)');
+    const checkedRadius = checkRadius(radius);
+    const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
+    if (!this.#pooled.usesPool(this.#context, queries.rows)) return radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
+    return this.#pooled.runPasses(queries, (run) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run));
   }
 
   /**

@@ -26,7 +26,7 @@ export class PooledCalls {
   }
 
   /** Whether an async call of `rows` queries on `context`'s weights goes to the pool (else it runs on this thread). */
-  #usesPool(context: JobContext, rows: number, fewestRows = 2): boolean {
+  usesPool(context: JobContext, rows: number, fewestRows = 2): boolean {
     const { n, d } = context.weights;
     return this.#runner.usesPool(rows, n, d, fewestRows);
   }
@@ -37,13 +37,25 @@ export class PooledCalls {
    * (each with a pool of its own) run side by side.
    */
   async run(context: JobContext, queries: Matrix, job: ChunkJob): Promise<void> {
-    if (!this.#usesPool(context, queries.rows)) {
+    if (!this.usesPool(context, queries.rows)) {
       this.#runner.run(queries, job);
       return;
     }
     // `queries` is the network's own copy of the caller's rows (toMatrix): what the caller does
     // to its array while the call waits on the queue cannot reach it.
     await this.#held.queued(() => this.#runner.runOnPool(queries, job));
+  }
+
+  /**
+   * Runs `passes` as one queued call on the pool: each job it runs goes over all of `queries`,
+   * split by queries, and every pass reads the weights as they were when the call was queued.
+   */
+  async runPasses<R>(queries: Matrix, passes: (run: (job: ChunkJob) => Promise<void>) => Promise<R>): Promise<R> {
+    let result: R | undefined;
+    await this.#held.queued(async () => {
+      result = await passes((job) => this.#runner.runOnPool(queries, job));
+    });
+    return result!;
   }
 
   /**
@@ -56,7 +68,7 @@ export class PooledCalls {
    * are now); it fills `given`, then calls `finish` while the call still holds them.
    */
   splitByTrainingRows(context: JobContext, queries: Matrix, k: number | undefined): TrainingRowSplit | undefined {
-    if (!this.#usesPool(context, queries.rows, 1)) return undefined;
+    if (!this.usesPool(context, queries.rows, 1)) return undefined;
     const w = context.weights;
     const streamedBytes = w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
     const plan = k === undefined ? softmaxSlices(context, queries.rows, this.#threads) : neighbourSlices(context, queries.rows, k, this.#threads);

@@ -60,6 +60,10 @@ export interface KernelExports extends Record<string, unknown> {
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     query: number, limit: number, radius: number, metric: number, listing: number, scratch: number, outIndices: number, outSquared: number,
   ): number;
+  radiusNeighbourRows(
+    points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    queries: number, q: number, limit: number, radius: number, metric: number, listing: number, scratch: number, counts: number, outIndices: number, outSquared: number,
+  ): void;
   stableExp(x: number): number;
 }
 
