@@ -478,8 +478,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * have room to grow, new points are packed in place against the held centre μ, and everything
    * is re-packed and re-centred on the union's mean only when the room doubles. Until then
    * `weights.mean`, W1, b1 and `forward().z1` use the held μ (z1 may differ from a fresh fit's
-   * in the last bits; the answers above do not). A network with k: 'all' and softmax weights
-   * reads z1 itself, so each add re-centres it: O((n + m)·d). On any error the network is unchanged.
+   * in the last bits; every selection above does not). The softmax over every point (k: 'all',
+   * softmax weights) reads z1 itself: until the next re-centring its probabilities equal a fresh
+   * fit's within the expansion's rounding bound on z1 (its labels too, unless two classes tie
+   * within it). On any error the network is unchanged.
    */
   add(X: MatrixInput, ...labels: AddedLabels<L, T>): void {
     const y: unknown = labels[0];
@@ -496,10 +498,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
     const rows = w.n + extra.rows;
     const appended = appendedLabels(kernels, w, task, y, extra.rows);
-    // The softmax over every point reads z1 from the expansion, which depends on the centre (Manhattan has none).
-    const recentreEveryTime = softmaxOverAll(this.options) && metric !== 'manhattan';
     // Async calls in flight read the weights as they were: then nothing is written in place.
-    const inPlace = !recentreEveryTime && !this.#held.inUse;
+    const inPlace = !this.#held.inUse;
     if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
     const held = this.#live(); // in larger regions, if #growRoom moved it
     const grown = inPlace ? appendWeights(kernels, held, extra, appended, float32Candidates) : undefined;
@@ -508,7 +508,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       return;
     }
     const union = unionOf(kernels, held, extra, appended);
-    this.#rebuild(union.matrix, union.labels, recentreEveryTime ? rows : Math.max(rows, 2 * held.n));
+    this.#rebuild(union.matrix, union.labels, Math.max(rows, 2 * held.n));
   }
 
   /**
