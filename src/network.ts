@@ -4,7 +4,7 @@
 // chunks, here or on its worker pool; the planner (planner.ts) decides how each call is split.
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
-import { checkRemaining, readIndices } from './indices.js';
+import { readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
@@ -15,20 +15,16 @@ import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
 import { loadKernels, type Kernels } from './wasm.js';
-import { appendWeights, buildWeights, growWeights, readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
+import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
 import { radiusNeighbours, radiusNeighboursPooled } from './radius.js';
-import { appendedLabels, checkLabelsGiven, encodeTrainingLabels, remainderOf, unionOf } from './trainingUpdates.js';
+import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from './trainingUpdates.js';
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PooledCalls } from './pooledCalls.js';
+import { checkCallOptions, type CallOptions } from './callOptions.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
-
-// add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
-// of fewer than a quarter of the points; between, a full room is moved to one twice as large.
-const RECENTRE_GROWTH = 4;
-
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
 type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? [y?: null] : [Task] extends [T] ? [y?: ArrayLike<L> | null] : [y: ArrayLike<L>];
@@ -63,6 +59,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   #capped: boolean;
   readonly #singleQueries: SingleQueryPlans;
   readonly #pooled: PooledCalls;
+  readonly #updates: TrainingSetUpdates;
 
   private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean) {
     this.#kernels = kernels;
@@ -73,6 +70,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#held = new HeldWeights(kernels, this, weights);
     this.#singleQueries = new SingleQueryPlans(kernels, this.#runner, options.metric);
     this.#pooled = new PooledCalls(this.#runner, this.#held, threads);
+    this.#updates = new TrainingSetUpdates(kernels, this.#held, options);
   }
 
   /** The kernels a network with `threads` runs on: the shared-memory build when it has a pool. */
@@ -131,7 +129,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    return new KnnNetwork(kernels, KnnNetwork.#build(kernels, matrix, labels, resolved), resolved, threads, false);
+    return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false);
   }
 
   /**
@@ -167,12 +165,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const resolved = resolveOptions(saved.options);
     const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    const weights = saved.n === 0 ? undefined : KnnNetwork.#build(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved);
+    const weights = saved.n === 0 ? undefined : buildNetworkWeights(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved);
     return new KnnNetwork(kernels, weights, resolved, threads, saved.capped);
-  }
-
-  static #build(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
-    return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', capacity);
   }
 
   /** The weights, for a call that needs training points: DISPOSED once disposed, EMPTY while there are none. */
@@ -285,19 +279,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /**
    * predict, spread over the network's threads (see the `threads` option): the same result,
    * bit for bit. Small calls, and every call of a network with one thread, run on this thread.
+   * `options.signal` aborts the call between its parts (it rejects with the signal's reason);
+   * `options.onProgress` hears the share done after each part.
    */
-  async predictAsync(X: LabelledInput<T>): Promise<Prediction<L, T>> {
+  async predictAsync(X: LabelledInput<T>, options?: CallOptions): Promise<Prediction<L, T>> {
     this.#checkLabels('predictAsync(X)');
-    return this.#predictAsync(this.#queries(X, 'predictAsync(X)'));
+    const call = checkCallOptions(options, 'predictAsync(X, options)');
+    return this.#predictAsync(this.#queries(X, 'predictAsync(X)'), call);
   }
 
-  async #predictAsync(queries: Matrix): Promise<Prediction<L, T>> {
+  async #predictAsync(queries: Matrix, call: CallOptions | undefined): Promise<Prediction<L, T>> {
     const context = this.#context;
-    const split = this.#pooled.splitByTrainingRows(context, queries, context.votes);
-    const { job, result } = predictJob(context, queries.rows, split?.given);
-    if (split) await split.run(() => this.#runner.run(queries, job));
-    else await this.#pooled.run(context, queries, job);
-    return result() as Prediction<L, T>;
+    return (await this.#pooled.runSplit(context, queries, context.votes, (given) => predictJob(context, queries.rows, given), call)) as Prediction<L, T>;
   }
 
   /**
@@ -315,16 +308,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return single ?? this.#scores(this.#queries(X, 'predictProba(X)'));
   }
 
-  /** predictProba, spread over the network's threads (see predictAsync): the same result, bit for bit. */
-  async predictProbaAsync(X: ClassifierInput<T>): Promise<Float64Array> {
+  /** predictProba, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
+  async predictProbaAsync(X: ClassifierInput<T>, options?: CallOptions): Promise<Float64Array> {
     this.#checkLabels('predictProbaAsync(X)', true);
+    const call = checkCallOptions(options, 'predictProbaAsync(X, options)');
     const queries = this.#queries(X, 'predictProbaAsync(X)');
     const context = this.#context;
-    const split = this.#pooled.splitByTrainingRows(context, queries, context.votes);
-    const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), split?.given);
-    if (split) await split.run(() => this.#runner.run(queries, job));
-    else await this.#pooled.run(context, queries, job);
-    return scores;
+    return this.#pooled.runSplit(context, queries, context.votes, (given) => {
+      const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), given);
+      return { job, result: () => scores };
+    }, call);
   }
 
   /**
@@ -372,16 +365,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return finish();
   }
 
-  /** kneighbors, spread over the network's threads (see predictAsync): the same result, bit for bit. */
-  async kneighborsAsync(X: QueryInput, k?: number | 'all'): Promise<Neighbours> {
+  /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
+  async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: CallOptions): Promise<Neighbours> {
+    const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)');
     const { queries, job, found, finish } = this.#kneighborsJob(X, k, 'kneighborsAsync(X, k)');
     const context = this.#context;
-    const split = this.#pooled.splitByTrainingRows(context, queries, found);
+    const split = this.#pooled.splitByTrainingRows(context, queries, found, call);
     if (split) {
       await split.run(() => {});
       return finish(split.given as FoundNeighbours);
     }
-    await this.#pooled.run(context, queries, job);
+    await this.#pooled.run(context, queries, job, call);
     return finish();
   }
 
@@ -419,12 +413,19 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * once: on the pool that is two passes over the points, where the call on this thread keeps
    * what it counted (up to a bound) and needs one.
    */
-  async radiusNeighborsAsync(X: QueryInput, radius: number): Promise<RadiusNeighbours> {
+  async radiusNeighborsAsync(X: QueryInput, radius: number, options?: CallOptions): Promise<RadiusNeighbours> {
+    const call = checkCallOptions(options, 'radiusNeighborsAsync(X, radius, options)');
     const w = this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
-    if (!this.#pooled.usesPool(this.#context, queries.rows)) return radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
-    return this.#pooled.runPasses(queries, (run) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run));
+    if (!this.#pooled.usesPool(this.#context, queries.rows)) {
+      call?.signal?.throwIfAborted();
+      const found = radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
+      call?.onProgress?.(1);
+      return found;
+    }
+    const passes = (run: (job: ChunkJob) => Promise<void>) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run);
+    return this.#pooled.runPasses(queries, passes, 2, call);
   }
 
   /**
@@ -457,12 +458,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#scoreOf(this.#predict(queries), truth);
   }
 
-  /** score, spread over the network's threads (see predictAsync): the same result, bit for bit. */
-  async scoreAsync(X: LabelledInput<T>, y: ArrayLike<L>): Promise<number> {
+  /** score, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
+  async scoreAsync(X: LabelledInput<T>, y: ArrayLike<L>, options?: CallOptions): Promise<number> {
     this.#checkLabels('scoreAsync(X, y)');
+    const call = checkCallOptions(options, 'scoreAsync(X, y, options)');
     const queries = this.#queries(X, 'scoreAsync(X, y)');
     const truth = checkTruth(y, queries.rows, this.#regression);
-    return this.#scoreOf(await this.#predictAsync(queries), truth);
+    return this.#scoreOf(await this.#predictAsync(queries, call), truth);
   }
 
   #scoreOf(predicted: Prediction<L, T>, truth: ReturnType<typeof checkTruth>): number {
@@ -484,31 +486,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * within it). On any error the network is unchanged.
    */
   add(X: MatrixInput, ...labels: AddedLabels<L, T>): void {
-    const y: unknown = labels[0];
-    const task = this.options.task;
-    const w = this.#held.current;
-    checkLabelsGiven(task, y, 'add(X, y)');
-    const { float32Candidates, metric } = this.options;
-    if (!w) {
-      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, float32Candidates), metric, 'X');
-      this.#rebuild(matrix, encodeTrainingLabels(task, y, matrix.rows));
-      return;
-    }
-    const kernels = this.#kernels;
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
-    const rows = w.n + extra.rows;
-    const appended = appendedLabels(kernels, w, task, y, extra.rows);
-    // Async calls in flight read the weights as they were: then nothing is written in place.
-    const inPlace = !this.#held.inUse;
-    if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(Math.max(rows, 2 * w.capacity));
-    const held = this.#live(); // in larger regions, if #growRoom moved it
-    const grown = inPlace ? appendWeights(kernels, held, extra, appended, float32Candidates) : undefined;
-    if (grown) {
-      this.#held.grow(grown);
-      return;
-    }
-    const union = unionOf(kernels, held, extra, appended);
-    this.#rebuild(union.matrix, union.labels, Math.max(rows, 2 * held.n));
+    this.#updates.add(X, labels[0]);
   }
 
   /**
@@ -518,7 +496,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * unchanged. A fitted network keeps at least k points; one from `create` may be emptied.
    */
   remove(indices: ArrayLike<number>): void {
-    this.#keepAllBut(readIndices(indices, this.nSamples), 'remove(indices)');
+    this.#updates.keepAllBut(readIndices(indices, this.nSamples), 'remove(indices)', this.#capped);
   }
 
   /** Removes every training point of class `label` (as TensorFlow.js's clearClass does); see remove. */
@@ -528,7 +506,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#held.current;
     const code = classCode(w?.classes ?? [], label, 'removeClass(label)');
     const codes = this.#kernels.i32(w!.labels!.pointer, w!.n);
-    this.#keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
+    this.#updates.keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`, this.#capped);
   }
 
   /**
@@ -547,49 +525,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     checkClassification(this.#regression, 'classCounts()');
     const w = this.#held.current;
     return countPerClass(w?.classes ?? [], w ? this.#kernels.i32(w.labels!.pointer, w.n) : []) as Map<L, number>;
-  }
-
-  /** Rebuilds the network on the points `removed` does not mark (see remove). */
-  #keepAllBut(removed: Uint8Array, call: string): void {
-    const w = this.#held.current;
-    if (!w) return; // nothing to remove: only an empty list of indices gets here
-    const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
-    if (rows === w.n) return;
-    if (!this.#capped) checkRemaining(rows, this.options.k, call);
-    if (rows === 0) {
-      this.#held.replace(undefined);
-      return;
-    }
-    const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
-    this.#rebuild(matrix, labels);
-  }
-
-  /**
-   * Replaces the weights by ones built on `matrix` and `labels`, with room for `capacity` rows
-   * (or just enough, when that much room cannot be had); the old ones are released only once
-   * the new exist.
-   */
-  #rebuild(matrix: Matrix, labels: HeldLabels, capacity = matrix.rows): void {
-    let rebuilt: Weights;
-    try {
-      rebuilt = KnnNetwork.#build(this.#kernels, matrix, labels, this.options, capacity);
-    } catch (error) {
-      if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-      rebuilt = KnnNetwork.#build(this.#kernels, matrix, labels, this.options);
-    }
-    this.#held.replace(rebuilt);
-  }
-
-  /**
-   * Moves the weights to regions with room for `capacity` rows, as they are (no re-packing). When
-   * that room cannot be had, nothing changes: add then re-packs on just enough room, or refuses.
-   */
-  #growRoom(capacity: number): void {
-    try {
-      this.#held.replace(growWeights(this.#kernels, this.#live(), capacity));
-    } catch (error) {
-      if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-    }
   }
 
   /**

@@ -597,3 +597,31 @@ describe('ready(): the pool started before the first call', () => {
     net.dispose();
   });
 });
+
+describe('call options of the async methods: signal and onProgress', () => {
+  it('onProgress hears a rising share ending at 1; an aborted call rejects with the signal’s reason and the network answers as before', async () => {
+    const train = randomData(31, 4000, 24, { classes: 3 });
+    const test = randomData(32, 2000, 24);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 5, threads: 2 });
+    const shares: number[] = [];
+    const predicted = await net.predictAsync(test.X, { onProgress: (done) => shares.push(done) });
+    expect(predicted).toEqual(net.predict(test.X));
+    expect(shares.length).toBeGreaterThan(1);
+    expect(shares.at(-1)).toBe(1);
+    expect(shares.every((share, i) => i === 0 || share > shares[i - 1])).toBe(true);
+    const radiusShares: number[] = [];
+    await net.radiusNeighborsAsync(test.X, 1, { onProgress: (done) => radiusShares.push(done) });
+    expect(radiusShares.at(-1)).toBe(1);
+    // Aborted before it starts, and while its parts run.
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(net.kneighborsAsync(test.X, 3, { signal: controller.signal })).rejects.toThrow('stop');
+    const during = new AbortController();
+    const pending = net.predictProbaAsync(test.X, { signal: during.signal, onProgress: () => during.abort() });
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await net.predictAsync(test.X)).toEqual(predicted);
+    await expect(net.scoreAsync(test.X, test.y, { signal: 'stop' } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(net.predictAsync(test.X, { onProgres: () => {} } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    net.dispose();
+  });
+});

@@ -1,0 +1,35 @@
+// The options of one long call (fit, and the async methods): an AbortSignal that stops it, and a
+// callback told how far it has got. Neither changes the answer; an aborted call changes nothing.
+import { KnnError, describeValue } from './errors.js';
+
+/** What a long call takes besides its arguments. */
+export interface CallOptions {
+  /**
+   * Stops the call: it rejects with `signal.reason` (an AbortError unless the caller gave a
+   * reason), having changed nothing, as soon as the part of its work under way is done.
+   */
+  signal?: AbortSignal;
+  /** Told, after each part of the work, the share of it done: from above 0 to 1. */
+  onProgress?: (done: number) => void;
+}
+
+const CALL_OPTION_NAMES = ['signal', 'onProgress'];
+
+/** Checks a call's options (`call` names the method in messages); undefined stays undefined. */
+export function checkCallOptions(options: unknown, call: string): CallOptions | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KnnError('BAD_OPTION', `${call}: options must be an object such as { signal, onProgress }; got ${describeValue(options)}.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!CALL_OPTION_NAMES.includes(name)) throw new KnnError('BAD_OPTION', `${call}: options.${name} is not an option of this call; its options are ${CALL_OPTION_NAMES.join(', ')}.`);
+  }
+  const { signal, onProgress } = options as Record<string, unknown>;
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignal).throwIfAborted === 'function')) {
+    throw new KnnError('BAD_OPTION', `${call}: options.signal must be an AbortSignal (new AbortController().signal); got ${describeValue(signal)}.`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new KnnError('BAD_OPTION', `${call}: options.onProgress must be a function of the share done (0 to 1); got ${describeValue(onProgress)}.`);
+  }
+  return { signal: signal as AbortSignal | undefined, onProgress: onProgress as CallOptions['onProgress'] };
+}
