@@ -4,7 +4,7 @@
 import { KnnNetwork } from '../network.js';
 import type { ThreadsOption } from '../threads.js';
 import { optionWarnings, type TrainingArgs } from './arguments.js';
-import { chooseTrainingColumns } from './columns.js';
+import { chooseTrainingColumns, type TrainingColumns } from './columns.js';
 import { CsvFile } from './csvFile.js';
 import { scaleHint, standardization, standardize } from './featureScaling.js';
 import { FileError } from './fileError.js';
@@ -13,22 +13,25 @@ import { fillEmpty, imputationValues } from './imputation.js';
 import { say } from './messages.js';
 import type { CliModel, FeaturePreparation } from './model.js';
 import { shellWord } from './shellWord.js';
-import { readTrainingData } from './trainingData.js';
+import { readTrainingData, type TrainingData } from './trainingData.js';
 
-export async function fitModel(args: TrainingArgs, threads: ThreadsOption, toTerminalStdout: boolean): Promise<CliModel> {
-  for (const warning of optionWarnings(args)) say(`warning: ${warning}`);
+async function readTraining(args: TrainingArgs, toTerminalStdout: boolean): Promise<{ columns: TrainingColumns; training: TrainingData }> {
   const file = await CsvFile.open(args.train);
-  let columns;
-  let training;
   try {
-    columns = chooseTrainingColumns(file.header, args.train, args);
+    const columns = chooseTrainingColumns(file.header, args.train, args);
     const progress = fileProgress(`reading ${args.train}`, file, toTerminalStdout);
     const options = { regression: args.regression, classify: args.classify, allowEmpty: args.impute !== undefined };
-    training = await readTrainingData(file, columns, options, progress.update);
+    const training = await readTrainingData(file, columns, options, progress.update);
     progress.finish();
+    return { columns, training };
   } finally {
     await file.close();
   }
+}
+
+export async function fitModel(args: TrainingArgs, threads: ThreadsOption, toTerminalStdout: boolean): Promise<CliModel> {
+  for (const warning of optionWarnings(args)) say(`warning: ${warning}`);
+  const { columns, training } = await readTraining(args, toTerminalStdout);
   if (training.labelWarning !== undefined) say(`warning: ${training.labelWarning}`);
   for (const name of training.rowIdColumns) {
     say(`warning: column "${name}" of ${args.train} holds increasing whole numbers, like a row id, and is used as a feature; leave it out with --drop ${shellWord(name)}`);
