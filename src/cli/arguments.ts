@@ -3,6 +3,7 @@
 import { METRICS, type Metric } from '../metrics.js';
 import { readArguments, UsageError, type CommandSpec, type ReadArguments } from './commandLine.js';
 import { decimalValue } from './decimal.js';
+import { closestName } from './suggest.js';
 
 export { UsageError } from './commandLine.js';
 
@@ -150,14 +151,10 @@ export function parseFitArgs(args: string[]): FitArgs | 'help' {
 
 function trainingArgs(read: ReadArguments, train: string): TrainingArgs {
   const text = (name: string) => read.values.get(name) as string | undefined;
-  const weights = text('weights') ?? 'uniform';
-  if (weights !== 'uniform' && weights !== 'distance' && weights !== 'softmax') {
-    throw new UsageError(`--weights must be uniform, distance or softmax, got "${weights}"`);
-  }
-  const metric = text('metric') ?? 'euclidean';
-  if (!METRICS.includes(metric as Metric)) throw new UsageError(`--metric must be ${METRICS.slice(0, -1).join(', ')} or ${METRICS.at(-1)}, got "${metric}"`);
-  const impute = text('impute');
-  if (impute !== undefined && impute !== 'mean' && impute !== 'median') throw new UsageError(`--impute must be mean or median, got "${impute}"`);
+  const weights = choice('weights', text('weights') ?? 'uniform', ['uniform', 'distance', 'softmax'] as const);
+  const metric = choice('metric', text('metric') ?? 'euclidean', METRICS);
+  const given = text('impute');
+  const impute = given === undefined ? undefined : choice('impute', given, ['mean', 'median'] as const);
   const regression = read.values.has('regression');
   const classify = read.values.has('classify');
   if (regression && classify) throw new UsageError('--regression and --classify ask for opposite things; give one');
@@ -172,7 +169,7 @@ function trainingArgs(read: ReadArguments, train: string): TrainingArgs {
     k: parseK(text('k') ?? '1'),
     weights,
     lambda: lambda === undefined ? undefined : parseLambda(lambda),
-    metric: metric as Metric,
+    metric,
     regression,
     classify,
     standardize: read.values.has('standardize'),
@@ -186,6 +183,14 @@ export function optionWarnings(training: TrainingArgs): string[] {
     return [`--lambda is used by --weights softmax only; with --weights ${training.weights} it changes nothing`];
   }
   return [];
+}
+
+/** `value` if it is one of `choices`, else a UsageError listing them (and the closest). */
+function choice<T extends string>(option: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  const meant = closestName(value, choices);
+  const list = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+  throw new UsageError(`--${option} must be ${list}, got "${value}"${meant === undefined ? '' : `; did you mean ${meant}?`}`);
 }
 
 function parseK(text: string): number | 'all' {
