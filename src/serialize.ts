@@ -37,7 +37,7 @@ export interface SavedNetwork {
 
 let crcTable: Uint32Array | undefined;
 
-function crc32(bytes: Uint8Array): number {
+export function crc32(bytes: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {

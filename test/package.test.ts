@@ -434,8 +434,10 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     // The budget grows only with what the package does: 160 KiB came with the worker pool (its
     // worker source, the async methods and the shared-memory loader, in both dist/src and
     // dist/cjs: 153.5 kB, up from 148 kB); 192 KiB with the Manhattan kernels, in-place add and
-    // its weights module, radius queries and the three metrics (164 kB packed when they came in).
-    expect(packInfo.size).toBeLessThan(192 * 1024);
+    // its weights module, radius queries and the three metrics (164 kB packed when they came in);
+    // 208 KiB with the CLI's saved models, exact label rules, scaling, imputation and its own
+    // argument reader (the CLI's files 18.5 kB gzipped before, 34.2 kB after; 201.8 kB packed).
+    expect(packInfo.size).toBeLessThan(208 * 1024);
   });
 
   it('ships declarations whose doc comments stand alone (no design-document sections or issue numbers)', async () => {
