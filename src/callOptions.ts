@@ -33,3 +33,15 @@ export function checkCallOptions(options: unknown, call: string): CallOptions | 
   }
   return { signal: signal as AbortSignal | undefined, onProgress: onProgress as CallOptions['onProgress'] };
 }
+
+/** add's options: only `ids`. */
+export function readAddOptions(options: unknown): { ids?: unknown } {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KnnError('BAD_OPTION', `add(X, y, options): options must be an object such as { ids }; got ${describeValue(options)}.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (name !== 'ids') throw new KnnError('BAD_OPTION', `add(X, y, options): options.${name} is not an option of add; its only option is ids.`);
+  }
+  return options as { ids?: unknown };
+}

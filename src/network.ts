@@ -22,12 +22,19 @@ import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softm
 import { radiusNeighbours, radiusNeighboursPooled } from './radius.js';
 import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from './trainingUpdates.js';
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
+import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
-import { checkCallOptions, type CallOptions } from './callOptions.js';
+import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
-type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? [y?: null] : [Task] extends [T] ? [y?: ArrayLike<L> | null] : [y: ArrayLike<L>];
+type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? null : ArrayLike<L> | null;
+
+/** What `add` takes besides the points and their labels. */
+export interface AddOptions {
+  /** The points' stable ids (see fit's `options.ids`): required on a network that has ids, refused on one that has none. */
+  ids?: ArrayLike<number>;
+}
 
 /**
  * Exact k-nearest-neighbour prediction as a three-layer network whose weights are the training
@@ -60,9 +67,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly #singleQueries: SingleQueryPlans;
   readonly #pooled: PooledCalls;
   readonly #updates: TrainingSetUpdates;
+  /** The points' stable ids, on a network fitted with ids (or whose first add gave them). */
+  #ids: PointIds | undefined;
 
-  private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean) {
+  private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean, ids?: PointIds) {
     this.#kernels = kernels;
+    this.#ids = ids;
     this.options = options;
     this.threads = threads;
     this.#capped = capped;
@@ -79,10 +89,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** Splits fit's options into the model's (resolved, with `defaultTask`) and the machine's threads. */
-  static #readOptions(options: unknown, defaultTask: Task): { resolved: ResolvedOptions; threads: number } {
+  static #readOptions(options: unknown, defaultTask: Task): { resolved: ResolvedOptions; threads: number; ids: unknown } {
     const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-    const { threads: threadsOption, ...modelOptions } = (isObject ? options : {}) as KnnOptions;
-    return { resolved: resolveOptions(isObject ? modelOptions : options, defaultTask), threads: resolveThreads(threadsOption) };
+    const { threads: threadsOption, ids, ...modelOptions } = (isObject ? options : {}) as KnnOptions & { ids?: unknown };
+    return { resolved: resolveOptions(isObject ? modelOptions : options, defaultTask), threads: resolveThreads(threadsOption), ids };
   }
 
   /**
@@ -118,7 +128,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork>;
   static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork> {
     const labelled = y !== undefined && y !== null;
-    const { resolved, threads } = KnnNetwork.#readOptions(options, labelled ? 'classification' : 'search');
+    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, labelled ? 'classification' : 'search');
     if (!labelled && resolved.task !== 'search') {
       throw new KnnError('BAD_INPUT', `fit(X, y): y is ${describeValue(y)} but options.task is '${resolved.task}', which needs one ${resolved.task === 'regression' ? 'target' : 'label'} per row of X; pass y, or leave task out for a network without labels.`);
     }
@@ -127,9 +137,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
+    const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false);
+    return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
   }
 
   /**
@@ -147,7 +158,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** An empty network whose task is known only at run time. */
   static create(options?: KnnOptions): Promise<KnnNetwork>;
   static async create(options?: KnnOptions): Promise<KnnNetwork> {
-    const { resolved, threads } = KnnNetwork.#readOptions(options, 'classification');
+    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, 'classification');
+    if (ids !== undefined) throw new KnnError('BAD_OPTION', 'create(options): options.ids belongs to fit; a created network takes ids with its points, add(X, y, { ids }).');
     const kernels = await KnnNetwork.#kernelsFor(threads);
     return new KnnNetwork(kernels, undefined, resolved, threads, true);
   }
@@ -166,7 +178,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
     const kernels = await KnnNetwork.#kernelsFor(threads);
     const weights = saved.n === 0 ? undefined : buildNetworkWeights(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved);
-    return new KnnNetwork(kernels, weights, resolved, threads, saved.capped);
+    return new KnnNetwork(kernels, weights, resolved, threads, saved.capped, saved.ids && new PointIds(saved.ids));
   }
 
   /** The weights, for a call that needs training points: DISPOSED once disposed, EMPTY while there are none. */
@@ -392,7 +404,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #reported(found: FoundNeighbours): Neighbours {
-    return reportedNeighbours(found, this.options.metric);
+    return this.#withIds(reportedNeighbours(found, this.options.metric));
+  }
+
+  /** Neighbour lists with the points' stable ids beside their positions, where the network has ids. */
+  #withIds<R extends { indices: Int32Array }>(result: R): R {
+    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
   }
 
   /**
@@ -404,7 +421,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
     const w = this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
-    return radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X, 'radiusNeighbors(X, radius)'), checkedRadius);
+    return this.#withIds(radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X, 'radiusNeighbors(X, radius)'), checkedRadius));
   }
 
   /**
@@ -422,10 +439,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       call?.signal?.throwIfAborted();
       const found = radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
       call?.onProgress?.(1);
-      return found;
+      return this.#withIds(found);
     }
     const passes = (run: (job: ChunkJob) => Promise<void>) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run);
-    return this.#pooled.runPasses(queries, passes, 2, call);
+    return this.#withIds(await this.#pooled.runPasses(queries, passes, 2, call));
   }
 
   /**
@@ -485,8 +502,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * fit's within the expansion's rounding bound on z1 (its labels too, unless two classes tie
    * within it). On any error the network is unchanged.
    */
-  add(X: MatrixInput, ...labels: AddedLabels<L, T>): void {
-    this.#updates.add(X, labels[0]);
+  add(X: MatrixInput, y?: AddedLabels<L, T>, options?: AddOptions): void {
+    const empty = this.#held.current === undefined;
+    let ids: Float64Array | undefined;
+    this.#updates.add(X, y, (rows) => {
+      const given = readAddOptions(options).ids;
+      if (given !== undefined && !empty && !this.#ids) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has no ids (fit it with options.ids to have them); add without ids.');
+      if (given === undefined && this.#ids) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has ids, so every point added needs one: pass options.ids, one per row of X.');
+      if (given !== undefined) ids = readIds(given, rows, empty ? undefined : this.#ids, 'options.ids');
+    });
+    if (ids) this.#ids = empty || !this.#ids ? new PointIds(ids) : this.#ids.appended(ids);
   }
 
   /**
@@ -496,7 +521,24 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * unchanged. A fitted network keeps at least k points; one from `create` may be emptied.
    */
   remove(indices: ArrayLike<number>): void {
-    this.#updates.keepAllBut(readIndices(indices, this.nSamples), 'remove(indices)', this.#capped);
+    this.#keepAllBut(readIndices(indices, this.nSamples), 'remove(indices)');
+  }
+
+  /**
+   * Removes the points whose stable ids are `ids` (each named once), on a network that has ids
+   * (see fit's `options.ids`); the other points keep theirs. See remove.
+   */
+  removeIds(ids: ArrayLike<number>): void {
+    void this.#held.current;
+    if (!this.#ids) throw new KnnError('BAD_INPUT', 'removeIds(ids): this network has no ids (fit it with options.ids to have them); remove by position with remove(indices).');
+    this.#keepAllBut(this.#ids.positionsOf(ids), 'removeIds(ids)');
+  }
+
+  /** Removes the points `removed` marks, and their ids. */
+  #keepAllBut(removed: Uint8Array, call: string): void {
+    this.#updates.keepAllBut(removed, call, this.#capped);
+    this.#ids = this.#ids?.without(removed);
+    if (this.nSamples === 0) this.#ids = undefined;
   }
 
   /** Removes every training point of class `label` (as TensorFlow.js's clearClass does); see remove. */
@@ -506,7 +548,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#held.current;
     const code = classCode(w?.classes ?? [], label, 'removeClass(label)');
     const codes = this.#kernels.i32(w!.labels!.pointer, w!.n);
-    this.#updates.keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`, this.#capped);
+    this.#keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
   }
 
   /**
@@ -516,7 +558,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   clear(): void {
     void this.#held.current;
     this.#held.replace(undefined);
+    this.#ids = undefined;
     this.#capped = true;
+  }
+
+  /** The points' stable ids, in the order of their positions (a copy); undefined on a network without ids. */
+  get ids(): Float64Array | undefined {
+    void this.#held.current;
+    return this.#ids?.values.slice();
   }
 
   /** How many training points each class has, in the order of `classes`. */
@@ -534,7 +583,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   toBytes(): Uint8Array {
     const w = this.#held.current;
     const data = w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) };
-    return encodeNetwork({ options: this.options, n: w?.n ?? 0, d: w?.d ?? 0, classes: w?.classes ?? [], capped: this.#capped, ...data });
+    return encodeNetwork({ options: this.options, n: w?.n ?? 0, d: w?.d ?? 0, classes: w?.classes ?? [], capped: this.#capped, ids: this.#ids?.values, ...data });
   }
 
   /**

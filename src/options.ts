@@ -61,6 +61,14 @@ export interface KnnOptions {
    * the machine, not of the model, so toBytes does not save it (fromBytes takes it again).
    */
   threads?: ThreadsOption;
+  /**
+   * The points' stable ids, one per row of X: whole numbers from 0 to 2^53 − 1, each once (a
+   * database key, say). Positions renumber when points are removed; ids do not. The searches
+   * then report them beside the positions (`ids` in their results), `removeIds` removes by
+   * them, and every `add` gives ids for its points. Data, not a setting: `options` does not
+   * show them, toBytes saves them with the points.
+   */
+  ids?: ArrayLike<number>;
 }
 
 /** The options a network was fitted with, every default filled in (`net.options`). */
@@ -81,7 +89,7 @@ export interface ResolvedOptions<T extends Task = Task> {
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression', 'search'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads', 'ids'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -115,7 +123,8 @@ function checkSwitch(name: string, value: unknown): boolean {
 
 /**
  * Validates user options (unknown names included) and fills in the defaults of the model's
- * options; `threads`, a setting of the machine, is resolved apart (resolveThreads).
+ * options; `threads`, a setting of the machine, is resolved apart (resolveThreads), and `ids`,
+ * data, read apart (pointIds.ts).
  */
 export function resolveOptions(options: unknown, defaultTask: Task = 'classification'): ResolvedOptions {
   if (options === undefined) options = {};

@@ -14,6 +14,8 @@ import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations,
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { checkLabelsGiven, encodeTrainingLabels } from './trainingUpdates.js';
+import { PointIds, readIds } from './pointIds.js';
+import { readAddOptions } from './callOptions.js';
 
 
 /** Indices of the k smallest of `distances`, ascending, ties toward the lower index. */
@@ -73,9 +75,12 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   #disposed = false;
   /** k is a cap (a network from create, or emptied by clear): see KnnNetwork. */
   #capped: boolean;
+  /** The points' stable ids, where the network has them (see KnnNetwork). */
+  #ids: PointIds | undefined;
 
-  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array | undefined, options: ResolvedOptions<T>, capped: boolean) {
+  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array | undefined, options: ResolvedOptions<T>, capped: boolean, ids?: Float64Array) {
     this.options = options;
+    this.#ids = ids && new PointIds(ids);
     this.#points = points;
     this.#capped = capped;
     this.#classes = [];
@@ -125,15 +130,17 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     if (labelled === (resolved.task === 'search')) checkLabelsGiven(resolved.task, y, 'fit(X, y)');
     const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
+    const given = (options as { ids?: unknown } | undefined)?.ids;
+    const ids = given === undefined ? undefined : readIds(given, matrix.rows, undefined, 'options.ids');
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved, false);
+    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved, false, ids);
   }
 
   /** Rebuilds a network saved with `toBytes()` (by either network); see KnnNetwork.fromBytes. */
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
     const saved = decodeNetwork(bytes);
     const labels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
-    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options), saved.capped);
+    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options), saved.capped, saved.ids);
   }
 
   #live(): TrainingPoints {
@@ -273,7 +280,12 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       indices.set(order, r * width);
       for (let j = 0; j < count; j++) distances[r * width + j] = distanceOf(this.options.metric, z1[order[j]]);
     }
-    return { indices, distances };
+    return this.#withIds({ indices, distances });
+  }
+
+  /** Results with the points' ids beside their positions, where the network has ids. */
+  #withIds<R extends { indices: Int32Array }>(result: R): R {
+    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
   }
 
   /** The three layers' activations; z1 holds the direct squared distances. */
@@ -329,17 +341,21 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
-  /** Appends training points; it then answers as a network fitted on the union. */
-  add(X: MatrixInput, y?: ArrayLike<L> | null): void {
+  /** Appends training points (with their ids, on a network that has ids); it then answers as a network fitted on the union. */
+  add(X: MatrixInput, y?: ArrayLike<L> | null, options?: { ids?: ArrayLike<number> }): void {
     const points = this.#live();
     checkLabelsGiven(this.options.task, y, 'add(X, y)');
+    const given = readAddOptions(options).ids;
     if (points.rows === 0) {
       const matrix = prepareRows(toMatrix(X, 'X'), this.options.metric, 'X');
       this.#setLabels(encodeTrainingLabels(this.options.task, y, matrix.rows));
+      this.#ids = given === undefined ? undefined : new PointIds(readIds(given, matrix.rows, undefined, 'options.ids'));
       this.#points = { data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols };
       return;
     }
     const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
+    if ((given === undefined) !== (this.#ids === undefined)) throw new KnnError('BAD_INPUT', `add(X, y, { ids }): this network ${this.#ids ? 'has ids: pass one per row of X' : 'has no ids: add without them'}.`);
+    if (given !== undefined) this.#ids = this.#ids!.appended(readIds(given, extra.rows, this.#ids, 'options.ids'));
     const rows = points.rows + extra.rows;
     const data = new Float64Array(rows * points.cols);
     data.set(points.data);
@@ -376,16 +392,23 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       found.push(...within);
       offsets[r + 1] = found.length;
     }
-    return {
+    return this.#withIds({
       offsets,
       indices: Int32Array.from(found, (entry) => entry.index),
       distances: Float64Array.from(found, (entry) => distanceOf(this.options.metric, entry.squared)),
-    };
+    });
   }
 
   /** Removes the points at `indices`; later points move down. */
   remove(indices: ArrayLike<number>): void {
     this.#keepAllBut(readIndices(indices, this.#live().rows), 'remove(indices)');
+  }
+
+  /** Removes the points with stable ids `ids`, on a network that has ids. */
+  removeIds(ids: ArrayLike<number>): void {
+    this.#live();
+    if (!this.#ids) throw new KnnError('BAD_INPUT', 'removeIds(ids): this network has no ids; remove by position with remove(indices).');
+    this.#keepAllBut(this.#ids.positionsOf(ids), 'removeIds(ids)');
   }
 
   /** Removes every point of class `label`. */
@@ -415,6 +438,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       this.clear();
       return;
     }
+    this.#ids = this.#ids?.without(removed);
     const points = new Float64Array(kept.length * cols);
     kept.forEach((i, row) => points.set(data.subarray(i * cols, (i + 1) * cols), row * cols));
     if (this.#regression) {
@@ -432,6 +456,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     this.#live();
     this.#points = { data: new Float64Array(0), rows: 0, cols: 0 };
     this.#setLabels(undefined);
+    this.#ids = undefined;
     this.#capped = true;
   }
 
@@ -439,7 +464,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   toBytes(): Uint8Array {
     const { data, rows, cols } = this.#live();
     const labels = this.#regression ? { targets: this.#targets } : this.options.task === 'classification' && rows > 0 ? { codes: this.#codes } : {};
-    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, capped: this.#capped, points: data, ...labels });
+    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, capped: this.#capped, ids: this.#ids?.values, points: data, ...labels });
   }
 
   /** Marks the network disposed: later calls throw KnnError('DISPOSED'), as KnnNetwork's do. */

@@ -52,6 +52,8 @@ export interface Neighbours {
    * the cosine metric 1 − cos, as ‖x̂ − X̂_i‖² / 2 on the L2-normalised vectors (half of z1).
    */
   distances: Float64Array;
+  /** On a network with stable ids (fit's `options.ids`): q × k ids of the same points, −1 where indices are. */
+  ids?: Float64Array;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface RadiusNeighbours {
   indices: Int32Array;
   /** Their distances in the network's metric (as `kneighbors` reports them). */
   distances: Float64Array;
+  /** On a network with stable ids: the ids of the same points. */
+  ids?: Float64Array;
 }
 
 /**

@@ -3,15 +3,17 @@
 //
 // Layout (little-endian): "KNNT" | u16 version | u16 reserved | u32 header length | header JSON
 // (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 (for the cosine metric, its
-// L2-normalised rows) | y: n i32 class codes, n f64 targets, or nothing (task 'search') | u32
-// CRC-32 of everything before it.
+// L2-normalised rows) | y: n i32 class codes, n f64 targets, or nothing (task 'search') | ids:
+// n f64, when the header's "ids" is true | u32 CRC-32 of everything before it.
 //
 // Versions: 1 saved k, weights, lambda and task; 2 every option; 3 adds "capped" (a network from
-// create, whose k is a cap: it may hold fewer than k points, or none: n = d = 0) and task 'search'.
+// create, whose k is a cap: it may hold fewer than k points, or none: n = d = 0), task 'search'
+// and "ids" (the points' stable ids).
 import { KnnError } from './errors.js';
 import { encodeTargets, type Label } from './labels.js';
 import { magnitudeLimit } from './matrix.js';
 import { firstNonUnitRow } from './metrics.js';
+import { readIds } from './pointIds.js';
 import { neighbourCount, resolveOptions, type ResolvedOptions } from './options.js';
 
 const MAGIC = 'KNNT';
@@ -33,6 +35,8 @@ export interface SavedNetwork {
   readonly points: Float64Array;
   readonly codes?: Int32Array;
   readonly targets?: Float64Array;
+  /** The points' stable ids, where the network has them. */
+  readonly ids?: Float64Array;
 }
 
 let crcTable: Uint32Array | undefined;
@@ -52,13 +56,13 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** The header's keys in each version, in the order toBytes writes them. */
-const HEADER_KEYS = ['options', 'n', 'd', 'classes', 'capped'];
+const HEADER_KEYS = ['options', 'n', 'd', 'classes', 'capped', 'ids'];
 const VERSION_2_HEADER_KEYS = ['options', 'n', 'd', 'classes'];
 
 /** The header as toBytes writes it: JSON in UTF-8, padded with spaces to a multiple of 8 bytes. */
-function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes' | 'capped'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
+function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes' | 'capped' | 'ids'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
   const options = Object.fromEntries(optionNames.map((name) => [name, saved.options[name as keyof ResolvedOptions]]));
-  const fields = { options, n: saved.n, d: saved.d, classes: saved.classes, capped: saved.capped };
+  const fields = { options, n: saved.n, d: saved.d, classes: saved.classes, capped: saved.capped, ids: saved.ids !== undefined };
   const keys = version >= 3 ? HEADER_KEYS : VERSION_2_HEADER_KEYS;
   const header = JSON.stringify(Object.fromEntries(keys.map((key) => [key, fields[key as keyof typeof fields]])));
   const length = new TextEncoder().encode(header).length;
@@ -68,7 +72,8 @@ function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes
 export function encodeNetwork(saved: SavedNetwork): Uint8Array {
   const headerBytes = encodeHeader(saved);
   const labelBytes = saved.targets ? saved.n * 8 : saved.codes ? saved.n * 4 : 0;
-  const total = PREAMBLE_BYTES + headerBytes.length + saved.points.byteLength + labelBytes + 4;
+  const idBytes = saved.ids ? saved.n * 8 : 0;
+  const total = PREAMBLE_BYTES + headerBytes.length + saved.points.byteLength + labelBytes + idBytes + 4;
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < 4; i++) bytes[i] = MAGIC.charCodeAt(i);
@@ -86,6 +91,7 @@ export function encodeNetwork(saved: SavedNetwork): Uint8Array {
       offset += 4;
     }
   }
+  if (saved.ids) for (let i = 0; i < saved.n; i++, offset += 8) view.setFloat64(offset, saved.ids[i], true);
   view.setUint32(offset, crc32(bytes.subarray(0, offset)), true);
   return bytes;
 }
@@ -129,6 +135,8 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   const { options: savedOptions, n, d, classes } = header as Record<string, unknown>;
   const capped = version >= 3 ? (header as Record<string, unknown>).capped : false;
   if (typeof capped !== 'boolean') throw corrupt('its header\'s "capped" is not true or false');
+  const withIds = version >= 3 ? (header as Record<string, unknown>).ids : false;
+  if (typeof withIds !== 'boolean') throw corrupt('its header\'s "ids" is not true or false');
   // Only a network from create may be empty (n = d = 0).
   const empty = capped && n === 0 && d === 0;
   if (!empty && (!Number.isInteger(n) || (n as number) < 1 || !Number.isInteger(d) || (d as number) < 1)) {
@@ -150,14 +158,25 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   checkClasses(classes, options.task, empty);
   if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
   const labelBytes = options.task === 'regression' ? 8 : options.task === 'search' ? 0 : 4;
-  const expected = PREAMBLE_BYTES + headerLength + (n as number) * (d as number) * 8 + (n as number) * labelBytes + 4;
+  const expected = PREAMBLE_BYTES + headerLength + (n as number) * ((d as number) * 8 + labelBytes + (withIds ? 8 : 0)) + 4;
   if (expected !== bytes.length) throw corrupt('its length does not match its header');
-  const saved = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped);
+  const body = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped);
+  const saved = withIds ? { ...body, ids: readSavedIds(view, expected - 4 - (n as number) * 8, n as number) } : body;
   const canonical = encodeHeader(saved, version, optionNames);
   if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
     throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
   }
   return saved;
+}
+
+/** The ids after the labels: what readIds accepts, or BAD_BYTES. */
+function readSavedIds(view: DataView, start: number, n: number): Float64Array {
+  const ids = Array.from({ length: n }, (_, i) => view.getFloat64(start + i * 8, true));
+  try {
+    return readIds(ids, n, undefined);
+  } catch (error) {
+    throw corrupt(`its ids are invalid (${(error as Error).message})`);
+  }
 }
 
 /**

@@ -105,20 +105,25 @@ export class TrainingSetUpdates {
    * Appends the rows of X and their labels `y` (none without labels): into an empty network,
    * as a fit would; else in place with room to grow (O(m·d), re-centring only when the room
    * doubles), or by a rebuild on the union when async calls still read the weights.
+   * `beforeChange(rows)` checks what the caller adds beside them, once X and y are read and
+   * before anything changes.
    */
-  add(X: unknown, y: unknown): void {
+  add(X: unknown, y: unknown, beforeChange?: (rows: number) => void): void {
     const { task, float32Candidates, metric } = this.#options;
     const w = this.#held.current;
     checkLabelsGiven(task, y, 'add(X, y)');
     if (!w) {
       const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, float32Candidates), metric, 'X');
-      this.#rebuild(matrix, encodeTrainingLabels(task, y, matrix.rows));
+      const labels = encodeTrainingLabels(task, y, matrix.rows);
+      beforeChange?.(matrix.rows);
+      this.#rebuild(matrix, labels);
       return;
     }
     const kernels = this.#kernels;
     const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
     const rows = w.n + extra.rows;
     const appended = appendedLabels(kernels, w, task, y, extra.rows);
+    beforeChange?.(extra.rows);
     // Async calls in flight read the weights as they were: then nothing is written in place.
     const inPlace = !this.#held.inUse;
     if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(w, Math.max(rows, 2 * w.capacity));
