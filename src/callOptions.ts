@@ -15,14 +15,19 @@ export interface CallOptions {
 
 const CALL_OPTION_NAMES = ['signal', 'onProgress'];
 
-/** Checks a call's options (`call` names the method in messages); undefined stays undefined. */
-export function checkCallOptions(options: unknown, call: string): CallOptions | undefined {
+/**
+ * Checks a call's options (`call` names the method in messages), which may hold `others`
+ * besides signal and onProgress (read by their own checks); undefined stays undefined. A sync
+ * call passes `others` alone: signal and onProgress are then refused too.
+ */
+export function checkCallOptions(options: unknown, call: string, others: readonly string[] = []): CallOptions | undefined {
   if (options === undefined) return undefined;
+  const names = call.includes('Async') || others.length === 0 ? [...others, ...CALL_OPTION_NAMES] : others;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new KnnError('BAD_OPTION', `${call}: options must be an object such as { signal, onProgress }; got ${describeValue(options)}.`);
+    throw new KnnError('BAD_OPTION', `${call}: options must be an object such as { ${names.join(', ')} }; got ${describeValue(options)}.`);
   }
   for (const name of Object.keys(options)) {
-    if (!CALL_OPTION_NAMES.includes(name)) throw new KnnError('BAD_OPTION', `${call}: options.${name} is not an option of this call; its options are ${CALL_OPTION_NAMES.join(', ')}.`);
+    if (!names.includes(name)) throw new KnnError('BAD_OPTION', `${call}: options.${name} is not an option of this call; its options are ${names.join(', ')}.`);
   }
   const { signal, onProgress } = options as Record<string, unknown>;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignal).throwIfAborted === 'function')) {

@@ -3,6 +3,7 @@ export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
 export type { CallOptions } from './callOptions.js';
+export type { SearchFilter } from './filters.js';
 export type { Metric } from './metrics.js';
 export type { Matrix, MatrixInput, QueryInput } from './matrix.js';
 export { kernelInfo, setKernelBuild, type KernelBuild, type KernelBuildChoice, type KernelInfo } from './kernelBuild.js';

@@ -25,6 +25,13 @@ import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
+import { allowedPoints, gatherAllowed, toNetworkPositions, type SearchFilter } from './filters.js';
+
+/** The options of the searches besides a long call's. */
+const FILTER_OPTIONS = ['filter', 'classes'];
+
+/** A radius search of `rows` queries that found nothing. */
+const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
@@ -359,10 +366,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * exact: q × k indices and distances in the network's metric (Euclidean, not squared, by
    * default), nearest first, ties toward the lower training index. `k` defaults to the
    * network's own k. On a network from `create` holding fewer than k points, each row ends
-   * with index −1 at distance Infinity.
+   * with index −1 at distance Infinity. `options.filter` / `options.classes` restrict the search
+   * to the points they allow: exactly the k nearest of those, rows padded as above where fewer
+   * are allowed.
    */
-  kneighbors(X: QueryInput, k?: number | 'all'): Neighbours {
-    if (k === undefined) {
+  kneighbors(X: QueryInput, k?: number | 'all', options?: SearchFilter): Neighbours {
+    checkCallOptions(options, 'kneighbors(X, k, options)', FILTER_OPTIONS);
+    if (k === undefined && options === undefined) {
       const single = this.#singleQuery('kneighbors', X, (context) => {
         const { n } = context.weights;
         const width = this.options.k === 'all' ? n : this.options.k;
@@ -372,35 +382,54 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       });
       if (single) return single;
     }
-    const { queries, job, finish } = this.#kneighborsJob(X, k, 'kneighbors(X, k)');
-    this.#runner.run(queries, job);
-    return finish();
+    const { queries, job, finish, release } = this.#kneighborsJob(X, k, options, 'kneighbors(X, k)');
+    try {
+      this.#runner.run(queries, job);
+      return finish();
+    } finally {
+      release();
+    }
   }
 
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
-  async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: CallOptions): Promise<Neighbours> {
-    const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)');
-    const { queries, job, found, finish } = this.#kneighborsJob(X, k, 'kneighborsAsync(X, k)');
-    const context = this.#context;
-    const split = this.#pooled.splitByTrainingRows(context, queries, found, call);
-    if (split) {
-      await split.run(() => {});
-      return finish(split.given as FoundNeighbours);
+  async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: SearchFilter & CallOptions): Promise<Neighbours> {
+    const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)', FILTER_OPTIONS);
+    const { queries, job, found, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    try {
+      const split = this.#pooled.splitByTrainingRows(context, queries, found, call);
+      if (split) {
+        await split.run(() => {});
+        return finish(split.given as FoundNeighbours);
+      }
+      await this.#pooled.run(context, queries, job, call);
+      return finish();
+    } finally {
+      release();
     }
-    await this.#pooled.run(context, queries, job, call);
-    return finish();
   }
 
-  #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, call: string): { queries: Matrix; job: ChunkJob; found: number; finish: (given?: FoundNeighbours) => Neighbours } {
+  /**
+   * kneighbors' job: over the network's points, or over those `filter` allows, gathered for the
+   * call (`release` frees them; `context` is what the job reads).
+   */
+  #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, filter: SearchFilter | undefined, call: string) {
     const w = this.#live(call);
     const asked = k === undefined ? this.options.k : k;
     const width = asked === 'all' ? w.n : this.#capped ? neighbourCount(asked, Number.MAX_SAFE_INTEGER, 'k') : neighbourCount(asked, w.n, 'k');
-    const found = Math.min(width, w.n);
     const queries = this.#queries(X, call);
     checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const searched = neighboursJob(this.#context, queries.rows, found);
-    const finish = (given?: FoundNeighbours): Neighbours => this.#reported(padNeighbours(given ?? searched, queries.rows, found, width));
-    return { queries, job: searched.job, found, finish };
+    const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
+    const gathered = allowed && gatherAllowed(this.#kernels, w, allowed, this.options);
+    const context = gathered?.weights ? { ...this.#context, weights: gathered.weights } : this.#context;
+    const found = Math.min(width, gathered ? gathered.positions.length : w.n);
+    // Nothing allowed: no search, every row padded.
+    const searched = found > 0 ? neighboursJob(context, queries.rows, found) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
+    const finish = (given?: FoundNeighbours): Neighbours => {
+      const { indices, squared } = given ?? searched;
+      if (gathered) toNetworkPositions(indices, gathered.positions);
+      return this.#reported(padNeighbours({ indices, squared }, queries.rows, found, width));
+    };
+    return { queries, job: searched.job, found, context, finish, release: () => gathered?.release() };
   }
 
   #reported(found: FoundNeighbours): Neighbours {
@@ -418,10 +447,30 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
    */
-  radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
+  radiusNeighbors(X: QueryInput, radius: number, options?: SearchFilter): RadiusNeighbours {
+    checkCallOptions(options, 'radiusNeighbors(X, radius, options)', FILTER_OPTIONS);
     const w = this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
-    return this.#withIds(radiusNeighbours(this.#kernels, w, this.options.metric, this.#queries(X, 'radiusNeighbors(X, radius)'), checkedRadius));
+    const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
+    const searched = this.#searchedPoints(w, options, 'radiusNeighbors(X, radius, options)');
+    try {
+      return searched.finish(searched.weights ? radiusNeighbours(this.#kernels, searched.weights, this.options.metric, queries, checkedRadius) : emptyRadius(queries.rows));
+    } finally {
+      searched.release();
+    }
+  }
+
+  /**
+   * The weights a search reads: the network's, or the points `filter` allows gathered for the
+   * call (undefined when none is). `finish` maps a radius result's positions back and adds ids;
+   * `release` frees what was gathered.
+   */
+  #searchedPoints(w: Weights, filter: SearchFilter | undefined, call: string): { weights: Weights | undefined; finish: (found: RadiusNeighbours) => RadiusNeighbours; release: () => void } {
+    const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
+    if (!allowed) return { weights: w, finish: (found) => this.#withIds(found), release: () => {} };
+    const gathered = gatherAllowed(this.#kernels, w, allowed, this.options);
+    const finish = (found: RadiusNeighbours): RadiusNeighbours => this.#withIds({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) });
+    return { weights: gathered.weights, finish, release: gathered.release };
   }
 
   /**
@@ -430,19 +479,26 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * once: on the pool that is two passes over the points, where the call on this thread keeps
    * what it counted (up to a bound) and needs one.
    */
-  async radiusNeighborsAsync(X: QueryInput, radius: number, options?: CallOptions): Promise<RadiusNeighbours> {
-    const call = checkCallOptions(options, 'radiusNeighborsAsync(X, radius, options)');
-    const w = this.#live('radiusNeighborsAsync(X, radius)');
+  async radiusNeighborsAsync(X: QueryInput, radius: number, options?: SearchFilter & CallOptions): Promise<RadiusNeighbours> {
+    const call = checkCallOptions(options, 'radiusNeighborsAsync(X, radius, options)', FILTER_OPTIONS);
+    const network = this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
-    if (!this.#pooled.usesPool(this.#context, queries.rows)) {
-      call?.signal?.throwIfAborted();
-      const found = radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
-      call?.onProgress?.(1);
-      return this.#withIds(found);
+    const searched = this.#searchedPoints(network, options, 'radiusNeighborsAsync(X, radius, options)');
+    try {
+      const w = searched.weights;
+      if (!w) return searched.finish(emptyRadius(queries.rows));
+      if (!this.#pooled.usesPool({ ...this.#context, weights: w }, queries.rows)) {
+        call?.signal?.throwIfAborted();
+        const found = radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
+        call?.onProgress?.(1);
+        return searched.finish(found);
+      }
+      const passes = (run: (job: ChunkJob) => Promise<void>) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run);
+      return searched.finish(await this.#pooled.runPasses(queries, passes, 2, call));
+    } finally {
+      searched.release();
     }
-    const passes = (run: (job: ChunkJob) => Promise<void>) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run);
-    return this.#withIds(await this.#pooled.runPasses(queries, passes, 2, call));
   }
 
   /**
