@@ -2,13 +2,23 @@
 // callback told how far it has got. Neither changes the answer; an aborted call changes nothing.
 import { KnnError, describeValue } from './errors.js';
 
+/**
+ * What a call reads of an AbortSignal: any AbortSignal (`new AbortController().signal`) is one.
+ * Declared here, so the package's types need no DOM or Node library.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  throwIfAborted(): void;
+}
+
 /** What a long call takes besides its arguments. */
 export interface CallOptions {
   /**
    * Stops the call: it rejects with `signal.reason` (an AbortError unless the caller gave a
    * reason), having changed nothing, as soon as the part of its work under way is done.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Told, after each part of the work, the share of it done: from above 0 to 1. */
   onProgress?: (done: number) => void;
 }
@@ -30,13 +40,13 @@ export function checkCallOptions(options: unknown, call: string, others: readonl
     if (!names.includes(name)) throw new KnnError('BAD_OPTION', `${call}: options.${name} is not an option of this call; its options are ${names.join(', ')}.`);
   }
   const { signal, onProgress } = options as Record<string, unknown>;
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignal).throwIfAborted === 'function')) {
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignalLike).throwIfAborted === 'function')) {
     throw new KnnError('BAD_OPTION', `${call}: options.signal must be an AbortSignal (new AbortController().signal); got ${describeValue(signal)}.`);
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new KnnError('BAD_OPTION', `${call}: options.onProgress must be a function of the share done (0 to 1); got ${describeValue(onProgress)}.`);
   }
-  return { signal: signal as AbortSignal | undefined, onProgress: onProgress as CallOptions['onProgress'] };
+  return { signal: signal as AbortSignalLike | undefined, onProgress: onProgress as CallOptions['onProgress'] };
 }
 
 /** add's options: only `ids`. */

@@ -4,22 +4,11 @@
 // to the lower index), searched, and their positions mapped back: the search then streams the
 // allowed points only.
 import { KnnError, describeValue } from './errors.js';
-import { classCode, type Label } from './labels.js';
-import type { ResolvedOptions } from './options.js';
+import { classCode } from './labels.js';
+import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { Kernels } from './wasm.js';
 import { weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
-
-/** A search's filter: which points it may return. */
-export interface SearchFilter {
-  /**
-   * One byte per training point, in their order: 1 allows the point, 0 leaves it out. A row of
-   * kneighbors with fewer than k allowed points ends with index −1 at distance Infinity.
-   */
-  filter?: Uint8Array;
-  /** On a classifier: only the points of these classes (with `filter`, points both allow). */
-  classes?: readonly Label[];
-}
 
 /**
  * The points `options` allow (1 = allowed) among `w`'s, or undefined when it filters nothing

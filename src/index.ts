@@ -1,9 +1,9 @@
 export { KnnNetwork } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
-export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js';
+export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
-export type { CallOptions } from './callOptions.js';
-export type { SearchFilter } from './filters.js';
+export type { AbortSignalLike, CallOptions } from './callOptions.js';
+
 export type { Metric } from './metrics.js';
 export type { Matrix, MatrixInput, QueryInput } from './matrix.js';
 export { kernelInfo, setKernelBuild, type KernelBuild, type KernelBuildChoice, type KernelInfo } from './kernelBuild.js';

@@ -7,7 +7,7 @@ import { checkClassification, classCode, countPerClass, type Label } from './lab
 import { readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
-import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
+import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
 import type {
   ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours,
 } from './results.js';
@@ -25,7 +25,7 @@ import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
-import { allowedPoints, gatherAllowed, toNetworkPositions, type SearchFilter } from './filters.js';
+import { allowedPoints, gatherAllowed, toNetworkPositions } from './filters.js';
 
 /** The options of the searches besides a long call's. */
 const FILTER_OPTIONS = ['filter', 'classes'];

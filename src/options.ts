@@ -3,6 +3,7 @@
 import { KnnError, describeValue } from './errors.js';
 import { METRICS, type Metric } from './metrics.js';
 import type { ThreadsOption } from './threads.js';
+import type { Label } from './labels.js';
 
 /**
  * How the k nearest neighbours vote (layer 2): `'uniform'`, one vote each; `'distance'`, a vote
@@ -167,3 +168,15 @@ export function checkRadius(radius: unknown): number {
   }
   return radius;
 }
+
+/** A search's filter: which points it may return. */
+export interface SearchFilter {
+  /**
+   * One byte per training point, in their order: 1 allows the point, 0 leaves it out. A row of
+   * kneighbors with fewer than k allowed points ends with index −1 at distance Infinity.
+   */
+  filter?: Uint8Array;
+  /** On a classifier: only the points of these classes (with `filter`, points both allow). */
+  classes?: readonly Label[];
+}
+
