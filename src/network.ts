@@ -372,10 +372,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   kneighbors(X: QueryInput, k?: number | 'all', options?: SearchFilter): Neighbours {
     checkCallOptions(options, 'kneighbors(X, k, options)', FILTER_OPTIONS);
-    if (k === undefined && options === undefined) {
-      const single = this.#singleQuery('kneighbors', X, (context) => {
-        const { n } = context.weights;
-        const width = this.options.k === 'all' ? n : this.options.k;
+    if (options === undefined) {
+      const { n } = this.#live('kneighbors(X, k)');
+      const width = this.#neighbourWidth(k, n);
+      const single = this.#singleQuery(`kneighbors ${width}`, X, (context) => {
         const found = Math.min(width, n);
         const searched = neighboursJob(context, 1, found);
         return { job: searched.job, result: () => this.#reported(padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
@@ -389,6 +389,13 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     } finally {
       release();
     }
+  }
+
+  /** The width of kneighbors' rows for `k` (the network's own by default) on n points: k ≤ n on a fitted network, any k on a created one. */
+  #neighbourWidth(k: number | 'all' | undefined, n: number): number {
+    const asked = k === undefined ? this.options.k : k;
+    if (asked === 'all') return n;
+    return neighbourCount(asked, this.#capped ? Number.MAX_SAFE_INTEGER : n, 'k');
   }
 
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
@@ -414,9 +421,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, filter: SearchFilter | undefined, call: string) {
     const w = this.#live(call);
-    const asked = k === undefined ? this.options.k : k;
-    const width = asked === 'all' ? w.n : this.#capped ? neighbourCount(asked, Number.MAX_SAFE_INTEGER, 'k') : neighbourCount(asked, w.n, 'k');
+    const width = this.#neighbourWidth(k, w.n);
     const queries = this.#queries(X, call);
+    const asked = k ?? this.options.k;
     checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
     const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
     const gathered = allowed && gatherAllowed(this.#kernels, w, allowed, this.options);

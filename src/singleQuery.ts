@@ -89,8 +89,11 @@ export class SingleQueryPlan {
   }
 }
 
-/** The one-query calls that have a plan of their own. */
-export type SingleQueryCall = 'predict' | 'predictProba' | 'kneighbors';
+/** The one-query calls that have a plan of their own; kneighbors one per number of neighbours asked. */
+export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}`;
+
+/** Plans kept at most: a caller asking for many different k keeps only the latest few. */
+const MAX_PLANS = 8;
 
 /** A network's one-query plans, by call, each laid out again once the weights it was made for are replaced. */
 export class SingleQueryPlans {
@@ -112,6 +115,7 @@ export class SingleQueryPlans {
   run<R>(call: SingleQueryCall, X: unknown, weights: Weights, build: () => { job: ChunkJob; result: () => R }): R | undefined {
     let entry = this.#plans.get(call);
     if (entry?.plan.weights !== weights) {
+      if (!entry && this.#plans.size >= MAX_PLANS) this.#plans.clear();
       const { job, result } = build();
       entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, job), result };
       this.#plans.set(call, entry);
