@@ -16,6 +16,6 @@ export {
   softmaxBlockCount, softmaxBlockStates, softmaxMergeBlocks, softmaxQueryStateBytes, softmaxScores, storedSoftmaxBlockStates, storedSoftmaxScores,
 } from './softmaxAllPoints';
 export { layerOneDistances, storedLayerOneDistances } from './layerOne';
-export { radiusNeighbours, storedRadiusNeighbours } from './radiusSearch';
+export { radiusNeighbourRows, radiusNeighbours, storedRadiusNeighbourRows, storedRadiusNeighbours } from './radiusSearch';
 export { packFloat32Norms, packFloat32Rows, sumFloat32Points, unpackFloat32Rows } from './float32Storage';
 export { storedCandidateErrorBound, storedFloat32Searchable } from './storedDistance';

@@ -4,21 +4,33 @@ import { RangeReducer, sortCandidates } from './topk';
 import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
 import { storageIn, TrainingPoints } from './trainingPoints';
 
+// The metrics as radiusNeighbours takes them: what it reports for a layer-1 value z1.
+const EUCLIDEAN: i32 = 0;
+const COSINE: i32 = 1;
+const MANHATTAN: i32 = 2;
+
+/** The distance users see for z1, exactly as the wrapper computes it (metrics.ts distanceOf). */
+@inline function reportedDistance(metric: i32, z1: f64): f64 {
+  return metric == EUCLIDEAN ? Math.sqrt(z1) : metric == COSINE ? z1 / 2 : z1;
+}
+
 /**
- * Every training point whose direct squared distance Σ(x_j − X_ij)² is ≤ `squaredLimit`, for one
- * query: their indices to `outIndices` and squared distances to `outSquared` (room for n each),
- * sorted by (distance, index); returns how many. The wrapper derives the limit from a radius
- * and trims the sorted list by the metric's own distance.
+ * Every training point whose reported distance (√z1 Euclidean, z1 / 2 cosine, z1 Manhattan, with
+ * z1 computed directly: Σ(x_j − X_ij)² or Σ|x_j − X_ij|) is ≤ `radius`, for one query. With
+ * `listing`, their indices go to `outIndices` and their z1 values to `outSquared` (room for n
+ * each), sorted by (z1, index); without, they are only counted (no sort), so a caller can size
+ * its result before asking for it. Returns how many. `squaredLimit` is a bound on z1 that every
+ * such point meets (metrics.ts layerOneRadiusBound).
  *
  * The stream collects every point whose distance value can be that small — the direct value
  * itself for d ≤ 16 (`pointPanels` given), else the expansion value, which exceeds the direct
  * one by at most the expansion bound (with the direct sum's own rounding) — and each collected
  * point is then measured directly. `scratch` holds scratchBytes(1, d, 0), then n list entries.
- * With `manhattan` (always with `pointPanels`) the distance and its limit are Σ|x_j − X_ij|.
+ * Manhattan networks always have `pointPanels`.
  */
 export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, manhattan: bool,
+  query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize,
 ): i32 {
   const storage = storageIn<TrainingPoints>(scratch);
   storage.points = points;
@@ -28,17 +40,18 @@ export function radiusNeighbours(
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
   storage.stored = false;
-  return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
+  return pointsWithin(storage, n, d, query, squaredLimit, radius, metric, listing, scratch, outIndices, outSquared, pointPanels != 0);
 }
 
 /**
- * radiusNeighbours on float32 storage (float32Storage.ts): the same points and distances, bit
- * for bit, as on float64 storage of the widened values. With `direct` (d ≤ 16, or `manhattan`)
- * the widened values' direct differences are streamed, else the expansion formed on the fly.
+ * radiusNeighbours on float32 storage (float32Storage.ts): X's float32 `panels`, b1 in
+ * `pointNorms`, centred on `mean`; the same points and distances, bit for bit, as on float64
+ * storage of the widened values. With `direct` (d ≤ 16, or Manhattan) the widened values'
+ * direct differences are streamed, else the expansion formed from the panels block by block.
  */
 export function storedRadiusNeighbours(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
-  query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+  query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize, direct: bool,
 ): i32 {
   const storage = storageIn<TrainingPoints>(scratch);
   storage.points = 0;
@@ -48,15 +61,17 @@ export function storedRadiusNeighbours(
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
   storage.stored = true;
-  return pointsWithin(storage, n, d, query, squaredLimit, scratch, outIndices, outSquared, direct, manhattan);
+  return pointsWithin(storage, n, d, query, squaredLimit, radius, metric, listing, scratch, outIndices, outSquared, direct);
 }
 
 /** The search of radiusNeighbours, on either storage. */
 function pointsWithin(
-  storage: TrainingPoints, n: i32, d: i32, query: usize, squaredLimit: f64, scratch: usize, outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+  storage: TrainingPoints, n: i32, d: i32, query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool,
+  scratch: usize, outIndices: usize, outSquared: usize, direct: bool,
 ): i32 {
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   const list = scratch + scratchBytes(1, d, 0);
+  const manhattan = metric == MANHATTAN;
   if (direct) {
     reducer.begin(squaredLimit, list, n);
     storage.stream(reducer, n, d, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
@@ -77,11 +92,51 @@ function pointsWithin(
   for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
     const squared = manhattan ? storage.manhattanDistance(query, index, d) : storage.squaredDistance(query, index, d);
-    if (!(squared <= squaredLimit)) continue;
-    store<i32>(outIndices + (<usize>kept << 2), index);
-    store<f64>(outSquared + (<usize>kept << 3), squared);
+    if (!(reportedDistance(metric, squared) <= radius)) continue;
+    if (listing) {
+      store<i32>(outIndices + (<usize>kept << 2), index);
+      store<f64>(outSquared + (<usize>kept << 3), squared);
+    }
     kept++;
   }
-  sortCandidates(outSquared, outIndices, kept);
+  if (listing) sortCandidates(outSquared, outIndices, kept);
   return kept;
+}
+
+/**
+ * radiusNeighbours for q queries (rows of `queries`), one after another: the pool's form of it.
+ * Query r's count goes to counts[r]; with `listing`, its neighbours to `outIndices` and
+ * `outSquared` from entry r·n (room for n each). `scratch` holds scratchBytes(1, d, 0), then n
+ * list entries.
+ */
+export function radiusNeighbourRows(
+  points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, counts: usize, outIndices: usize, outSquared: usize,
+): void {
+  for (let r = 0; r < q; r++) {
+    const query = queries + (<usize>r * <usize>d << 3);
+    const at = <usize>r * <usize>n;
+    const count = radiusNeighbours(
+      points, pointPanels, packed, pointNorms, mean, n, d, largestPointNorm,
+      query, squaredLimit, radius, metric, listing, scratch, outIndices + (at << 2), outSquared + (at << 3),
+    );
+    store<i32>(counts + (<usize>r << 2), count);
+  }
+}
+
+/** radiusNeighbourRows on float32 storage (storedRadiusNeighbours for each query). */
+export function storedRadiusNeighbourRows(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, counts: usize, outIndices: usize, outSquared: usize,
+  direct: bool,
+): void {
+  for (let r = 0; r < q; r++) {
+    const query = queries + (<usize>r * <usize>d << 3);
+    const at = <usize>r * <usize>n;
+    const count = storedRadiusNeighbours(
+      panels, pointNorms, mean, n, d, largestPointNorm,
+      query, squaredLimit, radius, metric, listing, scratch, outIndices + (at << 2), outSquared + (at << 3), direct,
+    );
+    store<i32>(counts + (<usize>r << 2), count);
+  }
 }

@@ -3,6 +3,7 @@ export type KnnErrorCode =
   | 'SHAPE_MISMATCH'
   | 'NON_FINITE'
   | 'EMPTY'
+  | 'NO_LABELS'
   | 'K_OUT_OF_RANGE'
   | 'BAD_OPTION'
   | 'BAD_LABEL'

@@ -1,8 +1,10 @@
 export { KnnNetwork } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
-export type { KnnOptions, ResolvedOptions, Weighting, Task } from './options.js';
+export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
+export type { AbortSignalLike, CallOptions } from './callOptions.js';
+
 export type { Metric } from './metrics.js';
-export type { Matrix, MatrixInput } from './matrix.js';
+export type { Matrix, MatrixInput, QueryInput } from './matrix.js';
 export { kernelInfo, setKernelBuild, type KernelBuild, type KernelBuildChoice, type KernelInfo } from './kernelBuild.js';
-export type { Prediction, Neighbours, RadiusNeighbours, LayerActivations, NetworkWeights } from './results.js';
+export type { Prediction, Neighbours, RadiusNeighbours, LayerActivations, NetworkWeights, ClassPrediction, ClassifierInput, LabelledInput } from './results.js';

@@ -108,6 +108,8 @@ describe.each(KERNEL_BUILDS)('float32 storage on the %s build', (build) => {
         expectSameNeighbours(pointsWithin(kernels, p.float64, query, limit, false), within);
         expectSameNeighbours(pointsWithin(kernels, p.float32, query, limit, true), within);
         expectSameNeighbours(pointsWithin(kernels, p.float32, query, limit, false), within);
+        const manhattanLimit = manhattan.squared[Math.min(3, n) - 1];
+        expectSameNeighbours(pointsWithin(kernels, p.float32, query, manhattanLimit, true, true), pointsWithin(kernels, p.float64, query, manhattanLimit, true, true));
         for (const manhattanMetric of [false, true]) {
           expect(bits(layerOne(kernels, p.float32, p.queries, p.q, manhattanMetric))).toEqual(bits(layerOne(kernels, p.float64, p.queries, p.q, manhattanMetric)));
         }

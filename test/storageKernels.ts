@@ -190,18 +190,25 @@ export function softmaxScores(
   });
 }
 
-/** Every point within `limit` (squared Euclidean, or Manhattan) of one query, by `path` ('direct' or not), sorted. */
+/**
+ * Every point within Euclidean distance √`limit` (or, `manhattan`, Manhattan distance `limit`)
+ * of one query, by `path` ('direct' or not), sorted by (z1, index).
+ */
 export function pointsWithin(kernels: Kernels, network: Network, query: Float64Array, limit: number, direct: boolean, manhattan = false): Neighbours {
   const { n, d } = network;
+  const radius = manhattan ? limit : Math.sqrt(limit);
+  const bound = manhattan ? limit : radius * radius * (1 + 8 * 2 ** -53);
+  const metric = manhattan ? 2 : 0;
   return withRegions(kernels, [d * 8, kernels.exports.scratchBytes(1, d, 0) + n * 4, n * 4, n * 8], ([queryRow, scratch, outIndices, outSquared]) => {
     kernels.f64(queryRow, d).set(query);
     const found = isFloat32(network)
       ? kernels.exports.storedRadiusNeighbours(
-        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, network.largestNorm, queryRow, limit, scratch, outIndices, outSquared, direct ? 1 : 0, manhattan ? 1 : 0,
+        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, network.largestNorm, queryRow, bound, radius, metric, 1, scratch, outIndices, outSquared,
+        direct ? 1 : 0,
       )
       : kernels.exports.radiusNeighbours(
         network.points.pointer, direct ? network.pointPanels.pointer : 0, network.packed.pointer, network.norms.pointer, network.mean.pointer, n, d, network.largestNorm,
-        queryRow, limit, scratch, outIndices, outSquared, manhattan ? 1 : 0,
+        queryRow, bound, radius, metric, 1, scratch, outIndices, outSquared,
       );
     return { indices: kernels.i32(outIndices, found).slice(), squared: kernels.f64(outSquared, found).slice() };
   });

@@ -80,6 +80,11 @@ describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones an
           const theirs = reference.kneighbors(test.X, k);
           expectSameBits(neighbours.indices, theirs.indices);
           expectSameBits(neighbours.distances, theirs.distances);
+          // A radius on some query's k-th distance: ties on the boundary included.
+          const radius = syncNeighbours.distances[k - 1];
+          const within = await net.radiusNeighborsAsync(test.X, radius);
+          const syncWithin = net.radiusNeighbors(test.X, radius);
+          for (const part of ['offsets', 'indices', 'distances'] as const) expectSameBits(within[part], syncWithin[part]);
           const predicted = await net.predictAsync(test.X);
           expectSameBits(predicted, net.predict(test.X));
           const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
@@ -561,5 +566,62 @@ describe('the threads option', () => {
     expect((error as KnnError).message).toMatch(/Cross-Origin-Embedder-Policy: require-corp/);
     vi.stubGlobal('SharedArrayBuffer', undefined);
     await expect(KnnNetwork.fit(train.X, train.y, { threads: 2 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
+
+describe('ready(): the pool started before the first call', () => {
+  it('starts every worker of a pooled network and resolves once each has loaded the kernels; at once with one thread', async () => {
+    const train = randomData(21, 500, 8);
+    const net = await KnnNetwork.fit(train.X, train.y, { threads: 3 });
+    expect(poolOfNetwork.get(net)).toBeUndefined();
+    await net.ready();
+    expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(3);
+    await net.ready(); // again: nothing more to start
+    const single = await KnnNetwork.fit(train.X, train.y);
+    await single.ready();
+    expect(poolOfNetwork.get(single)).toBeUndefined();
+    single.dispose();
+    await expect(single.ready()).rejects.toMatchObject({ code: 'DISPOSED' });
+    net.dispose();
+  });
+
+  it('radiusNeighborsAsync counts before it allocates on the pool too: a result over 2^28 neighbours is TOO_LARGE, and the network stays usable', { timeout: 120_000 }, async () => {
+    const n = 2 ** 20;
+    const data = new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = i;
+    const net = await KnnNetwork.fit({ data, rows: n, cols: 1 }, new Int32Array(n), { threads: 2 });
+    const queries = { data: new Float64Array(300), rows: 300, cols: 1 };
+    await expect(net.radiusNeighborsAsync(queries, 1e300)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    const both = await net.radiusNeighborsAsync({ data: new Float64Array([0, n]), rows: 2, cols: 1 }, 1e300);
+    expect(Array.from(both.offsets)).toEqual([0, n, 2 * n]);
+    net.dispose();
+  });
+});
+
+describe('call options of the async methods: signal and onProgress', () => {
+  it('onProgress hears a rising share ending at 1; an aborted call rejects with the signal’s reason and the network answers as before', async () => {
+    const train = randomData(31, 4000, 24, { classes: 3 });
+    const test = randomData(32, 2000, 24);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 5, threads: 2 });
+    const shares: number[] = [];
+    const predicted = await net.predictAsync(test.X, { onProgress: (done) => shares.push(done) });
+    expect(predicted).toEqual(net.predict(test.X));
+    expect(shares.length).toBeGreaterThan(1);
+    expect(shares.at(-1)).toBe(1);
+    expect(shares.every((share, i) => i === 0 || share > shares[i - 1])).toBe(true);
+    const radiusShares: number[] = [];
+    await net.radiusNeighborsAsync(test.X, 1, { onProgress: (done) => radiusShares.push(done) });
+    expect(radiusShares.at(-1)).toBe(1);
+    // Aborted before it starts, and while its parts run.
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(net.kneighborsAsync(test.X, 3, { signal: controller.signal })).rejects.toThrow('stop');
+    const during = new AbortController();
+    const pending = net.predictProbaAsync(test.X, { signal: during.signal, onProgress: () => during.abort() });
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await net.predictAsync(test.X)).toEqual(predicted);
+    await expect(net.scoreAsync(test.X, test.y, { signal: 'stop' } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(net.predictAsync(test.X, { onProgres: () => {} } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    net.dispose();
   });
 });
