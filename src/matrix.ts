@@ -7,8 +7,11 @@ import { KnnError, describeValue } from './errors.js';
  * bytes); it is widened to float64, exactly, where it is copied into wasm memory.
  */
 export interface Matrix {
+  /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
   readonly data: Float64Array | Float32Array;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
 }
 
@@ -17,7 +20,16 @@ export interface Matrix {
  * (`number[][]`, or rows that are typed arrays), or `{ data, rows, cols }` with the values flat
  * and row-major (entry (r, c) at `data[r * cols + c]`).
  */
-export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
+export type MatrixInput =
+  | ArrayLike<ArrayLike<number>>
+  | {
+      /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
+      data: ArrayLike<number>;
+      /** Number of rows. */
+      rows: number;
+      /** Number of columns. */
+      cols: number;
+    };
 
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 

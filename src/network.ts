@@ -106,7 +106,7 @@ function mergeNeighbours(parts: readonly FoundNeighbours[], firsts: readonly num
   }
 }
 
-/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
+/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. @inline */
 export interface LoadOptions {
   /** As `threads` in fit's options (default 1); toBytes does not save it. */
   threads?: ThreadsOption;

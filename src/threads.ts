@@ -2,7 +2,10 @@
 // JavaScript environment offers for them (shared memory and workers).
 import { KnnError, describeValue } from './errors.js';
 
-/** A whole number of threads ≥ 1, or 'auto': as many as the machine has cores. */
+/**
+ * A whole number of threads ≥ 1, or 'auto': as many as the machine has cores.
+ * @inline
+ */
 export type ThreadsOption = number | 'auto';
 
 /** The headers that make a page cross-origin isolated, which browsers require for shared memory. */
