@@ -1,3 +1,8 @@
+/**
+ * Exact k-nearest-neighbour prediction as a three-layer neural network, with WebAssembly SIMD
+ * kernels: `import { KnnNetwork } from 'knnet'`.
+ * @module knnet
+ */
 export { KnnNetwork } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
