@@ -3,7 +3,7 @@
  * kernels: `import { KnnNetwork } from 'knnet'`.
  * @module knnet
  */
-export { KnnNetwork } from './network.js';
+export { KnnNetwork, type AddOptions, type AddedLabels } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
