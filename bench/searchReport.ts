@@ -56,14 +56,16 @@ function searchTitle(report: SearchSuiteReport): string {
     `Agreement: the first queries' neighbours against knnet's reference row, ties allowed (identical: the same indices).`;
 }
 
-function memoryLines(results: readonly SearchWorkloadResult[]): string[] {
-  return results.map((r) => `${r.spec.name}: peak resident memory ${number(r.peakMegabytes.node, 0)} MB in Node so far` +
+/** Per workload: the load average over it (above the core count, other processes shared the cores) and the peak memory. */
+function workloadLines(results: readonly SearchWorkloadResult[]): string[] {
+  return results.map((r) => `${r.spec.name}: load average (1 min) ${number(r.loadAverage.start, 1)} at the start, ${number(r.loadAverage.end, 1)} at the end; ` +
+    `peak resident memory ${number(r.peakMegabytes.node, 0)} MB in Node so far` +
     (r.peakMegabytes.python === undefined ? '' : `, ${number(r.peakMegabytes.python, 0)} MB in the Python run`));
 }
 
 const COMPARISON_HEADER = ['comparison', 'side A', 'A ms', 'side B', 'B ms', 'A speed ÷ B speed', 'queries per call', 'samples'];
 const comparisonRow = (c: PairComparison) => [
-  withRan(c.name, c.ran), c.numerator, number(c.numeratorSeconds * 1e3, 3), c.denominator, number(c.denominatorSeconds * 1e3, 3),
+  c.ran ? `${c.name} *` : c.name, c.numerator, number(c.numeratorSeconds * 1e3, 3), c.denominator, number(c.denominatorSeconds * 1e3, 3),
   times(c.speedRatio), c.queries === 0 ? '(fit)' : String(c.queries), String(c.samples),
 ];
 const comparisonTitle = (report: SearchSuiteReport) =>
@@ -109,7 +111,8 @@ function embeddingsSection(report: SearchSuiteReport, table: Table): string[] {
   if (rows.length > 0) {
     sections.push(`${e.reference ? `recall@${spec.k} against ${e.reference}'s answers` : 'no reference answers'}:\n${table(EMBEDDINGS_HEADER, rows, 1)}`);
   }
-  sections.push(`E: peak resident memory ${number(e.peakMegabytes.node, 0)} MB in Node` +
+  const load = e.loadAverage ? `load average (1 min) ${number(e.loadAverage.start, 1)} at the start, ${number(e.loadAverage.end, 1)} at the end; ` : '';
+  sections.push(`E: ${load}peak resident memory ${number(e.peakMegabytes.node, 0)} MB in Node` +
     (e.peakMegabytes.python === undefined ? '' : `, ${number(e.peakMegabytes.python, 0)} MB in the Python run`));
   return sections;
 }
@@ -118,9 +121,12 @@ function sections(report: SearchSuiteReport, table: Table): string[] {
   const result: string[] = [];
   if (report.search.length > 0) {
     result.push(`${searchTitle(report)}\n${table(SEARCH_HEADER, searchRows(report.search), 3)}`);
-    result.push(memoryLines(report.search).join('\n'));
+    result.push(workloadLines(report.search).join('\n'));
   }
-  if (report.comparisons.length > 0) result.push(`${comparisonTitle(report)}\n${table(COMPARISON_HEADER, report.comparisons.map(comparisonRow), 2)}`);
+  if (report.comparisons.length > 0) {
+    const ran = report.comparisons.filter((c) => c.ran).map((c) => `* ${c.name}: ${c.ran}`);
+    result.push(`${comparisonTitle(report)}\n${table(COMPARISON_HEADER, report.comparisons.map(comparisonRow), 2)}${ran.length > 0 ? `\n${ran.join('\n')}` : ''}`);
+  }
   if (report.smallCalls.length > 0) result.push(`${smallTitle(report)}\n${table(SMALL_HEADER, report.smallCalls.map(smallRow), 1)}`);
   result.push(...embeddingsSection(report, table));
   return result;
@@ -130,12 +136,15 @@ export function formatSearchText(report: SearchSuiteReport): string {
   return sections(report, textFormat).join('\n\n');
 }
 
-/** Markdown: each table set apart from the lines above it by a blank line, those lines kept as line breaks. */
+/** Markdown: each table set apart from the lines around it by blank lines, those lines kept as line breaks. */
 export function formatSearchMarkdown(report: SearchSuiteReport): string {
   return sections(report, markdownTable).map((section) => {
-    const tableStart = section.search(/^\|/m);
-    const prose = tableStart < 0 ? section : section.slice(0, tableStart).trimEnd();
-    const table = tableStart < 0 ? '' : `\n\n${section.slice(tableStart)}`;
-    return `${prose.split('\n').join('  \n')}${table}`;
+    const blocks: string[][] = [];
+    for (const line of section.split('\n')) {
+      const last = blocks[blocks.length - 1];
+      if (last && last[0].startsWith('|') === line.startsWith('|')) last.push(line);
+      else blocks.push([line]);
+    }
+    return blocks.map((block) => block.join(block[0].startsWith('|') ? '\n' : '  \n')).join('\n\n');
   }).join('\n\n');
 }

@@ -608,7 +608,7 @@ describe('the search workloads (L2, L4, L8, L16, U64)', () => {
     const counts: number[] = [];
     const timing = await timeSearch((count) => void counts.push(count), 1_000, { ...QUICK_SEARCH_TIMING, minSampleSeconds: 0 });
     expect(timing.queries).toBe(1_000);
-    expect(counts.slice(0, 2)).toEqual([1, 1]);
+    expect(counts.slice(0, 2)).toEqual([1, 1]); // the warm-up call, then the first probe
     expect(counts.slice(-timing.samples)).toEqual(Array(timing.samples).fill(1_000));
   });
 });
@@ -756,7 +756,7 @@ describe('the search, small-call and embeddings targets', () => {
     microsecondsPerQuery: 1e6 / queriesPerSecond, buildSeconds: 0, ran: '', samples: 1, callsPerSample: 1, ...extra,
   });
   const workload = (name: string, ratio: number): SearchWorkloadResult => ({
-    spec: { ...SEARCH_WORKLOADS.find((w) => w.name === name)! }, checkedQueries: 1, peakMegabytes: { node: 1 },
+    spec: { ...SEARCH_WORKLOADS.find((w) => w.name === name)! }, checkedQueries: 1, peakMegabytes: { node: 1 }, loadAverage: { start: 1, end: 1 },
     measurements: [row('knnet-auto', ratio, { workload: name, ratioToCKDTree: ratio }), row('ckdtree-1', 1, { workload: name, ratioToCKDTree: 1 })],
   });
   const pair = (name: string, speedRatio: number, numeratorSeconds = 1, denominatorSeconds = 1): PairComparison => ({
@@ -822,7 +822,10 @@ describe('the CPU line, the search tables and the chart', () => {
   };
   const searchReport: SearchSuiteReport = {
     processor: { model: 'Test CPU', avx512: false }, timing: FULL_SEARCH_TIMING, buildRepeats: 3, comparisons: [], smallCalls: [],
-    search: [{ spec: SEARCH_WORKLOADS[0], measurements: [measurement], reference: 'knnet-brute', checkedQueries: 100, peakMegabytes: { node: 900 } }],
+    search: [{
+      spec: SEARCH_WORKLOADS[0], measurements: [measurement], reference: 'knnet-brute', checkedQueries: 100, peakMegabytes: { node: 900 },
+      loadAverage: { start: 3.2, end: 2.5 },
+    }],
     embeddingsSkipped: 'it needs about 9 GB',
   };
 
@@ -832,6 +835,7 @@ describe('the CPU line, the search tables and the chart', () => {
     expect(text).toContain(`knnet 'tree' [algorithm: 'tree' ${NOT_YET_SUPPORTED}]`);
     expect(text).toMatch(/100\/100 \(identical\)/);
     expect(text).toContain('E skipped: it needs about 9 GB');
+    expect(text).toContain('L2: load average (1 min) 3.2 at the start, 2.5 at the end; peak resident memory 900 MB in Node so far');
     const markdown = formatSearchMarkdown(searchReport);
     expect(markdown).toMatch(/the same indices\)\.\n\n\| workload \| implementation/);
     expect(markdown).toContain('| L2 | knnet \'tree\' [algorithm');

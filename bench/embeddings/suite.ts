@@ -8,7 +8,7 @@
  * The whole set is 1.5 GB of float32 and knnet holds its own copy, so E runs only when asked
  * (`--only E`) or when an estimate says it fits (estimateEmbeddingsNeeds).
  */
-import { totalmem } from 'node:os';
+import { loadavg, totalmem } from 'node:os';
 import type { KnnNetwork } from '../../src/index.js';
 import { fitWithPending } from '../peers/knnetOptions.js';
 import { createFloat32StreamPass } from '../probe/stream.js';
@@ -105,6 +105,8 @@ export interface EmbeddingsResult {
   /** Whose answers the recall is against ('knnet', or a faiss flat index when knnet could not run). */
   reference?: string;
   peakMegabytes: { node: number; python?: number };
+  /** The 1-minute load average when E started and ended. */
+  loadAverage?: { start: number; end: number };
 }
 
 export interface EmbeddingsOptions {
@@ -181,6 +183,7 @@ async function measureKnnet(data: EmbeddingsData, options: EmbeddingsOptions): P
 }
 
 export async function measureEmbeddings(spec: EmbeddingsSpec, options: EmbeddingsOptions, notes: string[]): Promise<EmbeddingsResult> {
+  const loadAtStart = loadavg()[0];
   console.log(`  generating ${spec.n} × ${spec.d} float32 unit vectors …`);
   const data = generateEmbeddings(spec);
   const result: EmbeddingsResult = { spec, rows: [], peakMegabytes: { node: 0 } };
@@ -251,5 +254,6 @@ export async function measureEmbeddings(spec: EmbeddingsSpec, options: Embedding
   const truth = result.reference === undefined ? undefined : answers.get(result.reference);
   if (truth) for (const row of result.rows) row.recall = recallAtK(spec.k, truth, answers.get(row.implementation)!, spec.q);
   result.peakMegabytes.node = process.resourceUsage().maxRSS / 1024;
+  result.loadAverage = { start: loadAtStart, end: loadavg()[0] };
   return result;
 }

@@ -7,8 +7,8 @@ goes to stderr.
 
 Every peer is built and queried separately: each build is timed `buildRepeats` times (the
 first build also warms up) and the best counts; the queries are timed as bench/search/timing.ts
-times knnet's rows: probe calls on the first 1, 4, 16, … queries to estimate the time per
-query, a prefix of the queries when all of them would take longer than the budget, one warm-up
+times knnet's rows: probe calls on the first 1, 4, 16, … queries (the last size twice, the
+faster counting) to estimate the time per query, a prefix of the queries when all of them would take longer than the budget, one warm-up
 call, then the best of `samples` samples, each repeating the call until it lasts
 `minSampleSeconds`.
 """
@@ -51,6 +51,7 @@ def time_search(search, queries, timing):
     while probe_seconds < PROBE_SECONDS and probe < largest_probe:
         probe = min(largest_probe, probe * 4)
         probe_seconds = time_call(search, queries[:probe])
+    probe_seconds = min(probe_seconds, time_call(search, queries[:probe]))
     count = queries_for_budget(probe_seconds / probe, total, timing)
     prefix = np.ascontiguousarray(queries[:count])
     once = time_call(search, prefix)

@@ -40,8 +40,6 @@ export const QUICK_PAIR_ROUNDS: RoundRobinOptions = { minRounds: 5, maxRounds: 9
 /** A call of the slower side lasts about this long at most: a brute-force row answers a prefix of the queries. */
 const CALL_BUDGET: SearchTimingOptions = { budgetSeconds: 0.25, samples: 1, minSampleSeconds: 0, probeQueries: 100, minimumQueries: 100 };
 
-const joinRan = (...parts: string[]) => parts.filter(Boolean).join('; ');
-
 async function roundRobinPair(
   name: string, workload: string, sides: [string, () => unknown][], queries: number, rounds: RoundRobinOptions, ran: string,
 ): Promise<PairComparison> {
@@ -67,7 +65,7 @@ export async function compareSearchThreads(data: SearchData, rounds: RoundRobinO
     return await roundRobinPair(`${spec.name}: 2 threads ÷ 1 thread`, spec.name, [
       ['knnet auto, 2 threads (kneighborsAsync)', () => two.network.kneighborsAsync(input, spec.k)],
       ['knnet auto, 1 thread (kneighbors)', () => void one.network.kneighbors(input, spec.k)],
-    ], queries, rounds, joinRan(one.ran, two.ran && `2 threads: ${two.ran}`));
+    ], queries, rounds, one.ran || two.ran); // both sides ask for the same algorithm
   } finally {
     one.network.dispose();
     two.network.dispose();

@@ -5,6 +5,7 @@
  * neighbour indices is checked against knnet's on the first queries, ties allowed, and a
  * disagreement is printed loudly and kept in the notes.
  */
+import { loadavg } from 'node:os';
 import { compareNeighbours, type Agreement } from './agreement.js';
 import { runPythonPeers, type PythonRun } from './pythonPeers.js';
 import { timeSearch, type SearchTimingOptions } from './timing.js';
@@ -47,6 +48,11 @@ export interface SearchWorkloadResult {
   checkedQueries: number;
   /** Peak resident memory of this process so far, and of the Python run on this workload. */
   peakMegabytes: { node: number; python?: number };
+  /**
+   * The machine's 1-minute load average when the workload started and ended: above the core
+   * count, other processes shared the cores with the rows.
+   */
+  loadAverage: { start: number; end: number };
   pythonVersions?: Record<string, string>;
 }
 
@@ -80,6 +86,7 @@ export async function measureSearchWorkload(
   data: SearchData, implementations: readonly SearchImplementation[], python: PythonPlan | undefined, options: SearchRunOptions, notes: string[],
 ): Promise<SearchWorkloadResult> {
   const { spec } = data;
+  const loadAtStart = loadavg()[0];
   const checkQueries = Math.min(options.checkQueries, spec.q);
   const measurements: SearchMeasurement[] = [];
   const answers: { name: string; indices: ArrayLike<number> }[] = [];
@@ -169,5 +176,6 @@ export async function measureSearchWorkload(
       python: pythonRun ? pythonRun.maxRssKilobytes / 1024 : undefined,
     },
     pythonVersions: pythonRun ? { python: pythonRun.python, ...pythonRun.versions } : undefined,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] },
   };
 }

@@ -55,7 +55,8 @@ async function timeCall(search: (count: number) => void | Promise<void>, count: 
 /**
  * How many of `total` queries a call of `search(count)` should answer: a call on one query to
  * warm up, then probe calls on 1, 4, 16, … queries until one lasts PROBE_SECONDS (or reaches
- * probeQueries), whose time per query sets the prefix the budget affords.
+ * probeQueries), and that size once more: the faster of the two, per query, sets the prefix the
+ * budget affords (one probe that another process slowed would otherwise cut the prefix short).
  */
 export async function queriesToTime(search: (count: number) => void | Promise<void>, total: number, options: SearchTimingOptions): Promise<number> {
   const largestProbe = Math.min(options.probeQueries, total);
@@ -66,6 +67,7 @@ export async function queriesToTime(search: (count: number) => void | Promise<vo
     probe = Math.min(largestProbe, probe * 4);
     probeSeconds = await timeCall(search, probe);
   }
+  probeSeconds = Math.min(probeSeconds, await timeCall(search, probe));
   return queriesForBudget(probeSeconds / probe, total, options);
 }
 
