@@ -77,7 +77,10 @@ function embeddingsTargets(embeddings: EmbeddingsResult | undefined): TargetResu
     return names.map((target) => ({ target, measured: `not measured (E ran at n = ${embeddings.spec.n}, the targets are for ${EMBEDDINGS_POINTS})`, pass: undefined }));
   }
   const knnet = embeddings.knnet;
-  if (!knnet) return names.map((target) => ({ target, measured: `not measured (knnet could not run: ${embeddings.knnetFailure ?? 'not selected'})`, pass: undefined }));
+  if (!knnet) {
+    const reason = embeddings.knnetFailure ? 'knnet could not run E: see the E section' : 'knnet not selected';
+    return names.map((target) => ({ target, measured: `not measured (${reason})`, pass: undefined }));
+  }
   const ran = knnet.ran ? ` [${knnet.ran}]` : '';
   // faiss-node where it installed; else the same faiss IndexFlatIP through Python, said so.
   const faiss = embeddings.rows.find((row) => row.implementation === 'faiss-node-ip') ?? embeddings.rows.find((row) => row.implementation === 'faiss-flat-ip');
