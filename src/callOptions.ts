@@ -7,8 +7,11 @@ import { KnnError, describeValue } from './errors.js';
  * Declared here, so the package's types need no DOM or Node library.
  */
 export interface AbortSignalLike {
+  /** True once the call should stop. */
   readonly aborted: boolean;
+  /** Why it was aborted: what the rejected promise carries. */
   readonly reason: unknown;
+  /** Throws `reason` when aborted. */
   throwIfAborted(): void;
 }
 

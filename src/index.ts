@@ -1,4 +1,9 @@
-export { KnnNetwork } from './network.js';
+/**
+ * Exact k-nearest-neighbour prediction as a three-layer neural network, with WebAssembly SIMD
+ * kernels: `import { KnnNetwork } from 'knnet'`.
+ * @module knnet
+ */
+export { KnnNetwork, type AddOptions, type AddedLabels } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';

@@ -8,8 +8,11 @@ import { searchesDirectly, trainingBytesPerRow } from './planner.js';
  * bytes); it is widened to float64, exactly, where it is copied into wasm memory.
  */
 export interface Matrix {
+  /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
   readonly data: Float64Array | Float32Array;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
 }
 
@@ -18,7 +21,16 @@ export interface Matrix {
  * (`number[][]`, or rows that are typed arrays), or `{ data, rows, cols }` with the values flat
  * and row-major (entry (r, c) at `data[r * cols + c]`).
  */
-export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
+export type MatrixInput =
+  | ArrayLike<ArrayLike<number>>
+  | {
+      /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
+      data: ArrayLike<number>;
+      /** Number of rows. */
+      rows: number;
+      /** Number of columns. */
+      cols: number;
+    };
 
 /**
  * What the query methods accept: a matrix, or one query as a single vector of d numbers

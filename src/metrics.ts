@@ -10,6 +10,10 @@
 import { KnnError } from './errors.js';
 import type { Matrix } from './matrix.js';
 
+/**
+ * How layer 1 measures distance: 'euclidean' (√Σ(x_j − X_ij)², the default), 'cosine'
+ * (1 − cos between the two vectors) or 'manhattan' (Σ|x_j − X_ij|).
+ */
 export type Metric = 'euclidean' | 'cosine' | 'manhattan';
 export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan'];
 /** The metrics' codes as the kernels take them (assembly/index.ts, radiusNeighbours). */

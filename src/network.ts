@@ -35,7 +35,7 @@ const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Arr
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
-type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? null : ArrayLike<L> | null;
+export type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? null : ArrayLike<L> | null;
 
 /** What `add` takes besides the points and their labels. */
 export interface AddOptions {

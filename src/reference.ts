@@ -4,6 +4,11 @@
 // Layer 1 here is the direct Σ(x_j − X_ij)² (the value the wasm network must report exactly);
 // layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
 // distance votes agree bit-for-bit.
+/**
+ * The same network in plain TypeScript, without wasm: exact and slow, the oracle the wasm
+ * network is tested against: `import { ReferenceNetwork } from 'knnet/reference'`.
+ * @module knnet/reference
+ */
 import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';

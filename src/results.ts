@@ -33,8 +33,11 @@ export type ClassifierInput<T extends Task> = [T] extends ['regression'] ? never
  * (as a string, an object's keys being strings).
  */
 export interface ClassPrediction<L extends Label> {
+  /** The predicted label. */
   label: L;
+  /** Its position in `net.classes`. */
   classIndex: number;
+  /** Every class's probability, keyed by its label. */
   confidences: Record<string, number>;
 }
 

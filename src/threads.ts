@@ -2,7 +2,10 @@
 // JavaScript environment offers for them (shared memory and workers).
 import { KnnError, describeValue } from './errors.js';
 
-/** A whole number of threads ≥ 1, or 'auto': as many as the machine has cores. */
+/**
+ * A whole number of threads ≥ 1, or 'auto': as many as the machine has cores.
+ * @inline
+ */
 export type ThreadsOption = number | 'auto';
 
 /** The headers that make a page cross-origin isolated, which browsers require for shared memory. */
@@ -60,7 +63,7 @@ export function resolveThreads(value: unknown, argument = 'options.threads'): nu
   return value;
 }
 
-/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. */
+/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. @inline */
 export interface LoadOptions {
   /** As `threads` in fit's options (default 1); toBytes does not save it. */
   threads?: ThreadsOption;
