@@ -7,7 +7,7 @@ import { KnnError, describeValue } from './errors.js';
 import { classCode } from './labels.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { Kernels } from './wasm.js';
-import { weightsRegions, type Weights } from './weights.js';
+import { readPoints, weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
 
 /**
@@ -49,14 +49,8 @@ export interface GatheredPoints {
 export function gatherAllowed(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions): GatheredPoints {
   const positions = new Int32Array(allowed.reduce((sum, byte) => sum + byte, 0));
   if (positions.length === 0) return { weights: undefined, positions, release: () => {} };
-  const rows = new Float64Array(positions.length * w.d);
-  const points = kernels.f64(w.points.pointer, w.n * w.d);
-  for (let i = 0, m = 0; i < w.n; i++) {
-    if (!allowed[i]) continue;
-    positions[m] = i;
-    rows.set(points.subarray(i * w.d, (i + 1) * w.d), m * w.d);
-    m++;
-  }
+  for (let i = 0, m = 0; i < w.n; i++) if (allowed[i]) positions[m++] = i;
+  const rows = readPoints(kernels, w, positions);
   const weights = buildNetworkWeights(kernels, { data: rows, rows: positions.length, cols: w.d }, undefined, options);
   return { weights, positions, release: () => weightsRegions(weights).forEach((region) => kernels.release(region)) };
 }

@@ -6,6 +6,7 @@ import type { ChunkJob } from './chunkRunner.js';
 import type { Label } from './labels.js';
 import type { ResolvedOptions } from './options.js';
 import { candidateCapacity } from './planner.js';
+import { layerOneCall, searchCall } from './pointCalls.js';
 import type { Kernels } from './wasm.js';
 import type { Weights } from './weights.js';
 import type { KernelCall } from './workerPool.js';
@@ -54,11 +55,6 @@ export function manhattanFlag(options: ResolvedOptions): number {
   return options.metric === 'manhattan' ? 1 : 0;
 }
 
-/** The panels layer 1 streams for forward and the softmax over all points: W1, or X's for Manhattan. */
-export function layerOnePanels(w: Weights): number {
-  return w.expansion ? w.packed.pointer : w.pointPanels!.pointer;
-}
-
 /** Whether layer 2 is the softmax over every point, which no neighbour search serves. */
 export function softmaxOverAll(options: ResolvedOptions): boolean {
   return options.k === 'all' && options.weights === 'softmax';
@@ -70,22 +66,9 @@ export function outputLayer({ weights: w, options }: JobContext): Projection {
   return { labels: w.labels!.pointer, classes: regression ? 1 : w.classes.length, regression };
 }
 
-/** The arguments of searchNeighbours before the queries, for points `start` … `start + n − 1` (panel `firstPanel` on). */
-export function searchArguments(context: JobContext, start = 0, n = context.weights.n): number[] {
-  const w = context.weights;
-  const firstPanel = start / 8;
-  const panelBytes = w.d * 64;
-  return [
-    w.points.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + firstPanel * panelBytes : 0,
-    w.packed.pointer + firstPanel * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
-    w.float32 ? w.float32.panels.pointer + firstPanel * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
-    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0,
-  ];
-}
-
 /** How many candidates a search of n points keeps per query: k on direct differences, k plus a margin on the expansion. */
 export function searchCapacity(w: Weights, n: number, k: number): number {
-  return w.pointPanels ? k : candidateCapacity(n, k);
+  return w.direct ? k : candidateCapacity(n, k);
 }
 
 /**
@@ -112,11 +95,10 @@ export function neighbourJob(
     };
   }
   const capacity = searchCapacity(w, w.n, k);
-  const searched = searchArguments(context);
   return {
     plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
     calls: (count, layout) => [
-      ['searchNeighbours', [...searched, layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], manhattanFlag(context.options)]],
+      searchCall(w, manhattanFlag(context.options), [layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]]),
       ...after(count, layout.outputs),
     ],
     collect: (start, count, layout) => use(start, count, layout.outputs),
@@ -165,10 +147,10 @@ export function projectJob(
       calls: (count, layout) => {
         const [scores, ...extra] = layout.outputs;
         return [
-          ['softmaxScores', [
-            layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
+          layerOneCall('softmaxScores', w, [
+            w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
             layout.queries, count, layout.kernelScratch, scores, manhattanFlag(options),
-          ]],
+          ]),
           ...after(count, scores, extra),
         ];
       },
@@ -233,7 +215,7 @@ function layerOneJob(context: JobContext, rows: number): { job: ChunkJob; z1: Fl
   const job: ChunkJob = {
     plan: { stateBytes: 0, outputBytes: [w.n * 8] },
     calls: (count, layout) => [
-      ['layerOneDistances', [layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], manhattanFlag(options)]],
+      layerOneCall('layerOneDistances', w, [w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], manhattanFlag(options)]),
     ],
     collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
   };

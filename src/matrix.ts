@@ -1,7 +1,16 @@
 // Input normalisation and validation for matrices: every shape and value check of a matrix
 // argument lives here, so every bad matrix is rejected in the same voice.
 import { KnnError, describeValue } from './errors.js';
-import { searchesDirectly, trainingBytesPerRow } from './planner.js';
+import type { Metric } from './metrics.js';
+import type { StorageOption } from './options.js';
+import { storageFor, trainingBytesPerRow, trainingSizeAdvice, type StorageKind } from './planner.js';
+
+/** What decides how training data will be stored, and so its size: the network's options (or, after its first points, its storage). */
+export interface TrainingSizing {
+  readonly float32Candidates: boolean;
+  readonly storage: StorageOption | StorageKind;
+  readonly metric: Metric;
+}
 
 /**
  * A row-major matrix of values, owned by knnet. Float32 input stays float32 here (half the
@@ -119,25 +128,32 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
   }
 }
 
+/** Training data sized without the network's options (the reference network): float64, no float32 copy. */
+const FLOAT64_SIZING: TrainingSizing = { float32Candidates: false, storage: 'float64', metric: 'euclidean' };
+
 /**
  * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
- * needs trainingBytesPerRow for its own rows and those of the `heldRows` rows it joins (add);
+ * (`heldRows` given) needs trainingBytesPerRow, in the storage `sizing` and the input's type
+ * (`float32Input`) give, for its own rows and those of the `heldRows` rows it joins (add);
  * queries pass through in chunks, but a batch over 4 GiB must be split first. src/wasm.ts
  * checks the exact room left (other networks, scratch) before allocating.
  */
-function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined, float32Candidates: boolean): void {
+function checkSize(argument: string, rows: number, cols: number, heldRows: number | undefined, given: TrainingSizing | undefined, float32Input: boolean): void {
   const training = heldRows !== undefined;
+  const sizing = given ?? FLOAT64_SIZING;
   const total = rows + (heldRows ?? 0);
-  const bytes = total * (training ? trainingBytesPerRow(total, cols, float32Candidates) : cols * 8);
+  const storage = training ? storageFor(sizing.storage, float32Input, sizing.metric) : 'float64';
+  const bytes = total * (training ? trainingBytesPerRow(total, cols, sizing.float32Candidates, storage) : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
-  const float32Hint = training && float32Candidates && !searchesDirectly(total, cols, true) ? ', or pass float32Candidates: false' : '';
+  if (!training) {
+    throw new KnnError('TOO_LARGE', `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`);
+  }
+  const advice = trainingSizeAdvice(ADDRESSABLE_BYTES, cols, sizing.float32Candidates, storage, float32Input);
   throw new KnnError(
     'TOO_LARGE',
-    training
-      ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features${float32Hint}.`
-      : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
+    `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory as the network stores it (${storage}) but wasm32 addresses 4 GiB: ${advice}.`,
   );
 }
 
@@ -162,7 +178,7 @@ function fromVector(argument: string, vector: ArrayLike<unknown>, cols: number):
   return { data, rows: 1, cols };
 }
 
-function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, float32Candidates: boolean): Matrix {
+function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, sizing: TrainingSizing | undefined): Matrix {
   const rows = rowsInput.length;
   if (rows === 0) throw new KnnError('EMPTY', `${argument} has no rows; pass at least one row.`);
   const first = rowsInput[0];
@@ -171,12 +187,13 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
-  checkSize(argument, rows, cols, heldRows, float32Candidates);
   // Each row is read once (row 0 above); float32 rows are kept as float32 if every row is one.
   const rowList = new Array<unknown>(rows);
   rowList[0] = first;
   for (let r = 1; r < rows; r++) rowList[r] = rowsInput[r];
-  const data = rowList.every((row) => row instanceof Float32Array) ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+  const float32Input = rowList.every((row) => row instanceof Float32Array);
+  checkSize(argument, rows, cols, heldRows, sizing, float32Input);
+  const data = float32Input ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const row = rowList[r];
     if (!isArrayLike(row)) {
@@ -192,7 +209,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   return { data, rows, cols };
 }
 
-function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined, float32Candidates: boolean): Matrix {
+function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols: unknown }, heldRows: number | undefined, sizing: TrainingSizing | undefined): Matrix {
   const { data, rows, cols } = input;
   if (!isCount(rows)) throw new KnnError('BAD_INPUT', `${argument}.rows must be a whole number ≥ 0; got ${describeValue(rows)}.`);
   if (!isCount(cols)) throw new KnnError('BAD_INPUT', `${argument}.cols must be a whole number ≥ 0; got ${describeValue(cols)}.`);
@@ -208,7 +225,7 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
       `${argument}.data has ${length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; make them agree.`,
     );
   }
-  checkSize(argument, rows, cols, heldRows, float32Candidates);
+  checkSize(argument, rows, cols, heldRows, sizing, data instanceof Float32Array);
   const copy = data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
   copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, 'flat'));
   checkValues(argument, copy, cols, 'flat');
@@ -222,18 +239,18 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
  * `expectedCols`, when given, is the number of features the network was fitted on. The matrix is
  * training data when `expectedCols` is absent (fit: `heldRows` is 0) or `heldRows` is given (add:
  * the rows the network already holds); otherwise it is a batch of queries. Training data is
- * sized with the network's float32 copy when `float32Candidates`.
+ * sized as `sizing` says the network will store it.
  */
-export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, float32Candidates = false): Matrix {
+export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, sizing?: TrainingSizing): Matrix {
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
   const queries = expectedCols !== undefined && heldRows === undefined;
   if (queries && isVector(input)) {
     matrix = fromVector(argument, input, expectedCols);
   } else if (isArrayLike(input)) {
-    matrix = fromRows(argument, input, held, float32Candidates);
+    matrix = fromRows(argument, input, held, sizing);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
-    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, float32Candidates);
+    matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, sizing);
   } else {
     throw new KnnError('BAD_INPUT', `${argument} must be ${MATRIX_FORMS}; got ${describeValue(input)}.`);
   }

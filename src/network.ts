@@ -16,6 +16,7 @@ import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
 import { loadKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
+import type { StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
@@ -142,7 +143,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (labelled && resolved.task === 'search') {
       throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
     }
-    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
+    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
@@ -232,6 +233,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** d, the number of features: the length of every row of X and of every query; 0 for an empty network. */
   get nFeatures(): number {
     return this.#held.current?.d ?? 0;
+  }
+
+  /**
+   * What the training points are stored as now: 'float32' (once, 4 bytes a value) or 'float64'
+   * (see `options.storage`); undefined while the network holds no points (its first add decides).
+   */
+  get storage(): StorageKind | undefined {
+    return this.#held.current?.storage;
   }
 
   /**

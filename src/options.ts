@@ -17,6 +17,13 @@ export type Weighting = 'uniform' | 'distance' | 'softmax';
  * `fit(X)` without labels makes).
  */
 export type Task = 'classification' | 'regression' | 'search';
+/**
+ * How a network keeps its training points: `'float32'`, once, at 4 bytes a value;
+ * `'float64'`, at 8 bytes a value (with packed float64 copies for layer 1); `'auto'`, float32
+ * when X arrives as float32 (a `Float32Array` as `data`, or rows that are all `Float32Array`s)
+ * and float64 otherwise.
+ */
+export type StorageOption = 'auto' | 'float64' | 'float32';
 
 /** The options of `fit`; every one may be left out. */
 export interface KnnOptions {
@@ -51,9 +58,24 @@ export interface KnnOptions {
   /**
    * Keep a float32 copy of the weights (4·n·d bytes more) to choose the k nearest candidates at
    * twice the SIMD width when d > 16; every answer is still proven exact in float64. Turn it
-   * off to save that memory (default true).
+   * off to save that memory (default true). For float64 storage only: with float32 storage the
+   * stored values are the candidates, and this option changes nothing.
    */
   float32Candidates?: boolean;
+  /**
+   * How the training points are kept (default 'auto'). 'auto' keeps float32 input (a
+   * `Float32Array` as `data`, or rows that are all `Float32Array`s) as float32, once: about
+   * 4·d + 16 bytes a point instead of about 20·d + 16; other input stays float64. Every answer on
+   * float32 storage is bit for bit what float64 storage gives for the same values widened
+   * (widening is exact). 'float32' on float64 input rounds X to float32 once, at `fit` (and each
+   * `add` rounds its points): answers are then exact for the rounded values; a value beyond
+   * float32's range (±3.4e38) is a KnnError NON_FINITE. 'float64' keeps float64 whatever the
+   * input. The cosine metric normalises rows in float64, and float32 cannot hold those unit
+   * rows exactly: 'auto' keeps float64 for it, and 'float32' with metric 'cosine' is a KnnError
+   * (normalise the rows yourself into a Float32Array and use metric 'euclidean': for unit rows
+   * the order is the same, as ‖x − y‖² = 2·(1 − cos)). `net.storage` tells what is kept.
+   */
+  storage?: StorageOption;
   /**
    * Threads the async methods (predictAsync, predictProbaAsync, kneighborsAsync, scoreAsync)
    * spread a call over: a whole number ≥ 1, or 'auto' for every core (one thread where the
@@ -84,13 +106,16 @@ export interface ResolvedOptions<T extends Task = Task> {
   readonly task: T;
   /** 'euclidean', or 'cosine' (1 − cos between L2-normalised vectors). */
   readonly metric: Metric;
-  /** Whether the network keeps a float32 copy of its weights to choose candidates (true unless turned off). */
+  /** Whether the network keeps a float32 copy of its weights to choose candidates (true unless turned off; float64 storage only). */
   readonly float32Candidates: boolean;
+  /** The storage asked for: 'auto' (unless given), 'float64' or 'float32'; `net.storage` tells what is kept. */
+  readonly storage: StorageOption;
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression', 'search'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads', 'ids'];
+const STORAGES: readonly StorageOption[] = ['auto', 'float64', 'float32'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'storage', 'threads', 'ids'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -138,14 +163,23 @@ export function resolveOptions(options: unknown, defaultTask: Task = 'classifica
     }
   }
   const given = options as Record<string, unknown>;
-  return {
+  const resolved = {
     k: given.k === undefined ? 1 : checkK(given.k, 'options.k'),
     weights: given.weights === undefined ? 'uniform' : checkChoice('weights', given.weights, WEIGHTINGS),
     lambda: given.lambda === undefined ? 1 : checkLambda(given.lambda),
     task: given.task === undefined ? defaultTask : checkChoice('task', given.task, TASKS),
     metric: given.metric === undefined ? 'euclidean' : checkChoice('metric', given.metric, METRICS),
     float32Candidates: given.float32Candidates === undefined ? true : checkSwitch('float32Candidates', given.float32Candidates),
-  };
+    storage: given.storage === undefined ? 'auto' : checkChoice('storage', given.storage, STORAGES),
+  } as const;
+  if (resolved.storage === 'float32' && resolved.metric === 'cosine') {
+    throw new KnnError(
+      'BAD_OPTION',
+      "options.storage 'float32' cannot hold the cosine metric's rows: they are normalised in float64, and float32 would round them. Use storage 'auto' or 'float64' with metric 'cosine', " +
+        "or normalise the rows yourself into a Float32Array and use metric 'euclidean' (for unit rows the neighbours are the same, as ‖x − y‖² = 2·(1 − cos)).",
+    );
+  }
+  return resolved;
 }
 
 /** The number of neighbours k stands for on n training points; k > n is an error. */

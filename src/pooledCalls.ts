@@ -93,7 +93,7 @@ export class PooledCalls {
   splitByTrainingRows(context: JobContext, queries: Matrix, k: number | undefined, call?: CallOptions): TrainingRowSplit | undefined {
     if (!this.usesPool(context, queries.rows, 1)) return undefined;
     const w = context.weights;
-    const streamedBytes = w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
+    const streamedBytes = w.n * w.d * (w.stored || (k !== undefined && w.float32 && !w.direct) ? 4 : 8);
     const plan = k === undefined ? softmaxSlices(context, queries.rows, this.#threads) : neighbourSlices(context, queries.rows, k, this.#threads);
     if (!plan || !splitsByTrainingRows(queries.rows, this.#threads, streamedBytes, plan.jobs.length)) return undefined;
     // Every slice takes all the queries in one chunk; where they do not fit one (a very large k,

@@ -8,6 +8,7 @@ import type { Matrix } from './matrix.js';
 import { distanceOf, layerOneRadiusBound, METRIC_CODES, type Metric } from './metrics.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
+import { radiusCall } from './pointCalls.js';
 import type { Weights } from './weights.js';
 
 /** radiusNeighbors returns at most this many neighbours in all: beyond 2^28 float64s (2 GiB) a typed array cannot be had on every engine. */
@@ -47,10 +48,8 @@ export function radiusNeighbours(kernels: Kernels, w: Weights, metric: Metric, q
   const limit = layerOneRadiusBound(metric, radius);
   const search = (r: number, listing: boolean): number => {
     kernels.f64(query, w.d).set(queries.data.subarray(r * w.d, (r + 1) * w.d));
-    return kernels.exports.radiusNeighbours(
-      w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-      query, limit, radius, METRIC_CODES[metric], listing ? 1 : 0, scratch, outIndices, outSquared,
-    );
+    const [entry, args] = radiusCall(w, false, [query, limit, radius, METRIC_CODES[metric], listing ? 1 : 0, scratch, outIndices, outSquared]);
+    return kernels.entry(entry)(...args) as number;
   };
   const found = (count: number): QueryNeighbours => ({
     indices: kernels.i32(outIndices, count).slice(),
@@ -90,19 +89,16 @@ export async function radiusNeighboursPooled(
   kernels: Kernels, w: Weights, metric: Metric, queries: Matrix, radius: number, run: (job: ChunkJob) => Promise<void>,
 ): Promise<RadiusNeighbours> {
   const limit = layerOneRadiusBound(metric, radius);
-  const searched = [
-    w.points.pointer, w.pointPanels?.pointer ?? 0, w.packed.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm,
-  ];
   // The kernel's list of candidates (n entries) lies in its scratch, after scratchBytes(1, d, 0):
   // a chunk's scratch of q states of n·4 bytes has room for it.
   const listRoom = w.n * 4;
   const rowsJob = (listing: boolean, collect: ChunkJob['collect']): ChunkJob => ({
     plan: { stateBytes: listRoom, outputBytes: listing ? [4, w.n * 4, w.n * 8] : [4] },
     calls: (count, layout) => [
-      ['radiusNeighbourRows', [
-        ...searched, layout.queries, count, limit, radius, METRIC_CODES[metric], listing ? 1 : 0, layout.kernelScratch,
+      radiusCall(w, true, [
+        layout.queries, count, limit, radius, METRIC_CODES[metric], listing ? 1 : 0, layout.kernelScratch,
         layout.outputs[0], layout.outputs[1] ?? 0, layout.outputs[2] ?? 0,
-      ]],
+      ]),
     ],
     collect,
   });

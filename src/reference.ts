@@ -15,6 +15,7 @@ import { checkClassification, checkHeldTargets, classCode, countPerClass, encode
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { distanceOf, layerOneValue, prepareRows, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
+import { storageFor, type StorageKind } from './planner.js';
 import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
@@ -82,6 +83,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   #capped: boolean;
   /** The points' stable ids, where the network has them (see KnnNetwork). */
   #ids: PointIds | undefined;
+  /** What KnnNetwork would store the points as: float32 storage's values are rounded to float32 (then widened here). */
+  #storage: StorageKind = 'float64';
 
   private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array | undefined, options: ResolvedOptions<T>, capped: boolean, ids?: Float64Array) {
     this.options = options;
@@ -138,14 +141,29 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     const given = (options as { ids?: unknown } | undefined)?.ids;
     const ids = given === undefined ? undefined : readIds(given, matrix.rows, undefined, 'options.ids');
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved, false, ids);
+    const network = new ReferenceNetwork({ data: new Float64Array(0), rows: 0, cols: 0 }, labels, resolved, false, ids);
+    network.#holdFirst(matrix);
+    return network;
+  }
+
+  /** Holds `matrix` as the first training points, stored as KnnNetwork would store them (float32 storage rounds). */
+  #holdFirst(matrix: Matrix): void {
+    this.#storage = storageFor(this.options.storage, matrix.data instanceof Float32Array, this.options.metric);
+    this.#points = { data: this.#stored(matrix.data), rows: matrix.rows, cols: matrix.cols };
+  }
+
+  /** Values as the storage keeps them, widened to float64. */
+  #stored(values: Float64Array | Float32Array): Float64Array {
+    return Float64Array.from(this.#storage === 'float32' && values instanceof Float64Array ? Float32Array.from(values) : values);
   }
 
   /** Rebuilds a network saved with `toBytes()` (by either network); see KnnNetwork.fromBytes. */
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
     const saved = decodeNetwork(bytes);
     const labels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
-    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options), saved.capped, saved.ids);
+    const network = new ReferenceNetwork({ data: new Float64Array(0), rows: 0, cols: 0 }, labels, resolveOptions(saved.options), saved.capped, saved.ids);
+    network.#holdFirst({ data: saved.points, rows: saved.n, cols: saved.d });
+    return network;
   }
 
   #live(): TrainingPoints {
@@ -355,7 +373,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       const matrix = prepareRows(toMatrix(X, 'X'), this.options.metric, 'X');
       this.#setLabels(encodeTrainingLabels(this.options.task, y, matrix.rows));
       this.#ids = given === undefined ? undefined : new PointIds(readIds(given, matrix.rows, undefined, 'options.ids'));
-      this.#points = { data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols };
+      this.#holdFirst(matrix);
       return;
     }
     const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
@@ -364,7 +382,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     const rows = points.rows + extra.rows;
     const data = new Float64Array(rows * points.cols);
     data.set(points.data);
-    data.set(extra.data, points.data.length);
+    data.set(this.#stored(extra.data), points.data.length);
     if (this.#regression) {
       const targets = new Float64Array(rows);
       targets.set(this.#targets);
@@ -469,7 +487,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   toBytes(): Uint8Array {
     const { data, rows, cols } = this.#live();
     const labels = this.#regression ? { targets: this.#targets } : this.options.task === 'classification' && rows > 0 ? { codes: this.#codes } : {};
-    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, capped: this.#capped, ids: this.#ids?.values, points: data, ...labels });
+    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, capped: this.#capped, ids: this.#ids?.values, points: this.#storage === 'float32' && rows > 0 ? Float32Array.from(data) : data, ...labels });
   }
 
   /** Marks the network disposed: later calls throw KnnError('DISPOSED'), as KnnNetwork's do. */

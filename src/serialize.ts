@@ -3,12 +3,14 @@
 //
 // Layout (little-endian): "KNNT" | u16 version | u16 reserved | u32 header length | header JSON
 // (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 (for the cosine metric, its
-// L2-normalised rows) | y: n i32 class codes, n f64 targets, or nothing (task 'search') | ids:
-// n f64, when the header's "ids" is true | u32 CRC-32 of everything before it.
+// L2-normalised rows), or n·d f32 when the header's "storage" is "float32" | y: n i32 class
+// codes, n f64 targets, or nothing (task 'search') | ids: n f64, when the header's "ids" is true
+// | u32 CRC-32 of everything before it.
 //
 // Versions: 1 saved k, weights, lambda and task; 2 every option; 3 adds "capped" (a network from
 // create, whose k is a cap: it may hold fewer than k points, or none: n = d = 0), task 'search'
-// and "ids" (the points' stable ids).
+// and "ids" (the points' stable ids); 4 adds the option "storage" and the header's "storage",
+// what X is stored as ("float32": 4 bytes a value). Every version is read: before 4, X is float64.
 import { KnnError } from './errors.js';
 import { encodeTargets, type Label } from './labels.js';
 import { magnitudeLimit } from './matrix.js';
@@ -17,7 +19,7 @@ import { readIds } from './pointIds.js';
 import { neighbourCount, resolveOptions, type ResolvedOptions } from './options.js';
 
 const MAGIC = 'KNNT';
-const VERSION = 3;
+const VERSION = 4;
 /**
  * The options each format version saves, in order: version 1 predates `metric` (its networks are
  * Euclidean). Later versions save every option.
@@ -32,7 +34,8 @@ export interface SavedNetwork {
   readonly classes: readonly Label[];
   /** k is a cap (a network from create): it may hold fewer than k points, or none. */
   readonly capped: boolean;
-  readonly points: Float64Array;
+  /** X as stored: float32 storage's values, or float64 storage's. */
+  readonly points: Float64Array | Float32Array;
   readonly codes?: Int32Array;
   readonly targets?: Float64Array;
   /** The points' stable ids, where the network has them. */
@@ -56,14 +59,22 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** The header's keys in each version, in the order toBytes writes them. */
-const HEADER_KEYS = ['options', 'n', 'd', 'classes', 'capped', 'ids'];
+const HEADER_KEYS = ['options', 'n', 'd', 'classes', 'capped', 'ids', 'storage'];
+const VERSION_3_HEADER_KEYS = ['options', 'n', 'd', 'classes', 'capped', 'ids'];
 const VERSION_2_HEADER_KEYS = ['options', 'n', 'd', 'classes'];
 
+function headerKeys(version: number): string[] {
+  return version >= 4 ? HEADER_KEYS : version === 3 ? VERSION_3_HEADER_KEYS : VERSION_2_HEADER_KEYS;
+}
+
+/** What the points are stored as, from their array's type. */
+const storageOf = (points: Float64Array | Float32Array): 'float32' | 'float64' => (points instanceof Float32Array ? 'float32' : 'float64');
+
 /** The header as toBytes writes it: JSON in UTF-8, padded with spaces to a multiple of 8 bytes. */
-function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes' | 'capped' | 'ids'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
+function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes' | 'capped' | 'ids' | 'points'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
   const options = Object.fromEntries(optionNames.map((name) => [name, saved.options[name as keyof ResolvedOptions]]));
-  const fields = { options, n: saved.n, d: saved.d, classes: saved.classes, capped: saved.capped, ids: saved.ids !== undefined };
-  const keys = version >= 3 ? HEADER_KEYS : VERSION_2_HEADER_KEYS;
+  const fields = { options, n: saved.n, d: saved.d, classes: saved.classes, capped: saved.capped, ids: saved.ids !== undefined, storage: storageOf(saved.points) };
+  const keys = headerKeys(version);
   const header = JSON.stringify(Object.fromEntries(keys.map((key) => [key, fields[key as keyof typeof fields]])));
   const length = new TextEncoder().encode(header).length;
   return new TextEncoder().encode(header.padEnd(header.length + Math.ceil(length / 8) * 8 - length, ' '));
@@ -81,7 +92,8 @@ export function encodeNetwork(saved: SavedNetwork): Uint8Array {
   view.setUint32(8, headerBytes.length, true);
   bytes.set(headerBytes, PREAMBLE_BYTES);
   let offset = PREAMBLE_BYTES + headerBytes.length;
-  for (let i = 0; i < saved.points.length; i++, offset += 8) view.setFloat64(offset, saved.points[i], true);
+  if (saved.points instanceof Float32Array) for (let i = 0; i < saved.points.length; i++, offset += 4) view.setFloat32(offset, saved.points[i], true);
+  else for (let i = 0; i < saved.points.length; i++, offset += 8) view.setFloat64(offset, saved.points[i], true);
   for (let i = 0; i < saved.n; i++) {
     if (saved.targets) {
       view.setFloat64(offset, saved.targets[i], true);
@@ -129,9 +141,11 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   // header and every value as fit would, so no saved form can build a network fit would refuse,
   // and accept only what toBytes writes.
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw corrupt('the header is not an object');
-  const headerKeys = version >= 3 ? HEADER_KEYS : VERSION_2_HEADER_KEYS;
-  for (const key of headerKeys) if (!Object.hasOwn(header, key)) throw corrupt(`its header has no "${key}"`);
-  for (const key of Object.keys(header)) if (!headerKeys.includes(key)) throw corrupt(`its header has an unknown key "${key}"`);
+  const keys = headerKeys(version);
+  for (const key of keys) if (!Object.hasOwn(header, key)) throw corrupt(`its header has no "${key}"`);
+  for (const key of Object.keys(header)) if (!keys.includes(key)) throw corrupt(`its header has an unknown key "${key}"`);
+  const storage = version >= 4 ? (header as Record<string, unknown>).storage : 'float64';
+  if (storage !== 'float32' && storage !== 'float64') throw corrupt('its header\'s "storage" is not "float32" or "float64"');
   const { options: savedOptions, n, d, classes } = header as Record<string, unknown>;
   const capped = version >= 3 ? (header as Record<string, unknown>).capped : false;
   if (typeof capped !== 'boolean') throw corrupt('its header\'s "capped" is not true or false');
@@ -150,7 +164,9 @@ export function decodeNetwork(input: unknown): SavedNetwork {
     throw corrupt(`its options are invalid (${(error as Error).message})`);
   }
   if (version < 3 && options.task === 'search') throw corrupt(`format version ${version} has no task 'search'`);
-  const optionNames = version === 1 ? VERSION_1_OPTIONS : Object.keys(options);
+  // Version 4 added the option "storage"; earlier versions save every option but it.
+  const optionNames = version === 1 ? VERSION_1_OPTIONS : Object.keys(options).filter((name) => version >= 4 || name !== 'storage');
+  if (storage === 'float32' && options.storage === 'float64') throw corrupt('it stores float32 points for a network that asked for float64 storage');
   for (const name of optionNames) if (!Object.hasOwn(savedOptions as object, name)) throw corrupt(`its options do not give "${name}"`);
   for (const name of Object.keys(savedOptions as object)) {
     if (!optionNames.includes(name)) throw corrupt(`format version ${version} does not save the option "${name}"`);
@@ -158,9 +174,10 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   checkClasses(classes, options.task, empty);
   if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
   const labelBytes = options.task === 'regression' ? 8 : options.task === 'search' ? 0 : 4;
-  const expected = PREAMBLE_BYTES + headerLength + (n as number) * ((d as number) * 8 + labelBytes + (withIds ? 8 : 0)) + 4;
+  const valueBytes = storage === 'float32' ? 4 : 8;
+  const expected = PREAMBLE_BYTES + headerLength + (n as number) * ((d as number) * valueBytes + labelBytes + (withIds ? 8 : 0)) + 4;
   if (expected !== bytes.length) throw corrupt('its length does not match its header');
-  const body = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped);
+  const body = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped, storage);
   const saved = withIds ? { ...body, ids: readSavedIds(view, expected - 4 - (n as number) * 8, n as number) } : body;
   const canonical = encodeHeader(saved, version, optionNames);
   if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
@@ -200,15 +217,20 @@ function checkClasses(classes: unknown, task: ResolvedOptions['task'], empty: bo
   }
 }
 
-function readBody(view: DataView, start: number, options: ResolvedOptions, n: number, d: number, classes: Label[], capped: boolean): SavedNetwork {
+function readBody(
+  view: DataView, start: number, options: ResolvedOptions, n: number, d: number, classes: Label[], capped: boolean, storage: 'float32' | 'float64',
+): SavedNetwork {
   let offset = start;
   const limit = magnitudeLimit(d);
-  const points = new Float64Array(n * d);
-  for (let i = 0; i < points.length; i++, offset += 8) {
-    points[i] = view.getFloat64(offset, true);
+  const float32 = storage === 'float32';
+  const points = float32 ? new Float32Array(n * d) : new Float64Array(n * d);
+  for (let i = 0; i < points.length; i++, offset += points.BYTES_PER_ELEMENT) {
+    points[i] = float32 ? view.getFloat32(offset, true) : view.getFloat64(offset, true);
     if (!(Math.abs(points[i]) <= limit)) throw corrupt(`X[${Math.floor(i / d)}][${i % d}] is ${points[i]}, not a finite value within ±${limit.toExponential(3)}`);
   }
-  const notUnit = options.metric === 'cosine' ? firstNonUnitRow(points, n, d) : -1;
+  // Float32 storage never holds the cosine metric's rows (options.ts refuses it; 'auto' keeps them float64).
+  if (float32 && options.metric === 'cosine') throw corrupt('it stores a cosine network\'s rows as float32, which toBytes never writes');
+  const notUnit = options.metric === 'cosine' ? firstNonUnitRow(points as Float64Array, n, d) : -1;
   if (notUnit >= 0) throw corrupt(`row ${notUnit} of a cosine network is not a unit vector`);
   if (options.task === 'search') return { options, n, d, classes, capped, points };
   if (options.task === 'regression') {

@@ -3,7 +3,8 @@
 // merges per-slice k-nearest lists; the softmax over all points merges its fixed blocks' states
 // in the same tree a one-thread call uses. Either way the answer is the one-thread call's, bit for bit.
 import { align16, type ChunkJob, type MergeStep } from './chunkRunner.js';
-import { layerOnePanels, manhattanFlag, outputLayer, searchArguments, searchCapacity, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
+import { manhattanFlag, outputLayer, searchCapacity, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
+import { layerOneCall, searchCall } from './pointCalls.js';
 import { neighbourSliceCount } from './planner.js';
 
 /**
@@ -61,11 +62,10 @@ export function neighbourSlices(context: JobContext, rows: number, k: number, th
     const part = { indices: new Int32Array(rows * sliceK), squared: new Float64Array(rows * sliceK) };
     parts.push(part);
     firsts.push(start);
-    const searched = searchArguments(context, start, n);
     jobs.push({
       plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [sliceK * 4, sliceK * 8] },
       calls: (count, layout) => [
-        ['searchNeighbours', [...searched, layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1], manhattanFlag(options)]],
+        searchCall(w, manhattanFlag(options), [layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]], start, n),
       ],
       collect: (at, count, layout) => {
         part.indices.set(kernels.i32(layout.outputs[0], count * sliceK), at * sliceK);
@@ -98,10 +98,10 @@ export function softmaxSlices(context: JobContext, rows: number, threads: number
     jobs.push({
       plan: { stateBytes: 0, outputBytes: [] },
       calls: (count, layout) => [
-        ['softmaxBlockStates', [
-          layerOnePanels(w), w.norms.pointer, w.mean.pointer, w.n, w.d, labels, regression ? labels : 0, classes, regression ? 1 : 0, lambda,
+        layerOneCall('softmaxBlockStates', w, [
+          w.norms.pointer, w.mean.pointer, w.n, w.d, labels, regression ? labels : 0, classes, regression ? 1 : 0, lambda,
           layout.queries, count, layout.kernelScratch, first, end, layout.shared!, manhattanFlag(options),
-        ]],
+        ]),
       ],
       collect: () => {},
     });

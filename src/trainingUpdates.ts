@@ -7,16 +7,22 @@ import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAdded
 import { toMatrix, type Matrix } from './matrix.js';
 import { prepareRows } from './metrics.js';
 import type { ResolvedOptions, Task } from './options.js';
+import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
-import { appendWeights, buildWeights, growWeights, readTrainingData, type AppendedLabels, type HeldLabels, type Weights } from './weights.js';
+import { appendWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights } from './weights.js';
 
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
 // of fewer than a quarter of the points; between, a full room is moved to one twice as large.
 const RECENTRE_GROWTH = 4;
 
-/** The weights of a network with `options` on `matrix` and `labels`, with room for `capacity` rows. */
+/**
+ * The weights of a network with `options` on `matrix` and `labels`, with room for `capacity`
+ * rows, stored as options.storage asks ('auto': as the matrix's type; a rebuild passes the held
+ * points in their stored type, so it keeps their storage).
+ */
 export function buildNetworkWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
-  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', capacity);
+  const storage = storageFor(options.storage, matrix.data instanceof Float32Array, options.metric);
+  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', storage, capacity);
 }
 
 /** Checks that `y` is given exactly when the network has labels (`task` not 'search'). */
@@ -51,11 +57,14 @@ export function appendedLabels(kernels: Kernels, w: Weights, task: Task, y: unkn
   return extendClasses(w.classes, readAddedLabels(y, rows, w.classes));
 }
 
-/** The held training set followed by `extra` and its labels: what a rebuild after add() packs. */
+/**
+ * The held training set followed by `extra` and its labels: what a rebuild after add() packs, in
+ * the held points' storage (float64 points added to float32 storage are rounded here).
+ */
 export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended: AppendedLabels): { matrix: Matrix; labels: HeldLabels } {
   const rows = held.n + extra.rows;
-  const points = new Float64Array(rows * held.d);
-  points.set(kernels.f64(held.points.pointer, held.n * held.d));
+  const points = held.stored ? new Float32Array(rows * held.d) : new Float64Array(rows * held.d);
+  points.set(readPoints(kernels, held));
   points.set(extra.data, held.n * held.d);
   const matrix = { data: points, rows, cols: held.d };
   if (appended === undefined) return { matrix, labels: undefined };
@@ -76,7 +85,7 @@ export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended
 /** The training set without the points `removed` marks, in their order: what remove() rebuilds on. */
 export function remainderOf(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number): { matrix: Matrix; labels: HeldLabels } {
   const old = readTrainingData(kernels, w);
-  const points = new Float64Array(rows * w.d);
+  const points = old.points instanceof Float32Array ? new Float32Array(rows * w.d) : new Float64Array(rows * w.d);
   const kept: number[] = [];
   for (let i = 0; i < w.n; i++) {
     if (removed[i]) continue;
@@ -113,14 +122,14 @@ export class TrainingSetUpdates {
     const w = this.#held.current;
     checkLabelsGiven(task, y, 'add(X, y)');
     if (!w) {
-      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, float32Candidates), metric, 'X');
+      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, this.#options), metric, 'X');
       const labels = encodeTrainingLabels(task, y, matrix.rows);
       beforeChange?.(matrix.rows);
       this.#rebuild(matrix, labels);
       return;
     }
     const kernels = this.#kernels;
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, { float32Candidates, metric, storage: w.storage }), metric, 'X');
     const rows = w.n + extra.rows;
     const appended = appendedLabels(kernels, w, task, y, extra.rows);
     beforeChange?.(extra.rows);

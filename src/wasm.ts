@@ -204,10 +204,11 @@ export class Kernels {
 
   /**
    * Throws TOO_LARGE, before anything is allocated, when `bytes` more cannot be addressed even
-   * after reclaiming what collected networks held.
+   * after reclaiming what collected networks held. `advice`, given the bytes free, says what
+   * would fit (training data: the most points, and a setting that holds more).
    */
-  checkRoom(bytes: number, what: string): void {
-    if (bytes > this.#room() && !(this.#reclaimCollected() && bytes <= this.#room())) throw this.#tooLarge(bytes, what);
+  checkRoom(bytes: number, what: string, advice?: (room: number) => string): void {
+    if (bytes > this.#room() && !(this.#reclaimCollected() && bytes <= this.#room())) throw this.#tooLarge(bytes, what, '', advice);
   }
 
   /**
@@ -228,8 +229,8 @@ export class Kernels {
     this.exports.release(region.pointer);
   }
 
-  /** TOO_LARGE for `bytes` (`piece` says whether they are needed as one region), naming what undisposed networks hold. */
-  #tooLarge(bytes: number, what: string, piece = ''): KnnError {
+  /** TOO_LARGE for `bytes` (`piece` says whether they are needed as one region), naming what undisposed networks hold, and `advice` on the room free. */
+  #tooLarge(bytes: number, what: string, piece = '', advice?: (room: number) => string): KnnError {
     let held = 0;
     for (const holding of this.#holdings) for (const region of holding.regions) held += region.bytes;
     const room = Math.max(0, this.#room());
@@ -239,7 +240,7 @@ export class Kernels {
         : `${byteCount(room)} of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory`;
     return new KnnError(
       'TOO_LARGE',
-      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
+      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. ${advice ? `In that room ${advice(room)}. ` : ''}Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
         'on every network you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
     );
   }

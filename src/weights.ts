@@ -1,10 +1,12 @@
 // The network's weights in wasm memory: their layout, how a fit packs them, and how points are
 // appended in place. Regions are sized for a capacity of rows, which add() grows geometrically,
 // so that appending m points costs O(m·d) and re-packing everything (which also re-centres)
-// happens only when the capacity doubles.
+// happens only when the capacity doubles. Two storages: float64 (X, W1 and their packed copies)
+// and float32 (X once, in float32 panels: float32Weights.ts).
+import { packStoredPoints, readStoredRows, stagingBytes, storedRegionSizes, type StoredPoints } from './float32Weights.js';
 import type { EncodedLabels, Label } from './labels.js';
 import type { Matrix } from './matrix.js';
-import { planWeights, searchesDirectly } from './planner.js';
+import { planWeights, searchesDirectly, trainingSizeAdvice, type StorageKind } from './planner.js';
 import type { Kernels, Region } from './wasm.js';
 
 /** The network's weights in wasm memory, for its first `n` of `capacity` rows. */
@@ -20,12 +22,18 @@ export interface Weights {
   readonly expansion: boolean;
   /** Rows every region has room for (n at fit; more after add grows them). */
   readonly capacity: number;
-  /** X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
-  readonly points: Region;
-  /** X again, in panels: the direct-difference search of small d reads it (none on the GEMM search). */
+  /** What the points are kept as: 'float64' (the regions below) or 'float32' (`stored`, with b1 and μ). */
+  readonly storage: StorageKind;
+  /** The k-nearest search runs on direct differences (Manhattan, small d), else on the expansion's candidates. */
+  readonly direct: boolean;
+  /** Float64 storage: X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
+  readonly points: Region | undefined;
+  /** Float64 storage: X again, in panels: the direct-difference search of small d reads it (none on the GEMM search). */
   readonly pointPanels: Region | undefined;
-  /** W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
-  readonly packed: Region;
+  /** Float64 storage: W1 = −2·(X − μ), packed in panels (assembly/distance.ts). */
+  readonly packed: Region | undefined;
+  /** Float32 storage: X's float32 panels and the candidates' norms. */
+  readonly stored: StoredPoints | undefined;
   /** b1 = ‖X_i − μ‖², padded to whole panels. */
   readonly norms: Region;
   /** μ: the mean of X when the weights were last packed whole (a fit, or an add that re-centred them). */
@@ -65,8 +73,13 @@ function labelBytes(labels: HeldLabels | Weights): number {
   return labels instanceof Float64Array ? 8 : 4;
 }
 
+/** The regions of `weights`, in the order of their storage's region sizes (regionSizes or storedRegionSizes). */
 export function weightsRegions(weights: Weights): Region[] {
-  const regions = [weights.points, weights.packed, weights.norms, weights.mean];
+  if (weights.stored) {
+    const stored = [weights.stored.panels, weights.norms, weights.stored.candidateNorms, weights.mean];
+    return weights.labels ? [...stored, weights.labels] : stored;
+  }
+  const regions = [weights.points!, weights.packed!, weights.norms, weights.mean];
   if (weights.labels) regions.push(weights.labels);
   if (weights.pointPanels) regions.push(weights.pointPanels);
   if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
@@ -100,14 +113,15 @@ function largestMagnitude(values: Float64Array): number {
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
  */
 export function buildWeights(
-  kernels: Kernels, matrix: Matrix, labels: HeldLabels, float32Candidates: boolean, expansion: boolean, capacity = matrix.rows,
+  kernels: Kernels, matrix: Matrix, labels: HeldLabels, float32Candidates: boolean, expansion: boolean, storage: StorageKind, capacity = matrix.rows,
 ): Weights {
+  if (storage === 'float32') return buildStoredWeights(kernels, matrix, labels, expansion, capacity);
   const { rows: n, cols: d } = matrix;
   const kernelExports = kernels.exports;
   const { direct, float32Copy: withFloat32 } = planWeights(n, d, float32Candidates, expansion);
   const sizes = regionSizes(capacity, d, labelBytes(labels), expansion, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what, (room) => trainingSizeAdvice(room, d, float32Candidates, 'float64', matrix.data instanceof Float32Array));
   // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
@@ -117,8 +131,7 @@ export function buildWeights(
     const rest = regions.slice(labels === undefined ? 4 : 5);
     const pointPanels = direct ? rest[0] : undefined;
     kernels.f64(points.pointer, n * d).set(matrix.data);
-    if (labels instanceof Float64Array) kernels.f64(labelRegion!.pointer, n).set(labels);
-    else if (labels) kernels.i32(labelRegion!.pointer, n).set(labels.codes);
+    writeLabels(kernels, labelRegion, labels);
     if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer, 0);
     let largestNorm = 0;
     if (expansion) {
@@ -134,14 +147,61 @@ export function buildWeights(
       const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
       float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
     }
-    const regression = labels instanceof Float64Array;
-    const classes = labels === undefined || regression ? [] : labels.classes;
-    const largestTarget = regression ? largestMagnitude(labels) : 0;
-    return { n, d, regression, expansion, capacity, points, pointPanels, packed, norms, mean, centredRows: n, labels: labelRegion, largestNorm, float32, classes, largestTarget };
+    return {
+      n, d, ...labelFacts(labels), expansion, capacity, storage: 'float64', direct, points, pointPanels, packed, stored: undefined, norms, mean,
+      centredRows: n, labels: labelRegion, largestNorm, float32,
+    };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
   }
+}
+
+/** Writes the labels a fit holds (class codes or targets) to their region. */
+function writeLabels(kernels: Kernels, region: Region | undefined, labels: HeldLabels): void {
+  if (labels instanceof Float64Array) kernels.f64(region!.pointer, labels.length).set(labels);
+  else if (labels) kernels.i32(region!.pointer, labels.codes.length).set(labels.codes);
+}
+
+/** What weights record of their labels: regression or not, the classes, the largest |target|. */
+function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonly Label[]; largestTarget: number } {
+  const regression = labels instanceof Float64Array;
+  return { regression, classes: labels === undefined || regression ? [] : labels.classes, largestTarget: regression ? largestMagnitude(labels) : 0 };
+}
+
+/**
+ * Float32 storage of `matrix` (float64 values rounded to float32 once): X's float32 panels, b1
+ * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan, whose μ is
+ * 0), and the labels; regions with room for `capacity` rows. The search runs on direct
+ * differences where float64 storage's would (planner.ts), with the stored values as its
+ * candidates elsewhere.
+ */
+function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, expansion: boolean, capacity: number): Weights {
+  const { rows: n, cols: d } = matrix;
+  const sizes = storedRegionSizes(capacity, d, labelBytes(labels));
+  const what = `fitting ${n} points × ${d} features`;
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0) + stagingBytes(d), what, (room) => trainingSizeAdvice(room - stagingBytes(d), d, true, 'float32', true));
+  const regions: Region[] = [];
+  try {
+    for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
+    const [panels, norms, candidateNorms, mean, labelRegion] = regions;
+    kernels.f64(mean.pointer, d).fill(0);
+    const packed = packStoredPoints(kernels, matrix.data, n, d, panels, norms, candidateNorms, mean, 0, expansion);
+    writeLabels(kernels, labelRegion, labels);
+    return {
+      n, d, ...labelFacts(labels), expansion, capacity, storage: 'float32', direct: storedSearchesDirectly(n, d, expansion),
+      points: undefined, pointPanels: undefined, packed: undefined, stored: { panels, candidateNorms, largestCandidateNorm: packed.largestCandidateNorm },
+      norms, mean, centredRows: n, labels: labelRegion, largestNorm: packed.largestNorm, float32: undefined,
+    };
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    throw error;
+  }
+}
+
+/** Float32 storage always has its candidates (the stored values): it searches directly where float64 storage with its float32 copy would. */
+function storedSearchesDirectly(n: number, d: number, expansion: boolean): boolean {
+  return !expansion || searchesDirectly(n, d, true);
 }
 
 /** What append writes after the held labels: new points' class codes (in `classes`' order), targets, or nothing (no labels). */
@@ -162,36 +222,50 @@ export type AppendedLabels =
 export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, labels: AppendedLabels, float32Candidates: boolean): Weights | undefined {
   const { n, d } = w;
   const rows = n + extra.rows;
+  if (w.stored) {
+    // The panels' layout is the same whichever way the search runs: only the room limits.
+    if (rows > w.capacity) return undefined;
+    const { stored } = w;
+    const packed = packStoredPoints(kernels, extra.data, extra.rows, d, stored.panels, w.norms, stored.candidateNorms, w.mean, n, false);
+    const grown = {
+      ...w, n: rows, direct: storedSearchesDirectly(rows, d, w.expansion), largestNorm: Math.max(w.largestNorm, packed.largestNorm),
+      stored: { ...stored, largestCandidateNorm: Math.max(stored.largestCandidateNorm, packed.largestCandidateNorm) },
+    };
+    return { ...grown, ...appendLabels(kernels, w, extra.rows, labels) };
+  }
   const sameSearch = !w.expansion || searchesDirectly(rows, d, float32Candidates) === searchesDirectly(n, d, float32Candidates);
   if (rows > w.capacity || !sameSearch) return undefined;
   const kernelExports = kernels.exports;
-  kernels.f64(w.points.pointer + n * d * 8, extra.rows * d).set(extra.data);
-  const largestNorm = w.expansion ? kernelExports.packWeights(w.points.pointer, rows, d, w.mean.pointer, w.packed.pointer, w.norms.pointer, n) : 0;
+  const points = w.points!.pointer;
+  const packed = w.packed!.pointer;
+  kernels.f64(points + n * d * 8, extra.rows * d).set(extra.data);
+  const largestNorm = w.expansion ? kernelExports.packWeights(points, rows, d, w.mean.pointer, packed, w.norms.pointer, n) : 0;
   let float32 = w.float32;
   if (float32) {
     // The copy's scale was chosen for the held points. Points far larger are packed again with a
     // new scale, before any of their scaled values could come near float32's range (2^128).
     if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
-    const largest32 = kernelExports.packFloat32Weights(w.packed.pointer, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, n);
+    const largest32 = kernelExports.packFloat32Weights(packed, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, n);
     float32 = { ...float32, largestNorm: Math.max(float32.largestNorm, largest32) };
   }
-  if (w.pointPanels) kernelExports.packPoints(w.points.pointer, rows, d, w.pointPanels.pointer, n);
-  let classes = w.classes;
-  let largestTarget = w.largestTarget;
-  if (labels === undefined) {
-    // No labels to write.
-  } else if ('targets' in labels) {
-    kernels.f64(w.labels!.pointer + n * 8, extra.rows).set(labels.targets);
-    largestTarget = Math.max(largestTarget, largestMagnitude(labels.targets));
-  } else {
-    kernels.i32(w.labels!.pointer + n * 4, extra.rows).set(labels.codes);
-    if (labels.recode) {
-      const held = kernels.i32(w.labels!.pointer, n);
-      for (let i = 0; i < n; i++) held[i] = labels.recode[held[i]];
-    }
-    classes = labels.classes;
+  if (w.pointPanels) kernelExports.packPoints(points, rows, d, w.pointPanels.pointer, n);
+  return { ...w, n: rows, largestNorm: Math.max(w.largestNorm, largestNorm), float32, ...appendLabels(kernels, w, extra.rows, labels) };
+}
+
+/** Writes the labels of `count` points appended after w's n (recoding the held class codes if asked); returns the classes and largest |target| after. */
+function appendLabels(kernels: Kernels, w: Weights, count: number, labels: AppendedLabels): { classes: readonly Label[]; largestTarget: number } {
+  const { n } = w;
+  if (labels === undefined) return { classes: w.classes, largestTarget: w.largestTarget };
+  if ('targets' in labels) {
+    kernels.f64(w.labels!.pointer + n * 8, count).set(labels.targets);
+    return { classes: w.classes, largestTarget: Math.max(w.largestTarget, largestMagnitude(labels.targets)) };
   }
-  return { ...w, n: rows, largestNorm: Math.max(w.largestNorm, largestNorm), float32, classes, largestTarget };
+  kernels.i32(w.labels!.pointer + n * 4, count).set(labels.codes);
+  if (labels.recode) {
+    const held = kernels.i32(w.labels!.pointer, n);
+    for (let i = 0; i < n; i++) held[i] = labels.recode[held[i]];
+  }
+  return { classes: labels.classes, largestTarget: w.largestTarget };
 }
 
 /**
@@ -202,8 +276,10 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
 export function growWeights(kernels: Kernels, w: Weights, capacity: number): Weights {
   const { n, d } = w;
   const old = weightsRegions(w);
-  const sizes = regionSizes(capacity, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
-  const used = regionSizes(n, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+  const sizesFor = (rows: number): number[] =>
+    w.stored ? storedRegionSizes(rows, d, labelBytes(w)) : regionSizes(rows, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+  const sizes = sizesFor(capacity);
+  const used = sizesFor(n);
   const what = `adding points to a network of ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   const regions: Region[] = [];
@@ -215,6 +291,10 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
   }
   const bytes = new Uint8Array(kernels.exports.memory.buffer);
   regions.forEach((region, i) => bytes.copyWithin(region.pointer, old[i].pointer, old[i].pointer + used[i]));
+  if (w.stored) {
+    const [panels, norms, candidateNorms, mean, labels] = regions;
+    return { ...w, capacity, norms, mean, labels, stored: { ...w.stored, panels, candidateNorms } };
+  }
   const [points, packed, norms, mean] = regions;
   const labels = w.labels ? regions[4] : undefined;
   const rest = regions.slice(w.labels ? 5 : 4);
@@ -230,15 +310,20 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
  */
 export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
   let W1: Float64Array;
-  if (w.expansion) {
-    const packed = kernels.f64(w.packed.pointer, panelRows(w.n) * w.d);
+  if (w.stored) {
+    // −2·(x − μ) in float64 on the widened values, as packWeights computes it (× −2 is exact).
+    W1 = Float64Array.from(readStoredRows(kernels, w.stored.panels, w.n, w.d));
+    const mean = kernels.f64(w.mean.pointer, w.d);
+    if (w.expansion) for (let i = 0; i < W1.length; i++) W1[i] = -2 * (W1[i] - mean[i % w.d]);
+  } else if (w.expansion) {
+    const packed = kernels.f64(w.packed!.pointer, panelRows(w.n) * w.d);
     W1 = new Float64Array(w.n * w.d);
     for (let i = 0; i < w.n; i++) {
       const panel = Math.floor(i / PANEL_POINTS) * w.d * PANEL_POINTS;
       for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * PANEL_POINTS + (i % PANEL_POINTS)];
     }
   } else {
-    W1 = kernels.f64(w.points.pointer, w.n * w.d).slice();
+    W1 = kernels.f64(w.points!.pointer, w.n * w.d).slice();
   }
   let W3: Float64Array;
   if (!w.labels) {
@@ -255,10 +340,20 @@ export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64A
   return { W1, b1, W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
 }
 
-/** The training points as given (row-major), and their labels: class codes, regression targets, or none. */
-export function readTrainingData(kernels: Kernels, w: Weights): { points: Float64Array; codes?: Int32Array; targets?: Float64Array } {
-  const points = kernels.f64(w.points.pointer, w.n * w.d).slice();
+/** The training points as stored (row-major, float32 or float64), and their labels: class codes, regression targets, or none. */
+export function readTrainingData(kernels: Kernels, w: Weights): { points: Float64Array | Float32Array; codes?: Int32Array; targets?: Float64Array } {
+  const points = readPoints(kernels, w);
   if (!w.labels) return { points };
   if (w.regression) return { points, targets: kernels.f64(w.labels.pointer, w.n).slice() };
   return { points, codes: kernels.i32(w.labels.pointer, w.n).slice() };
+}
+
+/** The training points at `positions` (all, in order, when absent), row-major, as stored: float32 or float64. */
+export function readPoints(kernels: Kernels, w: Weights, positions?: ArrayLike<number>): Float64Array | Float32Array {
+  if (w.stored) return readStoredRows(kernels, w.stored.panels, w.n, w.d, positions);
+  const points = kernels.f64(w.points!.pointer, w.n * w.d);
+  if (!positions) return points.slice();
+  const rows = new Float64Array(positions.length * w.d);
+  for (let r = 0; r < positions.length; r++) rows.set(points.subarray(positions[r] * w.d, (positions[r] + 1) * w.d), r * w.d);
+  return rows;
 }

@@ -1,0 +1,114 @@
+// Float32 storage's weights in wasm memory (assembly/float32Storage.ts): X once, as float32
+// panels of 8 points interleaved per dimension, b1 = ‖X_i − μ‖² and the candidates' norms in
+// float64, and μ. Packing streams the caller's rows through a small staging region, so a fit
+// never holds a second copy of X in wasm memory: 4·d + 16 bytes a point, plus the labels.
+import { KnnError } from './errors.js';
+import type { Kernels, Region } from './wasm.js';
+
+const PANEL_POINTS = 8;
+/**
+ * Values staged per packing call: 64 Ki float32 values (256 KiB) fit a core's L2 beside the
+ * panels being written, and make the call overhead negligible.
+ */
+const STAGED_VALUES = 1 << 16;
+
+const panelRows = (rows: number): number => Math.ceil(rows / PANEL_POINTS) * PANEL_POINTS;
+
+/** X's float32 panels (the only copy of X) and the norms of the float32 centred values the candidate GEMM multiplies. */
+export interface StoredPoints {
+  readonly panels: Region;
+  readonly candidateNorms: Region;
+  readonly largestCandidateNorm: number;
+}
+
+/** Bytes of each region of float32 storage for `capacity` rows: the panels, b1, the candidates' norms, μ, then the labels if any. */
+export function storedRegionSizes(capacity: number, d: number, labelBytesPerRow: number): number[] {
+  const padded = panelRows(capacity);
+  const sizes = [padded * d * 4, padded * 8, padded * 8, d * 8];
+  if (labelBytesPerRow > 0) sizes.push(capacity * labelBytesPerRow);
+  return sizes;
+}
+
+/** Bytes packStoredPoints allocates for its call, beside the network's regions. */
+export function stagingBytes(d: number): number {
+  return stagedRows(d) * d * 4 + d * 8 + 16;
+}
+
+/** Rows per packing call: whole panels, so that every call but the first packs whole panels with SIMD. */
+function stagedRows(d: number): number {
+  return Math.max(PANEL_POINTS, Math.floor(STAGED_VALUES / d / PANEL_POINTS) * PANEL_POINTS);
+}
+
+/** The largest b1 and the largest candidate norm among the points packStoredPoints wrote. */
+export interface PackedNorms {
+  readonly largestNorm: number;
+  readonly largestCandidateNorm: number;
+}
+
+/**
+ * Packs `rows` rows of `data` (row-major, d values each; float64 values are rounded to float32
+ * on the way) as points firstPoint … firstPoint + rows − 1 of `panels`, then writes their b1 and
+ * candidate norms about `mean`. With `centre`, `mean` is first set to the mean of the widened
+ * rows (a fit: firstPoint is 0); without it, the held μ is kept (an add). A value that rounds
+ * beyond float32's range is a KnnError NON_FINITE naming it, thrown before any point of the
+ * network (below firstPoint) changes.
+ */
+export function packStoredPoints(
+  kernels: Kernels, data: Float32Array | Float64Array, rows: number, d: number,
+  panels: Region, norms: Region, candidateNorms: Region, mean: Region, firstPoint: number, centre: boolean,
+): PackedNorms {
+  const exports = kernels.exports;
+  const chunk = stagedRows(d);
+  const staging = kernels.allocate(chunk * d * 4, `packing ${rows} points × ${d} features`);
+  const sums = kernels.allocate(d * 8 + 16);
+  try {
+    kernels.f64(sums.pointer, d).fill(0);
+    // A first call that completes a partly filled panel keeps every later one on whole panels.
+    const head = Math.min(rows, (PANEL_POINTS - (firstPoint % PANEL_POINTS)) % PANEL_POINTS);
+    for (let first = 0; first < rows;) {
+      const count = Math.min(first === 0 && head > 0 ? head : chunk, rows - first);
+      const values = data.subarray(first * d, (first + count) * d);
+      kernels.f32(staging.pointer, count * d).set(values);
+      const bad = exports.packFloat32Rows(staging.pointer, count, d, sums.pointer, panels.pointer, firstPoint + first);
+      if (bad >= 0) throw beyondFloat32(first * d + bad, d, values[bad]);
+      first += count;
+    }
+    if (centre) {
+      const meanView = kernels.f64(mean.pointer, d);
+      const sumView = kernels.f64(sums.pointer, d);
+      for (let j = 0; j < d; j++) meanView[j] = sumView[j] / rows;
+    }
+    const largest = sums.pointer + d * 8;
+    exports.packFloat32Norms(panels.pointer, firstPoint + rows, d, mean.pointer, norms.pointer, candidateNorms.pointer, firstPoint, largest);
+    const [largestNorm, largestCandidateNorm] = kernels.f64(largest, 2);
+    return { largestNorm, largestCandidateNorm };
+  } finally {
+    kernels.release(staging);
+    kernels.release(sums);
+  }
+}
+
+function beyondFloat32(at: number, d: number, value: number): KnnError {
+  return new KnnError(
+    'NON_FINITE',
+    `X[${Math.floor(at / d)}][${at % d}] is ${value}, beyond float32's range (±3.4e38): the network stores float32 (options.storage), which would make it ±Infinity; ` +
+      "scale X, or fit with storage: 'float64'.",
+  );
+}
+
+/**
+ * The rows at `positions` (every row, in order, when absent) copied out of float32 panels of
+ * `n` points × d, row-major.
+ */
+export function readStoredRows(kernels: Kernels, panels: Region, n: number, d: number, positions?: ArrayLike<number>): Float32Array {
+  const values = kernels.f32(panels.pointer, panelRows(n) * d);
+  const count = positions ? positions.length : n;
+  const rows = new Float32Array(count * d);
+  for (let r = 0; r < count; r++) {
+    const i = positions ? positions[r] : r;
+    const base = Math.floor(i / PANEL_POINTS) * d * PANEL_POINTS + (i % PANEL_POINTS);
+    const row = r * d;
+    for (let j = 0; j < d; j++) rows[row + j] = values[base + j * PANEL_POINTS];
+  }
+  return rows;
+}

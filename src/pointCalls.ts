@@ -1,0 +1,58 @@
+// The kernel calls that read the training points, for either storage: float64 storage's entries
+// take X, its panels, W1 and W1's float32 copy; float32 storage's (assembly/float32Storage.ts)
+// take X's float32 panels and the candidates' norms, and answer bit for bit as float64 storage
+// does on the widened values. Everything after the points' arguments is the same for both.
+import type { Weights } from './weights.js';
+import type { KernelCall } from './workerPool.js';
+
+/** Float64 storage's entries that stream layer 1 and their float32-storage twins, whose first argument is X's float32 panels instead. */
+const STORED_LAYER_ONE = {
+  softmaxScores: 'storedSoftmaxScores',
+  softmaxBlockStates: 'storedSoftmaxBlockStates',
+  layerOneDistances: 'storedLayerOneDistances',
+} as const;
+
+/**
+ * The k-nearest search of points `start` … `start + n − 1` (whole panels from `start`) as one
+ * call; `rest` is what follows the points' arguments: queries, q, k, capacity, scratch, the two
+ * outputs.
+ */
+export function searchCall(w: Weights, manhattan: number, rest: readonly number[], start = 0, n = w.n): KernelCall {
+  const firstPanel = start / 8;
+  if (w.stored) {
+    return ['searchStoredNeighbours', [
+      w.stored.panels.pointer + firstPanel * w.d * 32, w.norms.pointer + start * 8, w.stored.candidateNorms.pointer + start * 8, w.mean.pointer,
+      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, manhattan,
+    ]];
+  }
+  const panelBytes = w.d * 64;
+  return ['searchNeighbours', [
+    w.points!.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + firstPanel * panelBytes : 0,
+    w.packed!.pointer + firstPanel * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
+    w.float32 ? w.float32.panels.pointer + firstPanel * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
+    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, manhattan,
+  ]];
+}
+
+/**
+ * A call of `entry`, which streams layer 1 over every point (forward's z1, the softmax over all
+ * points), on the panels the storage has: W1 (or X's panels without the expansion), or X's
+ * float32 panels. `rest` follows the panels: b1, μ, n, d and the entry's own arguments.
+ */
+export function layerOneCall(entry: keyof typeof STORED_LAYER_ONE, w: Weights, rest: readonly number[]): KernelCall {
+  if (w.stored) return [STORED_LAYER_ONE[entry], [w.stored.panels.pointer, ...rest]];
+  return [entry, [w.expansion ? w.packed!.pointer : w.pointPanels!.pointer, ...rest]];
+}
+
+/**
+ * The radius search of one query (`rows`: false) or of a chunk of queries (true) as one call;
+ * `rest` follows the points' arguments (the query or queries, the bound, …, the outputs).
+ */
+export function radiusCall(w: Weights, rows: boolean, rest: readonly number[]): KernelCall {
+  if (w.stored) {
+    const points = [w.stored.panels.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm];
+    return [rows ? 'storedRadiusNeighbourRows' : 'storedRadiusNeighbours', [...points, ...rest, w.direct ? 1 : 0]];
+  }
+  const points = [w.points!.pointer, w.pointPanels?.pointer ?? 0, w.packed!.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm];
+  return [rows ? 'radiusNeighbourRows' : 'radiusNeighbours', [...points, ...rest]];
+}
