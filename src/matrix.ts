@@ -187,12 +187,15 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   }
   const cols = first.length;
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
+  // The size first, before any other row is read, as row 0's type would store it.
+  checkSize(argument, rows, cols, heldRows, sizing, first instanceof Float32Array);
   // Each row is read once (row 0 above); float32 rows are kept as float32 if every row is one.
   const rowList = new Array<unknown>(rows);
   rowList[0] = first;
   for (let r = 1; r < rows; r++) rowList[r] = rowsInput[r];
   const float32Input = rowList.every((row) => row instanceof Float32Array);
-  checkSize(argument, rows, cols, heldRows, sizing, float32Input);
+  // Float32 rows mixed with others are stored as float64: larger.
+  if (float32Input !== first instanceof Float32Array) checkSize(argument, rows, cols, heldRows, sizing, float32Input);
   const data = float32Input ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const row = rowList[r];

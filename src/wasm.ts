@@ -240,8 +240,9 @@ export class Kernels {
         : `${byteCount(room)} of wasm32's 4 GiB are free but not in one piece, or the JavaScript engine refused to grow the memory`;
     return new KnnError(
       'TOO_LARGE',
-      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. ${advice ? `In that room ${advice(room)}. ` : ''}Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
-        'on every network you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.',
+      `${what} needs ${piece}${byteCount(bytes)} of wasm memory; ${shortage}. Networks not yet disposed hold ${byteCount(held)}: call dispose() ` +
+        'on every network you no longer use (the garbage collector does not see wasm memory), or use fewer points, features or queries per call.' +
+        (advice ? ` In the room free now, ${advice(room)}.` : ''),
     );
   }
 
