@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions, type Label, type Metric } from '../src/index.js';
 import { largestTrainingRows } from '../src/planner.js';
+import { crc32 } from '../src/serialize.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
 import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
@@ -253,6 +254,26 @@ describe('float32 storage errors', () => {
     expect((error as KnnError).code).toBe(code);
     for (const word of words) expect((error as KnnError).message).toMatch(word);
   };
+
+  it('saved bytes whose storage toBytes never writes are BAD_BYTES: an unknown storage, float32 points under options.storage float64 or for the cosine metric', async () => {
+    const net = await KnnNetwork.fit({ data: Float32Array.of(1, 2, 3, 4), rows: 2, cols: 2 }, null);
+    const saved = net.toBytes();
+    net.dispose();
+    /** The saved bytes with `edit` applied to the header text (same length, checksum redone). */
+    const edited = (edit: (header: string) => string): Uint8Array => {
+      const bytes = saved.slice();
+      const view = new DataView(bytes.buffer);
+      const length = view.getUint32(8, true);
+      const header = edit(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
+      bytes.set(new TextEncoder().encode(header.padEnd(length, ' ').slice(0, length)), 12);
+      view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+      return bytes;
+    };
+    expect(new TextDecoder().decode(saved.subarray(12, 12 + new DataView(saved.buffer).getUint32(8, true)))).toContain('"storage":"float32"');
+    await expectKnnError(() => KnnNetwork.fromBytes(edited((h) => h.replace('"storage":"float32"', '"storage":"float16"'))), 'BAD_BYTES', ['"storage"']);
+    await expectKnnError(() => KnnNetwork.fromBytes(edited((h) => h.replace('"storage":"auto"', '"storage":"float64"'))), 'BAD_BYTES', ['float32 points', 'float64 storage']);
+    await expectKnnError(() => KnnNetwork.fromBytes(edited((h) => h.replace('"metric":"euclidean"', '"metric":"cosine"'))), 'BAD_BYTES', ['cosine', 'float32']);
+  });
 
   it('an unknown storage is BAD_OPTION naming the choices', async () => {
     for (const storage of ['float16', 'Float32', 32, null]) {
