@@ -26,13 +26,11 @@ import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
-import { allowedPoints, gatherAllowed, toNetworkPositions } from './filters.js';
+import { allowedPoints, emptyRadius, gatherAllowed, searchedPoints, toNetworkPositions, type SearchedPoints } from './filters.js';
 
 /** The options of the searches besides a long call's. */
 const FILTER_OPTIONS = ['filter', 'classes'];
 
-/** A radius search of `rows` queries that found nothing. */
-const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
@@ -476,17 +474,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
   }
 
-  /**
-   * The weights a search reads: the network's, or the points `filter` allows gathered for the
-   * call (undefined when none is). `finish` maps a radius result's positions back and adds ids;
-   * `release` frees what was gathered.
-   */
-  #searchedPoints(w: Weights, filter: SearchFilter | undefined, call: string): { weights: Weights | undefined; finish: (found: RadiusNeighbours) => RadiusNeighbours; release: () => void } {
-    const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
-    if (!allowed) return { weights: w, finish: (found) => this.#withIds(found), release: () => {} };
-    const gathered = gatherAllowed(this.#kernels, w, allowed, this.options);
-    const finish = (found: RadiusNeighbours): RadiusNeighbours => this.#withIds({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) });
-    return { weights: gathered.weights, finish, release: gathered.release };
+  /** The weights a radius search reads: the network's, or the points `filter` allows (filters.ts). */
+  #searchedPoints(w: Weights, filter: SearchFilter | undefined, call: string): SearchedPoints {
+    return searchedPoints(this.#kernels, w, filter, this.options, call, (found) => this.#withIds(found));
   }
 
   /**
