@@ -14,7 +14,7 @@ import type {
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
-import { loadKernels, type Kernels } from './wasm.js';
+import { loadedKernels, loadKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import type { StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
@@ -141,11 +141,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (labelled && resolved.task === 'search') {
       throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
     }
-    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved), resolved.metric, 'X');
+    // With the kernels loaded, X is read and packed before fit awaits anything, so typed-array
+    // data need not be copied first (toMatrix's borrow).
+    const ready = loadedKernels(undefined, threads > 1);
+    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved, ready !== undefined), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    const kernels = await KnnNetwork.#kernelsFor(threads);
+    const kernels = ready ?? (await KnnNetwork.#kernelsFor(threads));
     return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
   }
 

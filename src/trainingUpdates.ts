@@ -122,14 +122,14 @@ export class TrainingSetUpdates {
     const w = this.#held.current;
     checkLabelsGiven(task, y, 'add(X, y)');
     if (!w) {
-      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, this.#options), metric, 'X');
+      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, this.#options, true), metric, 'X');
       const labels = encodeTrainingLabels(task, y, matrix.rows);
       beforeChange?.(matrix.rows);
       this.#rebuild(matrix, labels);
       return;
     }
     const kernels = this.#kernels;
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, { float32Candidates, metric, storage: w.storage }), metric, 'X');
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, { float32Candidates, metric, storage: w.storage }, true), metric, 'X');
     const rows = w.n + extra.rows;
     const appended = appendedLabels(kernels, w, task, y, extra.rows);
     beforeChange?.(extra.rows);

@@ -327,6 +327,14 @@ async function instantiateShared(build: KernelBuild): Promise<Kernels> {
   return new Kernels(exports as unknown as KernelExports, { module, memory });
 }
 
+/** Kernels already instantiated, by the key of `loading`: what a call may use without awaiting. */
+const loaded = new Map<string, Kernels>();
+
+/** The realm's kernels of `build` (by default the selected one), if instantiated already; see loadKernels. */
+export function loadedKernels(build: KernelBuild = selectedBuild(), shared = false): Kernels | undefined {
+  return loaded.get(`${build}${shared ? ' shared' : ''}`);
+}
+
 /**
  * The realm's kernels of `build` (by default the selected one), instantiated on first use;
  * with `shared`, the build's twin on a shared memory, which only this thread allocates in.
@@ -339,6 +347,7 @@ export function loadKernels(build: KernelBuild = selectedBuild(), shared = false
       ? instantiateShared(build)
       : instantiate<KernelExports>(decodeBase64(BINARIES[build]), {}).then(({ exports }) => new Kernels(exports as unknown as KernelExports));
     loading.set(key, kernels);
+    void kernels.then((ready) => loaded.set(key, ready), () => {});
   }
   return kernels;
 }
