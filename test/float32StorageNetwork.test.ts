@@ -275,6 +275,22 @@ describe('float32 storage errors', () => {
     await expectKnnError(() => KnnNetwork.fromBytes(edited((h) => h.replace('"metric":"euclidean"', '"metric":"cosine"'))), 'BAD_BYTES', ['cosine', 'float32']);
   });
 
+  it('float32 data packed in place (kernels loaded, no copy) is validated there, and changing it afterwards changes nothing', async () => {
+    await KnnNetwork.create(); // the kernels are loaded: fit reads X synchronously
+    const data = Float32Array.of(0, 0, 0, 1, 1, 1, 5, 5, 5);
+    data[5] = Number.NaN;
+    await expectKnnError(() => KnnNetwork.fit({ data, rows: 3, cols: 3 }, null), 'NON_FINITE', ['X.data[5] (row 1, column 2)', 'NaN']);
+    data[5] = 1;
+    const pending = KnnNetwork.fit({ data, rows: 3, cols: 3 }, null);
+    data.fill(100);
+    const net = await pending;
+    expect(Array.from(net.kneighbors([1, 1, 1], 3).indices)).toEqual([1, 0, 2]);
+    net.add({ data, rows: 3, cols: 3 });
+    data.fill(-100);
+    expect(Array.from(net.kneighbors([100, 100, 100], 1).indices)).toEqual([3]);
+    net.dispose();
+  });
+
   it('an unknown storage is BAD_OPTION naming the choices', async () => {
     for (const storage of ['float16', 'Float32', 32, null]) {
       await expectKnnError(() => KnnNetwork.fit([[1], [2]], null, { storage } as unknown as KnnOptions), 'BAD_OPTION', ['options.storage', "'auto', 'float64', 'float32'"]);
