@@ -40,7 +40,7 @@ export function layerOneRadiusBound(metric: Metric, radius: number): number {
 }
 
 /** z1 between query row `queryRow` and training row `row` computed directly, in dimension order. */
-export function layerOneValue(metric: Metric, points: Float64Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
+export function layerOneValue(metric: Metric, points: Float64Array | Float32Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
   let sum = 0;
   for (let j = 0; j < d; j++) {
     const difference = query[queryRow * d + j] - points[row * d + j];

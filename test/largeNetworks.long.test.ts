@@ -28,7 +28,7 @@ function fill(values: Float64Array, seed: number): Float64Array {
 /** Exact bit patterns of a float64 array. */
 
 /** The k nearest rows of `data` to each query by brute force, ties toward the lower index. */
-function bruteForce(data: Float64Array, n: number, d: number, queries: Float64Array, k: number): { indices: number[]; distances: Float64Array } {
+function bruteForce(data: Float64Array | Float32Array, n: number, d: number, queries: Float64Array, k: number): { indices: number[]; distances: Float64Array } {
   const indices: number[] = [];
   const distances: number[] = [];
   for (let r = 0; r < queries.length / d; r++) {
@@ -50,7 +50,7 @@ function bruteForce(data: Float64Array, n: number, d: number, queries: Float64Ar
 }
 
 /** Queries near training rows (and one far from all), so some neighbours are close. */
-function queriesNear(data: Float64Array, d: number, rows: number[]): Float64Array {
+function queriesNear(data: Float64Array | Float32Array, d: number, rows: number[]): Float64Array {
   const queries = new Float64Array((rows.length + 1) * d);
   rows.forEach((row, r) => {
     for (let j = 0; j < d; j++) queries[r * d + j] = data[row * d + j] + (j % 2 ? 1e-3 : -1e-3);
@@ -60,7 +60,7 @@ function queriesNear(data: Float64Array, d: number, rows: number[]): Float64Arra
 }
 
 /** Checks kneighbors against brute force for queries near `queryRows`; returns the neighbours' indices. */
-function expectExactNeighbours(net: KnnNetwork, data: Float64Array, n: number, d: number, queryRows: number[], k: number): number[] {
+function expectExactNeighbours(net: KnnNetwork, data: Float64Array | Float32Array, n: number, d: number, queryRows: number[], k: number): number[] {
   const queries = queriesNear(data, d, queryRows);
   const ours = net.kneighbors({ data: queries, rows: queries.length / d, cols: d }, k);
   const expected = bruteForce(data, n, d, queries, k);
@@ -86,6 +86,26 @@ afterEach(() => {
 });
 
 describe('networks past 2 GiB of wasm memory', () => {
+  it('float32 storage: 1 000 000 × 768 float32 values (3.07 GB) fit in one wasm memory at most 1.15× their bytes, and answer as brute force on them widened', async () => {
+    const [n, d] = [1_000_000, 768];
+    const data = new Float32Array(n * d);
+    let state = 7;
+    for (let i = 0; i < data.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) | 0;
+      data[i] = (state >>> 8) / 16777216;
+    }
+    const before = counters();
+    const net = await KnnNetwork.fit({ data, rows: n, cols: d }, null);
+    expect(net.storage).toBe('float32');
+    // X's float32 panels, b1 and the candidates' norms, μ: 4·d + 16 bytes a point.
+    expect(counters().bytes - before.bytes).toBe(n * (4 * d + 16) + d * 8);
+    // The file's first test: the memory has grown for this network alone (it never shrinks).
+    expect(kernels.exports.memory.buffer.byteLength).toBeLessThanOrEqual(1.15 * n * d * 4);
+    expectExactNeighbours(net, data, n, d, [3, 999_999], 5);
+    net.dispose();
+    expect(counters()).toEqual(before);
+  }, TIMEOUT);
+
   it('n = 10 000 000 × d = 10 fits, predicts and finds exact neighbours; allocatedBytes stays exact and positive', async () => {
     const [n, d] = [10_000_000, 10];
     const data = fill(new Float64Array(n * d), 1);

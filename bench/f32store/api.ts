@@ -104,6 +104,11 @@ async function main(): Promise<void> {
     net.dispose();
     const float64Net = await fitRow("Float64Array of the same values (storage 'float32')", () => KnnNetwork.fit({ data: wide, rows: n, cols: d }, null, { storage: 'float32' }));
     float64Net.dispose();
+    // Float64 storage (X, W1, W1's float32 copy: about 20·d + 16 bytes a point), where it fits.
+    if (n * (20 * d + 16) < 3.5 * 1024 ** 3) {
+      const widened = await fitRow("Float64Array of the same values (storage 'auto': float64)", () => KnnNetwork.fit({ data: wide, rows: n, cols: d }, null));
+      widened.dispose();
+    }
     net = await fitRow("Float32Array, after it (storage 'auto')", () => KnnNetwork.fit({ data, rows: n, cols: d }, null));
   }
   console.log(`\nstorage: ${net.storage}; wasm memory ${fixed(memoryBytes / 1e6, 0)} MB = ${fixed(memoryBytes / (n * d * 4), 3)}× the raw float32 bytes ` +
