@@ -43,7 +43,7 @@ export interface Weights {
   /** W3: class codes (i32) or regression targets (f64); none on a network without labels (task 'search'). */
   readonly labels: Region | undefined;
   readonly largestNorm: number;
-  /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search or with the option off). */
+  /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search, with the option off, or on float32 storage). */
   readonly float32: Float32Copy | undefined;
   readonly classes: readonly Label[];
   /** The largest |target| (regression; 0 for classification): the overflow bound depends on n. */
@@ -111,6 +111,7 @@ function largestMagnitude(values: Float64Array): number {
  * false: Manhattan), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
  * 8 features, few points or no float32 copy; always without the expansion) or else W1's
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
+ * With `storage` 'float32', X is kept once as float32 panels instead (buildStoredWeights).
  */
 export function buildWeights(
   kernels: Kernels, matrix: Matrix, labels: HeldLabels, float32Candidates: boolean, expansion: boolean, storage: StorageKind, capacity = matrix.rows,
