@@ -1,0 +1,219 @@
+// The partition of the training points for the pruned search: the rows permuted into leaves of
+// whole panels, an implicit binary tree over the leaves, and a bounding box per node, all in
+// flat arrays (the shape of kdbush's index and scipy's cKDTree: no node objects).
+//
+// Positions and the order. The network stores every layout in leaf order: position p holds the
+// caller's point order[p]. Leaf l holds positions [l·P, (l + 1)·P) for P = leafPoints (a
+// multiple of the panel's 8 points), the last leaf of the tree the rest, so every leaf starts
+// on a panel. Points appended later (add) take the positions after the tree's and keep their
+// own index (order[p] = p there): they fill the tree's last leaf, whose box and whose
+// ancestors' boxes grow, then tail leaves, each with a box of its own (growBoxPartition).
+//
+// The tree. The node over leaves [first, end) is a leaf when end − first = 1; otherwise its
+// left child holds leaves [first, middle), middle = first + ⌈(end − first)/2⌉, its right child
+// [middle, end). Nodes are numbered in preorder, so the left child of node v is v + 1 and its
+// right child v + 2·(middle − first); a tree of L leaves has 2L − 1 nodes. Nothing about the
+// shape is stored: a traversal carries each node's leaf range.
+//
+// Per node: its box, the per-dimension minimum and maximum of its points (d lows, then d highs,
+// f64), and the lowest caller index among its points (i32), which lets a search skip a node at
+// exactly the k-th distance when none of its points could win the tie.
+//
+// The split (k-d, median): a node splits its cell (the box its ancestors' splits leave it, the
+// root's being the data's bounding box) across the cell's widest dimension, at the point of
+// rank middle·P, selected in place (quickselect: Hoare partition around a median of three),
+// rows and order moving together. Rows at or before the split have a key at most the split
+// value, rows after it at least. The boxes are the points' own (tight), computed once the rows
+// are in place.
+
+/** Deepest node the split recursion reaches: a tree of 2^31 leaves is 32 levels deep. */
+const MAX_DEPTH: i32 = 40;
+
+/** Leaves of the tree over n points (the last may hold fewer than leafPoints); 0 for n = 0. */
+export function partitionLeaves(n: i32, leafPoints: i32): i32 {
+  return (n + leafPoints - 1) / leafPoints;
+}
+
+/** Nodes of a tree over `leaves` leaves: 2·leaves − 1 (0 for none). */
+export function partitionNodes(leaves: i32): i32 {
+  return leaves > 0 ? 2 * leaves - 1 : 0;
+}
+
+/** The first leaf of the right child of the node over leaves [first, end). */
+@inline export function middleLeaf(first: i32, end: i32): i32 {
+  return first + ((end - first + 1) >> 1);
+}
+
+/** Bytes of one node's box: d lows and d highs. */
+@inline export function boxBytes(d: i32): usize {
+  return <usize>d << 4;
+}
+
+/** Scratch bytes buildBoxPartition needs: one cell per level of the recursion. */
+export function boxPartitionScratchBytes(d: i32): usize {
+  return <usize>MAX_DEPTH * boxBytes(d);
+}
+
+@inline function key(points: usize, d: i32, row: i32, dimension: i32): f64 {
+  return load<f64>(points + ((<usize>row * <usize>d + <usize>dimension) << 3));
+}
+
+function swapRows(points: usize, d: i32, order: usize, a: i32, b: i32): void {
+  const rowA = points + (<usize>a * <usize>d << 3);
+  const rowB = points + (<usize>b * <usize>d << 3);
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j << 3;
+    const value = load<f64>(rowA + offset);
+    store<f64>(rowA + offset, load<f64>(rowB + offset));
+    store<f64>(rowB + offset, value);
+  }
+  const orderA = order + (<usize>a << 2);
+  const orderB = order + (<usize>b << 2);
+  const index = load<i32>(orderA);
+  store<i32>(orderA, load<i32>(orderB));
+  store<i32>(orderB, index);
+}
+
+/**
+ * Rearranges rows [left, right] (inclusive) so that row `rank` holds the key it would hold were
+ * they sorted by `dimension`, rows before it keys at most its own, rows after it at least:
+ * Floyd and Rivest's selection. A large range first selects the same rank within a sample
+ * window around it (sized ~n^(2/3), offset by a standard deviation toward the middle), which
+ * leaves a pivot close to the target at `rank`; one partition pass around it then leaves a
+ * short range to finish, so each level of the build reads its rows about once.
+ */
+function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, rank: i32, dimension: i32): void {
+  while (right > left) {
+    const length = right - left + 1;
+    if (length > 600) {
+      const position = rank - left + 1;
+      const logarithm = Math.log(<f64>length);
+      const sample = 0.5 * Math.exp(2 * logarithm / 3);
+      const half = <f64>length / 2;
+      const deviation = 0.5 * Math.sqrt(logarithm * sample * (<f64>length - sample) / <f64>length) * (<f64>position < half ? -1.0 : 1.0);
+      const windowLeft = max(left, <i32>Math.floor(<f64>rank - <f64>position * sample / <f64>length + deviation));
+      const windowRight = min(right, <i32>Math.floor(<f64>rank + <f64>(length - position) * sample / <f64>length + deviation));
+      selectRows(points, d, order, windowLeft, windowRight, rank, dimension);
+    }
+    const pivot = key(points, d, rank, dimension);
+    let i = left;
+    let j = right;
+    swapRows(points, d, order, left, rank);
+    if (key(points, d, right, dimension) > pivot) swapRows(points, d, order, left, right);
+    while (i < j) {
+      swapRows(points, d, order, i, j);
+      i++;
+      j--;
+      while (key(points, d, i, dimension) < pivot) i++;
+      while (key(points, d, j, dimension) > pivot) j--;
+    }
+    if (key(points, d, left, dimension) == pivot) {
+      swapRows(points, d, order, left, j);
+    } else {
+      j++;
+      swapRows(points, d, order, j, right);
+    }
+    // Row j now holds the pivot, rows before it at most, rows after it at least.
+    if (j <= rank) left = j + 1;
+    if (rank <= j) right = j - 1;
+  }
+}
+
+/**
+ * Builds the partition of n row-major points (d values each) in place: permutes the rows into
+ * leaf order, writes order[p] (the caller's index of position p), every node's box and its
+ * lowest caller index. `boxes` holds partitionNodes(partitionLeaves(n, leafPoints)) boxes of
+ * boxBytes(d), `lowestIndices` as many i32; `scratch` boxPartitionScratchBytes(d).
+ */
+export function buildBoxPartition(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, boxes: usize, lowestIndices: usize, scratch: usize): void {
+  for (let i = 0; i < n; i++) store<i32>(order + (<usize>i << 2), i);
+  const leaves = partitionLeaves(n, leafPoints);
+  if (leaves == 0) return;
+  rowsBox(points, d, 0, n, scratch);
+  splitNode(points, n, d, leafPoints, order, scratch, 0, leaves, 0);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, 0, 0, leaves);
+}
+
+/**
+ * Writes the bounding box (lows, then highs) of rows [first, end) to `box`, two dimensions at
+ * a time without a branch per value (the last of an odd d shares a vector with a copy of itself).
+ */
+function rowsBox(points: usize, d: i32, first: i32, end: i32, box: usize): void {
+  for (let j = 0; j < d; j++) {
+    store<f64>(box + (<usize>j << 3), Infinity);
+    store<f64>(box + (<usize>(d + j) << 3), -Infinity);
+  }
+  const highs = box + (<usize>d << 3);
+  const pairs = d & ~1;
+  for (let i = first; i < end; i++) {
+    const row = points + (<usize>i * <usize>d << 3);
+    for (let j = 0; j < pairs; j += 2) {
+      const offset = <usize>j << 3;
+      const values = v128.load(row + offset);
+      v128.store(box + offset, f64x2.pmin(values, v128.load(box + offset)));
+      v128.store(highs + offset, f64x2.pmax(values, v128.load(highs + offset)));
+    }
+    if (pairs < d) {
+      const offset = <usize>pairs << 3;
+      const value = load<f64>(row + offset);
+      store<f64>(box + offset, Math.min(value, load<f64>(box + offset)));
+      store<f64>(highs + offset, Math.max(value, load<f64>(highs + offset)));
+    }
+  }
+}
+
+/** Splits the node over leaves [first, end) whose cell is at `cells` + depth·boxBytes(d), and its descendants. */
+function splitNode(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, cells: usize, first: i32, end: i32, depth: i32): void {
+  if (end - first < 2) return;
+  const cell = cells + <usize>depth * boxBytes(d);
+  let widest = 0;
+  let widestSpread: f64 = -1;
+  for (let j = 0; j < d; j++) {
+    const spread = load<f64>(cell + (<usize>(d + j) << 3)) - load<f64>(cell + (<usize>j << 3));
+    if (spread > widestSpread) {
+      widestSpread = spread;
+      widest = j;
+    }
+  }
+  const middle = middleLeaf(first, end);
+  const split = middle * leafPoints;
+  selectRows(points, d, order, first * leafPoints, min(n, end * leafPoints) - 1, split, widest);
+  const splitValue = key(points, d, split, widest);
+  const child = cell + boxBytes(d);
+  memory.copy(child, cell, boxBytes(d));
+  store<f64>(child + (<usize>(d + widest) << 3), splitValue);
+  splitNode(points, n, d, leafPoints, order, cells, first, middle, depth + 1);
+  memory.copy(child, cell, boxBytes(d));
+  store<f64>(child + (<usize>widest << 3), splitValue);
+  splitNode(points, n, d, leafPoints, order, cells, middle, end, depth + 1);
+}
+
+/** Writes the boxes and lowest caller indices of `node` (over leaves [first, end)) and its descendants. */
+function nodeBoxes(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, boxes: usize, lowestIndices: usize, node: i32, first: i32, end: i32): void {
+  const box = boxes + <usize>node * boxBytes(d);
+  const lowest = lowestIndices + (<usize>node << 2);
+  if (end - first == 1) {
+    const start = first * leafPoints;
+    const stop = min(n, end * leafPoints);
+    rowsBox(points, d, start, stop, box);
+    let smallest = i32.MAX_VALUE;
+    for (let p = start; p < stop; p++) smallest = min(smallest, load<i32>(order + (<usize>p << 2)));
+    store<i32>(lowest, smallest);
+    return;
+  }
+  const middle = middleLeaf(first, end);
+  const left = node + 1;
+  const right = node + 2 * (middle - first);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, left, first, middle);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, right, middle, end);
+  const leftBox = boxes + <usize>left * boxBytes(d);
+  const rightBox = boxes + <usize>right * boxBytes(d);
+  for (let j = 0; j < d; j++) {
+    const low = <usize>j << 3;
+    const high = <usize>(d + j) << 3;
+    store<f64>(box + low, Math.min(load<f64>(leftBox + low), load<f64>(rightBox + low)));
+    store<f64>(box + high, Math.max(load<f64>(leftBox + high), load<f64>(rightBox + high)));
+  }
+  store<i32>(lowest, min(load<i32>(lowestIndices + (<usize>left << 2)), load<i32>(lowestIndices + (<usize>right << 2))));
+}
+
