@@ -1,5 +1,6 @@
 // The partition of high-dimensional points: K clusters (k-means on a fixed sample, then every
-// point to its nearest centre), each a contiguous range of positions in leaf order, with two
+// point to its nearest centre, in one pass that also grows the bounds), each a contiguous range
+// of positions in leaf order, with two
 // kinds of bound per cluster that a query's distance to every member respects:
 //
 // - a ball: the centre c_B and a radius R_B ≥ ‖x̃ − c_B‖ for every member x;
@@ -106,21 +107,45 @@ export function clusterPartitionScratchBytes(n: i32, d: i32, clusters: i32): usi
   return pieceOffset(PIECES, n, d, clusters);
 }
 
-/** Σ_j (a_j − b_j)², in dimension order. */
-@inline function squaredDistance(a: usize, b: usize, d: i32): f64 {
-  let sum: f64 = 0;
-  for (let j = 0; j < d; j++) {
-    const difference = load<f64>(a + (<usize>j << 3)) - load<f64>(b + (<usize>j << 3));
-    sum += difference * difference;
+/**
+ * Σ_j (a_j − b_j)² in two lanes (even and odd dimensions, four at a time), then the lanes and
+ * the last odd dimension added: the sum of d squares in another order than dimension order,
+ * with the same relative error bound ((d + 1)·2^−53), which is all the bounds use.
+ */
+@inline export function squaredDistanceLanes(a: usize, b: usize, d: i32): f64 {
+  let sum0 = f64x2.splat(0);
+  let sum1 = sum0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    const offset = <usize>j << 3;
+    const difference0 = f64x2.sub(v128.load(a + offset), v128.load(b + offset));
+    const difference1 = f64x2.sub(v128.load(a + offset, 16), v128.load(b + offset, 16));
+    sum0 = f64x2.add(sum0, f64x2.mul(difference0, difference0));
+    sum1 = f64x2.add(sum1, f64x2.mul(difference1, difference1));
   }
-  return sum;
+  const sum = f64x2.add(sum0, sum1);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  for (; j < d; j++) {
+    const difference = load<f64>(a + (<usize>j << 3)) - load<f64>(b + (<usize>j << 3));
+    total += difference * difference;
+  }
+  return total;
 }
 
-/** Σ_j a_j·b_j, in dimension order. */
-@inline function dot(a: usize, b: usize, d: i32): f64 {
-  let sum: f64 = 0;
-  for (let j = 0; j < d; j++) sum += load<f64>(a + (<usize>j << 3)) * load<f64>(b + (<usize>j << 3));
-  return sum;
+/** Σ_j a_j·b_j in lanes as squaredDistanceLanes: error at most γ_d·Σ|a_j b_j|, whatever the order. */
+@inline export function dotLanes(a: usize, b: usize, d: i32): f64 {
+  let sum0 = f64x2.splat(0);
+  let sum1 = sum0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    const offset = <usize>j << 3;
+    sum0 = f64x2.add(sum0, f64x2.mul(v128.load(a + offset), v128.load(b + offset)));
+    sum1 = f64x2.add(sum1, f64x2.mul(v128.load(a + offset, 16), v128.load(b + offset, 16)));
+  }
+  const sum = f64x2.add(sum0, sum1);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  for (; j < d; j++) total += load<f64>(a + (<usize>j << 3)) * load<f64>(b + (<usize>j << 3));
+  return total;
 }
 
 /** Writes x̃ = x − μ of one row to `out`. */
@@ -133,7 +158,7 @@ function nearestCentre(point: usize, centres: usize, clusters: i32, d: i32): i32
   let best = 0;
   let bestDistance: f64 = Infinity;
   for (let c = 0; c < clusters; c++) {
-    const distance = squaredDistance(point, centres + (<usize>c * <usize>d << 3), d);
+    const distance = squaredDistanceLanes(point, centres + (<usize>c * <usize>d << 3), d);
     if (distance < bestDistance) {
       bestDistance = distance;
       best = c;
@@ -153,14 +178,14 @@ function fitCentres(sample: usize, count: i32, d: i32, clusters: i32, centres: u
   let first = 0;
   let farthest: f64 = -1;
   for (let s = 0; s < count; s++) {
-    const norm = dot(sample + <usize>s * rowBytes, sample + <usize>s * rowBytes, d);
+    const norm = dotLanes(sample + <usize>s * rowBytes, sample + <usize>s * rowBytes, d);
     if (norm > farthest) {
       farthest = norm;
       first = s;
     }
   }
   memory.copy(centres, sample + <usize>first * rowBytes, rowBytes);
-  for (let s = 0; s < count; s++) store<f64>(nearest + (<usize>s << 3), squaredDistance(sample + <usize>s * rowBytes, centres, d));
+  for (let s = 0; s < count; s++) store<f64>(nearest + (<usize>s << 3), squaredDistanceLanes(sample + <usize>s * rowBytes, centres, d));
   for (let c = 1; c < clusters; c++) {
     let pick = 0;
     farthest = -1;
@@ -175,7 +200,7 @@ function fitCentres(sample: usize, count: i32, d: i32, clusters: i32, centres: u
     memory.copy(centre, sample + <usize>pick * rowBytes, rowBytes);
     for (let s = 0; s < count; s++) {
       const at = nearest + (<usize>s << 3);
-      store<f64>(at, Math.min(load<f64>(at), squaredDistance(sample + <usize>s * rowBytes, centre, d)));
+      store<f64>(at, Math.min(load<f64>(at), squaredDistanceLanes(sample + <usize>s * rowBytes, centre, d)));
     }
   }
   for (let iteration = 0; iteration < LLOYD_ITERATIONS; iteration++) {
@@ -204,9 +229,9 @@ function fitCentres(sample: usize, count: i32, d: i32, clusters: i32, centres: u
  * writes order[p], and fills the cluster data (`data`, clusterDataBytes(K, d)) with every
  * cluster's range, ball and slabs. `scratch` holds clusterPartitionScratchBytes(n, d, K). K ≥ 1.
  *
- * The bounds are stored as computed; the search adds the margins that make them safe (see
- * clusterBounds in assembly/clusterSearch.ts): members' ‖x̃‖ and the centres' norms and pair
- * lengths rounded up, radii rounded up.
+ * The centres stay the sample's k-means centres (no member need be the nearest to its own for
+ * the bounds to hold). The bounds are stored as computed, norms, pair lengths and radii rounded
+ * up; the search adds the margins that make them safe (clusterBound in assembly/clusterSearch.ts).
  */
 export function buildClusterPartition(points: usize, n: i32, d: i32, mean: usize, clusters: i32, order: usize, data: usize, scratch: usize): void {
   const layout = changetype<ClusterLayout>(scratch + pieceOffset(LAYOUT_PIECE, n, d, clusters));
@@ -224,14 +249,34 @@ export function buildClusterPartition(points: usize, n: i32, d: i32, mean: usize
   for (let s = 0; s < sampleCount; s++) centre(points + <usize>(s * stride) * rowBytes, mean, d, sample + <usize>s * rowBytes);
   fitCentres(sample, sampleCount, d, clusters, layout.centres, nearest, sums, counts);
 
-  // Every point to its nearest centre; counts per cluster.
+  startBounds(d, clusters, layout);
+  for (let c = 0; c < clusters; c++) {
+    const centreRow = layout.centres + <usize>c * rowBytes;
+    store<f64>(sums + (<usize>c << 3), dotLanes(centreRow, centreRow, d));
+  }
+  // One pass: every point to its nearest centre (by ‖c‖² − 2·c·x̃, the expansion without the
+  // point's own norm: the choice need not be exact, only the bounds must hold), and the
+  // cluster's bounds grown by it. `nearest` holds the point's dot products with the centres.
   memory.fill(counts, 0, <usize>clusters << 3);
   for (let i = 0; i < n; i++) {
     centre(points + <usize>i * rowBytes, mean, d, centred);
-    const c = nearestCentre(centred, layout.centres, clusters, d);
-    store<i32>(labels + (<usize>i << 2), c);
-    store<f64>(counts + (<usize>c << 3), load<f64>(counts + (<usize>c << 3)) + 1);
+    let best = 0;
+    let bestValue: f64 = Infinity;
+    for (let c = 0; c < clusters; c++) {
+      const centreRow = layout.centres + <usize>c * rowBytes;
+      const product = dotLanes(centreRow, centred, d);
+      store<f64>(nearest + (<usize>c << 3), product);
+      const value = load<f64>(sums + (<usize>c << 3)) - 2 * product;
+      if (value < bestValue) {
+        bestValue = value;
+        best = c;
+      }
+    }
+    store<i32>(labels + (<usize>i << 2), best);
+    store<f64>(counts + (<usize>best << 3), load<f64>(counts + (<usize>best << 3)) + 1);
+    growBounds(layout, clusters, d, best, centred, nearest);
   }
+  finishBounds(d, clusters, layout);
   // A stable counting sort: positions by cluster, caller order within each.
   let start = 0;
   for (let c = 0; c < clusters; c++) {
@@ -247,7 +292,6 @@ export function buildClusterPartition(points: usize, n: i32, d: i32, mean: usize
     store<f64>(at, <f64>(position + 1));
   }
   permuteRows(points, n, d, order, centred, moved);
-  clusterBoundsData(points, n, d, mean, clusters, layout, centred);
 }
 
 /**
@@ -284,31 +328,17 @@ export function permuteRows(points: usize, n: i32, d: i32, order: usize, held: u
 }
 
 /**
- * The bounds of every cluster from its members (rows now in cluster order): the centre is the
- * members' mean (a centre without members keeps the fitted one), the radius the largest
- * ‖x̃ − c_B‖, the slab along A → B the range of fl(c_B·x̃ − c_A·x̃), and the largest ‖x̃‖.
+ * Sets every cluster's bounds empty, and the centres' norms and pair lengths, rounded up by
+ * (d + 4)·2^−53 relative (more than a sum of d squares and its square root can lose).
  */
-function clusterBoundsData(points: usize, n: i32, d: i32, mean: usize, clusters: i32, layout: ClusterLayout, centred: usize): void {
+function startBounds(d: i32, clusters: i32, layout: ClusterLayout): void {
   const rowBytes = <usize>d << 3;
-  // Centres: the members' means, so the radii are small.
-  for (let b = 0; b < clusters; b++) {
-    const first = load<i32>(layout.starts + (<usize>b << 2));
-    const end = load<i32>(layout.starts + (<usize>(b + 1) << 2));
-    if (end == first) continue;
-    const centreRow = layout.centres + <usize>b * rowBytes;
-    memory.fill(centreRow, 0, rowBytes);
-    for (let p = first; p < end; p++) {
-      centre(points + <usize>p * rowBytes, mean, d, centred);
-      for (let j = 0; j < d; j++) store<f64>(centreRow + (<usize>j << 3), load<f64>(centreRow + (<usize>j << 3)) + load<f64>(centred + (<usize>j << 3)));
-    }
-    for (let j = 0; j < d; j++) store<f64>(centreRow + (<usize>j << 3), load<f64>(centreRow + (<usize>j << 3)) / <f64>(end - first));
-  }
   const up = 1.0 + <f64>(d + 4) * UNIT_ROUNDOFF;
   for (let b = 0; b < clusters; b++) {
     const centreB = layout.centres + <usize>b * rowBytes;
-    store<f64>(layout.centreNorms + (<usize>b << 3), Math.sqrt(dot(centreB, centreB, d)) * up);
+    store<f64>(layout.centreNorms + (<usize>b << 3), Math.sqrt(dotLanes(centreB, centreB, d)) * up);
     for (let a = 0; a < clusters; a++) {
-      store<f64>(layout.pairLengths + (<usize>(b * clusters + a) << 3), Math.sqrt(squaredDistance(centreB, layout.centres + <usize>a * rowBytes, d)) * up);
+      store<f64>(layout.pairLengths + (<usize>(b * clusters + a) << 3), Math.sqrt(squaredDistanceLanes(centreB, layout.centres + <usize>a * rowBytes, d)) * up);
       const slab = layout.slabs + (<usize>(b * clusters + a) << 4);
       store<f64>(slab, Infinity);
       store<f64>(slab, -Infinity, 8);
@@ -316,26 +346,35 @@ function clusterBoundsData(points: usize, n: i32, d: i32, mean: usize, clusters:
     store<f64>(layout.radii + (<usize>b << 3), 0);
     store<f64>(layout.memberNorms + (<usize>b << 3), 0);
   }
+}
+
+/**
+ * Grows cluster b's bounds by a member x̃ (`centred`) whose dot products with the centres are
+ * `products`: the radius by ‖x̃ − c_b‖², the largest norm by ‖x̃‖², and each slab A → b by
+ * fl(ĝ_b − ĝ_A). The squares are rooted and rounded up by finishBounds.
+ */
+function growBounds(layout: ClusterLayout, clusters: i32, d: i32, b: i32, centred: usize, products: usize): void {
+  const radius = layout.radii + (<usize>b << 3);
+  store<f64>(radius, Math.max(load<f64>(radius), squaredDistanceLanes(centred, layout.centres + (<usize>b * <usize>d << 3), d)));
+  const norm = layout.memberNorms + (<usize>b << 3);
+  store<f64>(norm, Math.max(load<f64>(norm), dotLanes(centred, centred, d)));
+  const own = load<f64>(products + (<usize>b << 3));
+  const slabs = layout.slabs + (<usize>(b * clusters) << 4);
+  for (let a = 0; a < clusters; a++) {
+    const along = own - load<f64>(products + (<usize>a << 3));
+    const slab = slabs + (<usize>a << 4);
+    store<f64>(slab, Math.min(load<f64>(slab), along));
+    store<f64>(slab, Math.max(load<f64>(slab, 8), along), 8);
+  }
+}
+
+/** The radii and largest norms from their squares: rooted and rounded up as startBounds does. */
+function finishBounds(d: i32, clusters: i32, layout: ClusterLayout): void {
+  const up = 1.0 + <f64>(d + 4) * UNIT_ROUNDOFF;
   for (let b = 0; b < clusters; b++) {
-    const first = load<i32>(layout.starts + (<usize>b << 2));
-    const end = load<i32>(layout.starts + (<usize>(b + 1) << 2));
-    const centreB = layout.centres + <usize>b * rowBytes;
-    let radius: f64 = 0;
-    let largestNorm: f64 = 0;
-    for (let p = first; p < end; p++) {
-      centre(points + <usize>p * rowBytes, mean, d, centred);
-      radius = Math.max(radius, squaredDistance(centred, centreB, d));
-      largestNorm = Math.max(largestNorm, dot(centred, centred, d));
-      const ownDot = dot(centreB, centred, d);
-      for (let a = 0; a < clusters; a++) {
-        if (a == b) continue;
-        const along = ownDot - dot(layout.centres + <usize>a * rowBytes, centred, d);
-        const slab = layout.slabs + (<usize>(b * clusters + a) << 4);
-        store<f64>(slab, Math.min(load<f64>(slab), along));
-        store<f64>(slab, Math.max(load<f64>(slab, 8), along), 8);
-      }
-    }
-    store<f64>(layout.radii + (<usize>b << 3), Math.sqrt(radius) * up);
-    store<f64>(layout.memberNorms + (<usize>b << 3), Math.sqrt(largestNorm) * up);
+    const radius = layout.radii + (<usize>b << 3);
+    store<f64>(radius, Math.sqrt(load<f64>(radius)) * up);
+    const norm = layout.memberNorms + (<usize>b << 3);
+    store<f64>(norm, Math.sqrt(load<f64>(norm)) * up);
   }
 }

@@ -19,7 +19,7 @@
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import { directSquaredDistance } from './distance';
 import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
-import { ClusterLayout, layClusters } from './clusterPartition';
+import { ClusterLayout, dotLanes, layClusters, squaredDistanceLanes } from './clusterPartition';
 
 const PANEL_POINTS: i32 = 8;
 const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16; // 2^-53
@@ -101,7 +101,8 @@ export function clusterSearchScratchBytes(q: i32, d: i32, clusters: i32, k: i32,
  * A lower bound on the directly computed squared distance Σ_j fl(q_j − x_j)² (summed in
  * dimension order, as every reported distance is) from query q to every member x of cluster B,
  * given the query's nearest cluster A. Inputs, all computed in float64 from the centred query
- * q̃ = fl(q − μ): `toCentre` = fl(√Σ(q̃ − c_B)²), `along` = fl(ĝ_B − ĝ_A) with ĝ_c = fl(Σ c_j q̃_j),
+ * q̃ = fl(q − μ), each sum in any order (dotLanes): `toCentre` = fl(√Σ(q̃ − c_B)²),
+ * `along` = fl(ĝ_B − ĝ_A) with ĝ_c = fl(Σ c_j q̃_j),
  * `queryNorm` ≥ ‖q̃‖; from the build: R_B ≥ max ‖x̃ − c_B‖, X_B ≥ max ‖x̃‖, N_A ≥ ‖c_A‖,
  * N_B ≥ ‖c_B‖, L ≥ ‖c_B − c_A‖, and [lo, hi] the range of the members' fl(ĝ_B(x̃) − ĝ_A(x̃)).
  *
@@ -162,15 +163,8 @@ function boundClusters(
   let nearest: f64 = Infinity;
   for (let c = 0; c < clusters; c++) {
     const centre = layout.centres + (<usize>c * <usize>d << 3);
-    let dot: f64 = 0;
-    let squared: f64 = 0;
-    for (let j = 0; j < d; j++) {
-      const value = load<f64>(centred + (<usize>j << 3));
-      const centreValue = load<f64>(centre + (<usize>j << 3));
-      dot += centreValue * value;
-      const difference = value - centreValue;
-      squared += difference * difference;
-    }
+    const dot = dotLanes(centre, centred, d);
+    const squared = squaredDistanceLanes(centred, centre, d);
     const toCentre = Math.sqrt(squared);
     store<f64>(dots + (<usize>c << 3), dot);
     store<f64>(distances + (<usize>c << 3), toCentre);

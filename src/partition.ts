@@ -1,0 +1,347 @@
+// The partition behind the pruned search (assembly/partition.ts, assembly/clusterPartition.ts)
+// and its leaf-order search (assembly/leafSearch.ts, assembly/clusterSearch.ts), for a network
+// to wire in. A partitioned network keeps every layout in leaf order: position p holds the
+// caller's point order[p].
+//
+//   planPartition(n, d, metric)                  which partition, with what leaves or clusters
+//   buildPartition(kernels, X, n, d, mean, plan) permutes X's rows (row-major, in wasm) into leaf
+//                                                order in place; allocates and fills the order
+//                                                and the bounds. μ must be the mean of the
+//                                                caller's order (computeMean before this), so
+//                                                each point's W1 and b1 are brute force's bits.
+//   orderOf(kernels, partition)                  order[p], a view
+//   permuteValues(values, order)                 labels (or any per-point values) into leaf order
+//   packSearchLayers(kernels, partition, …)      the layouts the search reads, packed from X in
+//                                                leaf order with the existing kernels (packPoints,
+//                                                packWeights, packFloat32Weights)
+//   searchScratchBytes(…), searchCall(…)         one chunk of queries: its scratch and the kernel
+//                                                call (outputs positions and squared distances —
+//                                                Manhattan: distances — k per query, ascending,
+//                                                ties toward the lower caller index)
+//   indicesCall(…)                               positions → the caller's indices, in place
+//   searchPartition(…)                           a whole search in chunks on this thread (tests,
+//                                                the bench, and the model of a runner's job)
+//   choosesTree(…)                               'auto': whether the pruned search pays here
+//   partitionRegions(partition)                  the regions a network holds for it
+//
+// Which partition: a k-d tree of boxes over X's direct panels wherever the search runs on
+// direct differences (d ≤ 16, and Manhattan at any d); clusters with ball and slab bounds over
+// the float32 GEMM (or direct differences without the float32 copy) for the GEMM search.
+import type { Matrix } from './matrix.js';
+import type { Metric } from './metrics.js';
+import type { Kernels, Region } from './wasm.js';
+import type { KernelCall } from './workerPool.js';
+
+/** The kernels' partition entries (assembly/index.ts exports them). */
+interface PartitionExports {
+  partitionLeaves(n: number, leafPoints: number): number;
+  partitionNodes(leaves: number): number;
+  boxPartitionScratchBytes(d: number): number;
+  buildBoxPartition(points: number, n: number, d: number, leafPoints: number, order: number, boxes: number, lowestIndices: number, scratch: number): void;
+  boxSearchScratchBytes(k: number, leafPoints: number): number;
+  searchBoxPartition(
+    pointPanels: number, n: number, d: number, leafPoints: number, treeLeaves: number,
+    order: number, boxes: number, lowestIndices: number, tailBoxes: number,
+    queries: number, q: number, k: number, scratch: number, outPositions: number, outDistances: number, manhattan: number,
+  ): void;
+  clusterDataBytes(clusters: number, d: number): number;
+  clusterPartitionScratchBytes(n: number, d: number, clusters: number): number;
+  buildClusterPartition(points: number, n: number, d: number, mean: number, clusters: number, order: number, data: number, scratch: number): void;
+  clusterSearchScratchBytes(q: number, d: number, clusters: number, k: number, capacity: number): number;
+  searchClusterPartition(
+    points: number, n: number, d: number, mean: number, order: number, clusterData: number, clusters: number,
+    float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outPositions: number, outSquared: number,
+  ): void;
+  positionsToIndices(order: number, positions: number, count: number): void;
+  packPoints(points: number, n: number, d: number, packed: number, firstPoint: number): void;
+  packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number, firstPoint: number): number;
+  float32Scale(packed: number, n: number, d: number): number;
+  packFloat32Weights(packed: number, n: number, d: number, scale: number, panels32: number, norms: number, firstPoint: number): number;
+  scratchBytes(q: number, d: number, stateBytes: number): number;
+}
+
+/** The partition entries of `kernels`; byte counts read unsigned (JavaScript reads an i32 result as signed). */
+function entries(kernels: Kernels): PartitionExports {
+  return kernels.exports as unknown as PartitionExports;
+}
+const unsigned = (value: number): number => value >>> 0;
+
+const PANEL_POINTS = 8;
+/** Up to this many features the search runs on direct differences (assembly/index.ts, DIRECT_PANEL_DIMENSIONS). */
+const DIRECT_FEATURES = 16;
+
+export type PartitionKind = 'boxes' | 'clusters';
+
+/** Which partition a network of n points × d features gets, and its grain. */
+export interface PartitionPlan {
+  readonly kind: PartitionKind;
+  /** Points per leaf of the box tree (a multiple of 8); 0 for clusters. */
+  readonly leafPoints: number;
+  /** Clusters of the cluster partition; 0 for boxes. */
+  readonly clusters: number;
+}
+
+/**
+ * Points per leaf of the box tree for d features: a leaf's scan costs its points × d, a visit of
+ * the tree a few boxes × d, so leaves grow with d.
+ */
+export function boxLeafPoints(d: number): number {
+  return d <= 4 ? 32 : d <= 8 ? 64 : 128;
+}
+
+/**
+ * Clusters of the cluster partition for n points: 16, fewer for a few thousand points (at
+ * least 64 points each). Measured on the benchmark's 10 blobs (k = 5, float32 candidates, one
+ * thread): on 100 000 × 128, K = 8, 16, 24, 32 searched at 2.7×, 5.7×, 4.6×, 3.7× brute
+ * force's speed; on 10 000 × 64, K = 12, 16, 24 at 3.2×, 3.7×, 2.9×. Fewer clusters than the
+ * data has blobs bound nothing between the blobs sharing one; more split each blob, whose parts
+ * the bounds cannot tell apart, and spread a group of queries over more clusters.
+ */
+export function clusterCount(n: number): number {
+  return Math.max(1, Math.min(16, Math.floor(n / 64)));
+}
+
+/** The partition for n points × d features ranked by `metric`; undefined when there are no points. */
+export function planPartition(n: number, d: number, metric: Metric): PartitionPlan | undefined {
+  if (n === 0) return undefined;
+  if (metric === 'manhattan' || d <= DIRECT_FEATURES) return { kind: 'boxes', leafPoints: boxLeafPoints(d), clusters: 0 };
+  return { kind: 'clusters', leafPoints: 0, clusters: clusterCount(n) };
+}
+
+/** A built partition: its plan, the order, and the bounds of its kind, in wasm memory. */
+export interface Partition {
+  readonly plan: PartitionPlan;
+  readonly n: number;
+  readonly d: number;
+  /** order[p], i32 per position: the caller's index of position p. */
+  readonly order: Region;
+  /** Boxes: the leaves in the tree (the rest of n, appended later, in tail leaves). */
+  readonly treeLeaves: number;
+  /** Boxes: every node's box (d lows, d highs); clusters: the cluster data (clusterDataBytes). */
+  readonly bounds: Region;
+  /** Boxes: every node's lowest caller index (i32); undefined for clusters. */
+  readonly lowestIndices: Region | undefined;
+}
+
+/** The regions a partition holds. */
+export function partitionRegions(partition: Partition): Region[] {
+  return [partition.order, partition.bounds, ...(partition.lowestIndices ? [partition.lowestIndices] : [])];
+}
+
+/** Bytes a partition of `plan` holds for n points × d features, besides the scratch its build borrows. */
+export function partitionBytes(kernels: Kernels, plan: PartitionPlan, n: number, d: number): number {
+  const exported = entries(kernels);
+  if (plan.kind === 'clusters') return n * 4 + unsigned(exported.clusterDataBytes(plan.clusters, d));
+  const nodes = exported.partitionNodes(exported.partitionLeaves(n, plan.leafPoints));
+  return n * 4 + nodes * (d * 16 + 4);
+}
+
+/**
+ * Builds the partition of n points × d features whose rows (row-major f64, the caller's order)
+ * are at `points` in wasm memory, permuting them into leaf order in place. `mean` points at μ
+ * (the clusters are centred on it). Allocates the partition's regions and a scratch region for
+ * the build (released before returning); nothing stays allocated if it throws.
+ */
+export function buildPartition(kernels: Kernels, points: number, n: number, d: number, mean: number, plan: PartitionPlan): Partition {
+  const exported = entries(kernels);
+  const what = `partitioning ${n} points × ${d} features`;
+  const regions: Region[] = [];
+  const allocate = (bytes: number): Region => {
+    const region = kernels.allocate(Math.max(16, bytes), what);
+    regions.push(region);
+    return region;
+  };
+  try {
+    if (plan.kind === 'boxes') {
+      const treeLeaves = exported.partitionLeaves(n, plan.leafPoints);
+      const nodes = exported.partitionNodes(treeLeaves);
+      const scratchBytes = unsigned(exported.boxPartitionScratchBytes(d));
+      kernels.checkRoom(n * 4 + nodes * (d * 16 + 4) + scratchBytes, what);
+      const order = allocate(n * 4);
+      const bounds = allocate(nodes * d * 16);
+      const lowestIndices = allocate(nodes * 4);
+      const scratch = allocate(scratchBytes);
+      exported.buildBoxPartition(points, n, d, plan.leafPoints, order.pointer, bounds.pointer, lowestIndices.pointer, scratch.pointer);
+      kernels.release(regions.pop()!);
+      return { plan, n, d, order, treeLeaves, bounds, lowestIndices };
+    }
+    const dataBytes = unsigned(exported.clusterDataBytes(plan.clusters, d));
+    const scratchBytes = unsigned(exported.clusterPartitionScratchBytes(n, d, plan.clusters));
+    kernels.checkRoom(n * 4 + dataBytes + scratchBytes, what);
+    const order = allocate(n * 4);
+    const bounds = allocate(dataBytes);
+    const scratch = allocate(scratchBytes);
+    exported.buildClusterPartition(points, n, d, mean, plan.clusters, order.pointer, bounds.pointer, scratch.pointer);
+    kernels.release(regions.pop()!);
+    return { plan, n, d, order, treeLeaves: 0, bounds, lowestIndices: undefined };
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    throw error;
+  }
+}
+
+/** order[p] for every position p, as a view of wasm memory (valid until the memory grows). */
+export function orderOf(kernels: Kernels, partition: Partition): Int32Array {
+  return kernels.i32(partition.order.pointer, partition.n);
+}
+
+/** `values` (one per point, the caller's order) in leaf order: result[p] = values[order[p]]. */
+export function permuteValues<T extends Int32Array | Float64Array>(values: T, order: Int32Array): T {
+  const permuted = new (values.constructor as new (length: number) => T)(order.length);
+  for (let p = 0; p < order.length; p++) permuted[p] = values[order[p]];
+  return permuted;
+}
+
+/** The float32 copy of W1 (assembly/float32Distance.ts) the cluster search takes its candidates from. */
+export interface Float32Layer {
+  readonly panels: number;
+  readonly norms: number;
+  readonly scale: number;
+  readonly largestNorm: number;
+}
+
+/** Pointers to what the search reads besides the partition, all in leaf order. */
+export interface SearchLayers {
+  /** X row-major (the cluster search rechecks its candidates from it). */
+  readonly points: number;
+  /** X in packPoints' panels (the box search); 0 for clusters. */
+  readonly pointPanels: number;
+  /** μ (the cluster bounds are centred on it). */
+  readonly mean: number;
+  /** The float32 copy, for the cluster search's candidates; without it the cluster search runs on direct differences. */
+  readonly float32: Float32Layer | undefined;
+}
+
+/** Layers packed by packSearchLayers, with the regions that hold them. */
+export interface PackedLayers {
+  readonly layers: SearchLayers;
+  readonly regions: Region[];
+}
+
+/**
+ * Packs, from X in leaf order at `points` and μ at `mean`, what a search over `partition`
+ * reads: X's direct panels for boxes; W1, b1 and, with `float32`, W1's float32 copy for
+ * clusters (W1 and b1 are brute force's bits per point: packWeights centres each row on the
+ * same μ). For tests and the bench; a network packs its own weights the same way.
+ */
+export function packSearchLayers(kernels: Kernels, partition: Partition, points: number, mean: number, float32: boolean): PackedLayers {
+  const exported = entries(kernels);
+  const { n, d } = partition;
+  const padded = Math.ceil(n / PANEL_POINTS) * PANEL_POINTS;
+  const what = `packing ${n} points × ${d} features`;
+  const regions: Region[] = [];
+  try {
+    if (partition.plan.kind === 'boxes') {
+      const panels = kernels.allocate(padded * d * 8, what);
+      regions.push(panels);
+      exported.packPoints(points, n, d, panels.pointer, 0);
+      return { layers: { points, pointPanels: panels.pointer, mean, float32: undefined }, regions };
+    }
+    const packed = kernels.allocate(padded * d * 8, what);
+    regions.push(packed);
+    const norms = kernels.allocate(padded * 8, what);
+    regions.push(norms);
+    exported.packWeights(points, n, d, mean, packed.pointer, norms.pointer, 0);
+    let layer: Float32Layer | undefined;
+    if (float32) {
+      const panels32 = kernels.allocate(padded * d * 4, what);
+      regions.push(panels32);
+      const norms32 = kernels.allocate(padded * 8, what);
+      regions.push(norms32);
+      const scale = exported.float32Scale(packed.pointer, n, d);
+      const largestNorm = exported.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
+      layer = { panels: panels32.pointer, norms: norms32.pointer, scale, largestNorm };
+    }
+    return { layers: { points, pointPanels: 0, mean, float32: layer }, regions };
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    throw error;
+  }
+}
+
+/**
+ * Candidates the cluster search keeps per query with the float32 copy (k plus a margin, as the
+ * brute-force GEMM search keeps): enough for its proof unless many points tie at the k-th
+ * distance. The box search keeps k.
+ */
+export function searchCapacity(partition: Partition, layers: SearchLayers, k: number): number {
+  if (partition.plan.kind === 'boxes' || !layers.float32) return k;
+  const margin = Math.min(8, Math.max(1, Math.floor(partition.n / 128)));
+  return Math.min(partition.n, k + margin);
+}
+
+/** Scratch bytes of one chunk of q queries (searchCall's `scratch`). */
+export function searchScratchBytes(kernels: Kernels, partition: Partition, q: number, k: number, capacity: number): number {
+  const exported = entries(kernels);
+  if (partition.plan.kind === 'boxes') return unsigned(exported.boxSearchScratchBytes(k, partition.plan.leafPoints));
+  return unsigned(exported.clusterSearchScratchBytes(q, partition.d, partition.plan.clusters, k, capacity));
+}
+
+/**
+ * The kernel call that searches `count` queries (rows at `queries`, which the cluster search
+ * reorders) for their k nearest of the partition's n points: positions to `outPositions` (i32)
+ * and squared distances (Manhattan: distances) to `outSquared`, k per query, in row order.
+ */
+export function searchCall(
+  partition: Partition, layers: SearchLayers, n: number, queries: number, count: number, k: number, capacity: number,
+  scratch: number, outPositions: number, outSquared: number, manhattan: boolean,
+): KernelCall {
+  const { d, plan } = partition;
+  if (plan.kind === 'boxes') {
+    return ['searchBoxPartition', [
+      layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, partition.lowestIndices!.pointer, 0,
+      queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0,
+    ]];
+  }
+  const float32 = layers.float32;
+  return ['searchClusterPartition', [
+    layers.points, n, d, layers.mean, partition.order.pointer, partition.bounds.pointer, plan.clusters,
+    float32?.panels ?? 0, float32?.norms ?? 0, float32?.scale ?? 1, float32?.largestNorm ?? 0,
+    queries, count, k, capacity, scratch, outPositions, outSquared,
+  ]];
+}
+
+/** The kernel call that replaces `count` positions at `positions` by the caller's indices. */
+export function indicesCall(partition: Partition, positions: number, count: number): KernelCall {
+  return ['positionsToIndices', [partition.order.pointer, positions, count]];
+}
+
+const CHUNK_QUERIES = 256;
+
+/**
+ * The k nearest of every query row, searched over the partition on this thread in chunks of
+ * up to 256 queries: the caller's indices and squared distances (Manhattan: distances), q × k.
+ */
+export function searchPartition(
+  kernels: Kernels, partition: Partition, layers: SearchLayers, queries: Matrix, k: number, manhattan = false,
+): { indices: Int32Array; squared: Float64Array } {
+  const exported = entries(kernels);
+  const { d } = partition;
+  const chunk = Math.max(1, Math.min(CHUNK_QUERIES, queries.rows));
+  const capacity = searchCapacity(partition, layers, k);
+  const rowsBytes = align16(chunk * d * 8);
+  const positionsBytes = align16(chunk * k * 4);
+  const squaredBytes = align16(chunk * k * 8);
+  const total = rowsBytes + positionsBytes + squaredBytes + searchScratchBytes(kernels, partition, chunk, k, capacity);
+  kernels.checkRoom(total - kernels.scratchBytesHeld(), `a chunk of ${chunk} queries`);
+  const base = kernels.scratch(total);
+  const [rows, positions, squared, scratch] = [base, base + rowsBytes, base + rowsBytes + positionsBytes, base + rowsBytes + positionsBytes + squaredBytes];
+  const indices = new Int32Array(queries.rows * k);
+  const distances = new Float64Array(queries.rows * k);
+  for (let start = 0; start < queries.rows; start += chunk) {
+    const count = Math.min(chunk, queries.rows - start);
+    kernels.f64(rows, count * d).set(queries.data.subarray(start * d, (start + count) * d));
+    for (const [name, args] of [
+      searchCall(partition, layers, partition.n, rows, count, k, capacity, scratch, positions, squared, manhattan),
+      indicesCall(partition, positions, count * k),
+    ]) {
+      (exported as unknown as Record<string, (...values: readonly number[]) => unknown>)[name](...args);
+    }
+    indices.set(kernels.i32(positions, count * k), start * k);
+    distances.set(kernels.f64(squared, count * k), start * k);
+  }
+  return { indices, squared: distances };
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
