@@ -62,7 +62,8 @@ const CLUSTER_ORDER: i32 = 13;
 const CLUSTER_KEYS: i32 = 14;
 const SCANNED: i32 = 15;
 const DIRECT_HEAP: i32 = 16;
-const PIECES: i32 = 17;
+const COUNTERS: i32 = 17;
+const PIECES: i32 = 18;
 
 function pieceBytes(piece: i32, q: i32, d: i32, clusters: i32, k: i32, capacity: i32): usize {
   return align16(unalignedPieceBytes(piece, q, d, clusters, k, capacity));
@@ -83,13 +84,24 @@ function unalignedPieceBytes(piece: i32, q: i32, d: i32, clusters: i32, k: i32, 
   if (piece == HEAPS) return <usize>q * topKStateBytes(capacity);
   if (piece == MINIMA) return MINIMA_BYTES;
   if (piece == CLUSTER_ORDER || piece == SCANNED) return align16(<usize>clusters << 2);
-  return topKStateBytes(k);
+  if (piece == DIRECT_HEAP) return topKStateBytes(k);
+  return 16;
 }
 
 function pieceAt(scratch: usize, piece: i32, q: i32, d: i32, clusters: i32, k: i32, capacity: i32): usize {
   let offset = scratch;
   for (let p = 0; p < piece; p++) offset += pieceBytes(p, q, d, clusters, k, capacity);
   return offset;
+}
+
+/**
+ * After a cluster search of a chunk of q queries, what it did in all, at the returned address
+ * in its scratch: the points its groups streamed through the float32 GEMM (f64, each once per
+ * group of four queries) and the points it measured directly (f64 at +8, every point of the
+ * direct search and of the unproven queries' second search). The planner's cost model reads them.
+ */
+export function clusterSearchWork(scratch: usize, q: i32, d: i32, clusters: i32, k: i32, capacity: i32): usize {
+  return pieceAt(scratch, COUNTERS, q, d, clusters, k, capacity);
 }
 
 /** Scratch bytes of clusterSearch for a chunk of q queries. */
@@ -233,6 +245,9 @@ export function searchClusterPartition(
   const clusterOrder = pieceAt(scratch, CLUSTER_ORDER, q, d, clusters, k, capacity);
   const keys = pieceAt(scratch, CLUSTER_KEYS, q, d, clusters, k, capacity);
   const directHeap = changetype<TopKHeap>(pieceAt(scratch, DIRECT_HEAP, q, d, clusters, k, capacity));
+  const counters = pieceAt(scratch, COUNTERS, q, d, clusters, k, capacity);
+  store<f64>(counters, 0);
+  store<f64>(counters, 0, 8);
   const rowBytes = <usize>d << 3;
   const boundBytes = <usize>clusters << 3;
 
@@ -254,14 +269,14 @@ export function searchClusterPartition(
       const row = load<i32>(rows + (<usize>s << 2));
       directClusterSearch(
         points, d, order, layout, clusters, queries + <usize>s * rowBytes, bounds + <usize>row * boundBytes, k, clusterOrder, directHeap,
-        outPositions + (<usize>row * <usize>k << 2), outSquared + (<usize>row * <usize>k << 3),
+        outPositions + (<usize>row * <usize>k << 2), outSquared + (<usize>row * <usize>k << 3), counters,
       );
     }
     return;
   }
   float32ClusterSearch(
     points, n, d, mean, order, layout, clusters, float32Panels, float32Norms, float32Scale, largestFloat32Norm,
-    queries, q, k, capacity, scratch, rows, bounds, clusterOrder, keys, directHeap, outPositions, outSquared,
+    queries, q, k, capacity, scratch, rows, bounds, clusterOrder, keys, directHeap, outPositions, outSquared, counters,
   );
 }
 
@@ -273,7 +288,7 @@ export function searchClusterPartition(
 function directClusterSearch(
   points: usize, d: i32, order: usize, layout: ClusterLayout, clusters: i32,
   query: usize, bounds: usize, k: i32, clusterOrder: usize, heap: TopKHeap,
-  outPositions: usize, outSquared: usize,
+  outPositions: usize, outSquared: usize, counters: usize,
 ): void {
   sortClusters(clusterOrder, bounds, clusters);
   const distances = heap.distances();
@@ -288,6 +303,7 @@ function directClusterSearch(
     for (let p = first; p < end; p++) {
       size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
     }
+    store<f64>(counters, load<f64>(counters, 8) + <f64>(end - first), 8);
   }
   sortCandidatesOrdered(distances, positions, size, order);
   memory.copy(outPositions, positions, <usize>k << 2);
@@ -302,7 +318,7 @@ function float32ClusterSearch(
   points: usize, n: i32, d: i32, mean: usize, order: usize, layout: ClusterLayout, clusters: i32,
   panels32: usize, norms32: usize, scale: f64, largestNorm32: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize, rows: usize, bounds: usize,
-  clusterOrder: usize, keys: usize, directHeap: TopKHeap, outPositions: usize, outSquared: usize,
+  clusterOrder: usize, keys: usize, directHeap: TopKHeap, outPositions: usize, outSquared: usize, counters: usize,
 ): void {
   const groups = pieceAt(scratch, GROUPS, q, d, clusters, k, capacity);
   const groupNorms = pieceAt(scratch, GROUP_NORMS, q, d, clusters, k, capacity);
@@ -359,6 +375,7 @@ function float32ClusterSearch(
       }
       if (!needed) continue;
       store<i32>(scanned + (<usize>cluster << 2), 1);
+      store<f64>(counters, load<f64>(counters) + <f64>(end - first));
       const firstPanel = first / PANEL_POINTS;
       const endPanel = (end + PANEL_POINTS - 1) / PANEL_POINTS;
       for (let block = firstPanel; block < endPanel; block += step) {
@@ -411,7 +428,7 @@ function float32ClusterSearch(
         memory.copy(outD, distances, <usize>k << 3);
       } else {
         clusterSearchFallbacks++;
-        directClusterSearch(points, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD);
+        directClusterSearch(points, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD, counters);
       }
     }
   }

@@ -24,9 +24,9 @@ export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 export { topKStateBytes } from './topk';
 export { boxPartitionScratchBytes, buildBoxPartition, partitionLeaves, partitionNodes } from './partition';
-export { boxSearchScratchBytes, positionsToIndices, searchBoxPartition } from './leafSearch';
+export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
 export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
-export { clusterSearchFallbackQueries, clusterSearchScratchBytes, searchClusterPartition } from './clusterSearch';
+export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
 // query pair of the chunk streams over it, so the weights come from memory once per chunk.

@@ -27,7 +27,7 @@
 // Which partition: a k-d tree of boxes over X's direct panels wherever the search runs on
 // direct differences (d ≤ 16, and Manhattan at any d); clusters with ball and slab bounds over
 // the float32 GEMM (or direct differences without the float32 copy) for the GEMM search.
-import type { Matrix } from './matrix.js';
+import { searchesDirectly, type Matrix } from './matrix.js';
 import type { Metric } from './metrics.js';
 import type { Kernels, Region } from './wasm.js';
 import type { KernelCall } from './workerPool.js';
@@ -38,7 +38,7 @@ interface PartitionExports {
   partitionNodes(leaves: number): number;
   boxPartitionScratchBytes(d: number): number;
   buildBoxPartition(points: number, n: number, d: number, leafPoints: number, order: number, boxes: number, lowestIndices: number, scratch: number): void;
-  boxSearchScratchBytes(k: number, leafPoints: number): number;
+  boxSearchScratchBytes(q: number, k: number, leafPoints: number): number;
   searchBoxPartition(
     pointPanels: number, n: number, d: number, leafPoints: number, treeLeaves: number,
     order: number, boxes: number, lowestIndices: number, tailBoxes: number,
@@ -54,6 +54,8 @@ interface PartitionExports {
     queries: number, q: number, k: number, capacity: number, scratch: number, outPositions: number, outSquared: number,
   ): void;
   positionsToIndices(order: number, positions: number, count: number): void;
+  boxSearchWork(scratch: number): number;
+  clusterSearchWork(scratch: number, q: number, d: number, clusters: number, k: number, capacity: number): number;
   packPoints(points: number, n: number, d: number, packed: number, firstPoint: number): void;
   packWeights(points: number, n: number, d: number, mean: number, packed: number, norms: number, firstPoint: number): number;
   float32Scale(packed: number, n: number, d: number): number;
@@ -84,10 +86,13 @@ export interface PartitionPlan {
 
 /**
  * Points per leaf of the box tree for d features: a leaf's scan costs its points × d, a visit of
- * the tree a few boxes × d, so leaves grow with d.
+ * the tree a few boxes × d, so leaves grow with d. Measured on 1M points (k = 5, time against
+ * the next size up): uniform in 2 dimensions, 16 → 1.17× 32's time, 64 → 1.00×; in 4, 16 → 1.16×,
+ * 64 → 0.91×, 128 → 0.95×; 50 blobs in 8, 128 → 0.98× 64's, 256 → 0.97×; in 16, 256 → 0.85× 128's,
+ * 512 → 1.36× 256's.
  */
 export function boxLeafPoints(d: number): number {
-  return d <= 4 ? 32 : d <= 8 ? 64 : 128;
+  return d <= 2 ? 32 : d <= 4 ? 64 : d <= 8 ? 128 : 256;
 }
 
 /**
@@ -274,7 +279,7 @@ export function searchCapacity(partition: Partition, layers: SearchLayers, k: nu
 /** Scratch bytes of one chunk of q queries (searchCall's `scratch`). */
 export function searchScratchBytes(kernels: Kernels, partition: Partition, q: number, k: number, capacity: number): number {
   const exported = entries(kernels);
-  if (partition.plan.kind === 'boxes') return unsigned(exported.boxSearchScratchBytes(k, partition.plan.leafPoints));
+  if (partition.plan.kind === 'boxes') return unsigned(exported.boxSearchScratchBytes(q, k, partition.plan.leafPoints));
   return unsigned(exported.clusterSearchScratchBytes(q, partition.d, partition.plan.clusters, k, capacity));
 }
 
@@ -345,3 +350,96 @@ export function searchPartition(
 }
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** What a search of some queries did, per query: the work the planner's cost model weighs. */
+export interface SearchWork {
+  /** Boxes bounded (the box tree's traversal). */
+  readonly boxes: number;
+  /** Points measured by direct differences (the box search; the cluster search without the float32 copy, or for an unproven query). */
+  readonly directPoints: number;
+  /** Points the cluster search streamed through the float32 GEMM, per query (each group of four streams a point once: a quarter per query). */
+  readonly gemmPoints: number;
+}
+
+/** How many training points the planner's sample takes as queries. */
+const SAMPLE_QUERIES = 64;
+
+/**
+ * The work of searching, for their k nearest, SAMPLE_QUERIES training points spread evenly over
+ * the positions (all of them below that many): deterministic, so every machine measures the
+ * same. One chunk, on this thread.
+ */
+export function sampleWork(kernels: Kernels, partition: Partition, layers: SearchLayers, k: number): SearchWork {
+  const exported = entries(kernels);
+  const { n, d } = partition;
+  const q = Math.min(n, SAMPLE_QUERIES);
+  const sample = new Float64Array(q * d);
+  for (let r = 0; r < q; r++) {
+    const position = Math.floor(((r + 0.5) * n) / q);
+    for (let j = 0; j < d; j++) sample[r * d + j] = pointValue(kernels, partition, layers, position, j);
+  }
+  const capacity = searchCapacity(partition, layers, k);
+  const rowsBytes = align16(q * d * 8);
+  const positionsBytes = align16(q * k * 4);
+  const squaredBytes = align16(q * k * 8);
+  const total = rowsBytes + positionsBytes + squaredBytes + searchScratchBytes(kernels, partition, q, k, capacity);
+  kernels.checkRoom(total - kernels.scratchBytesHeld(), `the planner's sample of ${q} queries`);
+  const base = kernels.scratch(total);
+  const [rows, positions, squared, scratch] = [base, base + rowsBytes, base + rowsBytes + positionsBytes, base + rowsBytes + positionsBytes + squaredBytes];
+  kernels.f64(rows, q * d).set(sample);
+  const [name, args] = searchCall(partition, layers, n, rows, q, k, capacity, scratch, positions, squared, false);
+  (exported as unknown as Record<string, (...values: readonly number[]) => unknown>)[name](...args);
+  if (partition.plan.kind === 'boxes') {
+    const [boxes, points] = kernels.f64(unsigned(exported.boxSearchWork(scratch)), 2);
+    return { boxes: boxes / q, directPoints: points / q, gemmPoints: 0 };
+  }
+  const [streamed, measured] = kernels.f64(unsigned(exported.clusterSearchWork(scratch, q, d, partition.plan.clusters, k, capacity)), 2);
+  return { boxes: 0, directPoints: measured / q, gemmPoints: streamed / q / 4 };
+}
+
+/** Coordinate j of the point at `position`: from X row-major when the layers have it, else from its panel. */
+function pointValue(kernels: Kernels, partition: Partition, layers: SearchLayers, position: number, j: number): number {
+  const { d } = partition;
+  if (layers.points !== 0) return kernels.f64(layers.points + (position * d + j) * 8, 1)[0];
+  const panel = Math.floor(position / PANEL_POINTS);
+  return kernels.f64(layers.pointPanels + ((panel * d + j) * PANEL_POINTS + (position % PANEL_POINTS)) * 8, 1)[0];
+}
+
+// The cost model, in the time of one direct difference of brute force's pair kernel (a point
+// × a feature × a query): what each kind of work costs relative to it, measured (see
+// choosesTree).
+const COST = {
+  /** A point-feature of the box search's leaf scan (one query, heap folds). */
+  leafScan: 1,
+  /** A box bounded (per feature). */
+  box: 1,
+  /** A point-feature through the float32 GEMM, per query. */
+  gemm: 0.25,
+  /** A point-feature measured directly by the cluster search (scalar, row-major). */
+  directRow: 1,
+  /** Brute force's float32 GEMM per point-feature and query. */
+  bruteGemm: 0.25,
+  /** Brute force's direct differences per point-feature and query. */
+  bruteDirect: 1,
+  /** The cluster search's bounds: per cluster and feature, per query. */
+  clusterBound: 1,
+};
+/** The pruned search must be predicted at least this much cheaper to be chosen. */
+const SAFETY = 0.5;
+
+/**
+ * 'auto': whether the pruned search over `partition` pays for a network whose queries want
+ * their k nearest. Decided from n, d and the work a deterministic sample of training points
+ * takes as queries (sampleWork), against brute force's n points per query, through a cost
+ * model calibrated by measurement; nothing is timed, so every machine makes the same choice.
+ */
+export function choosesTree(kernels: Kernels, partition: Partition, layers: SearchLayers, k: number, float32Candidates = true): boolean {
+  const { n, d } = partition;
+  const work = sampleWork(kernels, partition, layers, Math.min(k, n));
+  const bruteDirect = partition.plan.kind === 'boxes' && searchesDirectly(n, d, float32Candidates);
+  const brute = n * d * (bruteDirect || partition.plan.kind === 'boxes' && !float32Candidates ? COST.bruteDirect : COST.bruteGemm);
+  const tree = partition.plan.kind === 'boxes'
+    ? work.directPoints * d * COST.leafScan + work.boxes * d * COST.box
+    : work.gemmPoints * d * COST.gemm + work.directPoints * d * COST.directRow + partition.plan.clusters * d * COST.clusterBound;
+  return tree < SAFETY * brute;
+}
