@@ -96,27 +96,29 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
 
 /**
  * A lower bound on the direct distance, as the kernels compute it, from `query` to every point
- * in `box` (d lows, then d highs): Σ_j g_j² (Manhattan: Σ_j g_j), summed in dimension order
- * from 0, where g_j = fl(lo_j − x_j) if x_j < lo_j, fl(x_j − hi_j) if x_j > hi_j, else 0.
+ * in `box` (d lows, then d highs, float32 rounded outward from the points' own box): Σ_j g_j²
+ * (Manhattan: Σ_j g_j), summed in dimension order from 0, where g_j = fl(lo_j − x_j) if
+ * x_j < lo_j, fl(x_j − hi_j) if x_j > hi_j, else 0 (the float32 bounds widened exactly).
  *
- * Why it never exceeds a point's computed distance: for a point y in the box, lo_j ≤ y_j ≤ hi_j,
- * and the kernel's j-th difference is fl(x_j − y_j), whose magnitude is fl(|x_j − y_j|) (rounding
- * to nearest is symmetric). When x_j < lo_j, |x_j − y_j| = y_j − x_j ≥ lo_j − x_j, and correctly
- * rounded subtraction is monotone, so fl(|x_j − y_j|) ≥ g_j; likewise above hi_j; otherwise
- * g_j = 0. Squaring and adding are correctly rounded and monotone too, and the bound performs
- * the same operations in the same order as the kernel (a difference, a square, an addition onto
- * the running sum from 0), each on operands no larger than the kernel's, so by induction over j
- * every partial sum, and so the bound, is at most the point's computed distance. Wasm never
- * contracts a multiply and an add, so neither sum is fused. Hence a node whose bound exceeds the
- * k-th distance kept holds no point that can get in, and one whose bound equals it holds only
- * points at exactly that distance.
+ * Why it never exceeds a point's computed distance: for a point y in the box, lo_j ≤ y_j ≤ hi_j
+ * (the outward rounding only widens the box), and the kernel's j-th difference is
+ * fl(x_j − y_j), whose magnitude is fl(|x_j − y_j|) (rounding to nearest is symmetric). When
+ * x_j < lo_j, |x_j − y_j| = y_j − x_j ≥ lo_j − x_j, and correctly rounded subtraction is
+ * monotone, so fl(|x_j − y_j|) ≥ g_j; likewise above hi_j; otherwise g_j = 0. Squaring and
+ * adding are correctly rounded and monotone too, and the bound performs the same operations in
+ * the same order as the kernel (a difference, a square, an addition onto the running sum from
+ * 0), each on operands no larger than the kernel's, so by induction over j every partial sum,
+ * and so the bound, is at most the point's computed distance. Wasm never contracts a multiply
+ * and an add, so neither sum is fused. Hence a node whose bound exceeds the k-th distance kept
+ * holds no point that can get in, and one whose bound equals it holds only points at exactly
+ * that distance.
  */
 @inline function boxBound(manhattan: bool, query: usize, box: usize, d: i32): f64 {
   let sum: f64 = 0;
   for (let j = 0; j < d; j++) {
     const x = load<f64>(query + (<usize>j << 3));
-    const low = load<f64>(box + (<usize>j << 3));
-    const high = load<f64>(box + (<usize>(d + j) << 3));
+    const low = <f64>load<f32>(box + (<usize>j << 2));
+    const high = <f64>load<f32>(box + (<usize>(d + j) << 2));
     const gap = x < low ? low - x : x > high ? x - high : 0.0;
     sum += manhattan ? gap : gap * gap;
   }
@@ -185,7 +187,7 @@ export function searchBoxPartition(
       let end = load<i32>(entry, 8);
       let bound = load<f64>(entry, 16);
       while (true) {
-        if (!admits(size, k, bound, load<i32>(lowestIndices + (<usize>node << 2)), distances, positions, order)) break;
+        if (!admits(size, k, bound, lowestIndices + (<usize>node << 2), distances, positions, order)) break;
         if (end - first == 1) {
           size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, first, query, tile, minima, distances, positions, size, k, order);
           scanned += <f64>(min(n, (first + 1) * leafPoints) - first * leafPoints);
@@ -214,7 +216,8 @@ export function searchBoxPartition(
       const leaf = treeLeaves + t;
       const bound = boxBound(manhattan, query, tailBoxes + <usize>t * boxBytes(d), d);
       bounded++;
-      if (admits(size, k, bound, leaf * leafPoints, distances, positions, order)) {
+      // A tail leaf's points keep their own indices: its lowest is its first position's.
+      if (admits(size, k, bound, order + (<usize>(leaf * leafPoints) << 2), distances, positions, order)) {
         size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, leaf, query, tile, minima, distances, positions, size, k, order);
         scanned += <f64>(min(n, (leaf + 1) * leafPoints) - leaf * leafPoints);
       }
@@ -311,13 +314,14 @@ function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {
 
 /**
  * Whether a node whose points' distances are at least `bound` and whose lowest caller index is
- * `lowest` may hold a point that gets into the heap: the heap is not full, or the bound is
- * below its root's distance, or equal to it with a lower index somewhere below.
+ * at `lowest` may hold a point that gets into the heap: the heap is not full, or the bound is
+ * below its root's distance, or equal to it with a lower index somewhere below (read only
+ * then: a load per node visited would miss the cache as often as the boxes do).
  */
-@inline function admits(size: i32, k: i32, bound: f64, lowest: i32, distances: usize, positions: usize, order: usize): bool {
+@inline function admits(size: i32, k: i32, bound: f64, lowest: usize, distances: usize, positions: usize, order: usize): bool {
   if (size < k) return true;
   const worst = load<f64>(distances);
-  return bound < worst || (bound == worst && lowest < load<i32>(order + (<usize>load<i32>(positions) << 2)));
+  return bound < worst || (bound == worst && load<i32>(lowest) < load<i32>(order + (<usize>load<i32>(positions) << 2)));
 }
 
 /** Folds leaf `leaf`'s points (positions leaf·leafPoints … up to n) into the heap; returns its size. */

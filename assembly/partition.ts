@@ -15,9 +15,11 @@
 // right child v + 2·(middle − first); a tree of L leaves has 2L − 1 nodes. Nothing about the
 // shape is stored: a traversal carries each node's leaf range.
 //
-// Per node: its box, the per-dimension minimum and maximum of its points (d lows, then d highs,
-// f64), and the lowest caller index among its points (i32), which lets a search skip a node at
-// exactly the k-th distance when none of its points could win the tie.
+// Per node: its box, the per-dimension minimum and maximum of its points (d lows, then d highs),
+// stored in float32 rounded outward (each low down, each high up to a float32), so a box holds
+// its points in half the bytes (the search's memory traffic is mostly boxes and leaves); and
+// the lowest caller index among its points (i32), which lets a search skip a node at exactly
+// the k-th distance when none of its points could win the tie.
 //
 // The split (k-d, median): a node splits its cell (the box its ancestors' splits leave it, the
 // root's being the data's bounding box) across the cell's widest dimension, at the point of
@@ -44,14 +46,34 @@ export function partitionNodes(leaves: i32): i32 {
   return first + ((end - first + 1) >> 1);
 }
 
-/** Bytes of one node's box: d lows and d highs. */
+/** Bytes of one node's box: d lows and d highs, float32. */
 @inline export function boxBytes(d: i32): usize {
+  return <usize>d << 3;
+}
+
+/** Bytes of one cell of the build (d lows and d highs, float64). */
+@inline function cellBytes(d: i32): usize {
   return <usize>d << 4;
 }
 
 /** Scratch bytes buildBoxPartition needs: one cell per level of the recursion. */
 export function boxPartitionScratchBytes(d: i32): usize {
-  return <usize>MAX_DEPTH * boxBytes(d);
+  return <usize>MAX_DEPTH * cellBytes(d);
+}
+
+/** The largest float32 at most x (−∞ below float32's range). */
+@inline function float32Below(x: f64): f32 {
+  const rounded = <f32>x;
+  if (<f64>rounded <= x) return rounded;
+  const bits = reinterpret<u32>(rounded);
+  // Below a positive float32 is the next smaller magnitude; below a negative, the next larger; below 0, −2^−149.
+  if (rounded == 0) return reinterpret<f32>(<u32>0x80000001);
+  return reinterpret<f32>(rounded > 0 ? bits - 1 : bits + 1);
+}
+
+/** The smallest float32 at least x (+∞ above float32's range). */
+@inline function float32Above(x: f64): f32 {
+  return -float32Below(-x);
 }
 
 @inline function key(points: usize, d: i32, row: i32, dimension: i32): f64 {
@@ -121,8 +143,8 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
 
 /**
  * Builds the partition of n row-major points (d values each) in place: permutes the rows into
- * leaf order, writes order[p] (the caller's index of position p), every node's box and its
- * lowest caller index. `boxes` holds partitionNodes(partitionLeaves(n, leafPoints)) boxes of
+ * leaf order, writes order[p] (the caller's index of position p), every node's box (float32,
+ * rounded outward) and its lowest caller index. `boxes` holds partitionNodes(partitionLeaves(n, leafPoints)) boxes of
  * boxBytes(d), `lowestIndices` as many i32; `scratch` boxPartitionScratchBytes(d).
  */
 export function buildBoxPartition(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, boxes: usize, lowestIndices: usize, scratch: usize): void {
@@ -131,7 +153,7 @@ export function buildBoxPartition(points: usize, n: i32, d: i32, leafPoints: i32
   if (leaves == 0) return;
   rowsBox(points, d, 0, n, scratch);
   splitNode(points, n, d, leafPoints, order, scratch, 0, leaves, 0);
-  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, 0, 0, leaves);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, 0, 0, leaves, scratch);
 }
 
 /**
@@ -162,10 +184,10 @@ function rowsBox(points: usize, d: i32, first: i32, end: i32, box: usize): void 
   }
 }
 
-/** Splits the node over leaves [first, end) whose cell is at `cells` + depth·boxBytes(d), and its descendants. */
+/** Splits the node over leaves [first, end) whose cell is at `cells` + depth·cellBytes(d), and its descendants. */
 function splitNode(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, cells: usize, first: i32, end: i32, depth: i32): void {
   if (end - first < 2) return;
-  const cell = cells + <usize>depth * boxBytes(d);
+  const cell = cells + <usize>depth * cellBytes(d);
   let widest = 0;
   let widestSpread: f64 = -1;
   for (let j = 0; j < d; j++) {
@@ -179,23 +201,32 @@ function splitNode(points: usize, n: i32, d: i32, leafPoints: i32, order: usize,
   const split = middle * leafPoints;
   selectRows(points, d, order, first * leafPoints, min(n, end * leafPoints) - 1, split, widest);
   const splitValue = key(points, d, split, widest);
-  const child = cell + boxBytes(d);
-  memory.copy(child, cell, boxBytes(d));
+  const child = cell + cellBytes(d);
+  memory.copy(child, cell, cellBytes(d));
   store<f64>(child + (<usize>(d + widest) << 3), splitValue);
   splitNode(points, n, d, leafPoints, order, cells, first, middle, depth + 1);
-  memory.copy(child, cell, boxBytes(d));
+  memory.copy(child, cell, cellBytes(d));
   store<f64>(child + (<usize>widest << 3), splitValue);
   splitNode(points, n, d, leafPoints, order, cells, middle, end, depth + 1);
 }
 
-/** Writes the boxes and lowest caller indices of `node` (over leaves [first, end)) and its descendants. */
-function nodeBoxes(points: usize, n: i32, d: i32, leafPoints: i32, order: usize, boxes: usize, lowestIndices: usize, node: i32, first: i32, end: i32): void {
+/**
+ * Writes the boxes and lowest caller indices of `node` (over leaves [first, end)) and its
+ * descendants; a leaf's box is measured in float64 in `cell`, then rounded outward.
+ */
+function nodeBoxes(
+  points: usize, n: i32, d: i32, leafPoints: i32, order: usize, boxes: usize, lowestIndices: usize, node: i32, first: i32, end: i32, cell: usize,
+): void {
   const box = boxes + <usize>node * boxBytes(d);
   const lowest = lowestIndices + (<usize>node << 2);
   if (end - first == 1) {
     const start = first * leafPoints;
     const stop = min(n, end * leafPoints);
-    rowsBox(points, d, start, stop, box);
+    rowsBox(points, d, start, stop, cell);
+    for (let j = 0; j < d; j++) {
+      store<f32>(box + (<usize>j << 2), float32Below(load<f64>(cell + (<usize>j << 3))));
+      store<f32>(box + (<usize>(d + j) << 2), float32Above(load<f64>(cell + (<usize>(d + j) << 3))));
+    }
     let smallest = i32.MAX_VALUE;
     for (let p = start; p < stop; p++) smallest = min(smallest, load<i32>(order + (<usize>p << 2)));
     store<i32>(lowest, smallest);
@@ -204,16 +235,15 @@ function nodeBoxes(points: usize, n: i32, d: i32, leafPoints: i32, order: usize,
   const middle = middleLeaf(first, end);
   const left = node + 1;
   const right = node + 2 * (middle - first);
-  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, left, first, middle);
-  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, right, middle, end);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, left, first, middle, cell);
+  nodeBoxes(points, n, d, leafPoints, order, boxes, lowestIndices, right, middle, end, cell);
   const leftBox = boxes + <usize>left * boxBytes(d);
   const rightBox = boxes + <usize>right * boxBytes(d);
   for (let j = 0; j < d; j++) {
-    const low = <usize>j << 3;
-    const high = <usize>(d + j) << 3;
-    store<f64>(box + low, Math.min(load<f64>(leftBox + low), load<f64>(rightBox + low)));
-    store<f64>(box + high, Math.max(load<f64>(leftBox + high), load<f64>(rightBox + high)));
+    const low = <usize>j << 2;
+    const high = <usize>(d + j) << 2;
+    store<f32>(box + low, Mathf.min(load<f32>(leftBox + low), load<f32>(rightBox + low)));
+    store<f32>(box + high, Mathf.max(load<f32>(leftBox + high), load<f32>(rightBox + high)));
   }
   store<i32>(lowest, min(load<i32>(lowestIndices + (<usize>left << 2)), load<i32>(lowestIndices + (<usize>right << 2))));
 }
-
