@@ -157,12 +157,29 @@ export function clusterSearchScratchBytes(q: i32, d: i32, clusters: i32, k: i32,
 }
 
 /**
- * Fills `bounds` (K f64) with clusterBound for one query and every cluster, and returns its
- * nearest cluster (by fl(√Σ(q̃ − c)²), among those with members; ties to the lower).
+ * An upper bound on the directly computed squared distance from query q to every member of
+ * cluster B (inputs as clusterBound's): ‖q − x‖ ≤ ‖q̃ − x̃‖ + 2u(queryNorm + X_B) ≤
+ * ‖q̃ − c_B‖ + R_B + 2u(queryNorm + X_B), with ‖q̃ − c_B‖ ≤ toCentre·(1 + (d + 4)u), plus 8u of
+ * the magnitudes for these operations' own rounding; the direct sum of d squares exceeds the
+ * exact square by at most (d + 2)u relative and d·2^−1075, so this returns
+ * U²(1 + (d + 8)u) + (d + 1)·2^−1074. A cluster whose upper bound is within a radius lies wholly
+ * inside it.
  */
-function boundClusters(
+@inline export function clusterUpperBound(d: i32, toCentre: f64, queryNorm: f64, radius: f64, memberNorm: f64): f64 {
+  const centreDistance = toCentre * (1.0 + <f64>(d + 4) * UNIT_ROUNDOFF);
+  const upper = centreDistance + radius + 2 * UNIT_ROUNDOFF * (queryNorm + memberNorm) * (1 + 4 * UNIT_ROUNDOFF) + 8 * UNIT_ROUNDOFF * (centreDistance + radius);
+  return upper * upper * (1.0 + <f64>(d + 8) * UNIT_ROUNDOFF) + <f64>(d + 1) * SMALLEST_SUBNORMAL;
+}
+
+/**
+ * Fills `bounds` (K f64) with clusterBound for one query and every cluster, leaving the centred
+ * query in `centred`, its dot products with the centres in `dots` and its distances to them
+ * (fl(√Σ(q̃ − c)²)) in `distances`; returns its nearest cluster (by that distance, among those
+ * with members; ties to the lower) and stores ‖q̃‖ rounded up at `queryNormAt`.
+ */
+export function boundClusters(
   query: usize, mean: usize, d: i32, clusters: i32, layout: ClusterLayout,
-  centred: usize, dots: usize, distances: usize, bounds: usize,
+  centred: usize, dots: usize, distances: usize, bounds: usize, queryNormAt: usize = 0,
 ): i32 {
   let queryNormSquared: f64 = 0;
   for (let j = 0; j < d; j++) {
@@ -171,6 +188,7 @@ function boundClusters(
     queryNormSquared += value * value;
   }
   const queryNorm = Math.sqrt(queryNormSquared) * (1.0 + <f64>(d + 4) * UNIT_ROUNDOFF);
+  if (queryNormAt != 0) store<f64>(queryNormAt, queryNorm);
   let home = -1;
   let nearest: f64 = Infinity;
   for (let c = 0; c < clusters; c++) {

@@ -27,6 +27,7 @@ export { boxPartitionScratchBytes, buildBoxPartition, partitionLeaves, partition
 export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
 export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
 export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';
+export { countBoxRadius, countClusterRadius, radiusBoxPartition, radiusBoxScratchBytes, radiusClusterPartition, radiusClusterScratchBytes } from './radiusSearch';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
 // query pair of the chunk streams over it, so the weights come from memory once per chunk.

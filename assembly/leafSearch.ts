@@ -66,7 +66,7 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
  * as directDistancePanels (or manhattanDistancePanels) does for a pair of queries: the values
  * are bit-for-bit the brute-force search's.
  */
-@inline function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
+@inline export function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   const zero = f64x2.splat(0);
   let points = packed + <usize>firstPanel * panelBytes;
@@ -113,7 +113,7 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
  * holds no point that can get in, and one whose bound equals it holds only points at exactly
  * that distance.
  */
-@inline function boxBound(manhattan: bool, query: usize, box: usize, d: i32): f64 {
+@inline export function boxBound(manhattan: bool, query: usize, box: usize, d: i32): f64 {
   let sum: f64 = 0;
   for (let j = 0; j < d; j++) {
     const x = load<f64>(query + (<usize>j << 3));
@@ -121,6 +121,23 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
     const high = <f64>load<f32>(box + (<usize>(d + j) << 2));
     const gap = x < low ? low - x : x > high ? x - high : 0.0;
     sum += manhattan ? gap : gap * gap;
+  }
+  return sum;
+}
+
+/**
+ * An upper bound on the direct distance, as the kernels compute it, from `query` to every point
+ * in `box`: Σ_j f_j² (Manhattan: Σ_j f_j) in dimension order from 0, f_j = max(fl(x_j − lo_j),
+ * fl(hi_j − x_j)). For y in the box, |x_j − y_j| ≤ max(x_j − lo_j, hi_j − x_j), and the same
+ * monotonicity as boxBound's gives every term, every partial sum and so the whole at least the
+ * point's computed distance: a node whose upper bound is within a radius lies wholly inside it.
+ */
+@inline export function boxFarBound(manhattan: bool, query: usize, box: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const x = load<f64>(query + (<usize>j << 3));
+    const far = Math.max(x - <f64>load<f32>(box + (<usize>j << 2)), <f64>load<f32>(box + (<usize>(d + j) << 2)) - x);
+    sum += manhattan ? far : far * far;
   }
   return sum;
 }
@@ -299,7 +316,7 @@ function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {
 }
 
 /** Leaves after the tree's, each of leafPoints positions (the last may hold fewer). */
-@inline function partitionTail(n: i32, leafPoints: i32, treeLeaves: i32): i32 {
+@inline export function partitionTail(n: i32, leafPoints: i32, treeLeaves: i32): i32 {
   const treeEnd = treeLeaves * leafPoints;
   return n > treeEnd ? (n - treeEnd + leafPoints - 1) / leafPoints : 0;
 }

@@ -8,10 +8,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, setKernelBuild, type KernelBuild } from '../src/index.js';
-import { distanceOf, prepareRows, type Metric } from '../src/metrics.js';
+import { distanceOf, layerOneRadiusBound, prepareRows, type Metric } from '../src/metrics.js';
 import type { Matrix } from '../src/matrix.js';
 import {
-  buildPartition, packSearchLayers, partitionRegions, planPartition, searchPartition, type PartitionPlan,
+  buildPartition, packSearchLayers, partitionRegions, planPartition, radiusPartition, searchPartition, type PartitionPlan,
 } from '../src/partition.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels, type Kernels } from '../src/wasm.js';
@@ -26,6 +26,38 @@ interface Found {
 async function treeNeighbours(
   build: KernelBuild, X: Matrix, queries: Matrix, k: number, metric: Metric, options: { plan?: PartitionPlan; float32?: boolean } = {},
 ): Promise<Found> {
+  return onPartition(build, X, metric, options, (kernels, partition, layers) => {
+    const { indices, squared } = searchPartition(kernels, partition, layers, prepareRows(queries, metric, 'X'), k, metric === 'manhattan');
+    return { indices: Array.from(indices), distances: Array.from(squared, (value) => distanceOf(metric, value)) };
+  });
+}
+
+/** Every point within `radius` by the pruned search, as radiusNeighbors reports them (the list trimmed by the metric's distance). */
+async function treeWithin(
+  build: KernelBuild, X: Matrix, queries: Matrix, radius: number, metric: Metric, options: { plan?: PartitionPlan; float32?: boolean } = {},
+): Promise<{ offsets: number[]; indices: number[]; distances: number[] }> {
+  return onPartition(build, X, metric, options, (kernels, partition, layers) => {
+    const found = radiusPartition(kernels, partition, layers, prepareRows(queries, metric, 'X'), layerOneRadiusBound(metric, radius), metric === 'manhattan');
+    const offsets = [0];
+    const indices: number[] = [];
+    const distances: number[] = [];
+    for (let r = 0; r + 1 < found.offsets.length; r++) {
+      for (let e = found.offsets[r]; e < found.offsets[r + 1]; e++) {
+        const distance = distanceOf(metric, found.values[e]);
+        if (!(distance <= radius)) break;
+        indices.push(found.indices[e]);
+        distances.push(distance);
+      }
+      offsets.push(indices.length);
+    }
+    return { offsets, indices, distances };
+  });
+}
+
+type PartitionUse<T> = (kernels: Kernels, partition: ReturnType<typeof buildPartition>, layers: ReturnType<typeof packSearchLayers>['layers']) => T;
+
+/** Builds the partition of X (as a network would: rows prepared for the metric, μ of the caller's order) and runs `use` on it. */
+async function onPartition<T>(build: KernelBuild, X: Matrix, metric: Metric, options: { plan?: PartitionPlan; float32?: boolean }, use: PartitionUse<T>): Promise<T> {
   const kernels = await loadKernels(build);
   const rows = prepareRows(X, metric, 'X');
   const { rows: n, cols: d } = rows;
@@ -39,8 +71,7 @@ async function treeNeighbours(
     const partition = buildPartition(kernels, points.pointer, n, d, mean.pointer, plan);
     const packed = packSearchLayers(kernels, partition, points.pointer, mean.pointer, options.float32 ?? true);
     try {
-      const { indices, squared } = searchPartition(kernels, partition, packed.layers, prepareRows(queries, metric, 'X'), k, metric === 'manhattan');
-      return { indices: Array.from(indices), distances: Array.from(squared, (value) => distanceOf(metric, value)) };
+      return use(kernels, partition, packed.layers);
     } finally {
       for (const region of [...packed.regions, ...partitionRegions(partition)]) kernels.release(region);
     }
@@ -236,6 +267,36 @@ describe.each(KERNEL_BUILDS)('the pruned search answers as brute force, bit for 
       }
     }
   }, 120_000);
+
+  it.each([...BOX_TRAPS, ...CLUSTER_TRAPS].filter((trap) => trap.X.rows >= 100))('radius: $name', async ({ X, queries, metrics }) => {
+    for (const metric of metrics ?? METRICS) {
+      const shifted = metric === 'cosine' ? { ...X, data: X.data.map((value) => value + 1) } : X;
+      const shiftedQueries = metric === 'cosine' ? { ...queries, data: queries.data.map((value) => value + 1) } : queries;
+      // Radii at which none but duplicates, a few, some and more points are within (from the 50 nearest distances), and every point.
+      const nearest = await bruteNeighbours(build, shifted, shiftedQueries, Math.min(50, X.rows), metric);
+      const sorted = [...nearest.distances].filter((value) => value > 0).sort((a, b) => a - b);
+      const radii = [0, sorted[Math.floor(sorted.length / 10)] ?? 1, sorted[Math.floor(sorted.length / 2)] ?? 1, sorted[sorted.length - 1] ?? 1, 1e300];
+      const plans = X.cols <= 16 || metric === 'manhattan' ? [undefined, boxes(8)] : [undefined, clusters(3)];
+      for (const radius of radii) {
+        setKernelBuild(build);
+        const network = await KnnNetwork.fit(shifted, new Array<number>(X.rows).fill(0), { metric });
+        setKernelBuild('auto');
+        // Every point within: three queries are enough.
+        const rows = radius === 1e300 ? { ...shiftedQueries, data: shiftedQueries.data.subarray(0, 3 * X.cols), rows: 3 } : shiftedQueries;
+        try {
+          const brute = network.radiusNeighbors(rows, radius);
+          for (const plan of plans) {
+            const tree = await treeWithin(build, shifted, rows, radius, metric, { plan });
+            expect(tree.offsets, `radius ${radius}`).toEqual(Array.from(brute.offsets));
+            expect(tree.indices).toEqual(Array.from(brute.indices));
+            expect(bits(tree.distances)).toEqual(bits(Array.from(brute.distances)));
+          }
+        } finally {
+          network.dispose();
+        }
+      }
+    }
+  }, 300_000);
 
   it('on random shapes, grids, offsets, metrics, leaf sizes and cluster counts', async () => {
     const shape = fc.record({
