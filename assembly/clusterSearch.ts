@@ -286,7 +286,7 @@ export function searchClusterPartition(
     for (let s = 0; s < q; s++) {
       const row = load<i32>(rows + (<usize>s << 2));
       directClusterSearch(
-        points, d, order, layout, clusters, queries + <usize>s * rowBytes, bounds + <usize>row * boundBytes, k, clusterOrder, directHeap,
+        points, n, d, order, layout, clusters, queries + <usize>s * rowBytes, bounds + <usize>row * boundBytes, k, clusterOrder, directHeap,
         outPositions + (<usize>row * <usize>k << 2), outSquared + (<usize>row * <usize>k << 3), counters,
       );
     }
@@ -304,7 +304,7 @@ export function searchClusterPartition(
  * may hide a tie with a lower index). Writes k positions and squared distances.
  */
 function directClusterSearch(
-  points: usize, d: i32, order: usize, layout: ClusterLayout, clusters: i32,
+  points: usize, n: i32, d: i32, order: usize, layout: ClusterLayout, clusters: i32,
   query: usize, bounds: usize, k: i32, clusterOrder: usize, heap: TopKHeap,
   outPositions: usize, outSquared: usize, counters: usize,
 ): void {
@@ -313,6 +313,10 @@ function directClusterSearch(
   const positions = heap.indices(k);
   let size = 0;
   const rowBytes = <usize>d << 3;
+  // Points appended after the clusters were built have no bound: always measured.
+  for (let p = load<i32>(layout.starts + (<usize>clusters << 2)); p < n; p++) {
+    size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
+  }
   for (let i = 0; i < clusters; i++) {
     const cluster = load<i32>(clusterOrder + (<usize>i << 2));
     if (size == k && load<f64>(bounds + (<usize>cluster << 3)) > load<f64>(distances)) break;
@@ -347,8 +351,6 @@ function float32ClusterSearch(
   const heapBytes = topKStateBytes(capacity);
   const rowBytes = <usize>d << 3;
   const boundBytes = <usize>clusters << 3;
-  const step = blockPanels(d);
-  const tileStride = <usize>(step * PANEL_POINTS) << 3;
   const rescale = scale * scale;
   const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
   const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * rescale;
@@ -394,21 +396,13 @@ function float32ClusterSearch(
       if (!needed) continue;
       store<i32>(scanned + (<usize>cluster << 2), 1);
       store<f64>(counters, load<f64>(counters) + <f64>(end - first));
-      const firstPanel = first / PANEL_POINTS;
-      const endPanel = (end + PANEL_POINTS - 1) / PANEL_POINTS;
-      for (let block = firstPanel; block < endPanel; block += step) {
-        const count = min(step, endPanel - block);
-        float32DistanceGemm(group, groupNorms + (<usize>firstSlot << 3), panels32, norms32, d, block, count, tiles, tileStride);
-        // Only the cluster's own positions: a panel shared with a neighbour is folded once, as that neighbour's.
-        const from = max(first, block * PANEL_POINTS);
-        const to = min(end, min(n, (block + count) * PANEL_POINTS));
-        for (let m = 0; m < members; m++) {
-          const slot = firstSlot + m;
-          const heap = changetype<TopKHeap>(heaps + <usize>slot * heapBytes);
-          const tile = tiles + <usize>m * tileStride + (<usize>(from - block * PANEL_POINTS) << 3);
-          heap.size = topKFoldOrdered(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order);
-        }
-      }
+      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, first, end);
+    }
+    // Points appended after the clusters were built have no bound: every group scans them.
+    const tailStart = load<i32>(layout.starts + (<usize>clusters << 2));
+    if (tailStart < n) {
+      store<f64>(counters, load<f64>(counters) + <f64>(n - tailStart));
+      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, tailStart, n);
     }
     // Recheck and prove each query of the group.
     for (let m = 0; m < members; m++) {
@@ -446,8 +440,35 @@ function float32ClusterSearch(
         memory.copy(outD, distances, <usize>k << 3);
       } else {
         clusterSearchFallbacks++;
-        directClusterSearch(points, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD, counters);
+        directClusterSearch(points, n, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD, counters);
       }
+    }
+  }
+}
+
+/**
+ * Streams positions first … end − 1 of the float32 copy past one group of `members` queries
+ * (their float32 rows in `group`, norms at `groupNorms`, heaps from `heaps`, `heapBytes` apart),
+ * folding each query's values for exactly those positions: a panel shared with a neighbouring
+ * range is folded once for each range, its own positions each time.
+ */
+function scanRange(
+  n: i32, d: i32, order: usize, panels32: usize, norms32: usize, group: usize, groupNorms: usize, members: i32,
+  heaps: usize, heapBytes: usize, capacity: i32, tiles: usize, minima: usize, first: i32, end: i32,
+): void {
+  const step = blockPanels(d);
+  const tileStride = <usize>(step * PANEL_POINTS) << 3;
+  const firstPanel = first / PANEL_POINTS;
+  const endPanel = (end + PANEL_POINTS - 1) / PANEL_POINTS;
+  for (let block = firstPanel; block < endPanel; block += step) {
+    const count = min(step, endPanel - block);
+    float32DistanceGemm(group, groupNorms, panels32, norms32, d, block, count, tiles, tileStride);
+    const from = max(first, block * PANEL_POINTS);
+    const to = min(end, min(n, (block + count) * PANEL_POINTS));
+    for (let m = 0; m < members; m++) {
+      const heap = changetype<TopKHeap>(heaps + <usize>m * heapBytes);
+      const tile = tiles + <usize>m * tileStride + (<usize>(from - block * PANEL_POINTS) << 3);
+      heap.size = topKFoldOrdered(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order);
     }
   }
 }

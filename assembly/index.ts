@@ -23,7 +23,7 @@ export { candidateErrorBound, float32Scale, packFloat32Weights } from './float32
 export { argmaxRows, projectOneHot } from './project';
 export { stableExp } from './softmax';
 export { topKStateBytes } from './topk';
-export { boxPartitionScratchBytes, buildBoxPartition, partitionLeaves, partitionNodes } from './partition';
+export { boxPartitionScratchBytes, buildBoxPartition, growBoxPartition, partitionLeaves, partitionNodes } from './partition';
 export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
 export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
 export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';

@@ -247,3 +247,46 @@ function nodeBoxes(
   }
   store<i32>(lowest, min(load<i32>(lowestIndices + (<usize>left << 2)), load<i32>(lowestIndices + (<usize>right << 2))));
 }
+
+/**
+ * Grows the partition by the points at positions oldN … n − 1 (appended to X in leaf order;
+ * their caller indices are their positions, which the caller writes to order): each point first
+ * fills the tree's last leaf (up to treeLeaves·leafPoints), widening that leaf's box and its
+ * ancestors' (the tree's rightmost path); after it come tail leaves of leafPoints positions,
+ * whose boxes (`tailBoxes`, one per tail leaf) start at their first point and widen with the
+ * rest. The lowest caller indices stay right: no appended index is lower than a held one.
+ */
+export function growBoxPartition(points: usize, oldN: i32, n: i32, d: i32, leafPoints: i32, treeLeaves: i32, boxes: usize, tailBoxes: usize): void {
+  const treeEnd = treeLeaves * leafPoints;
+  for (let p = oldN; p < n; p++) {
+    const row = points + (<usize>p * <usize>d << 3);
+    if (p < treeEnd) {
+      let node = 0;
+      let first = 0;
+      let end = treeLeaves;
+      while (true) {
+        widenBox(boxes + <usize>node * boxBytes(d), row, d, false);
+        if (end - first == 1) break;
+        const middle = middleLeaf(first, end);
+        node += 2 * (middle - first);
+        first = middle;
+      }
+      continue;
+    }
+    const tail = (p - treeEnd) / leafPoints;
+    widenBox(tailBoxes + <usize>tail * boxBytes(d), row, d, (p - treeEnd) % leafPoints == 0);
+  }
+}
+
+/** Widens a float32 box (outward) to hold the point `row`, or, with `fresh`, makes it the point's own. */
+function widenBox(box: usize, row: usize, d: i32, fresh: bool): void {
+  for (let j = 0; j < d; j++) {
+    const value = load<f64>(row + (<usize>j << 3));
+    const low = box + (<usize>j << 2);
+    const high = box + (<usize>(d + j) << 2);
+    const below = float32Below(value);
+    const above = float32Above(value);
+    store<f32>(low, fresh ? below : Mathf.min(load<f32>(low), below));
+    store<f32>(high, fresh ? above : Mathf.max(load<f32>(high), above));
+  }
+}

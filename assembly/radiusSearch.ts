@@ -190,7 +190,7 @@ function boundQuery(query: usize, d: i32, mean: usize, clusterData: usize, clust
  * A cluster wholly inside is counted by its size; the others' members are measured directly.
  */
 export function countClusterRadius(
-  points: usize, d: i32, mean: usize, clusterData: usize, clusters: i32,
+  points: usize, n: i32, d: i32, mean: usize, clusterData: usize, clusters: i32,
   queries: usize, q: i32, limit: f64, scratch: usize, outCounts: usize,
 ): void {
   for (let r = 0; r < q; r++) {
@@ -200,6 +200,8 @@ export function countClusterRadius(
     const toCentres = scratch + radiusClusterPiece(2, d, clusters);
     const queryNorm = load<f64>(scratch + radiusClusterPiece(4, d, clusters));
     let count = 0;
+    // Points appended after the clusters were built have no bound: always measured.
+    for (let p = load<i32>(layout.starts + (<usize>clusters << 2)); p < n; p++) if (directSquaredDistance(query, points + (<usize>p * <usize>d << 3), d) <= limit) count++;
     for (let c = 0; c < clusters; c++) {
       const first = load<i32>(layout.starts + (<usize>c << 2));
       const end = load<i32>(layout.starts + (<usize>(c + 1) << 2));
@@ -223,16 +225,17 @@ export function countClusterRadius(
  * written; returns how many there are.
  */
 export function radiusClusterPartition(
-  points: usize, d: i32, mean: usize, order: usize, clusterData: usize, clusters: i32,
+  points: usize, n: i32, d: i32, mean: usize, order: usize, clusterData: usize, clusters: i32,
   query: usize, limit: f64, scratch: usize, outPositions: usize, outValues: usize, room: i32,
 ): i32 {
   const layout = boundQuery(query, d, mean, clusterData, clusters, scratch);
   const lower = scratch + radiusClusterPiece(3, d, clusters);
   let count = 0;
-  for (let c = 0; c < clusters; c++) {
+  for (let c = 0; c <= clusters; c++) {
+    // Cluster K is the points appended after the clusters were built: no bound, always measured.
     const first = load<i32>(layout.starts + (<usize>c << 2));
-    const end = load<i32>(layout.starts + (<usize>(c + 1) << 2));
-    if (end == first || load<f64>(lower + (<usize>c << 3)) > limit) continue;
+    const end = c < clusters ? load<i32>(layout.starts + (<usize>(c + 1) << 2)) : n;
+    if (end == first || (c < clusters && load<f64>(lower + (<usize>c << 3)) > limit)) continue;
     for (let p = first; p < end; p++) {
       const value = directSquaredDistance(query, points + (<usize>p * <usize>d << 3), d);
       if (!(value <= limit)) continue;

@@ -14,6 +14,8 @@
 //   packSearchLayers(kernels, partition, …)      the layouts the search reads, packed from X in
 //                                                leaf order with the existing kernels (packPoints,
 //                                                packWeights, packFloat32Weights)
+//   appendToPartition, appendSearchLayers        points appended (add): tail leaves and grown
+//                                                boxes; tailShare says when to rebuild
 //   searchScratchBytes(…), searchCall(…)         one chunk of queries: its scratch and the kernel
 //                                                call (outputs positions and squared distances —
 //                                                Manhattan: distances — k per query, ascending,
@@ -42,6 +44,7 @@ interface PartitionExports {
   partitionNodes(leaves: number): number;
   boxPartitionScratchBytes(d: number): number;
   buildBoxPartition(points: number, n: number, d: number, leafPoints: number, order: number, boxes: number, lowestIndices: number, scratch: number): void;
+  growBoxPartition(points: number, oldN: number, n: number, d: number, leafPoints: number, treeLeaves: number, boxes: number, tailBoxes: number): void;
   boxSearchScratchBytes(q: number, k: number, leafPoints: number): number;
   searchBoxPartition(
     pointPanels: number, n: number, d: number, leafPoints: number, treeLeaves: number,
@@ -70,10 +73,10 @@ interface PartitionExports {
   ): number;
   radiusClusterScratchBytes(d: number, clusters: number): number;
   countClusterRadius(
-    points: number, d: number, mean: number, clusterData: number, clusters: number, queries: number, q: number, limit: number, scratch: number, outCounts: number,
+    points: number, n: number, d: number, mean: number, clusterData: number, clusters: number, queries: number, q: number, limit: number, scratch: number, outCounts: number,
   ): void;
   radiusClusterPartition(
-    points: number, d: number, mean: number, order: number, clusterData: number, clusters: number,
+    points: number, n: number, d: number, mean: number, order: number, clusterData: number, clusters: number,
     query: number, limit: number, scratch: number, outPositions: number, outValues: number, room: number,
   ): number;
   clusterSearchWork(scratch: number, q: number, d: number, clusters: number, k: number, capacity: number): number;
@@ -138,9 +141,14 @@ export function planPartition(n: number, d: number, metric: Metric): PartitionPl
 /** A built partition: its plan, the order, and the bounds of its kind, in wasm memory. */
 export interface Partition {
   readonly plan: PartitionPlan;
+  /** Points it holds: those it was built on, then those appended (appendToPartition). */
   readonly n: number;
+  /** Points it was built on: the tree's or the clusters'; the rest are its tail. */
+  readonly builtN: number;
+  /** Points its regions have room for. */
+  readonly capacity: number;
   readonly d: number;
-  /** order[p], i32 per position: the caller's index of position p. */
+  /** order[p], i32 per position (room for `capacity`): the caller's index of position p. */
   readonly order: Region;
   /** Boxes: the leaves in the tree (the rest of n, appended later, in tail leaves). */
   readonly treeLeaves: number;
@@ -148,28 +156,40 @@ export interface Partition {
   readonly bounds: Region;
   /** Boxes: every node's lowest caller index (i32); undefined for clusters. */
   readonly lowestIndices: Region | undefined;
+  /** Boxes: the boxes of the tail leaves after the tree's (room for those `capacity` makes); undefined for clusters. */
+  readonly tailBoxes: Region | undefined;
 }
 
 /** The regions a partition holds. */
 export function partitionRegions(partition: Partition): Region[] {
-  return [partition.order, partition.bounds, ...(partition.lowestIndices ? [partition.lowestIndices] : [])];
+  const regions = [partition.order, partition.bounds];
+  if (partition.lowestIndices) regions.push(partition.lowestIndices);
+  if (partition.tailBoxes) regions.push(partition.tailBoxes);
+  return regions;
+}
+
+/** Tail leaves (boxes) a box partition over `builtN` points needs to hold `capacity`. */
+function tailLeaves(exported: PartitionExports, plan: PartitionPlan, builtN: number, capacity: number): number {
+  const treeEnd = exported.partitionLeaves(builtN, plan.leafPoints) * plan.leafPoints;
+  return Math.max(1, Math.ceil(Math.max(0, capacity - treeEnd) / plan.leafPoints));
 }
 
 /** Bytes a partition of `plan` holds for n points × d features, besides the scratch its build borrows. */
-export function partitionBytes(kernels: Kernels, plan: PartitionPlan, n: number, d: number): number {
+export function partitionBytes(kernels: Kernels, plan: PartitionPlan, n: number, d: number, capacity = n): number {
   const exported = entries(kernels);
-  if (plan.kind === 'clusters') return n * 4 + unsigned(exported.clusterDataBytes(plan.clusters, d));
+  if (plan.kind === 'clusters') return capacity * 4 + unsigned(exported.clusterDataBytes(plan.clusters, d));
   const nodes = exported.partitionNodes(exported.partitionLeaves(n, plan.leafPoints));
-  return n * 4 + nodes * (d * 16 + 4);
+  return capacity * 4 + nodes * (d * 8 + 4) + tailLeaves(exported, plan, n, capacity) * d * 8;
 }
 
 /**
  * Builds the partition of n points × d features whose rows (row-major f64, the caller's order)
  * are at `points` in wasm memory, permuting them into leaf order in place. `mean` points at μ
- * (the clusters are centred on it). Allocates the partition's regions and a scratch region for
- * the build (released before returning); nothing stays allocated if it throws.
+ * (the clusters are centred on it). Its regions have room for `capacity` points (appended later
+ * by appendToPartition). Allocates the partition's regions and a scratch region for the build
+ * (released before returning); nothing stays allocated if it throws.
  */
-export function buildPartition(kernels: Kernels, points: number, n: number, d: number, mean: number, plan: PartitionPlan): Partition {
+export function buildPartition(kernels: Kernels, points: number, n: number, d: number, mean: number, plan: PartitionPlan, capacity = n): Partition {
   const exported = entries(kernels);
   const what = `partitioning ${n} points × ${d} features`;
   const regions: Region[] = [];
@@ -183,28 +203,64 @@ export function buildPartition(kernels: Kernels, points: number, n: number, d: n
       const treeLeaves = exported.partitionLeaves(n, plan.leafPoints);
       const nodes = exported.partitionNodes(treeLeaves);
       const scratchBytes = unsigned(exported.boxPartitionScratchBytes(d));
-      kernels.checkRoom(n * 4 + nodes * (d * 16 + 4) + scratchBytes, what);
-      const order = allocate(n * 4);
-      const bounds = allocate(nodes * d * 16);
+      const tail = tailLeaves(exported, plan, n, capacity);
+      kernels.checkRoom(partitionBytes(kernels, plan, n, d, capacity) + scratchBytes, what);
+      const order = allocate(capacity * 4);
+      const bounds = allocate(nodes * d * 8);
       const lowestIndices = allocate(nodes * 4);
+      const tailBoxes = allocate(tail * d * 8);
       const scratch = allocate(scratchBytes);
       exported.buildBoxPartition(points, n, d, plan.leafPoints, order.pointer, bounds.pointer, lowestIndices.pointer, scratch.pointer);
       kernels.release(regions.pop()!);
-      return { plan, n, d, order, treeLeaves, bounds, lowestIndices };
+      return { plan, n, builtN: n, capacity, d, order, treeLeaves, bounds, lowestIndices, tailBoxes };
     }
     const dataBytes = unsigned(exported.clusterDataBytes(plan.clusters, d));
     const scratchBytes = unsigned(exported.clusterPartitionScratchBytes(n, d, plan.clusters));
-    kernels.checkRoom(n * 4 + dataBytes + scratchBytes, what);
-    const order = allocate(n * 4);
+    kernels.checkRoom(capacity * 4 + dataBytes + scratchBytes, what);
+    const order = allocate(capacity * 4);
     const bounds = allocate(dataBytes);
     const scratch = allocate(scratchBytes);
     exported.buildClusterPartition(points, n, d, mean, plan.clusters, order.pointer, bounds.pointer, scratch.pointer);
     kernels.release(regions.pop()!);
-    return { plan, n, d, order, treeLeaves: 0, bounds, lowestIndices: undefined };
+    return { plan, n, builtN: n, capacity, d, order, treeLeaves: 0, bounds, lowestIndices: undefined, tailBoxes: undefined };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
   }
+}
+
+/**
+ * The partition grown by the points at positions partition.n … n − 1 (their rows appended to X
+ * in leaf order at `points`; n ≤ capacity): each keeps its own index (order[p] = p), and fills
+ * the tree's last leaf, then tail leaves, whose boxes grow with it (clusters: the tail after the
+ * clusters, which every search measures). The search and the radius search then answer as over
+ * a partition of all n, bit for bit; they scan the tail more, so rebuild when tailShare grows.
+ */
+export function appendToPartition(kernels: Kernels, partition: Partition, points: number, n: number): Partition {
+  if (n > partition.capacity) throw new Error(`appending to ${n} points a partition with room for ${partition.capacity}`);
+  const order = kernels.i32(partition.order.pointer, n);
+  for (let p = partition.n; p < n; p++) order[p] = p;
+  const { plan, d } = partition;
+  if (plan.kind === 'boxes') {
+    entries(kernels).growBoxPartition(points, partition.n, n, d, plan.leafPoints, partition.treeLeaves, partition.bounds.pointer, partition.tailBoxes!.pointer);
+  }
+  return { ...partition, n };
+}
+
+/** The share of the points outside the built partition (appended since): searched with little or no pruning. */
+export function tailShare(partition: Partition): number {
+  return partition.n === 0 ? 0 : (partition.n - partition.builtN) / partition.n;
+}
+
+/**
+ * Whether appended points have degraded the partition enough to rebuild it: every query bounds
+ * each tail leaf (boxes) or measures every tail point (clusters). A proposal, not yet measured:
+ * rebuild once the tail holds more than 1/16 of the points, or (boxes) 64 leaves.
+ */
+export function partitionDegraded(partition: Partition): boolean {
+  const tail = partition.n - partition.builtN;
+  if (partition.plan.kind === 'boxes' && tail > 64 * partition.plan.leafPoints) return true;
+  return tail * 16 > partition.n;
 }
 
 /** order[p] for every position p, as a view of wasm memory (valid until the memory grows). */
@@ -243,47 +299,75 @@ export interface SearchLayers {
 export interface PackedLayers {
   readonly layers: SearchLayers;
   readonly regions: Region[];
+  /** W1's panels and b1 (clusters; 0 for boxes), which appended points are packed into. */
+  readonly packed: number;
+  readonly norms: number;
 }
 
 /**
  * Packs, from X in leaf order at `points` and μ at `mean`, what a search over `partition`
  * reads: X's direct panels for boxes; W1, b1 and, with `float32`, W1's float32 copy for
  * clusters (W1 and b1 are brute force's bits per point: packWeights centres each row on the
- * same μ). For tests and the bench; a network packs its own weights the same way.
+ * same μ). Regions have room for the partition's capacity. For tests and the bench; a network
+ * packs its own weights the same way.
  */
 export function packSearchLayers(kernels: Kernels, partition: Partition, points: number, mean: number, float32: boolean): PackedLayers {
   const exported = entries(kernels);
-  const { n, d } = partition;
-  const padded = Math.ceil(n / PANEL_POINTS) * PANEL_POINTS;
+  const { n, d, capacity } = partition;
+  const padded = Math.ceil(capacity / PANEL_POINTS) * PANEL_POINTS;
   const what = `packing ${n} points × ${d} features`;
   const regions: Region[] = [];
+  const allocate = (bytes: number): number => {
+    const region = kernels.allocate(Math.max(16, bytes), what);
+    regions.push(region);
+    return region.pointer;
+  };
   try {
     if (partition.plan.kind === 'boxes') {
-      const panels = kernels.allocate(padded * d * 8, what);
-      regions.push(panels);
-      exported.packPoints(points, n, d, panels.pointer, 0);
-      return { layers: { points, pointPanels: panels.pointer, mean, float32: undefined }, regions };
+      const panels = allocate(padded * d * 8);
+      exported.packPoints(points, n, d, panels, 0);
+      return { layers: { points, pointPanels: panels, mean, float32: undefined }, regions, packed: 0, norms: 0 };
     }
-    const packed = kernels.allocate(padded * d * 8, what);
-    regions.push(packed);
-    const norms = kernels.allocate(padded * 8, what);
-    regions.push(norms);
-    exported.packWeights(points, n, d, mean, packed.pointer, norms.pointer, 0);
+    const packed = allocate(padded * d * 8);
+    const norms = allocate(padded * 8);
+    exported.packWeights(points, n, d, mean, packed, norms, 0);
     let layer: Float32Layer | undefined;
     if (float32) {
-      const panels32 = kernels.allocate(padded * d * 4, what);
-      regions.push(panels32);
-      const norms32 = kernels.allocate(padded * 8, what);
-      regions.push(norms32);
-      const scale = exported.float32Scale(packed.pointer, n, d);
-      const largestNorm = exported.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
-      layer = { panels: panels32.pointer, norms: norms32.pointer, scale, largestNorm };
+      const panels32 = allocate(padded * d * 4);
+      const norms32 = allocate(padded * 8);
+      const scale = exported.float32Scale(packed, n, d);
+      const largestNorm = exported.packFloat32Weights(packed, n, d, scale, panels32, norms32, 0);
+      layer = { panels: panels32, norms: norms32, scale, largestNorm };
     }
-    return { layers: { points, pointPanels: 0, mean, float32: layer }, regions };
+    return { layers: { points, pointPanels: 0, mean, float32: layer }, regions, packed, norms };
   } catch (error) {
     for (const region of regions) kernels.release(region);
     throw error;
   }
+}
+
+/** Appended points whose scaled squared norm reaches 2^200 need a new float32 scale (as the network's add rules). */
+const LARGEST_SCALED_NORM = 2 ** 200;
+
+/**
+ * The layers with the points at positions oldN … n − 1 (rows already appended to X) packed in
+ * place, as the network's add packs appended points: against the held μ, the float32 copy at
+ * its held scale. Undefined when a point is beyond what that scale holds (its float32 values
+ * could overflow): then the partition and layers are rebuilt.
+ */
+export function appendSearchLayers(kernels: Kernels, packed: PackedLayers, oldN: number, n: number, d: number): PackedLayers | undefined {
+  const exported = entries(kernels);
+  const { layers } = packed;
+  if (layers.pointPanels !== 0) {
+    exported.packPoints(layers.points, n, d, layers.pointPanels, oldN);
+    return packed;
+  }
+  const largestNorm = exported.packWeights(layers.points, n, d, layers.mean, packed.packed, packed.norms, oldN);
+  const float32 = layers.float32;
+  if (!float32) return packed;
+  if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
+  const largest = exported.packFloat32Weights(packed.packed, n, d, float32.scale, float32.panels, float32.norms, oldN);
+  return { ...packed, layers: { ...layers, float32: { ...float32, largestNorm: Math.max(float32.largestNorm, largest) } } };
 }
 
 /**
@@ -316,8 +400,8 @@ export function searchCall(
   const { d, plan } = partition;
   if (plan.kind === 'boxes') {
     return ['searchBoxPartition', [
-      layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, partition.lowestIndices!.pointer, 0,
-      queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0,
+      layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, partition.lowestIndices!.pointer,
+      partition.tailBoxes!.pointer, queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0,
     ]];
   }
   const float32 = layers.float32;
@@ -416,9 +500,9 @@ export function radiusPartition(
     const [rows, counts, scratch] = [base, base + rowsBytes, base + rowsBytes + countsBytes];
     kernels.f64(rows, count * d).set(queries.data.subarray(start * d, (start + count) * d));
     if (boxes) {
-      exported.countBoxRadius(layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.bounds.pointer, 0, rows, count, limit, scratch, counts, manhattan ? 1 : 0);
+      exported.countBoxRadius(layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.bounds.pointer, partition.tailBoxes!.pointer, rows, count, limit, scratch, counts, manhattan ? 1 : 0);
     } else {
-      exported.countClusterRadius(layers.points, d, layers.mean, partition.bounds.pointer, plan.clusters, rows, count, limit, scratch, counts);
+      exported.countClusterRadius(layers.points, n, d, layers.mean, partition.bounds.pointer, plan.clusters, rows, count, limit, scratch, counts);
     }
     const found = kernels.i32(counts, count);
     for (let r = 0; r < count; r++) offsets[start + r + 1] = offsets[start + r] + found[r];
@@ -439,8 +523,8 @@ export function radiusPartition(
     if (room === 0) continue;
     kernels.f64(row, d).set(queries.data.subarray(r * d, (r + 1) * d));
     const measured = boxes
-      ? exported.radiusBoxPartition(layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, 0, row, limit, scratch, outPositions, outValues, room, manhattan ? 1 : 0)
-      : exported.radiusClusterPartition(layers.points, d, layers.mean, partition.order.pointer, partition.bounds.pointer, plan.clusters, row, limit, scratch, outPositions, outValues, room);
+      ? exported.radiusBoxPartition(layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, partition.tailBoxes!.pointer, row, limit, scratch, outPositions, outValues, room, manhattan ? 1 : 0)
+      : exported.radiusClusterPartition(layers.points, n, d, layers.mean, partition.order.pointer, partition.bounds.pointer, plan.clusters, row, limit, scratch, outPositions, outValues, room);
     if (measured !== room) throw new Error(`the radius search found ${measured} points where its count found ${room}`);
     exported.positionsToIndices(partition.order.pointer, outPositions, room);
     indices.set(kernels.i32(outPositions, room), offsets[r]);

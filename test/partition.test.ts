@@ -11,7 +11,8 @@ import { KnnNetwork, setKernelBuild, type KernelBuild } from '../src/index.js';
 import { distanceOf, layerOneRadiusBound, prepareRows, type Metric } from '../src/metrics.js';
 import type { Matrix } from '../src/matrix.js';
 import {
-  buildPartition, packSearchLayers, partitionRegions, planPartition, radiusPartition, searchPartition, type PartitionPlan,
+  appendSearchLayers, appendToPartition, buildPartition, packSearchLayers, partitionRegions, planPartition, radiusPartition, searchPartition,
+  type PartitionPlan,
 } from '../src/partition.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels, type Kernels } from '../src/wasm.js';
@@ -52,6 +53,53 @@ async function treeWithin(
     }
     return { offsets, indices, distances };
   });
+}
+
+/**
+ * The k nearest by the pruned search over a partition built on X's first `built` rows, the rest
+ * appended in `batches` (tail leaves, grown boxes; the clusters' tail), as kneighbors reports them.
+ */
+async function appendedNeighbours(
+  build: KernelBuild, X: Matrix, built: number, batches: number, queries: Matrix, k: number, metric: Metric, plan?: PartitionPlan,
+): Promise<Found> {
+  const kernels = await loadKernels(build);
+  const rows = prepareRows(X, metric, 'X');
+  const { rows: n, cols: d } = rows;
+  const points = kernels.allocate(n * d * 8);
+  const mean = kernels.allocate(d * 8);
+  const regions = [points, mean];
+  try {
+    kernels.f64(points.pointer, built * d).set(rows.data.subarray(0, built * d));
+    (kernels.exports.computeMean as (...args: number[]) => void)(points.pointer, built, d, mean.pointer);
+    let partition = buildPartition(kernels, points.pointer, built, d, mean.pointer, plan ?? planPartition(built, d, metric)!, n);
+    regions.push(...partitionRegions(partition));
+    let packed = packSearchLayers(kernels, partition, points.pointer, mean.pointer, true);
+    regions.push(...packed.regions);
+    for (let batch = 0; batch < batches; batch++) {
+      const from = partition.n;
+      const to = batch === batches - 1 ? n : from + Math.ceil((n - built) / batches);
+      // Appended rows keep their own indices: they are the caller's rows from..to − 1.
+      kernels.f64(points.pointer + from * d * 8, (to - from) * d).set(rows.data.subarray(from * d, to * d));
+      partition = appendToPartition(kernels, partition, points.pointer, to);
+      const appended = appendSearchLayers(kernels, packed, from, to, d);
+      if (appended) {
+        packed = appended;
+        continue;
+      }
+      // Beyond the float32 copy's scale: rebuilt on all the rows so far, in the caller's order.
+      for (const region of regions.splice(2)) kernels.release(region);
+      kernels.f64(points.pointer, to * d).set(rows.data.subarray(0, to * d));
+      (kernels.exports.computeMean as (...args: number[]) => void)(points.pointer, to, d, mean.pointer);
+      partition = buildPartition(kernels, points.pointer, to, d, mean.pointer, partition.plan, n);
+      regions.push(...partitionRegions(partition));
+      packed = packSearchLayers(kernels, partition, points.pointer, mean.pointer, true);
+      regions.push(...packed.regions);
+    }
+    const { indices, squared } = searchPartition(kernels, partition, packed.layers, prepareRows(queries, metric, 'X'), k, metric === 'manhattan');
+    return { indices: Array.from(indices), distances: Array.from(squared, (value) => distanceOf(metric, value)) };
+  } finally {
+    for (const region of regions) kernels.release(region);
+  }
 }
 
 type PartitionUse<T> = (kernels: Kernels, partition: ReturnType<typeof buildPartition>, layers: ReturnType<typeof packSearchLayers>['layers']) => T;
@@ -294,6 +342,23 @@ describe.each(KERNEL_BUILDS)('the pruned search answers as brute force, bit for 
         } finally {
           network.dispose();
         }
+      }
+    }
+  }, 300_000);
+
+  it.each([...BOX_TRAPS, ...CLUSTER_TRAPS].filter((trap) => trap.X.rows >= 100))('points appended to a built partition: $name', async ({ X, queries, ks, metrics }) => {
+    for (const metric of metrics ?? METRICS) {
+      const shifted = metric === 'cosine' ? { ...X, data: X.data.map((value) => value + 1) } : X;
+      const shiftedQueries = metric === 'cosine' ? { ...queries, data: queries.data.map((value) => value + 1) } : queries;
+      const k = Math.min(ks[1] ?? ks[0], X.rows);
+      const brute = await bruteNeighbours(build, shifted, shiftedQueries, k, metric);
+      const direct = metric === 'manhattan' || X.cols <= 16;
+      // The tree's last leaf part full (built on a count that is no multiple of a leaf), then tail leaves.
+      for (const [built, batches] of [[Math.floor(X.rows * 0.7) + 3, 1], [Math.floor(X.rows / 3) + 1, 3]]) {
+        const plan = direct ? boxes(16) : clusters(4);
+        const tree = await appendedNeighbours(build, shifted, built, batches, shiftedQueries, k, metric, plan);
+        expect(tree.indices, `built on ${built}, ${batches} batches`).toEqual(brute.indices);
+        expect(bits(tree.distances)).toEqual(bits(brute.distances));
       }
     }
   }, 300_000);
