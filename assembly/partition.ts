@@ -56,9 +56,9 @@ export function partitionNodes(leaves: i32): i32 {
   return <usize>d << 4;
 }
 
-/** Scratch bytes buildBoxPartition needs: one cell per level of the recursion. */
+/** Scratch bytes buildBoxPartition needs: one cell per level of the recursion, and a partition's block offsets. */
 export function boxPartitionScratchBytes(d: i32): usize {
-  return <usize>MAX_DEPTH * cellBytes(d);
+  return <usize>MAX_DEPTH * cellBytes(d) + 2 * <usize>BLOCK_ROWS;
 }
 
 /** The largest float32 at most x (−∞ below float32's range). */
@@ -81,10 +81,16 @@ export function boxPartitionScratchBytes(d: i32): usize {
 }
 
 function swapRows(points: usize, d: i32, order: usize, a: i32, b: i32): void {
-  const rowA = points + (<usize>a * <usize>d << 3);
-  const rowB = points + (<usize>b * <usize>d << 3);
-  for (let j = 0; j < d; j++) {
-    const offset = <usize>j << 3;
+  const rowBytes = <usize>d << 3;
+  const rowA = points + <usize>a * rowBytes;
+  const rowB = points + <usize>b * rowBytes;
+  let offset: usize = 0;
+  for (; offset + 16 <= rowBytes; offset += 16) {
+    const values = v128.load(rowA + offset);
+    v128.store(rowA + offset, v128.load(rowB + offset));
+    v128.store(rowB + offset, values);
+  }
+  if (offset < rowBytes) {
     const value = load<f64>(rowA + offset);
     store<f64>(rowA + offset, load<f64>(rowB + offset));
     store<f64>(rowB + offset, value);
@@ -96,15 +102,84 @@ function swapRows(points: usize, d: i32, order: usize, a: i32, b: i32): void {
   store<i32>(orderB, index);
 }
 
+/** Rows a block of the partition classifies at once (BLOCK_ROWS bytes of offsets per side). */
+const BLOCK_ROWS: i32 = 64;
+
+/**
+ * Partitions rows [left, right] around the value `pivot` of `dimension`: returns b such that
+ * rows left … b − 1 have keys at most the pivot and rows b … right at least.
+ *
+ * Blocks of BLOCK_ROWS rows from each end are classified without branches (the offsets of the
+ * rows on the wrong side written to `offsets`, a count advanced by each comparison's result),
+ * then swapped in pairs, as in Edelkamp and Weiß's BlockQuicksort: a comparison's outcome on
+ * random keys is a coin toss, which a branch per row mispredicts half the time. Keys equal to
+ * the pivot count as on the wrong side from both ends, so ties split evenly. What the blocks
+ * leave is finished by Hoare's scan.
+ */
+function partitionRows(points: usize, d: i32, order: usize, left: i32, right: i32, pivot: f64, dimension: i32, offsets: usize): i32 {
+  const rowBytes = <usize>d << 3;
+  const keys = points + (<usize>dimension << 3);
+  const leftOffsets = offsets;
+  const rightOffsets = offsets + <usize>BLOCK_ROWS;
+  let i = left;
+  let j = right;
+  let leftCount = 0;
+  let rightCount = 0;
+  let leftStart = 0;
+  let rightStart = 0;
+  while (j - i + 1 > 2 * BLOCK_ROWS) {
+    if (leftCount == 0) {
+      leftStart = 0;
+      let at = keys + <usize>i * rowBytes;
+      for (let c = 0; c < BLOCK_ROWS; c++) {
+        store<u8>(leftOffsets + <usize>leftCount, <u8>c);
+        leftCount += i32(load<f64>(at) >= pivot);
+        at += rowBytes;
+      }
+    }
+    if (rightCount == 0) {
+      rightStart = 0;
+      let at = keys + <usize>j * rowBytes;
+      for (let c = 0; c < BLOCK_ROWS; c++) {
+        store<u8>(rightOffsets + <usize>rightCount, <u8>c);
+        rightCount += i32(load<f64>(at) <= pivot);
+        at -= rowBytes;
+      }
+    }
+    const pairs = min(leftCount, rightCount);
+    for (let c = 0; c < pairs; c++) {
+      swapRows(points, d, order, i + <i32>load<u8>(leftOffsets + <usize>(leftStart + c)), j - <i32>load<u8>(rightOffsets + <usize>(rightStart + c)));
+    }
+    leftCount -= pairs;
+    rightCount -= pairs;
+    leftStart += pairs;
+    rightStart += pairs;
+    if (leftCount == 0) i += BLOCK_ROWS;
+    if (rightCount == 0) j -= BLOCK_ROWS;
+  }
+  // Rows before i are at most the pivot and rows after j at least; a block with rows still on
+  // the wrong side was not passed, so Hoare's scan of i … j finishes them.
+  while (true) {
+    while (i <= j && load<f64>(keys + <usize>i * rowBytes) < pivot) i++;
+    while (i <= j && load<f64>(keys + <usize>j * rowBytes) > pivot) j--;
+    if (i >= j) break;
+    swapRows(points, d, order, i, j);
+    i++;
+    j--;
+  }
+  // Rows i … right are at least the pivot: past j, or row i = j itself, which equals it.
+  return i;
+}
+
 /**
  * Rearranges rows [left, right] (inclusive) so that row `rank` holds the key it would hold were
  * they sorted by `dimension`, rows before it keys at most its own, rows after it at least:
  * Floyd and Rivest's selection. A large range first selects the same rank within a sample
  * window around it (sized ~n^(2/3), offset by a standard deviation toward the middle), which
- * leaves a pivot close to the target at `rank`; one partition pass around it then leaves a
- * short range to finish, so each level of the build reads its rows about once.
+ * leaves a pivot close to the target at `rank`; one partition pass around its value then
+ * leaves a short range to finish, so each level of the build reads its rows about once.
  */
-function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, rank: i32, dimension: i32): void {
+function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, rank: i32, dimension: i32, offsets: usize): void {
   while (right > left) {
     const length = right - left + 1;
     if (length > 600) {
@@ -115,29 +190,18 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
       const deviation = 0.5 * Math.sqrt(logarithm * sample * (<f64>length - sample) / <f64>length) * (<f64>position < half ? -1.0 : 1.0);
       const windowLeft = max(left, <i32>Math.floor(<f64>rank - <f64>position * sample / <f64>length + deviation));
       const windowRight = min(right, <i32>Math.floor(<f64>rank + <f64>(length - position) * sample / <f64>length + deviation));
-      selectRows(points, d, order, windowLeft, windowRight, rank, dimension);
+      selectRows(points, d, order, windowLeft, windowRight, rank, dimension, offsets);
     }
+    // The pivot row waits at `left` while the rest is partitioned around its value, then goes to
+    // the boundary: its final place, so each round shortens the range.
     const pivot = key(points, d, rank, dimension);
-    let i = left;
-    let j = right;
     swapRows(points, d, order, left, rank);
-    if (key(points, d, right, dimension) > pivot) swapRows(points, d, order, left, right);
-    while (i < j) {
-      swapRows(points, d, order, i, j);
-      i++;
-      j--;
-      while (key(points, d, i, dimension) < pivot) i++;
-      while (key(points, d, j, dimension) > pivot) j--;
-    }
-    if (key(points, d, left, dimension) == pivot) {
-      swapRows(points, d, order, left, j);
-    } else {
-      j++;
-      swapRows(points, d, order, j, right);
-    }
-    // Row j now holds the pivot, rows before it at most, rows after it at least.
-    if (j <= rank) left = j + 1;
-    if (rank <= j) right = j - 1;
+    const boundary = partitionRows(points, d, order, left + 1, right, pivot, dimension, offsets);
+    const place = boundary - 1;
+    swapRows(points, d, order, left, place);
+    if (rank == place) return;
+    if (rank < place) right = place - 1;
+    else left = place + 1;
   }
 }
 
@@ -199,7 +263,7 @@ function splitNode(points: usize, n: i32, d: i32, leafPoints: i32, order: usize,
   }
   const middle = middleLeaf(first, end);
   const split = middle * leafPoints;
-  selectRows(points, d, order, first * leafPoints, min(n, end * leafPoints) - 1, split, widest);
+  selectRows(points, d, order, first * leafPoints, min(n, end * leafPoints) - 1, split, widest, cells + <usize>MAX_DEPTH * cellBytes(d));
   const splitValue = key(points, d, split, widest);
   const child = cell + cellBytes(d);
   memory.copy(child, cell, cellBytes(d));
