@@ -4,7 +4,7 @@ line on stdin with one JSON line on stdout, so the Node side can time it round-r
 knnet's samples:
 
     query W    the k nearest of every query with workers=W (1, or -1 for every core):
-               {"seconds": wall time of the call}
+               {"seconds": wall time of the call, "cpuSeconds": this process's CPU time}
     check R    the k nearest of the first R queries with workers=1: {"distances": [...]}
     exit
 
@@ -34,8 +34,9 @@ def main() -> None:
         if command == "query":
             workers = int(arguments[0])
             start = time.perf_counter()
+            cpu = time.process_time()
             tree.query(queries, k, workers=workers)
-            print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+            print(json.dumps({"seconds": time.perf_counter() - start, "cpuSeconds": time.process_time() - cpu}), flush=True)
         elif command == "check":
             rows = int(arguments[0])
             distances, _ = tree.query(queries[:rows], k, workers=1)
