@@ -80,7 +80,7 @@ export function boxPartitionScratchBytes(d: i32): usize {
   return load<f64>(points + ((<usize>row * <usize>d + <usize>dimension) << 3));
 }
 
-function swapRows(points: usize, d: i32, order: usize, a: i32, b: i32): void {
+@inline function swapRows(points: usize, d: i32, order: usize, a: i32, b: i32): void {
   const rowBytes = <usize>d << 3;
   const rowA = points + <usize>a * rowBytes;
   const rowB = points + <usize>b * rowBytes;

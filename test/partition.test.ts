@@ -11,9 +11,9 @@ import { KnnNetwork, setKernelBuild, type KernelBuild } from '../src/index.js';
 import { distanceOf, layerOneRadiusBound, prepareRows, type Metric } from '../src/metrics.js';
 import type { Matrix } from '../src/matrix.js';
 import {
-  appendSearchLayers, appendToPartition, buildPartition, packSearchLayers, partitionRegions, planPartition, radiusPartition, searchPartition,
-  type PartitionPlan,
+  appendSearchLayers, appendToPartition, buildPartition, packSearchLayers, partitionRegions, planPartition, searchPartition, type PartitionPlan,
 } from '../src/partition.js';
+import { radiusPartition } from '../src/partitionRadius.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels, type Kernels } from '../src/wasm.js';
 import { KERNEL_BUILDS } from './helpers.js';

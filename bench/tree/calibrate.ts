@@ -11,9 +11,8 @@
  */
 import { KnnNetwork } from '../../src/index.js';
 import { toMatrix } from '../../src/matrix.js';
-import {
-  buildPartition, choosesTree, packSearchLayers, partitionRegions, planPartition, predictedRatio, sampleWork, searchPartition,
-} from '../../src/partition.js';
+import { buildPartition, packSearchLayers, partitionRegions, planPartition, searchPartition } from '../../src/partition.js';
+import { choosesTree, predictedRatio, sampleWork } from '../../src/partitionCost.js';
 import { SeededRandom } from '../../src/random.js';
 import { loadKernels, type Kernels } from '../../src/wasm.js';
 

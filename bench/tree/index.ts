@@ -32,9 +32,10 @@ import { fileURLToPath } from 'node:url';
 import { KnnNetwork } from '../../src/index.js';
 import { toMatrix, type Matrix } from '../../src/matrix.js';
 import {
-  buildPartition, choosesTree, packSearchLayers, sampleWork, partitionBytes, partitionRegions, permuteValues, orderOf, planPartition, searchPartition,
+  buildPartition, packSearchLayers, partitionBytes, partitionRegions, permuteValues, orderOf, planPartition, searchPartition,
   type Partition, type PackedLayers,
 } from '../../src/partition.js';
+import { choosesTree, sampleWork } from '../../src/partitionCost.js';
 import { SeededRandom } from '../../src/random.js';
 import { loadKernels, type Kernels, type Region } from '../../src/wasm.js';
 import { loadWorkload, WORKLOADS } from '../workloads.js';
