@@ -27,7 +27,7 @@ const COUNTER_BYTES: usize = 16;
 /**
  * Scratch of the box search of q queries for k neighbours and leaves of leafPoints: the work
  * counters, a heap, the fold's minima, one leaf's tile of distances, the traversal stack, and
- * the queries' visiting order (two lists of q (leaf, row) pairs and a radix count).
+ * the queries' visiting order (two lists of q (subtree, row) pairs and a radix count).
  */
 export function boxSearchScratchBytes(q: i32, k: i32, leafPoints: i32): usize {
   return visitsOffset(k, leafPoints) + 2 * (<usize>q << 3) + RADIX_BYTES;
@@ -283,7 +283,7 @@ const SORT_QUERIES: i32 = 2048;
 }
 
 /**
- * Sorts q (leaf, row) pairs of i32 by leaf, stably: four passes of a byte each between `pairs`
+ * Sorts q (subtree, row) pairs of i32 by subtree, stably: four passes of a byte each between `pairs`
  * and `spare` (the result ends in `pairs`), counting in `counts` (256 i32).
  */
 function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {

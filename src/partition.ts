@@ -15,7 +15,8 @@
 //                                                leaf order with the existing kernels (packPoints,
 //                                                packWeights, packFloat32Weights)
 //   appendToPartition, appendSearchLayers        points appended (add): tail leaves and grown
-//                                                boxes; tailShare says when to rebuild
+//                                                boxes; partitionDegraded says when to rebuild
+//   searchCapacity, searchChunkQueries           candidates kept per query; queries per call
 //   searchScratchBytes(…), searchCall(…)         one chunk of queries: its scratch and the kernel
 //                                                call (outputs positions and squared distances —
 //                                                Manhattan: distances — k per query, ascending,
