@@ -10,6 +10,7 @@
 //                                                caller's order (computeMean before this), so
 //                                                each point's W1 and b1 are brute force's bits.
 //   orderOf(kernels, partition)                  order[p], a view
+//   restoreCallerOrder(kernels, partition, X)    X's rows back in the caller's order (brute chosen)
 //   permuteValues(values, order)                 labels (or any per-point values) into leaf order
 //   packSearchLayers(kernels, partition, …)      the layouts the search reads, packed from X in
 //                                                leaf order with the existing kernels (packPoints,
@@ -60,6 +61,7 @@ export interface PartitionExports {
     queries: number, q: number, k: number, capacity: number, scratch: number, outPositions: number, outSquared: number,
   ): void;
   positionsToIndices(order: number, positions: number, count: number): void;
+  permuteRows(points: number, n: number, d: number, order: number, held: number, moved: number): void;
   boxSearchWork(scratch: number): number;
   radiusBoxScratchBytes(leafPoints: number): number;
   countBoxRadius(
@@ -268,6 +270,28 @@ export function partitionDegraded(partition: Partition): boolean {
 /** order[p] for every position p, as a view of wasm memory (valid until the memory grows). */
 export function orderOf(kernels: Kernels, partition: Partition): Int32Array {
   return kernels.i32(partition.order.pointer, partition.n);
+}
+
+/**
+ * Puts the n rows of X at `points` (d features, in the partition's leaf order) back in the
+ * caller's order, in place: for a network that measured the partition and chose brute force
+ * ('auto'), or that needs the caller's order (toBytes). The partition's regions stay the caller's to release.
+ */
+export function restoreCallerOrder(kernels: Kernels, partition: Partition, points: number): void {
+  const { n, d } = partition;
+  const order = orderOf(kernels, partition);
+  const inverse = new Int32Array(n);
+  for (let p = 0; p < n; p++) inverse[order[p]] = p;
+  const what = `restoring ${n} points to their order`;
+  kernels.checkRoom(n * 4 + d * 8 + n / 8 + 64, what);
+  const regions = [kernels.allocate(Math.max(16, n * 4), what)];
+  try {
+    regions.push(kernels.allocate(Math.max(16, d * 8), what), kernels.allocate(Math.max(16, Math.ceil(n / 8)), what));
+    kernels.i32(regions[0].pointer, n).set(inverse);
+    entries(kernels).permuteRows(points, n, d, regions[0].pointer, regions[1].pointer, regions[2].pointer);
+  } finally {
+    for (const region of regions) kernels.release(region);
+  }
 }
 
 /** `values` (one per point, the caller's order) in leaf order: result[p] = values[order[p]]. */

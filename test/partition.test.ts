@@ -11,7 +11,8 @@ import { KnnNetwork, setKernelBuild, type KernelBuild } from '../src/index.js';
 import { distanceOf, layerOneRadiusBound, prepareRows, type Metric } from '../src/metrics.js';
 import type { Matrix } from '../src/matrix.js';
 import {
-  appendSearchLayers, appendToPartition, buildPartition, packSearchLayers, partitionRegions, planPartition, searchPartition, type PartitionPlan,
+  appendSearchLayers, appendToPartition, buildPartition, orderOf, packSearchLayers, partitionRegions, planPartition, restoreCallerOrder, searchPartition,
+  type PartitionPlan,
 } from '../src/partition.js';
 import { radiusPartition } from '../src/partitionRadius.js';
 import { SeededRandom } from '../src/random.js';
@@ -288,6 +289,35 @@ const CLUSTER_TRAPS: Trap[] = [
   })(),
   { name: 'fewer points than clusters', X: blobs(28, 9, 40, 3, 2), queries: blobs(29, 7, 40, 3, 2), ks: [1, 9] },
 ];
+
+describe('the partition\'s order', () => {
+  it('holds every caller index once, the rows of X at their positions, and puts them back', async () => {
+    const kernels = await loadKernels('plain');
+    for (const [X, plan] of [[grid(81, 3001, 3, 5), boxes(32)], [blobs(82, 2000, 20, 7, 3), clusters(5)]] as const) {
+      const { rows: n, cols: d } = X;
+      const points = kernels.allocate(n * d * 8);
+      const mean = kernels.allocate(d * 8);
+      try {
+        kernels.f64(points.pointer, n * d).set(X.data);
+        (kernels.exports.computeMean as (...args: number[]) => void)(points.pointer, n, d, mean.pointer);
+        const partition = buildPartition(kernels, points.pointer, n, d, mean.pointer, plan);
+        try {
+          const order = Array.from(orderOf(kernels, partition));
+          expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+          const permuted = kernels.f64(points.pointer, n * d);
+          for (let p = 0; p < n; p++) expect(Array.from(permuted.subarray(p * d, (p + 1) * d))).toEqual(Array.from(X.data.subarray(order[p] * d, (order[p] + 1) * d)));
+          restoreCallerOrder(kernels, partition, points.pointer);
+          expect(Array.from(kernels.f64(points.pointer, n * d))).toEqual(Array.from(X.data));
+        } finally {
+          for (const region of partitionRegions(partition)) kernels.release(region);
+        }
+      } finally {
+        kernels.release(points);
+        kernels.release(mean);
+      }
+    }
+  });
+});
 
 describe.each(KERNEL_BUILDS)('the pruned search answers as brute force, bit for bit (%s build)', (build) => {
   it.each(BOX_TRAPS)('boxes: $name', async ({ X, queries, ks, metrics }) => {
