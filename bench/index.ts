@@ -1,13 +1,15 @@
 /**
  * knnet's benchmark suite: `npm run bench` (after `npm run bench:peers` for the peers).
  *
- *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness,cosine,add] [--impl knnet,naive] [--build plain]
+ *   node dist/bench/index.js [--quick] [--only W2,soft,fit,exactness,cosine,add,L2,L4,small,E] [--impl knnet,naive] [--build plain]
  *
  * Times every implementation on every workload with benchmark.js, in one process, so ratios
  * compare figures measured in the same run; then knnet and onnxruntime-node f64 on 1 and 2
- * threads round-robin (threadsComparison.ts), for the threads targets. Prints the tables and
- * writes bench/results.json and bench/results.md (bench/results.local.* for a filtered run,
- * which must not replace the full table the README embeds).
+ * threads round-robin (threadsComparison.ts), for the threads targets; then the search
+ * workloads, the one-query calls and, where it fits, the embeddings workload (searchRun.ts).
+ * Prints the tables and writes bench/results.json, bench/results.md and the chart
+ * bench/results.svg (bench/results.local.* for a filtered run, which must not replace the full
+ * table the README embeds).
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -15,7 +17,10 @@ import { join } from 'node:path';
 import { kernelInfo, setKernelBuild, type KernelBuildChoice } from '../src/index.js';
 import { measureAddThroughput } from './addThroughput.js';
 import { cosineExactnessWorkload, EXACTNESS_QUERIES, measureExactness } from './exactness.js';
-import { fitterFor, knnetAutoThreads, knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation } from './peers/knnet.js';
+import { processor } from './machine.js';
+import {
+  fitterFor, knnetAutoThreads, knnetBruteImplementation, knnetReferenceImplementation, knnetThreadsImplementation, knnetWasmImplementation,
+} from './peers/knnet.js';
 import { createMlKnnImplementation } from './peers/mlKnn.js';
 import { naiveImplementation } from './peers/naive.js';
 import { createOnnxImplementation } from './peers/onnxruntimeNode.js';
@@ -24,6 +29,11 @@ import { createTensorFlowImplementation } from './peers/tensorflowNode.js';
 import { PeerUnavailable, prepareIfSupported, type Implementation } from './peers/types.js';
 import { measureCeiling, measureStream, type Ceiling } from './probes.js';
 import { formatMarkdown, formatText, type ExactnessResult, type RunReport } from './report.js';
+import { chartOfRun } from './resultsChart.js';
+import { EMBEDDINGS_IMPLEMENTATIONS, JS_TREES, KNNET_SEARCH_ROWS, runSearchSuite, SMALL_CALLS } from './searchRun.js';
+import { checkSearchTargets } from './searchTargets.js';
+import { TREE_PEERS } from './search/pythonPeers.js';
+import { SEARCH_WORKLOADS } from './search/workloads.js';
 import { checkTargets, cosineComparison, ratioToOnnx, type AddMeasurement, type FitMeasurement, type Measurement } from './targets.js';
 import { compareThreads, FULL_THREADS_ROUNDS, QUICK_THREADS_ROUNDS, THREADS_IMPLEMENTATIONS, THREADS_WORKLOADS } from './threadsComparison.js';
 import { FULL_TIMING, QUICK_TIMING, time, type TimingOptions } from './timing.js';
@@ -36,6 +46,8 @@ interface Arguments {
   build: KernelBuildChoice;
   /** Seconds after which the add run stops and extrapolates. */
   addCapSeconds?: number;
+  /** Points of the embeddings workload E instead of its million. */
+  embeddingsPoints?: number;
 }
 
 const FULL_ADD_CAP_SECONDS = 30;
@@ -43,11 +55,16 @@ const QUICK_ADD_CAP_SECONDS = 5;
 
 const USAGE = `usage: node dist/bench/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer samples and a shorter time per benchmark, fewer round-robin rounds
-  --only NAMES   comma-separated: ${[...WORKLOADS, COSINE_WORKLOAD].map((w) => w.name).join(', ')}, fit, exactness, add
+  --only NAMES   comma-separated: ${[...WORKLOADS, COSINE_WORKLOAD].map((w) => w.name).join(', ')}, fit, exactness, add,
+                 ${SEARCH_WORKLOADS.map((w) => w.name).join(', ')} (search), ${SMALL_CALLS} (one query per call), E (embeddings)
                  (the threads comparison, round-robin, runs on those of ${THREADS_WORKLOADS.join(', ')} selected,
-                 with those of ${THREADS_IMPLEMENTATIONS.join(', ')} selected, when at least two are)
-  --impl NAMES   comma-separated: knnet, knnet-2t (2 threads, predictAsync), reference, naive, ml-knn, tfjs, onnx-f64, onnx-f32,
-                 onnx2t-f64 (2 intra-op threads)
+                 with those of ${THREADS_IMPLEMENTATIONS.join(', ')} selected, when at least two are;
+                 E runs without --only only where its estimated memory fits)
+  --impl NAMES   comma-separated: knnet, knnet-2t (2 threads, predictAsync), knnet-brute (W2, W3), reference, naive, ml-knn, tfjs,
+                 onnx-f64, onnx-f32, onnx2t-f64 (2 intra-op threads);
+                 search: ${[...KNNET_SEARCH_ROWS, ...JS_TREES, ...TREE_PEERS].join(', ')} (knnet selects every knnet row);
+                 E: ${EMBEDDINGS_IMPLEMENTATIONS.join(', ')}
+  --e-points N   run E on its first N vectors instead of a million (its targets are then not checked)
   --build NAME   knnet's kernels: auto (default: relaxed SIMD where the engine has it), plain, relaxed
   --add-cap S    stop the ${ADD_WORKLOAD.adds} single adds after S seconds and extrapolate the rest
                  (default ${FULL_ADD_CAP_SECONDS}, ${QUICK_ADD_CAP_SECONDS} with --quick)`;
@@ -63,6 +80,13 @@ function parseArguments(argv: string[]): Arguments {
     else if (flag === '--only') result.only = list(value());
     else if (flag === '--impl') result.implementations = list(value());
     else if (flag === '--build') result.build = value() as KernelBuildChoice;
+    else if (flag === '--e-points') {
+      result.embeddingsPoints = Number(value());
+      if (!(Number.isInteger(result.embeddingsPoints) && result.embeddingsPoints > 0)) {
+        console.error(`--e-points takes a positive whole number\n${USAGE}`);
+        process.exit(2);
+      }
+    }
     else if (flag === '--add-cap') {
       result.addCapSeconds = Number(value());
       if (!(result.addCapSeconds > 0)) {
@@ -88,6 +112,7 @@ async function loadImplementations(args: Arguments, notes: string[]): Promise<Im
   const factories: [string, () => Promise<Implementation>][] = [
     ['knnet', async () => knnetWasmImplementation],
     ['knnet-2t', async () => knnetThreadsImplementation(2)],
+    ['knnet-brute', knnetBruteImplementation],
     ['reference', async () => knnetReferenceImplementation],
     ['naive', async () => naiveImplementation],
     ['ml-knn', createMlKnnImplementation],
@@ -248,6 +273,9 @@ async function main(): Promise<void> {
   }
 
   const threads = await compareThreads(workloads, implementations, args.quick ? QUICK_THREADS_ROUNDS : FULL_THREADS_ROUNDS, notes);
+  const search = await runSearchSuite(
+    { quick: args.quick, only: args.only, implementations: args.implementations, embeddingsPoints: args.embeddingsPoints }, notes,
+  );
 
   const ratiosToOnnxF64: Record<string, number> = {};
   for (const workload of ['W2', 'W3']) {
@@ -255,10 +283,11 @@ async function main(): Promise<void> {
     if (ratio !== undefined) ratiosToOnnxF64[workload] = ratio;
   }
   const filtered = args.only !== undefined || args.implementations !== undefined;
+  const cpu = processor();
   const report: RunReport = {
     date: new Date().toISOString(),
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.versions.node, v8: process.versions.v8,
+      cpu: cpu.model, avx512: cpu.avx512, cores: cpus().length, node: process.versions.node, v8: process.versions.v8,
       platform: `${process.platform}-${process.arch}`, availableParallelism: availableParallelism(), threadsAuto: await knnetAutoThreads(),
     },
     kernels: { build: kernels.build, relaxedSimd: kernels.engine.relaxedSimd },
@@ -272,7 +301,11 @@ async function main(): Promise<void> {
     cosine: workloads.includes(COSINE_WORKLOAD) ? cosineComparison(measurements, exactness) : undefined,
     add,
     threads,
-    targets: checkTargets(measurements, fit, add, threads?.ratios),
+    search,
+    targets: [
+      ...checkTargets(measurements, fit, add, threads?.ratios),
+      ...(search ? checkSearchTargets(search) : []),
+    ],
     ratiosToOnnxF64,
     notes,
   };
@@ -282,7 +315,8 @@ async function main(): Promise<void> {
   const folder = benchFolder();
   writeFileSync(join(folder, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(folder, `${stem}.md`), formatMarkdown(report));
-  console.log(`\nwrote ${join(folder, `${stem}.json`)} and ${stem}.md`);
+  writeFileSync(join(folder, `${stem}.svg`), chartOfRun(report));
+  console.log(`\nwrote ${join(folder, `${stem}.json`)}, ${stem}.md and ${stem}.svg`);
 }
 
 main().then(

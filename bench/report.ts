@@ -1,5 +1,8 @@
 /** Formatting one run's results: a console table, a markdown table (for the README), JSON. */
+import { describeProcessor } from './machine.js';
 import { describeRounds, type RoundRobinMeasurement } from './roundRobin.js';
+import { formatSearchMarkdown, formatSearchText, type SearchSuiteReport } from './searchReport.js';
+import { markdownTable, number, percent, textTable } from './tables.js';
 import { ADD_TARGET_RATIO, type AddMeasurement, type CosineRow, type FitMeasurement, type Measurement, type TargetResult } from './targets.js';
 import type { ThreadsComparison, ThreadsRatios } from './threadsComparison.js';
 
@@ -16,6 +19,8 @@ export interface RunReport {
   date: string;
   machine: {
     cpu: string; cores: number; node: string; v8?: string; platform: string;
+    /** Whether the CPU has AVX-512 (undefined where /proc/cpuinfo cannot be read). */
+    avx512?: boolean;
     /** os.availableParallelism(): the cores this process may use. */
     availableParallelism?: number;
     /** What knnet resolved `threads: 'auto'` to in this run. */
@@ -36,19 +41,12 @@ export interface RunReport {
   add?: AddMeasurement;
   /** knnet and onnxruntime-node f64 on 1 and 2 threads, timed round-robin. */
   threads?: ThreadsComparison;
+  /** The search workloads, their round-robin comparisons, the one-query calls and the embeddings workload. */
+  search?: SearchSuiteReport;
   targets: TargetResult[];
   ratiosToOnnxF64: Record<string, number>;
   notes: string[];
 }
-
-export function number(value: number | undefined, digits = 2): string {
-  if (value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
-  if (Math.abs(value) >= 100) return value.toFixed(0);
-  return value.toFixed(digits);
-}
-
-export const percent = (fraction: number | undefined) => (fraction === undefined ? '–' : `${(100 * fraction).toFixed(0)} %`);
 
 const MEASUREMENT_HEADER = ['workload', 'implementation', 'prec.', 'threads', 'queries timed', 'queries/s', 'GFLOP/s', '× naive', '× reference', '% wasm ceiling', '±'];
 
@@ -62,20 +60,6 @@ function measurementRow(m: Measurement, threadsAuto: number | undefined): string
     m.workload, m.label, m.precision, threadsCell(m.threads, threadsAuto), String(m.queries), number(m.queriesPerSecond), number(m.gflops),
     number(m.ratioToNaive), number(m.ratioToReference), percent(m.fractionOfCeiling), `${m.relativeMarginOfError.toFixed(0)} %`,
   ];
-}
-
-/** A markdown table; columns from `firstNumeric` on are right-aligned. */
-export function markdownTable(header: string[], rows: string[][], firstNumeric = header.length): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const rule = header.map((_, column) => (column >= firstNumeric ? '---:' : '---'));
-  return [line(header), line(rule), ...rows.map(line)].join('\n');
-}
-
-/** A plain-text table; the first `textColumns` columns are left-aligned, the rest right-aligned. */
-export function textTable(header: string[], rows: string[][], textColumns = 3): string {
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column < textColumns ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
 const EXACTNESS_HEADER = ['implementation', 'workload', 'true neighbours kept', 'compared by'];
@@ -129,17 +113,22 @@ const ratio = (value: number | undefined) => (value === undefined ? '–' : `${n
 const threadsRatioRow = (r: ThreadsRatios) => [
   r.workload, ratio(r.knnetTwoOverOne), ratio(r.knnetOverOnnxTwo), ratio(r.knnetOverOnnxOne), ratio(r.onnxTwoOverOne),
 ];
-const threadsTitle = (threads: ThreadsComparison) =>
-  `threads, round-robin: knnet 1t = sync predict on a 1-thread network, knnet 2t = predictAsync on a 2-thread network; ` +
+const threadsTitle = (threads: ThreadsComparison, cpu: string) =>
+  `threads, round-robin (${cpu}): knnet 1t = sync predict on a 1-thread network, knnet 2t = predictAsync on a 2-thread network; ` +
   `onnxruntime-node f64 with 1 and 2 intra-op threads. One sample of each in turn (the first one rotating), ` +
   `a sample repeating the call for about ${number(threads.rounds.sampleSeconds * 1e3, 0)} ms` +
   `${threads.rounds.settleSeconds ? ` after a ${number(threads.rounds.settleSeconds * 1e3, 0)} ms pause` : ''}, ` +
   `${describeRounds(threads.rounds)}: median per call, spread = interquartile range ÷ median.`;
 const THREADS_RATIO_TITLE = 'threads ratios (queries/s over queries/s, from the round-robin medians; on W4 and iris-size, 1t time ÷ 2t time):';
 
+const cpuOf = (report: RunReport) => describeProcessor({ model: report.machine.cpu, avx512: report.machine.avx512 });
+
+/** The line above the targets: they were measured on this CPU, in this run. */
+const targetsTitle = (report: RunReport) => `targets (${cpuOf(report)}; ratios compare figures of this run only):`;
+
 function context(report: RunReport): string[] {
   const lines = [
-    `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}` +
+    `${cpuOf(report)}, ${report.machine.cores} cores, Node ${report.machine.node}` +
       `${report.machine.v8 ? ` (V8 ${report.machine.v8})` : ''}, ${report.date}` +
       `${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}`,
     ...(report.kernels ? [`knnet kernels: ${report.kernels.build} SIMD build (the engine ${report.kernels.relaxedSimd ? 'has' : 'lacks'} relaxed SIMD).`] : []),
@@ -177,29 +166,26 @@ function extraLines(report: RunReport): string[] {
 }
 
 export function formatText(report: RunReport): string {
-  const sections = [
-    context(report).join('\n'),
-    textTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto))),
-  ];
+  const sections = [context(report).join('\n')];
+  if (report.measurements.length > 0) sections.push(textTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto))));
   if (report.exactness.length > 0) sections.push(textTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow)));
   if (report.cosine && report.cosine.length > 0) sections.push(`${COSINE_TITLE}\n${textTable(COSINE_HEADER, report.cosine.map(cosineRow), 2)}`);
   if (report.add) sections.push(`${addTitle(report.add)}\n${textTable(ADD_HEADER, addRows(report.add))}`);
   if (report.threads) {
     const rows = report.threads.measurements.map((m) => threadsRow(m, report.machine.threadsAuto));
-    sections.push(`${threadsTitle(report.threads)}\n${textTable(THREADS_HEADER, rows, 2)}`);
+    sections.push(`${threadsTitle(report.threads, cpuOf(report))}\n${textTable(THREADS_HEADER, rows, 2)}`);
     sections.push(`${THREADS_RATIO_TITLE}\n${textTable(THREADS_RATIO_HEADER, report.threads.ratios.map(threadsRatioRow), 1)}`);
   }
+  if (report.search) sections.push(formatSearchText(report.search));
   sections.push(extraLines(report).join('\n'));
-  sections.push(textTable(TARGET_HEADER, report.targets.map(targetRow)));
+  sections.push(`${targetsTitle(report)}\n${textTable(TARGET_HEADER, report.targets.map(targetRow))}`);
   if (report.notes.length > 0) sections.push(report.notes.map((note) => `note: ${note}`).join('\n'));
   return sections.filter((section) => section.length > 0).join('\n\n');
 }
 
 export function formatMarkdown(report: RunReport): string {
-  const sections = [
-    context(report).join('  \n'), // two trailing spaces: a markdown line break
-    markdownTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto)), 3),
-  ];
+  const sections = [context(report).join('  \n')]; // two trailing spaces: a markdown line break
+  if (report.measurements.length > 0) sections.push(markdownTable(MEASUREMENT_HEADER, report.measurements.map((m) => measurementRow(m, report.machine.threadsAuto)), 3));
   if (report.exactness.length > 0) {
     sections.push('Exactness (against the knnet reference, first queries of W2):');
     sections.push(markdownTable(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));
@@ -213,13 +199,15 @@ export function formatMarkdown(report: RunReport): string {
     sections.push(markdownTable(ADD_HEADER, addRows(report.add), 3));
   }
   if (report.threads) {
-    sections.push(threadsTitle(report.threads));
+    sections.push(threadsTitle(report.threads, cpuOf(report)));
     sections.push(markdownTable(THREADS_HEADER, report.threads.measurements.map((m) => threadsRow(m, report.machine.threadsAuto)), 2));
     sections.push(THREADS_RATIO_TITLE);
     sections.push(markdownTable(THREADS_RATIO_HEADER, report.threads.ratios.map(threadsRatioRow), 1));
   }
+  if (report.search) sections.push(formatSearchMarkdown(report.search));
   const extra = extraLines(report);
   if (extra.length > 0) sections.push(extra.map((line) => `- ${line}`).join('\n'));
+  sections.push(targetsTitle(report));
   sections.push(markdownTable(TARGET_HEADER, report.targets.map(targetRow)));
   if (report.notes.length > 0) sections.push(report.notes.map((note) => `- ${note}`).join('\n'));
   return `${sections.join('\n\n')}\n`;

@@ -65,7 +65,7 @@ async function timed(work) {
 async function knnetParse(path) {
   const file = await CsvFile.open(path);
   try {
-    const data = await readTrainingData(file, chooseTrainingColumns(file.header, path, {}), false, () => {});
+    const data = await readTrainingData(file, chooseTrainingColumns(file.header, path, {}), {}, () => {});
     return data.X.rows;
   } finally {
     await file.close();

@@ -4,17 +4,13 @@
 // pool of workers over the shared memory for the async ones.
 import type { Kernels, Region } from './wasm.js';
 import type { Matrix } from './matrix.js';
+import { SMALLEST_PART_QUERIES } from './planner.js';
+import type { CallOptions } from './callOptions.js';
 import { poolOfNetwork, WorkerPool, type KernelCall, type PoolWorker } from './workerPool.js';
 
 // One chunk of queries may use about this much scratch (inputs, reducer state, outputs).
 const CHUNK_BUDGET_BYTES = 4 * 1024 * 1024;
 const MAX_CHUNK_QUERIES = 256;
-/**
- * Each of the pool's workers takes parts of at least this many queries, so that a part still
- * shares its blocks of weights among query pairs as a chunk does; a call of fewer queries per
- * worker is better split by training rows.
- */
-export const SMALLEST_PART_QUERIES = 8;
 
 export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -38,6 +34,10 @@ export function setPoolThreshold(work: number): number {
 export interface ChunkPlan {
   readonly stateBytes: number;
   readonly outputBytes: readonly number[];
+  /** The kernels' scratch of a chunk of `chunk` queries, where it is not the stream's (scratchBytes): the pruned search's. */
+  readonly kernelScratchBytes?: (chunk: number) => number;
+  /** Queries per chunk, at most, where more than MAX_CHUNK_QUERIES pay (the pruned search sorts a large chunk by subtree). */
+  readonly largestChunk?: number;
 }
 
 /** Where a chunk's pieces live in its scratch region. */
@@ -127,14 +127,16 @@ export class ChunkRunner {
     const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
     // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
     const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
-    const chunk = Math.max(1, Math.min(rows, limit, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
+    const largest = plan.largestChunk ?? MAX_CHUNK_QUERIES;
+    const budget = plan.largestChunk ? 4 * CHUNK_BUDGET_BYTES : CHUNK_BUDGET_BYTES;
+    const chunk = Math.max(1, Math.min(rows, limit, largest, Math.floor(budget / perQuery)));
     const outputs: number[] = [];
     let offset = align16(chunk * d * 8);
     for (const bytes of plan.outputBytes) {
       outputs.push(offset);
       offset += align16(chunk * bytes);
     }
-    const total = offset + this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
+    const total = offset + (plan.kernelScratchBytes ? plan.kernelScratchBytes(chunk) : this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes));
     return { chunk, outputs, kernelScratch: offset, total };
   }
 
@@ -169,23 +171,25 @@ export class ChunkRunner {
    * with the same kernels as on this thread, so the result is bit for bit the same whatever the
    * thread count.
    */
-  async runOnPool(queries: Matrix, job: ChunkJob): Promise<void> {
+  async runOnPool(queries: Matrix, job: ChunkJob, call?: CallOptions): Promise<void> {
     const perWorker = Math.max(SMALLEST_PART_QUERIES, Math.ceil(queries.rows / this.threads));
     const shape = this.shape(queries.rows, queries.cols, job.plan, perWorker);
     const parts: PoolPart[] = [];
     for (let start = 0; start < queries.rows; start += shape.chunk) {
       parts.push({ job, shape, start, count: Math.min(shape.chunk, queries.rows - start) });
     }
-    await this.runParts(queries, parts, `${Math.min(this.threads, parts.length)} chunks of ${shape.chunk} queries`);
+    await this.runParts(queries, parts, `${Math.min(this.threads, parts.length)} chunks of ${shape.chunk} queries`, undefined, call);
   }
 
   /**
    * Runs `parts` on the pool: each worker takes the next part until none is left, in a scratch
    * region of its own (allocated here, in the shared memory, to fit any part), and each part's
    * outputs are collected here as it finishes. `merged.merge` then runs here, on a region of
-   * `merged.sharedBytes` that every part may write.
+   * `merged.sharedBytes` that every part may write. `call.signal` stops the parts not yet
+   * started (the call then rejects with its reason); `call.onProgress` hears after each part.
    */
-  async runParts(queries: Matrix, parts: PoolPart[], what: string, merged?: MergeStep): Promise<void> {
+  async runParts(queries: Matrix, parts: PoolPart[], what: string, merged?: MergeStep, call?: CallOptions): Promise<void> {
+    call?.signal?.throwIfAborted();
     const kernels = this.#kernels;
     const d = queries.cols;
     const pool = (this.#pool ??= this.#startPool());
@@ -198,6 +202,7 @@ export class ChunkRunner {
     const assigned: PoolWorker[] = [];
     let shared: Region | undefined;
     let next = 0;
+    let done = 0;
     let failed = false;
     let dispatched = false;
     try {
@@ -209,12 +214,14 @@ export class ChunkRunner {
         const fence = regions[slot].pointer + regionBytes - 16;
         ran.push((async () => {
           while (!failed && next < parts.length) {
+            call?.signal?.throwIfAborted();
             const { job, shape, start, count } = parts[next++];
             const layout = layoutAt(shape, regions[slot].pointer, shared?.pointer);
             kernels.f64(layout.queries, count * d).set(queries.data.subarray(start * d, (start + count) * d));
             job.prepare?.(start, count, layout);
             await worker.run(job.calls(count, layout), fence, pool.memory);
             job.collect(start, count, layout);
+            call?.onProgress?.(++done / parts.length);
           }
         })().catch((error: unknown) => {
           failed = true;
@@ -234,6 +241,11 @@ export class ChunkRunner {
       if (shared && !assigned.some((worker) => worker.mayStillRun)) kernels.release(shared);
       if (failure) throw failure.reason;
     }
+  }
+
+  /** Starts the pool's workers (a network with one thread has none) and settles once each is ready. */
+  async ready(): Promise<void> {
+    if (this.threads > 1) await (this.#pool ??= this.#startPool()).start();
   }
 
   #startPool(): WorkerPool {

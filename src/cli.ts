@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// The `knnet` command: predict from CSV files, or run the Iris demo. The pieces live in cli/:
-// arguments, a streaming CSV reader, the training and test passes, the output.
+// The `knnet` command: fit and predict from CSV files, or run the Iris demo. The pieces live in
+// cli/: arguments, a streaming CSV reader, the training and test passes, saved models, the output.
 // Exit status: 0 success, 1 runtime error (unreadable or malformed input, unwritable output),
-// 2 usage error.
+// 2 usage error (one line, and a pointer to --help).
 import { readFileSync } from 'node:fs';
 import { KnnError } from './errors.js';
-import { USAGE, UsageError, parsePredictArgs } from './cli/arguments.js';
+import { parseFitArgs, parsePredictArgs } from './cli/arguments.js';
+import { UsageError } from './cli/commandLine.js';
 import { FileError } from './cli/fileError.js';
+import { fitCommand } from './cli/fitCommand.js';
 import { predictCommand } from './cli/predictCommand.js';
+import { closestName } from './cli/suggest.js';
+import { USAGE } from './cli/usage.js';
 
 interface IrisDemoModule {
   runIrisDemo(): Promise<void>;
 }
+
+const COMMANDS = ['predict', 'fit', 'demo', 'help'];
+/** Words a user may try for a command. */
+const COMMAND_SYNONYMS: Record<string, string> = { train: 'fit', save: 'fit', classify: 'predict', run: 'predict' };
 
 // The demo is loaded only when asked for, so that `predict` starts fast.
 async function runDemo(): Promise<void> {
@@ -24,14 +32,22 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+const printUsage = () => void process.stdout.write(USAGE + '\n');
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'predict': {
         const args = parsePredictArgs(rest);
-        if (args === 'help') process.stdout.write(USAGE + '\n');
+        if (args === 'help') printUsage();
         else await predictCommand(args);
+        return 0;
+      }
+      case 'fit': {
+        const args = parseFitArgs(rest);
+        if (args === 'help') printUsage();
+        else await fitCommand(args);
         return 0;
       }
       case 'demo':
@@ -41,18 +57,21 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE + '\n');
+        printUsage();
         return 0;
       case '--version':
       case '-v':
         process.stdout.write(packageVersion() + '\n');
         return 0;
       case undefined:
-        throw new UsageError('missing command');
+        throw new UsageError('missing command: predict, fit or demo');
       case 'bench':
         throw new UsageError('the benchmarks are not part of the installed package; run `npm run bench` in a clone of the repository');
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+      default: {
+        const meant = command.startsWith('-') ? undefined : closestName(command, COMMANDS, COMMAND_SYNONYMS);
+        const what = command.startsWith('-') ? `a command comes first, before the options, got "${command}"` : `unknown command "${command}"`;
+        throw new UsageError(`${what}${meant === undefined ? '' : `; did you mean ${meant}?`}`);
+      }
     }
   } catch (error) {
     return reportError(error);
@@ -60,9 +79,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(error: unknown): number {
-  const code = (error as { code?: unknown }).code;
-  if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-    process.stderr.write(`knnet: ${(error as Error).message}\n\n${USAGE}\n`);
+  if (error instanceof UsageError) {
+    process.stderr.write(`knnet: ${error.message}\nsee knnet --help\n`);
     return 2;
   }
   if (error instanceof FileError || error instanceof KnnError) {

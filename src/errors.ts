@@ -3,6 +3,7 @@ export type KnnErrorCode =
   | 'SHAPE_MISMATCH'
   | 'NON_FINITE'
   | 'EMPTY'
+  | 'NO_LABELS'
   | 'K_OUT_OF_RANGE'
   | 'BAD_OPTION'
   | 'BAD_LABEL'
@@ -17,6 +18,7 @@ export type KnnErrorCode =
  * was expected and what was given; a call that throws it leaves the network unchanged.
  */
 export class KnnError extends Error {
+  /** Which kind of mistake it is, for a program to branch on; the message says it to a person. */
   readonly code: KnnErrorCode;
 
   constructor(code: KnnErrorCode, message: string) {

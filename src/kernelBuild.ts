@@ -4,10 +4,15 @@
 import { KnnError, describeValue } from './errors.js';
 import { threadsSupported } from './threads.js';
 
+/**
+ * A build of the wasm kernels: 'plain' (WebAssembly SIMD, which every supported engine has) or
+ * 'relaxed' (relaxed SIMD, with fused multiply-adds: Node 22 and later, Chromium 114 and later).
+ */
 export type KernelBuild = 'plain' | 'relaxed';
 /** 'auto' (the default): relaxed where the engine supports it, plain elsewhere. */
 export type KernelBuildChoice = 'auto' | KernelBuild;
 
+/** What kernelInfo() reports: the build in use, the choice behind it, and what the engine supports. */
 export interface KernelInfo {
   /** The build that networks fitted (or loaded) from now on run on. */
   readonly build: KernelBuild;

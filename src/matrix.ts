@@ -1,14 +1,18 @@
 // Input normalisation and validation for matrices: every shape and value check of a matrix
 // argument lives here, so every bad matrix is rejected in the same voice.
 import { KnnError, describeValue } from './errors.js';
+import { searchesDirectly, trainingBytesPerRow } from './planner.js';
 
 /**
  * A row-major matrix of values, owned by knnet. Float32 input stays float32 here (half the
  * bytes); it is widened to float64, exactly, where it is copied into wasm memory.
  */
 export interface Matrix {
+  /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
   readonly data: Float64Array | Float32Array;
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
 }
 
@@ -17,7 +21,22 @@ export interface Matrix {
  * (`number[][]`, or rows that are typed arrays), or `{ data, rows, cols }` with the values flat
  * and row-major (entry (r, c) at `data[r * cols + c]`).
  */
-export type MatrixInput = ArrayLike<ArrayLike<number>> | { data: ArrayLike<number>; rows: number; cols: number };
+export type MatrixInput =
+  | ArrayLike<ArrayLike<number>>
+  | {
+      /** The rows × cols values, row-major: entry (r, c) at `data[r * cols + c]`. */
+      data: ArrayLike<number>;
+      /** Number of rows. */
+      rows: number;
+      /** Number of columns. */
+      cols: number;
+    };
+
+/**
+ * What the query methods accept: a matrix, or one query as a single vector of d numbers
+ * (`number[]`, `Float32Array`, …), answered as a one-row matrix.
+ */
+export type QueryInput = MatrixInput | ArrayLike<number>;
 
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 
@@ -40,20 +59,24 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
   return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
 }
 
+/** How a matrix argument was given: as rows, as { data, rows, cols }, or as one vector. */
+export type MatrixForm = 'rows' | 'flat' | 'vector';
+
 /** The position of entry `flat` of a rows × cols matrix, as the user would index it. */
-function position(argument: string, flat: number, cols: number, nested: boolean): string {
+function position(argument: string, flat: number, cols: number, form: MatrixForm): string {
   const row = Math.floor(flat / cols);
   const col = flat % cols;
-  return nested ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
+  if (form === 'vector') return `${argument}[${col}]`;
+  return form === 'rows' ? `${argument}[${row}][${col}]` : `${argument}.data[${flat}] (row ${row}, column ${col})`;
 }
 
 /** Checks every value is finite and small enough to square; names the first that is not. */
-function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, nested: boolean): void {
+export function checkValues(argument: string, data: Float64Array | Float32Array, cols: number, form: MatrixForm): void {
   const limit = magnitudeLimit(cols);
   for (let flat = 0; flat < data.length; flat++) {
     const value = data[flat];
     if (Math.abs(value) <= limit) continue;
-    const where = position(argument, flat, cols, nested);
+    const where = position(argument, flat, cols, form);
     if (!Number.isFinite(value)) {
       throw new KnnError('NON_FINITE', `${where} is ${value}; every value must be finite: remove or impute missing values first.`);
     }
@@ -66,6 +89,16 @@ function checkValues(argument: string, data: Float64Array | Float32Array, cols: 
 
 /** A typed array's own length, which an own `length` property defined on it cannot disguise. */
 const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get!;
+
+/** A typed array's own length (see typedArrayLength). */
+export function viewLength(view: ArrayBufferView): number {
+  return typedArrayLength.call(view) as number;
+}
+
+/** The error for a matrix entry that is not a number, named `where`. */
+export function notANumber(where: string, value: unknown): KnnError {
+  return new KnnError('BAD_INPUT', `${where} must be a number; got ${describeValue(value)}.`);
+}
 
 /**
  * Reads `count` values of `source` into `target` from `offset`, each exactly once (a Proxy or a
@@ -81,42 +114,9 @@ function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32A
   }
   for (let i = 0; i < count; i++) {
     const value = source[i];
-    if (typeof value !== 'number') throw new KnnError('BAD_INPUT', `${where(i)} must be a number; got ${describeValue(value)}.`);
+    if (typeof value !== 'number') throw notANumber(where(i), value);
     target[offset + i] = value;
   }
-}
-
-/**
- * Up to this many features a network also keeps X in the direct-difference kernel's panels:
- * the same number as the kernels' directPanelDimensions() (a test checks that they agree).
- */
-export const DIRECT_SEARCH_FEATURES = 16;
-
-/**
- * From this many training points and features the float32 candidate search beats direct
- * differences even for d ≤ DIRECT_SEARCH_FEATURES. Measured (k = 5, 100–1 000 queries, median
- * of 9 alternating runs on a loaded machine): at d = 8–16 the float32 path takes 0.66–0.76× the
- * direct search's time for n = 3 000–100 000, but 1.2–1.3× at n = 1 000, where the recheck of
- * k + margin candidates per query weighs more; at d = 4–6 the two are even (0.94–1.06, 1.48 at
- * n = 3 000, d = 4), and at d = 1–2 direct differences win by 1.4–3×.
- */
-export const FLOAT32_SEARCH_MIN_POINTS = 3000;
-export const FLOAT32_SEARCH_MIN_FEATURES = 8;
-
-/** Whether a network of `rows` points and `cols` features searches on direct differences (else a GEMM). */
-export function searchesDirectly(rows: number, cols: number, float32Candidates: boolean): boolean {
-  if (cols > DIRECT_SEARCH_FEATURES) return false;
-  return !(float32Candidates && rows >= FLOAT32_SEARCH_MIN_POINTS && cols >= FLOAT32_SEARCH_MIN_FEATURES);
-}
-
-/**
- * Bytes a network of `rows` points holds per training row of `cols` features: X as given and
- * the packed W1 (float64), then X again in panels for the direct search or else, with
- * `float32Candidates`, W1's float32 copy and its norms; then a norm and a label.
- */
-export function trainingBytesPerRow(rows: number, cols: number, float32Candidates: boolean): number {
-  const extra = searchesDirectly(rows, cols, float32Candidates) ? cols * 8 : float32Candidates ? cols * 4 + 8 : 0;
-  return cols * 8 * 2 + extra + 16;
 }
 
 /**
@@ -139,6 +139,27 @@ function checkSize(argument: string, rows: number, cols: number, heldRows: numbe
       ? `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory (X, its packed copies, norms and labels) but wasm32 addresses 4 GiB; use fewer points or features${float32Hint}.`
       : `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`,
   );
+}
+
+/** Whether a query argument is one vector (its first entry a number, or a typed array) rather than rows. */
+function isVector(input: unknown): input is ArrayLike<unknown> {
+  if (!isArrayLike(input)) return false;
+  return ArrayBuffer.isView(input) || (input.length > 0 && typeof input[0] === 'number');
+}
+
+/** One query given as a vector of `cols` numbers: a 1 × cols matrix of its own. */
+function fromVector(argument: string, vector: ArrayLike<unknown>, cols: number): Matrix {
+  const size = ArrayBuffer.isView(vector) ? (typedArrayLength.call(vector) as number) : vector.length;
+  if (size !== cols) {
+    throw new KnnError(
+      'SHAPE_MISMATCH',
+      `${argument} is a single vector of ${size} values but the network has ${cols} features; pass one query of ${cols} values, or several as rows: [[x0, x1, …], [x0, x1, …]].`,
+    );
+  }
+  const data = vector instanceof Float32Array ? new Float32Array(cols) : new Float64Array(cols);
+  copyNumbers(vector, data, 0, cols, (c) => `${argument}[${c}]`);
+  checkValues(argument, data, cols, 'vector');
+  return { data, rows: 1, cols };
 }
 
 function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: number | undefined, float32Candidates: boolean): Matrix {
@@ -167,7 +188,7 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
     }
     copyNumbers(row, data, r * cols, cols, (c) => `${argument}[${r}][${c}]`);
   }
-  checkValues(argument, data, cols, true);
+  checkValues(argument, data, cols, 'rows');
   return { data, rows, cols };
 }
 
@@ -189,8 +210,8 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
   }
   checkSize(argument, rows, cols, heldRows, float32Candidates);
   const copy = data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
-  copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, false));
-  checkValues(argument, copy, cols, false);
+  copyNumbers(data, copy, 0, length, (flat) => position(argument, flat, cols, 'flat'));
+  checkValues(argument, copy, cols, 'flat');
   return { data: copy, rows, cols };
 }
 
@@ -206,7 +227,10 @@ function fromFlat(argument: string, input: { data: unknown; rows: unknown; cols:
 export function toMatrix(input: unknown, argument: string, expectedCols?: number, heldRows?: number, float32Candidates = false): Matrix {
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
-  if (isArrayLike(input)) {
+  const queries = expectedCols !== undefined && heldRows === undefined;
+  if (queries && isVector(input)) {
+    matrix = fromVector(argument, input, expectedCols);
+  } else if (isArrayLike(input)) {
     matrix = fromRows(argument, input, held, float32Candidates);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
     matrix = fromFlat(argument, input as { data: unknown; rows: unknown; cols: unknown }, held, float32Candidates);

@@ -10,8 +10,14 @@
 import { KnnError } from './errors.js';
 import type { Matrix } from './matrix.js';
 
+/**
+ * How layer 1 measures distance: 'euclidean' (√Σ(x_j − X_ij)², the default), 'cosine'
+ * (1 − cos between the two vectors) or 'manhattan' (Σ|x_j − X_ij|).
+ */
 export type Metric = 'euclidean' | 'cosine' | 'manhattan';
 export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan'];
+/** The metrics' codes as the kernels take them (assembly/index.ts, radiusNeighbours). */
+export const METRIC_CODES: Readonly<Record<Metric, number>> = { euclidean: 0, cosine: 1, manhattan: 2 };
 
 /** The distance users see for layer 1's value z1. */
 export function distanceOf(metric: Metric, z1: number): number {
@@ -20,13 +26,17 @@ export function distanceOf(metric: Metric, z1: number): number {
 }
 
 /**
- * A bound on z1 that every point within `radius` meets: exact for Manhattan (z1 is the
- * distance) and cosine (z1 / 2 ≤ r ⇔ z1 ≤ 2r), and with room for the rounding of r·r and of the
- * square root for Euclidean (√z1 rounds to ≤ r only if z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)).
+ * A bound on z1 that every point within `radius` meets (the caller then keeps the points whose
+ * reported distance distanceOf(z1) is ≤ radius): exact for Manhattan (z1 is the distance); for
+ * Euclidean with room for the rounding of r·r and of the square root (√z1 rounds to ≤ r only if
+ * z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)). For cosine, fl(z1 / 2) ≤ r holds for z1 up to one
+ * smallest subnormal above 2r: halving a subnormal rounds (the smallest one halves to 0), so
+ * 2r alone would leave out a point reported at distance r. Below 2^−1021, where that happens,
+ * 2r + MIN_VALUE is exact; above it, halving is exact and the sum rounds back to 2r.
  */
 export function layerOneRadiusBound(metric: Metric, radius: number): number {
   if (metric === 'euclidean') return radius * radius * (1 + 8 * 2 ** -53);
-  return metric === 'cosine' ? 2 * radius : radius;
+  return metric === 'cosine' ? 2 * radius + Number.MIN_VALUE : radius;
 }
 
 /** z1 between query row `queryRow` and training row `row` computed directly, in dimension order. */
@@ -40,28 +50,33 @@ export function layerOneValue(metric: Metric, points: Float64Array, row: number,
 }
 
 /**
- * Rows divided by their L2 norm, for the cosine metric: x̂_j = (x_j / m) / √Σ_j (x_j / m)², with
- * m = max_j |x_j| and the sum taken in dimension order. Scaling by m first keeps tiny vectors
- * from underflowing to a zero norm and huge ones from overflowing. A zero vector has no
- * direction: KnnError naming its row.
+ * One row divided by its L2 norm, for the cosine metric: x̂_j = (x_j / m) / √Σ_j (x_j / m)², with
+ * m = max_j |x_j| and the sum taken in dimension order, from `source` at `from` to `target` at
+ * `to` (they may be the same place). Scaling by m first keeps tiny vectors from underflowing to
+ * a zero norm and huge ones from overflowing. False for a zero vector, which has no direction.
  */
+export function normaliseRow(source: ArrayLike<number>, from: number, target: Float64Array, to: number, cols: number): boolean {
+  let largest = 0;
+  for (let j = 0; j < cols; j++) largest = Math.max(largest, Math.abs(source[from + j]));
+  if (largest === 0) return false;
+  let sum = 0;
+  for (let j = 0; j < cols; j++) {
+    const scaled = source[from + j] / largest;
+    sum += scaled * scaled;
+  }
+  const norm = Math.sqrt(sum);
+  for (let j = 0; j < cols; j++) target[to + j] = source[from + j] / largest / norm;
+  return true;
+}
+
+/** Rows divided by their L2 norm (normaliseRow), for the cosine metric; a zero vector is a KnnError naming its row. */
 export function normaliseRows(matrix: Matrix, argument: string): Matrix {
   const { data, rows, cols } = matrix;
   const unit = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    const start = r * cols;
-    let largest = 0;
-    for (let j = 0; j < cols; j++) largest = Math.max(largest, Math.abs(data[start + j]));
-    if (largest === 0) {
+    if (!normaliseRow(data, r * cols, unit, r * cols, cols)) {
       throw new KnnError('BAD_INPUT', `${argument} row ${r} is a zero vector, which has no direction for the cosine metric; remove it, or use metric: 'euclidean'.`);
     }
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const scaled = data[start + j] / largest;
-      sum += scaled * scaled;
-    }
-    const norm = Math.sqrt(sum);
-    for (let j = 0; j < cols; j++) unit[start + j] = data[start + j] / largest / norm;
   }
   return { data: unit, rows, cols };
 }

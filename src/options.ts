@@ -3,6 +3,7 @@
 import { KnnError, describeValue } from './errors.js';
 import { METRICS, type Metric } from './metrics.js';
 import type { ThreadsOption } from './threads.js';
+import type { Label } from './labels.js';
 
 /**
  * How the k nearest neighbours vote (layer 2): `'uniform'`, one vote each; `'distance'`, a vote
@@ -10,8 +11,20 @@ import type { ThreadsOption } from './threads.js';
  * `'softmax'`, exp(−λ·squared distance), normalised.
  */
 export type Weighting = 'uniform' | 'distance' | 'softmax';
-/** `'classification'` predicts class labels; `'regression'` predicts numbers (weighted mean targets). */
-export type Task = 'classification' | 'regression';
+/**
+ * `'classification'` predicts class labels; `'regression'` predicts numbers (weighted mean
+ * targets); `'search'` has no labels: a network for kneighbors and radiusNeighbors only (what
+ * `fit(X)` without labels makes).
+ */
+export type Task = 'classification' | 'regression' | 'search';
+/**
+ * How the k nearest are searched: `'brute'` measures every training point; `'tree'` searches a
+ * partition of the points (a k-d tree of boxes, or clusters with ball and slab bounds at high d)
+ * and skips the parts that provably cannot hold a neighbour; `'auto'` (the default) builds the
+ * partition and keeps it only where its cost model, fed by a deterministic sample (nothing is
+ * timed), predicts it pays. Every choice answers bit for bit the same.
+ */
+export type Algorithm = 'auto' | 'brute' | 'tree';
 
 /** The options of `fit`; every one may be left out. */
 export interface KnnOptions {
@@ -32,7 +45,11 @@ export interface KnnOptions {
    * neighbour alone. Used only by weights: 'softmax'.
    */
   lambda?: number;
-  /** 'classification' (default): labels are classes. 'regression': labels are numeric targets. */
+  /**
+   * 'classification' (the default with labels): labels are classes. 'regression': labels are
+   * numeric targets. 'search' (the default without labels): no labels, only the neighbour
+   * searches (kneighbors, radiusNeighbors).
+   */
   task?: Task;
   /**
    * How distance is measured (default 'euclidean'). 'cosine' ranks by 1 − cos between
@@ -46,6 +63,16 @@ export interface KnnOptions {
    */
   float32Candidates?: boolean;
   /**
+   * How the k nearest are searched (default 'auto'): 'brute', every point measured; 'tree', a
+   * partition of the points whose parts that cannot hold a neighbour are skipped; 'auto', the
+   * partition where a deterministic cost model predicts it pays (the same choice on every
+   * machine). A schedule, not an approximation: every choice gives the same bits. `options`
+   * keeps what was asked, and toBytes saves that: the partition is derived from the points and
+   * built again on load; `net.searchAlgorithm` reports what runs. The softmax over every point
+   * (k: 'all' with softmax weights), `forward` and filtered searches stay dense.
+   */
+  algorithm?: Algorithm;
+  /**
    * Threads the async methods (predictAsync, predictProbaAsync, kneighborsAsync, scoreAsync)
    * spread a call over: a whole number ≥ 1, or 'auto' for every core (one thread where the
    * environment has no shared memory: a browser page that is not cross-origin isolated).
@@ -53,6 +80,14 @@ export interface KnnOptions {
    * the machine, not of the model, so toBytes does not save it (fromBytes takes it again).
    */
   threads?: ThreadsOption;
+  /**
+   * The points' stable ids, one per row of X: whole numbers from 0 to 2^53 − 1, each once (a
+   * database key, say). Positions renumber when points are removed; ids do not. The searches
+   * then report them beside the positions (`ids` in their results), `removeIds` removes by
+   * them, and every `add` gives ids for its points. Data, not a setting: `options` does not
+   * show them, toBytes saves them with the points.
+   */
+  ids?: ArrayLike<number>;
 }
 
 /** The options a network was fitted with, every default filled in (`net.options`). */
@@ -63,17 +98,20 @@ export interface ResolvedOptions<T extends Task = Task> {
   readonly weights: Weighting;
   /** λ of the softmax weighting (1 unless given; used only by 'softmax'). */
   readonly lambda: number;
-  /** 'classification' or 'regression'. */
+  /** 'classification', 'regression' or 'search' (no labels). */
   readonly task: T;
   /** 'euclidean', or 'cosine' (1 − cos between L2-normalised vectors). */
   readonly metric: Metric;
   /** Whether the network keeps a float32 copy of its weights to choose candidates (true unless turned off). */
   readonly float32Candidates: boolean;
+  /** How the k nearest are searched, as asked: 'auto' (unless given), 'brute' or 'tree' (`searchAlgorithm` says what runs). */
+  readonly algorithm: Algorithm;
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
-const TASKS: readonly Task[] = ['classification', 'regression'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads'];
+const TASKS: readonly Task[] = ['classification', 'regression', 'search'];
+const ALGORITHMS: readonly Algorithm[] = ['auto', 'brute', 'tree'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'algorithm', 'threads', 'ids'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -107,9 +145,10 @@ function checkSwitch(name: string, value: unknown): boolean {
 
 /**
  * Validates user options (unknown names included) and fills in the defaults of the model's
- * options; `threads`, a setting of the machine, is resolved apart (resolveThreads).
+ * options; `threads`, a setting of the machine, is resolved apart (resolveThreads), and `ids`,
+ * data, read apart (pointIds.ts).
  */
-export function resolveOptions(options: unknown): ResolvedOptions {
+export function resolveOptions(options: unknown, defaultTask: Task = 'classification'): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KnnError('BAD_OPTION', `options must be an object such as { k: 5 }; got ${describeValue(options)}.`);
@@ -124,9 +163,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     k: given.k === undefined ? 1 : checkK(given.k, 'options.k'),
     weights: given.weights === undefined ? 'uniform' : checkChoice('weights', given.weights, WEIGHTINGS),
     lambda: given.lambda === undefined ? 1 : checkLambda(given.lambda),
-    task: given.task === undefined ? 'classification' : checkChoice('task', given.task, TASKS),
+    task: given.task === undefined ? defaultTask : checkChoice('task', given.task, TASKS),
     metric: given.metric === undefined ? 'euclidean' : checkChoice('metric', given.metric, METRICS),
     float32Candidates: given.float32Candidates === undefined ? true : checkSwitch('float32Candidates', given.float32Candidates),
+    algorithm: given.algorithm === undefined ? 'auto' : checkChoice('algorithm', given.algorithm, ALGORITHMS),
   };
 }
 
@@ -150,3 +190,15 @@ export function checkRadius(radius: unknown): number {
   }
   return radius;
 }
+
+/** A search's filter: which points it may return. */
+export interface SearchFilter {
+  /**
+   * One byte per training point, in their order: 1 allows the point, 0 leaves it out. A row of
+   * kneighbors with fewer than k allowed points ends with index −1 at distance Infinity.
+   */
+  filter?: Uint8Array;
+  /** On a classifier: only the points of these classes (with `filter`, points both allow). */
+  classes?: readonly Label[];
+}
+

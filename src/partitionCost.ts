@@ -1,7 +1,7 @@
 // 'auto' for the pruned search: whether it pays for a network, decided from n, d and the work a
 // deterministic sample of training points takes as queries, through a cost model calibrated by
 // measurement (bench/tree/calibrate.ts); nothing is timed, so every machine decides the same.
-import { searchesDirectly } from './matrix.js';
+import { searchesDirectly } from './planner.js';
 import type { Kernels } from './wasm.js';
 import {
   align16, PANEL_POINTS, partitionEntries, searchCall, searchCapacity, searchScratchBytes, unsigned, type Partition, type SearchLayers,

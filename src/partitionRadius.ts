@@ -1,4 +1,4 @@
-// Every training point within a limit of each query, over a partition (assembly/radiusSearch.ts):
+// Every training point within a limit of each query, over a partition (assembly/partitionRadius.ts):
 // the points brute force's radiusNeighbours keeps, in its order, counted before anything is
 // allocated.
 import type { Matrix } from './matrix.js';

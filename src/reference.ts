@@ -4,15 +4,23 @@
 // Layer 1 here is the direct Σ(x_j − X_ij)² (the value the wasm network must report exactly);
 // layers 2 and 3 add the weights in neighbour order, as assembly/project.ts does, so uniform and
 // distance votes agree bit-for-bit.
+/**
+ * The same network in plain TypeScript, without wasm: exact and slow, the oracle the wasm
+ * network is tested against: `import { ReferenceNetwork } from 'knnet/reference'`.
+ * @module knnet/reference
+ */
 import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
-import { toMatrix, type Matrix, type MatrixInput } from './matrix.js';
+import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { distanceOf, layerOneValue, prepareRows, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
-import type { ClassifierInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
+import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, argmaxLabels, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
+import { checkLabelsGiven, encodeTrainingLabels } from './trainingUpdates.js';
+import { PointIds, readIds } from './pointIds.js';
+import { readAddOptions } from './callOptions.js';
 
 
 /** Indices of the k smallest of `distances`, ascending, ties toward the lower index. */
@@ -70,12 +78,25 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   #codes: Int32Array;
   #targets: Float64Array;
   #disposed = false;
+  /** k is a cap (a network from create, or emptied by clear): see KnnNetwork. */
+  #capped: boolean;
+  /** The points' stable ids, where the network has them (see KnnNetwork). */
+  #ids: PointIds | undefined;
 
-  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array, options: ResolvedOptions<T>) {
+  private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array | undefined, options: ResolvedOptions<T>, capped: boolean, ids?: Float64Array) {
     this.options = options;
+    this.#ids = ids && new PointIds(ids);
     this.#points = points;
-    this.#classes = labels instanceof Float64Array ? [] : labels.classes;
-    this.#codes = labels instanceof Float64Array ? new Int32Array(0) : labels.codes;
+    this.#capped = capped;
+    this.#classes = [];
+    this.#codes = new Int32Array(0);
+    this.#targets = new Float64Array(0);
+    this.#setLabels(labels);
+  }
+
+  #setLabels(labels: EncodedLabels | Float64Array | undefined): void {
+    this.#classes = labels === undefined || labels instanceof Float64Array ? [] : labels.classes;
+    this.#codes = labels === undefined || labels instanceof Float64Array ? new Int32Array(0) : labels.codes;
     this.#targets = labels instanceof Float64Array ? labels : new Float64Array(0);
   }
 
@@ -85,10 +106,17 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<ReferenceNetwork<number, 'classification'>>;
   /** Trains a regressor: `predict` returns a Float64Array, and there is no `predictProba`. */
   static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<ReferenceNetwork<number, 'regression'>>;
+  /** Holds X without labels (task 'search'), as KnnNetwork.fit(X). */
+  static fit(X: MatrixInput, y?: null, options?: KnnOptions & { task?: 'search' }): Promise<ReferenceNetwork<never, 'search'>>;
   /** Labels or task known only at run time: `predict` may return labels or a Float64Array. */
-  static fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork>;
-  static async fit(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): Promise<ReferenceNetwork> {
+  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<ReferenceNetwork>;
+  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<ReferenceNetwork> {
     return ReferenceNetwork.fitSync(X, y, options);
+  }
+
+  /** An empty network to add points to, k a cap (as KnnNetwork.create). */
+  static create(options?: KnnOptions): ReferenceNetwork {
+    return new ReferenceNetwork({ data: new Float64Array(0), rows: 0, cols: 0 }, undefined, resolveOptions(options), true);
   }
 
   /** `fit` without the promise (no WebAssembly to load): a classifier predicting `string[]`. */
@@ -97,26 +125,50 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   static fitSync(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): ReferenceNetwork<number, 'classification'>;
   /** `fit` without the promise (no WebAssembly to load): a regressor predicting a Float64Array. */
   static fitSync(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): ReferenceNetwork<number, 'regression'>;
+  /** `fit` without the promise, without labels (task 'search'). */
+  static fitSync(X: MatrixInput, y?: null, options?: KnnOptions & { task?: 'search' }): ReferenceNetwork<never, 'search'>;
   /** `fit` without the promise, for labels or a task known only at run time. */
-  static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork;
-  static fitSync(X: MatrixInput, y: ArrayLike<Label>, options?: KnnOptions): ReferenceNetwork {
-    const resolved = resolveOptions(options);
+  static fitSync(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): ReferenceNetwork;
+  static fitSync(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): ReferenceNetwork {
+    const labelled = y !== undefined && y !== null;
+    const resolved = resolveOptions(options, labelled ? 'classification' : 'search');
+    if (labelled === (resolved.task === 'search')) checkLabelsGiven(resolved.task, y, 'fit(X, y)');
     const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
-    const labels = resolved.task === 'regression' ? encodeTargets(y, matrix.rows) : encodeLabels(y, matrix.rows);
+    const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
+    const given = (options as { ids?: unknown } | undefined)?.ids;
+    const ids = given === undefined ? undefined : readIds(given, matrix.rows, undefined, 'options.ids');
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved);
+    return new ReferenceNetwork({ data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }, labels, resolved, false, ids);
   }
 
   /** Rebuilds a network saved with `toBytes()` (by either network); see KnnNetwork.fromBytes. */
   static async fromBytes(bytes: Uint8Array): Promise<ReferenceNetwork> {
     const saved = decodeNetwork(bytes);
-    const labels = saved.targets ?? { classes: saved.classes, codes: saved.codes! };
-    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options));
+    const labels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
+    return new ReferenceNetwork({ data: saved.points, rows: saved.n, cols: saved.d }, labels, resolveOptions(saved.options), saved.capped, saved.ids);
   }
 
   #live(): TrainingPoints {
     if (this.#disposed) throw new KnnError('DISPOSED', 'this network was disposed; fit a new one to keep predicting.');
     return this.#points;
+  }
+
+  /** The training points, for a call that needs some: EMPTY while there are none. */
+  #held(call: string): TrainingPoints {
+    const points = this.#live();
+    if (points.rows === 0) throw new KnnError('EMPTY', `${call}: this network holds no training points yet; add some first.`);
+    return points;
+  }
+
+  #checkLabels(call: string, classesOnly = false): void {
+    if (this.options.task === 'search') throw new KnnError('NO_LABELS', `${call} needs labels, and this network has none (task 'search').`);
+    if (classesOnly && this.#regression) throw new KnnError('BAD_OPTION', `${call} is for classification; this network has task 'regression': use predict.`);
+  }
+
+  /** How many nearest neighbours vote among n points; the softmax over every point is handled apart. */
+  #votes(n: number, k: number | 'all' = this.options.k): number {
+    if (k === 'all') return n;
+    return this.#capped ? Math.min(k, n) : neighbourCount(k, n, 'options.k');
   }
 
   get #regression(): boolean {
@@ -139,8 +191,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#classes as readonly L[];
   }
 
-  #queries(X: unknown): Matrix {
-    return prepareRows(toMatrix(X, 'X', this.#live().cols), this.options.metric, 'X');
+  #queries(X: unknown, call = 'this call'): Matrix {
+    return prepareRows(toMatrix(X, 'X', this.#held(call).cols), this.options.metric, 'X');
   }
 
   /** Layer 1 for query r: the metric's z1 to all n points, computed directly. */
@@ -152,15 +204,15 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** Layer 2 for one query: (training index, weight) pairs, in the order they are summed. */
-  #layerTwo(z1: Float64Array): { indices: ArrayLike<number>; weights: Float64Array } {
+  #layerTwo(z1: Float64Array, votes?: number): { indices: ArrayLike<number>; weights: Float64Array } {
     const { k, weights, lambda, metric } = this.options;
-    if (k === 'all' && weights === 'softmax') {
+    if (votes === undefined && k === 'all' && weights === 'softmax') {
       let minimum = Infinity;
       for (const z of z1) minimum = Math.min(minimum, z);
       const softmax = z1.map((z) => Math.exp(-lambda * (z - minimum)));
       return { indices: Array.from(z1.keys()), weights: softmax };
     }
-    const order = nearestIndices(z1, neighbourCount(k, z1.length, 'options.k'));
+    const order = nearestIndices(z1, votes ?? this.#votes(z1.length));
     const nearest = z1[order[0]];
     return { indices: order, weights: Float64Array.from(order, (i) => neighbourWeight(weights, metric, z1[i], nearest, lambda)) };
   }
@@ -179,19 +231,20 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return scores;
   }
 
-  #scores(queries: Matrix): Float64Array {
+  #scores(queries: Matrix, votes?: number): Float64Array {
     const width = this.#regression ? 1 : this.#classes.length;
     const scores = new Float64Array(queries.rows * width);
     for (let r = 0; r < queries.rows; r++) {
-      const { indices, weights } = this.#layerTwo(this.#layerOne(queries, r));
+      const { indices, weights } = this.#layerTwo(this.#layerOne(queries, r), votes);
       scores.set(this.#layerThree(indices, weights), r * width);
     }
     return scores;
   }
 
   /** Class labels of the type given to fit, or a Float64Array of estimates for regression. */
-  predict(X: MatrixInput): Prediction<L, T> {
-    return this.#predict(this.#queries(X));
+  predict(X: LabelledInput<T>): Prediction<L, T> {
+    this.#checkLabels('predict(X)');
+    return this.#predict(this.#queries(X, 'predict(X)'));
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
@@ -202,30 +255,48 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Class probabilities, flat row-major q × classes.length. Classification only. */
   predictProba(X: ClassifierInput<T>): Float64Array {
-    if (this.#regression) {
-      throw new KnnError('BAD_OPTION', "predictProba is for classification; this network has task 'regression': use predict.");
-    }
-    return this.#scores(this.#queries(X));
+    this.#checkLabels('predictProba(X)', true);
+    return this.#scores(this.#queries(X, 'predictProba(X)'));
   }
 
-  /** The k nearest training points: q × k indices and distances in the network's metric. */
-  kneighbors(X: MatrixInput, k?: number | 'all'): Neighbours {
-    const count = neighbourCount(k === undefined ? this.options.k : k, this.#live().rows, 'k');
+  /** One query's label, class index and confidences by label, as KnnNetwork.predictClass. */
+  predictClass(x: ClassifierInput<T>, k?: number): ClassPrediction<L> {
+    this.#checkLabels('predictClass(x)', true);
+    const queries = this.#queries(x, 'predictClass(x)');
+    const votes = k === undefined ? undefined : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), this.#points.rows);
+    const scores = this.#scores(queries, votes);
+    const classIndex = this.#classes.indexOf(argmaxLabels(scores, 1, this.#classes)[0]);
+    const classes = this.#classes as readonly L[];
+    return { label: classes[classIndex], classIndex, confidences: Object.fromEntries(classes.map((label, c) => [String(label), scores[c]])) };
+  }
+
+  /** The k nearest training points: q × k indices and distances in the network's metric; −1 and Infinity past the points a created network holds. */
+  kneighbors(X: QueryInput, k?: number | 'all'): Neighbours {
+    const n = this.#held('kneighbors(X, k)').rows;
+    const asked = k === undefined ? this.options.k : k;
+    const width = asked === 'all' ? n : neighbourCount(asked, this.#capped ? Number.MAX_SAFE_INTEGER : n, 'k');
+    const count = Math.min(width, n);
     const queries = this.#queries(X);
-    const indices = new Int32Array(queries.rows * count);
-    const distances = new Float64Array(queries.rows * count);
+    const indices = new Int32Array(queries.rows * width).fill(-1);
+    const distances = new Float64Array(queries.rows * width).fill(Infinity);
     for (let r = 0; r < queries.rows; r++) {
       const z1 = this.#layerOne(queries, r);
       const order = nearestIndices(z1, count);
-      indices.set(order, r * count);
-      for (let j = 0; j < count; j++) distances[r * count + j] = distanceOf(this.options.metric, z1[order[j]]);
+      indices.set(order, r * width);
+      for (let j = 0; j < count; j++) distances[r * width + j] = distanceOf(this.options.metric, z1[order[j]]);
     }
-    return { indices, distances };
+    return this.#withIds({ indices, distances });
+  }
+
+  /** Results with the points' ids beside their positions, where the network has ids. */
+  #withIds<R extends { indices: Int32Array }>(result: R): R {
+    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
   }
 
   /** The three layers' activations; z1 holds the direct squared distances. */
-  forward(X: MatrixInput): LayerActivations {
-    const n = this.#live().rows;
+  forward(X: LabelledInput<T>): LayerActivations {
+    this.#checkLabels('forward(X)');
+    const n = this.#held('forward(X)').rows;
     const queries = this.#queries(X);
     const width = this.#regression ? 1 : this.#classes.length;
     const z1 = new Float64Array(queries.rows * n);
@@ -245,10 +316,10 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** The network's weights, computed from the training data, each flat row-major. */
   get weights(): NetworkWeights {
-    const { data, rows: n, cols: d } = this.#live();
+    const { data, rows: n, cols: d } = this.#held('weights');
     const c = this.#classes.length;
     const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
-    if (!this.#regression) for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
+    if (this.options.task === 'classification') for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
     // Manhattan's layer 1, Σ|x − X_i|, is not linear: its weights are X itself, no centre.
     if (this.options.metric === 'manhattan') return { W1: data.slice(), b1: new Float64Array(n), W3, mean: new Float64Array(d) };
     const mean = new Float64Array(d);
@@ -267,17 +338,29 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** Accuracy (classification) or R² (regression) against the true y. */
-  score(X: MatrixInput, y: ArrayLike<L>): number {
-    const queries = this.#queries(X);
+  score(X: LabelledInput<T>, y: ArrayLike<L>): number {
+    this.#checkLabels('score(X, y)');
+    const queries = this.#queries(X, 'score(X, y)');
     const truth = checkTruth(y, queries.rows, this.#regression);
     const predicted = this.#predict(queries);
     return this.#regression ? rSquared(predicted as Float64Array, truth as ArrayLike<number>) : accuracy(predicted as Label[], truth);
   }
 
-  /** Appends training points; it then answers as a network fitted on the union. */
-  add(X: MatrixInput, y: ArrayLike<L>): void {
+  /** Appends training points (with their ids, on a network that has ids); it then answers as a network fitted on the union. */
+  add(X: MatrixInput, y?: ArrayLike<L> | null, options?: { ids?: ArrayLike<number> }): void {
     const points = this.#live();
+    checkLabelsGiven(this.options.task, y, 'add(X, y)');
+    const given = readAddOptions(options).ids;
+    if (points.rows === 0) {
+      const matrix = prepareRows(toMatrix(X, 'X'), this.options.metric, 'X');
+      this.#setLabels(encodeTrainingLabels(this.options.task, y, matrix.rows));
+      this.#ids = given === undefined ? undefined : new PointIds(readIds(given, matrix.rows, undefined, 'options.ids'));
+      this.#points = { data: Float64Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols };
+      return;
+    }
     const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
+    if ((given === undefined) !== (this.#ids === undefined)) throw new KnnError('BAD_INPUT', `add(X, y, { ids }): this network ${this.#ids ? 'has ids: pass one per row of X' : 'has no ids: add without them'}.`);
+    if (given !== undefined) this.#ids = this.#ids!.appended(readIds(given, extra.rows, this.#ids, 'options.ids'));
     const rows = points.rows + extra.rows;
     const data = new Float64Array(rows * points.cols);
     data.set(points.data);
@@ -288,7 +371,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       targets.set(encodeTargets(y, extra.rows, 'y', rows), points.rows);
       checkHeldTargets(targets, points.rows, rows);
       this.#targets = targets;
-    } else {
+    } else if (this.options.task === 'classification') {
       const added = readAddedLabels(y, extra.rows, this.#classes);
       const union = encodeLabels([...Array.from(this.#codes, (code) => this.#classes[code]), ...added], rows);
       this.#classes = union.classes;
@@ -298,8 +381,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /** Every training point within `radius` of each query, by brute force; see KnnNetwork.radiusNeighbors. */
-  radiusNeighbors(X: MatrixInput, radius: number): RadiusNeighbours {
-    const points = this.#live();
+  radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
+    const points = this.#held('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X);
     const offsets = new Int32Array(queries.rows + 1);
@@ -314,11 +397,11 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       found.push(...within);
       offsets[r + 1] = found.length;
     }
-    return {
+    return this.#withIds({
       offsets,
       indices: Int32Array.from(found, (entry) => entry.index),
       distances: Float64Array.from(found, (entry) => distanceOf(this.options.metric, entry.squared)),
-    };
+    });
   }
 
   /** Removes the points at `indices`; later points move down. */
@@ -326,9 +409,17 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     this.#keepAllBut(readIndices(indices, this.#live().rows), 'remove(indices)');
   }
 
+  /** Removes the points with stable ids `ids`, on a network that has ids. */
+  removeIds(ids: ArrayLike<number>): void {
+    this.#live();
+    if (!this.#ids) throw new KnnError('BAD_INPUT', 'removeIds(ids): this network has no ids; remove by position with remove(indices).');
+    this.#keepAllBut(this.#ids.positionsOf(ids), 'removeIds(ids)');
+  }
+
   /** Removes every point of class `label`. */
   removeClass(label: L): void {
     this.#live();
+    this.#checkLabels('removeClass(label)');
     checkClassification(this.#regression, 'removeClass(label)');
     const code = classCode(this.#classes, label, 'removeClass(label)');
     this.#keepAllBut(Uint8Array.from(this.#codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
@@ -337,6 +428,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   /** Training points per class, in the order of `classes`. */
   classCounts(): Map<L, number> {
     this.#live();
+    this.#checkLabels('classCounts()');
     checkClassification(this.#regression, 'classCounts()');
     return countPerClass(this.#classes, this.#codes) as Map<L, number>;
   }
@@ -345,12 +437,18 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     const { data, rows: n, cols } = this.#live();
     const kept: number[] = [];
     for (let i = 0; i < n; i++) if (!removed[i]) kept.push(i);
-    checkRemaining(kept.length, this.options.k, call);
+    if (kept.length === n) return;
+    if (!this.#capped) checkRemaining(kept.length, this.options.k, call);
+    if (kept.length === 0) {
+      this.clear();
+      return;
+    }
+    this.#ids = this.#ids?.without(removed);
     const points = new Float64Array(kept.length * cols);
     kept.forEach((i, row) => points.set(data.subarray(i * cols, (i + 1) * cols), row * cols));
     if (this.#regression) {
       this.#targets = Float64Array.from(kept, (i) => this.#targets[i]);
-    } else {
+    } else if (this.options.task === 'classification') {
       const union = encodeLabels(kept.map((i) => this.#classes[this.#codes[i]]), kept.length);
       this.#classes = union.classes;
       this.#codes = union.codes;
@@ -358,11 +456,20 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     this.#points = { data: points, rows: kept.length, cols };
   }
 
+  /** Removes every point: the network is empty, k a cap (as KnnNetwork.clear). */
+  clear(): void {
+    this.#live();
+    this.#points = { data: new Float64Array(0), rows: 0, cols: 0 };
+    this.#setLabels(undefined);
+    this.#ids = undefined;
+    this.#capped = true;
+  }
+
   /** The network as bytes, in the format KnnNetwork.fromBytes reads too. */
   toBytes(): Uint8Array {
     const { data, rows, cols } = this.#live();
-    const labels = this.#regression ? { targets: this.#targets } : { codes: this.#codes };
-    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, points: data, ...labels });
+    const labels = this.#regression ? { targets: this.#targets } : this.options.task === 'classification' && rows > 0 ? { codes: this.#codes } : {};
+    return encodeNetwork({ options: this.options, n: rows, d: cols, classes: this.#classes, capped: this.#capped, ids: this.#ids?.values, points: data, ...labels });
   }
 
   /** Marks the network disposed: later calls throw KnnError('DISPOSED'), as KnnNetwork's do. */

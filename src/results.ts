@@ -1,7 +1,7 @@
 // The shapes the networks return, with what each number means. KnnNetwork and ReferenceNetwork
 // share them, so their declarations (what an editor shows) read the same.
 import type { Label } from './labels.js';
-import type { MatrixInput } from './matrix.js';
+import type { QueryInput } from './matrix.js';
 import type { Task } from './options.js';
 
 /**
@@ -11,14 +11,35 @@ import type { Task } from './options.js';
  * weighted mean of its neighbours' targets). When the task is known only at run time (`T` is
  * `Task`), either.
  */
-export type Prediction<L extends Label, T extends Task> = T extends 'regression' ? Float64Array : L[];
+export type Prediction<L extends Label, T extends Task> = T extends 'regression' ? Float64Array : T extends 'search' ? never : L[];
 
 /**
- * The argument `predictProba` takes on a network of task `T`: a matrix of queries, unless the
- * network is known to be a regressor (`T` exactly 'regression'), which has no classes: then
- * `never`, so the call does not type-check.
+ * The queries a method that needs labels (`predict`, `score`) takes on a network of task `T`:
+ * a matrix or one vector, unless the network is known to have no labels (`T` exactly
+ * 'search'): then `never`, so the call does not type-check.
  */
-export type ClassifierInput<T extends Task> = [T] extends ['regression'] ? never : MatrixInput;
+export type LabelledInput<T extends Task> = [T] extends ['search'] ? never : QueryInput;
+
+/**
+ * The argument `predictProba` takes on a network of task `T`: a matrix or one vector of
+ * queries, unless the network is known to be a regressor or to have no labels (`T` exactly
+ * 'regression' or 'search'), which have no classes: then `never`, so the call does not type-check.
+ */
+export type ClassifierInput<T extends Task> = [T] extends ['regression'] ? never : [T] extends ['search'] ? never : QueryInput;
+
+/**
+ * What `predictClass` returns for one query, as TensorFlow.js's knn-classifier does: the
+ * predicted label, its index in `classes`, and each class's probability keyed by its label
+ * (as a string, an object's keys being strings).
+ */
+export interface ClassPrediction<L extends Label> {
+  /** The predicted label. */
+  label: L;
+  /** Its position in `net.classes`. */
+  classIndex: number;
+  /** Every class's probability, keyed by its label. */
+  confidences: Record<string, number>;
+}
 
 /**
  * The k nearest training points of each of q queries, nearest first; equal distances list the
@@ -34,6 +55,8 @@ export interface Neighbours {
    * the cosine metric 1 − cos, as ‖x̂ − X̂_i‖² / 2 on the L2-normalised vectors (half of z1).
    */
   distances: Float64Array;
+  /** On a network with stable ids (fit's `options.ids`): q × k ids of the same points, −1 where indices are. */
+  ids?: Float64Array;
 }
 
 /**
@@ -48,6 +71,8 @@ export interface RadiusNeighbours {
   indices: Int32Array;
   /** Their distances in the network's metric (as `kneighbors` reports them). */
   distances: Float64Array;
+  /** On a network with stable ids: the ids of the same points. */
+  ids?: Float64Array;
 }
 
 /**

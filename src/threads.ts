@@ -2,7 +2,10 @@
 // JavaScript environment offers for them (shared memory and workers).
 import { KnnError, describeValue } from './errors.js';
 
-/** A whole number of threads ≥ 1, or 'auto': as many as the machine has cores. */
+/**
+ * A whole number of threads ≥ 1, or 'auto': as many as the machine has cores.
+ * @inline
+ */
 export type ThreadsOption = number | 'auto';
 
 /** The headers that make a page cross-origin isolated, which browsers require for shared memory. */
@@ -58,4 +61,21 @@ export function resolveThreads(value: unknown, argument = 'options.threads'): nu
     );
   }
   return value;
+}
+
+/** Options of fromBytes: only the machine's settings, since the model's come with the bytes. @inline */
+export interface LoadOptions {
+  /** As `threads` in fit's options (default 1); toBytes does not save it. */
+  threads?: ThreadsOption;
+}
+
+/** The threads fromBytes' `options` ask for; a KnnError for anything but { threads }. */
+export function resolveLoadThreads(options: unknown): number {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new KnnError('BAD_OPTION', `fromBytes(bytes, options): options must be an object such as { threads: 'auto' }; got ${describeValue(options)}.`);
+  }
+  for (const name of Object.keys(options ?? {})) {
+    if (name !== 'threads') throw new KnnError('BAD_OPTION', `options.${name} is not an option of fromBytes; its only option is threads (the others are saved in the bytes).`);
+  }
+  return resolveThreads((options as LoadOptions | undefined)?.threads);
 }

@@ -58,8 +58,12 @@ export interface KernelExports extends Record<string, unknown> {
   argmaxRows(scores: number, q: number, classes: number, output: number): void;
   radiusNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
-    query: number, limit: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
+    query: number, limit: number, radius: number, metric: number, listing: number, scratch: number, outIndices: number, outSquared: number,
   ): number;
+  radiusNeighbourRows(
+    points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
+    queries: number, q: number, limit: number, radius: number, metric: number, listing: number, scratch: number, counts: number, outIndices: number, outSquared: number,
+  ): void;
   stableExp(x: number): number;
 }
 
@@ -104,8 +108,18 @@ export interface SharedKernels {
   readonly memory: WebAssembly.Memory;
 }
 
+/** Views over the whole of the kernels' memory, as one buffer holds it. */
+export interface HeapViews {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+}
+
+/** An export as the kernels' module exports it: the loader's wrapper takes its arguments as a rest array, which a hot call can spare. */
+type WrappedExport = ((...args: number[]) => unknown) & { original?: (...args: number[]) => unknown };
+
 export class Kernels {
   readonly exports: KernelExports;
+  #heap: (HeapViews & { readonly buffer: ArrayBufferLike }) | undefined;
   /** Set on the shared-memory build: what the pool's workers instantiate. */
   readonly shared: SharedKernels | undefined;
   #scratch: Region = { pointer: 0, bytes: 0 };
@@ -118,6 +132,19 @@ export class Kernels {
   constructor(exports: KernelExports, shared?: SharedKernels) {
     this.exports = withUnsignedResults(exports);
     this.shared = shared;
+  }
+
+  /** Views over the whole memory, made again only after it grew (growing detaches or outgrows the old buffer). */
+  get heap(): HeapViews {
+    const buffer = this.exports.memory.buffer;
+    if (this.#heap?.buffer !== buffer) this.#heap = { buffer, f64: new Float64Array(buffer), i32: new Int32Array(buffer) };
+    return this.#heap;
+  }
+
+  /** The kernel entry `name` itself, without the loader's wrapper: for calls whose every argument is given. */
+  entry(name: keyof KernelExports & string): (...args: number[]) => unknown {
+    const exported = this.exports[name] as WrappedExport;
+    return exported.original ?? exported;
   }
 
   f64(pointer: number, length: number): Float64Array {

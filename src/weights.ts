@@ -3,7 +3,8 @@
 // so that appending m points costs O(m·d) and re-packing everything (which also re-centres)
 // happens only when the capacity doubles.
 import type { EncodedLabels, Label } from './labels.js';
-import { searchesDirectly, type Matrix } from './matrix.js';
+import type { Matrix } from './matrix.js';
+import { planWeights, searchesDirectly } from './planner.js';
 import type { Kernels, Region } from './wasm.js';
 
 /** The network's weights in wasm memory, for its first `n` of `capacity` rows. */
@@ -31,8 +32,8 @@ export interface Weights {
   readonly mean: Region;
   /** How many rows μ is the mean of. */
   readonly centredRows: number;
-  /** W3: class codes (i32) or regression targets (f64). */
-  readonly labels: Region;
+  /** W3: class codes (i32) or regression targets (f64); none on a network without labels (task 'search'). */
+  readonly labels: Region | undefined;
   readonly largestNorm: number;
   /** The float32 copy of W1 that chooses the GEMM search's candidates (none on the direct search or with the option off). */
   readonly float32: Float32Copy | undefined;
@@ -54,21 +55,33 @@ const PANEL_POINTS = 8;
 const LARGEST_SCALED_NORM = 2 ** 200;
 const panelRows = (rows: number): number => Math.ceil(rows / PANEL_POINTS) * PANEL_POINTS;
 
+/** The labels a network holds: class codes, regression targets, or none (task 'search'). */
+export type HeldLabels = EncodedLabels | Float64Array | undefined;
+
+/** Bytes of W3 per training point: a class code (i32), a target (f64), or nothing. */
+function labelBytes(labels: HeldLabels | Weights): number {
+  if (labels === undefined) return 0;
+  if ('labels' in labels) return labels.labels === undefined ? 0 : labels.regression ? 8 : 4;
+  return labels instanceof Float64Array ? 8 : 4;
+}
+
 export function weightsRegions(weights: Weights): Region[] {
-  const regions = [weights.points, weights.packed, weights.norms, weights.mean, weights.labels];
+  const regions = [weights.points, weights.packed, weights.norms, weights.mean];
+  if (weights.labels) regions.push(weights.labels);
   if (weights.pointPanels) regions.push(weights.pointPanels);
   if (weights.float32) regions.push(weights.float32.panels, weights.float32.norms);
   return regions;
 }
 
 /**
- * Bytes of each region for `capacity` rows, in the order of Weights: X, W1, b1, μ, labels, then
- * X's panels (direct search) or the float32 copy and its norms.
+ * Bytes of each region for `capacity` rows, in the order of weightsRegions: X, W1, b1, μ, the
+ * labels if any (`labelBytes` a point), then X's panels (direct search) or the float32 copy and its norms.
  */
-function regionSizes(capacity: number, d: number, regression: boolean, expansion: boolean, direct: boolean, withFloat32: boolean): number[] {
+function regionSizes(capacity: number, d: number, labelBytesPerRow: number, expansion: boolean, direct: boolean, withFloat32: boolean): number[] {
   const padded = panelRows(capacity);
   const packedRows = expansion ? padded : 0;
-  const sizes = [capacity * d * 8, packedRows * d * 8, packedRows * 8, d * 8, capacity * (regression ? 8 : 4)];
+  const sizes = [capacity * d * 8, packedRows * d * 8, packedRows * 8, d * 8];
+  if (labelBytesPerRow > 0) sizes.push(capacity * labelBytesPerRow);
   if (direct) sizes.push(padded * d * 8);
   if (withFloat32) sizes.push(padded * d * 4, padded * 8);
   return sizes;
@@ -87,24 +100,25 @@ function largestMagnitude(values: Float64Array): number {
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
  */
 export function buildWeights(
-  kernels: Kernels, matrix: Matrix, labels: EncodedLabels | Float64Array, float32Candidates: boolean, expansion: boolean, capacity = matrix.rows,
+  kernels: Kernels, matrix: Matrix, labels: HeldLabels, float32Candidates: boolean, expansion: boolean, capacity = matrix.rows,
 ): Weights {
   const { rows: n, cols: d } = matrix;
   const kernelExports = kernels.exports;
-  const direct = !expansion || searchesDirectly(n, d, float32Candidates);
-  const withFloat32 = float32Candidates && !direct;
-  const sizes = regionSizes(capacity, d, labels instanceof Float64Array, expansion, direct, withFloat32);
+  const { direct, float32Copy: withFloat32 } = planWeights(n, d, float32Candidates, expansion);
+  const sizes = regionSizes(capacity, d, labelBytes(labels), expansion, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
     for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
-    const [points, packed, norms, mean, labelRegion] = regions;
-    const pointPanels = direct ? regions[5] : undefined;
+    const [points, packed, norms, mean] = regions;
+    const labelRegion = labels === undefined ? undefined : regions[4];
+    const rest = regions.slice(labels === undefined ? 4 : 5);
+    const pointPanels = direct ? rest[0] : undefined;
     kernels.f64(points.pointer, n * d).set(matrix.data);
-    if (labels instanceof Float64Array) kernels.f64(labelRegion.pointer, n).set(labels);
-    else kernels.i32(labelRegion.pointer, n).set(labels.codes);
+    if (labels instanceof Float64Array) kernels.f64(labelRegion!.pointer, n).set(labels);
+    else if (labels) kernels.i32(labelRegion!.pointer, n).set(labels.codes);
     if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer, 0);
     let largestNorm = 0;
     if (expansion) {
@@ -115,13 +129,13 @@ export function buildWeights(
     }
     let float32: Float32Copy | undefined;
     if (withFloat32) {
-      const [panels32, norms32] = regions.slice(5);
+      const [panels32, norms32] = rest;
       const scale = kernelExports.float32Scale(packed.pointer, n, d);
       const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
       float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
     }
     const regression = labels instanceof Float64Array;
-    const classes = regression ? [] : labels.classes;
+    const classes = labels === undefined || regression ? [] : labels.classes;
     const largestTarget = regression ? largestMagnitude(labels) : 0;
     return { n, d, regression, expansion, capacity, points, pointPanels, packed, norms, mean, centredRows: n, labels: labelRegion, largestNorm, float32, classes, largestTarget };
   } catch (error) {
@@ -130,10 +144,11 @@ export function buildWeights(
   }
 }
 
-/** What append writes after the held labels: new points' class codes (in `classes`' order), or targets. */
+/** What append writes after the held labels: new points' class codes (in `classes`' order), targets, or nothing (no labels). */
 export type AppendedLabels =
   | { readonly classes: readonly Label[]; readonly codes: Int32Array; readonly recode: Int32Array | undefined }
-  | { readonly targets: Float64Array };
+  | { readonly targets: Float64Array }
+  | undefined;
 
 /**
  * Appends `extra` (m rows) to weights that have room for them, in O(m·d): X's rows and labels
@@ -163,13 +178,15 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
   if (w.pointPanels) kernelExports.packPoints(w.points.pointer, rows, d, w.pointPanels.pointer, n);
   let classes = w.classes;
   let largestTarget = w.largestTarget;
-  if ('targets' in labels) {
-    kernels.f64(w.labels.pointer + n * 8, extra.rows).set(labels.targets);
+  if (labels === undefined) {
+    // No labels to write.
+  } else if ('targets' in labels) {
+    kernels.f64(w.labels!.pointer + n * 8, extra.rows).set(labels.targets);
     largestTarget = Math.max(largestTarget, largestMagnitude(labels.targets));
   } else {
-    kernels.i32(w.labels.pointer + n * 4, extra.rows).set(labels.codes);
+    kernels.i32(w.labels!.pointer + n * 4, extra.rows).set(labels.codes);
     if (labels.recode) {
-      const held = kernels.i32(w.labels.pointer, n);
+      const held = kernels.i32(w.labels!.pointer, n);
       for (let i = 0; i < n; i++) held[i] = labels.recode[held[i]];
     }
     classes = labels.classes;
@@ -185,8 +202,8 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
 export function growWeights(kernels: Kernels, w: Weights, capacity: number): Weights {
   const { n, d } = w;
   const old = weightsRegions(w);
-  const sizes = regionSizes(capacity, d, w.regression, w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
-  const used = regionSizes(n, d, w.regression, w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+  const sizes = regionSizes(capacity, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+  const used = regionSizes(n, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
   const what = `adding points to a network of ${n} points × ${d} features`;
   kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what);
   const regions: Region[] = [];
@@ -198,8 +215,50 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
   }
   const bytes = new Uint8Array(kernels.exports.memory.buffer);
   regions.forEach((region, i) => bytes.copyWithin(region.pointer, old[i].pointer, old[i].pointer + used[i]));
-  const [points, packed, norms, mean, labels] = regions;
-  const pointPanels = w.pointPanels ? regions[5] : undefined;
-  const float32 = w.float32 ? { ...w.float32, panels: regions[5], norms: regions[6] } : undefined;
+  const [points, packed, norms, mean] = regions;
+  const labels = w.labels ? regions[4] : undefined;
+  const rest = regions.slice(w.labels ? 5 : 4);
+  const pointPanels = w.pointPanels ? rest[0] : undefined;
+  const float32 = w.float32 ? { ...w.float32, panels: rest[0], norms: rest[1] } : undefined;
   return { ...w, capacity, points, pointPanels, packed, norms, mean, labels, float32 };
+}
+
+/**
+ * The network's weights copied out of wasm memory, each flat row-major: W1 = −2·(X − μ) (n × d),
+ * b1 = ‖X_i − μ‖² (n), W3 (n × classes one-hot, or the n regression targets), μ (d). Without the
+ * expansion (Manhattan) W1 is X itself and b1 is zeros.
+ */
+export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
+  let W1: Float64Array;
+  if (w.expansion) {
+    const packed = kernels.f64(w.packed.pointer, panelRows(w.n) * w.d);
+    W1 = new Float64Array(w.n * w.d);
+    for (let i = 0; i < w.n; i++) {
+      const panel = Math.floor(i / PANEL_POINTS) * w.d * PANEL_POINTS;
+      for (let j = 0; j < w.d; j++) W1[i * w.d + j] = packed[panel + j * PANEL_POINTS + (i % PANEL_POINTS)];
+    }
+  } else {
+    W1 = kernels.f64(w.points.pointer, w.n * w.d).slice();
+  }
+  let W3: Float64Array;
+  if (!w.labels) {
+    W3 = new Float64Array(0);
+  } else if (w.regression) {
+    W3 = kernels.f64(w.labels.pointer, w.n).slice();
+  } else {
+    const c = w.classes.length;
+    const codes = kernels.i32(w.labels.pointer, w.n);
+    W3 = new Float64Array(w.n * c);
+    for (let i = 0; i < w.n; i++) W3[i * c + codes[i]] = 1;
+  }
+  const b1 = w.expansion ? kernels.f64(w.norms.pointer, w.n).slice() : new Float64Array(w.n);
+  return { W1, b1, W3, mean: kernels.f64(w.mean.pointer, w.d).slice() };
+}
+
+/** The training points as given (row-major), and their labels: class codes, regression targets, or none. */
+export function readTrainingData(kernels: Kernels, w: Weights): { points: Float64Array; codes?: Int32Array; targets?: Float64Array } {
+  const points = kernels.f64(w.points.pointer, w.n * w.d).slice();
+  if (!w.labels) return { points };
+  if (w.regression) return { points, targets: kernels.f64(w.labels.pointer, w.n).slice() };
+  return { points, codes: kernels.i32(w.labels.pointer, w.n).slice() };
 }

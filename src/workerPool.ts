@@ -141,6 +141,11 @@ export class PoolWorker {
     this.#pending = undefined;
   }
 
+  /** Settles once the worker has instantiated the kernels (rejected if it could not). */
+  get started(): Promise<void> {
+    return this.#started;
+  }
+
   /** Runs `calls` in the worker; `fence` is a 4-byte word of the call's own scratch. */
   async run(calls: readonly KernelCall[], fence: number, memory: WebAssembly.Memory): Promise<void> {
     await this.#started;
@@ -200,6 +205,11 @@ export class WorkerPool {
     let worker = this.#workers[slot];
     if (!worker || worker.dead) this.#workers[slot] = worker = new PoolWorker(this.#shared);
     return worker;
+  }
+
+  /** Starts every worker and settles once each has instantiated the kernels. */
+  async start(): Promise<void> {
+    await Promise.all(Array.from({ length: this.size }, (_, slot) => this.worker(slot).started));
   }
 
   get memory(): WebAssembly.Memory {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, missingPeers, runPage } from '../bench/browser/chromium.js';
-import { BROWSER_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
+import { BROWSER_IMPLEMENTATIONS, BROWSER_SEARCH_IMPLEMENTATIONS } from '../bench/browser/protocol.js';
 import { checkBrowserTargets, checkThreadTargets, ratiosOf, threadRatiosOf } from '../bench/browser/report.js';
 import { describeRounds, measureRoundRobin, quantile, timeRoundRobin, type RoundRobinMeasurement } from '../bench/roundRobin.js';
 import { buildKnnModel } from '../bench/onnx/model.js';
@@ -24,6 +24,33 @@ import { formatMarkdown, formatText, type RunReport } from '../bench/report.js';
 import { checkTargets, cosineComparison, threadsTargets, type AddMeasurement, type Measurement } from '../bench/targets.js';
 import { compareThreads, threadsRatios } from '../bench/threadsComparison.js';
 import { ReferenceNetwork } from '../src/reference.js';
+import { KnnError, KnnNetwork } from '../src/index.js';
+import { decadeLabel, renderChart } from '../bench/chart.js';
+import { hnswlibImplementations, importHnswlib } from '../bench/embeddings/hnswlib.js';
+import { measureEmbeddings, type EmbeddingsResult } from '../bench/embeddings/suite.js';
+import { EMBEDDINGS_WORKLOAD, generateEmbeddings } from '../bench/embeddings/workload.js';
+import { avx512FromCpuinfo, describeProcessor } from '../bench/machine.js';
+import { knnetBruteImplementation } from '../bench/peers/knnet.js';
+import {
+  adaptOptions, describeRun, fitWithPending, NOT_YET_SUPPORTED, searchAlgorithmOf, supportsOption, type PendingOptions,
+} from '../bench/peers/knnetOptions.js';
+import { importMlKnn } from '../bench/peers/mlKnn.js';
+import { importPeer } from '../bench/peers/resolve.js';
+import { createFloat32StreamPass } from '../bench/probe/stream.js';
+import { familyOf } from '../bench/resultsChart.js';
+import { compareNeighbours, recallAtK } from '../bench/search/agreement.js';
+import type { PairComparison } from '../bench/search/comparisons.js';
+import { knnetSearchImplementation } from '../bench/search/knnetSearch.js';
+import { mlKnnSearchImplementation } from '../bench/search/mlKnnSearch.js';
+import { FAISS_MODULES, FAISS_PEERS, findPython, runPythonPeers, TREE_MODULES, TREE_PEERS } from '../bench/search/pythonPeers.js';
+import { staticKdtreeImplementation, type CreateKdTree } from '../bench/search/staticKdtree.js';
+import { measureSearchWorkload, type SearchMeasurement, type SearchWorkloadResult } from '../bench/search/suite.js';
+import { FULL_SEARCH_TIMING, QUICK_SEARCH_TIMING, queriesForBudget, timeSearch } from '../bench/search/timing.js';
+import type { SearchImplementation } from '../bench/search/types.js';
+import { loadSearchWorkload, SEARCH_WORKLOADS, withPoints, type SearchSpec } from '../bench/search/workloads.js';
+import { formatSearchMarkdown, formatSearchText, type SearchSuiteReport } from '../bench/searchReport.js';
+import { checkSearchTargets } from '../bench/searchTargets.js';
+import { measureSmallCalls } from '../bench/smallCalls.js';
 
 const tiny: WorkloadSpec = {
   name: 'tiny', description: 'test', n: 60, d: 3, q: 12, k: 4, weights: 'uniform', lambda: 1, offset: 0, seed: 42,
@@ -284,6 +311,9 @@ describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in
       exactness: true,
       implementations: [...BROWSER_IMPLEMENTATIONS],
       rounds: { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 },
+      searchWorkloads: [],
+      searchImplementations: [],
+      searchPoints: 0,
     }, () => {});
     expect(browser).toMatch(/Chrome\/\d+/);
     expect(report.notes.filter((note) => /refused|page error|failed|skipped/.test(note))).toEqual([]);
@@ -300,7 +330,32 @@ describe.runIf(wasmEmbedded && browserPeersInstalled)('the browser bench page in
     expect(kept('onnx-web-f64', 'W2')).toBe(1);
     expect(kept('naive', 'W2+1000')).toBe(1);
     expect(report.knnetBuild).not.toBe('');
+    expect(report.searchMeasurements).toEqual([]);
   }, 240_000);
+
+  it.runIf(resolvePeer('static-kdtree') !== undefined)(
+    "runs a search workload on fewer points, with static-kdtree bundled beside the page, and checks every row against knnet 'brute'",
+    async () => {
+      const { report } = await runPage({
+        workloads: [],
+        exactness: false,
+        implementations: [],
+        rounds: { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.005 },
+        searchWorkloads: ['L2'],
+        searchImplementations: [...BROWSER_SEARCH_IMPLEMENTATIONS],
+        searchPoints: 3_000,
+      }, () => {});
+      expect(report.notes.filter((note) => /refused|page error|failed|skipped|DISAGREES/.test(note))).toEqual([]);
+      expect(report.searchMeasurements.map((m) => [m.workload, m.implementation, m.n, m.d])).toEqual(
+        BROWSER_SEARCH_IMPLEMENTATIONS.map((name) => ['L2', name, 3_000, 2]),
+      );
+      for (const m of report.searchMeasurements) {
+        expect(m.queriesPerSecond).toBeGreaterThan(0);
+        if (m.implementation !== 'knnet-brute') expect(m.agreement).toEqual({ checked: 100, agreeing: 100 });
+      }
+    },
+    240_000,
+  );
 });
 
 describe('the cosine workload (embeddings)', () => {
@@ -512,4 +567,354 @@ describe('the threads comparison and the threads column', () => {
     expect(comparison?.measurements.map((m) => m.implementation)).toEqual(['knnet', 'knnet-2t']);
     expect(comparison?.ratios.map((r) => r.workload)).toEqual(['iris']);
   }, 60_000);
+});
+
+describe('the search workloads (L2, L4, L8, L16, U64)', () => {
+  const small: SearchSpec = { name: 'S', description: 'test', n: 400, d: 3, q: 30, k: 5, distribution: 'blobs', clusters: 4, seed: 9 };
+
+  it('defines the workloads of the pruning issue: a million points in 2, 4, 8, 16 dimensions and a 64-dimensional guard', () => {
+    expect(SEARCH_WORKLOADS.map((w) => `${w.name}:${w.n}x${w.d}:${w.q}:${w.k}:${w.distribution}${w.clusters ? `/${w.clusters}` : ''}`)).toEqual([
+      'L2:1000000x2:10000:5:uniform', 'L4:1000000x4:10000:5:uniform', 'L8:1000000x8:10000:5:blobs/50', 'L16:1000000x16:10000:5:blobs/50',
+      'U64:100000x64:10000:5:uniform',
+    ]);
+  });
+
+  it('draws the same points every time, uniform ones in [0, 1), labels in 0 … 9', () => {
+    const uniform: SearchSpec = { ...small, distribution: 'uniform', clusters: undefined };
+    const first = loadSearchWorkload(uniform);
+    expect(Array.from(loadSearchWorkload({ ...uniform }).train)).toEqual(Array.from(first.train));
+    expect(first.train.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(first.queries.length).toBe(uniform.q * uniform.d);
+    expect(Math.max(...loadSearchWorkload(small).labels)).toBeLessThan(10);
+  });
+
+  it('gives the first points and the same queries on fewer points (the browser page)', () => {
+    const full = loadSearchWorkload(small);
+    const fewer = loadSearchWorkload(withPoints(small, 100));
+    expect(Array.from(fewer.train)).toEqual(Array.from(full.train.subarray(0, 100 * small.d)));
+    expect(Array.from(fewer.queries)).toEqual(Array.from(full.queries));
+  });
+
+  it('times a prefix only when every query would pass the budget: a multiple of 100 above the floor, at least one query', () => {
+    const options = { ...FULL_SEARCH_TIMING, budgetSeconds: 2, minimumQueries: 500 };
+    expect(queriesForBudget(1e-5, 10_000, options)).toBe(10_000);
+    expect(queriesForBudget(1e-3, 10_000, options)).toBe(2_000);
+    expect(queriesForBudget(1.5e-3, 10_000, options)).toBe(1_300);
+    expect(queriesForBudget(0.01, 10_000, options)).toBe(200);
+    expect(queriesForBudget(5, 10_000, options)).toBe(1);
+  });
+
+  it('times a fast search on all its queries, with the count it chose', async () => {
+    const counts: number[] = [];
+    const timing = await timeSearch((count) => void counts.push(count), 1_000, { ...QUICK_SEARCH_TIMING, minSampleSeconds: 0 });
+    expect(timing.queries).toBe(1_000);
+    expect(counts.slice(0, 2)).toEqual([1, 1]); // the warm-up call, then the first probe
+    expect(counts.slice(-timing.samples)).toEqual(Array(timing.samples).fill(1_000));
+  });
+});
+
+describe('neighbour agreement between searches', () => {
+  // Query 0 at the origin: points 0 and 1 tie at distance 1, point 2 is at 4, point 3 at 9.
+  const points = { train: [1, 0, 0, 1, 2, 0, 3, 0], queries: [0, 0], n: 4, d: 2 };
+
+  it('accepts another index at a tied distance, and rejects a farther point, a repeated index or one out of range', () => {
+    expect(compareNeighbours(points, 2, [0, 1], [1, 0], 1)).toEqual({ checked: 1, agreeing: 1, firstDisagreement: undefined });
+    const tieBroken = compareNeighbours({ ...points, train: [1, 0, 0, 1, -1, 0, 3, 0] }, 2, [0, 1], [0, 2], 1);
+    expect(tieBroken.agreeing).toBe(1);
+    const farther = compareNeighbours(points, 2, [0, 1], [0, 2], 1);
+    expect(farther.agreeing).toBe(0);
+    expect(farther.firstDisagreement).toMatch(/query 0: expected indices \[0, 1\] .* got \[0, 2\]/);
+    expect(compareNeighbours(points, 2, [0, 1], [0, 0], 1).firstDisagreement).toMatch(/index 0 twice/);
+    expect(compareNeighbours(points, 2, [0, 1], [0, 7], 1).firstDisagreement).toMatch(/index 7 is not a training point/);
+  });
+
+  it('gives recall@k as the share of the expected indices returned, whatever their order', () => {
+    expect(recallAtK(2, [0, 1, 2, 3], [1, 0, 2, 9], 2)).toBe(0.75);
+  });
+});
+
+describe("the pending options adapter (algorithm, storage)", () => {
+  const acceptsDirectly = async (options: Record<string, unknown>) => {
+    try {
+      (await KnnNetwork.fit({ data: Float64Array.of(1, 2, 3, 4), rows: 4, cols: 1 }, [0, 1, 0, 1], options)).dispose();
+      return true;
+    } catch (error) {
+      if (error instanceof KnnError && error.code === 'BAD_OPTION') return false;
+      throw error;
+    }
+  };
+
+  it.skipIf(!wasmEmbedded)('detects support by fitting a tiny network: BAD_OPTION means unsupported', async () => {
+    expect(await supportsOption('metric' as keyof PendingOptions, 'cosine')).toBe(true);
+    expect(await supportsOption('metric' as keyof PendingOptions, 'no such metric')).toBe(false);
+    for (const [name, value] of [['algorithm', 'tree'], ['algorithm', 'brute'], ['storage', 'float32']] as const) {
+      expect(await supportsOption(name, value)).toBe(await acceptsDirectly({ [name]: value }));
+    }
+  });
+
+  it.skipIf(!wasmEmbedded)('passes a supported option, leaves out an unsupported one and says so in the row', async () => {
+    const { options, unsupported } = await adaptOptions({ k: 3 }, { algorithm: 'tree' });
+    const supported = await acceptsDirectly({ algorithm: 'tree' });
+    expect(options).toEqual(supported ? { k: 3, algorithm: 'tree' } : { k: 3 });
+    expect(unsupported).toEqual(supported ? [] : ["algorithm: 'tree'"]);
+    const { network, ran } = await fitWithPending({ data: Float64Array.of(0, 1, 2, 3), rows: 4, cols: 1 }, [0, 1, 0, 1], { k: 1 }, { algorithm: 'tree' });
+    network.dispose();
+    expect(ran.includes(NOT_YET_SUPPORTED)).toBe(!supported);
+    expect(describeRun(["algorithm: 'tree'"], undefined)).toBe(`algorithm: 'tree' ${NOT_YET_SUPPORTED}`);
+    expect(describeRun([], 'tree')).toBe("runs 'tree'");
+    expect(searchAlgorithmOf({ searchAlgorithm: 'brute' })).toBe('brute');
+    expect(searchAlgorithmOf({})).toBeUndefined();
+  });
+
+  it.skipIf(!wasmEmbedded)("labels knnet's brute-force row on W2 and W3, and runs it there only", async () => {
+    const brute = await knnetBruteImplementation();
+    const supported = await acceptsDirectly({ algorithm: 'brute' });
+    expect(brute.label.includes(NOT_YET_SUPPORTED)).toBe(!supported);
+    expect(brute.unsupported(WORKLOADS.find((w) => w.name === 'W2')!)).toBeUndefined();
+    expect(brute.unsupported(WORKLOADS.find((w) => w.name === 'W4')!)).toMatch(/W2 and W3/);
+  });
+});
+
+describe('the search rows and peers', () => {
+  const spec: SearchSpec = { name: 'S', description: 'test', n: 500, d: 3, q: 40, k: 5, distribution: 'blobs', clusters: 3, seed: 11 };
+  const data = loadSearchWorkload(spec);
+  const points = { train: data.train, queries: data.queries, n: spec.n, d: spec.d };
+  const naive = naiveKNeighbours(data.train, spec.n, spec.d, data.queries, spec.q, spec.k).indices;
+  const quickTiming = { ...QUICK_SEARCH_TIMING, minSampleSeconds: 0.001, samples: 1 };
+
+  it.skipIf(!wasmEmbedded)("finds the naive loop's neighbours with every knnet row, on one thread and two", async () => {
+    for (const implementation of [knnetSearchImplementation('auto'), knnetSearchImplementation('tree'), knnetSearchImplementation('brute'), knnetSearchImplementation('auto', 2)]) {
+      const index = await implementation.build(data, 1);
+      expect(Array.from(await index.neighbours!(spec.q)), implementation.name).toEqual(Array.from(naive));
+      await index.search(spec.q);
+      await index.dispose();
+    }
+  });
+
+  it.skipIf(resolvePeer('static-kdtree') === undefined)("runs static-kdtree, whose neighbours agree with the naive loop's (ties allowed)", async () => {
+    const module = await importPeer<{ default: CreateKdTree }>('static-kdtree');
+    const index = await staticKdtreeImplementation(module.default).build(data, 1);
+    expect(compareNeighbours(points, spec.k, naive, await index.neighbours!(spec.q), spec.q).agreeing).toBe(spec.q);
+    index.dispose();
+  });
+
+  it.skipIf(resolvePeer('ml-knn') === undefined)('runs ml-knn through predict, and gives no neighbours to compare', async () => {
+    const index = await mlKnnSearchImplementation(await importMlKnn()).build(data, 1);
+    index.search(10);
+    expect(index.neighbours).toBeUndefined();
+  });
+
+  const python = findPython(TREE_MODULES).python;
+
+  it('looks for a python that imports what a peer needs, and says what each candidate lacked', () => {
+    const missing = findPython(['no_such_module_for_knnet']);
+    expect(missing.python).toBeUndefined();
+    expect(missing.tried.length).toBeGreaterThan(0);
+    for (const reason of missing.tried) expect(reason).toMatch(/no_such_module_for_knnet|ENOENT|not found/i);
+  });
+
+  it.skipIf(!python)("runs the Python trees on the bench's data files; their neighbours agree with the naive loop's", async () => {
+    const run = await runPythonPeers(python!, {
+      train: data.train, queries: data.queries, n: spec.n, d: spec.d, q: spec.q, k: spec.k, peers: TREE_PEERS,
+      timing: quickTiming, buildRepeats: 1, checkQueries: spec.q,
+    });
+    expect(run.peers.map((peer) => peer.name)).toEqual([...TREE_PEERS]);
+    for (const peer of run.peers) {
+      expect(peer.queries).toBeGreaterThan(0);
+      expect(compareNeighbours(points, spec.k, naive, peer.neighbours, spec.q).agreeing, peer.name).toBe(spec.q);
+    }
+    expect(run.versions.scipy).toBeDefined();
+  }, 60_000);
+
+  it.skipIf(!wasmEmbedded)('measures a workload: checks every row against the reference row and says loudly when one disagrees', async () => {
+    const wrong: SearchImplementation = {
+      name: 'wrong', label: 'always the first points', threads: 1,
+      async build() {
+        return {
+          buildSeconds: 0, ran: '', search() {}, dispose() {},
+          neighbours: async (count) => Int32Array.from({ length: count * spec.k }, (_, i) => i % spec.k),
+        };
+      },
+    };
+    const notes: string[] = [];
+    const result = await measureSearchWorkload(data, [knnetSearchImplementation('brute'), knnetSearchImplementation('auto'), wrong], undefined,
+      { timing: quickTiming, buildRepeats: 1, checkQueries: 20 }, notes);
+    expect(result.reference).toBe('knnet-brute');
+    expect(result.measurements.map((m) => m.implementation)).toEqual(['knnet-brute', 'knnet-auto', 'wrong']);
+    const [, auto, bad] = result.measurements;
+    expect(auto.agreement).toMatchObject({ checked: 20, agreeing: 20 });
+    expect(auto.identicalIndices).toBe(true);
+    expect(auto.knnetAutoOverThis).toBe(1);
+    expect(bad.agreement!.agreeing).toBeLessThan(20);
+    expect(notes.some((note) => /always the first points DISAGREES with knnet-brute/.test(note))).toBe(true);
+  });
+});
+
+describe('the search, small-call and embeddings targets', () => {
+  const row = (implementation: string, queriesPerSecond: number, extra: Partial<SearchMeasurement> = {}): SearchMeasurement => ({
+    workload: 'L2', implementation, label: implementation, threads: 1, n: 1, d: 2, queries: 1, seconds: 1 / queriesPerSecond, queriesPerSecond,
+    microsecondsPerQuery: 1e6 / queriesPerSecond, buildSeconds: 0, ran: '', samples: 1, callsPerSample: 1, ...extra,
+  });
+  const workload = (name: string, ratio: number): SearchWorkloadResult => ({
+    spec: { ...SEARCH_WORKLOADS.find((w) => w.name === name)! }, checkedQueries: 1, peakMegabytes: { node: 1 }, loadAverage: { start: 1, end: 1 },
+    measurements: [row('knnet-auto', ratio, { workload: name, ratioToCKDTree: ratio }), row('ckdtree-1', 1, { workload: name, ratioToCKDTree: 1 })],
+  });
+  const pair = (name: string, speedRatio: number, numeratorSeconds = 1, denominatorSeconds = 1): PairComparison => ({
+    name, workload: name.split(':')[0], numerator: 'a', denominator: 'b', numeratorSeconds, denominatorSeconds, speedRatio, queries: 1, samples: 1, ran: '',
+  });
+  const verdict = (targets: ReturnType<typeof checkSearchTargets>, start: string) => targets.find((t) => t.target.startsWith(start))?.pass;
+
+  it('checks each target on its ratio: cKDTree per workload, threads, algorithms, the fit, small calls', () => {
+    const targets = checkSearchTargets({
+      search: [workload('L2', 2.1), workload('L4', 1.9), workload('L16', 5)],
+      comparisons: [
+        pair('L4: 2 threads ÷ 1 thread', 1.7), pair("W2: default ÷ 'brute'", 2), pair("W3: default ÷ 'brute'", 1.5), pair("U64: default ÷ 'brute'", 0.94),
+        pair("L4: fit default ÷ fit 'brute'", 1 / 1.5, 1.5, 1),
+      ],
+      smallCalls: [{ workload: '105 × 4', n: 105, d: 4, k: 5, knnetSeconds: 1, naiveSeconds: 3, ratio: 3, target: 3, samples: 1 }],
+    });
+    expect(verdict(targets, 'L2,')).toBe(true);
+    expect(verdict(targets, 'L4,')).toBe(false);
+    expect(verdict(targets, 'L8,')).toBeUndefined();
+    expect(verdict(targets, 'L16,')).toBe(true);
+    expect(verdict(targets, 'L4: knnet')).toBe(true);
+    expect(verdict(targets, 'W2:')).toBe(true);
+    expect(verdict(targets, 'W3:')).toBe(false);
+    expect(verdict(targets, 'U64:')).toBe(false);
+    expect(verdict(targets, 'L4: fit')).toBe(true);
+    expect(verdict(targets, 'one query per call, 105 × 4')).toBe(true);
+    expect(targets.filter((t) => t.target.startsWith('E:')).map((t) => [t.pass, t.measured])).toEqual(Array(3).fill([undefined, 'not measured (E not run)']));
+  });
+
+  it('checks E only at a million points, against faiss-node where it ran, else faiss through Python', () => {
+    const knnet = {
+      ran: '', firstFitSeconds: 5, fitSeconds: 3, fitRepeats: 1, fitMegabytesPerSecond: 512, bytes: { resident: 0 }, bytesPerValueResident: 4,
+      batchQueriesPerSecond: 10, singleQuerySeconds: 0.13, streamSeconds: 0.1, singleOverStream: 1.3,
+    };
+    const faissRow = (implementation: string, batchQueriesPerSecond: number) => ({
+      implementation, label: implementation, threads: 1, exact: true, buildSeconds: 1, batchQueriesPerSecond,
+    });
+    const embeddings: EmbeddingsResult = {
+      spec: EMBEDDINGS_WORKLOAD, knnet, rows: [faissRow('faiss-flat-ip', 5), faissRow('faiss-node-ip', 20)], peakMegabytes: { node: 1 },
+    };
+    const targets = checkSearchTargets({ search: [], comparisons: [], smallCalls: [], embeddings });
+    expect(targets.filter((t) => t.target.startsWith('E:')).map((t) => t.pass)).toEqual([false, true, true]);
+    expect(targets.find((t) => t.target.startsWith('E: batch'))!.measured).toBe('0.50× faiss-node-ip');
+    const python = checkSearchTargets({ search: [], comparisons: [], smallCalls: [], embeddings: { ...embeddings, rows: [faissRow('faiss-flat-ip', 5)] } });
+    expect(python.find((t) => t.target.startsWith('E: batch'))).toMatchObject({ pass: true, measured: '2.00× faiss-flat-ip' });
+    const smaller = checkSearchTargets({ search: [], comparisons: [], smallCalls: [], embeddings: { ...embeddings, spec: { ...EMBEDDINGS_WORKLOAD, n: 5 } } });
+    expect(smaller.filter((t) => t.target.startsWith('E:')).every((t) => t.pass === undefined && /n = 5/.test(t.measured))).toBe(true);
+  });
+});
+
+describe('the CPU line, the search tables and the chart', () => {
+  it('reads AVX-512 from the flags of /proc/cpuinfo', () => {
+    expect(avx512FromCpuinfo('model name\t: X\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n')).toBe(true);
+    expect(avx512FromCpuinfo('flags\t\t: fpu sse2 avx2\n')).toBe(false);
+    expect(avx512FromCpuinfo('no flags here')).toBeUndefined();
+    expect(describeProcessor({ model: 'Test CPU', avx512: true })).toBe('CPU: Test CPU (AVX-512: yes)');
+  });
+
+  const measurement: SearchMeasurement = {
+    workload: 'L2', implementation: 'knnet-tree', label: "knnet 'tree'", threads: 1, n: 1_000_000, d: 2, queries: 700, seconds: 1, queriesPerSecond: 700,
+    microsecondsPerQuery: 1_428.6, buildSeconds: 0.3, ran: `algorithm: 'tree' ${NOT_YET_SUPPORTED}`, samples: 3, callsPerSample: 1,
+    agreement: { checked: 100, agreeing: 100 }, identicalIndices: true,
+  };
+  const searchReport: SearchSuiteReport = {
+    processor: { model: 'Test CPU', avx512: false }, timing: FULL_SEARCH_TIMING, buildRepeats: 3, comparisons: [], smallCalls: [],
+    search: [{
+      spec: SEARCH_WORKLOADS[0], measurements: [measurement], reference: 'knnet-brute', checkedQueries: 100, peakMegabytes: { node: 900 },
+      loadAverage: { start: 3.2, end: 2.5 },
+    }],
+    embeddingsSkipped: 'it needs about 9 GB',
+  };
+
+  it('heads every table with the CPU, marks a row that ran the default, and sets markdown tables apart', () => {
+    const text = formatSearchText(searchReport);
+    expect(text).toContain('CPU: Test CPU (AVX-512: no)');
+    expect(text).toContain(`knnet 'tree' [algorithm: 'tree' ${NOT_YET_SUPPORTED}]`);
+    expect(text).toMatch(/100\/100 \(identical\)/);
+    expect(text).toContain('E skipped: it needs about 9 GB');
+    expect(text).toContain('L2: load average (1 min) 3.2 at the start, 2.5 at the end; peak resident memory 900 MB in Node so far');
+    const markdown = formatSearchMarkdown(searchReport);
+    expect(markdown).toMatch(/the same indices\)\.\n\n\| workload \| implementation/);
+    expect(markdown).toContain('| L2 | knnet \'tree\' [algorithm');
+  });
+
+  it('draws bars on a log scale with the CPU in the title, escapes text, and explains a flagged bar', () => {
+    const svg = renderChart({
+      title: 'knnet & peers', subtitle: 'CPU: Test CPU (AVX-512: no) · 2026-01-01', groupNotes: { L2: '1,000,000 × 2' }, flagNote: 'ran the default',
+      bars: [
+        { group: 'L2', label: "knnet 'tree'", value: 700, family: 'knnet', flagged: true },
+        { group: 'L2', label: 'scipy <cKDTree>', value: 75_000, family: 'python' },
+      ],
+    });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('knnet &amp; peers');
+    expect(svg).toContain('scipy &lt;cKDTree&gt;');
+    expect(svg).toContain('knnet &#39;tree&#39; *');
+    expect(svg).toContain('* ran the default');
+    for (const decade of ['100', '1k', '10k', '100k']) expect(svg).toContain(`>${decade}</text>`);
+    expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 2 + 2); // background, legend swatches, bars
+    expect(decadeLabel(1e6)).toBe('1M');
+  });
+
+  it('colours each implementation by its family', () => {
+    expect(['knnet', 'knnet-auto-2t', 'knnet-brute', 'naive', 'static-kdtree', 'ckdtree-1', 'faiss-flat-ip', 'hnswlib-ef10', 'onnx-f64'].map(familyOf))
+      .toEqual(['knnet', 'knnet', 'knnet-brute', 'baseline', 'js', 'python', 'python', 'native', 'native']);
+  });
+});
+
+describe('small calls and the embeddings workload', () => {
+  it.skipIf(!wasmEmbedded)('times one query per call at 105 × 4 and 1 000 × 16 against the naive loop, round-robin', async () => {
+    const results = await measureSmallCalls({ minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.002 });
+    expect(results.map((r) => [r.workload, r.n, r.d, r.k, r.target])).toEqual([['105 × 4', 105, 4, 5, 3], ['1 000 × 16', 1_000, 16, 5, 6]]);
+    for (const r of results) expect(r.ratio).toBeCloseTo(r.naiveSeconds / r.knnetSeconds, 12);
+  }, 60_000);
+
+  const tinyEmbeddings = { ...EMBEDDINGS_WORKLOAD, n: 300, d: 24, q: 7, k: 4 };
+
+  it('generates seeded float32 unit vectors', () => {
+    const data = generateEmbeddings(tinyEmbeddings);
+    expect(data.train).toBeInstanceOf(Float32Array);
+    expect(Array.from(generateEmbeddings(tinyEmbeddings).train)).toEqual(Array.from(data.train));
+    for (let i = 0; i < tinyEmbeddings.n; i++) {
+      const row = data.train.subarray(i * tinyEmbeddings.d, (i + 1) * tinyEmbeddings.d);
+      expect(row.reduce((sum, x) => sum + x * x, 0)).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('streams a float32 buffer in wasm (the single-query bound)', async () => {
+    const stream = await createFloat32StreamPass(1 << 20);
+    expect(stream.bytes).toBe(1 << 20);
+    stream.pass();
+  });
+
+  const faissPython = findPython(FAISS_MODULES).python;
+
+  it.skipIf(!wasmEmbedded)("measures knnet on E-shaped data, and scores the peers' recall against knnet's answers", async () => {
+    const notes: string[] = [];
+    const rounds = { minRounds: 2, maxRounds: 2, maxSeconds: 0, sampleSeconds: 0.002 };
+    const result = await measureEmbeddings(tinyEmbeddings, {
+      fitRepeats: 1, timing: { ...QUICK_SEARCH_TIMING, minSampleSeconds: 0.001, samples: 1 }, rounds, knnet: true, peers: [],
+      python: faissPython ? { python: faissPython, peers: FAISS_PEERS } : undefined,
+    }, notes);
+    expect(result.knnetFailure).toBeUndefined();
+    expect(result.reference).toBe('knnet');
+    expect(result.knnet!.fitMegabytesPerSecond).toBeGreaterThan(0);
+    expect(result.knnet!.singleOverStream).toBeCloseTo(result.knnet!.singleQuerySeconds / result.knnet!.streamSeconds, 12);
+    if (faissPython) {
+      expect(result.rows.map((row) => [row.implementation, row.recall])).toEqual([['faiss-flat-ip', 1], ['faiss-flat-l2', 1]]);
+    }
+  }, 120_000);
+
+  it.skipIf(resolvePeer('hnswlib-node') === undefined)('builds one hnswlib graph for its rows, each with its own ef', async () => {
+    const data = generateEmbeddings(tinyEmbeddings);
+    const [low, high] = hnswlibImplementations(await importHnswlib(), [4, 50]);
+    const first = await low.build(data);
+    const second = await high.build(data);
+    expect(second.buildSeconds).toBe(first.buildSeconds);
+    const truth = naiveKNeighbours(Float64Array.from(data.train), tinyEmbeddings.n, tinyEmbeddings.d, Float64Array.from(data.queries), tinyEmbeddings.q, tinyEmbeddings.k).indices;
+    expect(recallAtK(tinyEmbeddings.k, truth, await second.neighbours(), tinyEmbeddings.q)).toBeGreaterThan(0.9);
+  });
 });

@@ -71,17 +71,18 @@ export interface OpenedExample {
 }
 
 /**
- * Builds examples/`name` with Vite into a temporary folder, serves it on 127.0.0.1 and opens
- * its index.html in a fresh headless Chromium.
+ * Builds examples/`name` with Vite into a temporary folder, serves it on 127.0.0.1 (with
+ * `crossOriginIsolated`, as serveDirectory does) and opens its index.html in a fresh headless
+ * Chromium.
  */
-export async function openExample(name: string): Promise<OpenedExample> {
+export async function openExample(name: string, options: { crossOriginIsolated?: boolean } = {}): Promise<OpenedExample> {
   const out = await mkdtemp(join(tmpdir(), `knnet-${name}-`));
   const vite = join(root, 'node_modules/vite/bin/vite.js');
   await run(process.execPath, [vite, 'build', `examples/${name}`, '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
     cwd: root,
     timeout: 120_000,
   });
-  const server = await serveDirectory(out);
+  const server = await serveDirectory(out, options);
   const chromium = await launchChromium();
   const { page, errors } = await chromium.newPage();
   await page.goto(`${server.url}/index.html`);

@@ -145,12 +145,24 @@ const BAD_QUERIES: { what: string; X: unknown; code: KnnErrorCode; words: string
   { what: 'a BigInt64Array as flat data', X: { data: new BigInt64Array(3), rows: 1, cols: 3 }, code: 'BAD_INPUT', words: ['X.data[0]', 'the BigInt 0n'] },
   { what: 'an undefined value in flat data', X: { data: [0, 0, undefined], rows: 1, cols: 3 }, code: 'BAD_INPUT', words: ['X.data[2]', 'undefined'] },
   { what: 'a row that is not an array', X: [[0, 0, 0], 'abc'], code: 'BAD_INPUT', words: ['X[1]', '"abc"'] },
-  { what: 'a flat list instead of rows', X: [1, 2, 3], code: 'BAD_INPUT', words: ['X[0]', 'number[][]'] },
   { what: 'a number', X: 42, code: 'BAD_INPUT', words: ['X', 'number[][]', '42'] },
   { what: 'null', X: null, code: 'BAD_INPUT', words: ['X', 'null'] },
   { what: 'undefined', X: undefined, code: 'BAD_INPUT', words: ['X', 'undefined'] },
   { what: 'a plain object', X: { rows: 1 }, code: 'BAD_INPUT', words: ['X', 'object'] },
+];
+
+/** Training data must be rows: a single vector is one query only. */
+const NOT_ROWS: typeof BAD_QUERIES = [
+  { what: 'a flat list instead of rows', X: [1, 2, 3], code: 'BAD_INPUT', words: ['X[0]', 'number[][]'] },
   { what: 'a typed array', X: new Float64Array(3), code: 'BAD_INPUT', words: ['X[0]', 'number[][]'] },
+];
+
+/** A query may be one vector of d = 3 values: of any other length, the message shows the two forms. */
+const BAD_VECTORS: typeof BAD_QUERIES = [
+  { what: 'a single vector of the wrong length', X: [1, 2], code: 'SHAPE_MISMATCH', words: ['X', 'single vector of 2 values', '3 features', '[[x0, x1, …]'] },
+  { what: 'a typed vector of the wrong length', X: new Float32Array(4), code: 'SHAPE_MISMATCH', words: ['X', 'single vector of 4 values', '3 features'] },
+  { what: 'a vector holding NaN', X: [0, NaN, 0], code: 'NON_FINITE', words: ['X[1]', 'NaN'] },
+  { what: 'a vector holding a string', X: [0, 0, 'x'], code: 'BAD_INPUT', words: ['X[2]', 'number', '"x"'] },
 ];
 
 const QUERY_ENTRIES: { entry: string; on: Subject; call: (net: Net, X: unknown) => unknown }[] = [
@@ -168,11 +180,11 @@ const QUERY_ENTRIES: { entry: string; on: Subject; call: (net: Net, X: unknown) 
 // Queries checked against the fitted width; in `score` and `add` X is checked before y, so a
 // y of the wrong length never masks a bad X.
 const queryCases: Case[] = QUERY_ENTRIES.flatMap(({ entry, on, call }) =>
-  BAD_QUERIES.map(({ what, X, code, words }) => ({ name: `${entry}: X is ${what}`, on, call: (net: Net) => call(net, X), code, words })),
+  [...BAD_QUERIES, ...(entry.startsWith('add') ? NOT_ROWS : BAD_VECTORS)].map(({ what, X, code, words }) => ({ name: `${entry}: X is ${what}`, on, call: (net: Net) => call(net, X), code, words })),
 );
 
 // fit takes the same bad matrices (no width to match: a narrower X is fine there).
-const fitMatrixCases: Case[] = BAD_QUERIES.filter(({ what }) => !what.startsWith('the wrong width')).map(({ what, X, code, words }) => ({
+const fitMatrixCases: Case[] = [...BAD_QUERIES, ...NOT_ROWS].filter(({ what }) => !what.startsWith('the wrong width')).map(({ what, X, code, words }) => ({
   name: `fit: X is ${what}`,
   on: 'none',
   call: fit(X, ['ant', 'bee']),
@@ -186,7 +198,9 @@ const cases: Case[] = [
 
   // fit: labels and targets
   { name: 'fit: y has fewer labels than X has rows', on: 'none', call: fit(TRAIN, LABELS.slice(1)), code: 'SHAPE_MISMATCH', words: ['y', '11 labels', '12 rows'] },
-  { name: 'fit: y is missing', on: 'none', call: fit(TRAIN, undefined), code: 'BAD_INPUT', words: ['y', 'array', 'undefined'] },
+  { name: 'fit: y is missing for task classification', on: 'none', call: fit(TRAIN, undefined, { task: 'classification' }), code: 'BAD_INPUT', words: ['y', 'undefined', "'classification'", 'label per row'] },
+  { name: 'fit: y is missing for task regression', on: 'none', call: fit(TRAIN, null, { task: 'regression' }), code: 'BAD_INPUT', words: ['y', 'null', "'regression'", 'target per row'] },
+  { name: "fit: labels with task 'search'", on: 'none', call: fit(TRAIN, LABELS, { task: 'search' }), code: 'BAD_INPUT', words: ["'search'", 'no labels', 'fit(X)'] },
   { name: 'fit: y is a string', on: 'none', call: fit([[0], [1]], 'ab'), code: 'BAD_INPUT', words: ['y', 'array', '"ab"'] },
   { name: 'fit: a label is undefined', on: 'none', call: fit([[0], [1]], ['a', undefined]), code: 'BAD_LABEL', words: ['y[1]', 'undefined'] },
   { name: 'fit: a label is null', on: 'none', call: fit([[0], [1]], [null, 'a']), code: 'BAD_LABEL', words: ['y[0]', 'null'] },
@@ -313,7 +327,7 @@ const cases: Case[] = [
   { name: 'fromBytes: one extra byte', on: 'none', call: () => KnnNetwork.fromBytes(Uint8Array.of(...GOOD_BYTES, 0)), code: 'BAD_BYTES', words: ['bytes', 'checksum'] },
   { name: 'fromBytes: a PNG file', on: 'none', call: () => KnnNetwork.fromBytes(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(64))), code: 'BAD_BYTES', words: ['bytes', 'KNNT'] },
   { name: 'fromBytes: UTF-8 text', on: 'none', call: () => KnnNetwork.fromBytes(new TextEncoder().encode('{"options":{},"n":1,"d":1,"classes":[1]}')), code: 'BAD_BYTES', words: ['bytes', 'KNNT'] },
-  { name: 'fromBytes: a future format version', on: 'none', call: () => KnnNetwork.fromBytes(container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, body(TWO_POINTS, [0, 1]), 3)), code: 'BAD_BYTES', words: ['bytes', 'version 3'] },
+  { name: 'fromBytes: a future format version', on: 'none', call: () => KnnNetwork.fromBytes(container({ options: OPTIONS, n: 2, d: 2, classes: ['a', 'b'] }, body(TWO_POINTS, [0, 1]), 4)), code: 'BAD_BYTES', words: ['bytes', 'version 4'] },
   { name: 'fromBytes: a header that is not JSON', on: 'none', call: () => KnnNetwork.fromBytes(container('{n: 2', body(TWO_POINTS, [0, 1]))), code: 'BAD_BYTES', words: ['bytes', 'JSON'] },
   { name: 'fromBytes: a header that is JSON null', on: 'none', call: () => KnnNetwork.fromBytes(container('null')), code: 'BAD_BYTES', words: ['bytes', 'header'] },
   { name: 'fromBytes: a header length past the end', on: 'none', call: () => { const bytes = container('{}'); new DataView(bytes.buffer).setUint32(8, 1e6, true); new DataView(bytes.buffer).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true); return KnnNetwork.fromBytes(bytes); }, code: 'BAD_BYTES', words: ['bytes', 'header length'] },

@@ -1,7 +1,7 @@
 // Shared test data: seeded random matrices, random problem shapes, networks fitted both ways,
 // and the kernel builds.
 import fc from 'fast-check';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { KnnNetwork, kernelInfo, setKernelBuild, type KernelBuild, type KnnOptions, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
@@ -64,3 +64,42 @@ export function problemFields(largestN: number) {
     regression: fc.boolean(),
   };
 }
+
+const UNIT_ROUNDOFF = 2 ** -53;
+
+/** The expansion's rounding bound on each z1 of query r (the kernels' expansionErrorBound), from the network's centre and norms. */
+function expansionBound(net: KnnNetwork, queries: Dataset['X'], r: number): number {
+  const { mean, b1 } = net.weights;
+  const d = queries.cols;
+  let queryNorm = 0;
+  for (let j = 0; j < d; j++) queryNorm += (queries.data[r * d + j] - mean[j]) ** 2;
+  const scale = Math.sqrt(queryNorm * (1 + 1e-9)) + Math.sqrt(Math.max(...b1));
+  return (2 * d + 16) * UNIT_ROUNDOFF * scale * scale + (2 * d + 16) * Number.MIN_VALUE;
+}
+
+/**
+ * The softmax over every point reads z1, which an add computes about the held centre: each
+ * class probability is within e^(2λδ) − 1 of a fresh fit's, δ the two networks' expansion
+ * bounds added (every weight's ratio moves by at most e^(±2λδ)), plus the online sums' rounding.
+ * A predicted label may differ only where two classes are that close.
+ */
+export function expectSoftmaxWithinBound(net: KnnNetwork, whole: KnnNetwork, queries: Dataset['X']): void {
+  const lambda = net.options.lambda;
+  const c = net.classes.length;
+  const proba = net.predictProba(queries);
+  const fresh = whole.predictProba(queries);
+  const predicted = net.predict(queries) as Label[];
+  const expected = whole.predict(queries) as Label[];
+  const z2 = net.forward(queries).z2;
+  const freshZ2 = whole.forward(queries).z2;
+  const n = net.nSamples;
+  for (let r = 0; r < queries.rows; r++) {
+    const tolerance = Math.expm1(2 * lambda * (expansionBound(net, queries, r) + expansionBound(whole, queries, r))) + 64 * n * UNIT_ROUNDOFF;
+    for (let j = 0; j < c; j++) expect(Math.abs(proba[r * c + j] - fresh[r * c + j]), `query ${r}, class ${j}`).toBeLessThanOrEqual(tolerance);
+    for (let i = 0; i < n; i++) expect(Math.abs(z2[r * n + i] - freshZ2[r * n + i]), `query ${r}, point ${i}'s share`).toBeLessThanOrEqual(tolerance);
+    if (predicted[r] === expected[r]) continue;
+    const row = Array.from(fresh.subarray(r * c, (r + 1) * c)).sort((a, b) => b - a);
+    expect(row[0] - row[1], `query ${r}: labels differ only on a tie within the bound`).toBeLessThanOrEqual(2 * tolerance);
+  }
+}
+

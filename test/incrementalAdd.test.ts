@@ -6,23 +6,24 @@ import { describe, expect, it, vi } from 'vitest';
 import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
-import { bits, KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
+import { bits, expectSoftmaxWithinBound, KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
 
 const slice = (X: Rows, from: number, to: number): Rows => ({ data: X.data.slice(from * X.cols, to * X.cols), rows: to - from, cols: X.cols });
 
-/** Everything a network answers that must not depend on how it was built, as exact bits. */
+/** Everything a network answers that must not depend on how it was built, as exact bits (the softmax over every point: see expectSoftmaxWithinBound). */
 function answers(net: KnnNetwork, queries: Rows, radius: number): unknown {
   const regression = net.options.task === 'regression';
+  const softmaxOverAll = net.options.k === 'all' && net.options.weights === 'softmax';
   const k = Math.min(net.nSamples, 6);
   const neighbours = net.kneighbors(queries, k);
   const within = net.radiusNeighbors(queries, radius);
   return {
     n: net.nSamples,
     classes: [...net.classes],
-    predict: regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
-    proba: regression ? [] : bits(net.predictProba(queries)),
+    predict: softmaxOverAll ? [] : regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
+    proba: regression || softmaxOverAll ? [] : bits(net.predictProba(queries)),
     indices: Array.from(neighbours.indices),
     distances: bits(neighbours.distances),
     radius: [Array.from(within.offsets), Array.from(within.indices), bits(within.distances)],
@@ -40,6 +41,7 @@ async function expectAddsEqualFit(X: Rows, y: Label[], options: KnnOptions, seed
   }
   const whole = await KnnNetwork.fit(X, y, options);
   expect(answers(net, queries, radius)).toEqual(answers(whole, queries, radius));
+  if (options.k === 'all' && options.weights === 'softmax') expectSoftmaxWithinBound(net, whole, queries);
   const loaded = await KnnNetwork.fromBytes(net.toBytes());
   expect(answers(loaded, queries, radius)).toEqual(answers(whole, queries, radius));
   for (const network of [net, whole, loaded]) network.dispose();
@@ -96,10 +98,10 @@ describe.each(KERNEL_BUILDS)('add on the %s build', (build) => {
 });
 
 describe('add is amortised O(m·d)', () => {
-  it('1 000 single adds to a 10-point network re-pack the weights only as often as the room doubles', async () => {
+  it.each([{ k: 3 }, { k: 'all', weights: 'softmax', lambda: 0.5 }] as KnnOptions[])('1 000 single adds to a 10-point network (%o) re-pack the weights only as often as the room doubles', async (options) => {
     const kernels = await loadKernels();
     const { X, y } = randomData(9, 1010, 32, { classes: 5 });
-    const net = await KnnNetwork.fit(slice(X, 0, 10), y.slice(0, 10), { k: 3 });
+    const net = await KnnNetwork.fit(slice(X, 0, 10), y.slice(0, 10), options);
     const repacks = vi.spyOn(kernels.exports, 'computeMean');
     const random = new SeededRandom(1);
     for (let i = 10; i < 1010; i++) {
@@ -109,9 +111,10 @@ describe('add is amortised O(m·d)', () => {
     // 10 → 20 → 40 → … → 1 280: seven doublings for 1 000 adds.
     expect(repacks.mock.calls.length).toBeLessThanOrEqual(7);
     repacks.mockRestore();
-    const whole = await KnnNetwork.fit(X, y, { k: 3 });
+    const whole = await KnnNetwork.fit(X, y, options);
     const queries = randomData(10, 30, 32).X;
     expect(answers(net, queries, 4)).toEqual(answers(whole, queries, 4));
+    if (options.k === 'all') expectSoftmaxWithinBound(net, whole, queries);
     net.dispose();
     whole.dispose();
   });

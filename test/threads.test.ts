@@ -1,7 +1,8 @@
 // The worker pool: async methods spread a call over a network's threads and answer bit for bit
 // as the sync methods (and as the reference) on random shapes and every mode, on each kernel
 // build; concurrent calls; a worker that dies; dispose during a call; the `threads` option and
-// environments without shared memory.
+// environments without shared memory. The longest property run, calls split by queries on
+// random problems, is in threadsProperties.long.test.ts (the long suite).
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, kernelInfo, type KnnOptions } from '../src/index.js';
@@ -15,7 +16,7 @@ import { withSharedMemoryImport } from '../src/sharedModule.js';
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(Buffer.from(text, 'base64'));
 }
-import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, problemFields, randomData } from './helpers.js';
+import { KERNEL_BUILDS, maxAbsoluteDifference, onKernelBuild, randomData } from './helpers.js';
 
 /** Every call of two or more queries goes to the pool, however small, until restoreThreshold(). */
 function poolEveryCall(): void {
@@ -40,68 +41,10 @@ function expectSameBits(a: ArrayLike<unknown>, b: ArrayLike<unknown>): void {
   expect(Array.from(a)).toEqual(Array.from(b));
 }
 
-const shape = fc.record({
-  ...problemFields(700),
-  q: fc.integer({ min: 2, max: 70 }),
-  lambda: fc.constantFrom(0, 0.5, 1, 30, 1e12),
-  metric: fc.constantFrom('euclidean' as const, 'cosine' as const),
-  threads: fc.constantFrom(2, 3),
-  float32Candidates: fc.boolean(),
-});
-
 describe.each(KERNEL_BUILDS)('async methods on a pool answer as the sync ones and the reference (%s build)', (build) => {
   onKernelBuild(build);
   beforeAll(poolEveryCall);
   afterAll(restoreThreshold);
-
-  it('bit for bit, in every mode, for 2 and 3 threads', async () => {
-    await fc.assert(
-      fc.asyncProperty(shape, async (s) => {
-        const offset = s.metric === 'cosine' && s.grid ? 1 : 0;
-        const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
-        const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
-        const k = Math.max(1, Math.ceil(s.kFraction * s.n));
-        const options: KnnOptions = {
-          k: s.all ? 'all' : k,
-          weights: s.weights,
-          lambda: s.lambda,
-          task: s.regression ? 'regression' : 'classification',
-          metric: s.metric,
-          float32Candidates: s.float32Candidates,
-        };
-        const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
-        const net = await KnnNetwork.fit(train.X, y, { ...options, threads: s.threads });
-        const reference = await ReferenceNetwork.fit(train.X, y, options);
-        try {
-          const neighbours = await net.kneighborsAsync(test.X, k);
-          const syncNeighbours = net.kneighbors(test.X, k);
-          expectSameBits(neighbours.indices, syncNeighbours.indices);
-          expectSameBits(neighbours.distances, syncNeighbours.distances);
-          const theirs = reference.kneighbors(test.X, k);
-          expectSameBits(neighbours.indices, theirs.indices);
-          expectSameBits(neighbours.distances, theirs.distances);
-          const predicted = await net.predictAsync(test.X);
-          expectSameBits(predicted, net.predict(test.X));
-          const truth = s.regression ? Float64Array.from(test.y, Number) : test.y;
-          expect(await net.scoreAsync(test.X, truth)).toBe(net.score(test.X, truth));
-          if (!s.regression) expectSameBits(await net.predictProbaAsync(test.X), net.predictProba(test.X));
-          const expected = reference.predict(test.X);
-          if (s.weights === 'softmax') {
-            const tolerance = s.all ? 1e-9 * Math.max(1, s.lambda) : 1e-12;
-            if (s.regression) expect(maxAbsoluteDifference(predicted as Float64Array, expected as Float64Array)).toBeLessThan(tolerance * 10);
-            else expect(maxAbsoluteDifference(await net.predictProbaAsync(test.X), reference.predictProba(test.X))).toBeLessThan(tolerance);
-          } else {
-            expectSameBits(predicted, expected);
-          }
-          // The pool answered (not the calling thread).
-          expect(poolOfNetwork.get(net)?.startedWorkers().length).toBeGreaterThan(0);
-        } finally {
-          net.dispose();
-        }
-      }),
-      { numRuns: 100 },
-    );
-  }, 120_000);
 
   it('a large call split over every worker (float32 candidates, GEMM search) matches the sync call', async () => {
     const train = randomData(7, 3000, 40, { classes: 4 });
@@ -561,5 +504,62 @@ describe('the threads option', () => {
     expect((error as KnnError).message).toMatch(/Cross-Origin-Embedder-Policy: require-corp/);
     vi.stubGlobal('SharedArrayBuffer', undefined);
     await expect(KnnNetwork.fit(train.X, train.y, { threads: 2 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
+
+describe('ready(): the pool started before the first call', () => {
+  it('starts every worker of a pooled network and resolves once each has loaded the kernels; at once with one thread', async () => {
+    const train = randomData(21, 500, 8);
+    const net = await KnnNetwork.fit(train.X, train.y, { threads: 3 });
+    expect(poolOfNetwork.get(net)).toBeUndefined();
+    await net.ready();
+    expect(poolOfNetwork.get(net)?.startedWorkers().length).toBe(3);
+    await net.ready(); // again: nothing more to start
+    const single = await KnnNetwork.fit(train.X, train.y);
+    await single.ready();
+    expect(poolOfNetwork.get(single)).toBeUndefined();
+    single.dispose();
+    await expect(single.ready()).rejects.toMatchObject({ code: 'DISPOSED' });
+    net.dispose();
+  });
+
+  it('radiusNeighborsAsync counts before it allocates on the pool too: a result over 2^28 neighbours is TOO_LARGE, and the network stays usable', { timeout: 120_000 }, async () => {
+    const n = 2 ** 20;
+    const data = new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = i;
+    const net = await KnnNetwork.fit({ data, rows: n, cols: 1 }, new Int32Array(n), { threads: 2 });
+    const queries = { data: new Float64Array(300), rows: 300, cols: 1 };
+    await expect(net.radiusNeighborsAsync(queries, 1e300)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    const both = await net.radiusNeighborsAsync({ data: new Float64Array([0, n]), rows: 2, cols: 1 }, 1e300);
+    expect(Array.from(both.offsets)).toEqual([0, n, 2 * n]);
+    net.dispose();
+  });
+});
+
+describe('call options of the async methods: signal and onProgress', () => {
+  it('onProgress hears a rising share ending at 1; an aborted call rejects with the signal’s reason and the network answers as before', async () => {
+    const train = randomData(31, 4000, 24, { classes: 3 });
+    const test = randomData(32, 2000, 24);
+    const net = await KnnNetwork.fit(train.X, train.y, { k: 5, threads: 2 });
+    const shares: number[] = [];
+    const predicted = await net.predictAsync(test.X, { onProgress: (done) => shares.push(done) });
+    expect(predicted).toEqual(net.predict(test.X));
+    expect(shares.length).toBeGreaterThan(1);
+    expect(shares.at(-1)).toBe(1);
+    expect(shares.every((share, i) => i === 0 || share > shares[i - 1])).toBe(true);
+    const radiusShares: number[] = [];
+    await net.radiusNeighborsAsync(test.X, 1, { onProgress: (done) => radiusShares.push(done) });
+    expect(radiusShares.at(-1)).toBe(1);
+    // Aborted before it starts, and while its parts run.
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(net.kneighborsAsync(test.X, 3, { signal: controller.signal })).rejects.toThrow('stop');
+    const during = new AbortController();
+    const pending = net.predictProbaAsync(test.X, { signal: during.signal, onProgress: () => during.abort() });
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await net.predictAsync(test.X)).toEqual(predicted);
+    await expect(net.scoreAsync(test.X, test.y, { signal: 'stop' } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(net.predictAsync(test.X, { onProgres: () => {} } as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    net.dispose();
   });
 });

@@ -9,10 +9,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { benchFolder } from '../peers/resolve.js';
-import { PEER_FILES, PEERS_URL_PATH, type BrowserImplementationName, type BrowserRequest, type PageReport } from './protocol.js';
+import { benchFolder, resolvePeer } from '../peers/resolve.js';
+import {
+  PEER_FILES, PEERS_URL_PATH, STATIC_KDTREE_BUNDLE, type BrowserImplementationName, type BrowserRequest, type PageReport,
+} from './protocol.js';
 import { CROSS_ORIGIN_ISOLATION_HEADERS, serveFolders } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -59,6 +61,40 @@ export function missingPeers(): Map<BrowserImplementationName, string> {
   return missing;
 }
 
+/**
+ * static-kdtree's typed-array pool (typedarray-pool) requires Node's `buffer` for one test,
+ * `Buffer.isBuffer(array)` when an array is freed (its Buffer allocator is never called by the
+ * tree): in the page no array is a Buffer.
+ */
+const bufferStub: Plugin = {
+  name: 'buffer-stub',
+  setup(builder) {
+    builder.onResolve({ filter: /^buffer$/ }, () => ({ path: 'buffer', namespace: 'buffer-stub' }));
+    builder.onLoad({ filter: /.*/, namespace: 'buffer-stub' }, () => ({ contents: 'exports.Buffer = { isBuffer: () => false };', loader: 'js' }));
+  },
+};
+
+/**
+ * static-kdtree is CommonJS spread over a dozen small packages (written for browserify): it is
+ * bundled into one ES module beside the page (default export: createKDTree), which the page
+ * imports by URL, so the page builds and runs without it when it is not installed. Its pool
+ * reads Node's `global` and `buffer` (bufferStub).
+ */
+async function bundleStaticKdtree(folder: string): Promise<void> {
+  if (!resolvePeer('static-kdtree')) return;
+  await build({
+    stdin: { contents: "export { default } from 'static-kdtree';", resolveDir: benchFolder(), loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    define: { global: 'globalThis' },
+    plugins: [bufferStub],
+    outfile: join(folder, STATIC_KDTREE_BUNDLE),
+    logLevel: 'warning',
+  });
+}
+
 /** Bundles the page (from page.ts under vitest or tsx, page.js when compiled) into `folder`. */
 async function bundlePage(folder: string): Promise<void> {
   const here = fileURLToPath(import.meta.url);
@@ -72,6 +108,7 @@ async function bundlePage(folder: string): Promise<void> {
     logLevel: 'warning',
   });
   await writeFile(join(folder, 'index.html'), PAGE_HTML);
+  await bundleStaticKdtree(folder);
 }
 
 export interface PageRun {

@@ -1,26 +1,33 @@
 /**
  * knnet's browser benchmark: `npm run bench:browser` (after `npm run bench:peers`).
  *
- *   node dist/bench/browser/index.js [--quick] [--only iris,W2,W3,W4,soft,exactness] [--impl knnet,naive]
+ *   node dist/bench/browser/index.js [--quick] [--only iris,W2,W3,W4,soft,exactness,L2,L4,L8,L16] [--impl knnet,naive,knnet-tree]
  *
  * Runs the Node bench's workloads in headless Chromium, every implementation in one page, timed
- * round-robin; prints the table and writes bench/results.browser.json and
+ * round-robin, and the search workloads L2 … L16 on BROWSER_SEARCH_POINTS points each; prints
+ * the tables and writes bench/results.browser.json and
  * bench/results.browser.md (results.browser.local.* for a filtered run, which must not replace
  * the table the README embeds).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchFolder } from '../peers/resolve.js';
+import { processor } from '../machine.js';
+import { benchFolder, resolvePeer } from '../peers/resolve.js';
+import { BROWSER_SEARCH_POINTS, LOW_DIMENSION_WORKLOADS } from '../search/workloads.js';
 import { WORKLOADS } from '../workloads.js';
 import { CHROMIUM_PATH, hasChromium, missingPeers, runPage } from './chromium.js';
-import { BROWSER_IMPLEMENTATIONS, FULL_ROUNDS, QUICK_ROUNDS, type BrowserImplementationName } from './protocol.js';
+import {
+  BROWSER_IMPLEMENTATIONS, BROWSER_SEARCH_IMPLEMENTATIONS, FULL_ROUNDS, QUICK_ROUNDS, type BrowserImplementationName, type BrowserSearchImplementationName,
+} from './protocol.js';
 import { browserReport, formatBrowserMarkdown, formatBrowserText } from './report.js';
 
 const USAGE = `usage: node dist/bench/browser/index.js [--quick] [--only NAMES] [--impl NAMES]
   --quick        fewer, shorter rounds (the whole run in a few minutes on 2 cores)
-  --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, exactness
-  --impl NAMES   comma-separated: ${BROWSER_IMPLEMENTATIONS.join(', ')}`;
+  --only NAMES   comma-separated: ${WORKLOADS.map((w) => w.name).join(', ')}, exactness,
+                 ${LOW_DIMENSION_WORKLOADS.map((w) => w.name).join(', ')} (search, on ${BROWSER_SEARCH_POINTS.toLocaleString('en-US')} points each)
+  --impl NAMES   comma-separated: ${BROWSER_IMPLEMENTATIONS.join(', ')};
+                 search: ${BROWSER_SEARCH_IMPLEMENTATIONS.join(', ')}`;
 
 interface Arguments {
   quick: boolean;
@@ -47,10 +54,10 @@ function parseArguments(argv: string[]): Arguments {
       process.exit(0);
     } else fail(`unknown argument ${argv[i]}`);
   }
-  const knownWorkloads = new Set([...WORKLOADS.map((w) => w.name.toLowerCase()), 'exactness']);
+  const knownWorkloads = new Set([...WORKLOADS, ...LOW_DIMENSION_WORKLOADS].map((w) => w.name.toLowerCase()).concat('exactness'));
   for (const name of result.only ?? []) if (!knownWorkloads.has(name)) fail(`unknown workload ${name}`);
   for (const name of result.implementations ?? []) {
-    if (!(BROWSER_IMPLEMENTATIONS as readonly string[]).includes(name)) fail(`unknown implementation ${name}`);
+    if (![...BROWSER_IMPLEMENTATIONS, ...BROWSER_SEARCH_IMPLEMENTATIONS].includes(name as never)) fail(`unknown implementation ${name}`);
   }
   return result;
 }
@@ -74,20 +81,35 @@ async function main(): Promise<void> {
     } else implementations.push(name);
   }
 
+  const searchImplementations: BrowserSearchImplementationName[] = [];
+  for (const name of BROWSER_SEARCH_IMPLEMENTATIONS) {
+    if (!selected(args.implementations, name)) continue;
+    if (name === 'static-kdtree' && !resolvePeer('static-kdtree')) {
+      const reason = 'static-kdtree is not installed (run `npm run bench:peers`)';
+      console.log(`skipping ${name}: ${reason}`);
+      notes.push(`${name} skipped: ${reason}`);
+    } else searchImplementations.push(name);
+  }
+
   const loadAtStart = loadavg()[0];
   const { report: page, browser } = await runPage({
     workloads: WORKLOADS.filter((w) => selected(args.only, w.name)).map((w) => w.name),
     exactness: selected(args.only, 'exactness'),
     implementations,
     rounds: args.quick ? QUICK_ROUNDS : FULL_ROUNDS,
+    searchWorkloads: LOW_DIMENSION_WORKLOADS.filter((w) => selected(args.only, w.name)).map((w) => w.name),
+    searchImplementations,
+    searchPoints: BROWSER_SEARCH_POINTS,
   });
   page.notes.unshift(...notes);
   const filtered = args.only !== undefined || args.implementations !== undefined;
+  const cpu = processor();
   const report = browserReport(page, browser, {
     quick: args.quick,
     filtered,
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown CPU',
+      cpu: cpu.model,
+      avx512: cpu.avx512,
       cores: cpus().length,
       node: process.versions.node,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },

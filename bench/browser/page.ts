@@ -19,6 +19,7 @@ import {
   PEER_FILES, PEERS_URL_PATH,
   type BrowserImplementationName, type BrowserMeasurement, type BrowserRequest, type PageReport,
 } from './protocol.js';
+import { runSearchInPage } from './searchPage.js';
 
 /** The knnet build that runs (plain or relaxed SIMD), as kernelInfo reports it. */
 function knnetBuild(): string {
@@ -153,6 +154,7 @@ async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
     console.log(`${spec.name}: n=${spec.n}, d=${spec.d}, q=${spec.q}, k=${spec.k}, ${spec.weights} — ${spec.description}`);
     measurements.push(...(await measureRoundRobin(spec, implementations, request.rounds, notes)));
   }
+  const searchMeasurements = await runSearchInPage(request, notes);
   let exactness: PageReport['exactness'] = [];
   if (request.exactness) {
     console.log('exactness: first queries of W2 and W2+1000, against the knnet reference');
@@ -164,6 +166,7 @@ async function runBrowserBench(request: BrowserRequest): Promise<PageReport> {
     crossOriginIsolated,
     knnetBuild: knnetBuild(),
     measurements,
+    searchMeasurements,
     exactness,
     notes,
   };

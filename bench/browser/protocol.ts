@@ -4,6 +4,7 @@
  */
 import type { ExactnessResult } from '../report.js';
 import type { RoundRobinMeasurement, RoundRobinOptions } from '../roundRobin.js';
+import type { Agreement } from '../search/agreement.js';
 
 /** The URL path under which the server exposes bench/node_modules. */
 export const PEERS_URL_PATH = '/node_modules/';
@@ -43,12 +44,38 @@ export type BrowserImplementationName = (typeof BROWSER_IMPLEMENTATIONS)[number]
 export const FULL_ROUNDS: RoundRobinOptions = { minRounds: 7, maxRounds: 25, maxSeconds: 20, sampleSeconds: 0.05, settleSeconds: 0.1 };
 export const QUICK_ROUNDS: RoundRobinOptions = { minRounds: 3, maxRounds: 5, maxSeconds: 2, sampleSeconds: 0.02, settleSeconds: 0.1 };
 
+/**
+ * The search workloads' implementations in the page: knnet's rows, and static-kdtree (bundled
+ * from bench/node_modules beside the page, as STATIC_KDTREE_BUNDLE, when it is installed).
+ */
+export const BROWSER_SEARCH_IMPLEMENTATIONS = ['knnet-auto', 'knnet-tree', 'knnet-brute', 'static-kdtree'] as const;
+export type BrowserSearchImplementationName = (typeof BROWSER_SEARCH_IMPLEMENTATIONS)[number];
+
+/** The file, beside the page, that holds static-kdtree bundled as an ES module (default export: createKDTree). */
+export const STATIC_KDTREE_BUNDLE = 'static-kdtree.js';
+
 export interface BrowserRequest {
   /** Workload names (bench/workloads.ts) to time, in order. */
   workloads: string[];
   exactness: boolean;
   implementations: BrowserImplementationName[];
   rounds: RoundRobinOptions;
+  /** Search workload names (bench/search/workloads.ts), run on `searchPoints` points each. */
+  searchWorkloads: string[];
+  searchImplementations: BrowserSearchImplementationName[];
+  searchPoints: number;
+}
+
+/** One search row timed in the page: round-robin figures per call of `queries` queries. */
+export interface BrowserSearchMeasurement extends RoundRobinMeasurement {
+  n: number;
+  d: number;
+  microsecondsPerQuery: number;
+  buildSeconds: number;
+  /** What ran, where it is not the row's name (an option left out, the algorithm picked). */
+  ran: string;
+  /** Against knnet 'brute''s answers on the first queries, ties allowed. */
+  agreement?: Agreement;
 }
 
 export type BrowserMeasurement = RoundRobinMeasurement;
@@ -60,6 +87,7 @@ export interface PageReport {
   /** Which knnet build ran (plain or relaxed SIMD), as knnet reports it. */
   knnetBuild: string;
   measurements: BrowserMeasurement[];
+  searchMeasurements: BrowserSearchMeasurement[];
   exactness: ExactnessResult[];
   notes: string[];
 }

@@ -3,14 +3,18 @@
  * workload, knnet's two-thread ratios, exactness, and the Chromium targets; as a console table
  * and as markdown.
  */
-import { markdownTable, number, percent, textTable, type ExactnessResult } from '../report.js';
+import { describeProcessor } from '../machine.js';
+import type { ExactnessResult } from '../report.js';
+import { markdownTable, number, percent, textTable } from '../tables.js';
 import type { TargetResult } from '../targets.js';
-import type { BrowserMeasurement, PageReport } from './protocol.js';
+import type { BrowserMeasurement, BrowserSearchMeasurement, PageReport } from './protocol.js';
 
 export interface BrowserRunReport {
   date: string;
   machine: {
     cpu: string;
+    /** Whether the CPU has AVX-512 (undefined where /proc/cpuinfo cannot be read). */
+    avx512?: boolean;
     cores: number;
     node: string;
     /**
@@ -26,6 +30,8 @@ export interface BrowserRunReport {
   quick: boolean;
   filtered: boolean;
   measurements: BrowserMeasurement[];
+  /** The search workloads (fewer points than in Node). */
+  searchMeasurements: BrowserSearchMeasurement[];
   ratios: WorkloadRatios[];
   threadRatios: ThreadRatios[];
   exactness: ExactnessResult[];
@@ -156,6 +162,7 @@ export function browserReport(
     quick: options.quick,
     filtered: options.filtered,
     measurements: page.measurements,
+    searchMeasurements: page.searchMeasurements ?? [],
     ratios,
     threadRatios,
     exactness: page.exactness,
@@ -185,10 +192,29 @@ const exactnessRow = (e: ExactnessResult) => [e.label, e.workload, percent(e.fra
 const TARGET_HEADER = ['target', 'measured', 'result'];
 const targetRow = (t: TargetResult) => [t.target, t.measured, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'];
 
+const SEARCH_HEADER = ['workload', 'implementation', 'n × d', 'queries per call', 'queries/s', 'µs/query', 'build (s)', 'knnet auto ÷ this', "agrees with knnet 'brute'", 'spread'];
+
+function searchRows(measurements: readonly BrowserSearchMeasurement[]): string[][] {
+  return measurements.map((m) => {
+    const auto = measurements.find((other) => other.workload === m.workload && other.implementation === 'knnet-auto');
+    const agreement = m.agreement ? `${m.agreement.agreeing}/${m.agreement.checked}${m.agreement.agreeing < m.agreement.checked ? ' DISAGREES' : ''}` : '–';
+    return [
+      m.workload, m.ran ? `${m.label} [${m.ran}]` : m.label, `${m.n.toLocaleString('en-US')} × ${m.d}`, String(m.queries), number(m.queriesPerSecond),
+      number(m.microsecondsPerQuery), number(m.buildSeconds, 3), times(auto ? auto.queriesPerSecond / m.queriesPerSecond : undefined),
+      m.implementation === 'knnet-brute' ? 'reference' : agreement, percent(m.relativeSpread),
+    ];
+  });
+}
+
+const searchTitle = (report: BrowserRunReport) =>
+  `search workloads in the page (exact k nearest, k = 5; ${describeProcessor({ model: report.machine.cpu, avx512: report.machine.avx512 })}), ` +
+  'on fewer points than the Node bench\'s million; the Python peers do not run here. Round-robin as above; a row whose call over all ' +
+  'queries would pass 0.5 s answers a prefix (queries per call); build = one fit or construction.';
+
 function context(report: BrowserRunReport): string[] {
   const load = report.machine.loadAverage;
   return [
-    `${report.machine.cpu}, ${report.machine.cores} cores, ${report.browser} (headless), driven from Node ${report.machine.node}, ` +
+    `${describeProcessor({ model: report.machine.cpu, avx512: report.machine.avx512 })}, ${report.machine.cores} cores, ${report.browser} (headless), driven from Node ${report.machine.node}, ` +
       `${report.date}${report.quick ? ' (--quick)' : ''}${report.filtered ? ' (filtered run)' : ''}` +
       (load ? `; load average (1 min) ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end` : ''),
     `knnet build: ${report.knnetBuild}. All implementations run in one page ` +
@@ -200,7 +226,9 @@ function context(report: BrowserRunReport): string[] {
 }
 
 function sections(report: BrowserRunReport, table: (header: string[], rows: string[][], firstNumeric: number) => string): string[] {
-  const result = [table(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3)];
+  const result: string[] = [];
+  if (report.measurements.length > 0) result.push(table(MEASUREMENT_HEADER, report.measurements.map(measurementRow), 3));
+  if (report.searchMeasurements.length > 0) result.push(`${searchTitle(report)}\n\n${table(SEARCH_HEADER, searchRows(report.searchMeasurements), 3)}`);
   if (report.ratios.length > 0) result.push(table(RATIO_HEADER, report.ratios.map(ratioRow), 1));
   if (report.threadRatios.length > 0) result.push(table(THREAD_RATIO_HEADER, report.threadRatios.map(threadRatioRow), 1));
   if (report.exactness.length > 0) result.push(table(EXACTNESS_HEADER, report.exactness.map(exactnessRow), 2));

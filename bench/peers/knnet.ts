@@ -5,6 +5,7 @@
 import { KnnNetwork } from '../../src/index.js';
 import { ReferenceNetwork } from '../../src/reference.js';
 import type { WorkloadData } from '../workloads.js';
+import { NOT_YET_SUPPORTED, supportsOption } from './knnetOptions.js';
 import type { Implementation, PreparedRun } from './types.js';
 
 /** What the bench uses of a fitted network; KnnNetwork and ReferenceNetwork both provide it. */
@@ -21,24 +22,27 @@ function fitOptions(spec: WorkloadData['spec']) {
   return { k: spec.k, weights: spec.weights, lambda: spec.lambda, task: 'classification' as const, metric: spec.metric ?? 'euclidean' };
 }
 
-/** Fits a network of either kind to a workload, with the workload's k, weights, λ and metric. */
-export function fitterFor(kind: 'wasm' | 'reference'): FitFunction {
+/**
+ * Fits a network of either kind to a workload, with the workload's k, weights, λ and metric,
+ * and `extra` options (the wasm network only).
+ */
+export function fitterFor(kind: 'wasm' | 'reference', extra: Record<string, unknown> = {}): FitFunction {
   return async ({ spec, train, labels }) => {
     const matrix = { data: train, rows: spec.n, cols: spec.d };
     return kind === 'wasm'
-      ? ((await KnnNetwork.fit(matrix, labels, fitOptions(spec))) as FittedNetwork)
+      ? ((await KnnNetwork.fit(matrix, labels, { ...fitOptions(spec), ...extra })) as FittedNetwork)
       : ((await ReferenceNetwork.fit(matrix, labels, fitOptions(spec))) as FittedNetwork);
   };
 }
 
-function knnetImplementation(kind: 'wasm' | 'reference'): Implementation {
-  const fit = fitterFor(kind);
+function knnetImplementation(kind: 'wasm' | 'reference', variant?: { name: string; label: string; extra: Record<string, unknown>; workloads: string[] }): Implementation {
+  const fit = fitterFor(kind, variant?.extra);
   return {
-    name: kind === 'wasm' ? 'knnet' : 'reference',
-    label: kind === 'wasm' ? 'knnet (wasm)' : 'knnet reference (JS)',
+    name: variant?.name ?? (kind === 'wasm' ? 'knnet' : 'reference'),
+    label: variant?.label ?? (kind === 'wasm' ? 'knnet (wasm)' : 'knnet reference (JS)'),
     precision: 'f64',
     threads: 1,
-    unsupported: () => undefined,
+    unsupported: (spec) => (!variant || variant.workloads.includes(spec.name) ? undefined : `runs on ${variant.workloads.join(' and ')} only`),
     async prepare(data: WorkloadData, queryCount: number): Promise<PreparedRun> {
       const network = await fit(data);
       const queries = { data: data.queries.subarray(0, queryCount * data.spec.d), rows: queryCount, cols: data.spec.d };
@@ -62,6 +66,24 @@ function knnetImplementation(kind: 'wasm' | 'reference'): Implementation {
 }
 
 export const knnetWasmImplementation = knnetImplementation('wasm');
+
+/** The workloads where a brute-force row stands beside the default one (the per-core comparison with onnxruntime). */
+export const BRUTE_ROW_WORKLOADS = ['W2', 'W3'];
+
+/**
+ * knnet fitted with algorithm 'brute', on W2 and W3: brute force stays visible beside the
+ * default (pruned) rows. Where this knnet has no algorithm option, the row runs the default and
+ * its label says so.
+ */
+export async function knnetBruteImplementation(): Promise<Implementation> {
+  const supported = await supportsOption('algorithm', 'brute');
+  return knnetImplementation('wasm', {
+    name: 'knnet-brute',
+    label: `knnet (wasm, algorithm 'brute')${supported ? '' : ` ${NOT_YET_SUPPORTED}`}`,
+    extra: supported ? { algorithm: 'brute' } : {},
+    workloads: BRUTE_ROW_WORKLOADS,
+  });
+}
 
 /**
  * knnet on a pool of `threads` workers: predictAsync over the same queries (a call below the

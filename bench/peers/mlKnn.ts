@@ -11,13 +11,18 @@ import type { Implementation, PreparedRun } from './types.js';
 interface KnnClassifier {
   predict(rows: number[][]): number[];
 }
-type KnnConstructor = new (dataset: number[][], labels: number[], options: { k: number }) => KnnClassifier;
+export type KnnConstructor = new (dataset: number[][], labels: number[], options: { k: number }) => KnnClassifier;
 
-export async function createMlKnnImplementation(): Promise<Implementation> {
+/** ml-knn's classifier class, from bench/node_modules (PeerUnavailable when it is not installed). */
+export async function importMlKnn(): Promise<KnnConstructor> {
   const module = await importPeer<{ default: KnnConstructor | { default: KnnConstructor } }>('ml-knn');
   // CommonJS build: the class may sit one `default` deeper.
   const exported = module.default;
-  const KNN = (typeof exported === 'function' ? exported : exported.default) as KnnConstructor;
+  return (typeof exported === 'function' ? exported : exported.default) as KnnConstructor;
+}
+
+export async function createMlKnnImplementation(): Promise<Implementation> {
+  const KNN = await importMlKnn();
   return {
     name: 'ml-knn',
     label: 'ml-knn',

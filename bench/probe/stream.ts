@@ -33,3 +33,31 @@ export async function measureMemoryStream(bytes: number): Promise<{ gigabytesPer
   }
   return { gigabytesPerSecond: length / bestSeconds / 1e9 };
 }
+
+/** One pass over a float32 buffer in wasm memory, to time beside another call (round-robin). */
+export interface Float32StreamPass {
+  /** Bytes one pass reads (`bytes` rounded up to 64). */
+  bytes: number;
+  /** Reads every byte once, summing f32x4 lanes; throws if the sum is not 0. */
+  pass(): void;
+}
+
+/**
+ * A buffer of `bytes` bytes of float32 ones in a fresh probe instance, and a pass over it. The
+ * memory lives as long as the returned object: drop it to release the memory.
+ */
+export async function createFloat32StreamPass(bytes: number): Promise<Float32StreamPass> {
+  if (!(bytes > 0 && bytes <= maxBytes)) throw new RangeError(`bytes must be in (0, ${maxBytes}], got ${bytes}`);
+  const length = Math.ceil(bytes / 64) * 64;
+  const probe = await instantiateProbe();
+  const ptr = probe.allocate(length);
+  // Zeros, written to every page, so the passes read real memory rather than the shared zero
+  // page; a float32 sum of a billion ones would not be exact, a sum of zeros is.
+  new Float32Array(probe.memory.buffer, ptr, length / 4).fill(0);
+  return {
+    bytes: length,
+    pass() {
+      if (probe.streamSumF32(ptr, length) !== 0) throw new Error('stream probe summed the wrong value');
+    },
+  };
+}

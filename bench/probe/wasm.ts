@@ -10,6 +10,8 @@ export interface ProbeInstance {
   allocate(bytes: number): number;
   /** Sum of the bytes/8 f64 values at ptr; bytes a multiple of 64. */
   streamSumF64(ptr: number, bytes: number): number;
+  /** Sum of the bytes/4 f32 values at ptr; bytes a multiple of 64. */
+  streamSumF32(ptr: number, bytes: number): number;
   kernel(exportName: string): GemmKernel;
 }
 
@@ -34,6 +36,7 @@ export async function instantiateProbe(): Promise<ProbeInstance> {
     memory: exports.memory as WebAssembly.Memory,
     allocate: exports.allocate as (bytes: number) => number,
     streamSumF64: exports.streamSumF64 as (ptr: number, bytes: number) => number,
+    streamSumF32: exports.streamSumF32 as (ptr: number, bytes: number) => number,
     kernel(exportName: string): GemmKernel {
       const fn = exports[exportName];
       if (typeof fn !== 'function') throw new Error(`probe wasm has no export ${exportName}`);

@@ -1,16 +1,22 @@
-// The two 2-D data sets the page plots: Iris petal length × width, and two interleaved moons.
+// The labelled 2-D data sets the page plots: Iris petal length × width, and two interleaved
+// moons. (The million points without labels come from millionPoints.ts.)
 import irisCsv from '../../data/iris.csv?raw';
 import { SeededRandom } from '../../src/random.js';
 
-export interface Dataset {
+/** Points the page can plot. */
+export interface PointCloud {
   name: string;
   xLabel: string;
   yLabel: string;
   /** n × 2, row-major. */
   points: Float64Array;
-  labels: string[];
   /** Plot window [xMin, xMax, yMin, yMax], a margin around the data. */
   bounds: [number, number, number, number];
+}
+
+/** Points with a class label each. */
+export interface Dataset extends PointCloud {
+  labels: string[];
 }
 
 export function irisPetals(): Dataset {

@@ -1,18 +1,27 @@
 // The demo page: fit a KnnNetwork on 2-D data, paint its decision regions with one batched
-// predictProba, and show the three layers (net.forward) of a clicked query.
+// predictProba, and show the three layers (net.forward) of a clicked query. The million points
+// have no labels: a search network, a density image, and the k nearest neighbours of the cursor.
 import { KnnNetwork } from '../../src/index.js';
-import { irisPetals, twoMoons, type Dataset } from './datasets.js';
+import { irisPetals, twoMoons, type Dataset, type PointCloud } from './datasets.js';
+import { countPerPixel, densityImage } from './density.js';
 import { renderLayers } from './layers.js';
 import { renderLegend } from './legend.js';
+import { millionPoints, pointsChecksum } from './millionPoints.js';
+import { NeighbourCursor, type CursorFrame } from './neighbourCursor.js';
 import { Plot, type Grid } from './plot.js';
 
 type Weights = 'uniform' | 'distance' | 'softmax';
 
 const datasets: Record<string, Dataset> = { iris: irisPetals(), moons: twoMoons() };
+/** The <option> value of the million points, generated when first chosen. */
+const MILLION = 'million';
+/** The k slider's range over the million points (the other data sets go up to k = n, then 'all'). */
+const SEARCH_K_LIMIT = 100;
 
 const canvas = document.querySelector<HTMLCanvasElement>('#plot')!;
 const status = document.querySelector<HTMLElement>('#status')!;
 const layersPanel = document.querySelector<HTMLElement>('#layers')!;
+const readout = document.querySelector<HTMLElement>('#readout')!;
 const legend = document.querySelector<HTMLElement>('#legend')!;
 const datasetSelect = document.querySelector<HTMLSelectElement>('#dataset')!;
 const kSlider = document.querySelector<HTMLInputElement>('#k')!;
@@ -29,6 +38,12 @@ let query: [number, number] | undefined;
 let fits = 0; // a newer fit supersedes an older one still in flight
 let renders = 0;
 
+let million: { cloud: PointCloud; density: ImageData; generatedMs: number; densityMs: number } | undefined;
+/** Whether the million points are chosen (their fit may still be running). */
+let searching = false;
+let searchNet: KnnNetwork<never, 'search'> | undefined;
+let cursor: NeighbourCursor | undefined;
+
 function settings(): { dataset: Dataset; k: number | 'all'; weights: Weights; lambda: number } {
   const dataset = datasets[datasetSelect.value]!;
   const n = dataset.labels.length;
@@ -44,7 +59,11 @@ function settings(): { dataset: Dataset; k: number | 'all'; weights: Weights; la
 }
 
 async function refit(): Promise<void> {
+  if (datasetSelect.value === MILLION && searching) return cursor?.setK(searchK()); // no refit: k is a query's argument
   const ticket = ++fits;
+  if (datasetSelect.value === MILLION) return showMillion(ticket);
+  closeSearch();
+  document.body.dataset.mode = 'classify';
   const { dataset, k, weights, lambda } = settings();
   if (!plot || plot.dataset !== dataset) {
     plot = new Plot(canvas, dataset);
@@ -74,6 +93,77 @@ async function refit(): Promise<void> {
   redraw();
 }
 
+function searchK(): number {
+  kSlider.max = String(SEARCH_K_LIMIT);
+  const k = Math.min(Number(kSlider.value), SEARCH_K_LIMIT);
+  kValue.textContent = String(k);
+  return k;
+}
+
+/** Lets the browser paint (a status line) before a long synchronous step. */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+/** The million points: generated and imaged once, fitted once each time they are chosen. */
+async function showMillion(ticket: number): Promise<void> {
+  searching = true;
+  document.body.dataset.mode = 'search';
+  searchK();
+  net?.dispose();
+  net = undefined;
+  legend.replaceChildren();
+  if (!million) {
+    status.textContent = 'generating a million points…';
+    await nextPaint();
+    if (ticket !== fits) return;
+    let start = performance.now();
+    const cloud = millionPoints();
+    const generatedMs = performance.now() - start;
+    start = performance.now();
+    const area = new Plot(canvas, cloud).area;
+    const density = densityImage(countPerPixel(cloud.points, cloud.bounds, area.width, area.height), area.width, area.height);
+    million = { cloud, density, generatedMs, densityMs: performance.now() - start };
+  }
+  const { cloud, density, generatedMs, densityMs } = million;
+  plot = new Plot(canvas, cloud);
+  plot.setDensity(density);
+  plot.drawDensity();
+  markRendered();
+  const n = cloud.points.length / 2;
+  status.textContent = `fitting ${n.toLocaleString('en')} points…`;
+  await nextPaint();
+  if (ticket !== fits) return;
+  const start = performance.now();
+  // k is the default of kneighbors(x), which then takes the one-query path; fit once, whatever k becomes.
+  const fitted = await KnnNetwork.fit({ data: cloud.points, rows: n, cols: 2 }, null, { k: searchK() });
+  const fitMs = performance.now() - start;
+  if (ticket !== fits) {
+    fitted.dispose();
+    return;
+  }
+  searchNet = fitted;
+  cursor = new NeighbourCursor(fitted, plot, readout, searchK());
+  status.textContent =
+    `${cloud.name}: n = ${n.toLocaleString('en')} · generated in ${generatedMs.toFixed(0)} ms · ` +
+    `density image ${densityMs.toFixed(0)} ms · fit ${fitMs.toFixed(0)} ms · move the pointer over the plot`;
+  markRendered();
+}
+
+/** Leaves the million points: stops the cursor and frees the search network's memory. */
+function closeSearch(): void {
+  searching = false;
+  cursor?.stop();
+  cursor = undefined;
+  searchNet?.dispose();
+  searchNet = undefined;
+}
+
+function markRendered(): void {
+  renders++;
+  document.body.dataset.renders = String(renders); // lets tests wait for a repaint
+}
+
 function redraw(): void {
   if (!net) return;
   if (query) {
@@ -86,8 +176,7 @@ function redraw(): void {
   } else {
     plot.draw(classOf);
   }
-  renders++;
-  document.body.dataset.renders = String(renders); // lets tests wait for a repaint
+  markRendered();
 }
 
 function showFailure(error: unknown): void {
@@ -110,15 +199,32 @@ function inspect(point: [number, number]): void {
   }
 }
 
-canvas.addEventListener('click', (event) => {
+/** The data coordinates under a pointer event, or null outside the plot area. */
+function pointerData(event: MouseEvent): [number, number] | null {
   const rect = canvas.getBoundingClientRect();
   const px = ((event.clientX - rect.left) * canvas.width) / rect.width;
   const py = ((event.clientY - rect.top) * canvas.height) / rect.height;
-  const point = plot?.toData(px, py);
-  if (point) inspect(point);
+  return plot?.toData(px, py) ?? null;
+}
+
+canvas.addEventListener('click', (event) => {
+  const point = pointerData(event);
+  if (!point) return;
+  if (cursor) cursor.moveTo(...point); // a tap, where there is no hover
+  else inspect(point);
 });
 
-// For the console and the page's tests: inspect the query at data coordinates (x, y).
-(window as unknown as { knnetDemo: object }).knnetDemo = { inspect: (x: number, y: number) => inspect([x, y]) };
+canvas.addEventListener('pointermove', (event) => {
+  const point = cursor && pointerData(event);
+  if (point) cursor!.moveTo(...point);
+});
+
+// For the console and the page's tests: inspect the query at data coordinates (x, y); over the
+// million points, what the cursor's last frame found, and the checksum of the points.
+(window as unknown as { knnetDemo: object }).knnetDemo = {
+  inspect: (x: number, y: number) => inspect([x, y]),
+  cursorFrame: (): CursorFrame | undefined => cursor?.last,
+  millionChecksum: (): string | undefined => million && pointsChecksum(million.cloud.points),
+};
 
 update();

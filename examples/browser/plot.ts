@@ -1,6 +1,8 @@
 // Canvas drawing: decision regions from predictProba over a grid of pixel blocks, the training
-// points, and (after a click) the query with lines to the neighbours weighted by layer 2.
-import type { Dataset } from './datasets.js';
+// points, and (after a click) the query with lines to the neighbours weighted by layer 2; or, for
+// a data set too large to draw point by point, a density image with the k nearest neighbours of
+// the cursor over it.
+import type { PointCloud } from './datasets.js';
 
 export const CLASS_COLORS: readonly [number, number, number][] = [
   [228, 87, 46],
@@ -25,17 +27,33 @@ export interface Grid {
   queries: { data: Float64Array; rows: number; cols: number };
 }
 
+/** The k nearest neighbours of a query, in data coordinates, and the distance to the k-th. */
+export interface NeighbourOverlay {
+  x: number;
+  y: number;
+  /** k × 2, row-major: the neighbours' coordinates. */
+  neighbours: Float64Array;
+  radius: number;
+}
+
 export class Plot {
   private readonly context: CanvasRenderingContext2D;
-  private readonly regions: HTMLCanvasElement;
+  /** The picture under the axes: decision regions (a cell per BLOCK × BLOCK pixels) or a density image (a cell per pixel). */
+  private readonly background: HTMLCanvasElement;
+  private backgroundScale = BLOCK;
   private readonly margin = { left: 48, right: 12, top: 12, bottom: 40 };
 
   constructor(
     readonly canvas: HTMLCanvasElement,
-    readonly dataset: Dataset,
+    readonly dataset: PointCloud,
   ) {
     this.context = canvas.getContext('2d')!;
-    this.regions = document.createElement('canvas');
+    this.background = document.createElement('canvas');
+  }
+
+  /** The plot area in canvas pixels: the size of a density image drawn one pixel to one pixel. */
+  get area(): { width: number; height: number } {
+    return { width: this.plotWidth, height: this.plotHeight };
   }
 
   private get plotWidth(): number {
@@ -79,9 +97,10 @@ export class Plot {
 
   /** Region colour per cell: the class colours mixed by their probabilities, pale. */
   setRegions(grid: Grid, proba: Float64Array, classCount: number): void {
-    this.regions.width = grid.columns;
-    this.regions.height = grid.rows;
-    const context = this.regions.getContext('2d')!;
+    this.background.width = grid.columns;
+    this.background.height = grid.rows;
+    this.backgroundScale = BLOCK;
+    const context = this.background.getContext('2d')!;
     const image = context.createImageData(grid.columns, grid.rows);
     for (let cell = 0; cell < grid.columns * grid.rows; cell++) {
       let r = 0, g = 0, b = 0;
@@ -101,17 +120,30 @@ export class Plot {
     context.putImageData(image, 0, 0);
   }
 
-  draw(classOf: Int32Array, query?: { x: number; y: number; z2: Float64Array }): void {
+  /** A density image of the plot area's size (see `area`), drawn one pixel to one pixel. */
+  setDensity(image: ImageData): void {
+    this.background.width = image.width;
+    this.background.height = image.height;
+    this.backgroundScale = 1;
+    this.background.getContext('2d')!.putImageData(image, 0, 0);
+  }
+
+  private drawBackground(): void {
     const ctx = this.context;
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.imageSmoothingEnabled = false; // show the pixel blocks as they were computed
-    ctx.drawImage(this.regions, this.margin.left, this.margin.top, this.regions.width * BLOCK, this.regions.height * BLOCK);
-    ctx.clearRect(this.margin.left + this.plotWidth, 0, this.margin.right, this.canvas.height);
+    const scale = this.backgroundScale;
+    ctx.drawImage(this.background, this.margin.left, this.margin.top, this.background.width * scale, this.background.height * scale);
     ctx.fillStyle = '#fff';
     ctx.fillRect(this.margin.left + this.plotWidth, 0, this.margin.right, this.canvas.height);
     ctx.fillRect(0, this.margin.top + this.plotHeight, this.canvas.width, this.margin.bottom);
     this.drawAxes();
+  }
+
+  draw(classOf: Int32Array, query?: { x: number; y: number; z2: Float64Array }): void {
+    const ctx = this.context;
+    this.drawBackground();
 
     const points = this.dataset.points;
     if (query) {
@@ -141,17 +173,63 @@ export class Plot {
       ctx.strokeStyle = '#222';
       ctx.stroke();
     }
-    if (query) {
-      const [qx, qy] = this.toCanvas(query.x, query.y);
-      ctx.lineWidth = 2.5;
-      ctx.strokeStyle = '#111';
+    if (query) this.drawCross(query.x, query.y);
+  }
+
+  /**
+   * The density image, and over it the query's k nearest neighbours and the circle through the
+   * k-th (an ellipse where the axes' scales differ, so it stays true to the data's distance).
+   */
+  drawDensity(overlay?: NeighbourOverlay): void {
+    const ctx = this.context;
+    this.drawBackground();
+    if (!overlay) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(this.margin.left, this.margin.top, this.plotWidth, this.plotHeight);
+    ctx.clip();
+    const [xMin, xMax, yMin, yMax] = this.dataset.bounds;
+    const [qx, qy] = this.toCanvas(overlay.x, overlay.y);
+    ctx.beginPath();
+    ctx.ellipse(qx, qy, (overlay.radius * this.plotWidth) / (xMax - xMin), (overlay.radius * this.plotHeight) / (yMax - yMin), 0, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(228, 87, 46, 0.12)';
+    ctx.fill();
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = 'rgb(200, 60, 30)';
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = '#111';
+    ctx.fillStyle = 'rgb(243, 156, 18)';
+    for (let j = 0; j < overlay.neighbours.length; j += 2) {
+      const [px, py] = this.toCanvas(overlay.neighbours[j]!, overlay.neighbours[j + 1]!);
       ctx.beginPath();
-      ctx.moveTo(qx - 7, qy - 7);
-      ctx.lineTo(qx + 7, qy + 7);
-      ctx.moveTo(qx + 7, qy - 7);
-      ctx.lineTo(qx - 7, qy + 7);
+      ctx.arc(px, py, 3, 0, 2 * Math.PI);
+      ctx.fill();
       ctx.stroke();
     }
+    // Cross hairs with a hole, so the neighbours under the cursor stay visible.
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = '#111';
+    ctx.beginPath();
+    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+      ctx.moveTo(qx + 5 * dx, qy + 5 * dy);
+      ctx.lineTo(qx + 12 * dx, qy + 12 * dy);
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  private drawCross(x: number, y: number): void {
+    const ctx = this.context;
+    const [qx, qy] = this.toCanvas(x, y);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = '#111';
+    ctx.beginPath();
+    ctx.moveTo(qx - 7, qy - 7);
+    ctx.lineTo(qx + 7, qy + 7);
+    ctx.moveTo(qx + 7, qy - 7);
+    ctx.lineTo(qx - 7, qy + 7);
+    ctx.stroke();
   }
 
   private drawAxes(): void {

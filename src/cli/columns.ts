@@ -1,6 +1,7 @@
 // Which columns of the files are the target and the features: by name, through a Map (a
 // header of 100 000 columns is matched in linear time), with --features and --drop.
 import { FileError } from './fileError.js';
+import { closestName } from './suggest.js';
 
 export interface ColumnSelection {
   /** Requested with --features (in that order), or undefined for every column but the target. */
@@ -33,7 +34,11 @@ export function chooseTrainingColumns(header: readonly string[], path: string, s
   const index = positions(header);
   const find = (name: string, option: string): number => {
     const position = index.get(name);
-    if (position === undefined) throw new FileError(`${option}: ${path} has no column named "${name}"; its header has ${listColumns(header)}`);
+    if (position === undefined) {
+      const meant = closestName(name, header);
+      const suggestion = meant === undefined ? '' : ` (did you mean "${meant}"?)`;
+      throw new FileError(`${option}: ${path} has no column named "${name}"${suggestion}; its header has ${listColumns(header)}`);
+    }
     return position;
   };
   const target = selection.target === undefined ? header.length - 1 : find(selection.target, '--target');

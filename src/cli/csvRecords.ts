@@ -26,6 +26,8 @@ export interface CsvRecord {
   number(index: number): number;
   /** A number standing for the text of a short unquoted field, or −1 (see RecordScanner). */
   shortKey(index: number): number;
+  /** Whether field `index` is empty: nothing but spaces, or "" quoted. */
+  isEmpty(index: number): boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export class RecordScanner implements CsvRecord {
   #nextLine = 1;
   /** Line breaks inside the quoted field #scanQuoted read last. */
   #quotedLineBreaks = 0;
+  /** Set when scan stopped before a record holding the byte it was told is not UTF-8. */
+  #stoppedAt: { line: number; field: number } | undefined;
 
   constructor(source: string) {
     this.#source = source;
@@ -68,6 +72,15 @@ export class RecordScanner implements CsvRecord {
     return this.#values[index]!;
   }
 
+  isEmpty(index: number): boolean {
+    const start = this.#starts[index]!;
+    const end = this.#ends[index]!;
+    const bytes = this.#bytes;
+    if (bytes[start] === QUOTE) return end - start === 2;
+    for (let i = start; i < end; i++) if (!isSpace(bytes[i]!)) return false;
+    return true;
+  }
+
   /**
    * A number that identifies the text of unquoted field `index` when it is 1 to 6 bytes long
    * (its bytes and its length packed below 2^53), else −1: lets a column of short labels be
@@ -85,17 +98,28 @@ export class RecordScanner implements CsvRecord {
     return key;
   }
 
+  /** Where the byte that is not UTF-8 lies (its line, its 0-based field), once scan has stopped before it. */
+  get stoppedAt(): { line: number; field: number } | undefined {
+    return this.#stoppedAt;
+  }
+
   /**
    * Calls `onRecord` for each complete record in bytes[0, length) (at most `maxRecords`), in
-   * order, and returns the offset of the first byte not consumed.
+   * order, and returns the offset of the first byte not consumed. `invalidAt`, if not −1, is
+   * the offset of a byte that is not UTF-8: the scan stops before the record that holds it and
+   * sets `stoppedAt`.
    */
-  scan(bytes: Buffer, length: number, final: boolean, onRecord: (record: CsvRecord) => void, maxRecords = Infinity): number {
+  scan(bytes: Buffer, length: number, final: boolean, onRecord: (record: CsvRecord) => void, maxRecords = Infinity, invalidAt = -1): number {
     this.#bytes = bytes;
     let position = 0;
     let records = 0;
     while (position < length && records < maxRecords) {
       const next = this.#scanRecord(bytes, position, length, final);
       if (next < 0) break;
+      if (invalidAt >= 0 && next > invalidAt) {
+        this.#stoppedAt = this.#locate(position, invalidAt);
+        break;
+      }
       const blank = this.fieldCount === 1 && this.#ends[0] === this.#starts[0];
       if (!blank) {
         onRecord(this);
@@ -118,9 +142,11 @@ export class RecordScanner implements CsvRecord {
       let c = bytes[i]!;
       while (c === SPACE || c === TAB) c = bytes[++i]!;
       const fieldStart = i;
+      let fieldEnd: number;
       if (c === QUOTE && i < length) {
         i = this.#scanQuoted(bytes, i, length, final, line, field);
         if (i < 0) return -1;
+        fieldEnd = i; // the closing quote's end: spaces after it are not part of the field
         line += this.#quotedLineBreaks;
         this.#values[field] = parseDecimal(bytes, fieldStart + 1, i - 1);
         c = bytes[i]!;
@@ -139,9 +165,10 @@ export class RecordScanner implements CsvRecord {
           this.#values[field] = Number.NaN;
           while (c !== COMMA && c !== LINE_FEED && c !== CARRIAGE_RETURN) c = bytes[++i]!;
         }
+        fieldEnd = i;
       }
       this.#starts[field] = fieldStart;
-      this.#ends[field] = i;
+      this.#ends[field] = fieldEnd;
       field++;
       if (i >= length) {
         if (!final) return -1;
@@ -159,6 +186,13 @@ export class RecordScanner implements CsvRecord {
       this.#finishRecord(field, startLine, line + 1);
       return i + 1;
     }
+  }
+
+  /** The line and field of byte `offset` of the record just scanned, which starts at `recordStart`. */
+  #locate(recordStart: number, offset: number): { line: number; field: number } {
+    let field = 0;
+    while (field + 1 < this.fieldCount && this.#starts[field + 1]! <= offset) field++;
+    return { line: this.line + countLineBreaks(this.#bytes, recordStart, offset), field };
   }
 
   #finishRecord(fieldCount: number, startLine: number, nextLine: number): void {

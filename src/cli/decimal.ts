@@ -102,3 +102,31 @@ export function decimalValue(text: string): number {
   const bytes = Buffer.from(text, 'utf8');
   return parseDecimal(bytes, 0, bytes.length);
 }
+
+/** A decimal number's exact value, spelled one way (see exactDecimal). */
+export interface ExactDecimal {
+  /** Equal for two texts exactly when they name the same number: "-125e-2" for "-1.250", "0" for "-0.0". */
+  readonly key: string;
+  /** Whether the number is a whole number (exactly, not after rounding to float64). */
+  readonly whole: boolean;
+}
+
+const DECIMAL_TEXT = /^[ \t]*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?[ \t]*$/;
+
+/**
+ * The exact value of `text` if it is a decimal number (the syntax of readDecimal), else
+ * undefined. Unlike float64 values, which round 9007199254740993 and 9007199254740992 into one,
+ * two texts have the same key only when they are the same number.
+ */
+export function exactDecimal(text: string): ExactDecimal | undefined {
+  const match = DECIMAL_TEXT.exec(text);
+  if (!match) return undefined;
+  const [, sign, whole = '', fraction = '', exponentText = '0'] = match;
+  if (whole.length + fraction.length === 0) return undefined;
+  const digits = (whole + fraction).replace(/^0+/, '');
+  if (digits === '') return { key: '0', whole: true };
+  const significant = digits.replace(/0+$/, '');
+  // BigInt: an exponent of any length stays exact.
+  const exponent = BigInt(exponentText) - BigInt(fraction.length) + BigInt(digits.length - significant.length);
+  return { key: `${sign === '-' ? '-' : ''}${significant}e${exponent}`, whole: exponent >= 0n };
+}

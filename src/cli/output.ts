@@ -16,7 +16,7 @@ export interface Output {
   close(): Promise<void>;
 }
 
-function writeFailure(error: unknown, destination: string): Error {
+export function writeFailure(error: unknown, destination: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EPIPE') return new OutputClosed();
   const reasons: Record<string, string> = {

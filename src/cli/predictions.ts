@@ -1,57 +1,78 @@
 // The file to predict, streamed through the network: each chunk of the file is parsed into a
-// batch of rows, predicted, and written out before the next is read. When the file has the
+// batch of rows, each row prepared as the training rows were (empty fields filled, features
+// standardized), predicted, and written out before the next is read. When the file has the
 // target column, its labelled rows are scored on the way.
-import type { KnnNetwork } from '../network.js';
 import { magnitudeLimit } from '../matrix.js';
 import type { CsvFile } from './csvFile.js';
 import type { CsvRecord } from './csvRecords.js';
 import { locateFeatures } from './columns.js';
-import { badFeature } from './fieldErrors.js';
+import { badFeature, where, type HintContext } from './fieldErrors.js';
 import { GrowableArray } from './growableArray.js';
 import { FileError } from './fileError.js';
+import type { CliModel } from './model.js';
 import type { Output } from './output.js';
 import { formatCsvRow } from './formatCsv.js';
 import { AccuracyScore, RSquaredScore, type Score, type TestScore } from './testScore.js';
 
 export interface PredictionRun {
-  readonly net: KnnNetwork;
-  readonly featureNames: readonly string[];
-  readonly targetName: string;
-  /** Whether the training labels were numbers (then predicted labels are numbers too). */
-  readonly numericClasses: boolean;
+  readonly model: CliModel;
   readonly proba: boolean;
+  /** Whether the model was fitted in this run (hints may suggest fitting options) or loaded. */
+  readonly context: HintContext;
 }
 
 /** Predicts every row of `file`, writing the CSV to `output`; returns the score. */
 export async function predictFile(run: PredictionRun, file: CsvFile, output: Output, onChunk: (rows: number) => void): Promise<Score> {
-  const { net, proba } = run;
+  const { proba } = run;
+  const { net, preparation } = run.model;
   const path = file.path;
   const header = file.header;
-  const features = locateFeatures(header, path, run.featureNames);
+  const features = locateFeatures(header, path, preparation.featureNames);
   const d = features.length;
   const limit = magnitudeLimit(d);
+  const fill = preparation.imputation?.values;
+  const { mean, scale } = preparation.standardization ?? {};
   const regression = net.options.task === 'regression';
   const classes = regression ? [] : net.classes;
-  const truthColumn = header.indexOf(run.targetName);
+  const targetName = preparation.targetName;
+  const truthColumn = header.indexOf(targetName);
 
   // One chunk of the file's rows, waiting to be predicted, with their targets (if any).
   const batch = new GrowableArray(Float64Array);
   const truths: string[] = [];
   const truthValues: number[] = [];
   const truthLines: number[] = [];
-  const truthColumnName = `"${run.targetName}" of ${path}`;
+  const truthColumnName = `"${targetName}" of ${path}`;
+  const numericClasses = typeof classes[0] === 'number';
   const score: TestScore | undefined =
-    truthColumn < 0 ? undefined : regression ? new RSquaredScore(truthColumnName) : new AccuracyScore(run.numericClasses, truthColumnName);
+    truthColumn < 0 ? undefined : regression ? new RSquaredScore(truthColumnName) : new AccuracyScore(numericClasses, truthColumnName);
   let rows = 0;
   let wroteHeader = false;
+
+  // A column whose training values hardly vary divides a test value far from them by a tiny scale.
+  const tooFarOut = (record: CsvRecord, column: number, f: number) => {
+    const deviations = Math.abs((record.number(column) - mean![f]!) / scale![f]!);
+    return new FileError(
+      `${where(path, record, column, header)}: ${record.text(column)} lies ${deviations.toExponential(3)} training standard deviations ` +
+        `(${scale![f]!.toExponential(3)}) from the training mean: too far to standardize without overflowing the squared distances; check the value, or fit without --standardize`,
+    );
+  };
 
   const readRow = (record: CsvRecord) => {
     batch.reserve(d);
     const values = batch.values;
     const base = batch.length;
     for (let f = 0; f < d; f++) {
-      const value = record.number(features[f]!);
-      if (!(Math.abs(value) <= limit)) throw badFeature(path, record, features[f]!, header, d, limit);
+      const column = features[f]!;
+      let value = record.number(column);
+      if (!(Math.abs(value) <= limit)) {
+        if (fill === undefined || !record.isEmpty(column)) throw badFeature(path, record, column, header, d, limit, run.context);
+        value = fill[f]!;
+      }
+      if (mean !== undefined) {
+        value = (value - mean[f]!) / scale![f]!;
+        if (!(Math.abs(value) <= limit)) throw tooFarOut(record, column, f);
+      }
       values[base + f] = value;
     }
     batch.length += d;
@@ -70,7 +91,7 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
     const probabilities = proba ? await net.predictProbaAsync(queries) : undefined;
     const lines: string[] = [];
     if (!wroteHeader) {
-      lines.push(formatCsvRow([run.targetName, ...(proba ? classes.map((c) => `p_${c}`) : [])]));
+      lines.push(formatCsvRow([targetName, ...(proba ? classes.map((c) => `p_${c}`) : [])]));
       wroteHeader = true;
     }
     for (let r = 0; r < count; r++) {
@@ -81,8 +102,8 @@ export async function predictFile(run: PredictionRun, file: CsvFile, output: Out
     await output.write(lines.join('\n') + '\n');
     if (score) {
       for (let r = 0; r < count; r++) {
-        const where = () => `${path}: line ${truthLines[r]}, column ${truthColumn + 1} ("${run.targetName}")`;
-        score.add(predicted[r]!, truths[r]!, truthValues[r]!, where);
+        const field = () => `${path}: line ${truthLines[r]}, column ${truthColumn + 1} ("${targetName}")`;
+        score.add(predicted[r]!, truths[r]!, truthValues[r]!, field);
       }
     }
     rows += count;

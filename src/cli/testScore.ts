@@ -2,6 +2,7 @@
 // by. Rows with an empty target are predicted but not scored.
 import type { Label } from '../labels.js';
 import { rSquared } from '../scoring.js';
+import { exactDecimal } from './decimal.js';
 import { GrowableArray } from './growableArray.js';
 
 /** The score of a run, or why there is none. */
@@ -22,7 +23,9 @@ export interface TestScore {
 /**
  * Accuracy in one label type decided from both files: numbers when the training labels and
  * every test label are decimal numbers, otherwise text as written (predicted labels as they
- * appear in the output). Both comparisons are counted as the rows stream by.
+ * appear in the output). Numbers compare by exact value ("2.0" is the class 2, but
+ * 9007199254740993 is not the class 9007199254740992, although float64 rounds one to the
+ * other). Both comparisons are counted as the rows stream by.
  */
 export class AccuracyScore implements TestScore {
   #labelled = 0;
@@ -32,15 +35,15 @@ export class AccuracyScore implements TestScore {
 
   constructor(private readonly numericClasses: boolean, private readonly column: string) {}
 
-  add(predicted: Label, truth: string, truthValue: number): void {
+  add(predicted: Label, truth: string): void {
     if (truth === '') return;
     this.#labelled++;
-    if (String(predicted) === truth) this.#textMatches++;
-    if (Number.isFinite(truthValue)) {
-      if (predicted === truthValue) this.#numberMatches++;
-    } else {
-      this.#allNumeric = false;
-    }
+    const predictedText = String(predicted);
+    if (predictedText === truth) this.#textMatches++;
+    if (!this.#allNumeric) return;
+    const exact = exactDecimal(truth);
+    if (exact === undefined) this.#allNumeric = false;
+    else if (exact.key === exactDecimal(predictedText)?.key) this.#numberMatches++;
   }
 
   result(rows: number): Score {

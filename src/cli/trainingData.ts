@@ -4,17 +4,31 @@ import { magnitudeLimit, type Matrix } from '../matrix.js';
 import type { CsvFile } from './csvFile.js';
 import type { CsvRecord } from './csvRecords.js';
 import { RowIdDetector, type TrainingColumns } from './columns.js';
-import { decimalValue } from './decimal.js';
 import { badFeature, where } from './fieldErrors.js';
 import { GrowableArray, MAX_COLUMN_BYTES } from './growableArray.js';
 import { FileError } from './fileError.js';
+import { decideLabels } from './labelColumn.js';
+
+export interface TrainingOptions {
+  /** The target is a number to predict, not a class. */
+  readonly regression?: boolean;
+  /** --classify: classes even when the target looks continuous. */
+  readonly classify?: boolean;
+  /** Empty feature fields are kept as NaN (to be imputed) instead of refused. */
+  readonly allowEmpty?: boolean;
+}
 
 export interface TrainingData {
-  readonly X: Matrix;
-  /** Class labels (numbers when every label is a decimal whole number), or regression targets. */
+  /** The features; with allowEmpty, NaN where a field was empty. */
+  readonly X: Matrix & { readonly data: Float64Array };
+  /** Class labels (numbers when every label's text round-trips, see labelColumn.ts), or regression targets. */
   readonly y: Float64Array | string[];
   /** Feature columns that look like row ids (increasing whole numbers). */
   readonly rowIdColumns: readonly string[];
+  /** Empty feature fields (NaN in X), with allowEmpty. */
+  readonly emptyFields: number;
+  /** Something about the labels worth a warning, or undefined. */
+  readonly labelWarning?: string;
 }
 
 /** The distinct labels of a classification target, as written, with where each first appears. */
@@ -47,9 +61,10 @@ class ClassTable {
 export async function readTrainingData(
   file: CsvFile,
   columns: TrainingColumns,
-  regression: boolean,
+  options: TrainingOptions,
   onChunk: (rows: number) => void,
 ): Promise<TrainingData> {
+  const { regression = false, classify = false, allowEmpty = false } = options;
   const { features, target, featureNames } = columns;
   const header = file.header;
   const path = file.path;
@@ -61,6 +76,7 @@ export async function readTrainingData(
   const classes = new ClassTable();
   const detectors = features.map(() => new RowIdDetector());
   let rows = 0;
+  let emptyFields = 0;
 
   await file.readRecords(
     (record) => {
@@ -71,7 +87,10 @@ export async function readTrainingData(
       const base = X.length;
       for (let f = 0; f < d; f++) {
         const value = record.number(features[f]!);
-        if (!(Math.abs(value) <= limit)) throw badFeature(path, record, features[f]!, header, d, limit);
+        if (!(Math.abs(value) <= limit)) {
+          if (!(allowEmpty && record.isEmpty(features[f]!))) throw badFeature(path, record, features[f]!, header, d, limit);
+          emptyFields++;
+        }
         values[base + f] = value;
         detectors[f]!.see(value);
       }
@@ -99,23 +118,23 @@ export async function readTrainingData(
   if (regression) {
     const y = targets.finish();
     checkTargetSums(y, path, columns.targetName);
-    return { X: matrix, y, rowIdColumns };
+    return { X: matrix, y, rowIdColumns, emptyFields };
   }
   const classCodes = codes.finish();
-  const numeric = classes.names.map(decimalValue);
-  if (numeric.every(Number.isFinite)) {
-    const fractional = numeric.findIndex((value) => !Number.isInteger(value));
-    if (fractional >= 0) {
-      throw new FileError(
-        `${path}: line ${classes.firstLines[fractional]}, column ${target + 1} ("${columns.targetName}"): the label ${classes.names[fractional]} is not a whole number: ` +
-          `a numeric target with fractions is continuous, not a set of classes; pass --regression to predict it`,
-      );
-    }
+  const counts = new Int32Array(classes.names.length);
+  for (const code of classCodes) counts[code]!++;
+  const labels = decideLabels(
+    { names: classes.names, firstLines: classes.firstLines, counts, rows },
+    { path, column: target, name: columns.targetName, classify },
+  );
+  const common = { X: matrix, rowIdColumns, emptyFields, labelWarning: labels.warning };
+  if (labels.numeric) {
+    const numbers = classes.names.map(Number);
     const y = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) y[i] = numeric[classCodes[i]!]!;
-    return { X: matrix, y, rowIdColumns };
+    for (let i = 0; i < rows; i++) y[i] = numbers[classCodes[i]!]!;
+    return { ...common, y };
   }
-  return { X: matrix, y: Array.from(classCodes, (code) => classes.names[code]!), rowIdColumns };
+  return { ...common, y: Array.from(classCodes, (code) => classes.names[code]!) };
 }
 
 /** Weighted sums of n targets must stay finite (the network's own check, said for the file). */

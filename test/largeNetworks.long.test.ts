@@ -1,7 +1,8 @@
 // Networks of millions of points: past 2 GiB of wasm memory every address and byte count stays
 // unsigned, regions over 1 GiB are served, and the regions of networks dropped without
-// dispose() are reclaimed before memory runs out. Each test really uses gigabytes of wasm memory
-// (wasm32 addresses 4 GiB), so this file runs in its own worker, one test at a time.
+// dispose() are reclaimed before memory runs out; forward refuses a 1 GiB input whose answer it
+// could not return. Each test really uses gigabytes of memory (wasm32 addresses 4 GiB), so this
+// file runs in its own worker, one test at a time, in the long suite.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -201,4 +202,14 @@ describe('networks past 2 GiB of wasm memory', () => {
     net.dispose();
     expect(counters()).toEqual(base);
   }, TIMEOUT);
+});
+
+describe('limits the allocator cannot see', () => {
+  it('forward refuses a q × n it could not return with TOO_LARGE, and the network stays usable', async () => {
+    const network = await KnnNetwork.fit([[0], [1], [2], [3]], [0, 1, 0, 1]);
+    const before = Array.from(network.predictProba([[0.4]]));
+    const rows = 2 ** 27; // × 4 points = 2^29 activations per layer
+    expect(() => network.forward({ data: new Float64Array(rows), rows, cols: 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(Array.from(network.predictProba([[0.4]]))).toEqual(before);
+  }, 30_000); // a 1 GiB input is copied and checked before its size is refused: seconds on a loaded machine
 });

@@ -1,0 +1,399 @@
+// The exact k-nearest search: candidates from a GEMM's expansion (float64, or the float32 copy
+// of W1) rechecked with direct differences and proven to be brute force's selection, or direct
+// differences alone for small d; a query the proof cannot settle gets a second pass or direct
+// brute force.
+
+import { directSquaredDistance, panelCount, PANEL_POINTS } from './distance';
+import { offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
+import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, outOfFloat32Range, prepareFloat32Queries } from './float32Distance';
+import {
+  align16, blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, float32BlockPanels, float32TileBytes, groupNormsBytes, MANHATTAN_DIFFERENCES,
+  minimaOffset, pairsBytes, reducerIn, scratchBytes, statesOffset, streamDistances, UNIT_ROUNDOFF, SMALLEST_SUBNORMAL,
+} from './stream';
+
+const DIRECT_SEARCH_FACTOR: i32 = 4;
+// Up to this many features the k-nearest search runs on direct differences
+// (directDistancePanels): a subtraction per product costs less than the GEMM's epilogue, the
+// k + margin candidates' recheck and the proof. Measured (k = 5): at d = 4 the direct search
+// takes 0.75× the GEMM path's time for Iris-size calls and 0.3–0.7× for n = 1 000–10 000; at
+// d = 16 about 1.05× for n = 10 000 but 0.5× for n = 1 000; at d = 32, 1.25×.
+const DIRECT_PANEL_DIMENSIONS: i32 = 16;
+
+/** The largest d for which a network packs X for the direct search (packPoints). */
+export function directPanelDimensions(): i32 {
+  return DIRECT_PANEL_DIMENSIONS;
+}
+
+/**
+ * The k nearest training points of each of q queries, exact: indices and squared distances
+ * Σ(x_j − X_ij)² (computed directly) ascending, ties toward the lower index.
+ *
+ * Up to DIRECT_PANEL_DIMENSIONS features (`pointPanels` given, `capacity` = k) the search runs
+ * on direct differences and is exact as it goes (directPanelSearch). Beyond, a GEMM's expansion
+ * selects `capacity` ≥ k candidates, whose distances are recomputed directly and proven to be
+ * the brute-force selection. With the float32 copy (`float32Panels` given, from
+ * packFloat32Weights with `float32Scale`) the candidates come from the float32 GEMM
+ * (float32CandidateSearch); a query it cannot prove goes through the float64 search
+ * (searchInFloat64). The query rows may be reordered (they are the call's scratch).
+ * With `manhattan` the network always has `pointPanels`, and the values are the Manhattan
+ * distances Σ|x_j − X_ij| instead of squares, exact as they come.
+ */
+export function searchNeighbours(
+  points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize, manhattan: bool,
+): void {
+  if (pointPanels != 0) {
+    directPanelSearch(pointPanels, n, d, queries, q, k, scratch, outIndices, outSquared, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+    return;
+  }
+  // Few points per candidate: direct brute force is exact by construction and costs less
+  // than the GEMM plus the recheck of a large share of the points.
+  if (n <= DIRECT_SEARCH_FACTOR * capacity) {
+    const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
+    for (let r = 0; r < q; r++) {
+      directNeighbours(points, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity));
+      writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(capacity), heap.distances(), k);
+    }
+    return;
+  }
+  if (float32Panels == 0) {
+    searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared);
+    return;
+  }
+  const failures = float32CandidateSearch(
+    points, float32Panels, float32Norms, mean, float32Scale, largestFloat32Norm, n, d,
+    queries, q, k, capacity, scratch, outIndices, outSquared,
+  );
+  float32Unproven += failures;
+  if (failures == 0) return;
+  // The unproven queries go through the float64 search together, so its blocks of weights are
+  // still shared: their rows are moved to the front, the proven answers are set aside past the
+  // scratch that search uses for `failures` queries (statesOffset(q) + failures states: the
+  // other q − failures states have room for them), and everything is put back in row order.
+  const stateBytes = topKStateBytes(capacity);
+  const entryBytes = <usize>k * 12 + 4;
+  const setAside = scratch + statesOffset(q, d) + <usize>failures * stateBytes;
+  const rowBytes = <usize>d << 3;
+  let proven = 0;
+  let unproven = 0;
+  for (let r = 0; r < q; r++) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    if (load<i32>(indices) == FAILED) {
+      if (unproven != r) memory.copy(queries + <usize>unproven * rowBytes, queries + <usize>r * rowBytes, rowBytes);
+      unproven++;
+      continue;
+    }
+    const entry = setAside + <usize>proven * entryBytes;
+    store<i32>(entry, r);
+    memory.copy(entry + 4, indices, <usize>k << 2);
+    memory.copy(entry + 4 + (<usize>k << 2), outSquared + (<usize>r * <usize>k << 3), <usize>k << 3);
+    proven++;
+  }
+  searchInFloat64(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, failures, k, capacity, scratch, outIndices, outSquared);
+  // From the last row down, every row's source (a set-aside answer, or an earlier row of the
+  // float64 answers) has not been overwritten yet.
+  let nextProven = proven - 1;
+  let nextUnproven = failures - 1;
+  for (let r = q - 1; r >= 0; r--) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    const squared = outSquared + (<usize>r * <usize>k << 3);
+    const entry = setAside + <usize>nextProven * entryBytes;
+    if (nextProven >= 0 && load<i32>(entry) == r) {
+      memory.copy(indices, entry + 4, <usize>k << 2);
+      memory.copy(squared, entry + 4 + (<usize>k << 2), <usize>k << 3);
+      nextProven--;
+    } else {
+      if (nextUnproven != r) {
+        memory.copy(indices, outIndices + (<usize>nextUnproven * <usize>k << 2), <usize>k << 2);
+        memory.copy(squared, outSquared + (<usize>nextUnproven * <usize>k << 3), <usize>k << 3);
+      }
+      nextUnproven--;
+    }
+  }
+}
+
+/**
+ * The float64 expansion's search: candidates from the GEMM, then the proof (candidateSearch).
+ * A query that fails it (ties at the boundary) is searched again alone, collecting every point
+ * whose expansion value could hide a distance up to its k-th candidate's; only if that set
+ * would outgrow the scratch (norms that dwarf the distances) does it get direct brute force.
+ * Uses scratchBytes(q, d, topKStateBytes(capacity)) of scratch, no more.
+ */
+function searchInFloat64(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): void {
+  if (candidateSearch(points, packed, pointNorms, mean, n, d, largestPointNorm, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
+  // A k-heap for the queries that need direct brute force.
+  const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
+  // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
+  const room = <i32>((scratchBytes(q, d, topKStateBytes(capacity)) - statesOffset(1, d) - <usize>k * 12 - 16) >> 2);
+  for (let r = 0; r < q; r++) {
+    const indices = outIndices + (<usize>r * <usize>k << 2);
+    if (load<i32>(indices) != FAILED) continue;
+    const squared = outSquared + (<usize>r * <usize>k << 3);
+    const query = queries + (<usize>r * <usize>d << 3);
+    const limit = load<f64>(squared);
+    if (limit < Infinity && rangeSearch(points, packed, pointNorms, mean, n, d, query, k, limit, scratch, room, indices, squared)) continue;
+    directNeighbours(points, n, d, query, k, heap.distances(), heap.indices(k));
+    writeNeighbours(indices, squared, heap.indices(k), heap.distances(), k);
+  }
+}
+
+const FAILED: i32 = -1;
+
+let float32Unproven: i32 = 0;
+
+/**
+ * How many queries, since the kernels were loaded, the float32 candidate search could not
+ * prove and handed to the float64 search (a diagnostic: it says which path answered). A
+ * global of this instance, unlike the reducers' state, because it outlives every call: it
+ * counts this instance's calls, and the queries a worker pool's instances search are not
+ * counted here.
+ */
+export function float32UnprovenQueries(): i32 {
+  return float32Unproven;
+}
+
+/** Copies one query's k results (indices, squared distances) to the output. */
+function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, squared: usize, k: i32): void {
+  for (let j = 0; j < k; j++) {
+    store<i32>(outIndices + (<usize>j << 2), load<i32>(indices + (<usize>j << 2)));
+    store<f64>(outSquared + (<usize>j << 3), load<f64>(squared + (<usize>j << 3)));
+  }
+}
+
+/**
+ * Sets up the call's top-k reducer (in `scratch`) to keep `capacity` candidates per query, each
+ * heap empty.
+ */
+function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): TopKReducer {
+  const reducer = reducerIn<TopKReducer>(scratch, q, d);
+  // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
+  const selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
+  reducer.begin(scratch + statesOffset(q, d), q, capacity, selectFromRow, scratch + minimaOffset(q, d));
+  return reducer;
+}
+
+/**
+ * The search for small d: direct distances from packPoints' panels, so the k kept per query are
+ * exact as they come (each heap holds k, not k + margin) and need neither recheck nor proof.
+ */
+function directPanelSearch(
+  pointPanels: usize, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
+  outIndices: usize, outSquared: usize, kernel: i32,
+): void {
+  const reducer = startTopK(n, d, q, k, scratch);
+  streamDistances(reducer, pointPanels, 0, n, d, 0, queries, q, scratch, kernel);
+  for (let r = 0; r < q; r++) {
+    reducer.finish(r);
+    const heap = reducer.heap(r);
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(k), heap.distances(), k);
+  }
+}
+
+/**
+ * One pass of the GEMM with a `capacity`-candidate heap per query, then the direct recheck and
+ * the proof. Proven queries get their answer. The others get FAILED as their first index and,
+ * as their first squared distance, the expansion value below which their neighbours must lie.
+ * Returns how many failed.
+ */
+function candidateSearch(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): i32 {
+  const reducer = startTopK(n, d, q, capacity, scratch);
+  streamDistances(reducer, packed, pointNorms, n, d, mean, queries, q, scratch, CANDIDATE_GEMM);
+  const queryNorms = scratch + pairsBytes(q, d);
+  const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
+  let failures = 0;
+  for (let r = 0; r < q; r++) {
+    const heap = reducer.heap(r);
+    const size = heap.size;
+    const distances = heap.distances();
+    const indices = heap.indices(capacity);
+    const query = queries + (<usize>r * <usize>d << 3);
+    let worstKept: f64 = 0;
+    for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
+    recomputeDirectly(query, points, d, indices, distances, size);
+    sortCandidates(distances, indices, size);
+    const kth = load<f64>(distances + (<usize>(k - 1) << 3));
+    const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), largestPointNorm, d);
+    if (capacity < n && !(kth < (worstKept - bound) * directShrink)) {
+      // A neighbour lies at most at kth (directly computed), so its expansion value is at most
+      // kth / directShrink + bound; the slack factor covers this line's own two roundings.
+      // When the bound swallows every kept value the second pass would collect nearly all n:
+      // an infinite limit sends the query straight to direct brute force instead.
+      const limit = worstKept - bound > 0 ? (kth / directShrink + bound) * (1.0 + 4.0 * UNIT_ROUNDOFF) : Infinity;
+      store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
+      store<f64>(outSquared + (<usize>r * <usize>k << 3), limit);
+      failures++;
+      continue;
+    }
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), indices, distances, k);
+  }
+  return failures;
+}
+
+/**
+ * Streams all n points of the float32 copy past the chunk's q queries, one group of
+ * GROUP_QUERIES at a time, into `reducer.fold` (the scaled float32 expansion values, as
+ * float64). Generic in the reducer class R, as streamDistances.
+ */
+function streamFloat32Distances<R>(
+  reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
+): void {
+  const groups = scratch;
+  const queryNorms = groups + align16(groupBytes(q, d));
+  const tiles = queryNorms + groupNormsBytes(q);
+  const tileStride = float32TileBytes(d);
+  prepareFloat32Queries(queries, q, d, mean, scale, groups, queryNorms);
+  const panelTotal = panelCount(n);
+  const step = float32BlockPanels(d);
+  const groupTotal = groupCount(q);
+  for (let first = 0; first < panelTotal; first += step) {
+    const count = min(step, panelTotal - first);
+    const firstIndex = first * PANEL_POINTS;
+    const valid = min(count * PANEL_POINTS, n - firstIndex);
+    for (let g = 0; g < groupTotal; g++) {
+      const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
+      float32DistanceGemm(group, queryNorms + (<usize>(g * GROUP_QUERIES) << 3), panels32, pointNorms, d, first, count, tiles, tileStride);
+      for (let lane = 0; lane < GROUP_QUERIES; lane++) {
+        const query = g * GROUP_QUERIES + lane;
+        if (query < q) reducer.fold(query, tiles + <usize>lane * tileStride, valid, firstIndex);
+      }
+    }
+  }
+}
+
+// Below this (in scaled units, where the data's largest centred value is about 1) a float32
+// proof is not attempted: the arithmetic of its test would itself round in float64's
+// subnormal range.
+const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
+
+/**
+ * The float32 GEMM with a `capacity`-candidate heap per query, then the direct float64 recheck
+ * and the proof; like candidateSearch, but a query it cannot prove only gets FAILED as its first
+ * index (it goes to the float64 search). Returns how many failed.
+ *
+ * The proof, in scaled units (distances times s²): every rejected point r has a float32 value
+ * z_r ≥ W, the largest kept one, so its exact scaled distance is ≥ W − B (B from
+ * candidateErrorBound), and its directly computed distance D̂_r, whose relative rounding is at
+ * most (d + 2)·2^−53 and whose squares can each lose half a float64 subnormal, satisfies
+ * D̂_r·s² ≥ (W − B)(1 − (d + 2)·2^−53) − d·2^−1075·s². The test
+ * kth·s² < (W − B)(1 − (d + 8)·2^−53) − (d + 1)·2^−1074·s² implies kth < D̂_r for every
+ * rejected r, with room for this line's own roundings; kth·s² is exact (s² a power of two in
+ * range) or, where it rounds in the subnormal range, still below the test's float64 limit only
+ * if the exact product is (or +∞ where it overflows, failing the test). When s² < 1 the last
+ * term rounds to 0, but the limit is then required above SMALLEST_PROVABLE_GAP, so the margin
+ * between (d + 8) and (d + 2) roundings dwarfs d·2^−1075. So the k best candidates by
+ * (D̂, index) are the k best of all n.
+ */
+function float32CandidateSearch(
+  points: usize, panels32: usize, pointNorms: usize, mean: usize, scale: f64, largestPointNorm: f64, n: i32, d: i32,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
+  outIndices: usize, outSquared: usize,
+): i32 {
+  const reducer = startTopK(n, d, q, capacity, scratch);
+  streamFloat32Distances(reducer, panels32, pointNorms, n, d, mean, scale, queries, q, scratch);
+  const queryNorms = scratch + align16(groupBytes(q, d));
+  const rescale = scale * scale;
+  const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
+  const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * rescale;
+  let failures = 0;
+  for (let r = 0; r < q; r++) {
+    const queryNorm = load<f64>(queryNorms + (<usize>r << 3));
+    const heap = reducer.heap(r);
+    const size = heap.size;
+    const distances = heap.distances();
+    const indices = heap.indices(capacity);
+    let proven = !outOfFloat32Range(queryNorm);
+    if (proven) {
+      let worstKept: f64 = -Infinity;
+      for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
+      const query = queries + (<usize>r * <usize>d << 3);
+      recomputeDirectly(query, points, d, indices, distances, size);
+      sortCandidates(distances, indices, size);
+      const kth = load<f64>(distances + (<usize>(k - 1) << 3));
+      const limit = (worstKept - candidateErrorBound(queryNorm, largestPointNorm, d)) * directShrink - underflow;
+      proven = limit > SMALLEST_PROVABLE_GAP && kth * rescale < limit;
+    }
+    if (!proven) {
+      store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
+      failures++;
+      continue;
+    }
+    writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), indices, distances, k);
+  }
+  return failures;
+}
+
+/**
+ * The second pass for one query: every point whose expansion value is at most `limit` (so every
+ * point that can be among the k nearest) is collected, its distance computed directly, and the
+ * k best kept by (distance, index). False when more points qualify than `room` holds.
+ */
+function rangeSearch(
+  points: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
+  query: usize, k: i32, limit: f64, scratch: usize, room: i32,
+  outIndices: usize, outSquared: usize,
+): bool {
+  const heap = changetype<TopKHeap>(scratch + statesOffset(1, d));
+  const heapDistances = heap.distances();
+  const heapIndices = heap.indices(k);
+  const reducer = reducerIn<RangeReducer>(scratch, 1, d);
+  reducer.begin(limit, changetype<usize>(heap) + topKStateBytes(k), room);
+  streamDistances(reducer, packed, pointNorms, n, d, mean, query, 1, scratch, CANDIDATE_GEMM);
+  if (!reducer.complete()) return false;
+  const found = reducer.count;
+  let size = 0;
+  for (let c = 0; c < found; c++) {
+    const index = reducer.listed(c);
+    size = offerCandidate(heapDistances, heapIndices, size, k, directSquaredDistance(query, points + (<usize>index * <usize>d << 3), d), index);
+  }
+  sortCandidates(heapDistances, heapIndices, size);
+  writeNeighbours(outIndices, outSquared, heapIndices, heapDistances, k);
+  return true;
+}
+
+/**
+ * Replaces `size` candidates' expansion values by their direct distances, two candidates per
+ * f64x2: each lane sums its own differences in dimension order, so the result is bit-for-bit
+ * the scalar directSquaredDistance, with two dependency chains in flight instead of one.
+ */
+function recomputeDirectly(query: usize, points: usize, d: i32, indices: usize, distances: usize, size: i32): void {
+  let c = 0;
+  for (; c + 1 < size; c += 2) {
+    const first = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
+    const second = points + (<usize>load<i32>(indices + (<usize>(c + 1) << 2)) * <usize>d << 3);
+    let sum = f64x2.splat(0);
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      const point = f64x2.replace_lane(f64x2.splat(load<f64>(first + offset)), 1, load<f64>(second + offset));
+      const difference = f64x2.sub(f64x2.splat(load<f64>(query + offset)), point);
+      sum = f64x2.add(sum, f64x2.mul(difference, difference));
+    }
+    v128.store(distances + (<usize>c << 3), sum);
+  }
+  if (c < size) {
+    const point = points + (<usize>load<i32>(indices + (<usize>c << 2)) * <usize>d << 3);
+    store<f64>(distances + (<usize>c << 3), directSquaredDistance(query, point, d));
+  }
+}
+
+/** Brute force with direct differences over all n points: the fallback for a doubtful query. */
+function directNeighbours(points: usize, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
+  let size = 0;
+  let worst: f64 = Infinity;
+  for (let i = 0; i < n; i++) {
+    const squared = directSquaredDistance(query, points + (<usize>i * <usize>d << 3), d);
+    if (size == k && !(squared < worst)) continue;
+    size = offerCandidate(distances, indices, size, k, squared, i);
+    if (size == k) worst = load<f64>(distances);
+  }
+  sortCandidates(distances, indices, size);
+}

@@ -1,0 +1,177 @@
+// The stream of layer 1 that every entry shares: the scratch a chunk of queries lays out, the
+// kernels that turn tiles of training points into tiles of distances, and the rounding bound
+// of the expansion. A reducer (top-k, online softmax, a range's list, or a plain copy for
+// `forward`) receives each tile.
+//
+// A reducer is an object in memory, not a set of globals: its descriptor (TopKReducer,
+// SoftmaxReducer, RangeReducer, CopyReducer) lies in the call's scratch and says where the
+// per-query states are and how to fold a tile into them. The streams are generic in the
+// reducer, so each folds through a direct call, and instances of the kernels on one shared
+// memory (a worker pool), each with scratch of its own, never share a reducer's state.
+
+import {
+  candidateGemm, directDistancePanels, distanceGemm, manhattanDistancePanels, panelCount, pairCount, prepareQueries, PANEL_POINTS,
+} from './distance';
+import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
+import { SoftmaxReducer } from './softmax';
+import { groupBytes, groupCount, GROUP_QUERIES } from './float32Distance';
+
+// A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
+// query pair of the chunk streams over it, so the weights come from memory once per chunk.
+const BLOCK_BYTES: i32 = 256 * 1024;
+const MAX_BLOCK_PANELS: i32 = 128;
+export const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16; // 2^-53
+export const SMALLEST_SUBNORMAL: f64 = 5e-324;
+
+export function blockPanels(d: i32): i32 {
+  const panels = BLOCK_BYTES / (d * PANEL_POINTS * 8);
+  return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
+}
+
+/** Like blockPanels for the float32 copy: its panels take half the bytes, so twice as many fit. */
+export function float32BlockPanels(d: i32): i32 {
+  const panels = BLOCK_BYTES / (d * PANEL_POINTS * 4);
+  return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
+}
+
+@inline export function align16(bytes: usize): usize {
+  return (bytes + 15) & ~<usize>15;
+}
+
+// Scratch layout for one chunk of q queries, in this order: query pairs (interleaved per
+// dimension), query norms, two tile rows, the reducer's descriptor (REDUCER_BYTES), the top-k
+// folds' minima (MINIMA_BYTES), then the reducer's per-query state (`stateBytes` each: a top-k
+// heap, or an online-softmax state). Everything a call writes lives here, in the caller's
+// region, and the static data holds constants only: instances on one shared memory then never
+// write to the same bytes.
+export function pairsBytes(q: i32, d: i32): usize { return align16(<usize>pairCount(q) * <usize>d * 16); }
+function normsBytes(q: i32): usize { return align16(<usize>(pairCount(q) * 2) << 3); }
+function tileBytes(d: i32): usize { return <usize>(blockPanels(d) * PANEL_POINTS) << 3; }
+// The float32 candidate search lays the same front out as query groups (float32), their norms
+// and one tile per query of a group; the reducer states start after the larger of the two.
+export function groupNormsBytes(q: i32): usize { return align16(<usize>(groupCount(q) * GROUP_QUERIES) << 3); }
+export function float32TileBytes(d: i32): usize { return <usize>(float32BlockPanels(d) * PANEL_POINTS) << 3; }
+function float32FrontBytes(q: i32, d: i32): usize {
+  return align16(groupBytes(q, d)) + groupNormsBytes(q) + <usize>GROUP_QUERIES * float32TileBytes(d);
+}
+
+// Room for the largest reducer descriptor; the compiler checks that each one fits.
+const REDUCER_BYTES: usize = 64;
+if (max(max(offsetof<TopKReducer>(), offsetof<SoftmaxReducer>()), max(offsetof<RangeReducer>(), offsetof<CopyReducer>())) > REDUCER_BYTES) {
+  ERROR('a reducer descriptor is larger than REDUCER_BYTES');
+}
+
+/** Where the reducer's descriptor lies in a chunk's scratch: after the larger front. */
+function reducerOffset(q: i32, d: i32): usize {
+  const float64Front = pairsBytes(q, d) + normsBytes(q) + 2 * tileBytes(d);
+  const float32Front = float32FrontBytes(q, d);
+  return float64Front > float32Front ? float64Front : float32Front;
+}
+
+/** The call's reducer descriptor of type R, in the scratch of a chunk of q queries. */
+@inline export function reducerIn<R>(scratch: usize, q: i32, d: i32): R {
+  return changetype<R>(scratch + reducerOffset(q, d));
+}
+
+/** Where the top-k folds' minima lie in a chunk's scratch. */
+export function minimaOffset(q: i32, d: i32): usize {
+  return reducerOffset(q, d) + REDUCER_BYTES;
+}
+
+/** Where the reducer states start in a chunk's scratch. */
+export function statesOffset(q: i32, d: i32): usize {
+  return minimaOffset(q, d) + MINIMA_BYTES;
+}
+
+export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
+  return statesOffset(q, d) + <usize>q * stateBytes;
+}
+
+// Which layer-1 kernel streamDistances runs. The k-nearest search selects on the expansion
+// (CANDIDATE_GEMM, multiply-adds fused in the relaxed-SIMD build) and rechecks directly; what
+// users read from the expansion itself (forward's z1, the softmax over all points) takes
+// DISTANCE_GEMM, whose bits are the same in both builds.
+export const CANDIDATE_GEMM: i32 = 0;
+export const DISTANCE_GEMM: i32 = 1;
+export const DIRECT_DIFFERENCES: i32 = 2;
+export const MANHATTAN_DIFFERENCES: i32 = 3;
+
+/**
+ * Streams the training points of panels firstPanel … endPanel − 1 (all n by default) past the
+ * chunk's q queries, tile by tile, into `reducer.fold(query, tile, count, firstIndex)`: with a
+ * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
+ * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
+ * `pointNorms` and `mean` unused). Tiles start every blockPanels(d) panels from panel 0,
+ * whatever the range. R is a reducer class: each one gets a copy of this loop of its own, its
+ * fold called directly.
+ */
+export function streamDistances<R>(
+  reducer: R, panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
+  firstPanel: i32 = 0, endPanel: i32 = panelCount(n),
+): void {
+  const pairs = scratch;
+  const queryNorms = pairs + pairsBytes(q, d);
+  const tileA = queryNorms + normsBytes(q);
+  const tileB = tileA + tileBytes(d);
+  // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
+  const direct = kernel == DIRECT_DIFFERENCES || kernel == MANHATTAN_DIFFERENCES;
+  prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
+  const step = blockPanels(d);
+  const pairTotal = pairCount(q);
+  for (let first = firstPanel; first < endPanel; first += step) {
+    const count = min(step, endPanel - first);
+    const firstIndex = first * PANEL_POINTS;
+    const valid = min(count * PANEL_POINTS, n - firstIndex);
+    for (let pair = 0; pair < pairTotal; pair++) {
+      const queryPair = pairs + <usize>pair * <usize>d * 16;
+      if (kernel == DIRECT_DIFFERENCES) {
+        directDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
+      } else if (kernel == MANHATTAN_DIFFERENCES) {
+        manhattanDistancePanels(queryPair, panels, d, first, count, tileA, tileB);
+      } else {
+        const normA = load<f64>(queryNorms + (<usize>(2 * pair) << 3));
+        const normB = load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3));
+        if (kernel == CANDIDATE_GEMM) candidateGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
+        else distanceGemm(queryPair, normA, normB, panels, pointNorms, d, first, count, tileA, tileB);
+      }
+      reducer.fold(2 * pair, tileA, valid, firstIndex);
+      if (2 * pair + 1 < q) reducer.fold(2 * pair + 1, tileB, valid, firstIndex);
+    }
+  }
+}
+
+/**
+ * Rounding bound of the expansion for one query: |z1 − Σ(x_j − X_ij)²| ≤ bound for every
+ * training point. Centring, the two norms and the d-term dot product each lose at most a few
+ * units of roundoff of (‖x̃‖ + max‖X̃_i‖)²; the factor 2d + 16 covers them with room to spare,
+ * and the last term covers underflow in the products.
+ *
+ * The same bound holds for candidateGemm in both builds. It is derived in the standard model,
+ * where each operation's result is (exact)(1 + δ) + η with |δ| ≤ u and |η| ≤ half the smallest
+ * subnormal, and each dot-product step s + a·b is charged two roundings: the product's and the
+ * sum's. A fused multiply-add (relaxed SIMD) rounds that step once: it is the same step with
+ * the product's δ = 0 and one η in place of two. Every error term of the fused sum is thus
+ * one of the unfused sum's or smaller, whichever rounding the engine picks for each lane and
+ * each step, so a bound that holds for all δ, η of the unfused sum holds for the fused one.
+ * The norms, the epilogue and the direct recheck are never fused.
+ */
+export function expansionErrorBound(queryNorm: f64, largestPointNorm: f64, d: i32): f64 {
+  const scale = Math.sqrt(queryNorm) + Math.sqrt(largestPointNorm);
+  return <f64>(2 * d + 16) * UNIT_ROUNDOFF * scale * scale + <f64>(2 * d + 16) * SMALLEST_SUBNORMAL;
+}
+
+
+/** The copy reducer of `forward`: each tile goes to its place in the q × `rowLength` `output`. */
+@unmanaged export class CopyReducer {
+  output: usize;
+  rowLength: i32;
+
+  begin(output: usize, rowLength: i32): void {
+    this.output = output;
+    this.rowLength = rowLength;
+  }
+
+  @inline fold(query: i32, tile: usize, count: i32, firstIndex: i32): void {
+    memory.copy(this.output + ((<usize>query * <usize>this.rowLength + <usize>firstIndex) << 3), tile, <usize>count << 3);
+  }
+}

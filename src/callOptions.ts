@@ -1,0 +1,65 @@
+// The options of one long call (fit, and the async methods): an AbortSignal that stops it, and a
+// callback told how far it has got. Neither changes the answer; an aborted call changes nothing.
+import { KnnError, describeValue } from './errors.js';
+
+/**
+ * What a call reads of an AbortSignal: any AbortSignal (`new AbortController().signal`) is one.
+ * Declared here, so the package's types need no DOM or Node library.
+ */
+export interface AbortSignalLike {
+  /** True once the call should stop. */
+  readonly aborted: boolean;
+  /** Why it was aborted: what the rejected promise carries. */
+  readonly reason: unknown;
+  /** Throws `reason` when aborted. */
+  throwIfAborted(): void;
+}
+
+/** What a long call takes besides its arguments. */
+export interface CallOptions {
+  /**
+   * Stops the call: it rejects with `signal.reason` (an AbortError unless the caller gave a
+   * reason), having changed nothing, as soon as the part of its work under way is done.
+   */
+  signal?: AbortSignalLike;
+  /** Told, after each part of the work, the share of it done: from above 0 to 1. */
+  onProgress?: (done: number) => void;
+}
+
+const CALL_OPTION_NAMES = ['signal', 'onProgress'];
+
+/**
+ * Checks a call's options (`call` names the method in messages), which may hold `others`
+ * besides signal and onProgress (read by their own checks); undefined stays undefined. A sync
+ * call passes `others` alone: signal and onProgress are then refused too.
+ */
+export function checkCallOptions(options: unknown, call: string, others: readonly string[] = []): CallOptions | undefined {
+  if (options === undefined) return undefined;
+  const names = call.includes('Async') || others.length === 0 ? [...others, ...CALL_OPTION_NAMES] : others;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KnnError('BAD_OPTION', `${call}: options must be an object such as { ${names.join(', ')} }; got ${describeValue(options)}.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!names.includes(name)) throw new KnnError('BAD_OPTION', `${call}: options.${name} is not an option of this call; its options are ${names.join(', ')}.`);
+  }
+  const { signal, onProgress } = options as Record<string, unknown>;
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignalLike).throwIfAborted === 'function')) {
+    throw new KnnError('BAD_OPTION', `${call}: options.signal must be an AbortSignal (new AbortController().signal); got ${describeValue(signal)}.`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new KnnError('BAD_OPTION', `${call}: options.onProgress must be a function of the share done (0 to 1); got ${describeValue(onProgress)}.`);
+  }
+  return { signal: signal as AbortSignalLike | undefined, onProgress: onProgress as CallOptions['onProgress'] };
+}
+
+/** add's options: only `ids`. */
+export function readAddOptions(options: unknown): { ids?: unknown } {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KnnError('BAD_OPTION', `add(X, y, options): options must be an object such as { ids }; got ${describeValue(options)}.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (name !== 'ids') throw new KnnError('BAD_OPTION', `add(X, y, options): options.${name} is not an option of add; its only option is ids.`);
+  }
+  return options as { ids?: unknown };
+}

@@ -1,0 +1,185 @@
+// What add() and remove() change: the labels they append (checked against the network's), and
+// the training set after them when the weights are rebuilt rather than appended to in place.
+import { KnnError, describeValue } from './errors.js';
+import type { HeldWeights } from './heldWeights.js';
+import { checkRemaining } from './indices.js';
+import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit } from './labels.js';
+import { toMatrix, type Matrix } from './matrix.js';
+import { prepareRows } from './metrics.js';
+import type { ResolvedOptions, Task } from './options.js';
+import type { Kernels } from './wasm.js';
+import { appendWeights, buildWeights, growWeights, readTrainingData, type AppendedLabels, type HeldLabels, type Weights } from './weights.js';
+
+// add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
+// of fewer than a quarter of the points; between, a full room is moved to one twice as large.
+const RECENTRE_GROWTH = 4;
+
+/** The weights of a network with `options` on `matrix` and `labels`, with room for `capacity` rows. */
+export function buildNetworkWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
+  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', capacity);
+}
+
+/** Checks that `y` is given exactly when the network has labels (`task` not 'search'). */
+export function checkLabelsGiven(task: Task, y: unknown, call: string): void {
+  const given = y !== undefined && y !== null;
+  if (task === 'search' && given) {
+    throw new KnnError('BAD_INPUT', `${call}: y is ${describeValue(y)}, but this network has no labels (task 'search'), so it takes none; call add(X).`);
+  }
+  if (task !== 'search' && !given) {
+    throw new KnnError('BAD_INPUT', `${call}: y is ${describeValue(y)}, but this network has task '${task}' and needs one ${task === 'regression' ? 'target' : 'label'} per row of X; call add(X, y).`);
+  }
+}
+
+/** The labels of a first training set (fit, or the first add of an empty network): class codes, targets, or none. */
+export function encodeTrainingLabels(task: Task, y: unknown, rows: number): HeldLabels {
+  if (task === 'search') return undefined;
+  return task === 'regression' ? encodeTargets(y, rows) : encodeLabels(y, rows);
+}
+
+/**
+ * The labels add() appends to `w` for `rows` new points: targets (the held ones rechecked
+ * against the grown n), class codes in the union of the classes, or none.
+ */
+export function appendedLabels(kernels: Kernels, w: Weights, task: Task, y: unknown, rows: number): AppendedLabels {
+  if (task === 'search') return undefined;
+  const total = w.n + rows;
+  if (task === 'regression') {
+    const targets = encodeTargets(y, rows, 'y', total);
+    if (w.largestTarget > targetLimit(total)) checkHeldTargets(kernels.f64(w.labels!.pointer, w.n), w.n, total);
+    return { targets };
+  }
+  return extendClasses(w.classes, readAddedLabels(y, rows, w.classes));
+}
+
+/** The held training set followed by `extra` and its labels: what a rebuild after add() packs. */
+export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended: AppendedLabels): { matrix: Matrix; labels: HeldLabels } {
+  const rows = held.n + extra.rows;
+  const points = new Float64Array(rows * held.d);
+  points.set(kernels.f64(held.points.pointer, held.n * held.d));
+  points.set(extra.data, held.n * held.d);
+  const matrix = { data: points, rows, cols: held.d };
+  if (appended === undefined) return { matrix, labels: undefined };
+  if ('targets' in appended) {
+    const targets = new Float64Array(rows);
+    targets.set(kernels.f64(held.labels!.pointer, held.n));
+    targets.set(appended.targets, held.n);
+    return { matrix, labels: targets };
+  }
+  const codes = new Int32Array(rows);
+  codes.set(kernels.i32(held.labels!.pointer, held.n));
+  const { recode } = appended;
+  if (recode) for (let i = 0; i < held.n; i++) codes[i] = recode[codes[i]];
+  codes.set(appended.codes, held.n);
+  return { matrix, labels: { classes: appended.classes, codes } };
+}
+
+/** The training set without the points `removed` marks, in their order: what remove() rebuilds on. */
+export function remainderOf(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number): { matrix: Matrix; labels: HeldLabels } {
+  const old = readTrainingData(kernels, w);
+  const points = new Float64Array(rows * w.d);
+  const kept: number[] = [];
+  for (let i = 0; i < w.n; i++) {
+    if (removed[i]) continue;
+    points.set(old.points.subarray(i * w.d, (i + 1) * w.d), kept.length * w.d);
+    kept.push(i);
+  }
+  const matrix = { data: points, rows, cols: w.d };
+  if (old.targets) return { matrix, labels: Float64Array.from(kept, (i) => old.targets![i]) };
+  if (old.codes) return { matrix, labels: encodeLabels(kept.map((i) => w.classes[old.codes![i]]), rows) };
+  return { matrix, labels: undefined };
+}
+
+/** add() and remove() on a network's held weights: in place where they can, by a rebuild where they must. */
+export class TrainingSetUpdates {
+  readonly #kernels: Kernels;
+  readonly #held: HeldWeights;
+  readonly #options: ResolvedOptions;
+
+  constructor(kernels: Kernels, held: HeldWeights, options: ResolvedOptions) {
+    this.#kernels = kernels;
+    this.#held = held;
+    this.#options = options;
+  }
+
+  /**
+   * Appends the rows of X and their labels `y` (none without labels): into an empty network,
+   * as a fit would; else in place with room to grow (O(m·d), re-centring only when the room
+   * doubles), or by a rebuild on the union when async calls still read the weights.
+   * `beforeChange(rows)` checks what the caller adds beside them, once X and y are read and
+   * before anything changes.
+   */
+  add(X: unknown, y: unknown, beforeChange?: (rows: number) => void): void {
+    const { task, float32Candidates, metric } = this.#options;
+    const w = this.#held.current;
+    checkLabelsGiven(task, y, 'add(X, y)');
+    if (!w) {
+      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, float32Candidates), metric, 'X');
+      const labels = encodeTrainingLabels(task, y, matrix.rows);
+      beforeChange?.(matrix.rows);
+      this.#rebuild(matrix, labels);
+      return;
+    }
+    const kernels = this.#kernels;
+    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, float32Candidates), metric, 'X');
+    const rows = w.n + extra.rows;
+    const appended = appendedLabels(kernels, w, task, y, extra.rows);
+    beforeChange?.(extra.rows);
+    // Async calls in flight read the weights as they were: then nothing is written in place.
+    const inPlace = !this.#held.inUse;
+    if (inPlace && rows > w.capacity && rows < RECENTRE_GROWTH * w.centredRows) this.#growRoom(w, Math.max(rows, 2 * w.capacity));
+    const held = this.#held.current!; // in larger regions, if #growRoom moved it
+    const grown = inPlace ? appendWeights(kernels, held, extra, appended, float32Candidates) : undefined;
+    if (grown) {
+      this.#held.grow(grown);
+      return;
+    }
+    const union = unionOf(kernels, held, extra, appended);
+    this.#rebuild(union.matrix, union.labels, Math.max(rows, 2 * held.n));
+  }
+
+  /**
+   * Rebuilds the network on the points `removed` does not mark; `capped` lets it go below k
+   * (to none), else it keeps at least k points.
+   */
+  keepAllBut(removed: Uint8Array, call: string, capped: boolean): void {
+    const w = this.#held.current;
+    if (!w) return; // nothing to remove: only an empty list of indices gets here
+    const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
+    if (rows === w.n) return;
+    if (!capped) checkRemaining(rows, this.#options.k, call);
+    if (rows === 0) {
+      this.#held.replace(undefined);
+      return;
+    }
+    const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
+    this.#rebuild(matrix, labels);
+  }
+
+  /**
+   * Replaces the weights by ones built on `matrix` and `labels`, with room for `capacity` rows
+   * (or just enough, when that much room cannot be had); the old ones are released only once
+   * the new exist.
+   */
+  #rebuild(matrix: Matrix, labels: HeldLabels, capacity = matrix.rows): void {
+    let rebuilt: Weights;
+    try {
+      rebuilt = buildNetworkWeights(this.#kernels, matrix, labels, this.#options, capacity);
+    } catch (error) {
+      if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+      rebuilt = buildNetworkWeights(this.#kernels, matrix, labels, this.#options);
+    }
+    this.#held.replace(rebuilt);
+  }
+
+  /**
+   * Moves the weights to regions with room for `capacity` rows, as they are (no re-packing). When
+   * that room cannot be had, nothing changes: add then re-packs on just enough room, or refuses.
+   */
+  #growRoom(w: Weights, capacity: number): void {
+    try {
+      this.#held.replace(growWeights(this.#kernels, w, capacity));
+    } catch (error) {
+      if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Filtered searches: exactly the k nearest (or those within a radius) among the points a filter
+// allows, as brute force over that subset finds them, with the network's indices; rows padded
+// with −1 at Infinity where fewer than k are allowed.
+import { describe, expect, it } from 'vitest';
+import { KnnNetwork, type KnnError, type KnnOptions } from '../src/index.js';
+import { ReferenceNetwork } from '../src/reference.js';
+import { SeededRandom } from '../src/random.js';
+import { bits, randomData } from './helpers.js';
+
+type Rows = { data: Float64Array; rows: number; cols: number };
+
+/** The rows `allowed` marks, and their positions. */
+function subset(X: Rows, allowed: Uint8Array): { rows: Rows; positions: number[] } {
+  const positions = Array.from(allowed.keys()).filter((i) => allowed[i]);
+  const data = new Float64Array(positions.length * X.cols);
+  positions.forEach((i, r) => data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), r * X.cols));
+  return { rows: { data, rows: positions.length, cols: X.cols }, positions };
+}
+
+/** Brute force on the allowed points (the reference), mapped to the network's indices and padded to k. */
+async function expectedNeighbours(X: Rows, allowed: Uint8Array, queries: Rows, k: number, options: KnnOptions): Promise<{ indices: number[]; distances: number[] }> {
+  const { rows, positions } = subset(X, allowed);
+  const indices = new Array<number>(queries.rows * k).fill(-1);
+  const distances = new Array<number>(queries.rows * k).fill(Infinity);
+  if (positions.length === 0) return { indices, distances };
+  const reference = await ReferenceNetwork.fit(rows, null, { ...options, k: 1 });
+  const found = Math.min(k, positions.length);
+  const result = reference.kneighbors(queries, found);
+  for (let r = 0; r < queries.rows; r++) {
+    for (let j = 0; j < found; j++) {
+      indices[r * k + j] = positions[result.indices[r * found + j]];
+      distances[r * k + j] = result.distances[r * found + j];
+    }
+  }
+  return { indices, distances };
+}
+
+describe('filtered kneighbors and radiusNeighbors', () => {
+  it('equal brute force over the allowed points on every search path, with scattered, few, none and all allowed', async () => {
+    const random = new SeededRandom(5);
+    const shapes: [number, number, KnnOptions][] = [[300, 3, {}], [500, 16, { metric: 'manhattan' }], [4000, 33, {}], [600, 20, { metric: 'cosine' }], [800, 40, { float32Candidates: false }]];
+    for (const [n, d, options] of shapes) {
+      const { X, y } = randomData(n + d, n, d, { grid: d === 3 ? 4 : 0, offset: options.metric === 'cosine' ? 0.2 : 0 });
+      const net = await KnnNetwork.fit(X, y, { ...options, k: 5 });
+      const queries = randomData(n + d + 1, 12, d, { grid: d === 3 ? 4 : 0, offset: options.metric === 'cosine' ? 0.2 : 0 }).X;
+      for (const share of [0, 0.003, 0.05, 0.5, 1]) {
+        const allowed = Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0));
+        for (const k of [1, 5, 9]) {
+          const expected = await expectedNeighbours(X, allowed, queries, k, options);
+          const found = net.kneighbors(queries, k, { filter: allowed });
+          expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `n ${n}, d ${d}, share ${share}, k ${k}`).toEqual(expected);
+          expect(await net.kneighborsAsync(queries, k, { filter: allowed })).toEqual(found);
+        }
+        // The radius search: the unfiltered answer, less the points left out.
+        const radius = d === 3 ? 1.5 : Math.sqrt(d) * 0.5;
+        const whole = net.radiusNeighbors(queries, radius);
+        const filtered = net.radiusNeighbors(queries, radius, { filter: allowed });
+        const kept = { offsets: [0], indices: [] as number[], distances: [] as number[] };
+        for (let r = 0; r < queries.rows; r++) {
+          for (let e = whole.offsets[r]; e < whole.offsets[r + 1]; e++) {
+            if (!allowed[whole.indices[e]]) continue;
+            kept.indices.push(whole.indices[e]);
+            kept.distances.push(whole.distances[e]);
+          }
+          kept.offsets.push(kept.indices.length);
+        }
+        expect({ offsets: Array.from(filtered.offsets), indices: Array.from(filtered.indices), distances: bits(filtered.distances) }).toEqual({ ...kept, distances: bits(Float64Array.from(kept.distances)) });
+        expect(await net.radiusNeighborsAsync(queries, radius, { filter: allowed })).toEqual(filtered);
+      }
+      net.dispose();
+    }
+  });
+
+  it('classes keeps the points of those classes; with a filter, the points both allow; ties still go to the lower index', async () => {
+    const X = [[0], [1], [1], [1], [2], [5]];
+    const net = await KnnNetwork.fit(X, ['a', 'b', 'a', 'b', 'c', 'a'], { k: 2, ids: [10, 11, 12, 13, 14, 15] });
+    expect(Array.from(net.kneighbors([[1]], 3, { classes: ['a'] }).indices)).toEqual([2, 0, 5]);
+    expect(Array.from(net.kneighbors([[1]], 3, { classes: ['b'] }).indices)).toEqual([1, 3, -1]);
+    expect(Array.from(net.kneighbors([[1]], 3, { classes: ['b'] }).ids!)).toEqual([11, 13, -1]);
+    expect(Array.from(net.kneighbors([[1]], 2, { classes: ['a', 'b'], filter: Uint8Array.from([1, 0, 1, 1, 1, 1]) }).indices)).toEqual([2, 3]);
+    expect(Array.from(net.radiusNeighbors([[1]], 1, { classes: ['c'] }).indices)).toEqual([4]);
+    net.dispose();
+  });
+
+  it('refuses a filter of the wrong length or values, unknown classes, and classes on a network without them; the network stays usable', async () => {
+    const net = await KnnNetwork.fit([[0], [1], [2]], ['a', 'b', 'a']);
+    const codeOf = (call: () => unknown): string | undefined => {
+      try {
+        call();
+      } catch (error) {
+        return (error as KnnError).code;
+      }
+      return undefined;
+    };
+    expect(codeOf(() => net.kneighbors([[0]], 1, { filter: new Uint8Array(2) }))).toBe('SHAPE_MISMATCH');
+    expect(codeOf(() => net.kneighbors([[0]], 1, { filter: Uint8Array.from([1, 2, 0]) }))).toBe('BAD_INPUT');
+    expect(codeOf(() => net.kneighbors([[0]], 1, { filter: [1, 1, 1] as never }))).toBe('BAD_INPUT');
+    expect(codeOf(() => net.kneighbors([[0]], 1, { classes: ['z'] }))).toBe('BAD_LABEL');
+    expect(codeOf(() => net.kneighbors([[0]], 1, { filer: new Uint8Array(3) } as never))).toBe('BAD_OPTION');
+    expect(codeOf(() => net.kneighbors([[0]], 1, { signal: new AbortController().signal } as never))).toBe('BAD_OPTION');
+    const search = await KnnNetwork.fit([[0], [1]]);
+    expect(codeOf(() => search.kneighbors([[0]], 1, { classes: ['a'] }))).toBe('BAD_OPTION');
+    expect(Array.from(net.kneighbors([[0]], 1).indices)).toEqual([0]);
+    net.dispose();
+    search.dispose();
+  });
+});
