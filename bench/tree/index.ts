@@ -10,18 +10,19 @@
  * (nothing to prune: the guard for 'auto').
  *
  * Per workload, three contestants are timed round-robin (one sample each in turn, the first
- * rotating): the pruned search (src/partition.ts's searchPartition, after the same query
- * validation kneighbors does), brute force (KnnNetwork.kneighbors, on the first queries only:
- * its time per query does not depend on the query), and cKDTree.query(workers=1) through
+ * rotating): a network with algorithm 'auto' (the default: the pruned search where its cost
+ * model predicts it pays; the row says what it chose), through the public kneighbors on all the
+ * queries; one with algorithm 'brute' (kneighbors on the first queries only: its time per query
+ * does not depend on the query); and cKDTree.query(workers=1) through
  * /usr/bin/python3 on the same data written to files (skipped with a note when scipy is
  * missing; on U64, 100 queries). Each sample is timed by the CPU time of its process (Node's
  * process.cpuUsage, Python's time.process_time): on a machine shared with other work, the
  * clock counts their time too. cKDTree with every core is timed by the clock. Medians over the
- * rounds. The pruned answers are checked against brute force's bit for bit on the queries both
+ * rounds. The 'auto' answers are checked against brute force's bit for bit on the queries both
  * answered, and cKDTree's distances against them.
  *
- * Then the fit: a brute-force KnnNetwork.fit against the work a partitioned fit adds (the
- * partition's build, labels into leaf order), alternated, medians; and the bytes each holds.
+ * Then the fit: KnnNetwork.fit with algorithm 'brute' against 'auto', alternated, medians; and
+ * the bytes each network holds.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,14 +31,9 @@ import { join, dirname } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KnnNetwork } from '../../src/index.js';
-import { toMatrix, type Matrix } from '../../src/matrix.js';
-import {
-  buildPartition, packSearchLayers, partitionBytes, partitionRegions, permuteValues, orderOf, planPartition, searchPartition,
-  type Partition, type PackedLayers,
-} from '../../src/partition.js';
-import { choosesTree, sampleWork } from '../../src/partitionCost.js';
+import type { Matrix } from '../../src/matrix.js';
 import { SeededRandom } from '../../src/random.js';
-import { loadKernels, type Kernels, type Region } from '../../src/wasm.js';
+import { loadKernels, type Kernels } from '../../src/wasm.js';
 import { loadWorkload, WORKLOADS } from '../workloads.js';
 
 const K = 5;
@@ -106,29 +102,6 @@ const WORKLOAD_MAKERS: Record<string, () => TreeWorkload> = {
   // cKDTree takes about 0.1 s per query here (64 features leave nothing to prune): 100 of them.
   U64: () => ({ ...uniformWorkload('U64', 100_000, 64, 1_000, 25, 1_000), peerQueries: 100 }),
 };
-
-/** The pruned search's state for one workload: X in leaf order, the partition, the packed layers. */
-interface TreeIndex {
-  partition: Partition;
-  packed: PackedLayers;
-  regions: Region[];
-}
-
-/** What a partitioned fit adds to a brute-force one: the partition of X (copied in, centred as fit does) and labels in leaf order. */
-function buildTree(kernels: Kernels, workload: TreeWorkload): { index: TreeIndex; partitionSeconds: number } {
-  const { n, d } = workload;
-  const points = kernels.allocate(n * d * 8);
-  const mean = kernels.allocate(d * 8);
-  kernels.f64(points.pointer, n * d).set(workload.train);
-  (kernels.exports.computeMean as (...args: number[]) => void)(points.pointer, n, d, mean.pointer);
-  const plan = planPartition(n, d, 'euclidean')!;
-  const start = cpuSeconds();
-  const partition = buildPartition(kernels, points.pointer, n, d, mean.pointer, plan);
-  permuteValues(workload.labels, orderOf(kernels, partition).slice());
-  const partitionSeconds = cpuSeconds() - start;
-  const packed = packSearchLayers(kernels, partition, points.pointer, mean.pointer, true);
-  return { index: { partition, packed, regions: [points, mean, ...packed.regions, ...partitionRegions(partition)] }, partitionSeconds };
-}
 
 /** A long-lived cKDTree process over the workload's data files. */
 class ScipyPeer {
@@ -205,33 +178,33 @@ interface Row {
   work: string;
 }
 
-async function measureWorkload(kernels: Kernels, workload: TreeWorkload, rounds: number, directory: string | undefined): Promise<Row> {
+async function measureWorkload(workload: TreeWorkload, rounds: number, directory: string | undefined): Promise<Row> {
   const { n, d, q } = workload;
   const X = { data: workload.train, rows: n, cols: d };
-  const brute = await KnnNetwork.fit(X, workload.labels, { k: K });
-  const { index } = buildTree(kernels, workload);
+  const brute = await KnnNetwork.fit(X, workload.labels, { k: K, algorithm: 'brute' });
+  // The public API: 'auto' (the default) picks the pruned search or brute force.
+  const net = await KnnNetwork.fit(X, workload.labels, { k: K });
   const bruteRows = Math.min(q, workload.bruteQueries);
   const bruteQueries: Matrix = { data: workload.queries.subarray(0, bruteRows * d), rows: bruteRows, cols: d };
   const queries = { data: workload.queries, rows: q, cols: d };
   const peer = directory ? new ScipyPeer(directory, workload) : undefined;
   await peer?.ready();
-  const search = () => searchPartition(kernels, index.partition, index.packed.layers, toMatrix(queries, 'X', d), K);
-  const auto = choosesTree(kernels, index.partition, index.packed.layers, K);
-  const sampled = sampleWork(kernels, index.partition, index.packed.layers, K);
-  const work = `${sampled.boxes.toFixed(0)} boxes, ${sampled.directPoints.toFixed(0)} direct, ${sampled.gemmPoints.toFixed(0)} GEMM points`;
+  const search = () => net.kneighbors(queries, K);
+  const auto = net.searchAlgorithm === 'tree';
+  const work = `net.searchAlgorithm '${net.searchAlgorithm}'`;
   // Exactness first (also the warm-up).
   const found = search();
   const expected = brute.kneighbors(bruteQueries, K);
   let mismatches = 0;
   for (let i = 0; i < bruteRows * K; i++) {
-    if (found.indices[i] !== expected.indices[i] || Math.sqrt(found.squared[i]) !== expected.distances[i]) mismatches++;
+    if (found.indices[i] !== expected.indices[i] || !Object.is(found.distances[i], expected.distances[i])) mismatches++;
   }
   let exact = mismatches === 0 ? `bit for bit on ${bruteRows} queries` : `${mismatches} of ${bruteRows * K} entries DIFFER`;
   const peerRows = Math.min(q, workload.peerQueries ?? q);
   if (peer) {
     const rows = Math.min(peerRows, 100);
     const theirs = await peer.check(rows);
-    const worst = theirs.reduce((largest, value, i) => Math.max(largest, Math.abs(value - Math.sqrt(found.squared[i])) / Math.max(1e-300, value)), 0);
+    const worst = theirs.reduce((largest, value, i) => Math.max(largest, Math.abs(value - found.distances[i]) / Math.max(1e-300, value)), 0);
     exact += `; cKDTree's distances within ${worst.toExponential(1)} relative`;
   }
   const samples: Record<string, number[]> = { tree: [], brute: [], scipy: [], scipyAll: [] };
@@ -251,7 +224,7 @@ async function measureWorkload(kernels: Kernels, workload: TreeWorkload, rounds:
   }
   peer?.close();
   brute.dispose();
-  for (const region of index.regions) kernels.release(region);
+  net.dispose();
   const micros = (name: string) => (samples[name].length ? median(samples[name]) * 1e6 : undefined);
   return {
     name: workload.name, description: workload.description, treeMicros: micros('tree')!, bruteMicros: micros('brute')!,
@@ -259,37 +232,27 @@ async function measureWorkload(kernels: Kernels, workload: TreeWorkload, rounds:
   };
 }
 
-/** Brute-force fit against the work a partitioned fit adds, alternated; and the bytes each holds. */
+/** A fit with algorithm 'brute' against one with 'auto' (the default), alternated; and the bytes each holds. */
 async function measureFit(kernels: Kernels, workload: TreeWorkload, rounds: number): Promise<string> {
   const { n, d } = workload;
   const X = { data: workload.train, rows: n, cols: d };
-  const fits: number[] = [];
-  const partitions: number[] = [];
-  let bruteBytes = 0;
+  const fits: Record<string, number[]> = { brute: [], auto: [] };
+  const bytes: Record<string, number> = { brute: 0, auto: 0 };
+  let chosen = '';
   for (let round = 0; round < rounds; round++) {
-    const before = kernels.allocatedBytes() - kernels.scratchBytesHeld();
-    const start = cpuSeconds();
-    const network = await KnnNetwork.fit(X, workload.labels, { k: K });
-    fits.push((cpuSeconds() - start) * 1e3);
-    bruteBytes = kernels.allocatedBytes() - kernels.scratchBytesHeld() - before;
-    network.dispose();
-    const { index, partitionSeconds } = buildTree(kernels, workload);
-    partitions.push(partitionSeconds * 1e3);
-    for (const region of index.regions) kernels.release(region);
+    for (const algorithm of round % 2 ? (['auto', 'brute'] as const) : (['brute', 'auto'] as const)) {
+      const before = kernels.allocatedBytes() - kernels.scratchBytesHeld();
+      const start = cpuSeconds();
+      const network = await KnnNetwork.fit(X, workload.labels, { k: K, algorithm });
+      fits[algorithm].push((cpuSeconds() - start) * 1e3);
+      bytes[algorithm] = kernels.allocatedBytes() - kernels.scratchBytesHeld() - before;
+      if (algorithm === 'auto') chosen = network.searchAlgorithm;
+      network.dispose();
+    }
   }
-  const fit = median(fits);
-  const added = median(partitions);
-  const plan = planPartition(n, d, 'euclidean')!;
-  const padded = Math.ceil(n / 8) * 8;
-  // A partitioned network: W1 and b1 (forward, the softmax over all points), labels, μ, the
-  // partition; for boxes X's direct panels (with or without X row-major beside them), for
-  // clusters X row-major (the recheck) and the float32 copy.
-  const shared = padded * d * 8 + padded * 8 + n * 4 + d * 8 + partitionBytes(kernels, plan, n, d);
-  const layouts = plan.kind === 'boxes'
-    ? [['X in panels only', shared + padded * d * 8], ['X in panels and row-major', shared + padded * d * 8 + n * d * 8]]
-    : [['X row-major, float32 copy', shared + n * d * 8 + padded * d * 4 + padded * 8]];
-  const memory = layouts.map(([name, bytes]) => `${name}: ${(Number(bytes) / bruteBytes).toFixed(2)}×`).join(', ');
-  return `${workload.name}: brute fit ${fit.toFixed(0)} ms; the partition adds ${added.toFixed(0)} ms (fit with it ${((fit + added) / fit).toFixed(2)}× the brute fit); memory vs the brute network's ${(bruteBytes / 2 ** 20).toFixed(0)} MiB — ${memory}`;
+  const brute = median(fits.brute);
+  const auto = median(fits.auto);
+  return `${workload.name}: fit 'brute' ${brute.toFixed(0)} ms, 'auto' ${auto.toFixed(0)} ms (${(auto / brute).toFixed(2)}×, chose '${chosen}'); memory ${(bytes.brute / 2 ** 20).toFixed(0)} MiB vs ${(bytes.auto / 2 ** 20).toFixed(0)} MiB (${(bytes.auto / bytes.brute).toFixed(2)}×)`;
 }
 
 function option(name: string): string | undefined {
@@ -306,13 +269,13 @@ async function main(): Promise<void> {
   if (directory) mkdirSync(directory, { recursive: true });
   if (!python) console.log(`cKDTree skipped: ${PYTHON} with scipy was not found (or --no-python).`);
   console.log(`k = ${K}, one thread, ${rounds} rounds round-robin, medians of CPU time (cKDTree on every core: the clock's); µs per query\n`);
-  console.log('| workload | data | pruned | brute | cKDTree (1) | cKDTree (all) | pruned ÷ brute speed | pruned ÷ cKDTree speed | auto picks | work per sampled query | exactness |');
+  console.log('| workload | data | auto | brute | cKDTree (1) | cKDTree (all) | auto ÷ brute speed | auto ÷ cKDTree speed | auto picks | what ran | exactness |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |');
   const fitLines: string[] = [];
   try {
     for (const name of only) {
       const workload = WORKLOAD_MAKERS[name]();
-      const row = await measureWorkload(kernels, workload, rounds, directory);
+      const row = await measureWorkload(workload, rounds, directory);
       const scipy = row.scipyMicros === undefined ? '—' : row.scipyMicros.toFixed(1);
       const scipyAll = row.scipyAllMicros === undefined ? '—' : row.scipyAllMicros.toFixed(1);
       const versusScipy = row.scipyMicros === undefined ? '—' : `${(row.scipyMicros / row.treeMicros).toFixed(2)}×`;
