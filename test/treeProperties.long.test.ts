@@ -15,7 +15,7 @@ describe.each(KERNEL_BUILDS)('tree and auto equal brute force on random problems
     await fc.assert(
       fc.asyncProperty(fc.record({ ...problemFields(3000), metric: fc.constantFrom<Metric>('euclidean', 'manhattan', 'cosine') }), async (p) => {
         const { X, y } = randomData(p.seed, p.n, p.d, { classes: p.classes, grid: p.grid, offset: p.metric === 'cosine' ? 0.5 : 0 });
-        const k = p.all ? 'all' : Math.max(1, Math.min(p.n, Math.ceil(p.kFraction * Math.min(p.n, 40))));
+        const k: number | 'all' = p.all ? 'all' : Math.max(1, Math.min(p.n, Math.ceil(p.kFraction * Math.min(p.n, 40))));
         const labels = p.regression ? y.map((label) => Number(label) / 3) : y;
         const options = { k, weights: p.weights, metric: p.metric, task: p.regression ? ('regression' as const) : ('classification' as const) };
         const queries = randomData(p.seed + 1, 12, p.d, { grid: p.grid, offset: p.metric === 'cosine' ? 0.5 : 0 }).X;

@@ -26,7 +26,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -268,7 +268,8 @@ async function main(): Promise<void> {
   const directory = python ? join(tmpdir(), `knnet-tree-bench-${process.pid}`) : undefined;
   if (directory) mkdirSync(directory, { recursive: true });
   if (!python) console.log(`cKDTree skipped: ${PYTHON} with scipy was not found (or --no-python).`);
-  console.log(`k = ${K}, one thread, ${rounds} rounds round-robin, medians of CPU time (cKDTree on every core: the clock's); µs per query\n`);
+  console.log(`k = ${K}, one thread, ${rounds} rounds round-robin, medians of CPU time (cKDTree on every core: the clock's); µs per query`);
+  console.log(`load average at the start: ${loadavg().map((value) => value.toFixed(2)).join(', ')} on ${cpus().length} cores\n`);
   console.log('| workload | data | auto | brute | cKDTree (1) | cKDTree (all) | auto ÷ brute speed | auto ÷ cKDTree speed | auto picks | what ran | exactness |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |');
   const fitLines: string[] = [];
@@ -283,6 +284,7 @@ async function main(): Promise<void> {
         `| ${row.name} | ${row.description} | ${row.treeMicros.toFixed(1)} | ${row.bruteMicros.toFixed(1)} | ${scipy} | ${scipyAll} | ` +
           `${(row.bruteMicros / row.treeMicros).toFixed(2)}× | ${versusScipy} | ${row.auto ? 'tree' : 'brute'} | ${row.work} | ${row.exact} |`,
       );
+      console.log(`  (load average after ${row.name}: ${loadavg().map((value) => value.toFixed(2)).join(', ')})`);
       if (!process.argv.includes('--no-fit')) fitLines.push(await measureFit(kernels, workload, Math.max(3, rounds)));
     }
   } finally {
