@@ -13,7 +13,7 @@ describe.each(KERNEL_BUILDS)('tree and auto equal brute force on random problems
 
   it('kneighbors, radius, predict, predictProba, score; after add and remove', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.record({ ...problemFields(3000), metric: fc.constantFrom<Metric>('euclidean', 'manhattan', 'cosine') }), async (p) => {
+      fc.asyncProperty(fc.record({ ...problemFields(6000), metric: fc.constantFrom<Metric>('euclidean', 'manhattan', 'cosine') }), async (p) => {
         const { X, y } = randomData(p.seed, p.n, p.d, { classes: p.classes, grid: p.grid, offset: p.metric === 'cosine' ? 0.5 : 0 });
         const k: number | 'all' = p.all ? 'all' : Math.max(1, Math.min(p.n, Math.ceil(p.kFraction * Math.min(p.n, 40))));
         const labels = p.regression ? y.map((label) => Number(label) / 3) : y;
@@ -37,7 +37,7 @@ describe.each(KERNEL_BUILDS)('tree and auto equal brute force on random problems
           for (const net of [brute, tree, auto]) net.dispose();
         }
       }),
-      { numRuns: 120, seed: 17 },
+      { numRuns: 400, seed: 17 },
     );
   }, 600_000);
 });
