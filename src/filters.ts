@@ -6,7 +6,6 @@
 import { KnnError, describeValue } from './errors.js';
 import { classCode } from './labels.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
-import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { readPoints, weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
@@ -62,23 +61,3 @@ export function toNetworkPositions(indices: Int32Array, positions: Int32Array): 
   return indices;
 }
 
-/** A radius search of `rows` queries that found nothing. */
-export const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
-
-/** The weights a search reads (undefined when no point is allowed), how to finish its answer, and what to release after. */
-export interface SearchedPoints {
-  readonly weights: Weights | undefined;
-  /** Maps a radius answer's positions back to the network's and adds ids (`withIds`). */
-  finish(found: RadiusNeighbours): RadiusNeighbours;
-  release(): void;
-}
-
-/** The network's weights `w`, or the points `filter` allows gathered for the call (GatheredPoints); `withIds` adds the points' ids to an answer. */
-export function searchedPoints(
-  kernels: Kernels, w: Weights, filter: SearchFilter | undefined, options: ResolvedOptions, call: string, withIds: (found: RadiusNeighbours) => RadiusNeighbours,
-): SearchedPoints {
-  const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
-  if (!allowed) return { weights: w, finish: withIds, release: () => {} };
-  const gathered = gatherAllowed(kernels, w, allowed, options);
-  return { weights: gathered.weights, finish: (found) => withIds({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) }), release: gathered.release };
-}

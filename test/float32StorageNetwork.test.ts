@@ -169,6 +169,21 @@ describe('float32 storage through the rest of the API', () => {
     created.dispose();
   });
 
+  it("float32 storage searches by brute force whatever options.algorithm asks (a partition keeps float64 layouts of X), with the tree's answers", async () => {
+    const n = 3000;
+    const d = 3;
+    const data = float32Data(8, n, d, 0, 0);
+    const stored = await KnnNetwork.fit({ data, rows: n, cols: d }, null, { k: 4, algorithm: 'tree' });
+    const widened = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, null, { k: 4, algorithm: 'tree' });
+    expect(stored.storage).toBe('float32');
+    expect(stored.searchAlgorithm).toBe('brute');
+    expect(widened.searchAlgorithm).toBe('tree');
+    const queries = queriesFor(8, data, n, d, 0, 0);
+    expect(answers(stored, queries, 4, 0.1)).toEqual(answers(widened, queries, 4, 0.1));
+    stored.dispose();
+    widened.dispose();
+  });
+
   it('ids, filters and a created network work on float32 storage as on float64', async () => {
     const n = 200;
     const d = 19;
