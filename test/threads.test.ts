@@ -94,9 +94,11 @@ describe.each(KERNEL_BUILDS)('few queries, split by training rows over the worke
         const train = randomData(s.seed, s.n, s.d, { classes: s.classes, grid: s.grid, offset });
         const test = randomData(s.seed + 1, s.q, s.d, { classes: s.classes, grid: s.grid, offset });
         const k = Math.min(s.k, s.n);
+        // Brute force: the split by training rows is brute force's (the pruned search is split by
+        // queries, and 'auto' may choose it at small d: treeNetwork.test.ts runs it on a pool).
         const options: KnnOptions = {
           k, weights: s.weights, lambda: s.lambda, metric: s.metric, float32Candidates: s.float32Candidates,
-          task: s.regression ? 'regression' : 'classification',
+          task: s.regression ? 'regression' : 'classification', algorithm: 'brute',
         };
         const y = s.regression ? train.y.map((label, i) => Number(label) * 1.5 + i * 0.01) : train.y;
         const net = await KnnNetwork.fit(train.X, y, { ...options, threads: s.threads });
