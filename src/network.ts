@@ -25,7 +25,7 @@ import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
-import { allowedPoints, gatherAllowed, toNetworkPositions } from './filters.js';
+import { allowedPoints, filteredNeighbours, filteredRadius, type FilteredRadius } from './filters.js';
 
 /** The options of the searches besides a long call's. */
 const FILTER_OPTIONS = ['filter', 'classes'];
@@ -401,23 +401,23 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
   async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: SearchFilter & CallOptions): Promise<Neighbours> {
     const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)', FILTER_OPTIONS);
-    const { queries, job, found, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    const { queries, job, searched, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    // finish reads the weights (a filter's rows searched again): it runs while the call holds them.
+    let answer: Neighbours | undefined;
     try {
-      const split = this.#pooled.splitByTrainingRows(context, queries, found, call);
-      if (split) {
-        await split.run(() => {});
-        return finish(split.given as FoundNeighbours);
-      }
-      await this.#pooled.run(context, queries, job, call);
-      return finish();
+      const split = this.#pooled.splitByTrainingRows(context, queries, searched, call);
+      if (split) await split.run(() => void (answer = finish(split.given as FoundNeighbours)));
+      else await this.#pooled.run(context, queries, job, call, () => void (answer = finish()));
+      return answer!;
     } finally {
       release();
     }
   }
 
   /**
-   * kneighbors' job: over the network's points, or over those `filter` allows, gathered for the
-   * call (`release` frees them; `context` is what the job reads).
+   * kneighbors' job, `searched` neighbours a row deep: over the network's points, or as a
+   * filter's search runs (filters.ts; `release` frees what it gathered). `context` is what the
+   * job reads.
    */
   #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, filter: SearchFilter | undefined, call: string) {
     const w = this.#live(call);
@@ -426,17 +426,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const asked = k ?? this.options.k;
     checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
     const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
-    const gathered = allowed && gatherAllowed(this.#kernels, w, allowed, this.options);
-    const context = gathered?.weights ? { ...this.#context, weights: gathered.weights } : this.#context;
-    const found = Math.min(width, gathered ? gathered.positions.length : w.n);
-    // Nothing allowed: no search, every row padded.
-    const searched = found > 0 ? neighboursJob(context, queries.rows, found) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
+    const filtered = allowed && filteredNeighbours(this.#kernels, w, allowed, this.options, queries, width, (rows, job) => this.#runner.run(rows, job));
+    const context = filtered ? { ...this.#context, weights: filtered.weights } : this.#context;
+    const searched = filtered ? filtered.searched : Math.min(width, w.n);
+    // No search (nothing allowed, or brute force over the allowed points): an empty job.
+    const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
     const finish = (given?: FoundNeighbours): Neighbours => {
-      const { indices, squared } = given ?? searched;
-      if (gathered) toNetworkPositions(indices, gathered.positions);
-      return this.#reported(padNeighbours({ indices, squared }, queries.rows, found, width));
+      const found = given ?? search;
+      return this.#reported(padNeighbours(filtered ? filtered.finish(found) : found, queries.rows, filtered ? filtered.found : searched, width));
     };
-    return { queries, job: searched.job, found, context, finish, release: () => gathered?.release() };
+    return { queries, job: search.job, searched, context, finish, release: () => filtered?.release() };
   }
 
   #reported(found: FoundNeighbours): Neighbours {
@@ -459,7 +458,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const w = this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
-    const searched = this.#searchedPoints(w, options, 'radiusNeighbors(X, radius, options)');
+    const searched = this.#searchedPoints(w, options, queries, checkedRadius, 'radiusNeighbors(X, radius, options)');
     try {
       return searched.finish(searched.weights ? radiusNeighbours(this.#kernels, searched.weights, this.options.metric, queries, checkedRadius) : emptyRadius(queries.rows));
     } finally {
@@ -468,16 +467,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   /**
-   * The weights a search reads: the network's, or the points `filter` allows gathered for the
-   * call (undefined when none is). `finish` maps a radius result's positions back and adds ids;
-   * `release` frees what was gathered.
+   * The weights a radius search of `queries` reads (undefined: none), as a filter's search runs
+   * (filters.ts). `finish` turns the search's answer into the call's, with ids; `release` frees
+   * what was gathered.
    */
-  #searchedPoints(w: Weights, filter: SearchFilter | undefined, call: string): { weights: Weights | undefined; finish: (found: RadiusNeighbours) => RadiusNeighbours; release: () => void } {
+  #searchedPoints(w: Weights, filter: SearchFilter | undefined, queries: Matrix, radius: number, call: string): FilteredRadius {
     const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
-    if (!allowed) return { weights: w, finish: (found) => this.#withIds(found), release: () => {} };
-    const gathered = gatherAllowed(this.#kernels, w, allowed, this.options);
-    const finish = (found: RadiusNeighbours): RadiusNeighbours => this.#withIds({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) });
-    return { weights: gathered.weights, finish, release: gathered.release };
+    const filtered = allowed ? filteredRadius(this.#kernels, w, allowed, this.options, queries, radius) : { weights: w, finish: (found: RadiusNeighbours) => found, release: () => {} };
+    return { ...filtered, finish: (found) => this.#withIds(filtered.finish(found)) };
   }
 
   /**
@@ -491,7 +488,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const network = this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
-    const searched = this.#searchedPoints(network, options, 'radiusNeighborsAsync(X, radius, options)');
+    const searched = this.#searchedPoints(network, options, queries, checkedRadius, 'radiusNeighborsAsync(X, radius, options)');
     try {
       const w = searched.weights;
       if (!w) return searched.finish(emptyRadius(queries.rows));
