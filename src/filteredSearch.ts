@@ -53,19 +53,27 @@ function shortChance(width: number, share: number, k: number): number {
 export function filteredWay(n: number, d: number, allowedCount: number, k: number, rows: number): { way: FilteredWay; width: number } {
   const left = n - allowedCount;
   const search = rows === 1 ? SINGLE_QUERY_VALUE_COST : 1;
-  const gather = (count: number) => GATHER_VALUE_COST * allowedCount * d + search * count * allowedCount * d;
-  const direct = (count: number) => DIRECT_VALUE_COST * count * allowedCount * d;
   let best = { width: k, cost: Infinity };
   for (let width = k; width <= Math.min(n, k + left); width++) {
     const searched = search * rows * n * d * (1 + (width - k) * EXTRA_WIDTH_COST);
     if (searched >= best.cost) break;
     const again = width === k + left ? 0 : rows * shortChance(width, allowedCount / n, k);
-    const cost = searched + (again > 0 ? Math.min(gather(again), direct(again)) : 0);
+    const cost = searched + (again > 0 ? searchAgain(d, allowedCount, again).cost : 0);
     if (cost < best.cost) best = { width, cost };
   }
-  const costs: [FilteredWay, number][] = [['whole', best.cost], ['gather', gather(rows)], ['direct', direct(rows)]];
+  const costs: [FilteredWay, number][] = [['whole', best.cost], ['gather', gatherCost(d, allowedCount, rows)], ['direct', directCost(d, allowedCount, rows)]];
   const [way] = costs.reduce((cheapest, next) => (next[1] < cheapest[1] ? next : cheapest));
   return { way, width: best.width };
+}
+
+const gatherCost = (d: number, allowedCount: number, rows: number) => GATHER_VALUE_COST * allowedCount * d + (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
+const directCost = (d: number, allowedCount: number, rows: number) => DIRECT_VALUE_COST * rows * allowedCount * d;
+
+/** How `rows` queries the whole search left unsettled are searched again over the allowed points (the cheaper way), and its cost. */
+export function searchAgain(d: number, allowedCount: number, rows: number): { way: 'gather' | 'direct'; cost: number } {
+  const gather = gatherCost(d, allowedCount, rows);
+  const direct = directCost(d, allowedCount, rows);
+  return gather < direct ? { way: 'gather', cost: gather } : { way: 'direct', cost: direct };
 }
 
 /** The cheapest exact way to list, for `rows` queries, the allowed points within a radius (as filteredWay; no width). */

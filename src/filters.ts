@@ -6,7 +6,7 @@
 // positions mapped back; or brute force over the allowed points in JS.
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
-import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, rowsOf } from './filteredSearch.js';
+import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, rowsOf, searchAgain } from './filteredSearch.js';
 import { neighboursJob, type FoundNeighbours } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
@@ -148,7 +148,7 @@ export function filteredNeighbours(
     const { kept, unsettled } = keepAllowed(searched, queries.rows, width, found, allowed);
     if (unsettled.length === 0) return kept;
     const rows = rowsOf(queries, unsettled);
-    if (filteredWay(w.n, w.d, count, found, rows.rows).way !== 'gather') {
+    if (searchAgain(w.d, count, rows.rows).way === 'direct') {
       placeRows(kept, directNeighbours(points(), w.d, allowed, rows, found, options.metric), unsettled, found);
       return kept;
     }
