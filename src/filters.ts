@@ -16,6 +16,12 @@ import type { Kernels } from './wasm.js';
 import { weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
 
+/** The options of the searches besides a long call's. */
+export const FILTER_OPTIONS = ['filter', 'classes'];
+
+/** A radius search of `rows` queries that found nothing. */
+export const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
+
 /**
  * The points `options` allow (1 = allowed) among `w`'s, or undefined when it filters nothing
  * (no filter given). `labels` reads the points' class codes.

@@ -8,6 +8,7 @@ export { KnnError, type KnnErrorCode } from './errors.js';
 export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
 export type { AbortSignalLike, CallOptions } from './callOptions.js';
+export type { FitOptions } from './networkOptions.js';
 
 export type { Metric } from './metrics.js';
 export type { Matrix, MatrixInput, QueryInput } from './matrix.js';

@@ -13,7 +13,7 @@ import type {
 } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
+import { resolveLoadThreads, type LoadOptions } from './threads.js';
 import { loadKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import { HeldWeights } from './heldWeights.js';
@@ -24,14 +24,10 @@ import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from '.
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
-import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
-import { allowedPoints, filteredNeighbours, filteredRadius, type FilteredRadius } from './filters.js';
+import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
+import { readNetworkOptions, type FitOptions } from './networkOptions.js';
+import { allowedPoints, emptyRadius, FILTER_OPTIONS, filteredNeighbours, filteredRadius, type FilteredRadius } from './filters.js';
 
-/** The options of the searches besides a long call's. */
-const FILTER_OPTIONS = ['filter', 'classes'];
-
-/** A radius search of `rows` queries that found nothing. */
-const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
@@ -95,59 +91,66 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return loadKernels(undefined, threads > 1);
   }
 
-  /** Splits fit's options into the model's (resolved, with `defaultTask`) and the machine's threads. */
-  static #readOptions(options: unknown, defaultTask: Task): { resolved: ResolvedOptions; threads: number; ids: unknown } {
-    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-    const { threads: threadsOption, ids, ...modelOptions } = (isObject ? options : {}) as KnnOptions & { ids?: unknown };
-    return { resolved: resolveOptions(isObject ? modelOptions : options, defaultTask), threads: resolveThreads(threadsOption), ids };
-  }
-
   /**
    * Trains a classifier on n rows of X (n × d) and their string class labels y: its `predict`
    * returns `string[]`. The network's weights are the training data, copied (the caller's
    * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<string>, options?: FitOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
   /**
    * Trains a classifier on n rows of X (n × d) and their numeric class labels y: its `predict`
    * returns `number[]`. The network's weights are the training data, copied (the caller's
    * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options?: FitOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
   /**
    * Trains a regressor (`task: 'regression'`) on n rows of X (n × d) and their numeric targets
    * y: its `predict` returns a Float64Array of estimates, and it has no classes (no
    * `predictProba`). The weights are the training data, copied. Throws a KnnError naming the
    * argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options: FitOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
   /**
    * Holds n rows of X (n × d) without labels (task 'search'): a network for `kneighbors`,
    * `radiusNeighbors` and their async forms, `add(X)`, `remove`, `toBytes`. The label calls
    * (predict, predictProba, score, …) do not type-check on it, and throw a KnnError if called.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y?: null, options?: KnnOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
+  static fit(X: MatrixInput, y?: null, options?: FitOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
   /**
    * Trains a network whose label type or task is known only at run time: its `predict` returns
    * the labels or a Float64Array (`options.task` tells which). Throws a KnnError naming the
    * argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork>;
-  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork> {
+  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: FitOptions): Promise<KnnNetwork>;
+  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: FitOptions): Promise<KnnNetwork> {
     const labelled = y !== undefined && y !== null;
-    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, labelled ? 'classification' : 'search');
+    const { resolved, threads, ids, call } = readNetworkOptions(options, labelled ? 'classification' : 'search', 'fit(X, y, options)');
     if (!labelled && resolved.task !== 'search') {
       throw new KnnError('BAD_INPUT', `fit(X, y): y is ${describeValue(y)} but options.task is '${resolved.task}', which needs one ${resolved.task === 'regression' ? 'target' : 'label'} per row of X; pass y, or leave task out for a network without labels.`);
     }
     if (labelled && resolved.task === 'search') {
       throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
     }
+    const steps = new CallSteps(call);
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
+    await steps.reached(0.7);
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
+    await steps.reached(0.75);
+    const network = new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
+    // Aborted while packing: the network is freed, as if never fitted.
+    await steps.reached(1).catch((error: unknown) => {
+      network.dispose();
+      throw error;
+    });
+    return network;
   }
 
   /**
@@ -165,7 +168,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** An empty network whose task is known only at run time. */
   static create(options?: KnnOptions): Promise<KnnNetwork>;
   static async create(options?: KnnOptions): Promise<KnnNetwork> {
-    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, 'classification');
+    const { resolved, threads, ids } = readNetworkOptions(options, 'classification');
     if (ids !== undefined) throw new KnnError('BAD_OPTION', 'create(options): options.ids belongs to fit; a created network takes ids with its points, add(X, y, { ids }).');
     const kernels = await KnnNetwork.#kernelsFor(threads);
     return new KnnNetwork(kernels, undefined, resolved, threads, true);
