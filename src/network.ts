@@ -8,9 +8,7 @@ import { readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
-import type {
-  ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours,
-} from './results.js';
+import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
@@ -137,11 +135,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
     }
     const steps = new CallSteps(call);
+    // Everything the caller gave is read before the first await: a change made while fit is pending cannot reach it.
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved.float32Candidates), resolved.metric, 'X');
-    await steps.reached(0.7);
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
+    await steps.reached(0.7);
     const kernels = await KnnNetwork.#kernelsFor(threads);
     await steps.reached(0.75);
     const network = new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
