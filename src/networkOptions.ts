@@ -19,12 +19,12 @@ export function readNetworkOptions(options: unknown, defaultTask: Task, longCall
 
 /**
  * What `fit` takes: the network's options, and a long call's `signal` and `onProgress` as the
- * async methods take them (see CallOptions). fit reads and checks X, then packs the weights, with
- * a turn of the event loop between its steps where a signal is given: an abort lands between
- * steps (not inside one, which at 1M × 32 takes up to about a second), and the promise rejects
- * with the signal's reason, every byte fit allocated freed. onProgress hears 0.7 once X and y are read
- * and checked, 0.75 before packing, 1 at the end (the shares of the time measured at 1M × 32). Both belong to the call: they are not in the
- * network's `options`, and toBytes does not save them. (`create` takes neither; `add` is
- * synchronous.)
+ * async methods take them (see CallOptions). fit reads and checks X and y, then packs the
+ * weights, with a turn of the event loop between its steps where a signal is given: an abort
+ * lands between steps (not inside one; reading X at 1M × 32 takes about a second), and the
+ * promise rejects with the signal's reason, every byte fit allocated freed. onProgress hears
+ * 0.7 once X and y are read and checked, 0.75 before packing, 1 at the end (the shares of the
+ * time measured at 1M × 32). Both belong to the call: they are not in the network's `options`,
+ * and toBytes does not save them. (`create` takes neither; `add` is synchronous.)
  */
 export interface FitOptions extends KnnOptions, CallOptions {}
