@@ -3,28 +3,16 @@
 // installs what `npm pack` would ship. The repository here is a commit of this checkout's
 // files (tracked and new, as they are now) in a temporary folder, so uncommitted work is what
 // gets tested.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { sh } from './shell.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const isGitCheckout = existsSync(join(root, '.git'));
-
-async function sh(command: string, args: string[], cwd: string, timeout = 60_000): Promise<string> {
-  try {
-    const { stdout } = await run(command, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
-    return stdout;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
 describe.runIf(isGitCheckout)('npm install from a git URL', () => {
   let work: string;

@@ -2,32 +2,19 @@
 // from there — ESM import, CommonJS require, a strict TypeScript consumer, a Node worker
 // thread, the `knnet` bin, a Vite-built page and a plain <script type="module"> page in
 // headless Chromium (plus a Web Worker), all compared bit for bit with Node's answers.
-import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { sh } from './shell.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium, NO_CHROMIUM_MESSAGE, serveDirectory, type Chromium, type StaticServer } from './browserHarness.js';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const irisCsv = await readFile(join(root, 'data', 'iris.csv'), 'utf8');
 // The README's API example, type-checked as a consumer would write it.
 const readmeApiExample = /## API\n\n```ts\n([\s\S]*?)```/.exec(await readFile(join(root, 'README.md'), 'utf8'))?.[1] ?? '';
-
-/** Runs a command; on failure the error carries its stdout and stderr. */
-async function sh(command: string, args: string[], cwd: string, timeout = 120_000): Promise<string> {
-  try {
-    const { stdout } = await run(command, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
-    return stdout;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
 // The same computation everywhere: fit Iris (2/3 train, 1/3 test) in three modes and report
 // predictions, probabilities and saved bytes as hex, so "equal" means bit for bit.
