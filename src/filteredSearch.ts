@@ -34,11 +34,14 @@ export type FilteredWay = 'whole' | 'gather' | 'direct';
  * `share` (a filter unrelated to where the points lie): P(Binomial(width, share) < k).
  */
 function shortChance(width: number, share: number, k: number): number {
-  let term = (1 - share) ** width;
+  // Each term's logarithm, so that (1 − share)^width underflowing (wide searches, large k)
+  // does not zero the terms that matter.
+  let logTerm = width * Math.log1p(-share);
+  const logOdds = Math.log(share / (1 - share));
   let sum = 0;
   for (let j = 0; j < k && j <= width; j++) {
-    sum += term;
-    term *= ((width - j) / (j + 1)) * (share / (1 - share));
+    sum += Math.exp(logTerm);
+    logTerm += Math.log((width - j) / (j + 1)) + logOdds;
   }
   return Math.min(1, sum);
 }
