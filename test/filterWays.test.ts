@@ -4,6 +4,7 @@
 // give exactly brute force over the allowed points, with the network's indices and ids.
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 import { filteredWay, searchAgain, type FilteredWay } from '../src/filteredSearch.js';
 import { SeededRandom } from '../src/random.js';
 import { randomData } from './helpers.js';
@@ -102,8 +103,10 @@ describe('the ways of a filtered search', () => {
   it('rows the whole search cannot settle (their nearest points all left out) are searched again, by brute force for a few, gathered for many', async () => {
     const { X, y } = randomData(7, 3000, 16, {});
     const net = await KnnNetwork.fit(X, y, { k: 3 });
-    // On a pool, the rows searched again read the weights while the call still holds them.
+    // On a pool (every call of one query or more goes there), the rows searched again read the
+    // weights while the call still holds them: split by queries, and by training rows.
     const pooled = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+    const threshold = setPoolThreshold(0);
     const queries = randomData(8, 40, 16, {}).X;
     const nearest = net.kneighbors(queries, 30);
     for (const starved of [3, 20]) {
@@ -122,6 +125,7 @@ describe('the ways of a filtered search', () => {
       expect(await pooled.kneighborsAsync(queries, 5, { filter: allowed })).toEqual(found);
       expect(await pooled.kneighborsAsync(queries.data.subarray(0, 16), 5, { filter: allowed })).toEqual(net.kneighbors(queries.data.subarray(0, 16), 5, { filter: allowed }));
     }
+    setPoolThreshold(threshold);
     net.dispose();
     pooled.dispose();
   });
