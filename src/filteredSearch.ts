@@ -27,6 +27,9 @@ const SINGLE_QUERY_VALUE_COST = 2.5;
 const GATHER_VALUE_COST = 130;
 const DIRECT_VALUE_COST = 22;
 const EXTRA_WIDTH_COST = 1 / 100;
+/** The whole search goes at most this many past k (but for k + every point left out): deeper, it costs several times the search. */
+const WIDEST_EXTRA = 256;
+const LARGEST_ESTIMATED_K = 64;
 export type FilteredWay = 'whole' | 'gather' | 'direct';
 
 /**
@@ -57,7 +60,13 @@ export function filteredWay(n: number, d: number, allowedCount: number, k: numbe
   const left = n - allowedCount;
   const search = rows === 1 ? SINGLE_QUERY_VALUE_COST : 1;
   let best = { width: k, cost: Infinity };
-  for (let width = k; width <= Math.min(n, k + left); width++) {
+  // Widths up to WIDEST_EXTRA past k, then k + left, which no row can fall short at; for a large
+  // k (whose chance of falling short costs O(k) a width) that one alone.
+  const extras = k > LARGEST_ESTIMATED_K ? 0 : Math.min(left, WIDEST_EXTRA) + 1;
+  const widths = Array.from({ length: extras }, (_, extra) => k + extra);
+  if (left >= extras) widths.push(k + left);
+  for (const width of widths) {
+    if (width > n) break;
     const searched = search * rows * n * d * (1 + (width - k) * EXTRA_WIDTH_COST);
     if (searched >= best.cost) break;
     const again = width === k + left ? 0 : rows * shortChance(width, allowedCount / n, k);

@@ -130,6 +130,20 @@ describe('the ways of a filtered search', () => {
     pooled.dispose();
   });
 
+  it("k 'all' lists every allowed point, then pads", async () => {
+    const { X, y } = randomData(11, 300, 5, { grid: 3 });
+    const net = await KnnNetwork.fit(X, y, { k: 3 });
+    const random = new SeededRandom(4);
+    const queries = randomData(12, 7, 5, { grid: 3 }).X;
+    for (const share of [0.1, 0.6, 0.99]) {
+      const allowed = Uint8Array.from({ length: 300 }, () => (random.uniform() < share ? 1 : 0));
+      const found = net.kneighbors(queries, 'all', { filter: allowed });
+      expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }).toEqual(bruteForce(X, allowed, queries, 300, 'euclidean'));
+      expect(net.kneighbors(queries.data.subarray(0, 5), 'all', { filter: allowed })).toEqual(net.kneighbors({ data: queries.data.subarray(0, 5), rows: 1, cols: 5 }, 'all', { filter: allowed }));
+    }
+    net.dispose();
+  });
+
   it('radius searches on every way equal the unfiltered answer less the points left out', async () => {
     const { X, y } = randomData(9, 2000, 8, { grid: 4 });
     const net = await KnnNetwork.fit(X, y, { k: 3 });
