@@ -18,7 +18,8 @@ import { distanceOf, layerOneValue, type Metric } from './metrics.js';
 import type { RadiusNeighbours } from './results.js';
 
 // Costs in units of the network's search visiting one value for one query of a batch (float32
-// GEMM; measured on W2, 10 000 × 64, a 2-core machine, bench/filters.ts): 0.12 ns. A single
+// GEMM; measured on W2, 10 000 × 64, a loaded 2-core machine, bench/filters.ts): 0.12 ns (0.05
+// ns when the machine is quiet, when the JS costs below weigh about twice as much). A single
 // query's search, which shares no block of weights with other queries, took 0.3 ns a value;
 // gathering and packing one value 16 ns; JS direct differences 2.7 ns a value; each neighbour
 // kept per query past k added about 1/100 of the search's time (k = 21, 37, 105, 505: 1.05×,
