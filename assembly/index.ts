@@ -2,7 +2,9 @@
 // each streams the training points past the chunk through a layer-1 kernel (assembly/stream.ts)
 // into one reducer: the k-nearest search (neighbourSearch.ts), the softmax over all points
 // (softmaxAllPoints.ts), `forward`'s copy of layer 1 (layerOne.ts) or the radius search
-// (radiusSearch.ts).
+// (radiusSearch.ts). The pruned search's partition (partition.ts: boxes, clusterPartition.ts:
+// clusters), its k-nearest searches (leafSearch.ts, clusterSearch.ts) and its radius search
+// (partitionRadius.ts) have modules of their own.
 
 export { allocate, release, capacityBytes, allocatedBytes, allocatedRegions } from './memory';
 export { computeMean, packPoints, packWeights } from './distance';
@@ -15,3 +17,8 @@ export { directPanelDimensions, float32UnprovenQueries, searchNeighbours } from 
 export { softmaxBlockCount, softmaxBlockStates, softmaxMergeBlocks, softmaxQueryStateBytes, softmaxScores } from './softmaxAllPoints';
 export { layerOneDistances } from './layerOne';
 export { radiusNeighbourRows, radiusNeighbours } from './radiusSearch';
+export { boxPartitionScratchBytes, buildBoxPartition, growBoxPartition, partitionLeaves, partitionNodes } from './partition';
+export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
+export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
+export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';
+export { countBoxRadius, countClusterRadius, radiusBoxPartition, radiusBoxScratchBytes, radiusClusterPartition, radiusClusterScratchBytes } from './partitionRadius';

@@ -3,6 +3,13 @@
 // Each query owns a max-heap of `capacity` (distance, index) pairs ordered by distance, then
 // index: its root is the worst candidate kept. Tiles arrive in increasing training index, so a
 // newcomer with the same distance as the root never displaces it: ties go to the lower index.
+//
+// A network stored in leaf order (assembly/partition.ts) keeps positions in its heaps, and the
+// caller's index of position p is order[p]: ties then rank by order[p], and since leaves arrive
+// in any order, a newcomer as far as the root does get in when its index is lower. The
+// `…Ordered` twins take that `order`; each shares its body with the plain one through an
+// inlined generic whose order is 0 (the identity) in the plain one, so the brute-force stream
+// compiles to the loops it had.
 // Most distances fail the root test; the scan tests the minimum of sixteen at a time against it
 // and only visits the lanes that get in. Small problems, whose whole row fits one tile, skip
 // the heap (smallestOfRow); a doubtful query's second pass lists every distance under a limit
@@ -127,12 +134,17 @@ export function topKStateBytes(capacity: i32): usize {
   store<i32>(indices + (<usize>slot << 2), index);
 }
 
-/** Whether (distance a, index i) ranks after (distance b, index j): farther, or as far and later. */
-@inline function ranksAfter(a: f64, i: i32, b: f64, j: i32): bool {
-  return a > b || (a == b && i > j);
+/** The rank of position i among equal distances: its caller index order[i], or i itself when `order` is 0 (the identity). */
+@inline function tieRank(order: usize, i: i32): i32 {
+  return order == 0 ? i : load<i32>(order + (<usize>i << 2));
 }
 
-function siftDown(distances: usize, indices: usize, size: i32, start: i32): void {
+/** Whether (distance a, position i) ranks after (distance b, position j): farther, or as far and later by tieRank. */
+@inline function ranksAfter(order: usize, a: f64, i: i32, b: f64, j: i32): bool {
+  return a > b || (a == b && tieRank(order, i) > tieRank(order, j));
+}
+
+@inline function siftDownIn(order: usize, distances: usize, indices: usize, size: i32, start: i32): void {
   let slot = start;
   const distance = distanceAt(distances, slot);
   const index = indexAt(indices, slot);
@@ -140,44 +152,63 @@ function siftDown(distances: usize, indices: usize, size: i32, start: i32): void
     let child = 2 * slot + 1;
     if (child >= size) break;
     const right = child + 1;
-    if (right < size && ranksAfter(distanceAt(distances, right), indexAt(indices, right), distanceAt(distances, child), indexAt(indices, child))) {
+    if (right < size && ranksAfter(order, distanceAt(distances, right), indexAt(indices, right), distanceAt(distances, child), indexAt(indices, child))) {
       child = right;
     }
-    if (!ranksAfter(distanceAt(distances, child), indexAt(indices, child), distance, index)) break;
+    if (!ranksAfter(order, distanceAt(distances, child), indexAt(indices, child), distance, index)) break;
     put(distances, indices, slot, distanceAt(distances, child), indexAt(indices, child));
     slot = child;
   }
   put(distances, indices, slot, distance, index);
 }
 
-function siftUp(distances: usize, indices: usize, start: i32): void {
+function siftDown(distances: usize, indices: usize, size: i32, start: i32): void {
+  siftDownIn(0, distances, indices, size, start);
+}
+
+function siftDownOrdered(distances: usize, indices: usize, size: i32, start: i32, order: usize): void {
+  siftDownIn(order, distances, indices, size, start);
+}
+
+@inline function siftUpIn(order: usize, distances: usize, indices: usize, start: i32): void {
   let slot = start;
   const distance = distanceAt(distances, slot);
   const index = indexAt(indices, slot);
   while (slot > 0) {
     const parent = (slot - 1) >> 1;
-    if (!ranksAfter(distance, index, distanceAt(distances, parent), indexAt(indices, parent))) break;
+    if (!ranksAfter(order, distance, index, distanceAt(distances, parent), indexAt(indices, parent))) break;
     put(distances, indices, slot, distanceAt(distances, parent), indexAt(indices, parent));
     slot = parent;
   }
   put(distances, indices, slot, distance, index);
 }
 
-/** Offers one candidate to a heap holding `size` of `capacity`; returns the new size. */
-export function offerCandidate(distances: usize, indices: usize, size: i32, capacity: i32, distance: f64, index: i32): i32 {
+@inline function offerCandidateIn(order: usize, distances: usize, indices: usize, size: i32, capacity: i32, distance: f64, index: i32): i32 {
   if (size < capacity) {
     put(distances, indices, size, distance, index);
-    siftUp(distances, indices, size);
+    siftUpIn(order, distances, indices, size);
     return size + 1;
   }
-  if (ranksAfter(distanceAt(distances, 0), indexAt(indices, 0), distance, index)) {
+  if (ranksAfter(order, distanceAt(distances, 0), indexAt(indices, 0), distance, index)) {
     put(distances, indices, 0, distance, index);
-    siftDown(distances, indices, capacity, 0);
+    siftDownIn(order, distances, indices, capacity, 0);
   }
   return size;
 }
 
+/** Offers one candidate to a heap holding `size` of `capacity`; returns the new size. */
+export function offerCandidate(distances: usize, indices: usize, size: i32, capacity: i32, distance: f64, index: i32): i32 {
+  return offerCandidateIn(0, distances, indices, size, capacity, distance, index);
+}
+
+/** offerCandidate for a heap of positions whose ties rank by order[position]. */
+export function offerCandidateOrdered(distances: usize, positions: usize, size: i32, capacity: i32, distance: f64, position: i32, order: usize): i32 {
+  return offerCandidateIn(order, distances, positions, size, capacity, distance, position);
+}
+
 const FILL_COLUMNS: i32 = 16;
+/** Below this many distances an ordered fold fills its heap without fillLimit. */
+const SHORT_TILE: i32 = 48;
 /**
  * Bytes of per-call scratch that topKFold and smallestOfRow sort a tile's column or lane minima
  * in. It is the caller's (a region of the call's scratch), not static data: several instances
@@ -238,13 +269,35 @@ function topKFold(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
+  return topKFoldIn(0, tile, count, firstIndex, distances, indices, size, capacity, minima);
+}
+
+/**
+ * topKFold for a heap of positions whose ties rank by order[position] (`order` not 0): the tile
+ * holds positions firstIndex…, which may come before positions already folded, so a distance
+ * equal to the root's is offered too, and gets in when its caller index is lower.
+ */
+export function topKFoldOrdered(
+  tile: usize, count: i32, firstIndex: i32,
+  distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize,
+): i32 {
+  return topKFoldIn(order, tile, count, firstIndex, distances, positions, size, capacity, minima);
+}
+
+@inline function topKFoldIn(
+  order: usize, tile: usize, count: i32, firstIndex: i32,
+  distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
+): i32 {
   let i = 0;
   if (size < capacity) {
     // Fill phase: the heap takes candidates until it is full; copied in, then heapified once
     // (linear time) rather than sifted up one by one. An empty heap takes only distances up to
     // fillLimit: filled with whichever come first, its root would be loose and let in many of
     // the tile's later distances, one costly offer each (W2: 46 offers per query instead of 85).
-    if (size == 0 && capacity <= FILL_COLUMNS && count >= FILL_COLUMNS) {
+    // A distance above the limit is beaten by `capacity` of the tile's, whatever the indices.
+    // An ordered fold of a short tile (a leaf of the box search) takes the first ones instead:
+    // there the limit costs more than the offers it saves (leaves of 32, k = 5: 0.94× the time).
+    if (size == 0 && capacity <= FILL_COLUMNS && count >= (order == 0 ? FILL_COLUMNS : SHORT_TILE)) {
       const limit = fillLimit(tile, count, capacity, minima);
       for (; i < count && size < capacity; i++) {
         const distance = load<f64>(tile + (<usize>i << 3));
@@ -256,7 +309,7 @@ function topKFold(
       size += taken;
     }
     if (size < capacity) return size;
-    for (let start = (size >> 1) - 1; start >= 0; start--) siftDown(distances, indices, size, start);
+    for (let start = (size >> 1) - 1; start >= 0; start--) siftDownIn(order, distances, indices, size, start);
   }
   let worst = distanceAt(distances, 0);
   let threshold = f64x2.splat(worst);
@@ -268,29 +321,44 @@ function topKFold(
       f64x2.pmin(f64x2.pmin(v128.load(at), v128.load(at, 16)), f64x2.pmin(v128.load(at, 32), v128.load(at, 48))),
       f64x2.pmin(f64x2.pmin(v128.load(at, 64), v128.load(at, 80)), f64x2.pmin(v128.load(at, 96), v128.load(at, 112))),
     );
-    if (!v128.any_true(f64x2.lt(smallest, threshold))) continue;
-    worst = offerLanes(at, lanesBelow(at, threshold) | (lanesBelow(at + 64, threshold) << 8), firstIndex + i, worst, distances, indices, capacity);
+    if (!v128.any_true(admitted(order, smallest, threshold))) continue;
+    const lanes = lanesAdmitted(order, at, threshold) | (lanesAdmitted(order, at + 64, threshold) << 8);
+    worst = offerLanes(order, at, lanes, firstIndex + i, worst, distances, indices, capacity);
     threshold = f64x2.splat(worst);
   }
   // The last few: every lane, each tested against the root.
-  offerLanes(tile + (<usize>i << 3), (1 << (count - i)) - 1, firstIndex + i, worst, distances, indices, capacity);
+  offerLanes(order, tile + (<usize>i << 3), (1 << (count - i)) - 1, firstIndex + i, worst, distances, indices, capacity);
   return size;
 }
 
-/** Bit l set for each of the eight distances at `at` + 8·l below `threshold`. */
-@inline function lanesBelow(at: usize, threshold: v128): i32 {
-  return i64x2.bitmask(f64x2.lt(v128.load(at), threshold)) |
-    (i64x2.bitmask(f64x2.lt(v128.load(at, 16), threshold)) << 2) |
-    (i64x2.bitmask(f64x2.lt(v128.load(at, 32), threshold)) << 4) |
-    (i64x2.bitmask(f64x2.lt(v128.load(at, 48), threshold)) << 6);
+/**
+ * Lanes that may get into a full heap whose root is at `threshold`: those below it, and with an
+ * order (positions folded out of index order), those equal to it too.
+ */
+@inline function admitted(order: usize, values: v128, threshold: v128): v128 {
+  return order == 0 ? f64x2.lt(values, threshold) : f64x2.le(values, threshold);
+}
+
+/** Bit l set for each of the eight distances at `at` + 8·l that `admitted` lets through. */
+@inline function lanesAdmitted(order: usize, at: usize, threshold: v128): i32 {
+  return i64x2.bitmask(admitted(order, v128.load(at), threshold)) |
+    (i64x2.bitmask(admitted(order, v128.load(at, 16), threshold)) << 2) |
+    (i64x2.bitmask(admitted(order, v128.load(at, 32), threshold)) << 4) |
+    (i64x2.bitmask(admitted(order, v128.load(at, 48), threshold)) << 6);
 }
 
 /**
  * Offers a full heap the distances at `at` + 8·l (training point firstIndex + l) for each bit l
- * of `lanes` that are below `worst`, its root; returns the new root. Looping over the set bits
- * alone spares a mispredicted branch per lane that does not get in.
+ * of `lanes` that rank before its root; returns the new root's distance. Looping over the set
+ * bits alone spares a mispredicted branch per lane that does not get in.
  */
-function offerLanes(at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
+@inline function offerLanes(order: usize, at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
+  return order == 0
+    ? offerLanesPlain(at, lanes, firstIndex, worst, distances, indices, capacity)
+    : offerLanesOrdered(at, lanes, firstIndex, distances, indices, capacity, order);
+}
+
+function offerLanesPlain(at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
   while (lanes != 0) {
     const lane = ctz(lanes);
     lanes &= lanes - 1;
@@ -304,17 +372,40 @@ function offerLanes(at: usize, lanes: i32, firstIndex: i32, worst: f64, distance
   return worst;
 }
 
+function offerLanesOrdered(at: usize, lanes: i32, firstIndex: i32, distances: usize, positions: usize, capacity: i32, order: usize): f64 {
+  while (lanes != 0) {
+    const lane = ctz(lanes);
+    lanes &= lanes - 1;
+    const distance = load<f64>(at + (<usize>lane << 3));
+    const position = firstIndex + lane;
+    if (ranksAfter(order, distanceAt(distances, 0), indexAt(positions, 0), distance, position)) {
+      put(distances, positions, 0, distance, position);
+      siftDownOrdered(distances, positions, capacity, 0, order);
+    }
+  }
+  return distanceAt(distances, 0);
+}
+
 /**
  * Sorts `size` (distance, index) pairs ascending, ties by index, in place: insertion sort for a
  * few (the candidates of a small k arrive nearly sorted), heap-sort beyond.
  */
 export function sortCandidates(distances: usize, indices: usize, size: i32): void {
+  sortCandidatesIn(0, distances, indices, size);
+}
+
+/** sortCandidates for positions whose ties rank by order[position]. */
+export function sortCandidatesOrdered(distances: usize, positions: usize, size: i32, order: usize): void {
+  sortCandidatesIn(order, distances, positions, size);
+}
+
+@inline function sortCandidatesIn(order: usize, distances: usize, indices: usize, size: i32): void {
   if (size <= 16) {
     for (let i = 1; i < size; i++) {
       const distance = distanceAt(distances, i);
       const index = indexAt(indices, i);
       let slot = i;
-      while (slot > 0 && ranksAfter(distanceAt(distances, slot - 1), indexAt(indices, slot - 1), distance, index)) {
+      while (slot > 0 && ranksAfter(order, distanceAt(distances, slot - 1), indexAt(indices, slot - 1), distance, index)) {
         put(distances, indices, slot, distanceAt(distances, slot - 1), indexAt(indices, slot - 1));
         slot--;
       }
@@ -322,13 +413,13 @@ export function sortCandidates(distances: usize, indices: usize, size: i32): voi
     }
     return;
   }
-  for (let start = (size >> 1) - 1; start >= 0; start--) siftDown(distances, indices, size, start);
+  for (let start = (size >> 1) - 1; start >= 0; start--) siftDownIn(order, distances, indices, size, start);
   for (let end = size - 1; end > 0; end--) {
     const distance = distanceAt(distances, 0);
     const index = indexAt(indices, 0);
     put(distances, indices, 0, distanceAt(distances, end), indexAt(indices, end));
     put(distances, indices, end, distance, index);
-    siftDown(distances, indices, end, 0);
+    siftDownIn(order, distances, indices, end, 0);
   }
 }
 

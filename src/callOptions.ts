@@ -90,11 +90,16 @@ export class CallSteps {
     call?.signal?.throwIfAborted();
   }
 
-  /** Rejects with the signal's reason once aborted, else tells onProgress `done` (above 0, up to 1, rising). */
-  async reached(done: number): Promise<void> {
+  /**
+   * Rejects with the signal's reason once aborted, having called `undo` (which frees what the
+   * steps so far made: an aborted call changes nothing), else tells onProgress `done` (above 0,
+   * up to 1, rising).
+   */
+  async reached(done: number, undo?: () => void): Promise<void> {
     const signal = this.#call?.signal;
     if (signal) {
       await new Promise((resolve) => setTimeout(resolve, 0));
+      if (signal.aborted) undo?.();
       signal.throwIfAborted();
     }
     this.#call?.onProgress?.(done);

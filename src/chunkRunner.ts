@@ -34,6 +34,10 @@ export function setPoolThreshold(work: number): number {
 export interface ChunkPlan {
   readonly stateBytes: number;
   readonly outputBytes: readonly number[];
+  /** The kernels' scratch of a chunk of `chunk` queries, where it is not the stream's (scratchBytes): the pruned search's. */
+  readonly kernelScratchBytes?: (chunk: number) => number;
+  /** Queries per chunk, at most, where more than MAX_CHUNK_QUERIES pay (the pruned search sorts a large chunk by subtree). */
+  readonly largestChunk?: number;
 }
 
 /** Where a chunk's pieces live in its scratch region. */
@@ -123,14 +127,16 @@ export class ChunkRunner {
     const outputPerQuery = plan.outputBytes.reduce((a, b) => a + b, 0);
     // Raw rows, their centred copy in the kernels' pair layout, a norm, reducer state, outputs.
     const perQuery = d * 8 + d * 8 + 16 + plan.stateBytes + outputPerQuery;
-    const chunk = Math.max(1, Math.min(rows, limit, MAX_CHUNK_QUERIES, Math.floor(CHUNK_BUDGET_BYTES / perQuery)));
+    const largest = plan.largestChunk ?? MAX_CHUNK_QUERIES;
+    const budget = plan.largestChunk ? 4 * CHUNK_BUDGET_BYTES : CHUNK_BUDGET_BYTES;
+    const chunk = Math.max(1, Math.min(rows, limit, largest, Math.floor(budget / perQuery)));
     const outputs: number[] = [];
     let offset = align16(chunk * d * 8);
     for (const bytes of plan.outputBytes) {
       outputs.push(offset);
       offset += align16(chunk * bytes);
     }
-    const total = offset + this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes);
+    const total = offset + (plan.kernelScratchBytes ? plan.kernelScratchBytes(chunk) : this.#kernels.exports.scratchBytes(chunk, d, plan.stateBytes));
     return { chunk, outputs, kernelScratch: offset, total };
   }
 

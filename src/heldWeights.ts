@@ -5,8 +5,10 @@
 import { KnnError } from './errors.js';
 import type { Holding, Kernels, Region } from './wasm.js';
 import { weightsRegions, type Weights } from './weights.js';
+import type { ResolvedOptions } from './options.js';
+import { TreeIndex, type IndexHolder, type TreeSearch } from './treeIndex.js';
 
-export class HeldWeights {
+export class HeldWeights implements IndexHolder {
   readonly #kernels: Kernels;
   readonly #holding: Holding;
   /** Referenced by this object alone (so by its network alone): the kernels watch it to reclaim the regions of a collected network. */
@@ -19,12 +21,41 @@ export class HeldWeights {
   #asyncCallsRunning = 0;
   /** Weights replaced while an async call read them: released once it is done. */
   #retired: Region[] = [];
+  /** The partition of the pruned search, kept beside the weights (its regions held with theirs). */
+  readonly #tree: TreeIndex;
 
   /** `owner` is the network: once it is garbage-collected without dispose(), the kernels reclaim the regions. */
-  constructor(kernels: Kernels, owner: object, weights: Weights | undefined) {
+  constructor(kernels: Kernels, owner: object, weights: Weights | undefined, options: ResolvedOptions) {
     this.#kernels = kernels;
     this.#weights = weights;
     this.#holding = kernels.hold(owner, this.#lifetime, weights ? weightsRegions(weights) : []);
+    this.#tree = new TreeIndex(kernels, options, this);
+    this.#tree.replaced(weights);
+  }
+
+  /** What runs the k-nearest selection now: 'tree' where the partition is kept (treeIndex.ts). */
+  get searchAlgorithm(): 'brute' | 'tree' {
+    void this.current;
+    return this.#tree.algorithm;
+  }
+
+  /** The pruned search over `w`, where it runs now (undefined: brute force). */
+  treeSearch(w: Weights): TreeSearch | undefined {
+    return this.#tree.searchOf(w);
+  }
+
+  attach(regions: Region[]): void {
+    this.#holding.regions.push(...regions);
+  }
+
+  detach(regions: Region[]): void {
+    const held = this.#holding.regions;
+    for (const region of regions) {
+      const at = held.indexOf(region);
+      if (at >= 0) held.splice(at, 1);
+    }
+    if (this.#asyncCallsRunning > 0) this.#retired.push(...regions);
+    else for (const region of regions) this.#kernels.release(region);
   }
 
   /** The weights, or undefined while the network holds no points; DISPOSED once disposed. */
@@ -53,11 +84,13 @@ export class HeldWeights {
     else this.#kernels.releaseHeld(this.#holding);
     this.#weights = weights;
     if (weights) this.#holding.regions.push(...weightsRegions(weights));
+    this.#tree.replaced(weights);
   }
 
   /** Takes `weights` that describe the held regions with more rows in use (points appended in place). */
   grow(weights: Weights): void {
     this.#weights = weights;
+    this.#tree.grown(weights);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 export { KnnNetwork, type AddOptions, type AddedLabels } from './network.js';
 export { KnnError, type KnnErrorCode } from './errors.js';
-export type { KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
+export type { Algorithm, KnnOptions, ResolvedOptions, SearchFilter, Weighting, Task } from './options.js';
 export type { Label } from './labels.js';
 export type { AbortSignalLike, CallOptions } from './callOptions.js';
 export type { FitOptions } from './networkOptions.js';

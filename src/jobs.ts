@@ -9,6 +9,7 @@ import { candidateCapacity } from './planner.js';
 import type { Kernels } from './wasm.js';
 import type { Weights } from './weights.js';
 import type { KernelCall } from './workerPool.js';
+import { treeNeighbourPlan, type TreeSearch } from './treeIndex.js';
 
 /** Layer-2 weighting codes shared with assembly/project.ts. */
 const WEIGHTING_CODES = { uniform: 0, distance: 1, softmax: 2 } as const;
@@ -24,6 +25,8 @@ export interface JobContext {
   readonly weights: Weights;
   readonly options: ResolvedOptions;
   readonly votes: number | undefined;
+  /** The pruned search over the weights' partition, where it runs (searchAlgorithm 'tree'); else brute force. */
+  readonly tree?: TreeSearch;
 }
 
 /** Layer 3's weights W3 in wasm memory: class codes (or targets) and how many outputs. */
@@ -108,6 +111,14 @@ export function neighbourJob(
         kernels.f64(layout.outputs[1], count * k).set(given.squared.subarray(start * k, (start + count) * k));
       },
       calls: (count, layout) => after(count, layout.outputs),
+      collect: (start, count, layout) => use(start, count, layout.outputs),
+    };
+  }
+  if (context.tree?.serves(k)) {
+    const tree = treeNeighbourPlan(context.tree, k);
+    return {
+      plan: { ...tree.plan, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+      calls: (count, layout) => [...tree.calls(count, layout.queries, layout.kernelScratch, layout.outputs[0], layout.outputs[1]), ...after(count, layout.outputs)],
       collect: (start, count, layout) => use(start, count, layout.outputs),
     };
   }

@@ -1,14 +1,15 @@
 // KnnNetwork: the public network. It validates every argument (matrix.ts, labels.ts,
-// options.ts), holds its weights in wasm linear memory (weights.ts, heldWeights.ts), and turns
-// each method into jobs of kernel calls (jobs.ts) that its runner (chunkRunner.ts) runs in
-// chunks, here or on its worker pool; the planner (planner.ts) decides how each call is split.
+// options.ts), holds its weights in wasm linear memory (weights.ts, heldWeights.ts; the pruned
+// search's partition beside them, treeIndex.ts), and turns each method into jobs of kernel calls
+// (jobs.ts, searches.ts) that its runner (chunkRunner.ts) runs in chunks, here or on its worker
+// pool; the planner (planner.ts) decides the search and how each call is split.
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
 import { readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
-import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
+import { classPrediction, type ClassifierInput, type ClassPrediction, type LabelledInput, type LayerActivations, type NetworkWeights, type Neighbours, type Prediction, type RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
@@ -17,16 +18,14 @@ import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } f
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
-import { radiusNeighbours, radiusNeighboursPooled } from './radius.js';
 import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from './trainingUpdates.js';
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
-import { PointIds, readIds } from './pointIds.js';
+import { addedIds, PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
 import { readNetworkOptions, type FitOptions } from './networkOptions.js';
-import { allowedPoints, emptyRadius, FILTER_OPTIONS, filteredNeighbours, filteredRadius, type FilteredRadius } from './filters.js';
-
-import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
+import { checkOutputSize, padNeighbours } from './neighbourLists.js';
+import { FILTER_OPTIONS, kneighborsJob, neighbourWidth, radiusSearch, radiusSearchAsync, reported, type SearchSurface } from './searches.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
 export type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? null : ArrayLike<L> | null;
@@ -78,7 +77,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.threads = threads;
     this.#capped = capped;
     this.#runner = new ChunkRunner(kernels, threads, this);
-    this.#held = new HeldWeights(kernels, this, weights);
+    this.#held = new HeldWeights(kernels, this, weights, options);
     this.#singleQueries = new SingleQueryPlans(kernels, this.#runner, options.metric);
     this.#pooled = new PooledCalls(this.#runner, this.#held, threads);
     this.#updates = new TrainingSetUpdates(kernels, this.#held, options);
@@ -100,7 +99,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * Trains a classifier on n rows of X (n × d) and their numeric class labels y: its `predict`
    * returns `number[]`. The network's weights are the training data, copied (the caller's
    * arrays are never modified). Throws a KnnError naming the argument for any bad input.
-   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
   static fit(X: MatrixInput, y: ArrayLike<number>, options?: FitOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
   /**
@@ -108,14 +106,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * y: its `predict` returns a Float64Array of estimates, and it has no classes (no
    * `predictProba`). The weights are the training data, copied. Throws a KnnError naming the
    * argument for any bad input.
-   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
   static fit(X: MatrixInput, y: ArrayLike<number>, options: FitOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
   /**
    * Holds n rows of X (n × d) without labels (task 'search'): a network for `kneighbors`,
    * `radiusNeighbors` and their async forms, `add(X)`, `remove`, `toBytes`. The label calls
    * (predict, predictProba, score, …) do not type-check on it, and throw a KnnError if called.
-   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
   static fit(X: MatrixInput, y?: null, options?: FitOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
   /**
@@ -144,11 +140,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const kernels = await KnnNetwork.#kernelsFor(threads);
     await steps.reached(0.75);
     const network = new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
-    // Aborted while packing: the network is freed, as if never fitted.
-    await steps.reached(1).catch((error: unknown) => {
-      network.dispose();
-      throw error;
-    });
+    await steps.reached(1, () => network.dispose());
     return network;
   }
 
@@ -200,7 +192,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** What the jobs of a call read: the kernels, the weights as they are now, the options, the votes. */
   get #context(): JobContext {
     const weights = this.#live();
-    return { kernels: this.#kernels, weights, options: this.options, votes: this.#votes(weights.n) };
+    return { kernels: this.#kernels, weights, options: this.options, votes: this.#votes(weights.n), tree: this.#held.treeSearch(weights) };
   }
 
   /** How many nearest neighbours vote among n points (undefined: the softmax over every point). */
@@ -224,6 +216,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async ready(): Promise<void> {
     void this.#held.current;
     await this.#runner.ready();
+  }
+
+  /**
+   * What runs the k-nearest selection now: 'tree', the pruned search over a partition of the
+   * points, or 'brute'. It follows `options.algorithm`: 'auto' picks the tree where its cost
+   * model predicts it pays, and picks again as the network grows or shrinks (a network that
+   * starts small or empty can switch to the tree); the softmax over every point, a k of 'all'
+   * or above 64, and an empty network run brute force. Every choice gives the same bits.
+   */
+  get searchAlgorithm(): 'brute' | 'tree' {
+    return this.#held.searchAlgorithm;
   }
 
   /** n, the number of training points (rows of X, including any added since); 0 for an empty network. */
@@ -357,10 +360,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const votes = k === undefined ? context.votes : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), context.weights.n);
     const { job, scores } = scoresJob({ ...context, votes }, 1, outputLayer(context));
     this.#runner.run(queries, job);
-    const classes = context.weights.classes as readonly L[];
-    let best = 0;
-    for (let c = 1; c < classes.length; c++) if (scores[c] > scores[best]) best = c;
-    return { label: classes[best], classIndex: best, confidences: Object.fromEntries(classes.map((label, c) => [String(label), scores[c]])) };
+    return classPrediction(context.weights.classes as readonly L[], scores);
   }
 
   /**
@@ -376,11 +376,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     checkCallOptions(options, 'kneighbors(X, k, options)', FILTER_OPTIONS);
     if (options === undefined) {
       const { n } = this.#live('kneighbors(X, k)');
-      const width = this.#neighbourWidth(k, n);
+      const width = neighbourWidth(k, n, this.options.k, this.#capped);
       const single = this.#singleQuery(`kneighbors ${width}`, X, (context) => {
         const found = Math.min(width, n);
         const searched = neighboursJob(context, 1, found);
-        return { job: searched.job, result: () => this.#reported(padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
+        return { job: searched.job, result: () => reported(this.#surface, padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
       });
       if (single) return single;
     }
@@ -391,13 +391,6 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     } finally {
       release();
     }
-  }
-
-  /** The width of kneighbors' rows for `k` (the network's own by default) on n points: k ≤ n on a fitted network, any k on a created one. */
-  #neighbourWidth(k: number | 'all' | undefined, n: number): number {
-    const asked = k === undefined ? this.options.k : k;
-    if (asked === 'all') return n;
-    return neighbourCount(asked, this.#capped ? Number.MAX_SAFE_INTEGER : n, 'k');
   }
 
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
@@ -416,37 +409,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
   }
 
-  /**
-   * kneighbors' job, `searched` neighbours a row deep: over the network's points, or as a
-   * filter's search runs (filters.ts; `release` frees what it gathered). `context` is what the
-   * job reads.
-   */
+  /** What the searches (searches.ts) read of this network. */
+  get #surface(): SearchSurface {
+    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => (this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result) };
+  }
+
+  /** kneighbors' job (searches.ts) for X and k, its arguments checked. */
   #kneighborsJob(X: QueryInput, k: number | 'all' | undefined, filter: SearchFilter | undefined, call: string) {
-    const w = this.#live(call);
-    const width = this.#neighbourWidth(k, w.n);
+    this.#live(call);
     const queries = this.#queries(X, call);
-    const asked = k ?? this.options.k;
-    checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-    const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
-    const filtered = allowed && filteredNeighbours(this.#kernels, w, allowed, this.options, queries, width, (rows, job) => this.#runner.run(rows, job));
-    const context = filtered ? { ...this.#context, weights: filtered.weights } : this.#context;
-    const searched = filtered ? filtered.searched : Math.min(width, w.n);
-    // No search (nothing allowed, or brute force over the allowed points): an empty job.
-    const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
-    const finish = (given?: FoundNeighbours): Neighbours => {
-      const found = given ?? search;
-      return this.#reported(padNeighbours(filtered ? filtered.finish(found) : found, queries.rows, filtered ? filtered.found : searched, width));
-    };
-    return { queries, job: search.job, searched, context, finish, release: () => filtered?.release() };
-  }
-
-  #reported(found: FoundNeighbours): Neighbours {
-    return this.#withIds(reportedNeighbours(found, this.options.metric));
-  }
-
-  /** Neighbour lists with the points' stable ids beside their positions, where the network has ids. */
-  #withIds<R extends { indices: Int32Array }>(result: R): R {
-    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
+    return { queries, ...kneighborsJob(this.#surface, queries, k, this.#capped, filter, call) };
   }
 
   /**
@@ -457,26 +429,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   radiusNeighbors(X: QueryInput, radius: number, options?: SearchFilter): RadiusNeighbours {
     checkCallOptions(options, 'radiusNeighbors(X, radius, options)', FILTER_OPTIONS);
-    const w = this.#live('radiusNeighbors(X, radius)');
+    this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
-    const searched = this.#searchedPoints(w, options, queries, checkedRadius, 'radiusNeighbors(X, radius, options)');
-    try {
-      return searched.finish(searched.weights ? radiusNeighbours(this.#kernels, searched.weights, this.options.metric, queries, checkedRadius) : emptyRadius(queries.rows));
-    } finally {
-      searched.release();
-    }
-  }
-
-  /**
-   * The weights a radius search of `queries` reads (undefined: none), as a filter's search runs
-   * (filters.ts). `finish` turns the search's answer into the call's, with ids; `release` frees
-   * what was gathered.
-   */
-  #searchedPoints(w: Weights, filter: SearchFilter | undefined, queries: Matrix, radius: number, call: string): FilteredRadius {
-    const allowed = allowedPoints(filter, w, this.options.task, () => this.#kernels.i32(w.labels!.pointer, w.n), call);
-    const filtered = allowed ? filteredRadius(this.#kernels, w, allowed, this.options, queries, radius) : { weights: w, finish: (found: RadiusNeighbours) => found, release: () => {} };
-    return { ...filtered, finish: (found) => this.#withIds(filtered.finish(found)) };
+    return radiusSearch(this.#surface, queries, checkedRadius, options, 'radiusNeighbors(X, radius)');
   }
 
   /**
@@ -487,24 +443,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   async radiusNeighborsAsync(X: QueryInput, radius: number, options?: SearchFilter & CallOptions): Promise<RadiusNeighbours> {
     const call = checkCallOptions(options, 'radiusNeighborsAsync(X, radius, options)', FILTER_OPTIONS);
-    const network = this.#live('radiusNeighborsAsync(X, radius)');
+    this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
-    const searched = this.#searchedPoints(network, options, queries, checkedRadius, 'radiusNeighborsAsync(X, radius, options)');
-    try {
-      const w = searched.weights;
-      if (!w) return searched.finish(emptyRadius(queries.rows));
-      if (!this.#pooled.usesPool({ ...this.#context, weights: w }, queries.rows)) {
-        call?.signal?.throwIfAborted();
-        const found = radiusNeighbours(this.#kernels, w, this.options.metric, queries, checkedRadius);
-        call?.onProgress?.(1);
-        return searched.finish(found);
-      }
-      const passes = (run: (job: ChunkJob) => Promise<void>) => radiusNeighboursPooled(this.#kernels, w, this.options.metric, queries, checkedRadius, run);
-      return searched.finish(await this.#pooled.runPasses(queries, passes, 2, call));
-    } finally {
-      searched.release();
-    }
+    return radiusSearchAsync(this.#surface, queries, checkedRadius, options, call, 'radiusNeighborsAsync(X, radius)');
   }
 
   /**
@@ -516,7 +458,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#checkLabels('forward(X)');
     const queries = this.#queries(X, 'forward(X)');
     checkOutputSize(queries.rows, this.#live().n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
-    return forwardLayers(this.#context, queries, (job) => this.#runner.run(queries, job));
+    return forwardLayers({ ...this.#context, tree: undefined }, queries, (job) => this.#runner.run(queries, job));
   }
 
   /**
@@ -568,10 +510,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const empty = this.#held.current === undefined;
     let ids: Float64Array | undefined;
     this.#updates.add(X, y, (rows) => {
-      const given = readAddOptions(options).ids;
-      if (given !== undefined && !empty && !this.#ids) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has no ids (fit it with options.ids to have them); add without ids.');
-      if (given === undefined && this.#ids) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has ids, so every point added needs one: pass options.ids, one per row of X.');
-      if (given !== undefined) ids = readIds(given, rows, empty ? undefined : this.#ids, 'options.ids');
+      ids = addedIds(readAddOptions(options).ids, rows, empty ? undefined : this.#ids, empty);
     });
     if (ids) this.#ids = empty || !this.#ids ? new PointIds(ids) : this.#ids.appended(ids);
   }

@@ -17,6 +17,14 @@ export type Weighting = 'uniform' | 'distance' | 'softmax';
  * `fit(X)` without labels makes).
  */
 export type Task = 'classification' | 'regression' | 'search';
+/**
+ * How the k nearest are searched: `'brute'` measures every training point; `'tree'` searches a
+ * partition of the points (a k-d tree of boxes, or clusters with ball and slab bounds at high d)
+ * and skips the parts that provably cannot hold a neighbour; `'auto'` (the default) builds the
+ * partition and keeps it only where its cost model, fed by a deterministic sample (nothing is
+ * timed), predicts it pays. Every choice answers bit for bit the same.
+ */
+export type Algorithm = 'auto' | 'brute' | 'tree';
 
 /** The options of `fit`; every one may be left out. */
 export interface KnnOptions {
@@ -55,6 +63,16 @@ export interface KnnOptions {
    */
   float32Candidates?: boolean;
   /**
+   * How the k nearest are searched (default 'auto'): 'brute', every point measured; 'tree', a
+   * partition of the points whose parts that cannot hold a neighbour are skipped; 'auto', the
+   * partition where a deterministic cost model predicts it pays (the same choice on every
+   * machine). A schedule, not an approximation: every choice gives the same bits. `options`
+   * keeps what was asked, and toBytes saves that: the partition is derived from the points and
+   * built again on load; `net.searchAlgorithm` reports what runs. The softmax over every point
+   * (k: 'all' with softmax weights), `forward` and filtered searches stay dense.
+   */
+  algorithm?: Algorithm;
+  /**
    * Threads the async methods (predictAsync, predictProbaAsync, kneighborsAsync, scoreAsync)
    * spread a call over: a whole number ≥ 1, or 'auto' for every core (one thread where the
    * environment has no shared memory: a browser page that is not cross-origin isolated).
@@ -86,11 +104,14 @@ export interface ResolvedOptions<T extends Task = Task> {
   readonly metric: Metric;
   /** Whether the network keeps a float32 copy of its weights to choose candidates (true unless turned off). */
   readonly float32Candidates: boolean;
+  /** How the k nearest are searched, as asked: 'auto' (unless given), 'brute' or 'tree' (`searchAlgorithm` says what runs). */
+  readonly algorithm: Algorithm;
 }
 
 const WEIGHTINGS: readonly Weighting[] = ['uniform', 'distance', 'softmax'];
 const TASKS: readonly Task[] = ['classification', 'regression', 'search'];
-const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'threads', 'ids'];
+const ALGORITHMS: readonly Algorithm[] = ['auto', 'brute', 'tree'];
+const OPTION_NAMES = ['k', 'weights', 'lambda', 'task', 'metric', 'float32Candidates', 'algorithm', 'threads', 'ids'];
 
 function checkK(k: unknown, argument: string): number | 'all' {
   if (k === 'all') return k;
@@ -145,6 +166,7 @@ export function resolveOptions(options: unknown, defaultTask: Task = 'classifica
     task: given.task === undefined ? defaultTask : checkChoice('task', given.task, TASKS),
     metric: given.metric === undefined ? 'euclidean' : checkChoice('metric', given.metric, METRICS),
     float32Candidates: given.float32Candidates === undefined ? true : checkSwitch('float32Candidates', given.float32Candidates),
+    algorithm: given.algorithm === undefined ? 'auto' : checkChoice('algorithm', given.algorithm, ALGORITHMS),
   };
 }
 

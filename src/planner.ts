@@ -107,3 +107,25 @@ export function splitsByTrainingRows(rows: number, threads: number, streamedByte
   if (!(fewQueries || streamedBytes >= SLICED_STREAM_BYTES)) return false;
   return slices >= 2 && slices >= Math.min(threads, Math.ceil(rows / SMALLEST_PART_QUERIES));
 }
+
+/**
+ * The pruned search serves searches for up to this many neighbours (kneighbors with a larger
+ * k, or a network whose k is larger, runs brute force: the same bits). Its cost model was
+ * fitted at k = 5; a heap of many neighbours per query prunes little.
+ */
+export const TREE_LARGEST_K = 64;
+
+/** Below this many points 'auto' does not build a partition: brute force's pass over them is cheaper than a tree's visit. */
+export const PLAN_MIN_POINTS = 256;
+
+/**
+ * Which k-nearest search a network of n points asks for (treeIndex.ts builds and keeps the
+ * partition): 'brute' where none can serve (no points, the softmax over every point, k 'all'
+ * or beyond TREE_LARGEST_K) or the caller asked for it, or where n is below PLAN_MIN_POINTS
+ * for 'auto'; 'tree' as asked; 'auto' the partition's cost model decides.
+ */
+export function planSearch(options: { readonly algorithm: 'auto' | 'brute' | 'tree'; readonly k: number | 'all' }, n: number): 'auto' | 'brute' | 'tree' {
+  if (n === 0 || options.algorithm === 'brute' || options.k === 'all' || options.k > TREE_LARGEST_K) return 'brute';
+  if (options.algorithm === 'tree') return 'tree';
+  return n < PLAN_MIN_POINTS ? 'brute' : 'auto';
+}

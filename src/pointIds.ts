@@ -81,3 +81,13 @@ export class PointIds {
     return Float64Array.from(positions, (position) => (position < 0 ? -1 : this.values[position]));
   }
 }
+
+/**
+ * The ids `add` reads for `rows` points (`given`, its options.ids): required on a network that
+ * has ids (`held`), refused on one that has none unless it is `empty`; undefined when none.
+ */
+export function addedIds(given: unknown, rows: number, held: PointIds | undefined, empty: boolean): Float64Array | undefined {
+  if (given !== undefined && !empty && !held) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has no ids (fit it with options.ids to have them); add without ids.');
+  if (given === undefined && held) throw new KnnError('BAD_INPUT', 'add(X, y, { ids }): this network has ids, so every point added needs one: pass options.ids, one per row of X.');
+  return given === undefined ? undefined : readIds(given, rows, held, 'options.ids');
+}

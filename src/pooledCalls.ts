@@ -97,6 +97,8 @@ export class PooledCalls {
    */
   splitByTrainingRows(context: JobContext, queries: Matrix, k: number | undefined, call?: CallOptions): TrainingRowSplit | undefined {
     if (!this.usesPool(context, queries.rows, 1)) return undefined;
+    // The pruned search is split by queries: each worker walks the whole partition.
+    if (k !== undefined && context.tree?.serves(k)) return undefined;
     const w = context.weights;
     const streamedBytes = w.n * w.d * (k !== undefined && w.float32 && !w.pointPanels ? 4 : 8);
     const plan = k === undefined ? softmaxSlices(context, queries.rows, this.#threads) : neighbourSlices(context, queries.rows, k, this.#threads);

@@ -9,6 +9,8 @@ import { distanceOf, layerOneRadiusBound, METRIC_CODES, type Metric } from './me
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import type { Weights } from './weights.js';
+import type { TreeSearch } from './treeIndex.js';
+import { radiusPartition } from './partitionRadius.js';
 
 /** radiusNeighbors returns at most this many neighbours in all: beyond 2^28 float64s (2 GiB) a typed array cannot be had on every engine. */
 export const MAX_RESULT_VALUES = 2 ** 28;
@@ -130,4 +132,47 @@ export async function radiusNeighboursPooled(
     }
   }));
   return { offsets, indices, distances };
+}
+
+/**
+ * radiusNeighbours over the network's partition (searchAlgorithm 'tree'): the same answer, bit
+ * for bit. The partition's search keeps every point whose value is within layer 1's bound on
+ * the radius (nodes beyond it skipped, nodes wholly inside counted by their size), counted over
+ * the call before anything is allocated; then, as brute force, only the points whose reported
+ * distance is ≤ radius stay, in the same order (by value, ties by caller index). It runs on
+ * the calling thread, for the async form too.
+ */
+export function radiusNeighboursTree(kernels: Kernels, tree: TreeSearch, metric: Metric, queries: Matrix, radius: number, call: string): RadiusNeighbours {
+  const limit = layerOneRadiusBound(metric, radius);
+  const within = radiusPartition(kernels, tree.partition, tree.layers, queries, limit, tree.manhattan, (total) => {
+    if (total > MAX_RESULT_VALUES) {
+      throw new KnnError('TOO_LARGE', `${call} finds more than ${MAX_RESULT_VALUES} neighbours for the ${queries.rows} rows of X, more than a typed array holds here; pass fewer rows of X at a time, or a smaller radius.`);
+    }
+  });
+  const offsets = new Int32Array(queries.rows + 1);
+  const kept = new Uint8Array(within.values.length);
+  for (let r = 0; r < queries.rows; r++) {
+    let count = 0;
+    for (let at = within.offsets[r]; at < within.offsets[r + 1]; at++) {
+      if (distanceOf(metric, within.values[at]) <= radius) {
+        kept[at] = 1;
+        count++;
+      }
+    }
+    offsets[r + 1] = offsets[r] + count;
+  }
+  const indices = new Int32Array(offsets[queries.rows]);
+  const distances = new Float64Array(offsets[queries.rows]);
+  let next = 0;
+  for (let at = 0; at < kept.length; at++) {
+    if (!kept[at]) continue;
+    indices[next] = within.indices[at];
+    distances[next++] = distanceOf(metric, within.values[at]);
+  }
+  return { offsets, indices, distances };
+}
+
+/** The radius search on this thread: over the partition where one runs (`tree`), else brute force. */
+export function radiusOnThisThread(kernels: Kernels, w: Weights, tree: TreeSearch | undefined, metric: Metric, queries: Matrix, radius: number, call: string): RadiusNeighbours {
+  return tree ? radiusNeighboursTree(kernels, tree, metric, queries, radius, call) : radiusNeighbours(kernels, w, metric, queries, radius);
 }

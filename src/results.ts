@@ -119,3 +119,10 @@ export interface NetworkWeights {
   /** d values: μ, the mean of the training rows, subtracted from every input (layer 0). */
   mean: Float64Array;
 }
+
+/** predictClass's answer from one query's scores over `classes`: the best (ties to the class sorted first), and every class's probability by label. */
+export function classPrediction<L extends Label>(classes: readonly L[], scores: Float64Array): ClassPrediction<L> {
+  let best = 0;
+  for (let c = 1; c < classes.length; c++) if (scores[c] > scores[best]) best = c;
+  return { label: classes[best], classIndex: best, confidences: Object.fromEntries(classes.map((label, c) => [String(label), scores[c]])) };
+}

@@ -23,6 +23,12 @@ const VERSION = 3;
  * Euclidean). Later versions save every option.
  */
 const VERSION_1_OPTIONS = ['k', 'weights', 'lambda', 'task'];
+/**
+ * Options added to a version after its first files were written: such a file may leave them
+ * out (they take their defaults), and toBytes writes them. `algorithm` is what the caller asked
+ * for; the partition it may lead to is derived from the points and built again on load.
+ */
+const LATER_OPTIONS = ['algorithm'];
 const PREAMBLE_BYTES = 12;
 
 export interface SavedNetwork {
@@ -151,7 +157,9 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   }
   if (version < 3 && options.task === 'search') throw corrupt(`format version ${version} has no task 'search'`);
   const optionNames = version === 1 ? VERSION_1_OPTIONS : Object.keys(options);
-  for (const name of optionNames) if (!Object.hasOwn(savedOptions as object, name)) throw corrupt(`its options do not give "${name}"`);
+  for (const name of optionNames) {
+    if (!Object.hasOwn(savedOptions as object, name) && !LATER_OPTIONS.includes(name)) throw corrupt(`its options do not give "${name}"`);
+  }
   for (const name of Object.keys(savedOptions as object)) {
     if (!optionNames.includes(name)) throw corrupt(`format version ${version} does not save the option "${name}"`);
   }
@@ -162,7 +170,8 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   if (expected !== bytes.length) throw corrupt('its length does not match its header');
   const body = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped);
   const saved = withIds ? { ...body, ids: readSavedIds(view, expected - 4 - (n as number) * 8, n as number) } : body;
-  const canonical = encodeHeader(saved, version, optionNames);
+  // A file written before a later option existed is canonical without it.
+  const canonical = encodeHeader(saved, version, optionNames.filter((name) => Object.hasOwn(savedOptions as object, name)));
   if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
     throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
   }

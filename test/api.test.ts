@@ -15,7 +15,7 @@ describe('KnnNetwork API', () => {
     expect(b.classes).toEqual([2, 10]);
     expect(a.nSamples).toBe(4);
     expect(a.nFeatures).toBe(2);
-    expect(a.options).toEqual({ k: 1, weights: 'uniform', lambda: 1, task: 'classification', metric: 'euclidean', float32Candidates: true });
+    expect(a.options).toEqual({ k: 1, weights: 'uniform', lambda: 1, task: 'classification', metric: 'euclidean', float32Candidates: true, algorithm: 'auto' });
   });
 
   it('never modifies the caller’s arrays', async () => {

@@ -70,7 +70,7 @@ describe('the ways of a filtered search', () => {
   it('every way equals brute force over the allowed points: ties and duplicates, k past the allowed count, none and all allowed, ids, sync and async', async () => {
     const random = new SeededRandom(18);
     const taken = new Set<FilteredWay>();
-    const shapes: [number, number, KnnOptions][] = [[400, 3, {}], [1500, 12, { metric: 'manhattan' }], [3000, 24, {}], [1200, 20, { metric: 'cosine' }], [1000, 40, { float32Candidates: false }]];
+    const shapes: [number, number, KnnOptions][] = [[400, 3, {}], [2000, 4, { algorithm: 'tree' }], [1500, 12, { metric: 'manhattan' }], [3000, 24, {}], [3000, 24, { algorithm: 'tree' }], [1200, 20, { metric: 'cosine' }], [1000, 40, { float32Candidates: false }]];
     for (const [n, d, options] of shapes) {
       const grid = d <= 12 ? 3 : 0;
       const { X, y } = randomData(n + d, n, d, { grid, offset: options.metric === 'cosine' ? 0.3 : 0 });

@@ -2,7 +2,7 @@
 // drives one method of a reducer of the kernels (assembly/topk.ts, assembly/softmax.ts) on
 // memory the test lays out itself, so a fold, a selection or a merge can be checked on
 // hand-made tiles without a network. Descriptors and states are at addresses the test gives.
-import { RangeReducer, TopKHeap, TopKReducer } from '../assembly/topk';
+import { RangeReducer, sortCandidatesOrdered, TopKHeap, TopKReducer, topKFoldOrdered } from '../assembly/topk';
 import { finishBlockStates, onlineSoftmaxMerge, SoftmaxReducer, SoftmaxState } from '../assembly/softmax';
 
 export { topKStateBytes } from '../assembly/topk';
@@ -41,6 +41,15 @@ export function heapDistances(heap: usize): usize {
 export function heapIndices(heap: usize, capacity: i32): usize {
   return changetype<TopKHeap>(heap).indices(capacity);
 }
+
+/** Folds `count` distances (positions firstPosition…) into a heap of positions whose ties rank by order[position]; returns its size. */
+export function topKFoldInOrder(
+  tile: usize, count: i32, firstPosition: i32, distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize,
+): i32 {
+  return topKFoldOrdered(tile, count, firstPosition, distances, positions, size, capacity, minima, order);
+}
+
+export { sortCandidatesOrdered };
 
 export function rangeBegin(reducer: usize, limit: f64, list: usize, room: i32): void {
   changetype<RangeReducer>(reducer).begin(limit, list, room);

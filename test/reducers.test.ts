@@ -24,6 +24,10 @@ interface ReducerEntries {
   heapSize(heap: number): number;
   heapDistances(heap: number): number;
   heapIndices(heap: number, capacity: number): number;
+  topKFoldInOrder(
+    tile: number, count: number, firstPosition: number, distances: number, positions: number, size: number, capacity: number, minima: number, order: number,
+  ): number;
+  sortCandidatesOrdered(distances: number, positions: number, size: number, order: number): void;
   rangeBegin(reducer: number, limit: number, list: number, room: number): void;
   rangeFold(reducer: number, tile: number, count: number, firstIndex: number): void;
   rangeCount(reducer: number): number;
@@ -151,6 +155,58 @@ describe('top-k reducer (heap)', () => {
     wasm.topKFinish(reducer, 0);
     expect(readHeap(wasm.topKHeap(reducer, 0), 4)).toEqual(expectedTopK(row, 4));
     expect(readHeap(wasm.topKHeap(reducer, 0), 4).indices).toEqual([0, 4, 8, 12]);
+  });
+});
+
+describe('top-k reducer over positions in leaf order (ties by the caller\'s index, order[position])', () => {
+  // A heap at `states` (distances from +8, positions after `capacity` of them), the order after the tiles.
+  it('keeps the smallest (distance, order[position]) pairs whatever order the tiles come in', () => {
+    const random = new SeededRandom(59);
+    for (const grid of [0, 2, 5]) {
+      for (const [capacity, count, largest] of [[1, 40, 16], [5, 5, 8], [5, 300, 64], [7, 1000, 32], [16, 500, 48], [20, 333, 100]]) {
+        const row = distances(random, count, grid);
+        // A random permutation: position p holds caller index order[p].
+        const order = Int32Array.from({ length: count }, (_, i) => i);
+        for (let i = count - 1; i > 0; i--) {
+          const j = Math.floor(random.uniform() * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        const orderAt = tiles + 128 * 1024;
+        i32(orderAt, count).set(order);
+        // Tiles of positions, folded in a shuffled order (leaves visited by their bounds).
+        const sizes = tileSizes(count, largest);
+        const firsts = sizes.map((_, t) => sizes.slice(0, t).reduce((a, b) => a + b, 0));
+        const visit = sizes.map((_, t) => t).sort(() => random.uniform() - 0.5);
+        const heapDistances = states + 8;
+        const heapPositions = states + 8 + capacity * 8;
+        let size = 0;
+        for (const t of visit) {
+          f64(tiles, sizes[t]).set(row.subarray(firsts[t], firsts[t] + sizes[t]));
+          size = wasm.topKFoldInOrder(tiles, sizes[t], firsts[t], heapDistances, heapPositions, size, capacity, minima, orderAt);
+        }
+        wasm.sortCandidatesOrdered(heapDistances, heapPositions, size, orderAt);
+        const byCaller = new Float64Array(count);
+        order.forEach((caller, position) => (byCaller[caller] = row[position]));
+        const expected = expectedTopK(byCaller, capacity);
+        const positions = Array.from(i32(heapPositions, size));
+        expect(positions.map((p) => order[p]), `grid ${grid}, capacity ${capacity}, count ${count}`).toEqual(expected.indices);
+        expect(Array.from(f64(heapDistances, size))).toEqual(expected.distances);
+      }
+    }
+  });
+
+  it('lets in a distance equal to the root\'s when its caller index is lower, and not when it is higher', () => {
+    const orderAt = tiles + 128 * 1024;
+    // Positions 0…3 hold caller indices 9, 8, 7, 6; positions 4…7 hold 1, 2, 3, 20.
+    i32(orderAt, 8).set([9, 8, 7, 6, 1, 2, 3, 20]);
+    const heapDistances = states + 8;
+    const heapPositions = states + 8 + 3 * 8;
+    f64(tiles, 4).set([1, 1, 1, 1]);
+    let size = wasm.topKFoldInOrder(tiles, 4, 0, heapDistances, heapPositions, 0, 3, minima, orderAt);
+    f64(tiles, 4).set([1, 1, 1, 1]);
+    size = wasm.topKFoldInOrder(tiles, 4, 4, heapDistances, heapPositions, size, 3, minima, orderAt);
+    wasm.sortCandidatesOrdered(heapDistances, heapPositions, size, orderAt);
+    expect(Array.from(i32(heapPositions, size))).toEqual([4, 5, 6]);
   });
 });
 
