@@ -6,7 +6,7 @@
 // positions mapped back; or brute force over the allowed points in JS.
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
-import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, rowsOf, searchAgain } from './filteredSearch.js';
+import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, PRUNED_SEARCH_SHARE, rowsOf, searchAgain } from './filteredSearch.js';
 import { neighboursJob, type FoundNeighbours } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
@@ -131,17 +131,18 @@ export interface FilteredNeighbours {
 
 /**
  * The k nearest of the points `allowed` marks among `w`'s, for `queries` (as layer 1 takes
- * them), the way filteredWay finds cheapest. `run` runs a job here (for rows the whole search
- * could not settle, searched again over the allowed points gathered).
+ * them), the way filteredWay finds cheapest (`pruned`: the whole network is searched by its
+ * partition). `run` runs a job here (for rows the whole search could not settle, searched again
+ * over the allowed points gathered).
  */
 export function filteredNeighbours(
   kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, k: number,
-  run: (queries: Matrix, job: ChunkJob) => void,
+  run: (queries: Matrix, job: ChunkJob) => void, pruned = false,
 ): FilteredNeighbours {
   const count = allowedCount(allowed);
   const found = Math.min(k, count);
   const points = () => kernels.f64(w.points.pointer, w.n * w.d);
-  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows);
+  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows, pruned ? PRUNED_SEARCH_SHARE : 1);
   if (found === 0 || way === 'direct') {
     return { weights: w, searched: 0, found, finish: () => directNeighbours(points(), w.d, allowed, queries, found, options.metric), release: () => {} };
   }
@@ -181,9 +182,9 @@ export interface FilteredRadius {
 }
 
 /** The points within a radius among those `allowed` marks, the way filteredRadiusWay finds cheapest; `radius` for the direct way. */
-export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number): FilteredRadius {
+export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number, pruned = false): FilteredRadius {
   const count = allowedCount(allowed);
-  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows);
+  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, pruned ? PRUNED_SEARCH_SHARE : 1);
   if (way === 'whole') return { weights: w, finish: (found) => dropLeftOut(found, allowed), release: () => {} };
   if (way === 'direct') {
     const found = directRadius(kernels.f64(w.points.pointer, w.n * w.d), w.d, allowed, queries, radius, options.metric);

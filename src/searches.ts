@@ -50,7 +50,7 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const asked = k ?? options.k;
   checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
   const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
-  const filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run);
+  const filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run, s.context.tree?.serves(Math.min(width, w.n)) ?? false);
   const context = filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
   const searched = filtered ? filtered.searched : Math.min(width, w.n);
   // No search (nothing allowed, or brute force over the allowed points): an empty job.
@@ -73,7 +73,7 @@ function searchedPoints(s: SearchSurface, filter: SearchFilter | undefined, quer
   const { kernels, weights: w, options, tree } = s.context;
   const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
   if (!allowed) return { weights: w, tree, finish: (found) => s.withIds(found), release: () => {} };
-  const filtered = filteredRadius(kernels, w, allowed, options, queries, radius);
+  const filtered = filteredRadius(kernels, w, allowed, options, queries, radius, tree !== undefined);
   return { ...filtered, tree: filtered.weights === w ? tree : undefined, finish: (found) => s.withIds(filtered.finish(found)) };
 }
 
