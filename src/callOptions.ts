@@ -63,3 +63,50 @@ export function readAddOptions(options: unknown): { ids?: unknown } {
   }
   return options as { ids?: unknown };
 }
+
+/**
+ * fit's options split into the long call's (signal, onProgress: checked here) and the rest, the
+ * model's and the machine's, read by their own checks. Neither is an option of the model: they
+ * are not kept in `options` and not saved by toBytes. Anything but an object passes through for
+ * those checks to refuse.
+ */
+export function splitCallOptions(options: unknown, call: string): { call: CallOptions | undefined; rest: unknown } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return { call: undefined, rest: options };
+  const { signal, onProgress, ...rest } = options as Record<string, unknown>;
+  return { call: signal === undefined && onProgress === undefined ? undefined : checkCallOptions({ signal, onProgress }, call), rest };
+}
+
+/**
+ * The steps of a long call that runs here (fit): after each, `reached(done)` lets an abort land
+ * and tells onProgress the share done. With a signal it first yields to the event loop (a
+ * timer's turn, so that an abort from a timer or an event can land between steps): about a
+ * millisecond a step, paid only by calls that can be aborted.
+ */
+export class CallSteps {
+  readonly #call: CallOptions | undefined;
+
+  constructor(call: CallOptions | undefined) {
+    this.#call = call;
+    call?.signal?.throwIfAborted();
+  }
+
+  /** Whether the call is followed (a signal or onProgress given): its steps then report and yield. */
+  get followed(): boolean {
+    return this.#call?.signal !== undefined || this.#call?.onProgress !== undefined;
+  }
+
+  /**
+   * Rejects with the signal's reason once aborted, having called `undo` (which frees what the
+   * steps so far made: an aborted call changes nothing), else tells onProgress `done` (above 0,
+   * up to 1, rising).
+   */
+  async reached(done: number, undo?: () => void): Promise<void> {
+    const signal = this.#call?.signal;
+    if (signal) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (signal.aborted) undo?.();
+      signal.throwIfAborted();
+    }
+    this.#call?.onProgress?.(done);
+  }
+}

@@ -9,6 +9,7 @@ export type { Algorithm, KnnOptions, ResolvedOptions, SearchFilter, StorageOptio
 export type { StorageKind } from './planner.js';
 export type { Label } from './labels.js';
 export type { AbortSignalLike, CallOptions } from './callOptions.js';
+export type { FitOptions } from './networkOptions.js';
 
 export type { Metric } from './metrics.js';
 export type { Matrix, MatrixInput, QueryInput } from './matrix.js';

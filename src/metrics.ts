@@ -41,10 +41,17 @@ export function layerOneRadiusBound(metric: Metric, radius: number): number {
 
 /** z1 between query row `queryRow` and training row `row` computed directly, in dimension order. */
 export function layerOneValue(metric: Metric, points: Float64Array | Float32Array, row: number, query: Float64Array | Float32Array, queryRow: number, d: number): number {
+  // The metric tested once, outside the loop: filtered searches call this per allowed point.
+  const at = row * d;
+  const from = queryRow * d;
   let sum = 0;
+  if (metric === 'manhattan') {
+    for (let j = 0; j < d; j++) sum += Math.abs(query[from + j] - points[at + j]);
+    return sum;
+  }
   for (let j = 0; j < d; j++) {
-    const difference = query[queryRow * d + j] - points[row * d + j];
-    sum += metric === 'manhattan' ? Math.abs(difference) : difference * difference;
+    const difference = query[from + j] - points[at + j];
+    sum += difference * difference;
   }
   return sum;
 }

@@ -12,7 +12,7 @@ import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type Reso
 import { classPrediction, type ClassifierInput, type ClassPrediction, type LabelledInput, type LayerActivations, type NetworkWeights, type Neighbours, type Prediction, type RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
-import { resolveLoadThreads, resolveThreads, type LoadOptions } from './threads.js';
+import { resolveLoadThreads, type LoadOptions } from './threads.js';
 import { loadedKernels, loadKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import type { StorageKind } from './planner.js';
@@ -23,7 +23,8 @@ import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from '.
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { addedIds, PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
-import { checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
+import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
+import { readNetworkOptions, type FitOptions } from './networkOptions.js';
 import { checkOutputSize, padNeighbours } from './neighbourLists.js';
 import { FILTER_OPTIONS, kneighborsJob, neighbourWidth, radiusSearch, radiusSearchAsync, reported, type SearchSurface } from './searches.js';
 
@@ -88,62 +89,67 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return loadKernels(undefined, threads > 1);
   }
 
-  /** Splits fit's options into the model's (resolved, with `defaultTask`) and the machine's threads. */
-  static #readOptions(options: unknown, defaultTask: Task): { resolved: ResolvedOptions; threads: number; ids: unknown } {
-    const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-    const { threads: threadsOption, ids, ...modelOptions } = (isObject ? options : {}) as KnnOptions & { ids?: unknown };
-    return { resolved: resolveOptions(isObject ? modelOptions : options, defaultTask), threads: resolveThreads(threadsOption), ids };
-  }
-
   /**
    * Trains a classifier on n rows of X (n × d) and their string class labels y: its `predict`
    * returns `string[]`. The network's weights are the training data, copied (the caller's
    * arrays are never modified). Throws a KnnError naming the argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y: ArrayLike<string>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<string>, options?: FitOptions & { task?: 'classification' }): Promise<KnnNetwork<string, 'classification'>>;
   /**
    * Trains a classifier on n rows of X (n × d) and their numeric class labels y: its `predict`
    * returns `number[]`. The network's weights are the training data, copied (the caller's
    * arrays are never modified). Throws a KnnError naming the argument for any bad input.
    */
-  static fit(X: MatrixInput, y: ArrayLike<number>, options?: KnnOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options?: FitOptions & { task?: 'classification' }): Promise<KnnNetwork<number, 'classification'>>;
   /**
    * Trains a regressor (`task: 'regression'`) on n rows of X (n × d) and their numeric targets
    * y: its `predict` returns a Float64Array of estimates, and it has no classes (no
    * `predictProba`). The weights are the training data, copied. Throws a KnnError naming the
    * argument for any bad input.
    */
-  static fit(X: MatrixInput, y: ArrayLike<number>, options: KnnOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
+  static fit(X: MatrixInput, y: ArrayLike<number>, options: FitOptions & { task: 'regression' }): Promise<KnnNetwork<number, 'regression'>>;
   /**
    * Holds n rows of X (n × d) without labels (task 'search'): a network for `kneighbors`,
    * `radiusNeighbors` and their async forms, `add(X)`, `remove`, `toBytes`. The label calls
    * (predict, predictProba, score, …) do not type-check on it, and throw a KnnError if called.
    */
-  static fit(X: MatrixInput, y?: null, options?: KnnOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
+  static fit(X: MatrixInput, y?: null, options?: FitOptions & { task?: 'search' }): Promise<KnnNetwork<never, 'search'>>;
   /**
    * Trains a network whose label type or task is known only at run time: its `predict` returns
    * the labels or a Float64Array (`options.task` tells which). Throws a KnnError naming the
    * argument for any bad input.
+   * `options.signal` aborts it and `options.onProgress` follows it: see FitOptions.
    */
-  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork>;
-  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: KnnOptions): Promise<KnnNetwork> {
+  static fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: FitOptions): Promise<KnnNetwork>;
+  static async fit(X: MatrixInput, y?: ArrayLike<Label> | null, options?: FitOptions): Promise<KnnNetwork> {
     const labelled = y !== undefined && y !== null;
-    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, labelled ? 'classification' : 'search');
+    const { resolved, threads, ids, call } = readNetworkOptions(options, labelled ? 'classification' : 'search', 'fit(X, y, options)');
     if (!labelled && resolved.task !== 'search') {
       throw new KnnError('BAD_INPUT', `fit(X, y): y is ${describeValue(y)} but options.task is '${resolved.task}', which needs one ${resolved.task === 'regression' ? 'target' : 'label'} per row of X; pass y, or leave task out for a network without labels.`);
     }
     if (labelled && resolved.task === 'search') {
       throw new KnnError('BAD_INPUT', "fit(X, y): options.task 'search' holds no labels; call fit(X) or fit(X, null, options).");
     }
-    // With the kernels loaded, X is read and packed before fit awaits anything, so typed-array
-    // data need not be copied first (toMatrix's borrow).
-    const ready = loadedKernels(undefined, threads > 1);
+    const steps = new CallSteps(call);
+    // Without a signal or onProgress, and with the kernels loaded, X is read and packed before
+    // fit awaits anything, so typed-array data need not be copied first (toMatrix's borrow);
+    // otherwise it is copied, like everything the caller gave, before the first await, so that
+    // a change made while fit is pending cannot reach it.
+    const ready = steps.followed ? undefined : loadedKernels(undefined, threads > 1);
     const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved, ready !== undefined), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
-    const kernels = ready ?? (await KnnNetwork.#kernelsFor(threads));
-    return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
+    let kernels = ready;
+    if (kernels === undefined) {
+      await steps.reached(0.7);
+      kernels = await KnnNetwork.#kernelsFor(threads);
+      await steps.reached(0.75);
+    }
+    const network = new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
+    await steps.reached(1, () => network.dispose());
+    return network;
   }
 
   /**
@@ -161,7 +167,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** An empty network whose task is known only at run time. */
   static create(options?: KnnOptions): Promise<KnnNetwork>;
   static async create(options?: KnnOptions): Promise<KnnNetwork> {
-    const { resolved, threads, ids } = KnnNetwork.#readOptions(options, 'classification');
+    const { resolved, threads, ids } = readNetworkOptions(options, 'classification');
     if (ids !== undefined) throw new KnnError('BAD_OPTION', 'create(options): options.ids belongs to fit; a created network takes ids with its points, add(X, y, { ids }).');
     const kernels = await KnnNetwork.#kernelsFor(threads);
     return new KnnNetwork(kernels, undefined, resolved, threads, true);
@@ -406,15 +412,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
   async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: SearchFilter & CallOptions): Promise<Neighbours> {
     const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)', FILTER_OPTIONS);
-    const { queries, job, found, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    const { queries, job, searched, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    // finish reads the weights (a filter's rows searched again): it runs while the call holds them.
+    let answer: Neighbours | undefined;
     try {
-      const split = this.#pooled.splitByTrainingRows(context, queries, found, call);
-      if (split) {
-        await split.run(() => {});
-        return finish(split.given as FoundNeighbours);
-      }
-      await this.#pooled.run(context, queries, job, call);
-      return finish();
+      const split = this.#pooled.splitByTrainingRows(context, queries, searched, call);
+      if (split) await split.run(() => void (answer = finish(split.given as FoundNeighbours)));
+      else await this.#pooled.run(context, queries, job, call, () => void (answer = finish()));
+      return answer!;
     } finally {
       release();
     }
@@ -422,7 +427,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** What the searches (searches.ts) read of this network. */
   get #surface(): SearchSurface {
-    return { context: this.#context, pooled: this.#pooled, withIds: (result) => (this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result) };
+    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => (this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result) };
   }
 
   /** kneighbors' job (searches.ts) for X and k, its arguments checked. */

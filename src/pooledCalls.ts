@@ -36,17 +36,22 @@ export class PooledCalls {
    * Runs `job` over `queries` for an async method: on the pool when the call is large enough,
    * else here. Async calls on one network are queued, one at a time; those on other networks
    * (each with a pool of its own) run side by side. `call` may abort the call (see CallOptions).
+   * `finish`, when given, runs once the job is done, while the call still holds the weights.
    */
-  async run(context: JobContext, queries: Matrix, job: ChunkJob, call?: CallOptions): Promise<void> {
+  async run(context: JobContext, queries: Matrix, job: ChunkJob, call?: CallOptions, finish?: () => void): Promise<void> {
     if (!this.usesPool(context, queries.rows)) {
       call?.signal?.throwIfAborted();
       this.#runner.run(queries, job);
+      finish?.();
       call?.onProgress?.(1);
       return;
     }
     // `queries` is the network's own copy of the caller's rows (toMatrix): what the caller does
     // to its array while the call waits on the queue cannot reach it.
-    await this.#held.queued(() => this.#runner.runOnPool(queries, job, call));
+    await this.#held.queued(async () => {
+      await this.#runner.runOnPool(queries, job, call);
+      finish?.();
+    });
   }
 
   /**

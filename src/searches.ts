@@ -3,7 +3,7 @@
 // search on this thread or the pool. KnnNetwork checks the call and hands its parts here.
 import type { CallOptions } from './callOptions.js';
 import type { ChunkJob } from './chunkRunner.js';
-import { allowedPoints, gatherAllowed, toNetworkPositions } from './filters.js';
+import { allowedPoints, emptyRadius, filteredNeighbours, filteredRadius } from './filters.js';
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
@@ -19,13 +19,11 @@ export interface SearchSurface {
   readonly context: JobContext;
   readonly pooled: PooledCalls;
   withIds<R extends { indices: Int32Array }>(result: R): R;
+  /** Runs a job here (a filter's rows searched again). */
+  run(queries: Matrix, job: ChunkJob): void;
 }
 
-/** The options of the searches besides a long call's. */
-export const FILTER_OPTIONS = ['filter', 'classes'];
-
-/** A radius search of `rows` queries that found nothing. */
-const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new Int32Array(rows + 1), indices: new Int32Array(0), distances: new Float64Array(0) });
+export { FILTER_OPTIONS } from './filters.js';
 
 /** The width of kneighbors' rows for `k` (`ownK`, the network's, by default) on n points: k ≤ n on a fitted network, any k on a created one (`capped`). */
 export function neighbourWidth(k: number | 'all' | undefined, n: number, ownK: number | 'all', capped: boolean): number {
@@ -40,9 +38,11 @@ export function reported(s: SearchSurface, found: FoundNeighbours): Neighbours {
 }
 
 /**
- * kneighbors' job for k (the network's own when undefined; a cap when `capped`): over the network's points, or over those
- * `filter` allows, gathered for the call (`release` frees them; `context` is what the job
- * reads: a gathered set is searched by brute force).
+ * kneighbors' job for k (the network's own when undefined; a cap when `capped`), `searched`
+ * neighbours a row deep: over the network's points, or as a filter's search runs (filters.ts:
+ * the whole network a little deeper, the allowed points gathered — searched by brute force —
+ * or none, brute force over them in finish). `release` frees what was gathered; `context` is
+ * what the job reads.
  */
 export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'all' | undefined, capped: boolean, filter: SearchFilter | undefined, call: string) {
   const { kernels, weights: w, options } = s.context;
@@ -50,38 +50,36 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const asked = k ?? options.k;
   checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
   const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
-  const gathered = allowed && gatherAllowed(kernels, w, allowed, options);
-  const context = gathered?.weights ? { ...s.context, weights: gathered.weights, tree: undefined } : s.context;
-  const found = Math.min(width, gathered ? gathered.positions.length : w.n);
-  // Nothing allowed: no search, every row padded.
-  const searched = found > 0 ? neighboursJob(context, queries.rows, found) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
+  const filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run, s.context.tree?.serves(Math.min(width, w.n)) ?? false);
+  const context = filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
+  const searched = filtered ? filtered.searched : Math.min(width, w.n);
+  // No search (nothing allowed, or brute force over the allowed points): an empty job.
+  const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
   const finish = (given?: FoundNeighbours): Neighbours => {
-    const { indices, squared } = given ?? searched;
-    if (gathered) toNetworkPositions(indices, gathered.positions);
-    return reported(s, padNeighbours({ indices, squared }, queries.rows, found, width));
+    const found = given ?? search;
+    return reported(s, padNeighbours(filtered ? filtered.finish(found) : found, queries.rows, filtered ? filtered.found : searched, width));
   };
-  return { job: searched.job, found, context, finish, release: () => gathered?.release() };
+  return { job: search.job, searched, context, finish, release: () => filtered?.release() };
 }
 
 /**
- * The weights a radius search reads: the network's (with its partition, where one runs), or the
- * points `filter` allows gathered for the call (undefined when none is). `finish` maps a radius
- * result's positions back and adds ids; `release` frees what was gathered.
+ * The weights a radius search of `queries` reads: the network's (with its partition, where one
+ * runs), or as a filter's search runs (filters.ts; undefined: none). `finish` turns the
+ * search's answer into the call's and adds ids; `release` frees what was gathered.
  */
-function searchedPoints(s: SearchSurface, filter: SearchFilter | undefined, call: string): {
+function searchedPoints(s: SearchSurface, filter: SearchFilter | undefined, queries: Matrix, radius: number, call: string): {
   weights: Weights | undefined; tree?: TreeSearch; finish: (found: RadiusNeighbours) => RadiusNeighbours; release: () => void;
 } {
   const { kernels, weights: w, options, tree } = s.context;
   const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
   if (!allowed) return { weights: w, tree, finish: (found) => s.withIds(found), release: () => {} };
-  const gathered = gatherAllowed(kernels, w, allowed, options);
-  const finish = (found: RadiusNeighbours): RadiusNeighbours => s.withIds({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) });
-  return { weights: gathered.weights, finish, release: gathered.release };
+  const filtered = filteredRadius(kernels, w, allowed, options, queries, radius, tree !== undefined);
+  return { ...filtered, tree: filtered.weights === w ? tree : undefined, finish: (found) => s.withIds(filtered.finish(found)) };
 }
 
 /** radiusNeighbors on this thread; `call` names it in errors. */
 export function radiusSearch(s: SearchSurface, queries: Matrix, radius: number, filter: SearchFilter | undefined, call: string): RadiusNeighbours {
-  const searched = searchedPoints(s, filter, `${call.slice(0, -1)}, options)`);
+  const searched = searchedPoints(s, filter, queries, radius, `${call.slice(0, -1)}, options)`);
   try {
     const w = searched.weights;
     return searched.finish(w ? radiusOnThisThread(s.context.kernels, w, searched.tree, s.context.options.metric, queries, radius, call) : emptyRadius(queries.rows));
@@ -95,7 +93,7 @@ export function radiusSearch(s: SearchSurface, queries: Matrix, radius: number, 
  * pass), else on this thread; the partition's radius search always runs on this thread.
  */
 export async function radiusSearchAsync(s: SearchSurface, queries: Matrix, radius: number, filter: SearchFilter | undefined, callOptions: CallOptions | undefined, call: string): Promise<RadiusNeighbours> {
-  const searched = searchedPoints(s, filter, `${call.slice(0, -1)}, options)`);
+  const searched = searchedPoints(s, filter, queries, radius, `${call.slice(0, -1)}, options)`);
   const { kernels, options } = s.context;
   try {
     const w = searched.weights;

@@ -1,0 +1,211 @@
+// How a filtered search runs, chosen per call by a cost rule (no timing), every way exact:
+//
+// - 'whole': search the whole network for a few more neighbours than asked and drop the points
+//   left out. With m points left out, the k nearest allowed are among the k + m nearest, in the
+//   same order (ties included), so a row whose search reached k allowed points — or went k + m
+//   deep — is settled; the rest (a filter that starves some queries, such as a class filter near
+//   the class it leaves out) are searched again by one of the two ways below. For radius:
+//   search unfiltered and drop.
+// - 'gather': the allowed points packed into weights of their own, searched, positions mapped
+//   back (filters.ts). Packing costs far more per value than searching, so it pays on a batch
+//   over few allowed points.
+// - 'direct': brute force in JS over the allowed points with direct differences in dimension
+//   order (layerOneValue, the distance every path reports), for little work: one query against
+//   a small share of the points.
+import type { FoundNeighbours } from './jobs.js';
+import type { Matrix } from './matrix.js';
+import { distanceOf, layerOneValue, type Metric } from './metrics.js';
+import type { RadiusNeighbours } from './results.js';
+
+// Costs in units of the network's search visiting one value for one query of a batch (float32
+// GEMM; measured on W2, 10 000 × 64, a loaded 2-core machine, bench/filters.ts): 0.12 ns (0.05
+// ns when the machine is quiet, when the JS costs below weigh about twice as much). A single
+// query's search, which shares no block of weights with other queries, took 0.3 ns a value;
+// gathering and packing one value 16 ns; JS direct differences 2.7 ns a value; each neighbour
+// kept per query past k added about 1/100 of the search's time (k = 21, 37, 105, 505: 1.05×,
+// 1.22×, 2.3×, 7.7× the time of k = 5; below k = 13 lost in the noise).
+const SINGLE_QUERY_VALUE_COST = 2.5;
+const GATHER_VALUE_COST = 130;
+const DIRECT_VALUE_COST = 22;
+const EXTRA_WIDTH_COST = 1 / 100;
+/** The whole search goes at most this many past k (but for k + every point left out): deeper, it costs several times the search. */
+const WIDEST_EXTRA = 256;
+const LARGEST_ESTIMATED_K = 64;
+export type FilteredWay = 'whole' | 'gather' | 'direct';
+
+/**
+ * The chance that fewer than k of `width` points are allowed, when each is with chance
+ * `share` (a filter unrelated to where the points lie): P(Binomial(width, share) < k).
+ */
+function shortChance(width: number, share: number, k: number): number {
+  // Each term's logarithm, so that (1 − share)^width underflowing (wide searches, large k)
+  // does not zero the terms that matter.
+  let logTerm = width * Math.log1p(-share);
+  const logOdds = Math.log(share / (1 - share));
+  let sum = 0;
+  for (let j = 0; j < k && j <= width; j++) {
+    sum += Math.exp(logTerm);
+    logTerm += Math.log((width - j) / (j + 1)) + logOdds;
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * The cheapest exact way to find, for `rows` queries, the `k` nearest of `allowedCount` allowed
+ * points among n of d features (k ≤ allowedCount), and for the whole search how deep it goes:
+ * the width whose cost, with the expected rows searched again (each the cheaper of gather and
+ * direct over them), is least. `wholeShare` scales the whole network's search (a pruned one). A filter that starves some queries costs more than expected,
+ * never an answer that is not exact.
+ */
+export function filteredWay(n: number, d: number, allowedCount: number, k: number, rows: number, wholeShare = 1): { way: FilteredWay; width: number } {
+  const left = n - allowedCount;
+  const search = rows === 1 ? SINGLE_QUERY_VALUE_COST : 1;
+  let best = { width: k, cost: Infinity };
+  // Widths up to WIDEST_EXTRA past k, then k + left, which no row can fall short at; for a large
+  // k (whose chance of falling short costs O(k) a width) that one alone.
+  const extras = k > LARGEST_ESTIMATED_K ? 0 : Math.min(left, WIDEST_EXTRA) + 1;
+  const widths = Array.from({ length: extras }, (_, extra) => k + extra);
+  if (left >= extras) widths.push(k + left);
+  for (const width of widths) {
+    if (width > n) break;
+    const searched = wholeShare * search * rows * n * d * (1 + (width - k) * EXTRA_WIDTH_COST);
+    if (searched >= best.cost) break;
+    const again = width === k + left ? 0 : rows * shortChance(width, allowedCount / n, k);
+    const cost = searched + (again > 0 ? searchAgain(d, allowedCount, again).cost : 0);
+    if (cost < best.cost) best = { width, cost };
+  }
+  const costs: [FilteredWay, number][] = [['whole', best.cost], ['gather', gatherCost(d, allowedCount, rows)], ['direct', directCost(d, allowedCount, rows)]];
+  const [way] = costs.reduce((cheapest, next) => (next[1] < cheapest[1] ? next : cheapest));
+  return { way, width: best.width };
+}
+
+const gatherCost = (d: number, allowedCount: number, rows: number) => GATHER_VALUE_COST * allowedCount * d + (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
+const directCost = (d: number, allowedCount: number, rows: number) => DIRECT_VALUE_COST * rows * allowedCount * d;
+
+/** How `rows` queries the whole search left unsettled are searched again over the allowed points (the cheaper way), and its cost. */
+export function searchAgain(d: number, allowedCount: number, rows: number): { way: 'gather' | 'direct'; cost: number } {
+  const gather = gatherCost(d, allowedCount, rows);
+  const direct = directCost(d, allowedCount, rows);
+  return gather < direct ? { way: 'gather', cost: gather } : { way: 'direct', cost: direct };
+}
+
+/** The cheapest exact way to list, for `rows` queries, the allowed points within a radius (as filteredWay; no width). */
+export function filteredRadiusWay(n: number, d: number, allowedCount: number, rows: number, wholeShare = 1): FilteredWay {
+  return filteredWay(n, d, allowedCount, 0, rows, wholeShare).way;
+}
+
+/**
+ * The share of brute force's time a search of the whole network takes on its pruned search
+ * (a partition, where 'auto' or 'tree' runs one): on W2 (10 000 × 64) the pruned search took
+ * 0.31× brute force's time on a batch of 1 000 queries and 0.16× on single ones. A constant,
+ * where the partition's own predicted ratio (partitionCost.ts) would serve better.
+ */
+export const PRUNED_SEARCH_SHARE = 0.3;
+
+/**
+ * The k nearest allowed points of each row, from a search of the whole network `width` deep
+ * (nearest first): rows × k, or undefined for a row whose search held fewer than k allowed
+ * points and did not go `width` = k + (points left out) deep. `unsettled` lists those rows.
+ */
+export function keepAllowed(found: FoundNeighbours, rows: number, width: number, k: number, allowed: Uint8Array): { kept: FoundNeighbours; unsettled: number[] } {
+  const indices = new Int32Array(rows * k);
+  const squared = new Float64Array(rows * k);
+  const unsettled: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let kept = 0;
+    for (let j = r * width; j < (r + 1) * width && kept < k; j++) {
+      const index = found.indices[j];
+      if (!allowed[index]) continue;
+      indices[r * k + kept] = index;
+      squared[r * k + kept] = found.squared[j];
+      kept++;
+    }
+    if (kept < k) unsettled.push(r);
+  }
+  return { kept: { indices, squared }, unsettled };
+}
+
+/** The chosen rows of `queries`, as a matrix of their own. */
+export function rowsOf(queries: Matrix, chosen: readonly number[]): Matrix {
+  const data = new Float64Array(chosen.length * queries.cols);
+  chosen.forEach((r, at) => data.set(queries.data.subarray(r * queries.cols, (r + 1) * queries.cols), at * queries.cols));
+  return { data, rows: chosen.length, cols: queries.cols };
+}
+
+/** Writes `part` (one row of k per entry of `chosen`) into rows `chosen` of `into` (rows of k). */
+export function placeRows(into: FoundNeighbours, part: FoundNeighbours, chosen: readonly number[], k: number): void {
+  chosen.forEach((r, at) => {
+    into.indices.set(part.indices.subarray(at * k, (at + 1) * k), r * k);
+    into.squared.set(part.squared.subarray(at * k, (at + 1) * k), r * k);
+  });
+}
+
+/**
+ * Brute force over the allowed points of `points` (n × d, as the network holds them): each
+ * query's k nearest (k ≤ the allowed count), ties toward the lower index, z1 computed directly in
+ * dimension order as every search path reports it.
+ */
+export function directNeighbours(points: Float64Array | Float32Array, d: number, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
+  const indices = new Int32Array(queries.rows * k);
+  const squared = new Float64Array(queries.rows * k);
+  for (let r = 0; r < queries.rows; r++) {
+    const base = r * k;
+    let size = 0;
+    for (let i = 0; i < allowed.length; i++) {
+      if (!allowed[i]) continue;
+      const value = layerOneValue(metric, points, i, queries.data, r, d);
+      if (size === k && !(value < squared[base + k - 1])) continue;
+      // After every kept value ≤ this one: equal values stay in index order.
+      let slot = size < k ? size++ : k - 1;
+      while (slot > 0 && squared[base + slot - 1] > value) {
+        squared[base + slot] = squared[base + slot - 1];
+        indices[base + slot] = indices[base + slot - 1];
+        slot--;
+      }
+      squared[base + slot] = value;
+      indices[base + slot] = i;
+    }
+  }
+  return { indices, squared };
+}
+
+/** Brute force over the allowed points: each query's points within `radius`, nearest first, ties by index (see directNeighbours). */
+export function directRadius(points: Float64Array | Float32Array, d: number, allowed: Uint8Array, queries: Matrix, radius: number, metric: Metric): RadiusNeighbours {
+  const offsets = new Int32Array(queries.rows + 1);
+  const indices: number[] = [];
+  const distances: number[] = [];
+  for (let r = 0; r < queries.rows; r++) {
+    const within: { index: number; value: number }[] = [];
+    for (let i = 0; i < allowed.length; i++) {
+      if (!allowed[i]) continue;
+      const value = layerOneValue(metric, points, i, queries.data, r, d);
+      if (distanceOf(metric, value) <= radius) within.push({ index: i, value });
+    }
+    within.sort((a, b) => a.value - b.value || a.index - b.index);
+    for (const { index, value } of within) {
+      indices.push(index);
+      distances.push(distanceOf(metric, value));
+    }
+    offsets[r + 1] = indices.length;
+  }
+  return { offsets, indices: Int32Array.from(indices), distances: Float64Array.from(distances) };
+}
+
+/** A radius answer without the points `allowed` leaves out. */
+export function dropLeftOut(found: RadiusNeighbours, allowed: Uint8Array): RadiusNeighbours {
+  const rows = found.offsets.length - 1;
+  const offsets = new Int32Array(rows + 1);
+  let kept = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let e = found.offsets[r]; e < found.offsets[r + 1]; e++) if (allowed[found.indices[e]]) kept++;
+    offsets[r + 1] = kept;
+  }
+  const indices = new Int32Array(kept);
+  const distances = new Float64Array(kept);
+  for (let e = 0, at = 0; e < found.indices.length; e++) {
+    if (!allowed[found.indices[e]]) continue;
+    indices[at] = found.indices[e];
+    distances[at++] = found.distances[e];
+  }
+  return { ...found, offsets, indices, distances };
+}
