@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnError, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
-import { randomData } from './helpers.js';
+import { maxAbsoluteDifference, randomData } from './helpers.js';
 
 const rowsOf = (data: Float64Array, rows: number, cols: number): number[][] =>
   Array.from({ length: rows }, (_, r) => Array.from(data.subarray(r * cols, (r + 1) * cols)));
@@ -117,9 +117,25 @@ describe('KnnNetwork.create: an empty network to add to', () => {
             net.add(row, [labels[i]] as never);
             reference.add(row, [labels[i]] as never);
           }
-          expect(net.predict(queries)).toEqual(reference.predict(queries));
+          // Bit for bit a fresh fit of the same points, in every weighting.
+          const fitted = await KnnNetwork.fit(X, labels as never, { k: Math.min(k, n), weights, task });
+          expect(net.predict(queries)).toEqual(fitted.predict(queries));
+          // (Fewer points than the cap k: the created network's rows are padded, the fit's are not.)
+          if (n >= k) expect(net.kneighbors(queries)).toEqual(fitted.kneighbors(queries));
+          if (task === 'classification') expect(net.predictProba(queries)).toEqual(fitted.predictProba(queries));
+          fitted.dispose();
+          // And the reference's: the selection and the uniform and 1/distance votes bit for bit;
+          // the softmax's exponentials are summed in another order there (docs/exactness.md),
+          // so its probabilities and estimates agree to 1e-12.
           expect(net.kneighbors(queries)).toEqual(reference.kneighbors(queries));
-          if (task === 'classification') expect(net.predictProba(queries)).toEqual(reference.predictProba(queries));
+          if (weights !== 'softmax') {
+            expect(net.predict(queries)).toEqual(reference.predict(queries));
+            if (task === 'classification') expect(net.predictProba(queries)).toEqual(reference.predictProba(queries));
+          } else if (task === 'classification') {
+            expect(maxAbsoluteDifference(net.predictProba(queries), reference.predictProba(queries))).toBeLessThan(1e-12);
+          } else {
+            expect(maxAbsoluteDifference(net.predict(queries) as Float64Array, reference.predict(queries) as Float64Array)).toBeLessThan(1e-12 * 40);
+          }
           net.dispose();
         },
       ),
