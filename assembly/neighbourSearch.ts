@@ -12,7 +12,7 @@ import {
   blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset,
   UNIT_ROUNDOFF,
 } from './stream';
-import { storageIn, TrainingPoints } from './trainingPoints';
+import { storageIn, storedPointsIn, TrainingPoints } from './trainingPoints';
 
 const DIRECT_SEARCH_FACTOR: i32 = 4;
 // Up to this many features the k-nearest search runs on direct differences
@@ -77,18 +77,11 @@ export function searchStoredNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
 ): void {
-  const storage = storageIn<TrainingPoints>(scratch);
-  storage.points = 0;
-  storage.pointPanels = panels;
-  storage.packed = 0;
-  storage.pointNorms = pointNorms;
-  storage.mean = mean;
+  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm);
   storage.float32Panels = panels;
   storage.float32Norms = candidateNorms;
-  storage.largestNorm = largestPointNorm;
   storage.float32Scale = 1.0;
   storage.largestFloat32Norm = largestCandidateNorm;
-  storage.stored = true;
   search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, manhattan);
 }
 

@@ -2,7 +2,7 @@
 
 import { RangeReducer, sortCandidates } from './topk';
 import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
-import { storageIn, TrainingPoints } from './trainingPoints';
+import { storageIn, storedPointsIn, TrainingPoints } from './trainingPoints';
 
 // The metrics as radiusNeighbours takes them: what it reports for a layer-1 value z1.
 const EUCLIDEAN: i32 = 0;
@@ -53,14 +53,7 @@ export function storedRadiusNeighbours(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize, direct: bool,
 ): i32 {
-  const storage = storageIn<TrainingPoints>(scratch);
-  storage.points = 0;
-  storage.pointPanels = panels;
-  storage.packed = 0;
-  storage.pointNorms = pointNorms;
-  storage.mean = mean;
-  storage.largestNorm = largestPointNorm;
-  storage.stored = true;
+  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm);
   return pointsWithin(storage, n, d, query, squaredLimit, radius, metric, listing, scratch, outIndices, outSquared, direct);
 }
 

@@ -130,3 +130,16 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
     return (worstKept - bound) * float32ProofShrink(d) - <f64>(d + 1) * SMALLEST_SUBNORMAL * this.float32Rescale();
   }
 }
+
+/** The descriptor, in `scratch`, of float32-stored points: their panels, norms and centre (the stored searches' common start). */
+export function storedPointsIn(scratch: usize, panels: usize, pointNorms: usize, mean: usize, largestPointNorm: f64): TrainingPoints {
+  const storage = storageIn<TrainingPoints>(scratch);
+  storage.points = 0;
+  storage.pointPanels = panels;
+  storage.packed = 0;
+  storage.pointNorms = pointNorms;
+  storage.mean = mean;
+  storage.largestNorm = largestPointNorm;
+  storage.stored = true;
+  return storage;
+}
