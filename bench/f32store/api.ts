@@ -12,6 +12,8 @@
  * the process also grows the wasm memory and touches its pages for the first time; the second
  * fit reuses them. Prints Markdown.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 import { KnnNetwork } from '../../src/index.js';
 import { SeededRandom } from '../../src/random.js';
@@ -57,27 +59,16 @@ function unitVectors(count: number, seed: number): Float32Array {
 
 /** One pass over `bytes` bytes: an f32x4 sum, four accumulators, in a wasm module with a memory of its own. */
 async function onePass(bytes: number): Promise<() => number> {
-  const source = `
-export function grow(bytes: usize): void { memory.grow(<i32>((bytes + 65535) >> 16)); }
-export function streamSum(pointer: usize, bytes: usize): f32 {
-  let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
-  const end = pointer + bytes;
-  for (let at = pointer; at < end; at += 64) {
-    s0 = f32x4.add(s0, v128.load(at));
-    s1 = f32x4.add(s1, v128.load(at, 16));
-    s2 = f32x4.add(s2, v128.load(at, 32));
-    s3 = f32x4.add(s3, v128.load(at, 48));
-  }
-  const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
-}`;
+  // The probe's float32 stream (bench/probe/stream.asm.ts), compiled with a memory of its own.
+  const probe = readFileSync(fileURLToPath(new URL('../probe/stream.asm.ts', import.meta.url)), 'utf8');
+  const source = `export function grow(bytes: usize): void { memory.grow(<i32>((bytes + 65535) >> 16)); }\n${probe}`;
   const { binary, error } = await asc.compileString(source, { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', enable: ['simd'], maximumMemory: 65536 } as never);
   if (error || !binary) throw new Error(`compiling the pass: ${String(error)}`);
   const { instance } = await WebAssembly.instantiate(binary as Uint8Array<ArrayBuffer>);
-  const exports = instance.exports as { grow(bytes: number): void; streamSum(pointer: number, bytes: number): number; memory: WebAssembly.Memory };
+  const exports = instance.exports as { grow(bytes: number): void; streamSumF32(pointer: number, bytes: number): number; memory: WebAssembly.Memory };
   exports.grow(bytes + 65536);
   new Uint8Array(exports.memory.buffer).fill(1, 65536, 65536 + bytes);
-  return () => exports.streamSum(65536, bytes);
+  return () => exports.streamSumF32(65536, bytes);
 }
 
 async function main(): Promise<void> {

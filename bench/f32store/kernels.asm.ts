@@ -16,19 +16,8 @@ import { search } from '../../assembly/neighbourSearch';
 import { groupNorms, groupScales, SMALLEST_SUBNORMAL, STORED, streamDistances, streamFloat32Distances } from '../../assembly/stream';
 import { float32ProofShrink } from '../../assembly/trainingPoints';
 
-/** Sum of the float32 values in [pointer, pointer + bytes) (bytes a multiple of 64): one pass, four independent f32x4 sums. */
-export function streamSum(pointer: usize, bytes: usize): f32 {
-  let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
-  const end = pointer + bytes;
-  for (let at = pointer; at < end; at += 64) {
-    s0 = f32x4.add(s0, v128.load(at));
-    s1 = f32x4.add(s1, v128.load(at, 16));
-    s2 = f32x4.add(s2, v128.load(at, 32));
-    s3 = f32x4.add(s3, v128.load(at, 48));
-  }
-  const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
-}
+// One pass over a region: the probe's float32 stream (bench/probe/stream.asm.ts).
+export { streamSumF32 as streamSum } from '../probe/stream.asm';
 
 export const PACKED_DISTANCE = 0;
 export const STORED_DISTANCE = 1;
