@@ -83,6 +83,7 @@ export function checkTargets(
 ): TargetResult[] {
   const find = (workload: string, implementation: string) =>
     measurements.find((m) => m.workload === workload && m.implementation === implementation);
+  const dense = (workload: string) => find(workload, 'knnet-brute') ?? find(workload, 'knnet');
   const results: TargetResult[] = [];
   const atLeast = (target: string, value: number | undefined, bound: number, unit: string) =>
     results.push({
@@ -97,12 +98,16 @@ export function checkTargets(
     atLeast(`${workload}: ≥ 12× the naive loop`, knnet?.ratioToNaive, 12, '×');
     atLeast(`${workload}: ≥ 6× TF.js-wasm`,
       knnet && tensorflow ? knnet.queriesPerSecond / tensorflow.queriesPerSecond : undefined, 6, '×');
-    atLeast(`${workload}: ≥ 80 % of the f64x2 ceiling`,
-      knnet?.fractionOfCeiling === undefined ? undefined : 100 * knnet.fractionOfCeiling, 80, ' %');
+    // The kernel's own targets read the brute-force row where the default ran the pruned search,
+    // whose GFLOP/s (counted as brute force's work) would say nothing of the GEMM.
+    const brute = dense(workload);
+    atLeast(`${workload}: ≥ 80 % of the f64x2 ceiling (brute force)`,
+      brute?.fractionOfCeiling === undefined ? undefined : 100 * brute.fractionOfCeiling, 80, ' %');
   }
+  // The softmax over every point is always dense: it is set against W2's dense hard search.
   const soft = find('soft', 'knnet');
-  const w2 = find('W2', 'knnet');
-  atLeast('soft: ≥ 0.5× W2 hard throughput', soft && w2 ? soft.queriesPerSecond / w2.queriesPerSecond : undefined, 0.5, '×');
+  const w2 = dense('W2');
+  atLeast('soft: ≥ 0.5× W2 hard throughput (brute force)', soft && w2 ? soft.queriesPerSecond / w2.queriesPerSecond : undefined, 0.5, '×');
 
   const w4 = find('W4', 'knnet')?.ratioToStreamingWeights;
   results.push({
