@@ -111,7 +111,8 @@ describe('networks past 2 GiB of wasm memory', () => {
     const data = fill(new Float64Array(n * d), 1);
     const targets = fill(new Float64Array(n), 7);
     const before = counters();
-    const net = await KnnNetwork.fit({ data, rows: n, cols: d }, targets, { k: 1, task: 'regression' });
+    // Brute force's layout, whose bytes are counted below (the partition beside it: treeNetwork tests).
+    const net = await KnnNetwork.fit({ data, rows: n, cols: d }, targets, { k: 1, task: 'regression', algorithm: 'brute' });
     // X, W1, W1's float32 copy (searched instead of X's panels from 8 features and 3 000
     // points) and its norms, b1, μ, one target per point.
     const held = 2 * n * d * 8 + n * d * 4 + n * 8 + n * 8 + d * 8 + n * 8;
@@ -155,7 +156,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     for (let i = 0; i < 12; i++) {
       const data = fill(new Float64Array(n * d), 100 + i);
       // Without the float32 copy: X, W1 and X's panels, the layout the sizes below are worked out for.
-      networks.push({ net: await KnnNetwork.fit({ data, rows: n, cols: d }, cyclic(n, 4), { k: 3, float32Candidates: false }), data });
+      networks.push({ net: await KnnNetwork.fit({ data, rows: n, cols: d }, cyclic(n, 4), { k: 3, float32Candidates: false, algorithm: 'brute' }), data });
     }
     expect(kernels.allocatedBytes()).toBeGreaterThan(2.5 * GiB);
     for (const [i, { net, data }] of networks.entries()) {
@@ -166,7 +167,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     const big = { data: fill(new Float64Array(8_000_000 * 17), 4), rows: 8_000_000, cols: 17 };
     const before = counters();
     const bigTargets = new Float64Array(big.rows);
-    const error = await KnnNetwork.fit(big, bigTargets, { task: 'regression', float32Candidates: false }).catch((e: unknown) => e);
+    const error = await KnnNetwork.fit(big, bigTargets, { task: 'regression', float32Candidates: false, algorithm: 'brute' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KnnError);
     expect((error as KnnError).code).toBe('TOO_LARGE');
     expect((error as KnnError).message).toMatch(/needs \d+ MiB of wasm memory; only \d+ MiB of wasm32's 4 GiB are free\. Networks not yet disposed hold 2884 MiB: call dispose\(\)/);
@@ -183,7 +184,7 @@ describe('networks past 2 GiB of wasm memory', () => {
       if (pointer !== 0) placed++;
       return pointer;
     });
-    const refused = await KnnNetwork.fit(big, bigTargets, { task: 'regression', float32Candidates: false }).catch((e: unknown) => e);
+    const refused = await KnnNetwork.fit(big, bigTargets, { task: 'regression', float32Candidates: false, algorithm: 'brute' }).catch((e: unknown) => e);
     expect((refused as KnnError).code).toBe('TOO_LARGE');
     expect((refused as KnnError).message).toMatch(/needs a region of 1038 MiB of wasm memory; \d+ MiB of wasm32's 4 GiB are free but not in one piece/);
     expect(placed, 'regions placed before the refusal').toBeGreaterThan(0);
@@ -204,7 +205,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     const holder: { net?: KnnNetwork } = {};
     await (async () => {
       const points = fill(new Float64Array(10_000_000 * 10), 5);
-      holder.net = await KnnNetwork.fit({ data: points, rows: 10_000_000, cols: 10 }, new Float64Array(10_000_000), { task: 'regression' });
+      holder.net = await KnnNetwork.fit({ data: points, rows: 10_000_000, cols: 10 }, new Float64Array(10_000_000), { task: 'regression', algorithm: 'brute' });
       holder.net.predict([[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]]);
     })();
     const dropped = counters().bytes - base.bytes;
@@ -215,7 +216,7 @@ describe('networks past 2 GiB of wasm memory', () => {
     holder.net = undefined;
     gc();
     expect(counters().bytes - base.bytes, 'the finalizer has not run yet').toBe(dropped);
-    const net = await KnnNetwork.fit({ data, rows: 8_000_000, cols: 17 }, new Float64Array(8_000_000), { k: 2, task: 'regression' });
+    const net = await KnnNetwork.fit({ data, rows: 8_000_000, cols: 17 }, new Float64Array(8_000_000), { k: 2, task: 'regression', algorithm: 'brute' });
     // 2.8 GB: it fits only once the dropped network's 2.24 GB are reclaimed.
     expect(counters().bytes - base.bytes).toBe(2 * 8_000_000 * 17 * 8 + 8_000_000 * 17 * 4 + 8_000_000 * 24 + 17 * 8);
     expectExactNeighbours(net, data, 8_000_000, 17, [3], 2);
