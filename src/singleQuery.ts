@@ -17,13 +17,22 @@ import type { Weights } from './weights.js';
  */
 function singleRow(X: unknown, d: number): { row: ArrayLike<unknown>; form: MatrixForm; first?: unknown } | undefined {
   if (ArrayBuffer.isView(X)) return !(X instanceof DataView) && viewLength(X) === d ? { row: X as unknown as ArrayLike<unknown>, form: 'vector' } : undefined;
-  if (!Array.isArray(X)) return undefined;
+  if (!Array.isArray(X)) return flatRow(X, d);
   const length = X.length;
   if (length === 0 || (length !== d && length !== 1)) return undefined;
   const first: unknown = X[0];
   if (length === d && typeof first === 'number') return { row: X, form: 'vector', first };
   if (length === 1 && Array.isArray(first) && first.length === d) return { row: first, form: 'rows' };
   return undefined;
+}
+
+/** `{ data, rows: 1, cols: d }` whose data are d values (an array, or a typed array): its data; undefined otherwise. */
+function flatRow(X: unknown, d: number): { row: ArrayLike<unknown>; form: MatrixForm } | undefined {
+  if (typeof X !== 'object' || X === null) return undefined;
+  const { data, rows, cols } = X as { data?: unknown; rows?: unknown; cols?: unknown };
+  if (rows !== 1 || cols !== d) return undefined;
+  if (ArrayBuffer.isView(data)) return !(data instanceof DataView) && viewLength(data) === d ? { row: data as unknown as ArrayLike<unknown>, form: 'flat' } : undefined;
+  return Array.isArray(data) && data.length === d ? { row: data, form: 'flat' } : undefined;
 }
 
 /** A job laid out for one query at a fixed place in the kernels' scratch, its entries bound to their arguments. */
@@ -67,7 +76,7 @@ export class SingleQueryPlan {
     const { row, form } = single;
     for (let j = 0; j < d; j++) {
       const value = j === 0 && form === 'vector' && 'first' in single ? single.first : row[j];
-      if (typeof value !== 'number') throw notANumber(form === 'vector' ? `X[${j}]` : `X[0][${j}]`, value);
+      if (typeof value !== 'number') throw notANumber(form === 'vector' ? `X[${j}]` : form === 'flat' ? `X.data[${j}]` : `X[0][${j}]`, value);
       heap[at + j] = value;
     }
     for (let j = 0; j < d; j++) {

@@ -33,7 +33,8 @@ describe('the one-query path', () => {
       const batchNeighbours = options.k === 'all' ? undefined : net.kneighbors(queries);
       for (let r = 0; r < queries.rows; r++) {
         const vector = Array.from(queries.data.subarray(r * d, (r + 1) * d));
-        for (const form of [vector, [vector], Float64Array.from(vector)]) {
+        const flatForms = [{ data: vector, rows: 1, cols: d }, { data: Float64Array.from(vector), rows: 1, cols: d }];
+        for (const form of [vector, [vector], Float64Array.from(vector), ...flatForms]) {
           const predicted = net.predict(form as number[]);
           if (predicted instanceof Float64Array) expect(bits(predicted)).toEqual(bits((batch as Float64Array).subarray(r, r + 1)));
           else expect(predicted).toEqual([(batch as unknown[])[r]]);
@@ -65,8 +66,12 @@ describe('the one-query path', () => {
       const error = thrown(() => net.predict(X as number[]));
       expect(error?.code, `query ${String(X)}`).toBe(code);
       for (const word of words) expect(error!.message).toContain(word);
-      // The same query as one row of a flat matrix goes the general way and is refused alike.
-      if (Array.isArray(X) && !Array.isArray(X[0])) expect(thrown(() => net.predict({ data: X as number[], rows: 1, cols: 3 }))?.code).toBe(code);
+      // The same query as one row of a flat matrix (its own path too) is refused alike, named X.data[j].
+      if ((Array.isArray(X) && !Array.isArray(X[0])) || ArrayBuffer.isView(X)) {
+        const flat = thrown(() => net.predict({ data: X as number[], rows: 1, cols: 3 }));
+        expect(flat?.code).toBe(code);
+        for (const word of words) expect(flat!.message).toContain(word.replace(/^X\[(\d)\]$/, 'X.data[$1]'));
+      }
     }
     expect(net.predict([1, 2, 3])).toEqual(net.predict([[1, 2, 3]]));
     net.dispose();
