@@ -12,7 +12,7 @@ import {
   blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset,
   UNIT_ROUNDOFF,
 } from './stream';
-import { storageIn, storedPointsIn, TrainingPoints } from './trainingPoints';
+import { pointsIn, storedPointsIn } from './trainingPoints';
 
 const DIRECT_SEARCH_FACTOR: i32 = 4;
 // Up to this many features the k-nearest search runs on direct differences
@@ -47,18 +47,11 @@ export function searchNeighbours(
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize, manhattan: bool,
 ): void {
-  const storage = storageIn<TrainingPoints>(scratch);
-  storage.points = points;
-  storage.pointPanels = pointPanels;
-  storage.packed = packed;
-  storage.pointNorms = pointNorms;
-  storage.mean = mean;
+  const storage = pointsIn(scratch, points, pointPanels, packed, pointNorms, mean, largestPointNorm, false);
   storage.float32Panels = float32Panels;
   storage.float32Norms = float32Norms;
-  storage.largestNorm = largestPointNorm;
   storage.float32Scale = float32Scale;
   storage.largestFloat32Norm = largestFloat32Norm;
-  storage.stored = false;
   search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
 }
 

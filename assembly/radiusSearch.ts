@@ -2,7 +2,7 @@
 
 import { RangeReducer, sortCandidates } from './topk';
 import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
-import { storageIn, storedPointsIn, TrainingPoints } from './trainingPoints';
+import { pointsIn, storedPointsIn, TrainingPoints } from './trainingPoints';
 
 // The metrics as radiusNeighbours takes them: what it reports for a layer-1 value z1.
 const EUCLIDEAN: i32 = 0;
@@ -32,14 +32,7 @@ export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize,
 ): i32 {
-  const storage = storageIn<TrainingPoints>(scratch);
-  storage.points = points;
-  storage.pointPanels = pointPanels;
-  storage.packed = packed;
-  storage.pointNorms = pointNorms;
-  storage.mean = mean;
-  storage.largestNorm = largestPointNorm;
-  storage.stored = false;
+  const storage = pointsIn(scratch, points, pointPanels, packed, pointNorms, mean, largestPointNorm, false);
   return pointsWithin(storage, n, d, query, squaredLimit, radius, metric, listing, scratch, outIndices, outSquared, pointPanels != 0);
 }
 

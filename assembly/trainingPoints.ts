@@ -131,15 +131,20 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
   }
 }
 
-/** The descriptor, in `scratch`, of float32-stored points: their panels, norms and centre (the stored searches' common start). */
-export function storedPointsIn(scratch: usize, panels: usize, pointNorms: usize, mean: usize, largestPointNorm: f64): TrainingPoints {
+/** The descriptor, in `scratch`, of the training points' layouts, norms and centre (every search's common start; `stored`: float32 storage). */
+export function pointsIn(scratch: usize, points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, largestPointNorm: f64, stored: bool): TrainingPoints {
   const storage = storageIn<TrainingPoints>(scratch);
-  storage.points = 0;
-  storage.pointPanels = panels;
-  storage.packed = 0;
+  storage.points = points;
+  storage.pointPanels = pointPanels;
+  storage.packed = packed;
   storage.pointNorms = pointNorms;
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
-  storage.stored = true;
+  storage.stored = stored;
   return storage;
+}
+
+/** The descriptor of float32-stored points: their panels, norms and centre. */
+export function storedPointsIn(scratch: usize, panels: usize, pointNorms: usize, mean: usize, largestPointNorm: f64): TrainingPoints {
+  return pointsIn(scratch, 0, panels, 0, pointNorms, mean, largestPointNorm, true);
 }
