@@ -184,7 +184,7 @@ export function directRadius(points: Float64Array | Float32Array, d: number, all
     within.sort((a, b) => a.value - b.value || a.index - b.index);
     for (const { index, value } of within) {
       indices.push(index);
-      distances.push(distanceOf(metric, value));
+      distances.push(value);
     }
     offsets[r + 1] = indices.length;
   }

@@ -26,7 +26,7 @@ export const emptyRadius = (rows: number): RadiusNeighbours => ({ offsets: new I
  * The points `options` allow (1 = allowed) among `w`'s, or undefined when it filters nothing
  * (no filter given). `labels` reads the points' class codes.
  */
-export function allowedPoints(options: SearchFilter | undefined, w: Weights, task: ResolvedOptions['task'], labels: () => Int32Array, call: string): Uint8Array | undefined {
+export function allowedPoints(options: SearchFilter | undefined, w: Pick<Weights, 'n' | 'classes'>, task: ResolvedOptions['task'], labels: () => Int32Array, call: string): Uint8Array | undefined {
   if (options === undefined || (options.filter === undefined && options.classes === undefined)) return undefined;
   let allowed: Uint8Array | undefined;
   if (options.filter !== undefined) {

@@ -53,6 +53,11 @@ export type Given = FoundNeighbours | MergedScores;
 
 const isMergedScores = (given: Given | undefined): given is MergedScores => given !== undefined && 'scores' in given;
 
+/** Layer 2's weighting as assembly/project.ts takes it, for the network's weights and metric. */
+export function weightingCode({ weights, metric }: ResolvedOptions): number {
+  return weights === 'distance' && metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
+}
+
 /** 1 for the Manhattan metric, whose layer 1 the kernels run on X's panels (not W1): as the kernels take it. */
 export function manhattanFlag(options: ResolvedOptions): number {
   return options.metric === 'manhattan' ? 1 : 0;
@@ -141,7 +146,7 @@ export function projectJob(
   given?: Given,
 ): ChunkJob {
   const { kernels, weights: w, options } = context;
-  const { weights, lambda } = options;
+  const { lambda } = options;
   const { labels, classes, regression } = projection;
   const targets = regression ? labels : 0;
   if (isMergedScores(given)) {
@@ -169,11 +174,10 @@ export function projectJob(
     };
   }
   const k = context.votes;
-  const weightingCode = weights === 'distance' && options.metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
   return neighbourJob(
     context, k, [classes * 8, ...extraOutputBytes],
     (count, [outIndices, outSquared, scores, ...extra]) => [
-      ['projectOneHot', [outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode, lambda, scores]],
+      ['projectOneHot', [outIndices, outSquared, count, k, labels, targets, classes, regression ? 1 : 0, weightingCode(options), lambda, scores]],
       ...after(count, scores, extra),
     ],
     (start, count, [, , scores, ...extra]) => use(start, count, scores, extra),

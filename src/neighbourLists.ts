@@ -3,7 +3,7 @@
 import { KnnError } from './errors.js';
 import type { FoundNeighbours } from './jobs.js';
 import { distanceOf, type Metric } from './metrics.js';
-import type { Neighbours } from './results.js';
+import type { Neighbours, RadiusNeighbours } from './results.js';
 
 // forward materialises q × n values per layer, kneighbors q × k; beyond 2^28 float64s (2 GiB)
 // a typed array cannot be had on every engine.
@@ -34,4 +34,11 @@ export function padNeighbours(neighbours: FoundNeighbours, rows: number, found: 
 export function reportedNeighbours({ indices, squared }: FoundNeighbours, metric: Metric): Neighbours {
   for (let i = 0; i < squared.length; i++) squared[i] = distanceOf(metric, squared[i]);
   return { indices, distances: squared };
+}
+
+/** A radius answer as radiusNeighbors reports it: the z1 values its searches list replaced, in place, by distances in `metric`. */
+export function reportedRadius(found: RadiusNeighbours, metric: Metric): RadiusNeighbours {
+  const { distances } = found;
+  for (let i = 0; i < distances.length; i++) distances[i] = distanceOf(metric, distances[i]);
+  return found;
 }

@@ -13,7 +13,7 @@ import { classPrediction, type ClassifierInput, type ClassPrediction, type Label
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork } from './serialize.js';
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
-import { loadedKernels, loadKernels, type Kernels } from './wasm.js';
+import { loadedKernels, loadKernels, privateKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import type { StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
@@ -25,11 +25,16 @@ import { addedIds, PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
 import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
 import { readNetworkOptions, type FitOptions } from './networkOptions.js';
-import { checkOutputSize, padNeighbours } from './neighbourLists.js';
+import { checkOutputSize, padNeighbours, reportedNeighbours, reportedRadius } from './neighbourLists.js';
+import { ShardSet, shardRows, type Shard } from './shards.js';
+import { allowedPoints } from './filters.js';
 import { FILTER_OPTIONS, kneighborsJob, neighbourWidth, radiusSearch, radiusSearchAsync, reported, type SearchSurface } from './searches.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
 export type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'] ? null : ArrayLike<L> | null;
+
+/** kneighbors' job (searches.ts) and the queries it runs on. */
+type SearchJob = ReturnType<typeof kneighborsJob> & { readonly queries: Matrix };
 
 /** What `add` takes besides the points and their labels. */
 export interface AddOptions {
@@ -70,9 +75,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   readonly #updates: TrainingSetUpdates;
   /** The points' stable ids, on a network fitted with ids (or whose first add gave them). */
   #ids: PointIds | undefined;
+  /** The shards of a network too large for one wasm memory (shards.ts): it then holds no weights of its own. */
+  #shards: ShardSet | undefined;
 
-  private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean, ids?: PointIds) {
+  private constructor(kernels: Kernels, weights: Weights | undefined, options: ResolvedOptions<T>, threads: number, capped: boolean, ids?: PointIds, shards?: ShardSet) {
     this.#kernels = kernels;
+    this.#shards = shards;
     this.#ids = ids;
     this.options = options;
     this.threads = threads;
@@ -147,9 +155,74 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       kernels = await KnnNetwork.#kernelsFor(threads);
       await steps.reached(0.75);
     }
-    const network = new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, resolved), resolved, threads, false, pointIds);
+    const network = KnnNetwork.#built(kernels, matrix, labels, resolved, threads, false, pointIds);
     await steps.reached(1, () => network.dispose());
     return network;
+  }
+
+  /**
+   * A network on `matrix` and its labels: its weights in `kernels`' memory, or, past what one
+   * wasm memory holds, in shards (shards.ts), each on kernels and a memory of its own. Built
+   * without awaiting anything: fit may have borrowed the caller's data.
+   */
+  static #built(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, threads: number, capped: boolean, ids: PointIds | undefined): KnnNetwork {
+    const rowsPerShard = shardRows(matrix.rows, matrix.cols, options, matrix.data instanceof Float32Array);
+    if (rowsPerShard === undefined) return new KnnNetwork(kernels, buildNetworkWeights(kernels, matrix, labels, options), options, threads, capped, ids);
+    if (softmaxOverAll(options)) {
+      throw new KnnError('TOO_LARGE', `X's ${matrix.rows} points of ${matrix.cols} features need more than one wasm memory, and the softmax over every point (k: 'all', weights: 'softmax') runs in one: use a number for k, or fewer points.`);
+    }
+    // Each shard is a network without labels; k is a cap on it, as on a created network.
+    const shardOptions: ResolvedOptions = { ...options, task: 'search' };
+    const shards: Shard[] = [];
+    try {
+      for (let first = 0; first < matrix.rows; first += rowsPerShard) {
+        const rows = Math.min(rowsPerShard, matrix.rows - first);
+        const part = { data: matrix.data.subarray(first * matrix.cols, (first + rows) * matrix.cols), rows, cols: matrix.cols };
+        const shardKernels = privateKernels(threads > 1);
+        shards.push(new KnnNetwork(shardKernels, buildNetworkWeights(shardKernels, part, undefined, shardOptions), shardOptions, threads, true).#asShard());
+      }
+    } catch (error) {
+      for (const shard of shards) shard.dispose();
+      throw error;
+    }
+    return new KnnNetwork(kernels, undefined, options, threads, capped, ids, new ShardSet(shards, labels, matrix.cols));
+  }
+
+  /** This network as a shard of a larger one: its searches with z1 values for distances, without ids. */
+  #asShard(): Shard {
+    const filter = (allowed: Uint8Array | undefined) => allowed && { filter: allowed };
+    return {
+      n: this.nSamples,
+      storage: this.storage!,
+      algorithm: this.searchAlgorithm,
+      search: (queries, k, allowed) => this.#found(queries, k, filter(allowed)),
+      searchAsync: (queries, k, allowed, call) => this.#foundAsync(queries, k, filter(allowed), call),
+      radius: (queries, radius, allowed) => radiusSearch(this.#surface, queries, radius, filter(allowed), 'radiusNeighbors(X, radius)'),
+      radiusAsync: (queries, radius, allowed, call) => radiusSearchAsync(this.#surface, queries, radius, filter(allowed), call, 'radiusNeighborsAsync(X, radius)'),
+      points: () => readTrainingData(this.#kernels, this.#live()).points,
+      ready: () => this.ready(),
+      dispose: () => this.dispose(),
+    };
+  }
+
+  /**
+   * The shards of a network past one wasm memory (DISPOSED once disposed), undefined for one in
+   * one memory.
+   */
+  get #sharding(): ShardSet | undefined {
+    void this.#held.current;
+    return this.#shards;
+  }
+
+  /** Throws TOO_LARGE for `call`, which needs the network in one wasm memory, on a sharded network. */
+  #inOneMemory(call: string): void {
+    const shards = this.#sharding;
+    if (!shards) return;
+    throw new KnnError(
+      'TOO_LARGE',
+      `${call} needs the network in one wasm memory; this one holds its ${shards.n} points in ${shards.count} shard${shards.count === 1 ? '' : 's'}, more than one memory holds. ` +
+        'It answers kneighbors, radiusNeighbors, predict, predictProba, score and their async forms; to change its points, fit again.',
+    );
   }
 
   /**
@@ -186,8 +259,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const resolved = resolveOptions(saved.options);
     const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
     const kernels = await KnnNetwork.#kernelsFor(threads);
-    const weights = saved.n === 0 ? undefined : buildNetworkWeights(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved);
-    return new KnnNetwork(kernels, weights, resolved, threads, saved.capped, saved.ids && new PointIds(saved.ids));
+    const ids = saved.ids && new PointIds(saved.ids);
+    if (saved.n === 0) return new KnnNetwork(kernels, undefined, resolved, threads, saved.capped, ids);
+    return KnnNetwork.#built(kernels, { data: saved.points, rows: saved.n, cols: saved.d }, labels, resolved, threads, saved.capped, ids);
   }
 
   /** The weights, for a call that needs training points: DISPOSED once disposed, EMPTY while there are none. */
@@ -222,7 +296,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * that first call's latency matters (a server's first request).
    */
   async ready(): Promise<void> {
-    void this.#held.current;
+    await this.#sharding?.ready();
     await this.#runner.ready();
   }
 
@@ -234,17 +308,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * or above 64, and an empty network run brute force. Every choice gives the same bits.
    */
   get searchAlgorithm(): 'brute' | 'tree' {
-    return this.#held.searchAlgorithm;
+    return this.#sharding?.algorithm ?? this.#held.searchAlgorithm;
   }
 
   /** n, the number of training points (rows of X, including any added since); 0 for an empty network. */
   get nSamples(): number {
-    return this.#held.current?.n ?? 0;
+    return this.#sharding?.n ?? this.#held.current?.n ?? 0;
   }
 
   /** d, the number of features: the length of every row of X and of every query; 0 for an empty network. */
   get nFeatures(): number {
-    return this.#held.current?.d ?? 0;
+    return this.#sharding?.d ?? this.#held.current?.d ?? 0;
   }
 
   /**
@@ -252,7 +326,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * (see `options.storage`); undefined while the network holds no points (its first add decides).
    */
   get storage(): StorageKind | undefined {
-    return this.#held.current?.storage;
+    return this.#sharding?.storage ?? this.#held.current?.storage;
   }
 
   /**
@@ -260,12 +334,12 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * columns of `predictProba`, in order. Empty for regression, search and an empty network.
    */
   get classes(): readonly L[] {
-    return (this.#held.current?.classes ?? []) as readonly L[];
+    return (this.#sharding?.classes ?? this.#held.current?.classes ?? []) as readonly L[];
   }
 
   /** The rows of X (a matrix, or one vector) as the network's own copy, in layer 1's form; EMPTY on an empty network. */
   #queries(X: unknown, call: string): Matrix {
-    return prepareRows(toMatrix(X, 'X', this.#live(call).d), this.options.metric, 'X');
+    return prepareRows(toMatrix(X, 'X', this.#sharding?.d ?? this.#live(call).d), this.options.metric, 'X');
   }
 
   /** Throws a KnnError when the network has no labels (task 'search') or, for `classesOnly`, no classes. */
@@ -303,6 +377,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   predict(X: LabelledInput<T>): Prediction<L, T> {
     this.#checkLabels('predict(X)');
+    if (this.#sharding) return this.#predict(this.#queries(X, 'predict(X)'));
     const single = this.#singleQuery('predict', X, (context) => {
       const { job, result } = predictJob(context, 1);
       return { job, result: () => result().slice() };
@@ -311,6 +386,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   #predict(queries: Matrix): Prediction<L, T> {
+    const shards = this.#sharding;
+    if (shards) {
+      const votes = this.#votes(shards.n)!;
+      return this.#shardedPrediction(shards, shards.search(queries, votes, votes));
+    }
     const { job, result } = predictJob(this.#context, queries.rows);
     this.#runner.run(queries, job);
     return result() as Prediction<L, T>;
@@ -329,8 +409,19 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   }
 
   async #predictAsync(queries: Matrix, call: CallOptions | undefined): Promise<Prediction<L, T>> {
+    const shards = this.#sharding;
+    if (shards) {
+      const votes = this.#votes(shards.n)!;
+      return this.#shardedPrediction(shards, await shards.searchAsync(queries, votes, votes, undefined, call));
+    }
     const context = this.#context;
     return (await this.#pooled.runSplit(context, queries, context.votes, (given) => predictJob(context, queries.rows, given), call)) as Prediction<L, T>;
+  }
+
+  /** Predictions from a sharded network's merged neighbours: labels (the highest score's class), or a regressor's estimates. */
+  #shardedPrediction(shards: ShardSet, found: FoundNeighbours): Prediction<L, T> {
+    const { scores, best } = shards.vote(this.#kernels, found, this.#votes(shards.n)!, this.options, !this.#regression);
+    return (best ? Array.from(best, (code) => shards.classes[code]) : scores) as Prediction<L, T>;
   }
 
   /**
@@ -341,6 +432,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   predictProba(X: ClassifierInput<T>): Float64Array {
     this.#checkLabels('predictProba(X)', true);
+    const shards = this.#sharding;
+    if (shards) {
+      const votes = this.#votes(shards.n)!;
+      return shards.vote(this.#kernels, shards.search(this.#queries(X, 'predictProba(X)'), votes, votes), votes, this.options, false).scores;
+    }
     const single = this.#singleQuery('predictProba', X, (context) => {
       const { job, scores } = scoresJob(context, 1, outputLayer(context));
       return { job, result: () => scores.slice() };
@@ -353,6 +449,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#checkLabels('predictProbaAsync(X)', true);
     const call = checkCallOptions(options, 'predictProbaAsync(X, options)');
     const queries = this.#queries(X, 'predictProbaAsync(X)');
+    const shards = this.#sharding;
+    if (shards) {
+      const votes = this.#votes(shards.n)!;
+      return shards.vote(this.#kernels, await shards.searchAsync(queries, votes, votes, undefined, call), votes, this.options, false).scores;
+    }
     const context = this.#context;
     return this.#pooled.runSplit(context, queries, context.votes, (given) => {
       const { job, scores } = scoresJob(context, queries.rows, outputLayer(context), given);
@@ -372,6 +473,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (queries.rows !== 1) {
       throw new KnnError('SHAPE_MISMATCH', `predictClass(x) takes one query; x has ${queries.rows} rows: pass one vector of ${queries.cols} values, or use predictProba for several.`);
     }
+    const shards = this.#sharding;
+    if (shards) {
+      const votes = k === undefined ? this.#votes(shards.n)! : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), shards.n);
+      return classPrediction(shards.classes as readonly L[], shards.vote(this.#kernels, shards.search(queries, votes, votes), votes, this.options, false).scores);
+    }
     const context = this.#context;
     const votes = k === undefined ? context.votes : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), context.weights.n);
     const { job, scores } = scoresJob({ ...context, votes }, 1, outputLayer(context));
@@ -390,6 +496,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   kneighbors(X: QueryInput, k?: number | 'all', options?: SearchFilter): Neighbours {
     checkCallOptions(options, 'kneighbors(X, k, options)', FILTER_OPTIONS);
+    const shards = this.#sharding;
+    if (shards) {
+      const { queries, width, allowed } = this.#shardedSearch(shards, X, k, options, 'kneighbors(X, k)');
+      return this.#shardedNeighbours(shards.search(queries, width, width, allowed));
+    }
     if (options === undefined) {
       const { n } = this.#live('kneighbors(X, k)');
       const width = neighbourWidth(k, n, this.options.k, this.#capped);
@@ -412,22 +523,73 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** kneighbors, spread over the network's threads (see predictAsync, and its options): the same result, bit for bit. */
   async kneighborsAsync(X: QueryInput, k?: number | 'all', options?: SearchFilter & CallOptions): Promise<Neighbours> {
     const call = checkCallOptions(options, 'kneighborsAsync(X, k, options)', FILTER_OPTIONS);
-    const { queries, job, searched, context, finish, release } = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
-    // finish reads the weights (a filter's rows searched again): it runs while the call holds them.
-    let answer: Neighbours | undefined;
+    const shards = this.#sharding;
+    if (shards) {
+      const { queries, width, allowed } = this.#shardedSearch(shards, X, k, options, 'kneighborsAsync(X, k)');
+      return this.#shardedNeighbours(await shards.searchAsync(queries, width, width, allowed, call));
+    }
+    const search = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
+    return this.#searchAsync(search, call, search.finish);
+  }
+
+  /**
+   * A search's job (kneighborsJob) run as an async call, split by training rows or by queries;
+   * `answer` turns what it found into the call's answer. It reads the weights (a filter's rows
+   * searched again), so it runs while the call holds them.
+   */
+  async #searchAsync<R>(search: SearchJob, call: CallOptions | undefined, answer: (given?: FoundNeighbours) => R): Promise<R> {
+    const { queries, job, searched, context, release } = search;
+    let result: R | undefined;
     try {
       const split = this.#pooled.splitByTrainingRows(context, queries, searched, call);
-      if (split) await split.run(() => void (answer = finish(split.given as FoundNeighbours)));
-      else await this.#pooled.run(context, queries, job, call, () => void (answer = finish()));
-      return answer!;
+      if (split) await split.run(() => void (result = answer(split.given as FoundNeighbours)));
+      else await this.#pooled.run(context, queries, job, call, () => void (result = answer()));
+      return result!;
     } finally {
       release();
     }
   }
 
+  /** As a shard: the k nearest (those `filter` allows) of prepared `queries`, z1 values for distances, rows padded with −1. */
+  #found(queries: Matrix, k: number, filter: SearchFilter | undefined): FoundNeighbours {
+    const { job, finishFound, release } = kneighborsJob(this.#surface, queries, k, true, filter, 'kneighbors(X, k)');
+    try {
+      this.#runner.run(queries, job);
+      return finishFound();
+    } finally {
+      release();
+    }
+  }
+
+  /** #found as an async call. */
+  #foundAsync(queries: Matrix, k: number, filter: SearchFilter | undefined, call: CallOptions | undefined): Promise<FoundNeighbours> {
+    const search = { queries, ...kneighborsJob(this.#surface, queries, k, true, filter, 'kneighborsAsync(X, k)') };
+    return this.#searchAsync(search, call, search.finishFound);
+  }
+
+  /** A sharded search's queries, row width and allowed points (undefined: all), its arguments checked as kneighborsJob checks them. */
+  #shardedSearch(shards: ShardSet, X: QueryInput, k: number | 'all' | undefined, filter: SearchFilter | undefined, call: string) {
+    const queries = this.#queries(X, call);
+    const width = neighbourWidth(k, shards.n, this.options.k, this.#capped);
+    const asked = k ?? this.options.k;
+    checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
+    const allowed = allowedPoints(filter, shards, this.options.task, () => shards.codes, call);
+    return { queries, width, allowed };
+  }
+
+  /** Merged neighbour lists as kneighbors reports them: distances in the metric, and ids. */
+  #shardedNeighbours(found: FoundNeighbours): Neighbours {
+    return this.#withIds(reportedNeighbours(found, this.options.metric));
+  }
+
   /** What the searches (searches.ts) read of this network. */
   get #surface(): SearchSurface {
-    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => (this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result) };
+    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => this.#withIds(result) };
+  }
+
+  /** A search's answer with the ids of its points, on a network that has ids. */
+  #withIds<R extends { indices: Int32Array }>(result: R): R {
+    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
   }
 
   /** kneighbors' job (searches.ts) for X and k, its arguments checked. */
@@ -445,10 +607,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   radiusNeighbors(X: QueryInput, radius: number, options?: SearchFilter): RadiusNeighbours {
     checkCallOptions(options, 'radiusNeighbors(X, radius, options)', FILTER_OPTIONS);
+    const shards = this.#sharding;
+    if (shards) {
+      const { queries, radius: checkedRadius, allowed } = this.#shardedRadius(shards, X, radius, options, 'radiusNeighbors(X, radius)');
+      return this.#withIds(reportedRadius(shards.radius(queries, checkedRadius, allowed), this.options.metric));
+    }
     this.#live('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
-    return radiusSearch(this.#surface, queries, checkedRadius, options, 'radiusNeighbors(X, radius)');
+    return reportedRadius(radiusSearch(this.#surface, queries, checkedRadius, options, 'radiusNeighbors(X, radius)'), this.options.metric);
   }
 
   /**
@@ -459,10 +626,22 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   async radiusNeighborsAsync(X: QueryInput, radius: number, options?: SearchFilter & CallOptions): Promise<RadiusNeighbours> {
     const call = checkCallOptions(options, 'radiusNeighborsAsync(X, radius, options)', FILTER_OPTIONS);
+    const shards = this.#sharding;
+    if (shards) {
+      const { queries, radius: checkedRadius, allowed } = this.#shardedRadius(shards, X, radius, options, 'radiusNeighborsAsync(X, radius)');
+      return this.#withIds(reportedRadius(await shards.radiusAsync(queries, checkedRadius, allowed, call), this.options.metric));
+    }
     this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
-    return radiusSearchAsync(this.#surface, queries, checkedRadius, options, call, 'radiusNeighborsAsync(X, radius)');
+    return reportedRadius(await radiusSearchAsync(this.#surface, queries, checkedRadius, options, call, 'radiusNeighborsAsync(X, radius)'), this.options.metric);
+  }
+
+  /** A sharded radius search's queries, radius and allowed points (undefined: all), checked. */
+  #shardedRadius(shards: ShardSet, X: QueryInput, radius: number, filter: SearchFilter | undefined, call: string) {
+    const checkedRadius = checkRadius(radius);
+    const queries = this.#queries(X, call);
+    return { queries, radius: checkedRadius, allowed: allowedPoints(filter, shards, this.options.task, () => shards.codes, `${call.slice(0, -1)}, options)`) };
   }
 
   /**
@@ -472,6 +651,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   forward(X: LabelledInput<T>): LayerActivations {
     this.#checkLabels('forward(X)');
+    this.#inOneMemory('forward(X)');
     const queries = this.#queries(X, 'forward(X)');
     checkOutputSize(queries.rows, this.#live().n, 'forward(X) returns, per layer, q × n', 'pass fewer rows of X at a time');
     return forwardLayers({ ...this.#context, tree: undefined }, queries, (job) => this.#runner.run(queries, job));
@@ -484,6 +664,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * linear: W1 is X itself, b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
+    this.#inOneMemory('weights');
     return readNetworkWeights(this.#kernels, this.#live('weights'));
   }
 
@@ -523,6 +704,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * within it). On any error the network is unchanged.
    */
   add(X: MatrixInput, y?: AddedLabels<L, T>, options?: AddOptions): void {
+    this.#inOneMemory('add(X, y)');
     const empty = this.#held.current === undefined;
     let ids: Float64Array | undefined;
     this.#updates.add(X, y, (rows) => {
@@ -553,6 +735,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Removes the points `removed` marks, and their ids. */
   #keepAllBut(removed: Uint8Array, call: string): void {
+    this.#inOneMemory(call);
     this.#updates.keepAllBut(removed, call, this.#capped);
     this.#ids = this.#ids?.without(removed);
     if (this.nSamples === 0) this.#ids = undefined;
@@ -562,6 +745,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   removeClass(label: L): void {
     this.#checkLabels('removeClass(label)');
     checkClassification(this.#regression, 'removeClass(label)');
+    this.#inOneMemory('removeClass(label)');
     const w = this.#held.current;
     const code = classCode(w?.classes ?? [], label, 'removeClass(label)');
     const codes = this.#kernels.i32(w!.labels!.pointer, w!.n);
@@ -573,7 +757,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * empty, as one from `create` (k a cap; its next add sets the number of features and the label type).
    */
   clear(): void {
-    void this.#held.current;
+    this.#sharding?.dispose();
+    this.#shards = undefined;
     this.#held.replace(undefined);
     this.#ids = undefined;
     this.#capped = true;
@@ -589,6 +774,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   classCounts(): Map<L, number> {
     this.#checkLabels('classCounts()');
     checkClassification(this.#regression, 'classCounts()');
+    const shards = this.#sharding;
+    if (shards) return countPerClass(shards.classes, shards.codes) as Map<L, number>;
     const w = this.#held.current;
     return countPerClass(w?.classes ?? [], w ? this.#kernels.i32(w.labels!.pointer, w.n) : []) as Map<L, number>;
   }
@@ -598,9 +785,11 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * to store or send; `KnnNetwork.fromBytes` (in Node or a browser) restores it.
    */
   toBytes(): Uint8Array {
+    const shards = this.#sharding;
     const w = this.#held.current;
-    const data = w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) };
-    return encodeNetwork({ options: this.options, n: w?.n ?? 0, d: w?.d ?? 0, classes: w?.classes ?? [], capped: this.#capped, ids: this.#ids?.values, ...data });
+    const data = shards ? shards.trainingData() : w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) };
+    const [n, d] = shards ? [shards.n, shards.d] : [w?.n ?? 0, w?.d ?? 0];
+    return encodeNetwork({ options: this.options, n, d, classes: this.classes, capped: this.#capped, ids: this.#ids?.values, ...data });
   }
 
   /**
@@ -609,6 +798,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   dispose(): void {
     if (this.#held.disposed) return;
+    this.#shards?.dispose();
     this.#runner.dispose();
     this.#held.dispose();
   }

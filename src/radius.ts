@@ -1,7 +1,9 @@
 // radiusNeighbors: every training point within a radius of each query, in compressed rows.
 // Results are counted before they are allocated: a call whose answer would not fit a typed
 // array fails after counting, holding no more than a bounded buffer, instead of after building
-// gigabytes of partial results.
+// gigabytes of partial results. The searches here list each neighbour's layer-1 value z1 in
+// `distances`; the call reports them in its metric (reportedRadius) once its answer is whole, so
+// that answers merged from several shards are ordered by the value one network orders them by.
 import { KnnError } from './errors.js';
 import { align16, type ChunkJob } from './chunkRunner.js';
 import type { Matrix } from './matrix.js';
@@ -29,7 +31,7 @@ export function setRadiusCountingBuffer(entries: number): number {
   return previous;
 }
 
-/** One query's neighbours: indices and reported distances, nearest first. */
+/** One query's neighbours: indices and z1 values, nearest first. */
 interface QueryNeighbours {
   readonly indices: Int32Array;
   readonly distances: Float64Array;
@@ -55,7 +57,7 @@ export function radiusNeighbours(kernels: Kernels, w: Weights, metric: Metric, q
   };
   const found = (count: number): QueryNeighbours => ({
     indices: kernels.i32(outIndices, count).slice(),
-    distances: kernels.f64(outSquared, count).map((value) => distanceOf(metric, value)),
+    distances: kernels.f64(outSquared, count).slice(),
   });
   const offsets = new Int32Array(queries.rows + 1);
   const kept: QueryNeighbours[] = [];
@@ -123,8 +125,7 @@ export async function radiusNeighboursPooled(
       const found = counts[r];
       const at = (r - start) * w.n;
       indices.set(kernels.i32(layout.outputs[1] + at * 4, found), offsets[r]);
-      const squared = kernels.f64(layout.outputs[2] + at * 8, found);
-      for (let j = 0; j < found; j++) distances[offsets[r] + j] = distanceOf(metric, squared[j]);
+      distances.set(kernels.f64(layout.outputs[2] + at * 8, found), offsets[r]);
     }
   }));
   return { offsets, indices, distances };
@@ -163,7 +164,7 @@ export function radiusNeighboursTree(kernels: Kernels, tree: TreeSearch, metric:
   for (let at = 0; at < kept.length; at++) {
     if (!kept[at]) continue;
     indices[next] = within.indices[at];
-    distances[next++] = distanceOf(metric, within.values[at]);
+    distances[next++] = within.values[at];
   }
   return { offsets, indices, distances };
 }

@@ -42,7 +42,7 @@ export function reported(s: SearchSurface, found: FoundNeighbours): Neighbours {
  * neighbours a row deep: over the network's points, or as a filter's search runs (filters.ts:
  * the whole network a little deeper, the allowed points gathered — searched by brute force —
  * or none, brute force over them in finish). `release` frees what was gathered; `context` is
- * what the job reads.
+ * what the job reads; `finishFound` is `finish` with z1 values for distances, without ids.
  */
 export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'all' | undefined, capped: boolean, filter: SearchFilter | undefined, call: string) {
   const { kernels, weights: w, options } = s.context;
@@ -55,11 +55,13 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const searched = filtered ? filtered.searched : Math.min(width, w.n);
   // No search (nothing allowed, or brute force over the allowed points): an empty job.
   const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
-  const finish = (given?: FoundNeighbours): Neighbours => {
+  // The answer with z1 values for distances (what a sharded network merges), and as reported.
+  const finishFound = (given?: FoundNeighbours): FoundNeighbours => {
     const found = given ?? search;
-    return reported(s, padNeighbours(filtered ? filtered.finish(found) : found, queries.rows, filtered ? filtered.found : searched, width));
+    return padNeighbours(filtered ? filtered.finish(found) : found, queries.rows, filtered ? filtered.found : searched, width);
   };
-  return { job: search.job, searched, context, finish, release: () => filtered?.release() };
+  const finish = (given?: FoundNeighbours): Neighbours => reported(s, finishFound(given));
+  return { job: search.job, searched, context, finish, finishFound, release: () => filtered?.release() };
 }
 
 /**
@@ -77,7 +79,7 @@ function searchedPoints(s: SearchSurface, filter: SearchFilter | undefined, quer
   return { ...filtered, tree: filtered.weights === w ? tree : undefined, finish: (found) => s.withIds(filtered.finish(found)) };
 }
 
-/** radiusNeighbors on this thread; `call` names it in errors. */
+/** radiusNeighbors on this thread, with z1 values for distances (see reportedRadius); `call` names it in errors. */
 export function radiusSearch(s: SearchSurface, queries: Matrix, radius: number, filter: SearchFilter | undefined, call: string): RadiusNeighbours {
   const searched = searchedPoints(s, filter, queries, radius, `${call.slice(0, -1)}, options)`);
   try {
@@ -89,8 +91,9 @@ export function radiusSearch(s: SearchSurface, queries: Matrix, radius: number, 
 }
 
 /**
- * radiusNeighborsAsync: on the pool when the call is large enough (a count pass, then a list
- * pass), else on this thread; the partition's radius search always runs on this thread.
+ * radiusNeighborsAsync, with z1 values for distances (see reportedRadius): on the pool when the
+ * call is large enough (a count pass, then a list pass), else on this thread; the partition's
+ * radius search always runs on this thread.
  */
 export async function radiusSearchAsync(s: SearchSurface, queries: Matrix, radius: number, filter: SearchFilter | undefined, callOptions: CallOptions | undefined, call: string): Promise<RadiusNeighbours> {
   const searched = searchedPoints(s, filter, queries, radius, `${call.slice(0, -1)}, options)`);

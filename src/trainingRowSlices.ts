@@ -6,6 +6,7 @@ import { align16, type ChunkJob, type MergeStep } from './chunkRunner.js';
 import { manhattanFlag, outputLayer, searchCapacity, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
 import { layerOneCall, searchCall } from './pointCalls.js';
 import { neighbourSliceCount } from './planner.js';
+import { mergeNeighbourLists } from './neighbourMerge.js';
 
 /**
  * A call split by training rows: one job per slice, each run by its own worker over all the
@@ -15,28 +16,6 @@ import { neighbourSliceCount } from './planner.js';
 export interface SlicePlan extends MergeStep {
   readonly jobs: ChunkJob[];
   readonly given: Given;
-}
-
-/**
- * Writes to `found` the k best of each query's entries over `parts` (part p's indices counted
- * from `firsts[p]`), by squared distance, then index: the order the kernels keep.
- */
-function mergeNeighbours(parts: readonly FoundNeighbours[], firsts: readonly number[], k: number, found: FoundNeighbours): void {
-  const { indices, squared } = found;
-  const rows = indices.length / k;
-  const candidates: { index: number; squared: number }[] = [];
-  for (let r = 0; r < rows; r++) {
-    candidates.length = 0;
-    parts.forEach((part, p) => {
-      const width = part.indices.length / rows;
-      for (let j = 0; j < width; j++) candidates.push({ index: part.indices[r * width + j] + firsts[p], squared: part.squared[r * width + j] });
-    });
-    candidates.sort((a, b) => (a.squared < b.squared ? -1 : a.squared > b.squared ? 1 : a.index - b.index));
-    for (let j = 0; j < k; j++) {
-      indices[r * k + j] = candidates[j].index;
-      squared[r * k + j] = candidates[j].squared;
-    }
-  }
 }
 
 /**
@@ -74,7 +53,12 @@ export function neighbourSlices(context: JobContext, rows: number, k: number, th
     });
   }
   const found = { indices: new Int32Array(rows * k), squared: new Float64Array(rows * k) };
-  return { jobs, sharedBytes: 0, given: found, merge: () => mergeNeighbours(parts, firsts, k, found) };
+  const merge = (): void => {
+    const merged = mergeNeighbourLists(parts, firsts, rows, k);
+    found.indices.set(merged.indices);
+    found.squared.set(merged.squared);
+  };
+  return { jobs, sharedBytes: 0, given: found, merge };
 }
 
 /**

@@ -6,7 +6,7 @@
 // are allocated and released through the kernels' allocator, on this thread only; typed-array
 // views are made on demand from the current buffer, because growing the memory detaches the
 // old one (or, when shared, leaves it at its old length).
-import { instantiate } from '@assemblyscript/loader';
+import { instantiateSync } from '@assemblyscript/loader';
 import { KnnError } from './errors.js';
 import { plainWasmBase64, relaxedWasmBase64 } from './generated/wasmBinary.js';
 import { selectedBuild, type KernelBuild } from './kernelBuild.js';
@@ -319,12 +319,39 @@ const BINARIES: Record<KernelBuild, string> = { plain: plainWasmBase64, relaxed:
 const SHARED_MAXIMUM_PAGES = 65536;
 const loading = new Map<string, Promise<Kernels>>();
 
-async function instantiateShared(build: KernelBuild): Promise<Kernels> {
+/** A build's module, compiled: plain, or its twin importing a shared memory of `initialPages`. */
+interface CompiledKernels {
+  readonly module: WebAssembly.Module;
+  readonly initialPages: number | undefined;
+}
+
+/** Compiled modules by the key of `loading`: more instances of one (a network's shards) are made without compiling again. */
+const compiled = new Map<string, CompiledKernels>();
+
+async function compileKernels(build: KernelBuild, shared: boolean): Promise<CompiledKernels> {
+  if (!shared) return { module: await WebAssembly.compile(decodeBase64(BINARIES[build])), initialPages: undefined };
   const { bytes, initialPages } = withSharedMemoryImport(decodeBase64(BINARIES[build]), SHARED_MAXIMUM_PAGES);
-  const module = await WebAssembly.compile(bytes);
+  return { module: await WebAssembly.compile(bytes), initialPages };
+}
+
+/** An instance of compiled kernels on a new memory of its own (a shared one for the twin). */
+function instantiateCompiled({ module, initialPages }: CompiledKernels): Kernels {
+  if (initialPages === undefined) return new Kernels(instantiateSync<KernelExports>(module, {}).exports as unknown as KernelExports);
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: SHARED_MAXIMUM_PAGES, shared: true });
-  const { exports } = await instantiate<KernelExports>(module, { env: { memory } });
+  const { exports } = instantiateSync<KernelExports>(module, { env: { memory } });
   return new Kernels(exports as unknown as KernelExports, { module, memory });
+}
+
+/**
+ * Kernels of the selected build on a memory of their own, not the realm's (shared with a pool's
+ * workers for `shared`): a shard of a network too large for one wasm memory (shards.ts) holds
+ * its points in one, freed once nothing references the instance. Made at once, from the module
+ * the realm's kernels were compiled from: loadKernels(undefined, shared) must have resolved.
+ */
+export function privateKernels(shared: boolean): Kernels {
+  const module = compiled.get(`${selectedBuild()}${shared ? ' shared' : ''}`);
+  if (!module) throw new Error('privateKernels: the kernels are not compiled yet (await loadKernels first)');
+  return instantiateCompiled(module);
 }
 
 /** Kernels already instantiated, by the key of `loading`: what a call may use without awaiting. */
@@ -343,9 +370,10 @@ export function loadKernels(build: KernelBuild = selectedBuild(), shared = false
   const key = `${build}${shared ? ' shared' : ''}`;
   let kernels = loading.get(key);
   if (!kernels) {
-    kernels = shared
-      ? instantiateShared(build)
-      : instantiate<KernelExports>(decodeBase64(BINARIES[build]), {}).then(({ exports }) => new Kernels(exports as unknown as KernelExports));
+    kernels = compileKernels(build, shared).then((module) => {
+      compiled.set(key, module);
+      return instantiateCompiled(module);
+    });
     loading.set(key, kernels);
     void kernels.then((ready) => loaded.set(key, ready), () => {});
   }

@@ -1,0 +1,211 @@
+// A network too large for one wasm memory (wasm32 addresses 4 GiB, and AssemblyScript has no
+// memory64) keeps its points in shards: consecutive runs of them, each a network without labels
+// on kernels of its own, in a memory of its own. A search asks every shard for its k nearest (or
+// its points within the radius) and merges them by (z1, index) (neighbourMerge.ts): one
+// network's answer, bit for bit. The labels stay here, in JavaScript; the votes are layer 3's
+// own kernel (projectOneHot) run on the merged neighbours, so predictions are bit for bit too.
+import type { CallOptions } from './callOptions.js';
+import { KnnError } from './errors.js';
+import { weightingCode, type FoundNeighbours } from './jobs.js';
+import type { Label } from './labels.js';
+import type { Matrix } from './matrix.js';
+import { mergeNeighbourLists, mergeRadiusLists } from './neighbourMerge.js';
+import type { ResolvedOptions } from './options.js';
+import { largestTrainingRows, storageFor, trainingBytesPerRow, type StorageKind } from './planner.js';
+import type { RadiusNeighbours } from './results.js';
+import type { Kernels } from './wasm.js';
+import type { HeldLabels } from './weights.js';
+
+/** One shard as the set uses it: a network of `n` points without labels, searched on its own kernels. */
+export interface Shard {
+  readonly n: number;
+  readonly storage: StorageKind;
+  readonly algorithm: 'brute' | 'tree';
+  /** The k nearest of each query among this shard's points (`allowed`: those it marks), z1 values, rows of min(k, n) padded with −1. */
+  search(queries: Matrix, k: number, allowed: Uint8Array | undefined): FoundNeighbours;
+  searchAsync(queries: Matrix, k: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<FoundNeighbours>;
+  /** The points within `radius`, z1 values for distances (see reportedRadius). */
+  radius(queries: Matrix, radius: number, allowed: Uint8Array | undefined): RadiusNeighbours;
+  radiusAsync(queries: Matrix, radius: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<RadiusNeighbours>;
+  /** The points as stored (float32 or float64), row-major. */
+  points(): Float64Array | Float32Array;
+  ready(): Promise<void>;
+  dispose(): void;
+}
+
+const GIB = 1024 ** 3;
+/**
+ * Training weights one memory holds at most: past this a network is split into shards. The
+ * rest of the 4 GiB is left to the queries' scratch and the pruned search's partition.
+ */
+let oneMemoryBytes = 4 * GIB - GIB / 4;
+/** Training weights each shard holds at most: room is left in its memory for the partition a shard may build beside them. */
+let shardBytes = 3 * GIB;
+
+/** For tests: the bytes past which a network is sharded, and each shard's; returns what restores the defaults. */
+export function setShardBytes(oneMemory: number, shard: number): () => void {
+  const previous = [oneMemoryBytes, shardBytes];
+  [oneMemoryBytes, shardBytes] = [oneMemory, shard];
+  return () => void ([oneMemoryBytes, shardBytes] = previous);
+}
+
+/**
+ * How many of `rows` points of `cols` features each shard holds, for a network with `options`
+ * whose data are float32 (`float32Input`) or not; undefined when one memory holds them all.
+ */
+export function shardRows(rows: number, cols: number, options: ResolvedOptions, float32Input: boolean): number | undefined {
+  const storage = storageFor(options.storage, float32Input, options.metric);
+  if (rows * trainingBytesPerRow(rows, cols, options.float32Candidates, storage) <= oneMemoryBytes) return undefined;
+  const most = largestTrainingRows(shardBytes, cols, options.float32Candidates, storage);
+  if (most < 1) throw new KnnError('TOO_LARGE', `X has ${cols} features: one point of them does not fit a wasm memory; use fewer features.`);
+  // Shards of equal size: the last one is not a sliver.
+  return Math.ceil(rows / Math.ceil(rows / most));
+}
+
+/** Bytes of a sharded call's votes at a time: its queries are voted on in chunks of at most this. */
+const VOTE_CHUNK_BYTES = 16 * 1024 * 1024;
+
+export class ShardSet {
+  readonly #shards: readonly Shard[];
+  /** Where each shard's points start among the network's. */
+  readonly #firsts: readonly number[];
+  readonly labels: HeldLabels;
+  readonly d: number;
+
+  constructor(shards: readonly Shard[], labels: HeldLabels, d: number) {
+    this.#shards = shards;
+    this.labels = labels;
+    this.d = d;
+    const firsts: number[] = [];
+    shards.reduce((first, shard) => (firsts.push(first), first + shard.n), 0);
+    this.#firsts = firsts;
+  }
+
+  get count(): number {
+    return this.#shards.length;
+  }
+
+  get n(): number {
+    return this.#firsts[this.#firsts.length - 1] + this.#shards[this.#shards.length - 1].n;
+  }
+
+  get storage(): StorageKind {
+    return this.#shards[0].storage;
+  }
+
+  /** 'tree' when every shard runs the pruned search, else 'brute' (each chooses for its own points, as one network would). */
+  get algorithm(): 'brute' | 'tree' {
+    return this.#shards.every((shard) => shard.algorithm === 'tree') ? 'tree' : 'brute';
+  }
+
+  get classes(): readonly Label[] {
+    return this.labels && 'classes' in this.labels ? this.labels.classes : [];
+  }
+
+  /** The class codes of a classifier's points. */
+  get codes(): Int32Array {
+    return (this.labels as { codes: Int32Array }).codes;
+  }
+
+  /** The part of `allowed` (one byte a point of the network) that shard `s` holds. */
+  #allowedIn(allowed: Uint8Array | undefined, s: number): Uint8Array | undefined {
+    return allowed?.subarray(this.#firsts[s], this.#firsts[s] + this.#shards[s].n);
+  }
+
+  /** The k nearest of each query over every shard (those `allowed` marks), merged: rows of `width`, padded with −1 at Infinity. */
+  search(queries: Matrix, k: number, width: number, allowed?: Uint8Array): FoundNeighbours {
+    const parts = this.#shards.map((shard, s) => shard.search(queries, Math.min(k, shard.n), this.#allowedIn(allowed, s)));
+    return mergeNeighbourLists(parts, this.#firsts, queries.rows, width);
+  }
+
+  /** search, each shard on its own pool at once: `call`'s signal aborts every one, its progress counts the shards done. */
+  async searchAsync(queries: Matrix, k: number, width: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<FoundNeighbours> {
+    const parts = await this.#eachShard((shard, s, signal) => shard.searchAsync(queries, Math.min(k, shard.n), this.#allowedIn(allowed, s), signal), call);
+    return mergeNeighbourLists(parts, this.#firsts, queries.rows, width);
+  }
+
+  /** Every shard's points within `radius` of each query, merged nearest first (z1 values for distances). */
+  radius(queries: Matrix, radius: number, allowed?: Uint8Array): RadiusNeighbours {
+    return mergeRadiusLists(this.#shards.map((shard, s) => shard.radius(queries, radius, this.#allowedIn(allowed, s))), this.#firsts);
+  }
+
+  async radiusAsync(queries: Matrix, radius: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<RadiusNeighbours> {
+    return mergeRadiusLists(await this.#eachShard((shard, s, signal) => shard.radiusAsync(queries, radius, this.#allowedIn(allowed, s), signal), call), this.#firsts);
+  }
+
+  async #eachShard<R>(run: (shard: Shard, s: number, call: CallOptions | undefined) => Promise<R>, call: CallOptions | undefined): Promise<R[]> {
+    let done = 0;
+    return Promise.all(
+      this.#shards.map(async (shard, s) => {
+        const part = await run(shard, s, call?.signal ? { signal: call.signal } : undefined);
+        call?.onProgress?.(++done / this.#shards.length);
+        return part;
+      }),
+    );
+  }
+
+  /**
+   * Layer 3 on merged neighbours (`found`, k a row): q × classes scores, and with `argmax` each
+   * row's predicted class code, by the kernels' projectOneHot and argmaxRows on this thread's
+   * `kernels`. The neighbours' labels are gathered into the call's scratch in neighbour order
+   * and each neighbour's index is its slot there: the kernel reads labels only by index.
+   */
+  vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean): { scores: Float64Array; best: Int32Array | undefined } {
+    const rows = found.indices.length / k;
+    const targets = this.labels instanceof Float64Array ? this.labels : undefined;
+    const classes = targets ? 1 : this.classes.length;
+    const chunk = Math.max(1, Math.min(rows, Math.floor(VOTE_CHUNK_BYTES / (k * 20 + classes * 8 + 4))));
+    const slotsAt = 0;
+    const squaredAt = slotsAt + Math.ceil((chunk * k * 4) / 16) * 16;
+    const labelsAt = squaredAt + chunk * k * 8;
+    const scoresAt = labelsAt + chunk * k * 8;
+    const bestAt = scoresAt + chunk * classes * 8;
+    const region = kernels.allocate(bestAt + chunk * 4, "a sharded network's votes");
+    const scores = new Float64Array(rows * classes);
+    const best = argmax ? new Int32Array(rows) : undefined;
+    const at = (offset: number) => region.pointer + offset;
+    try {
+      for (let start = 0; start < rows; start += chunk) {
+        const count = Math.min(chunk, rows - start);
+        const neighbours = found.indices.subarray(start * k, (start + count) * k);
+        const slots = kernels.i32(at(slotsAt), count * k);
+        for (let i = 0; i < slots.length; i++) slots[i] = i;
+        kernels.f64(at(squaredAt), count * k).set(found.squared.subarray(start * k, (start + count) * k));
+        if (targets) {
+          const gathered = kernels.f64(at(labelsAt), count * k);
+          for (let i = 0; i < neighbours.length; i++) gathered[i] = targets[neighbours[i]];
+        } else {
+          const gathered = kernels.i32(at(labelsAt), count * k);
+          const codes = this.codes;
+          for (let i = 0; i < neighbours.length; i++) gathered[i] = codes[neighbours[i]];
+        }
+        kernels.exports.projectOneHot(at(slotsAt), at(squaredAt), count, k, at(labelsAt), at(labelsAt), classes, targets ? 1 : 0, weightingCode(options), options.lambda, at(scoresAt));
+        scores.set(kernels.f64(at(scoresAt), count * classes), start * classes);
+        if (best) {
+          kernels.exports.argmaxRows(at(scoresAt), count, classes, at(bestAt));
+          best.set(kernels.i32(at(bestAt), count), start);
+        }
+      }
+    } finally {
+      kernels.release(region);
+    }
+    return { scores, best };
+  }
+
+  /** The points as stored (every shard's, in order) and the labels: what a save writes. */
+  trainingData(): { points: Float64Array | Float32Array; codes?: Int32Array; targets?: Float64Array } {
+    const parts = this.#shards.map((shard) => shard.points());
+    const points = parts[0] instanceof Float32Array ? new Float32Array(this.n * this.d) : new Float64Array(this.n * this.d);
+    parts.forEach((part, s) => points.set(part, this.#firsts[s] * this.d));
+    const labels = this.labels;
+    return labels instanceof Float64Array ? { points, targets: labels } : labels ? { points, codes: labels.codes } : { points };
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.#shards.map((shard) => shard.ready()));
+  }
+
+  dispose(): void {
+    for (const shard of this.#shards) shard.dispose();
+  }
+}

@@ -1,0 +1,150 @@
+// A network past one wasm memory keeps its points in shards (src/shards.ts), each on kernels and
+// a memory of its own; its answers must be one network's, bit for bit. Here the bytes past which
+// a network is sharded are made small (setShardBytes), so that small networks are sharded, and
+// every call is compared with the same network held in one memory.
+import { afterEach, describe, expect, it } from 'vitest';
+import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
+import { setShardBytes } from '../src/shards.js';
+import { trainingBytesPerRow } from '../src/planner.js';
+import { SeededRandom } from '../src/random.js';
+
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+/** Fits the same network twice: held in one memory, and sharded with about `shardRows` points a shard. */
+async function bothWays(X: { data: Float64Array | Float32Array; rows: number; cols: number }, y: ArrayLike<number> | null, options: KnnOptions, shardRows: number) {
+  const whole = await KnnNetwork.fit(X, y, options);
+  const storage = X.data instanceof Float32Array ? 'float32' : 'float64';
+  const bytesPerRow = trainingBytesPerRow(shardRows, X.cols, true, storage);
+  restore = setShardBytes(trainingBytesPerRow(X.rows, X.cols, true, storage) * Math.min(X.rows, shardRows) - 1, bytesPerRow * shardRows);
+  const sharded = await KnnNetwork.fit(X, y, options);
+  restore();
+  restore = undefined;
+  return { whole, sharded };
+}
+
+/** Random data with ties: values on a coarse grid, a few rows repeated. */
+function gridData(random: SeededRandom, rows: number, cols: number, float32: boolean) {
+  const data = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(random.uniform() * 5) - 2 + (random.uniform() < 0.3 ? random.uniform() : 0);
+  for (let r = 1; r < rows; r += 7) data.copyWithin(r * cols, (r - 1) * cols, r * cols);
+  return { data, rows, cols };
+}
+
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(Array.from(a).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(Array.from(b).map((v) => Object.is(v, -0) ? 0 : v));
+
+describe('a network past one wasm memory, in shards', () => {
+  it('answers every search and vote as one network does, bit for bit, on random shapes with ties', async () => {
+    const random = new SeededRandom(17);
+    const metrics = ['euclidean', 'manhattan', 'cosine'] as const;
+    const weightings = ['uniform', 'distance', 'softmax'] as const;
+    for (let trial = 0; trial < 24; trial++) {
+      const rows = 1 + Math.floor(random.uniform() * 300);
+      const cols = 1 + Math.floor(random.uniform() * 20);
+      const metric = metrics[trial % 3];
+      const float32 = metric !== 'cosine' && random.uniform() < 0.5;
+      const X = gridData(random, rows, cols, float32);
+      const task = (['classification', 'regression', 'search'] as const)[trial % 3 === 0 ? 2 : Math.floor(random.uniform() * 2)];
+      const y = task === 'search' ? null : Array.from({ length: rows }, () => Math.floor(random.uniform() * 4));
+      const k = 1 + Math.floor(random.uniform() * Math.min(rows, 9));
+      const options: KnnOptions = { k, metric, task, weights: weightings[trial % 3], lambda: 0.5, algorithm: trial % 2 ? 'auto' : 'brute' };
+      const shardRows = 1 + Math.floor(random.uniform() * Math.max(1, rows / 2));
+      const { whole, sharded } = await bothWays(X, y, options, shardRows);
+      const label = `trial ${trial}: ${rows} × ${cols} ${metric} ${task} k ${k}, shards of ${shardRows}`;
+      try {
+        expect(sharded.nSamples, label).toBe(rows);
+        expect(() => sharded.weights, label).toThrow(` in ${Math.ceil(rows / shardRows)} shard`);
+        const queries = gridData(random, 13, cols, false);
+        for (const width of [k, Math.min(rows, k + 3), rows]) {
+          const a = whole.kneighbors(queries, width);
+          const b = sharded.kneighbors(queries, width);
+          same(b.indices, a.indices);
+          same(b.distances, a.distances);
+          const c = await sharded.kneighborsAsync(queries, width);
+          same(c.indices, a.indices);
+          same(c.distances, a.distances);
+        }
+        const allowed = Uint8Array.from({ length: rows }, () => (random.uniform() < 0.3 ? 1 : 0));
+        const filteredWhole = whole.kneighbors(queries, k, { filter: allowed });
+        const filteredSharded = sharded.kneighbors(queries, k, { filter: allowed });
+        same(filteredSharded.indices, filteredWhole.indices);
+        same(filteredSharded.distances, filteredWhole.distances);
+        const radius = whole.kneighbors(queries, k).distances[k - 1];
+        for (const filter of [undefined, { filter: allowed }]) {
+          const a = whole.radiusNeighbors(queries, radius, filter);
+          for (const b of [sharded.radiusNeighbors(queries, radius, filter), await sharded.radiusNeighborsAsync(queries, radius, filter)]) {
+            same(b.offsets, a.offsets);
+            same(b.indices, a.indices);
+            same(b.distances, a.distances);
+          }
+        }
+        if (task !== 'search') {
+          const predicted = whole.predict(queries);
+          expect(sharded.predict(queries), label).toEqual(predicted);
+          expect(await sharded.predictAsync(queries), label).toEqual(predicted);
+          expect(sharded.predict(queries.data.subarray(0, cols)), label).toEqual(whole.predict(queries.data.subarray(0, cols)));
+          expect(sharded.score(queries, Array.from(predicted as ArrayLike<number>))).toBe(1);
+        }
+        if (task === 'classification') {
+          same(sharded.predictProba(queries), whole.predictProba(queries));
+          same(await sharded.predictProbaAsync(queries), whole.predictProba(queries));
+          const one = queries.data.subarray(0, cols);
+          expect(sharded.predictClass(one, 2)).toEqual(whole.predictClass(one, 2));
+          expect(sharded.classCounts()).toEqual(whole.classCounts());
+          const classes = [whole.classes[0]];
+          same(sharded.kneighbors(queries, k, { classes }).indices, whole.kneighbors(queries, k, { classes }).indices);
+        }
+      } catch (error) {
+        throw new Error(`${label}: ${(error as Error).message}`);
+      } finally {
+        whole.dispose();
+        sharded.dispose();
+      }
+    }
+  });
+
+  it('is split into shards of equal size, says what it cannot do in shards, and is freed by dispose', async () => {
+    const random = new SeededRandom(3);
+    const X = gridData(random, 100, 4, true);
+    const { whole, sharded } = await bothWays(X, Array.from({ length: 100 }, (_, i) => i % 3), { k: 3 }, 30);
+    expect(sharded.storage).toBe('float32');
+    expect(sharded.nFeatures).toBe(4);
+    expect(sharded.classes).toEqual([0, 1, 2]);
+    expect(() => sharded.forward([X.data.subarray(0, 4)])).toThrow(/one wasm memory.*4 shards/);
+    expect(() => sharded.add([X.data.subarray(0, 4)], [1])).toThrow(KnnError);
+    expect(() => sharded.remove([0])).toThrow(/one wasm memory/);
+    expect(() => sharded.weights).toThrow(/one wasm memory/);
+    expect(sharded.nSamples).toBe(100);
+    sharded.dispose();
+    expect(() => sharded.kneighbors(X.data.subarray(0, 4))).toThrow(/dispose/);
+    whole.dispose();
+  });
+
+  it('refuses the softmax over every point, which runs in one memory', async () => {
+    restore = setShardBytes(1000, 500);
+    await expect(KnnNetwork.fit(gridData(new SeededRandom(1), 50, 3, false), new Array(50).fill(1), { k: 'all', weights: 'softmax' })).rejects.toThrow(/softmax over every point/);
+  });
+
+  it('saves and loads, sharded again, with ids, answering as before', async () => {
+    const random = new SeededRandom(5);
+    const X = gridData(random, 120, 6, false);
+    const y = Array.from({ length: 120 }, (_, i) => (i * 7) % 5);
+    const ids = Array.from({ length: 120 }, (_, i) => 1000 + i * 3);
+    const { whole, sharded } = await bothWays(X, y, { k: 4, ids } as KnnOptions, 25);
+    const bytes = sharded.toBytes();
+    expect(bytes).toEqual(whole.toBytes());
+    restore = setShardBytes(trainingBytesPerRow(120, 6, true, 'float64') * 120 - 1, trainingBytesPerRow(25, 6, true, 'float64') * 25);
+    const loaded = await KnnNetwork.fromBytes(bytes);
+    const queries = gridData(random, 9, 6, false);
+    const a = whole.kneighbors(queries, 5);
+    const b = loaded.kneighbors(queries, 5);
+    same(b.indices, a.indices);
+    same(b.ids!, a.ids!);
+    expect(loaded.predict(queries)).toEqual(whole.predict(queries));
+    expect(() => loaded.add([X.data.subarray(0, 6)], [1])).toThrow(/shards/);
+    for (const network of [whole, sharded, loaded]) network.dispose();
+  });
+});
