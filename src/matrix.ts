@@ -10,6 +10,8 @@ export interface TrainingSizing {
   readonly float32Candidates: boolean;
   readonly storage: StorageOption | StorageKind;
   readonly metric: Metric;
+  /** The data may be split into shards past one wasm memory (fit): then only one array's length bounds it. */
+  readonly shardable?: boolean;
 }
 
 /**
@@ -49,8 +51,10 @@ export type QueryInput = MatrixInput | ArrayLike<number>;
 
 const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 
-/** wasm32 addresses 4 GiB; no matrix the network holds or streams can be larger. */
+/** wasm32 addresses 4 GiB; no matrix one memory holds or streams can be larger. */
 const ADDRESSABLE_BYTES = 4 * 1024 ** 3;
+/** The most values fit holds, in shards past one memory (shards.ts): as many as one typed array here, and the network's copy of X is one. */
+const SHARDED_VALUES = 2 ** 32;
 
 /**
  * Largest magnitude accepted for d features: squared distances between such points, and the
@@ -134,7 +138,8 @@ const FLOAT64_SIZING: TrainingSizing = { float32Candidates: false, storage: 'flo
 /**
  * Rejects a matrix too large for wasm32 before a single value is read or copied. Training data
  * (`heldRows` given) needs trainingBytesPerRow, in the storage `sizing` and the input's type
- * (`float32Input`) give, for its own rows and those of the `heldRows` rows it joins (add);
+ * (`float32Input`) give, for its own rows and those of the `heldRows` rows it joins (add), unless
+ * fit may shard it;
  * queries pass through in chunks, but a batch over 4 GiB must be split first. src/wasm.ts
  * checks the exact room left (other networks, scratch) before allocating.
  */
@@ -142,6 +147,10 @@ function checkSize(argument: string, rows: number, cols: number, heldRows: numbe
   const training = heldRows !== undefined;
   const sizing = given ?? FLOAT64_SIZING;
   const total = rows + (heldRows ?? 0);
+  if (training && given?.shardable) {
+    if (total * cols <= SHARDED_VALUES) return;
+    throw new KnnError('TOO_LARGE', `${argument} has ${rows} rows × ${cols} columns, ${total * cols} values, more than the ${SHARDED_VALUES} one array holds here; fit fewer points.`);
+  }
   const storage = training ? storageFor(sizing.storage, float32Input, sizing.metric) : 'float64';
   const bytes = total * (training ? trainingBytesPerRow(total, cols, sizing.float32Candidates, storage) : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;

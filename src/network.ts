@@ -11,7 +11,7 @@ import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matr
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
 import { classPrediction, type ClassifierInput, type ClassPrediction, type LabelledInput, type LayerActivations, type NetworkWeights, type Neighbours, type Prediction, type RadiusNeighbours } from './results.js';
 import { accuracy, checkTruth, rSquared } from './scoring.js';
-import { decodeNetwork, encodeNetwork } from './serialize.js';
+import { decodeNetwork, encodeNetwork, encodeNetworkChunks, SavedNetworkReader, type NetworkToSave, type SavedNetwork } from './serialize.js';
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
 import { loadedKernels, loadKernels, privateKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
@@ -145,7 +145,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     // otherwise it is copied, like everything the caller gave, before the first await, so that
     // a change made while fit is pending cannot reach it.
     const ready = steps.followed ? undefined : loadedKernels(undefined, threads > 1);
-    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, resolved, ready !== undefined), resolved.metric, 'X');
+    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, { ...resolved, shardable: true }, ready !== undefined), resolved.metric, 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
@@ -255,7 +255,25 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   static async fromBytes(bytes: Uint8Array, options?: LoadOptions): Promise<KnnNetwork> {
     const threads = resolveLoadThreads(options);
-    const saved = decodeNetwork(bytes);
+    return KnnNetwork.#loaded(decodeNetwork(bytes), threads);
+  }
+
+  /**
+   * Rebuilds a network saved with `saveChunks()` (or `toBytes()`) from its bytes in chunks of any
+   * size: an iterable or async iterable of Uint8Arrays, such as a Node stream
+   * (`KnnNetwork.fromChunks(createReadStream(path))`) or a fetch response's body. The saved form
+   * is never held whole: the points once, as stored. A network too large for one wasm memory is
+   * loaded into shards, as fit makes them. `options.threads` is as in fit.
+   */
+  static async fromChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options?: LoadOptions): Promise<KnnNetwork> {
+    const threads = resolveLoadThreads(options);
+    const reader = new SavedNetworkReader();
+    for await (const chunk of chunks) reader.push(chunk);
+    return KnnNetwork.#loaded(reader.finish(), threads);
+  }
+
+  /** The network `saved` describes, on `threads`. */
+  static async #loaded(saved: SavedNetwork, threads: number): Promise<KnnNetwork> {
     const resolved = resolveOptions(saved.options);
     const labels: HeldLabels = saved.targets ?? (saved.codes ? { classes: saved.classes, codes: saved.codes } : undefined);
     const kernels = await KnnNetwork.#kernelsFor(threads);
@@ -785,11 +803,28 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * to store or send; `KnnNetwork.fromBytes` (in Node or a browser) restores it.
    */
   toBytes(): Uint8Array {
+    return encodeNetwork(this.#toSave());
+  }
+
+  /**
+   * The bytes toBytes returns, in chunks of at most 16 MiB (their concatenation is toBytes()'s
+   * bytes), for a network too large for one array: write them out, e.g.
+   * `await pipeline(Readable.from(net.saveChunks()), createWriteStream(path))`, and load them
+   * with `KnnNetwork.fromChunks`. The points are read as the chunks are taken: a network in one
+   * memory is copied out when this is called; a sharded one a shard at a time (it cannot change,
+   * and a dispose before the last chunk makes the next one throw DISPOSED).
+   */
+  saveChunks(): Iterable<Uint8Array> {
+    return encodeNetworkChunks(this.#toSave());
+  }
+
+  /** What toBytes and saveChunks write. */
+  #toSave(): NetworkToSave {
     const shards = this.#sharding;
+    const common = { options: this.options, classes: this.classes, capped: this.#capped, ids: this.#ids?.values };
+    if (shards) return { ...common, n: shards.n, d: shards.d, ...shards.trainingData() };
     const w = this.#held.current;
-    const data = shards ? shards.trainingData() : w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) };
-    const [n, d] = shards ? [shards.n, shards.d] : [w?.n ?? 0, w?.d ?? 0];
-    return encodeNetwork({ options: this.options, n, d, classes: this.classes, capped: this.#capped, ids: this.#ids?.values, ...data });
+    return { ...common, n: w?.n ?? 0, d: w?.d ?? 0, ...(w ? readTrainingData(this.#kernels, w) : { points: new Float64Array(0) }) };
   }
 
   /**

@@ -11,7 +11,7 @@
 // create, whose k is a cap: it may hold fewer than k points, or none: n = d = 0), task 'search'
 // and "ids" (the points' stable ids); 4 adds the option "storage" and the header's "storage",
 // what X is stored as ("float32": 4 bytes a value). Every version is read: before 4, X is float64.
-import { KnnError } from './errors.js';
+import { KnnError, describeValue } from './errors.js';
 import { encodeTargets, type Label } from './labels.js';
 import { magnitudeLimit } from './matrix.js';
 import { firstNonUnitRow } from './metrics.js';
@@ -51,6 +51,11 @@ export interface SavedNetwork {
 let crcTable: Uint32Array | undefined;
 
 export function crc32(bytes: Uint8Array): number {
+  return (crc32Update(0xffffffff, bytes) ^ 0xffffffff) >>> 0;
+}
+
+/** The CRC-32 register after `bytes`, from `crc` (0xffffffff at the start; the checksum is the final register's complement). */
+function crc32Update(crc: number, bytes: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
@@ -59,9 +64,8 @@ export function crc32(bytes: Uint8Array): number {
       crcTable[i] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc;
 }
 
 /** The header's keys in each version, in the order toBytes writes them. */
@@ -73,11 +77,22 @@ function headerKeys(version: number): string[] {
   return version >= 4 ? HEADER_KEYS : version === 3 ? VERSION_3_HEADER_KEYS : VERSION_2_HEADER_KEYS;
 }
 
+type StoredValues = Float64Array | Float32Array;
+
+/** X in a save: one array, or runs of rows (a sharded network's shards), each read only when the save reaches it. */
+type SavedPoints = StoredValues | { readonly storage: 'float32' | 'float64'; readonly runs: readonly (() => StoredValues)[] };
+
+/** What a save writes: a network's data, its points maybe in runs. */
+export interface NetworkToSave extends Omit<SavedNetwork, 'points'> {
+  readonly points: SavedPoints;
+}
+
 /** What the points are stored as, from their array's type. */
-const storageOf = (points: Float64Array | Float32Array): 'float32' | 'float64' => (points instanceof Float32Array ? 'float32' : 'float64');
+const storageOf = (points: SavedPoints): 'float32' | 'float64' =>
+  'runs' in points ? points.storage : points instanceof Float32Array ? 'float32' : 'float64';
 
 /** The header as toBytes writes it: JSON in UTF-8, padded with spaces to a multiple of 8 bytes. */
-function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes' | 'capped' | 'ids' | 'points'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
+function encodeHeader(saved: Pick<NetworkToSave, 'options' | 'n' | 'd' | 'classes' | 'capped' | 'ids' | 'points'>, version = VERSION, optionNames = Object.keys(saved.options)): Uint8Array {
   const options = Object.fromEntries(optionNames.map((name) => [name, saved.options[name as keyof ResolvedOptions]]));
   const fields = { options, n: saved.n, d: saved.d, classes: saved.classes, capped: saved.capped, ids: saved.ids !== undefined, storage: storageOf(saved.points) };
   const keys = headerKeys(version);
@@ -86,31 +101,72 @@ function encodeHeader(saved: Pick<SavedNetwork, 'options' | 'n' | 'd' | 'classes
   return new TextEncoder().encode(header.padEnd(header.length + Math.ceil(length / 8) * 8 - length, ' '));
 }
 
-export function encodeNetwork(saved: SavedNetwork): Uint8Array {
-  const headerBytes = encodeHeader(saved);
-  const labelBytes = saved.targets ? saved.n * 8 : saved.codes ? saved.n * 4 : 0;
-  const idBytes = saved.ids ? saved.n * 8 : 0;
-  const total = PREAMBLE_BYTES + headerBytes.length + saved.points.byteLength + labelBytes + idBytes + 4;
-  const bytes = new Uint8Array(total);
+/** Bytes a save writes at a time (besides the header and the checksum). */
+const CHUNK_BYTES = 1 << 24;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** `values` as little-endian bytes, `from` … `to` of them: their own bytes where the machine is little-endian. */
+function littleEndianBytes(values: StoredValues | Int32Array, from: number, to: number): Uint8Array {
+  const size = values.BYTES_PER_ELEMENT;
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset + from * size, (to - from) * size).slice();
+  const bytes = new Uint8Array((to - from) * size);
   const view = new DataView(bytes.buffer);
-  for (let i = 0; i < 4; i++) bytes[i] = MAGIC.charCodeAt(i);
+  for (let i = from; i < to; i++) {
+    const at = (i - from) * size;
+    if (values instanceof Float64Array) view.setFloat64(at, values[i], true);
+    else if (values instanceof Float32Array) view.setFloat32(at, values[i], true);
+    else view.setInt32(at, values[i], true);
+  }
+  return bytes;
+}
+
+/** `values` in chunks of little-endian bytes of at most CHUNK_BYTES. */
+function* chunksOf(values: StoredValues | Int32Array): Generator<Uint8Array> {
+  const step = CHUNK_BYTES / values.BYTES_PER_ELEMENT;
+  for (let at = 0; at < values.length; at += step) yield littleEndianBytes(values, at, Math.min(values.length, at + step));
+}
+
+/**
+ * The saved form in chunks (see the layout above): their concatenation is the one saved form,
+ * which no single array need hold. Each run of points is read when the save reaches it.
+ */
+export function* encodeNetworkChunks(saved: NetworkToSave): Generator<Uint8Array> {
+  let crc = 0xffffffff;
+  const checked = (bytes: Uint8Array): Uint8Array => ((crc = crc32Update(crc, bytes)), bytes);
+  const headerBytes = encodeHeader(saved);
+  const preamble = new Uint8Array(PREAMBLE_BYTES + headerBytes.length);
+  const view = new DataView(preamble.buffer);
+  for (let i = 0; i < 4; i++) preamble[i] = MAGIC.charCodeAt(i);
   view.setUint16(4, VERSION, true);
   view.setUint32(8, headerBytes.length, true);
-  bytes.set(headerBytes, PREAMBLE_BYTES);
-  let offset = PREAMBLE_BYTES + headerBytes.length;
-  if (saved.points instanceof Float32Array) for (let i = 0; i < saved.points.length; i++, offset += 4) view.setFloat32(offset, saved.points[i], true);
-  else for (let i = 0; i < saved.points.length; i++, offset += 8) view.setFloat64(offset, saved.points[i], true);
-  for (let i = 0; i < saved.n; i++) {
-    if (saved.targets) {
-      view.setFloat64(offset, saved.targets[i], true);
-      offset += 8;
-    } else if (saved.codes) {
-      view.setInt32(offset, saved.codes[i], true);
-      offset += 4;
-    }
+  preamble.set(headerBytes, PREAMBLE_BYTES);
+  yield checked(preamble);
+  const runs = 'runs' in saved.points ? saved.points.runs : [() => saved.points as StoredValues];
+  for (const run of runs) for (const chunk of chunksOf(run())) yield checked(chunk);
+  const labels = saved.targets ?? saved.codes;
+  if (labels) for (const chunk of chunksOf(labels)) yield checked(chunk);
+  if (saved.ids) for (const chunk of chunksOf(saved.ids)) yield checked(chunk);
+  const checksum = new Uint8Array(4);
+  new DataView(checksum.buffer).setUint32(0, (crc ^ 0xffffffff) >>> 0, true);
+  yield checksum;
+}
+
+/** The saved form as one array: TOO_LARGE where the engine has no array that long (saveChunks then writes it). */
+export function encodeNetwork(saved: NetworkToSave): Uint8Array {
+  const valueBytes = storageOf(saved.points) === 'float32' ? 4 : 8;
+  const labelBytes = saved.targets ? 8 : saved.codes ? 4 : 0;
+  const total = PREAMBLE_BYTES + encodeHeader(saved).length + saved.n * (saved.d * valueBytes + labelBytes + (saved.ids ? 8 : 0)) + 4;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(total);
+  } catch {
+    throw new KnnError('TOO_LARGE', `toBytes(): this network saves to ${total} bytes, more than one array holds here; write it with saveChunks() (a stream of chunks), and load it with KnnNetwork.fromChunks.`);
   }
-  if (saved.ids) for (let i = 0; i < saved.n; i++, offset += 8) view.setFloat64(offset, saved.ids[i], true);
-  view.setUint32(offset, crc32(bytes.subarray(0, offset)), true);
+  let offset = 0;
+  for (const chunk of encodeNetworkChunks(saved)) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
   return bytes;
 }
 
@@ -128,15 +184,43 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   const bytes = input.slice();
   if (bytes.length < PREAMBLE_BYTES + 4) throw corrupt(`${bytes.length} bytes is too short`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw corrupt('the "KNNT" signature is missing');
-  const version = view.getUint16(4, true);
-  if (!(version >= 1 && version <= VERSION)) throw corrupt(`format version ${version} is not supported (this knnet reads versions 1 to ${VERSION})`);
+  checkSignature(view);
   const checksumAt = bytes.length - 4;
   if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
-  if (view.getUint16(6, true) !== 0) throw corrupt('its reserved bytes 6–7 are not zero');
-  const headerLength = view.getUint32(8, true);
-  if (headerLength > checksumAt - PREAMBLE_BYTES) throw corrupt('its header length runs past its end');
-  const headerBytes = bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength);
+  if (view.getUint32(8, true) > checksumAt - PREAMBLE_BYTES) throw corrupt('its header length runs past its end');
+  const reader = new SavedNetworkReader(false);
+  reader.push(bytes);
+  return reader.finish();
+}
+
+/** Checks the signature and the format version of the preamble in `view`. */
+function checkSignature(view: DataView): number {
+  if (String.fromCharCode(view.getUint8(0), view.getUint8(1), view.getUint8(2), view.getUint8(3)) !== MAGIC) throw corrupt('the "KNNT" signature is missing');
+  const version = view.getUint16(4, true);
+  if (!(version >= 1 && version <= VERSION)) throw corrupt(`format version ${version} is not supported (this knnet reads versions 1 to ${VERSION})`);
+  return version;
+}
+
+/** A saved form's header, checked: the network's shape and options, and how its body is laid out. */
+interface SavedHeader {
+  readonly version: number;
+  readonly headerBytes: Uint8Array;
+  readonly options: ResolvedOptions;
+  /** The option names this version saves, and those the file gives (a file may predate a later option). */
+  readonly optionNames: string[];
+  readonly givenOptionNames: string[];
+  readonly n: number;
+  readonly d: number;
+  readonly classes: Label[];
+  readonly capped: boolean;
+  readonly withIds: boolean;
+  readonly storage: 'float32' | 'float64';
+  /** Bytes of W3 a point: a class code, a target, or none. */
+  readonly labelBytes: number;
+}
+
+/** Parses and checks the header of a file of format `version`. */
+function readHeader(version: number, headerBytes: Uint8Array): SavedHeader {
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -181,18 +265,105 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   }
   checkClasses(classes, options.task, empty);
   if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
+  // Float32 storage never holds the cosine metric's rows (options.ts refuses it; 'auto' keeps them float64).
+  if (storage === 'float32' && options.metric === 'cosine') throw corrupt('it stores a cosine network\'s rows as float32, which toBytes never writes');
   const labelBytes = options.task === 'regression' ? 8 : options.task === 'search' ? 0 : 4;
-  const valueBytes = storage === 'float32' ? 4 : 8;
-  const expected = PREAMBLE_BYTES + headerLength + (n as number) * ((d as number) * valueBytes + labelBytes + (withIds ? 8 : 0)) + 4;
-  if (expected !== bytes.length) throw corrupt('its length does not match its header');
-  const body = readBody(view, PREAMBLE_BYTES + headerLength, options, n as number, d as number, classes as Label[], capped, storage);
-  const saved = withIds ? { ...body, ids: readSavedIds(view, expected - 4 - (n as number) * 8, n as number) } : body;
-  // A file written before a later option existed is canonical without it.
-  const canonical = encodeHeader(saved, version, optionNames.filter((name) => Object.hasOwn(savedOptions as object, name)));
-  if (canonical.length !== headerBytes.length || canonical.some((byte, i) => byte !== headerBytes[i])) {
-    throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
+  const givenOptionNames = optionNames.filter((name) => Object.hasOwn(savedOptions as object, name));
+  return { version, headerBytes, options, optionNames, givenOptionNames, n: n as number, d: d as number, classes: classes as Label[], capped, withIds, storage, labelBytes };
+}
+
+/**
+ * Reads a saved form pushed to it in chunks of any size (fromChunks: a file's stream), holding
+ * the points once, in their stored type, and the rest of the body in one small buffer: never
+ * the whole saved form. `finish` checks what is left (the checksum, every value) and returns
+ * the network's data.
+ */
+export class SavedNetworkReader {
+  /** Whether the checksum is checked at the end (not when decodeNetwork checked it first). */
+  readonly #checksum: boolean;
+  #crc = 0xffffffff;
+  /** Bytes before the header is whole. */
+  #preamble: Uint8Array = new Uint8Array(0);
+  #header: SavedHeader | undefined;
+  #points: StoredValues | undefined;
+  /** The points' bytes, filled in order, then the labels', ids' and the checksum's. */
+  #pointBytes: Uint8Array = new Uint8Array(0);
+  #rest = new Uint8Array(0);
+  #filled = 0;
+
+  constructor(checksum = true) {
+    this.#checksum = checksum;
   }
-  return saved;
+
+  push(chunk: unknown): void {
+    if (!(chunk instanceof Uint8Array)) throw corrupt(`a chunk is ${describeValue(chunk)}, not a Uint8Array`);
+    if (this.#header) {
+      this.#body(chunk);
+      return;
+    }
+    const preamble = new Uint8Array(this.#preamble.length + chunk.length);
+    preamble.set(this.#preamble);
+    preamble.set(chunk, this.#preamble.length);
+    this.#preamble = preamble;
+    if (preamble.length < PREAMBLE_BYTES) return;
+    const view = new DataView(preamble.buffer);
+    const version = checkSignature(view);
+    if (view.getUint16(6, true) !== 0) throw corrupt('its reserved bytes 6–7 are not zero');
+    const headerEnd = PREAMBLE_BYTES + view.getUint32(8, true);
+    if (preamble.length < headerEnd) return;
+    const header = readHeader(version, preamble.subarray(PREAMBLE_BYTES, headerEnd));
+    const { n, d } = header;
+    this.#header = header;
+    this.#points = header.storage === 'float32' ? new Float32Array(n * d) : new Float64Array(n * d);
+    this.#pointBytes = new Uint8Array(this.#points.buffer);
+    this.#rest = new Uint8Array(n * (header.labelBytes + (header.withIds ? 8 : 0)) + 4);
+    this.#preamble = new Uint8Array(0);
+    if (this.#checksum) this.#crc = crc32Update(this.#crc, preamble.subarray(0, headerEnd));
+    this.#body(preamble.subarray(headerEnd));
+  }
+
+  /** Copies `chunk` into the points' bytes, then the rest's. */
+  #body(chunk: Uint8Array): void {
+    const points = this.#pointBytes.length;
+    if (this.#filled + chunk.length > points + this.#rest.length) throw corrupt('its length does not match its header');
+    let used = 0;
+    if (this.#filled < points) {
+      used = Math.min(chunk.length, points - this.#filled);
+      this.#pointBytes.set(chunk.subarray(0, used), this.#filled);
+      if (this.#checksum) this.#crc = crc32Update(this.#crc, chunk.subarray(0, used));
+      this.#filled += used;
+    }
+    if (used === chunk.length) return;
+    this.#rest.set(chunk.subarray(used), this.#filled - points);
+    this.#filled += chunk.length - used;
+  }
+
+  finish(): SavedNetwork {
+    const header = this.#header;
+    if (!header || this.#filled < this.#pointBytes.length + this.#rest.length) throw corrupt('its length does not match its header: it ends early (truncated)');
+    const rest = new DataView(this.#rest.buffer);
+    const checksumAt = this.#rest.length - 4;
+    if (this.#checksum && rest.getUint32(checksumAt, true) !== (crc32Update(this.#crc, this.#rest.subarray(0, checksumAt)) ^ 0xffffffff) >>> 0) {
+      throw corrupt('the checksum does not match (truncated or altered)');
+    }
+    const points = fromLittleEndian(this.#points!);
+    const body = readBody(points, rest, header);
+    const saved = header.withIds ? { ...body, ids: readSavedIds(rest, header.n * header.labelBytes, header.n) } : body;
+    // A file written before a later option existed is canonical without it.
+    const canonical = encodeHeader(saved, header.version, header.givenOptionNames);
+    if (canonical.length !== header.headerBytes.length || canonical.some((byte, i) => byte !== header.headerBytes[i])) {
+      throw corrupt('its header is not in the form toBytes writes (spacing, key order or number format differ)');
+    }
+    return saved;
+  }
+}
+
+/** `values` read as little-endian, in place: unchanged on a little-endian machine. */
+function fromLittleEndian(values: StoredValues): StoredValues {
+  if (LITTLE_ENDIAN) return values;
+  const view = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  for (let i = 0; i < values.length; i++) values[i] = values instanceof Float32Array ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true);
+  return values;
 }
 
 /** The ids after the labels: what readIds accepts, or BAD_BYTES. */
@@ -226,25 +397,18 @@ function checkClasses(classes: unknown, task: ResolvedOptions['task'], empty: bo
   }
 }
 
-function readBody(
-  view: DataView, start: number, options: ResolvedOptions, n: number, d: number, classes: Label[], capped: boolean, storage: 'float32' | 'float64',
-): SavedNetwork {
-  let offset = start;
+/** The body's values checked as fit checks them: X (`points`, decoded), then in `rest` the labels. */
+function readBody(points: StoredValues, rest: DataView, header: SavedHeader): SavedNetwork {
+  const { options, n, d, classes, capped } = header;
   const limit = magnitudeLimit(d);
-  const float32 = storage === 'float32';
-  const points = float32 ? new Float32Array(n * d) : new Float64Array(n * d);
-  for (let i = 0; i < points.length; i++, offset += points.BYTES_PER_ELEMENT) {
-    points[i] = float32 ? view.getFloat32(offset, true) : view.getFloat64(offset, true);
+  for (let i = 0; i < points.length; i++) {
     if (!(Math.abs(points[i]) <= limit)) throw corrupt(`X[${Math.floor(i / d)}][${i % d}] is ${points[i]}, not a finite value within ±${limit.toExponential(3)}`);
   }
-  // Float32 storage never holds the cosine metric's rows (options.ts refuses it; 'auto' keeps them float64).
-  if (float32 && options.metric === 'cosine') throw corrupt('it stores a cosine network\'s rows as float32, which toBytes never writes');
   const notUnit = options.metric === 'cosine' ? firstNonUnitRow(points as Float64Array, n, d) : -1;
   if (notUnit >= 0) throw corrupt(`row ${notUnit} of a cosine network is not a unit vector`);
   if (options.task === 'search') return { options, n, d, classes, capped, points };
   if (options.task === 'regression') {
-    const targets = new Float64Array(n);
-    for (let i = 0; i < n; i++, offset += 8) targets[i] = view.getFloat64(offset, true);
+    const targets = Float64Array.from({ length: n }, (_, i) => rest.getFloat64(i * 8, true));
     try {
       encodeTargets(targets, n);
     } catch (error) {
@@ -254,8 +418,8 @@ function readBody(
   }
   const codes = new Int32Array(n);
   const used = new Uint8Array(classes.length);
-  for (let i = 0; i < n; i++, offset += 4) {
-    codes[i] = view.getInt32(offset, true);
+  for (let i = 0; i < n; i++) {
+    codes[i] = rest.getInt32(i * 4, true);
     if (codes[i] < 0 || codes[i] >= classes.length) throw corrupt(`class code ${codes[i]} is out of range`);
     used[codes[i]] = 1;
   }

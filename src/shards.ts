@@ -192,11 +192,9 @@ export class ShardSet {
     return { scores, best };
   }
 
-  /** The points as stored (every shard's, in order) and the labels: what a save writes. */
-  trainingData(): { points: Float64Array | Float32Array; codes?: Int32Array; targets?: Float64Array } {
-    const parts = this.#shards.map((shard) => shard.points());
-    const points = parts[0] instanceof Float32Array ? new Float32Array(this.n * this.d) : new Float64Array(this.n * this.d);
-    parts.forEach((part, s) => points.set(part, this.#firsts[s] * this.d));
+  /** The points as stored, a run of rows a shard, each read out when a save reaches it, and the labels: what a save writes. */
+  trainingData(): { points: { storage: StorageKind; runs: (() => Float64Array | Float32Array)[] }; codes?: Int32Array; targets?: Float64Array } {
+    const points = { storage: this.storage, runs: this.#shards.map((shard) => () => shard.points()) };
     const labels = this.labels;
     return labels instanceof Float64Array ? { points, targets: labels } : labels ? { points, codes: labels.codes } : { points };
   }

@@ -238,8 +238,10 @@ const cases: Case[] = [
   { name: 'fit: options is null', on: 'none', call: fitOptions(null), code: 'BAD_OPTION', words: ['options', 'null'] },
   { name: 'fit: options is an array', on: 'none', call: fitOptions([3]), code: 'BAD_OPTION', words: ['options', 'array'] },
 
-  // fit: sizes beyond wasm32, refused before a value is read (the data below would take minutes to scan)
-  { name: 'fit: flat X of 2^28 × 2 values (8 GiB of weights)', on: 'none', call: fit({ data: hugeData(2 ** 29), rows: 2 ** 28, cols: 2 }, []), code: 'TOO_LARGE', words: ['X', '268435456 rows', '4 GiB'] },
+  // Sizes beyond what a network holds, refused before a value is read (the data below would take
+  // minutes to scan): fit shards past one wasm memory, up to one array's 2^32 values; add and
+  // queries stay within wasm32's 4 GiB.
+  { name: 'fit: flat X of 2^30 × 5 values (more than one array holds)', on: 'none', call: fit({ data: hugeData(5 * 2 ** 30), rows: 2 ** 30, cols: 5 }, []), code: 'TOO_LARGE', words: ['X', '1073741824 rows', 'one array'] },
   { name: 'predict: flat X of 2^28 × 3 values (6 GiB)', on: 'classifier', call: (net) => net.predict({ data: hugeData(3 * 2 ** 28), rows: 2 ** 28, cols: 3 }), code: 'TOO_LARGE', words: ['X', '268435456 rows', 'batches'] },
   {
     name: 'add: flat X of 2^27 × 3 values (3 GiB as given, 6 GiB as weights)',

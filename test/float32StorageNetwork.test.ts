@@ -326,19 +326,21 @@ describe('float32 storage errors', () => {
   });
 
   it('TOO_LARGE states the most points that fit for this d and storage, and that float32 storage holds more', async () => {
+    // fit keeps a network past one memory in shards (shards.test.ts); an add joins one memory.
     const d = 384;
     const row64 = new Float64Array(d);
     const row32 = new Float32Array(d);
     const most64 = largestTrainingRows(4 * 1024 ** 3, d, true, 'float64');
     const most32 = largestTrainingRows(4 * 1024 ** 3, d, true, 'float32');
     expect(most32).toBe(Math.floor((4 * 1024 ** 3) / (4 * d + 24)));
-    await expectKnnError(() => KnnNetwork.fit(new Array<Float64Array>(800_000).fill(row64), null), 'TOO_LARGE', [
+    const firstAdd = async (rows: ArrayLike<Float64Array | Float32Array>, options: KnnOptions = {}) => (await KnnNetwork.create({ task: 'search', ...options })).add(rows);
+    await expectKnnError(() => firstAdd(new Array<Float64Array>(800_000).fill(row64)), 'TOO_LARGE', [
       `at most ${most64} points of 384 features fit (float64 storage)`, `storage: 'float32' keeps X as float32`, `up to ${most32} points`,
     ]);
-    await expectKnnError(() => KnnNetwork.fit(new Array<Float32Array>(800_000).fill(row32), null, { storage: 'float64' }), 'TOO_LARGE', [
+    await expectKnnError(() => firstAdd(new Array<Float32Array>(800_000).fill(row32), { storage: 'float64' }), 'TOO_LARGE', [
       `storage: 'auto' keeps this float32 input as float32`,
     ]);
-    await expectKnnError(() => KnnNetwork.fit(new Array<Float32Array>(3_000_000).fill(row32), null), 'TOO_LARGE', [`at most ${most32} points of 384 features fit (float32 storage)`]);
+    await expectKnnError(() => firstAdd(new Array<Float32Array>(3_000_000).fill(row32)), 'TOO_LARGE', [`at most ${most32} points of 384 features fit (float32 storage)`]);
   });
 
   it('TOO_LARGE for want of room in this memory (other networks) states the most points that fit in the room free', async () => {

@@ -215,7 +215,7 @@ describe('memory stays flat and every network stays correct', () => {
     for (const pair of alive) pair.wasm.dispose();
   });
 
-  it('a fit that would exceed wasm32’s 4 GiB says TOO_LARGE before allocating anything', async () => {
+  it('a fit past one array’s values, or an add past wasm32’s 4 GiB, says TOO_LARGE before allocating anything', async () => {
     // Data that claims `length` values and throws if one is read: the size must be refused first.
     const unreadable = (length: number): number[] =>
       new Proxy([] as number[], {
@@ -228,21 +228,21 @@ describe('memory stays flat and every network stays correct', () => {
     const huge = unreadable(2 ** 29);
     const net = await KnnNetwork.fit([[0, 0], [1, 1]], [0, 1]);
     const before = { allocated: allocated(), regions: regions(), memory: memoryBytes() };
-    const attempts: (() => Promise<unknown>)[] = [
-      () => KnnNetwork.fit({ data: huge, rows: 2 ** 28, cols: 2 }, []),
-      () => KnnNetwork.fit({ data: huge, rows: 2 ** 25, cols: 16 }, [], { k: 3 }),
-      () => KnnNetwork.fit({ data: huge, rows: 2 ** 29, cols: 1 }, [], { task: 'regression' }),
-      // 3.2 GiB as two copies, but d ≤ 16 also keeps X in the direct kernel's panels: 4.8 GiB
-      // (with the float32 copy instead, the default at this n: 4.1 GiB).
-      () => KnnNetwork.fit({ data: unreadable(12 * 2 ** 24), rows: 2 ** 24, cols: 12 }, [], { float32Candidates: false }),
-      () => KnnNetwork.fit({ data: unreadable(12 * 2 ** 24), rows: 2 ** 24, cols: 12 }, []),
-      () => KnnNetwork.fit(new Proxy([[1, 2, 3, 4]], { get: (t, key) => (key === 'length' ? 2 ** 27 : Reflect.get(t, key)) }), []),
+    // fit keeps a network past one wasm memory in shards, up to one array's 2^32 values (shards.test.ts);
+    // add and a first add stay within one memory's 4 GiB.
+    const attempts: [() => Promise<unknown>, RegExp][] = [
+      [() => KnnNetwork.fit({ data: unreadable(2 ** 33), rows: 2 ** 32, cols: 2 }, []), /X has \d+ rows × \d+ columns.*one array/],
+      [() => KnnNetwork.fit({ data: unreadable(2 ** 33), rows: 2 ** 28, cols: 32 }, [], { task: 'regression' }), /X has \d+ rows × \d+ columns.*one array/],
+      [() => KnnNetwork.fit(new Proxy([[1, 2, 3, 4]], { get: (t, key) => (key === 'length' ? 2 ** 31 : Reflect.get(t, key)) }), []), /X has \d+ rows × \d+ columns.*one array/],
+      [async () => net.add({ data: huge, rows: 2 ** 28, cols: 2 }, []), /X has \d+ rows × \d+ columns.*4 GiB/],
+      // 3.2 GiB as two copies, but d ≤ 16 also keeps X in the direct kernel's panels: 4.8 GiB.
+      [async () => (await KnnNetwork.create({ float32Candidates: false })).add({ data: unreadable(12 * 2 ** 24), rows: 2 ** 24, cols: 12 }, []), /X has \d+ rows × \d+ columns.*4 GiB/],
     ];
-    for (const attempt of attempts) {
+    for (const [attempt, message] of attempts) {
       const error = await attempt().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KnnError);
       expect((error as KnnError).code).toBe('TOO_LARGE');
-      expect((error as KnnError).message).toMatch(/X has \d+ rows × \d+ columns.*4 GiB/);
+      expect((error as KnnError).message).toMatch(message);
     }
     expect({ allocated: allocated(), regions: regions(), memory: memoryBytes() }).toEqual(before);
     expect(net.predict([[0.9, 0.9]])).toEqual([1]);

@@ -145,6 +145,11 @@ describe('a network past one wasm memory, in shards', () => {
     same(b.ids!, a.ids!);
     expect(loaded.predict(queries)).toEqual(whole.predict(queries));
     expect(() => loaded.add([X.data.subarray(0, 6)], [1])).toThrow(/shards/);
-    for (const network of [whole, sharded, loaded]) network.dispose();
+    // In chunks, a shard's points at a time: the same bytes, loaded into shards again.
+    const streamed = await KnnNetwork.fromChunks(sharded.saveChunks());
+    expect(() => streamed.weights).toThrow(/in 5 shards/);
+    expect(streamed.toBytes()).toEqual(bytes);
+    same(streamed.predictProba(queries), whole.predictProba(queries));
+    for (const network of [whole, sharded, loaded, streamed]) network.dispose();
   });
 });
