@@ -93,7 +93,15 @@ export interface GatheredPoints {
 /** The positions of the points `allowed` marks, ascending. */
 function allowedPositions(allowed: Uint8Array): Int32Array {
   const positions = new Int32Array(allowedCount(allowed));
-  for (let i = 0, m = 0; m < positions.length; i++) if (allowed[i]) positions[m++] = i;
+  const { words, tail } = wordsOf(allowed);
+  let placed = 0;
+  // Past four left-out points at a time: a filter that allows few (the direct way's) is mostly
+  // zero words, and read a byte at a time it took a third of a direct call on 200 000 points.
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === 0) continue;
+    for (let j = i * 4; j < i * 4 + 4; j++) if (allowed[j]) positions[placed++] = j;
+  }
+  for (let j = tail; j < allowed.length; j++) if (allowed[j]) positions[placed++] = j;
   return positions;
 }
 
