@@ -141,19 +141,29 @@ export function placeRows(into: FoundNeighbours, part: FoundNeighbours, chosen: 
 }
 
 /**
- * Brute force over the allowed points of `points` (n × d, as the network holds them): each
- * query's k nearest (k ≤ the allowed count), ties toward the lower index, z1 computed directly in
- * dimension order as every search path reports it.
+ * The allowed points' values as brute force reads them: the j-th allowed point is row `rows[j]`
+ * of `points` (rows of d values, float32 widened by the distance) and has position
+ * `positions[j]` among the network's points, ascending.
  */
-export function directNeighbours(points: Float64Array | Float32Array, d: number, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
+export interface AllowedRows {
+  readonly points: Float64Array | Float32Array;
+  readonly rows: ArrayLike<number>;
+  readonly positions: Int32Array;
+}
+
+/**
+ * Brute force over the allowed points: each query's k nearest (k ≤ the allowed count), with the
+ * network's positions, ties toward the lower index, z1 computed directly in dimension order as
+ * every search path reports it.
+ */
+export function directNeighbours({ points, rows, positions }: AllowedRows, d: number, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
   const indices = new Int32Array(queries.rows * k);
   const squared = new Float64Array(queries.rows * k);
   for (let r = 0; r < queries.rows; r++) {
     const base = r * k;
     let size = 0;
-    for (let i = 0; i < allowed.length; i++) {
-      if (!allowed[i]) continue;
-      const value = layerOneValue(metric, points, i, queries.data, r, d);
+    for (let j = 0; j < positions.length; j++) {
+      const value = layerOneValue(metric, points, rows[j], queries.data, r, d);
       if (size === k && !(value < squared[base + k - 1])) continue;
       // After every kept value ≤ this one: equal values stay in index order.
       let slot = size < k ? size++ : k - 1;
@@ -163,23 +173,22 @@ export function directNeighbours(points: Float64Array | Float32Array, d: number,
         slot--;
       }
       squared[base + slot] = value;
-      indices[base + slot] = i;
+      indices[base + slot] = positions[j];
     }
   }
   return { indices, squared };
 }
 
 /** Brute force over the allowed points: each query's points within `radius`, nearest first, ties by index (see directNeighbours). */
-export function directRadius(points: Float64Array | Float32Array, d: number, allowed: Uint8Array, queries: Matrix, radius: number, metric: Metric): RadiusNeighbours {
+export function directRadius({ points, rows, positions }: AllowedRows, d: number, queries: Matrix, radius: number, metric: Metric): RadiusNeighbours {
   const offsets = new Int32Array(queries.rows + 1);
   const indices: number[] = [];
   const distances: number[] = [];
   for (let r = 0; r < queries.rows; r++) {
     const within: { index: number; value: number }[] = [];
-    for (let i = 0; i < allowed.length; i++) {
-      if (!allowed[i]) continue;
-      const value = layerOneValue(metric, points, i, queries.data, r, d);
-      if (distanceOf(metric, value) <= radius) within.push({ index: i, value });
+    for (let j = 0; j < positions.length; j++) {
+      const value = layerOneValue(metric, points, rows[j], queries.data, r, d);
+      if (distanceOf(metric, value) <= radius) within.push({ index: positions[j], value });
     }
     within.sort((a, b) => a.value - b.value || a.index - b.index);
     for (const { index, value } of within) {

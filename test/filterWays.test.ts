@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
-import { filteredWay, searchAgain, type FilteredWay } from '../src/filteredSearch.js';
+import { filteredRadiusWay, filteredWay, searchAgain, type FilteredWay } from '../src/filteredSearch.js';
 import { SeededRandom } from '../src/random.js';
 import { randomData } from './helpers.js';
 
@@ -55,6 +55,25 @@ function bruteForce(X: Rows, allowed: Uint8Array, queries: Rows, k: number, metr
   return { indices, distances };
 }
 
+/** Brute force's Euclidean radius answer over the allowed points: nearest first, ties toward the lower index. */
+function bruteRadius(X: Rows, allowed: Uint8Array, queries: Rows, radius: number): { offsets: number[]; indices: number[]; distances: number[] } {
+  const ranked = bruteForce(X, allowed, queries, X.rows, 'euclidean');
+  const offsets = [0];
+  const indices: number[] = [];
+  const distances: number[] = [];
+  for (let e = 0; e < ranked.indices.length; e++) {
+    if (ranked.indices[e] >= 0 && ranked.distances[e] <= radius) {
+      indices.push(ranked.indices[e]);
+      distances.push(ranked.distances[e]);
+    }
+    if ((e + 1) % X.rows === 0) offsets.push(indices.length);
+  }
+  return { offsets, indices, distances };
+}
+
+/** The storages a filtered search reads its points from: float32 storage widens them on the way. */
+const STORAGES = ['float64', 'float32'] as const;
+
 describe('the ways of a filtered search', () => {
   it('the cost rule takes brute force for one query over few points, gathering for a batch over few, the whole network when most are allowed', () => {
     expect(filteredWay(10_000, 64, 500, 5, 1).way).toBe('direct');
@@ -70,6 +89,7 @@ describe('the ways of a filtered search', () => {
   it('every way equals brute force over the allowed points: ties and duplicates, k past the allowed count, none and all allowed, ids, sync and async', async () => {
     const random = new SeededRandom(18);
     const taken = new Set<FilteredWay>();
+    const takenOnFloat32 = new Set<FilteredWay>();
     const shapes: [number, number, KnnOptions][] = [[400, 3, {}], [2000, 4, { algorithm: 'tree' }], [1500, 12, { metric: 'manhattan' }], [3000, 24, {}], [3000, 24, { algorithm: 'tree' }], [1200, 20, { metric: 'cosine' }], [1000, 40, { float32Candidates: false }], [400, 3, { storage: 'float32' }], [3000, 24, { storage: 'float32' }], [1500, 12, { metric: 'manhattan', storage: 'float32' }]];
     for (const [n, d, options] of shapes) {
       const grid = d <= 12 ? 3 : 0;
@@ -87,7 +107,9 @@ describe('the ways of a filtered search', () => {
         const count = allowed.reduce((sum, byte) => sum + byte, 0);
         for (const queries of [batch, single]) {
           for (const k of [1, 3, 8]) {
-            taken.add(filteredWay(n, d, count, Math.min(k, count), queries.rows).way);
+            const { way } = filteredWay(n, d, count, Math.min(k, count), queries.rows);
+            taken.add(way);
+            if (options.storage === 'float32') takenOnFloat32.add(way);
             const expected = bruteForce(X, allowed, queries, k, options.metric ?? 'euclidean');
             const found = net.kneighbors(queries, k, { filter: allowed });
             const context = `n ${n}, d ${d}, ${options.metric ?? 'euclidean'}, share ${share}, q ${queries.rows}, k ${k}`;
@@ -100,14 +122,18 @@ describe('the ways of a filtered search', () => {
       net.dispose();
     }
     expect([...taken].sort()).toEqual(['direct', 'gather', 'whole']);
+    expect([...takenOnFloat32].sort()).toEqual(['direct', 'gather', 'whole']);
   }, 60_000);
 
-  it('rows the whole search cannot settle (their nearest points all left out) are searched again, by brute force for a few, gathered for many', async () => {
+  it.each(STORAGES)('rows the whole search cannot settle (their nearest points all left out) are searched again, by brute force for a few, gathered for many, on %s storage', async (storage) => {
     const { X, y } = randomData(7, 3000, 16, {});
-    const net = await KnnNetwork.fit(X, y, { k: 3 });
+    // Float32 storage rounds X once: brute force then reads the rounded values.
+    if (storage === 'float32') X.data.set(Float32Array.from(X.data));
+    const net = await KnnNetwork.fit(X, y, { k: 3, storage });
     // On a pool (every call of one query or more goes there), the rows searched again read the
     // weights while the call still holds them: split by queries, and by training rows.
-    const pooled = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+    const pooled = await KnnNetwork.fit(X, y, { k: 3, storage, threads: 2 });
+    expect([net.storage, pooled.storage]).toEqual([storage, storage]);
     const threshold = setPoolThreshold(0);
     const queries = randomData(8, 40, 16, {}).X;
     const nearest = net.kneighbors(queries, 30);
@@ -146,14 +172,19 @@ describe('the ways of a filtered search', () => {
     net.dispose();
   });
 
-  it('radius searches on every way equal the unfiltered answer less the points left out', async () => {
+  it.each(STORAGES)('radius searches on every way equal the unfiltered answer less the points left out, and brute force over the allowed points, on %s storage', async (storage) => {
+    // Whole numbers: float32 storage holds them exactly.
     const { X, y } = randomData(9, 2000, 8, { grid: 4 });
-    const net = await KnnNetwork.fit(X, y, { k: 3 });
+    const net = await KnnNetwork.fit(X, y, { k: 3, storage });
+    expect(net.storage).toBe(storage);
     const batch = randomData(10, 50, 8, { grid: 4 }).X;
     const random = new SeededRandom(3);
+    const taken = new Set<FilteredWay>();
     for (const share of [0, 0.01, 0.3, 0.99, 1]) {
       const allowed = Uint8Array.from({ length: 2000 }, () => (random.uniform() < share ? 1 : 0));
+      const count = allowed.reduce((sum, byte) => sum + byte, 0);
       for (const queries of [batch, { data: batch.data.slice(0, 8), rows: 1, cols: 8 }]) {
+        if (count > 0) taken.add(filteredRadiusWay(2000, 8, count, queries.rows));
         const whole = net.radiusNeighbors(queries, 2.5);
         const filtered = net.radiusNeighbors(queries, 2.5, { filter: allowed });
         const offsets = [0];
@@ -167,10 +198,13 @@ describe('the ways of a filtered search', () => {
           }
           offsets.push(indices.length);
         }
-        expect({ offsets: Array.from(filtered.offsets), indices: Array.from(filtered.indices), distances: Array.from(filtered.distances) }, `share ${share}, q ${queries.rows}`).toEqual({ offsets, indices, distances });
+        const answer = { offsets: Array.from(filtered.offsets), indices: Array.from(filtered.indices), distances: Array.from(filtered.distances) };
+        expect(answer, `share ${share}, q ${queries.rows}`).toEqual({ offsets, indices, distances });
+        expect(answer, `share ${share}, q ${queries.rows}`).toEqual(bruteRadius(X, allowed, queries, 2.5));
         expect(await net.radiusNeighborsAsync(queries, 2.5, { filter: allowed })).toEqual(filtered);
       }
     }
+    expect([...taken].sort()).toEqual(['direct', 'gather', 'whole']);
     net.dispose();
   });
 });
