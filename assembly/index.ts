@@ -23,6 +23,7 @@ export { packFloat32Norms, packFloat32Rows, sumFloat32Points, unpackFloat32Rows 
 export { storedCandidateErrorBound, storedFloat32Searchable } from './storedDistance';
 export { boxPartitionScratchBytes, buildBoxPartition, growBoxPartition, partitionLeaves, partitionNodes } from './partition';
 export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
+export { countAllowed } from './filter';
 export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
 export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';
 export { countBoxRadius, countClusterRadius, radiusBoxPartition, radiusBoxScratchBytes, radiusClusterPartition, radiusClusterScratchBytes } from './partitionRadius';

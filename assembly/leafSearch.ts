@@ -7,7 +7,7 @@
 // Outputs are positions (the network's labels are in leaf order too); positionsToIndices maps
 // them to the caller's indices.
 
-import { MINIMA_BYTES, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
+import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { boxBytes, middleLeaf } from './partition';
 
 const PANEL_POINTS: i32 = 8;
@@ -152,20 +152,26 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
  * positions up to min(n, treeLeaves·leafPoints), and tail leaves (boxes in `tailBoxes`, one per
  * leafPoints positions, their caller indices their positions) the rest. `scratch` holds
  * boxSearchScratchBytes(q, k, leafPoints). k ≤ n.
+ *
+ * With `allowed` (not 0: a byte per caller index, 1 = allowed) only the allowed points are
+ * candidates: the k nearest of them, as brute force over those alone finds them; k ≤ their
+ * count. The bounds stay the partition's own: a box bounds every point in it, allowed or not,
+ * and a node's lowest caller index is at most its lowest allowed one, so a node they rule out
+ * holds no allowed point that could get in.
  */
 export function searchBoxPartition(
   pointPanels: usize, n: i32, d: i32, leafPoints: i32, treeLeaves: i32,
   order: usize, boxes: usize, lowestIndices: usize, tailBoxes: usize,
-  queries: usize, q: i32, k: i32, scratch: usize, outPositions: usize, outDistances: usize, manhattan: bool,
+  queries: usize, q: i32, k: i32, scratch: usize, outPositions: usize, outDistances: usize, manhattan: bool, allowed: usize,
 ): void {
-  if (manhattan) searchBoxes(true, pointPanels, n, d, leafPoints, treeLeaves, order, boxes, lowestIndices, tailBoxes, queries, q, k, scratch, outPositions, outDistances);
-  else searchBoxes(false, pointPanels, n, d, leafPoints, treeLeaves, order, boxes, lowestIndices, tailBoxes, queries, q, k, scratch, outPositions, outDistances);
+  if (manhattan) searchBoxes(true, pointPanels, n, d, leafPoints, treeLeaves, order, boxes, lowestIndices, tailBoxes, queries, q, k, scratch, outPositions, outDistances, allowed);
+  else searchBoxes(false, pointPanels, n, d, leafPoints, treeLeaves, order, boxes, lowestIndices, tailBoxes, queries, q, k, scratch, outPositions, outDistances, allowed);
 }
 
 @inline function searchBoxes(
   manhattan: bool, pointPanels: usize, n: i32, d: i32, leafPoints: i32, treeLeaves: i32,
   order: usize, boxes: usize, lowestIndices: usize, tailBoxes: usize,
-  queries: usize, q: i32, k: i32, scratch: usize, outPositions: usize, outDistances: usize,
+  queries: usize, q: i32, k: i32, scratch: usize, outPositions: usize, outDistances: usize, allowed: usize,
 ): void {
   const counters = scratch;
   const heap = changetype<TopKHeap>(scratch + COUNTER_BYTES);
@@ -206,7 +212,7 @@ export function searchBoxPartition(
       while (true) {
         if (!admits(size, k, bound, lowestIndices + (<usize>node << 2), distances, positions, order)) break;
         if (end - first == 1) {
-          size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, first, query, tile, minima, distances, positions, size, k, order);
+          size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, first, query, tile, minima, distances, positions, size, k, order, allowed);
           scanned += <f64>(min(n, (first + 1) * leafPoints) - first * leafPoints);
           break;
         }
@@ -235,7 +241,7 @@ export function searchBoxPartition(
       bounded++;
       // A tail leaf's points keep their own indices: its lowest is its first position's.
       if (admits(size, k, bound, order + (<usize>(leaf * leafPoints) << 2), distances, positions, order)) {
-        size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, leaf, query, tile, minima, distances, positions, size, k, order);
+        size = scanLeaf(manhattan, pointPanels, n, d, leafPoints, leaf, query, tile, minima, distances, positions, size, k, order, allowed);
         scanned += <f64>(min(n, (leaf + 1) * leafPoints) - leaf * leafPoints);
       }
     }
@@ -341,13 +347,53 @@ function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {
   return bound < worst || (bound == worst && load<i32>(lowest) < load<i32>(order + (<usize>load<i32>(positions) << 2)));
 }
 
-/** Folds leaf `leaf`'s points (positions leaf·leafPoints … up to n) into the heap; returns its size. */
+/** Folds leaf `leaf`'s points (positions leaf·leafPoints … up to n; with `allowed`, the allowed ones) into the heap; returns its size. */
 @inline function scanLeaf(
   manhattan: bool, pointPanels: usize, n: i32, d: i32, leafPoints: i32, leaf: i32, query: usize, tile: usize, minima: usize,
-  distances: usize, positions: usize, size: i32, k: i32, order: usize,
+  distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize,
 ): i32 {
   const start = leaf * leafPoints;
   const count = min(n, start + leafPoints) - start;
   queryDistancePanels(manhattan, query, pointPanels, d, start / PANEL_POINTS, (count + PANEL_POINTS - 1) / PANEL_POINTS, tile);
+  if (allowed != 0) return foldAllowed(tile, count, start, distances, positions, size, k, order, allowed);
   return topKFoldOrdered(tile, count, start, distances, positions, size, k, minima, order);
+}
+
+/**
+ * Folds the tile's distances (positions start…) of the points `allowed` marks into the heap,
+ * kept a heap throughout (offerCandidateOrdered); returns its size. Once the heap is full the
+ * distances go eight at a time against its root: most are farther, and their allowed byte (a
+ * load through order, far apart in memory) is never read.
+ */
+function foldAllowed(tile: usize, count: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
+  let i = 0;
+  for (; i < count && size < k; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
+  for (; i + PANEL_POINTS <= count; i += PANEL_POINTS) {
+    // As far as the root may still get in, by its caller index.
+    const threshold = f64x2.splat(load<f64>(distances));
+    const at = tile + (<usize>i << 3);
+    let lanes = i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
+    // The near lanes' allowed bytes first, without a branch on each (a filter is a coin toss per point).
+    let admitted = 0;
+    for (let near = lanes; near != 0; near &= near - 1) {
+      const lane = ctz(near);
+      admitted |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(start + i + lane) << 2))) << lane;
+    }
+    for (; admitted != 0; admitted &= admitted - 1) {
+      const lane = ctz(admitted);
+      size = offerCandidateOrdered(distances, positions, size, k, load<f64>(at + (<usize>lane << 3)), start + i + lane, order);
+    }
+  }
+  for (; i < count; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
+  return size;
+}
+
+/** Offers the heap the tile's i-th distance (position start + i) when `allowed` marks its point; returns the heap's size. */
+@inline function offerAllowed(tile: usize, i: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
+  const position = start + i;
+  if (load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) == 0) return size;
+  return offerCandidateOrdered(distances, positions, size, k, load<f64>(tile + (<usize>i << 3)), position, order);
 }

@@ -3,7 +3,9 @@
 // the cheapest of three exact ways (filteredSearch.ts): the whole network searched a little
 // deeper, the allowed points dropped out of its answer; the allowed points gathered into weights
 // of their own, in their order (so ties still go to the lower index), searched, and their
-// positions mapped back; or brute force over the allowed points in JS.
+// positions mapped back; or brute force over the allowed points in JS. On a box partition
+// (searchAlgorithm 'tree', up to 16 features or Manhattan) none of these runs: the partition's
+// own search skips the points left out (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
 import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, PRUNED_SEARCH_SHARE, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
@@ -15,6 +17,7 @@ import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { readPoints, weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
+import { withFilter, type TreeSearch } from './treeIndex.js';
 
 /** The options of the searches besides a long call's. */
 export const FILTER_OPTIONS = ['filter', 'classes'];
@@ -135,6 +138,8 @@ export function toNetworkPositions(indices: Int32Array, positions: Int32Array): 
 export interface FilteredNeighbours {
   /** The weights the job searches: the network's, or the allowed points gathered. */
   readonly weights: Weights;
+  /** The network's pruned search restricted to the allowed points, where the job runs it (the weights are then the network's). */
+  readonly tree?: TreeSearch;
   /** How many neighbours per row the job finds (0: the call runs no job). */
   readonly searched: number;
   /** How many neighbours per row the answer has: k, or the allowed count when smaller. */
@@ -189,6 +194,34 @@ export function filteredNeighbours(
     }
   };
   return { weights: w, searched: width, found, finish, release: () => {} };
+}
+
+/**
+ * The k nearest of the points `options` allow, where the network's pruned search (`tree`, which
+ * serves a search for k and takes a filter) runs restricted to them; undefined when it filters
+ * nothing. The allowed bytes are copied into wasm memory, checked and counted there (a plain
+ * filter is never copied in JS: on a large network that copy costs many pruned searches), and
+ * released with the call.
+ */
+export function filteredTreeNeighbours(
+  kernels: Kernels, w: Weights, tree: TreeSearch, options: SearchFilter | undefined, task: ResolvedOptions['task'], labels: () => Int32Array, k: number, call: string,
+): FilteredNeighbours | undefined {
+  if (options === undefined || (options.filter === undefined && options.classes === undefined)) return undefined;
+  const given = options.filter;
+  const plain = options.classes === undefined && given instanceof Uint8Array && given.length === w.n;
+  // Anything but a plain filter of the right shape is read (and its mistakes reported) as the other ways read it.
+  const bytes = plain ? given : allowedPoints(options, w, task, labels, call)!;
+  const region = kernels.allocate(Math.max(16, w.n), `a filter of ${w.n} points`);
+  new Uint8Array(kernels.exports.memory.buffer, region.pointer, w.n).set(bytes);
+  const count = (kernels.exports as unknown as { countAllowed(bytes: number, n: number): number }).countAllowed(region.pointer, w.n);
+  const found = Math.min(k, count);
+  if (found <= 0) {
+    kernels.release(region);
+    // A byte other than 0 or 1: reported as allowedPoints reports it.
+    if (count < 0) allowedPoints(options, w, task, labels, call);
+    return { weights: w, searched: 0, found: 0, finish: () => ({ indices: new Int32Array(0), squared: new Float64Array(0) }), release: () => {} };
+  }
+  return { weights: w, tree: withFilter(tree, region.pointer), searched: found, found, finish: (searched) => searched, release: () => kernels.release(region) };
 }
 
 /** A filtered radius search: the weights it searches (undefined: none), and how their answer becomes the call's. */

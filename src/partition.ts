@@ -49,7 +49,7 @@ export interface PartitionExports {
   searchBoxPartition(
     pointPanels: number, n: number, d: number, leafPoints: number, treeLeaves: number,
     order: number, boxes: number, lowestIndices: number, tailBoxes: number,
-    queries: number, q: number, k: number, scratch: number, outPositions: number, outDistances: number, manhattan: number,
+    queries: number, q: number, k: number, scratch: number, outPositions: number, outDistances: number, manhattan: number, allowed: number,
   ): void;
   clusterDataBytes(clusters: number, d: number): number;
   clusterPartitionScratchBytes(n: number, d: number, clusters: number): number;
@@ -418,18 +418,21 @@ export function searchScratchBytes(kernels: Kernels, partition: Partition, q: nu
  * The kernel call that searches `count` queries (rows at `queries`, which the cluster search
  * reorders) for their k nearest of the partition's n points: positions to `outPositions` (i32)
  * and squared distances (Manhattan: distances) to `outSquared`, k per query, in row order.
+ * `allowed` (boxes only; 0: every point) points at a byte per caller index, 1 = allowed: the k
+ * nearest allowed points, k at most their count.
  */
 export function searchCall(
   partition: Partition, layers: SearchLayers, n: number, queries: number, count: number, k: number, capacity: number,
-  scratch: number, outPositions: number, outSquared: number, manhattan: boolean,
+  scratch: number, outPositions: number, outSquared: number, manhattan: boolean, allowed = 0,
 ): KernelCall {
   const { d, plan } = partition;
   if (plan.kind === 'boxes') {
     return ['searchBoxPartition', [
       layers.pointPanels, n, d, plan.leafPoints, partition.treeLeaves, partition.order.pointer, partition.bounds.pointer, partition.lowestIndices!.pointer,
-      partition.tailBoxes!.pointer, queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0,
+      partition.tailBoxes!.pointer, queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0, allowed,
     ]];
   }
+  if (allowed !== 0) throw new Error('the cluster search takes no filter');
   const float32 = layers.float32;
   return ['searchClusterPartition', [
     layers.points, n, d, layers.mean, partition.order.pointer, partition.bounds.pointer, plan.clusters,

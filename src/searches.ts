@@ -3,7 +3,7 @@
 // search on this thread or the pool. KnnNetwork checks the call and hands its parts here.
 import type { CallOptions } from './callOptions.js';
 import type { ChunkJob } from './chunkRunner.js';
-import { allowedPoints, emptyRadius, filteredNeighbours, filteredRadius } from './filters.js';
+import { allowedPoints, emptyRadius, filteredNeighbours, filteredRadius, filteredTreeNeighbours, type FilteredNeighbours } from './filters.js';
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
@@ -40,18 +40,25 @@ export function reported(s: SearchSurface, found: FoundNeighbours): Neighbours {
 /**
  * kneighbors' job for k (the network's own when undefined; a cap when `capped`), `searched`
  * neighbours a row deep: over the network's points, or as a filter's search runs (filters.ts:
- * the whole network a little deeper, the allowed points gathered — searched by brute force —
- * or none, brute force over them in finish). `release` frees what was gathered; `context` is
- * what the job reads; `finishFound` is `finish` with z1 values for distances, without ids.
+ * the box partition's search restricted to the allowed points; else the whole network a little
+ * deeper, the allowed points gathered — searched by brute force — or none, brute force over
+ * them in finish). `release` frees what was gathered; `context` is what the job reads;
+ * `finishFound` is `finish` with z1 values for distances, without ids.
  */
 export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'all' | undefined, capped: boolean, filter: SearchFilter | undefined, call: string) {
   const { kernels, weights: w, options } = s.context;
   const width = neighbourWidth(k, w.n, options.k, capped);
   const asked = k ?? options.k;
   checkOutputSize(queries.rows, width, `kneighbors(X, ${asked === 'all' ? "'all'" : asked}) returns q × k`, 'pass fewer rows of X at a time, or ask for fewer neighbours');
-  const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
-  const filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run, s.context.tree?.serves(Math.min(width, w.n)) ?? false);
-  const context = filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
+  const labels = () => kernels.i32(w.labels!.pointer, w.n);
+  const tree = s.context.tree?.serves(Math.min(width, w.n)) ? s.context.tree : undefined;
+  let filtered: FilteredNeighbours | undefined;
+  if (tree?.takesFilter) filtered = filteredTreeNeighbours(kernels, w, tree, filter, options.task, labels, width, call);
+  else {
+    const allowed = allowedPoints(filter, w, options.task, labels, call);
+    filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run, tree !== undefined);
+  }
+  const context = filtered?.tree ? { ...s.context, tree: filtered.tree } : filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
   const searched = filtered ? filtered.searched : Math.min(width, w.n);
   // No search (nothing allowed, or brute force over the allowed points): an empty job.
   const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };

@@ -36,6 +36,15 @@ export interface TreeSearch {
   readonly manhattan: boolean;
   /** Whether the pruned search serves a search for k neighbours (brute force serves the rest: the same bits). */
   serves(k: number): boolean;
+  /** Whether the search takes a filter (withFilter): the box search does. */
+  readonly takesFilter: boolean;
+  /** A filter's bytes in wasm memory (one per caller index, 1 = allowed), where the search is filtered; else 0. */
+  readonly allowed: number;
+}
+
+/** `tree`'s search restricted to the points whose bytes at `allowed` are 1 (k at most their count). */
+export function withFilter(tree: TreeSearch, allowed: number): TreeSearch {
+  return { ...tree, allowed };
 }
 
 /**
@@ -55,7 +64,7 @@ export function treeNeighbourPlan(tree: TreeSearch, k: number): {
       largestChunk: searchChunkQueries(partition),
     },
     calls: (count, queries, scratch, outIndices, outSquared) => [
-      searchCall(partition, layers, partition.n, queries, count, k, capacity, scratch, outIndices, outSquared, manhattan),
+      searchCall(partition, layers, partition.n, queries, count, k, capacity, scratch, outIndices, outSquared, manhattan, tree.allowed),
       indicesCall(partition, outIndices, count * k),
     ],
   };
@@ -203,7 +212,10 @@ export class TreeIndex {
   }
 
   #searchFor(partition: Partition, layers: SearchLayers): TreeSearch {
-    return { kernels: this.#kernels, partition, layers, manhattan: this.#options.metric === 'manhattan', serves: (k) => k <= TREE_LARGEST_K && k <= partition.n };
+    return {
+      kernels: this.#kernels, partition, layers, manhattan: this.#options.metric === 'manhattan', serves: (k) => k <= TREE_LARGEST_K && k <= partition.n,
+      takesFilter: partition.plan.kind === 'boxes', allowed: 0,
+    };
   }
 
   /** Appends w's points past the partition's to it in place; false when the layers must be rebuilt. */

@@ -8,6 +8,7 @@ import { setPoolThreshold } from '../src/chunkRunner.js';
 import { filteredRadiusWay, filteredWay, searchAgain, type FilteredWay } from '../src/filteredSearch.js';
 import { SeededRandom } from '../src/random.js';
 import { randomData } from './helpers.js';
+import { blobs, duplicated, grid, queriesFor, uniform, withFarPoint } from './treeHelpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
 
@@ -157,6 +158,52 @@ describe('the ways of a filtered search', () => {
     net.dispose();
     pooled.dispose();
   });
+
+  it('on a box partition the pruned search runs restricted to the allowed points, exactly: ties, duplicates across leaves, a far point, few or none allowed, classes, a pool', async () => {
+    const random = new SeededRandom(23);
+    const traps: [string, Rows][] = [
+      ['grid ties', grid(5, 3000, 3, 4)], ['duplicates', duplicated(6, 500, 6, 4)], ['far point', withFarPoint(uniform(7, 2500, 2))], ['blobs', blobs(8, 3000, 4, 6)],
+    ];
+    const threshold = setPoolThreshold(0);
+    for (const [trap, X] of traps) {
+      for (const metric of ['euclidean', 'manhattan'] as const) {
+        const n = X.rows;
+        const y = Array.from({ length: n }, (_, i) => (i * 7) % 5);
+        const net = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree', metric });
+        const pooled = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree', metric, threads: 2 });
+        expect(net.searchAlgorithm).toBe('tree');
+        const queries = queriesFor(X, uniform(9, 30, X.cols, 1.2, -0.1));
+        const single = { data: queries.data.slice(0, X.cols), rows: 1, cols: X.cols };
+        const some = (count: number) => {
+          const allowed = new Uint8Array(n);
+          for (let placed = 0; placed < count; placed++) allowed[Math.floor(random.uniform() * n)] = 1;
+          return allowed;
+        };
+        // A filter that leaves out whole regions (the first half of the points by their first feature).
+        const median = Float64Array.from({ length: n }, (_, i) => X.data[i * X.cols]).sort()[n >> 1];
+        const regional = Uint8Array.from({ length: n }, (_, i) => (X.data[i * X.cols] > median ? 1 : 0));
+        const filters = [new Uint8Array(n), new Uint8Array(n).fill(1), some(1), some(2), some(7), regional, ...[0.05, 0.5, 0.95].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
+        for (const allowed of filters) {
+          for (const [rows, k] of [[queries, 1], [queries, 5], [single, 9], [queries, 40]] as const) {
+            const context = `${trap}, ${metric}, ${allowed.reduce((sum, byte) => sum + byte, 0)} allowed, q ${rows.rows}, k ${k}`;
+            const found = net.kneighbors(rows, k, { filter: allowed });
+            expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, context).toEqual(bruteForce(X, allowed, rows, k, metric));
+            expect(await pooled.kneighborsAsync(rows, k, { filter: allowed }), context).toEqual(found);
+          }
+        }
+        const classes = Uint8Array.from(y, (label) => (label === 1 || label === 3 ? 1 : 0));
+        expect(net.kneighbors(queries, 4, { classes: [1, 3] })).toEqual(net.kneighbors(queries, 4, { filter: classes }));
+        expect(net.kneighbors(queries, 4, { classes: [3], filter: classes })).toEqual(net.kneighbors(queries, 4, { classes: [3] }));
+        const notBits = new Uint8Array(n).fill(1);
+        notBits[n - 1] = 2;
+        expect(() => net.kneighbors(queries, 4, { filter: notBits })).toThrow(`options.filter[${n - 1}] is 2`);
+        expect(() => net.kneighbors(queries, 4, { filter: new Uint8Array(n - 1) })).toThrow('bytes but the network has');
+        net.dispose();
+        pooled.dispose();
+      }
+    }
+    setPoolThreshold(threshold);
+  }, 60_000);
 
   it("k 'all' lists every allowed point, then pads", async () => {
     const { X, y } = randomData(11, 300, 5, { grid: 3 });
