@@ -4,8 +4,10 @@
 import { searchesDirectly } from './planner.js';
 import type { Kernels } from './wasm.js';
 import {
-  align16, PANEL_POINTS, partitionEntries, searchCall, searchCapacity, searchScratchBytes, unsigned, type Partition, type SearchLayers,
+  align16, buildPartition, packSearchLayers, PANEL_POINTS, partitionEntries, partitionRegions, planPartition, searchCall, searchCapacity,
+  searchScratchBytes, unsigned, type Partition, type SearchLayers,
 } from './partition.js';
+import type { Metric } from './metrics.js';
 
 /** What a search of some queries did, per query: the work the planner's cost model weighs. */
 export interface SearchWork {
@@ -102,9 +104,15 @@ const CACHED_BYTES = 4 * 1024 * 1024;
  */
 const TREE_SHARE = 0.6;
 
-/** Predicted time of the pruned search ÷ brute force's, per query, from the sample's work. */
-export function predictedRatio(partition: Partition, work: SearchWork, options: { float32Candidates?: boolean; manhattan?: boolean } = {}): number {
-  const { n, d, plan } = partition;
+/** The model's options: the float32 copy (default on), and the Manhattan metric. */
+export interface CostOptions {
+  readonly float32Candidates?: boolean;
+  readonly manhattan?: boolean;
+}
+
+/** Predicted time of the pruned search over a partition of n points × d features ÷ brute force's, per query, from the sample's work. */
+export function predictedRatio(shape: Pick<Partition, 'n' | 'd' | 'plan'>, work: SearchWork, options: CostOptions = {}): number {
+  const { n, d, plan } = shape;
   const float32Candidates = options.float32Candidates ?? true;
   if (plan.kind === 'boxes') {
     // Brute force runs on direct differences here unless the float32 GEMM serves it (not for Manhattan).
@@ -126,9 +134,65 @@ export function predictedRatio(partition: Partition, work: SearchWork, options: 
  * model calibrated by measurement (bench/tree/calibrate.ts); nothing is timed, so every
  * machine makes the same choice.
  */
-export function choosesTree(
-  kernels: Kernels, partition: Partition, layers: SearchLayers, k: number, options: { float32Candidates?: boolean; manhattan?: boolean } = {},
-): boolean {
+export function choosesTree(kernels: Kernels, partition: Partition, layers: SearchLayers, k: number, options: CostOptions = {}): boolean {
   const work = sampleWork(kernels, partition, layers, Math.min(k, partition.n), options.manhattan);
   return predictedRatio(partition, work, options) < TREE_SHARE;
+}
+
+/** Points in the screen's partition (screenedOut): clusterCount's 16 clusters of 64. */
+const SCREEN_POINTS = 1024;
+
+/**
+ * The screen rules the tree out where its sample predicts it no faster than brute force. Its
+ * prediction, against the whole partition's (24–512 features, uniform or in 10 or 50 Gaussian
+ * blobs, 4 096–100 000 points, W2, W3, U64; with the float32 copy and without), came within 0.1
+ * but on one shape (0.51 against 0.23); 1.3–5.2 on uniform data, which prune nothing, and at
+ * most 0.75 on blobs. So far above TREE_SHARE that no network chose otherwise than before the
+ * screen: 114 shapes (300–30 000 points × 2–512 features, uniform or in blobs; the float32 copy,
+ * none, cosine), W2, W3, U64, and L2–L16 at 200 000 points.
+ */
+const SCREEN_SHARE = 1;
+
+/**
+ * 'auto', before a partition of all n points is built to decide (its build costs a few fits'
+ * time at high d): whether brute force is already the answer. Where the model's ratio with no
+ * work at all (its per-query costs alone) reaches TREE_SHARE, choosesTree could only refuse —
+ * the same choice. For clusters of more than twice SCREEN_POINTS points, a partition of an
+ * evenly spaced sample of them is searched as choosesTree searches, its work per query scaled
+ * to n (the share of the points streamed, as pruning leaves it); where that predicts the tree
+ * no faster than brute force (SCREEN_SHARE), brute force. Deterministic, as choosesTree: nothing
+ * is timed. `points` holds X row-major in the caller's order, `mean` μ (the sample's clusters are centred on it).
+ */
+export function treeRuledOut(
+  kernels: Kernels, points: number, n: number, d: number, mean: number, metric: Metric, k: number, options: CostOptions = {},
+): boolean {
+  const plan = planPartition(n, d, metric)!;
+  const noWork: SearchWork = { boxes: 0, directPoints: 0, gemmPoints: 0 };
+  if (predictedRatio({ n, d, plan }, noWork, options) >= TREE_SHARE) return true;
+  return plan.kind === 'clusters' && n > 2 * SCREEN_POINTS && screenedOut(kernels, points, n, d, mean, metric, k, options);
+}
+
+/** The screen of treeRuledOut: a cluster partition of SCREEN_POINTS of the n points (every (n / SCREEN_POINTS)th), searched by sampleWork. */
+function screenedOut(kernels: Kernels, points: number, n: number, d: number, mean: number, metric: Metric, k: number, options: CostOptions): boolean {
+  const m = SCREEN_POINTS;
+  const what = `the planner's screen of ${m} points × ${d} features`;
+  kernels.checkRoom(m * d * 8, what);
+  const rows = kernels.allocate(m * d * 8, what);
+  const regions = [rows];
+  try {
+    const sample = kernels.f64(rows.pointer, m * d);
+    for (let r = 0; r < m; r++) {
+      const row = Math.floor(((r + 0.5) * n) / m);
+      sample.set(kernels.f64(points + row * d * 8, d), r * d);
+    }
+    const partition = buildPartition(kernels, rows.pointer, m, d, mean, planPartition(m, d, metric)!);
+    regions.push(...partitionRegions(partition));
+    const packed = packSearchLayers(kernels, partition, rows.pointer, mean, options.float32Candidates ?? true);
+    regions.push(...packed.regions);
+    const work = sampleWork(kernels, partition, packed.layers, Math.min(k, m), options.manhattan);
+    const scaled = { boxes: 0, directPoints: (work.directPoints * n) / m, gemmPoints: (work.gemmPoints * n) / m };
+    return predictedRatio({ n, d, plan: planPartition(n, d, metric)! }, scaled, options) >= SCREEN_SHARE;
+  } finally {
+    for (const region of regions) kernels.release(region);
+  }
 }

@@ -8,10 +8,11 @@
 // Which search runs (the planner's rule, planSearch): none is needed for the softmax over
 // every point (dense) or an empty network; 'brute' never builds a partition; 'tree' always
 // does; 'auto' builds one from PLAN_MIN_POINTS points and keeps it where partitionCost.ts's
-// model predicts it pays. The choice is made again when the partition is rebuilt (a remove, a
-// rebuild of the weights, a partition degraded by adds) and, while brute force runs, once the
-// network has doubled or halved since the last choice: a network that starts small or empty
-// can switch to the tree as it grows.
+// model predicts it pays, unless n and d, or a partition of a sample of the points, already
+// rule it out (treeRuledOut: the same choice, without the whole build). The choice is made
+// again when the partition is rebuilt (a remove, a rebuild of the weights, a partition
+// degraded by adds) and, while brute force runs, once the network has doubled or halved since
+// the last choice: a network that starts small or empty can switch to the tree as it grows.
 import { KnnError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { planSearch, TREE_LARGEST_K } from './planner.js';
@@ -19,7 +20,7 @@ import {
   appendSearchLayers, appendToPartition, buildPartition, indicesCall, partitionEntries, packSearchLayers, partitionDegraded, partitionRegions, planPartition,
   searchCall, searchCapacity, searchChunkQueries, searchScratchBytes, type PackedLayers, type Partition, type SearchLayers,
 } from './partition.js';
-import { choosesTree } from './partitionCost.js';
+import { choosesTree, treeRuledOut } from './partitionCost.js';
 import type { Kernels, Region } from './wasm.js';
 import type { Weights } from './weights.js';
 import type { KernelCall } from './workerPool.js';
@@ -153,17 +154,20 @@ export class TreeIndex {
     this.#decidedN = w.n;
     this.#algorithm = 'brute';
     if (asked === 'brute') return;
+    const { k: asks, metric, float32Candidates } = this.#options;
+    const k = typeof asks === 'number' ? Math.min(asks, w.n) : w.n;
+    const costOptions = { float32Candidates, manhattan: metric === 'manhattan' };
     let built: BuiltIndex;
     try {
+      // Float64 storage only (planSearch): X is w.points.
+      if (asked === 'auto' && treeRuledOut(this.#kernels, w.points!.pointer, w.n, w.d, w.mean.pointer, metric, k, costOptions)) return;
       built = this.#build(w);
     } catch (error) {
       // Memory for the partition could not be had: brute force answers the same.
       if (error instanceof KnnError && error.code === 'TOO_LARGE') return;
       throw error;
     }
-    const k = typeof this.#options.k === 'number' ? Math.min(this.#options.k, w.n) : w.n;
-    const manhattan = this.#options.metric === 'manhattan';
-    if (asked === 'auto' && !choosesTree(this.#kernels, built.search.partition, built.search.layers, k, { float32Candidates: this.#options.float32Candidates, manhattan })) {
+    if (asked === 'auto' && !choosesTree(this.#kernels, built.search.partition, built.search.layers, k, costOptions)) {
       for (const region of built.regions) this.#kernels.release(region);
       return;
     }
