@@ -5,7 +5,7 @@
 // pool; the planner (planner.ts) decides the search and how each call is split.
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
-import { readIndices } from './indices.js';
+import { checkRemaining, readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
@@ -19,7 +19,7 @@ import type { StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
-import { buildNetworkWeights, encodeTrainingLabels, TrainingSetUpdates } from './trainingUpdates.js';
+import { buildNetworkWeights, checkLabelsGiven, encodeTrainingLabels, TrainingSetUpdates } from './trainingUpdates.js';
 import { SingleQueryPlans, type SingleQueryCall } from './singleQuery.js';
 import { addedIds, PointIds, readIds } from './pointIds.js';
 import { PooledCalls } from './pooledCalls.js';
@@ -171,30 +171,48 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (softmaxOverAll(options)) {
       throw new KnnError('TOO_LARGE', `X's ${matrix.rows} points of ${matrix.cols} features need more than one wasm memory, and the softmax over every point (k: 'all', weights: 'softmax') runs in one: use a number for k, or fewer points.`);
     }
-    // Each shard is a network without labels; k is a cap on it, as on a created network.
-    const shardOptions: ResolvedOptions = { ...options, task: 'search' };
     const shards: Shard[] = [];
     try {
       for (let first = 0; first < matrix.rows; first += rowsPerShard) {
         const rows = Math.min(rowsPerShard, matrix.rows - first);
-        const part = { data: matrix.data.subarray(first * matrix.cols, (first + rows) * matrix.cols), rows, cols: matrix.cols };
-        const shardKernels = privateKernels(threads > 1);
-        shards.push(new KnnNetwork(shardKernels, buildNetworkWeights(shardKernels, part, undefined, shardOptions), shardOptions, threads, true).#asShard());
+        shards.push(KnnNetwork.#shardOn({ data: matrix.data.subarray(first * matrix.cols, (first + rows) * matrix.cols), rows, cols: matrix.cols }, options, threads));
       }
     } catch (error) {
       for (const shard of shards) shard.dispose();
       throw error;
     }
-    return new KnnNetwork(kernels, undefined, options, threads, capped, ids, new ShardSet(shards, labels, matrix.cols));
+    // Shards made by a later add keep the network's storage, as an add to one network does.
+    const later = { ...options, storage: shards[0].storage };
+    const makeShard = (rows: Matrix) => KnnNetwork.#shardOn(prepareRows(rows, options.metric, 'X'), later, threads);
+    return new KnnNetwork(kernels, undefined, options, threads, capped, ids, new ShardSet(shards, labels, matrix.cols, rowsPerShard, makeShard));
+  }
+
+  /**
+   * A shard on `prepared` rows (in layer 1's form) of a network with `options`: a network without
+   * labels (k a cap on it, as on a created network) on kernels and a memory of its own.
+   */
+  static #shardOn(prepared: Matrix, options: ResolvedOptions, threads: number): Shard {
+    const shardOptions: ResolvedOptions = { ...options, task: 'search' };
+    const kernels = privateKernels(threads > 1);
+    return new KnnNetwork(kernels, buildNetworkWeights(kernels, prepared, undefined, shardOptions), shardOptions, threads, true).#asShard();
   }
 
   /** This network as a shard of a larger one: its searches with z1 values for distances, without ids. */
   #asShard(): Shard {
     const filter = (allowed: Uint8Array | undefined) => allowed && { filter: allowed };
+    const self = this;
     return {
-      n: this.nSamples,
-      storage: this.storage!,
-      algorithm: this.searchAlgorithm,
+      get n() {
+        return self.nSamples;
+      },
+      get storage() {
+        return self.storage!;
+      },
+      get algorithm() {
+        return self.searchAlgorithm;
+      },
+      add: (rows) => this.add(rows, null),
+      keepAllBut: (removed) => this.#keepAllBut(removed, 'remove(indices)'),
       search: (queries, k, allowed) => this.#found(queries, k, filter(allowed)),
       searchAsync: (queries, k, allowed, call) => this.#foundAsync(queries, k, filter(allowed), call),
       radius: (queries, radius, allowed) => radiusSearch(this.#surface, queries, radius, filter(allowed), 'radiusNeighbors(X, radius)'),
@@ -722,13 +740,28 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * within it). On any error the network is unchanged.
    */
   add(X: MatrixInput, y?: AddedLabels<L, T>, options?: AddOptions): void {
-    this.#inOneMemory('add(X, y)');
+    const shards = this.#sharding;
+    if (shards) {
+      this.#addToShards(shards, X, y, options);
+      return;
+    }
     const empty = this.#held.current === undefined;
     let ids: Float64Array | undefined;
     this.#updates.add(X, y, (rows) => {
       ids = addedIds(readAddOptions(options).ids, rows, empty ? undefined : this.#ids, empty);
     });
     if (ids) this.#ids = empty || !this.#ids ? new PointIds(ids) : this.#ids.appended(ids);
+  }
+
+  /** add on a network in shards: X and y read and checked as an add to one network checks them, then the shards take the rows. */
+  #addToShards(shards: ShardSet, X: MatrixInput, y: unknown, options: AddOptions | undefined): void {
+    const { task, float32Candidates, metric } = this.options;
+    checkLabelsGiven(task, y, 'add(X, y)');
+    const rows = toMatrix(X, 'X', shards.d, shards.n, { float32Candidates, metric, storage: shards.storage, shardable: true });
+    const appended = shards.appendedLabels(task, y, rows.rows);
+    const ids = addedIds(readAddOptions(options).ids, rows.rows, this.#ids, false);
+    shards.add(rows, appended);
+    if (ids) this.#ids = this.#ids!.appended(ids);
   }
 
   /**
@@ -753,7 +786,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Removes the points `removed` marks, and their ids. */
   #keepAllBut(removed: Uint8Array, call: string): void {
-    this.#inOneMemory(call);
+    const shards = this.#sharding;
+    if (shards) {
+      const rows = shards.n - removed.reduce((sum, flag) => sum + flag, 0);
+      if (!this.#capped) checkRemaining(rows, this.options.k, call);
+      if (rows === 0) this.clear();
+      else shards.keepAllBut(removed);
+      this.#ids = this.#ids?.without(removed);
+      return;
+    }
     this.#updates.keepAllBut(removed, call, this.#capped);
     this.#ids = this.#ids?.without(removed);
     if (this.nSamples === 0) this.#ids = undefined;
@@ -763,10 +804,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   removeClass(label: L): void {
     this.#checkLabels('removeClass(label)');
     checkClassification(this.#regression, 'removeClass(label)');
-    this.#inOneMemory('removeClass(label)');
+    const shards = this.#sharding;
     const w = this.#held.current;
-    const code = classCode(w?.classes ?? [], label, 'removeClass(label)');
-    const codes = this.#kernels.i32(w!.labels!.pointer, w!.n);
+    const code = classCode(this.classes, label, 'removeClass(label)');
+    const codes = shards ? shards.codes : this.#kernels.i32(w!.labels!.pointer, w!.n);
     this.#keepAllBut(Uint8Array.from(codes, (c) => (c === code ? 1 : 0)), `removeClass(${describeValue(label)})`);
   }
 

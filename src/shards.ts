@@ -7,20 +7,24 @@
 import type { CallOptions } from './callOptions.js';
 import { KnnError } from './errors.js';
 import { weightingCode, type FoundNeighbours } from './jobs.js';
-import type { Label } from './labels.js';
+import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { mergeNeighbourLists, mergeRadiusLists } from './neighbourMerge.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions, Task } from './options.js';
 import { largestTrainingRows, storageFor, trainingBytesPerRow, type StorageKind } from './planner.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
-import type { HeldLabels } from './weights.js';
+import type { AppendedLabels, HeldLabels } from './weights.js';
 
 /** One shard as the set uses it: a network of `n` points without labels, searched on its own kernels. */
 export interface Shard {
   readonly n: number;
   readonly storage: StorageKind;
   readonly algorithm: 'brute' | 'tree';
+  /** Appends rows of X as given (validated, not yet in layer 1's form). */
+  add(rows: Matrix): void;
+  /** Removes the points `removed` marks (one byte a point of this shard); it may be left empty. */
+  keepAllBut(removed: Uint8Array): void;
   /** The k nearest of each query among this shard's points (`allowed`: those it marks), z1 values, rows of min(k, n) padded with −1. */
   search(queries: Matrix, k: number, allowed: Uint8Array | undefined): FoundNeighbours;
   searchAsync(queries: Matrix, k: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<FoundNeighbours>;
@@ -39,8 +43,12 @@ const GIB = 1024 ** 3;
  * rest of the 4 GiB is left to the queries' scratch and the pruned search's partition.
  */
 let oneMemoryBytes = 4 * GIB - GIB / 4;
-/** Training weights each shard holds at most: room is left in its memory for the partition a shard may build beside them. */
-let shardBytes = 3 * GIB;
+/**
+ * Training weights each shard holds at most: room is left in its memory for the partition a
+ * shard may build beside them, and for a rebuild (remove, an add past its room) whose new
+ * weights are made before the old ones are released.
+ */
+let shardBytes = 1.5 * GIB;
 
 /** For tests: the bytes past which a network is sharded, and each shard's; returns what restores the defaults. */
 export function setShardBytes(oneMemory: number, shard: number): () => void {
@@ -66,19 +74,33 @@ export function shardRows(rows: number, cols: number, options: ResolvedOptions, 
 const VOTE_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export class ShardSet {
-  readonly #shards: readonly Shard[];
+  readonly #shards: Shard[];
   /** Where each shard's points start among the network's. */
-  readonly #firsts: readonly number[];
-  readonly labels: HeldLabels;
+  #firsts: number[] = [];
+  #labels: HeldLabels;
   readonly d: number;
+  /** The most points a shard holds (fit's split): adds fill the last shard up to it, then start new ones. */
+  readonly #rowsPerShard: number;
+  /** A new shard on `rows` (as given), on kernels and a memory of its own. */
+  readonly #makeShard: (rows: Matrix) => Shard;
 
-  constructor(shards: readonly Shard[], labels: HeldLabels, d: number) {
+  constructor(shards: Shard[], labels: HeldLabels, d: number, rowsPerShard: number, makeShard: (rows: Matrix) => Shard) {
     this.#shards = shards;
-    this.labels = labels;
+    this.#labels = labels;
     this.d = d;
-    const firsts: number[] = [];
-    shards.reduce((first, shard) => (firsts.push(first), first + shard.n), 0);
-    this.#firsts = firsts;
+    this.#rowsPerShard = rowsPerShard;
+    this.#makeShard = makeShard;
+    this.#place();
+  }
+
+  /** Where each shard's points start, after a change. */
+  #place(): void {
+    this.#firsts = [];
+    this.#shards.reduce((first, shard) => (this.#firsts.push(first), first + shard.n), 0);
+  }
+
+  get labels(): HeldLabels {
+    return this.#labels;
   }
 
   get count(): number {
@@ -99,12 +121,12 @@ export class ShardSet {
   }
 
   get classes(): readonly Label[] {
-    return this.labels && 'classes' in this.labels ? this.labels.classes : [];
+    return this.#labels && 'classes' in this.#labels ? this.#labels.classes : [];
   }
 
   /** The class codes of a classifier's points. */
   get codes(): Int32Array {
-    return (this.labels as { codes: Int32Array }).codes;
+    return (this.#labels as { codes: Int32Array }).codes;
   }
 
   /** The part of `allowed` (one byte a point of the network) that shard `s` holds. */
@@ -152,7 +174,7 @@ export class ShardSet {
    */
   vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean): { scores: Float64Array; best: Int32Array | undefined } {
     const rows = found.indices.length / k;
-    const targets = this.labels instanceof Float64Array ? this.labels : undefined;
+    const targets = this.#labels instanceof Float64Array ? this.#labels : undefined;
     const classes = targets ? 1 : this.classes.length;
     const chunk = Math.max(1, Math.min(rows, Math.floor(VOTE_CHUNK_BYTES / (k * 20 + classes * 8 + 4))));
     const slotsAt = 0;
@@ -192,10 +214,59 @@ export class ShardSet {
     return { scores, best };
   }
 
+  /** The labels an add of `rows` points appends, `y` read and checked as an add to one network reads them (appendedLabels). */
+  appendedLabels(task: Task, y: unknown, rows: number): AppendedLabels {
+    if (task === 'search') return undefined;
+    if (task === 'classification') return extendClasses(this.classes, readAddedLabels(y, rows, this.classes));
+    const total = this.n + rows;
+    const targets = encodeTargets(y, rows, 'y', total);
+    checkHeldTargets(this.#labels as Float64Array, this.n, total);
+    return { targets };
+  }
+
+  /**
+   * Appends `rows` (as given) and their labels: the last shard takes what it has room for, new
+   * shards the rest. The new shards are made first, so a failure (TOO_LARGE) leaves every shard
+   * as it was.
+   */
+  add(rows: Matrix, appended: AppendedLabels): void {
+    const { d } = this;
+    const last = this.#shards[this.#shards.length - 1];
+    const room = Math.max(0, Math.min(rows.rows, this.#rowsPerShard - last.n));
+    const part = (first: number, count: number): Matrix => ({ data: rows.data.subarray(first * d, (first + count) * d), rows: count, cols: d });
+    const made: Shard[] = [];
+    try {
+      for (let first = room; first < rows.rows; first += this.#rowsPerShard) made.push(this.#makeShard(part(first, Math.min(this.#rowsPerShard, rows.rows - first))));
+      if (room > 0) last.add(part(0, room));
+    } catch (error) {
+      for (const shard of made) shard.dispose();
+      throw error;
+    }
+    this.#shards.push(...made);
+    this.#labels = joinedLabels(this.#labels, appended);
+    this.#place();
+  }
+
+  /**
+   * Removes the points `removed` marks, from each shard that holds one (an emptied shard is
+   * dropped); the classes then are those of the points left, as a fit on them makes them. The
+   * caller keeps at least one point.
+   */
+  keepAllBut(removed: Uint8Array): void {
+    this.#shards.forEach((shard, s) => {
+      const part = removed.subarray(this.#firsts[s], this.#firsts[s] + shard.n);
+      if (part.includes(1)) shard.keepAllBut(part);
+    });
+    for (const shard of this.#shards.filter((shard) => shard.n === 0)) shard.dispose();
+    this.#shards.splice(0, this.#shards.length, ...this.#shards.filter((shard) => shard.n > 0));
+    this.#labels = keptLabels(this.#labels, removed);
+    this.#place();
+  }
+
   /** The points as stored, a run of rows a shard, each read out when a save reaches it, and the labels: what a save writes. */
   trainingData(): { points: { storage: StorageKind; runs: (() => Float64Array | Float32Array)[] }; codes?: Int32Array; targets?: Float64Array } {
     const points = { storage: this.storage, runs: this.#shards.map((shard) => () => shard.points()) };
-    const labels = this.labels;
+    const labels = this.#labels;
     return labels instanceof Float64Array ? { points, targets: labels } : labels ? { points, codes: labels.codes } : { points };
   }
 
@@ -206,4 +277,30 @@ export class ShardSet {
   dispose(): void {
     for (const shard of this.#shards) shard.dispose();
   }
+}
+
+/** The held labels followed by those `appended` (class codes recoded where the classes grew). */
+function joinedLabels(held: HeldLabels, appended: AppendedLabels): HeldLabels {
+  if (appended === undefined) return undefined;
+  if ('targets' in appended) {
+    const targets = new Float64Array((held as Float64Array).length + appended.targets.length);
+    targets.set(held as Float64Array);
+    targets.set(appended.targets, (held as Float64Array).length);
+    return targets;
+  }
+  const old = (held as EncodedLabels).codes;
+  const codes = new Int32Array(old.length + appended.codes.length);
+  const { recode } = appended;
+  for (let i = 0; i < old.length; i++) codes[i] = recode ? recode[old[i]] : old[i];
+  codes.set(appended.codes, old.length);
+  return { classes: appended.classes, codes };
+}
+
+/** The labels of the points `removed` does not mark: classes re-encoded on what is left, as remove's rebuild does. */
+function keptLabels(held: HeldLabels, removed: Uint8Array): HeldLabels {
+  if (held === undefined) return undefined;
+  if (held instanceof Float64Array) return held.filter((_, i) => !removed[i]);
+  const kept: Label[] = [];
+  held.codes.forEach((code, i) => removed[i] || kept.push(held.classes[code]));
+  return encodeLabels(kept, kept.length);
 }

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setShardBytes } from '../src/shards.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 import { trainingBytesPerRow } from '../src/planner.js';
 import { SeededRandom } from '../src/random.js';
 
@@ -114,13 +115,79 @@ describe('a network past one wasm memory, in shards', () => {
     expect(sharded.nFeatures).toBe(4);
     expect(sharded.classes).toEqual([0, 1, 2]);
     expect(() => sharded.forward([X.data.subarray(0, 4)])).toThrow(/one wasm memory.*4 shards/);
-    expect(() => sharded.add([X.data.subarray(0, 4)], [1])).toThrow(KnnError);
-    expect(() => sharded.remove([0])).toThrow(/one wasm memory/);
     expect(() => sharded.weights).toThrow(/one wasm memory/);
+    expect(() => sharded.add([X.data.subarray(0, 3)], [1])).toThrow(KnnError);
+    expect(() => sharded.add([X.data.subarray(0, 4)], ['a'] as never)).toThrow(/y\[0\]/);
+    expect(() => sharded.remove(Array.from({ length: 98 }, (_, i) => i))).toThrow(/options.k is 3/);
     expect(sharded.nSamples).toBe(100);
     sharded.dispose();
     expect(() => sharded.kneighbors(X.data.subarray(0, 4))).toThrow(/dispose/);
     whole.dispose();
+  });
+
+  it('add and remove keep it one network, bit for bit: rows filling the last shard and new shards, new classes, ids, emptied shards', async () => {
+    const random = new SeededRandom(23);
+    for (const [task, float32] of [['classification', true], ['regression', false], ['search', true]] as const) {
+      const X = gridData(random, 60, 5, float32);
+      const label = (i: number) => (task === 'regression' ? i / 3 : task === 'classification' ? i % 3 : 0);
+      const y = task === 'search' ? null : Array.from({ length: 60 }, (_, i) => label(i));
+      const ids = Array.from({ length: 60 }, (_, i) => 5 * i);
+      const { whole, sharded } = await bothWays(X, y, { k: 3, task, ids } as KnnOptions, 16);
+      const both = (change: (net: KnnNetwork) => void) => [whole, sharded].forEach(change);
+      const rows = (count: number) => ({ data: gridData(random, count, 5, !float32).data, rows: count, cols: 5 });
+      const labels = (count: number, from: number) => (task === 'search' ? null : Array.from({ length: count }, (_, i) => (task === 'classification' ? (from + i) % 5 : label(from + i))));
+      let next = 1000;
+      for (const count of [1, 3, 30, 1, 17]) {
+        const added = rows(count);
+        const addedIds = Array.from({ length: count }, (_, i) => next + i);
+        both((net) => net.add(added, labels(count, next) as never, { ids: addedIds }));
+        next += count;
+      }
+      expect(() => sharded.weights).toThrow(' in 8 shards');
+      both((net) => net.remove([0, 5, 59, 61, 62, 63]));
+      both((net) => net.removeIds(Array.from({ length: 16 }, (_, i) => 5 * (20 + i))));
+      if (task === 'classification') both((net) => (net as KnnNetwork<number, 'classification'>).removeClass(4));
+      expect(sharded.toBytes()).toEqual(whole.toBytes());
+      const queries = gridData(random, 11, 5, false);
+      const a = whole.kneighbors(queries, 4);
+      const b = sharded.kneighbors(queries, 4);
+      same(b.indices, a.indices);
+      same(b.distances, a.distances);
+      same(b.ids!, a.ids!);
+      if (task !== 'search') expect(sharded.predict(queries)).toEqual(whole.predict(queries));
+      if (task === 'classification') same(sharded.predictProba(queries), whole.predictProba(queries));
+      whole.dispose();
+      sharded.dispose();
+    }
+  });
+
+  it('on threads, each shard on a pool of its own at once: the async calls answer as one network on this thread', async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const random = new SeededRandom(31);
+      const X = gridData(random, 400, 12, true);
+      const y = Array.from({ length: 400 }, (_, i) => i % 4);
+      const { whole, sharded } = await bothWays(X, y, { k: 5, threads: 2, weights: 'distance' }, 150);
+      const queries = gridData(random, 40, 12, false);
+      const a = whole.kneighbors(queries, 7);
+      const b = await sharded.kneighborsAsync(queries, 7);
+      same(b.indices, a.indices);
+      same(b.distances, a.distances);
+      same(await sharded.predictProbaAsync(queries), whole.predictProba(queries));
+      const radius = a.distances[6];
+      same((await sharded.radiusNeighborsAsync(queries, radius)).indices, whole.radiusNeighbors(queries, radius).indices);
+      const progress: number[] = [];
+      await sharded.predictAsync(queries, { onProgress: (done) => progress.push(done) });
+      expect(progress.at(-1)).toBe(1);
+      const aborted = new AbortController();
+      aborted.abort(new Error('stop'));
+      await expect(sharded.kneighborsAsync(queries, 3, { signal: aborted.signal })).rejects.toThrow('stop');
+      expect(sharded.predict(queries)).toEqual(whole.predict(queries));
+      whole.dispose();
+      sharded.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
   });
 
   it('refuses the softmax over every point, which runs in one memory', async () => {
@@ -144,7 +211,6 @@ describe('a network past one wasm memory, in shards', () => {
     same(b.indices, a.indices);
     same(b.ids!, a.ids!);
     expect(loaded.predict(queries)).toEqual(whole.predict(queries));
-    expect(() => loaded.add([X.data.subarray(0, 6)], [1])).toThrow(/shards/);
     // In chunks, a shard's points at a time: the same bytes, loaded into shards again.
     const streamed = await KnnNetwork.fromChunks(sharded.saveChunks());
     expect(() => streamed.weights).toThrow(/in 5 shards/);
