@@ -55,6 +55,8 @@ const MATRIX_FORMS = 'a number[][] or { data, rows, cols }';
 const ADDRESSABLE_BYTES = 4 * 1024 ** 3;
 /** The most values fit holds, in shards past one memory (shards.ts): as many as one typed array here, and the network's copy of X is one. */
 const SHARDED_VALUES = 2 ** 32;
+/** The most rows read from a list of rows (each is held in a list of its own while read: 8 bytes a row of JavaScript heap). */
+const LISTED_ROWS = 2 ** 26;
 
 /**
  * Largest magnitude accepted for d features: squared distances between such points, and the
@@ -198,6 +200,10 @@ function fromRows(argument: string, rowsInput: ArrayLike<unknown>, heldRows: num
   if (cols === 0) throw new KnnError('EMPTY', `${argument} has rows of length 0; each row needs at least one feature.`);
   // The size first, before any other row is read, as row 0's type would store it.
   checkSize(argument, rows, cols, heldRows, sizing, first instanceof Float32Array);
+  // Each row is held in a list while it is read (below): more than fit would ever take in shards are refused first.
+  if (rows > LISTED_ROWS) {
+    throw new KnnError('TOO_LARGE', `${argument} has ${rows} rows, more than the ${LISTED_ROWS} a list of rows is taken with; pass the data flat, as { data, rows, cols }, or fit fewer points.`);
+  }
   // Each row is read once (row 0 above); float32 rows are kept as float32 if every row is one.
   const rowList = new Array<unknown>(rows);
   rowList[0] = first;

@@ -48,7 +48,26 @@ export interface SavedNetwork {
   readonly ids?: Float64Array;
 }
 
-let crcTable: Uint32Array | undefined;
+/**
+ * CRC-32 tables for eight bytes a step ("slicing by 8"): table t holds the register's change
+ * for a byte followed by t zero bytes, so eight bytes fold in with eight lookups and no
+ * dependency between them (several times the byte-at-a-time loop: a save of gigabytes is
+ * checksummed as it streams).
+ */
+let crcTables: Uint32Array | undefined;
+
+function makeCrcTables(): Uint32Array {
+  const tables = new Uint32Array(8 * 256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    tables[i] = c >>> 0;
+  }
+  for (let i = 0; i < 256; i++) {
+    for (let t = 1; t < 8; t++) tables[t * 256 + i] = (tables[(t - 1) * 256 + i] >>> 8) ^ tables[tables[(t - 1) * 256 + i] & 0xff];
+  }
+  return tables;
+}
 
 export function crc32(bytes: Uint8Array): number {
   return (crc32Update(0xffffffff, bytes) ^ 0xffffffff) >>> 0;
@@ -56,15 +75,16 @@ export function crc32(bytes: Uint8Array): number {
 
 /** The CRC-32 register after `bytes`, from `crc` (0xffffffff at the start; the checksum is the final register's complement). */
 function crc32Update(crc: number, bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[i] = c >>> 0;
-    }
+  const t = (crcTables ??= makeCrcTables());
+  const whole = bytes.length - (bytes.length % 8);
+  let i = 0;
+  for (; i < whole; i += 8) {
+    crc ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    crc =
+      t[1792 + (crc & 0xff)] ^ t[1536 + ((crc >>> 8) & 0xff)] ^ t[1280 + ((crc >>> 16) & 0xff)] ^ t[1024 + (crc >>> 24)] ^
+      t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^ t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
   }
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  for (; i < bytes.length; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return crc;
 }
 
@@ -101,14 +121,20 @@ function encodeHeader(saved: Pick<NetworkToSave, 'options' | 'n' | 'd' | 'classe
   return new TextEncoder().encode(header.padEnd(header.length + Math.ceil(length / 8) * 8 - length, ' '));
 }
 
+/** The most values a saved form holds: as many as fit takes (one typed array's 2^32). */
+const MAX_SAVED_VALUES = 2 ** 32;
+
 /** Bytes a save writes at a time (besides the header and the checksum). */
 const CHUNK_BYTES = 1 << 24;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** `values` as little-endian bytes, `from` … `to` of them: their own bytes where the machine is little-endian. */
+/**
+ * `values` as little-endian bytes, `from` … `to` of them: a view of their own bytes where the
+ * machine is little-endian (the arrays a save reads are its own copies, never written again).
+ */
 function littleEndianBytes(values: StoredValues | Int32Array, from: number, to: number): Uint8Array {
   const size = values.BYTES_PER_ELEMENT;
-  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset + from * size, (to - from) * size).slice();
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset + from * size, (to - from) * size);
   const bytes = new Uint8Array((to - from) * size);
   const view = new DataView(bytes.buffer);
   for (let i = from; i < to; i++) {
@@ -188,7 +214,7 @@ export function decodeNetwork(input: unknown): SavedNetwork {
   const checksumAt = bytes.length - 4;
   if (view.getUint32(checksumAt, true) !== crc32(bytes.subarray(0, checksumAt))) throw corrupt('the checksum does not match (truncated or altered)');
   if (view.getUint32(8, true) > checksumAt - PREAMBLE_BYTES) throw corrupt('its header length runs past its end');
-  const reader = new SavedNetworkReader(false);
+  const reader = new SavedNetworkReader(false, bytes.length);
   reader.push(bytes);
   return reader.finish();
 }
@@ -286,14 +312,18 @@ export class SavedNetworkReader {
   #preamble: Uint8Array = new Uint8Array(0);
   #header: SavedHeader | undefined;
   #points: StoredValues | undefined;
-  /** The points' bytes, filled in order, then the labels', ids' and the checksum's. */
-  #pointBytes: Uint8Array = new Uint8Array(0);
+  /** The points' bytes (filled first, through views of a chunk's size: past 4 GiB no one view holds them), then the labels', ids' and the checksum's. */
+  #pointBytes = 0;
   #rest = new Uint8Array(0);
   #filled = 0;
 
-  constructor(checksum = true) {
+  /** `checksum`: whether to check it at the end; `length`, where known, the saved form's (checked against the header's before anything is allocated). */
+  constructor(checksum = true, length?: number) {
     this.#checksum = checksum;
+    this.#length = length;
   }
+
+  readonly #length: number | undefined;
 
   push(chunk: unknown): void {
     if (!(chunk instanceof Uint8Array)) throw corrupt(`a chunk is ${describeValue(chunk)}, not a Uint8Array`);
@@ -313,9 +343,14 @@ export class SavedNetworkReader {
     if (preamble.length < headerEnd) return;
     const header = readHeader(version, preamble.subarray(PREAMBLE_BYTES, headerEnd));
     const { n, d } = header;
+    // A header's n and d are not trusted with memory: the points are allocated only for a form as
+    // long as they say (where its length is known) and no longer than fit takes.
+    const bodyBytes = n * (d * (header.storage === 'float32' ? 4 : 8) + header.labelBytes + (header.withIds ? 8 : 0)) + 4;
+    if (this.#length !== undefined && headerEnd + bodyBytes !== this.#length) throw corrupt('its length does not match its header');
+    if (n * d > MAX_SAVED_VALUES) throw corrupt(`its header gives ${n} × ${d} values, more than fit ever holds (${MAX_SAVED_VALUES})`);
     this.#header = header;
     this.#points = header.storage === 'float32' ? new Float32Array(n * d) : new Float64Array(n * d);
-    this.#pointBytes = new Uint8Array(this.#points.buffer);
+    this.#pointBytes = this.#points.byteLength;
     this.#rest = new Uint8Array(n * (header.labelBytes + (header.withIds ? 8 : 0)) + 4);
     this.#preamble = new Uint8Array(0);
     if (this.#checksum) this.#crc = crc32Update(this.#crc, preamble.subarray(0, headerEnd));
@@ -324,12 +359,12 @@ export class SavedNetworkReader {
 
   /** Copies `chunk` into the points' bytes, then the rest's. */
   #body(chunk: Uint8Array): void {
-    const points = this.#pointBytes.length;
+    const points = this.#pointBytes;
     if (this.#filled + chunk.length > points + this.#rest.length) throw corrupt('its length does not match its header');
     let used = 0;
     if (this.#filled < points) {
       used = Math.min(chunk.length, points - this.#filled);
-      this.#pointBytes.set(chunk.subarray(0, used), this.#filled);
+      new Uint8Array(this.#points!.buffer, this.#filled, used).set(chunk.subarray(0, used));
       if (this.#checksum) this.#crc = crc32Update(this.#crc, chunk.subarray(0, used));
       this.#filled += used;
     }
@@ -340,7 +375,7 @@ export class SavedNetworkReader {
 
   finish(): SavedNetwork {
     const header = this.#header;
-    if (!header || this.#filled < this.#pointBytes.length + this.#rest.length) throw corrupt('its length does not match its header: it ends early (truncated)');
+    if (!header || this.#filled < this.#pointBytes + this.#rest.length) throw corrupt('its length does not match its header: it ends early (truncated)');
     const rest = new DataView(this.#rest.buffer);
     const checksumAt = this.#rest.length - 4;
     if (this.#checksum && rest.getUint32(checksumAt, true) !== (crc32Update(this.#crc, this.#rest.subarray(0, checksumAt)) ^ 0xffffffff) >>> 0) {

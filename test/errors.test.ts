@@ -250,7 +250,7 @@ const cases: Case[] = [
     code: 'TOO_LARGE',
     words: ['X', '134217728 rows', '4 GiB'],
   },
-  { name: 'fit: X of 10^9 rows', on: 'none', call: fit(new Proxy([[1, 2, 3]], { get: (t, key) => (key === 'length' ? 1e9 : Reflect.get(t, key)) }), []), code: 'TOO_LARGE', words: ['X', '1000000000 rows', '4 GiB'] },
+  { name: 'fit: X of 10^9 rows', on: 'none', call: fit(new Proxy([[1, 2, 3]], { get: (t, key) => (key === 'length' ? 1e9 : Reflect.get(t, key)) }), []), code: 'TOO_LARGE', words: ['X', '1000000000 rows', 'flat'] },
 
   // remove, removeClass, classCounts
   { name: 'remove: indices that are not an array', on: 'classifier', call: (net) => net.remove(3 as never), code: 'BAD_INPUT', words: ['indices', 'array', '3'] },

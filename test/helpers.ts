@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { KnnNetwork, kernelInfo, setKernelBuild, type KernelBuild, type KnnOptions, type Label } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
+import { layerOneValue } from '../src/metrics.js';
 
 export interface Dataset {
   X: { data: Float64Array; rows: number; cols: number };
@@ -103,3 +104,24 @@ export function expectSoftmaxWithinBound(net: KnnNetwork, whole: KnnNetwork, que
   }
 }
 
+/** The k nearest of n rows of `data` to each query by brute force (Euclidean, on the widened values), ties toward the lower index. */
+export function bruteForceNeighbours(data: Float64Array | Float32Array, n: number, d: number, queries: Float64Array, k: number): { indices: number[]; distances: Float64Array } {
+  const indices: number[] = [];
+  const distances: number[] = [];
+  for (let r = 0; r < queries.length / d; r++) {
+    const best: { index: number; squared: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const squared = layerOneValue('euclidean', data, i, queries, r, d);
+      if (best.length === k && squared >= best[k - 1].squared) continue;
+      let at = best.length === k ? k - 1 : best.length;
+      while (at > 0 && best[at - 1].squared > squared) at--;
+      best.splice(at, 0, { index: i, squared });
+      if (best.length > k) best.pop();
+    }
+    for (const { index, squared } of best) {
+      indices.push(index);
+      distances.push(Math.sqrt(squared));
+    }
+  }
+  return { indices, distances: Float64Array.from(distances) };
+}

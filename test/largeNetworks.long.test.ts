@@ -7,9 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork } from '../src/index.js';
-import { layerOneValue } from '../src/metrics.js';
 import { loadKernels } from '../src/wasm.js';
-import { bits } from './helpers.js';
+import { bits, bruteForceNeighbours } from './helpers.js';
 
 const kernels = await loadKernels();
 const GiB = 1024 ** 3;
@@ -27,28 +26,6 @@ function fill(values: Float64Array, seed: number): Float64Array {
 
 /** Exact bit patterns of a float64 array. */
 
-/** The k nearest rows of `data` to each query by brute force, ties toward the lower index. */
-function bruteForce(data: Float64Array | Float32Array, n: number, d: number, queries: Float64Array, k: number): { indices: number[]; distances: Float64Array } {
-  const indices: number[] = [];
-  const distances: number[] = [];
-  for (let r = 0; r < queries.length / d; r++) {
-    const best: { index: number; squared: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const squared = layerOneValue('euclidean', data, i, queries, r, d);
-      if (best.length === k && squared >= best[k - 1].squared) continue;
-      let at = best.length === k ? k - 1 : best.length;
-      while (at > 0 && best[at - 1].squared > squared) at--;
-      best.splice(at, 0, { index: i, squared });
-      if (best.length > k) best.pop();
-    }
-    for (const { index, squared } of best) {
-      indices.push(index);
-      distances.push(Math.sqrt(squared));
-    }
-  }
-  return { indices, distances: Float64Array.from(distances) };
-}
-
 /** Queries near training rows (and one far from all), so some neighbours are close. */
 function queriesNear(data: Float64Array | Float32Array, d: number, rows: number[]): Float64Array {
   const queries = new Float64Array((rows.length + 1) * d);
@@ -63,7 +40,7 @@ function queriesNear(data: Float64Array | Float32Array, d: number, rows: number[
 function expectExactNeighbours(net: KnnNetwork, data: Float64Array | Float32Array, n: number, d: number, queryRows: number[], k: number): number[] {
   const queries = queriesNear(data, d, queryRows);
   const ours = net.kneighbors({ data: queries, rows: queries.length / d, cols: d }, k);
-  const expected = bruteForce(data, n, d, queries, k);
+  const expected = bruteForceNeighbours(data, n, d, queries, k);
   expect(Array.from(ours.indices)).toEqual(expected.indices);
   expect(bits(ours.distances)).toEqual(bits(expected.distances));
   return expected.indices;

@@ -10,32 +10,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork } from '../src/index.js';
-import { layerOneValue } from '../src/metrics.js';
-import { bits } from './helpers.js';
+import { bits, bruteForceNeighbours } from './helpers.js';
 
 const [n, d, k] = [4_000_000, 384, 10];
-
-/** The k nearest rows of `data` to each query by brute force on the widened values, ties toward the lower index. */
-function bruteForce(data: Float32Array, queries: Float64Array): { indices: number[]; distances: Float64Array } {
-  const indices: number[] = [];
-  const distances: number[] = [];
-  for (let r = 0; r < queries.length / d; r++) {
-    const best: { index: number; squared: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const squared = layerOneValue('euclidean', data, i, queries, r, d);
-      if (best.length === k && squared >= best[k - 1].squared) continue;
-      let at = best.length === k ? k - 1 : best.length;
-      while (at > 0 && best[at - 1].squared > squared) at--;
-      best.splice(at, 0, { index: i, squared });
-      if (best.length > k) best.pop();
-    }
-    for (const { index, squared } of best) {
-      indices.push(index);
-      distances.push(Math.sqrt(squared));
-    }
-  }
-  return { indices, distances: Float64Array.from(distances) };
-}
 
 const seconds = (since: number): string => ((performance.now() - since) / 1000).toFixed(1);
 
@@ -64,7 +41,7 @@ describe('a network past one wasm memory', () => {
       for (let j = 0; j < d; j++) queries[r * d + j] = data![row * d + j] + (row === 17 ? 0 : j % 2 ? 1e-3 : -1e-3);
     });
     const batch = { data: queries, rows: rows.length, cols: d };
-    const expected = bruteForce(data, queries);
+    const expected = bruteForceNeighbours(data, n, d, queries, k);
     const ours = net.kneighbors(batch, k);
     expect(Array.from(ours.indices)).toEqual(expected.indices);
     expect(bits(ours.distances)).toEqual(bits(expected.distances));
