@@ -90,7 +90,9 @@ function embeddingsSection(report: SearchSuiteReport, table: Table): string[] {
     `${describeProcessor(report.processor)}):`;
   const lines = [title];
   if (knnet) {
-    const allocated = knnet.bytesPerValueAllocated === undefined ? 'allocator counter unavailable' : `${number(knnet.bytesPerValueAllocated)} bytes per value (allocator)`;
+    const allocated =
+      knnet.shards > 1 ? `in ${knnet.shards} shards (wasm memories the allocator counter does not see)`
+      : knnet.bytesPerValueAllocated === undefined ? 'allocator counter unavailable' : `${number(knnet.bytesPerValueAllocated)} bytes per value (allocator)`;
     lines.push(
       `knnet${knnet.ran ? ` [${knnet.ran}]` : ''}: ${allocated}, ${number(knnet.bytesPerValueResident)} bytes per value of resident-memory growth over its first fit; ` +
         `fit ${number(knnet.fitSeconds, 2)} s (median of ${knnet.fitRepeats} after a first fit of ${number(knnet.firstFitSeconds, 2)} s) = ` +

@@ -352,6 +352,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#sharding?.n ?? this.#held.current?.n ?? 0;
   }
 
+  /**
+   * How many wasm memories hold the training points: 1 for a network in one memory (0 while it
+   * holds none), more for a network past what one memory holds (wasm32 addresses 4 GiB), kept
+   * in shards that answer as one network, bit for bit (docs/memory.md).
+   */
+  get shards(): number {
+    return this.#sharding?.count ?? (this.#held.current ? 1 : 0);
+  }
+
   /** d, the number of features: the length of every row of X and of every query; 0 for an empty network. */
   get nFeatures(): number {
     return this.#sharding?.d ?? this.#held.current?.d ?? 0;

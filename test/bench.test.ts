@@ -788,7 +788,7 @@ describe('the search, small-call and embeddings targets', () => {
 
   it('checks E only at a million points, against faiss-node where it ran, else faiss through Python', () => {
     const knnet = {
-      ran: '', firstFitSeconds: 5, fitSeconds: 3, fitRepeats: 1, fitMegabytesPerSecond: 512, bytes: { resident: 0 }, bytesPerValueResident: 4,
+      ran: '', shards: 1, firstFitSeconds: 5, fitSeconds: 3, fitRepeats: 1, fitMegabytesPerSecond: 512, bytes: { resident: 0 }, bytesPerValueResident: 4,
       batchQueriesPerSecond: 10, singleQuerySeconds: 0.13, streamSeconds: 0.1, singleOverStream: 1.3,
     };
     const faissRow = (implementation: string, batchQueriesPerSecond: number) => ({
