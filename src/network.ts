@@ -883,7 +883,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    */
   dispose(): void {
     if (this.#held.disposed) return;
+    // The shards' memories are freed only once nothing references their instances: dropped here,
+    // so a disposed network still referenced does not keep gigabytes alive.
     this.#shards?.dispose();
+    this.#shards = undefined;
     this.#runner.dispose();
     this.#held.dispose();
   }
