@@ -13,7 +13,7 @@ import { classPrediction, type ClassifierInput, type ClassPrediction, type Label
 import { accuracy, checkTruth, rSquared } from './scoring.js';
 import { decodeNetwork, encodeNetwork, encodeNetworkChunks, SavedNetworkReader, type NetworkToSave, type SavedNetwork } from './serialize.js';
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
-import { loadedKernels, loadKernels, privateKernels, type Kernels } from './wasm.js';
+import { loadedKernels, loadKernels, privateKernels, releasePrivateKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
 import type { StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
@@ -219,7 +219,10 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       radiusAsync: (queries, radius, allowed, call) => radiusSearchAsync(this.#surface, queries, radius, filter(allowed), call, 'radiusNeighborsAsync(X, radius)'),
       points: () => readTrainingData(this.#kernels, this.#live()).points,
       ready: () => this.ready(),
-      dispose: () => this.dispose(),
+      dispose: () => {
+        this.dispose();
+        releasePrivateKernels(this.#kernels);
+      },
     };
   }
 

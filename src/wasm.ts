@@ -349,9 +349,37 @@ function instantiateCompiled({ module, initialPages }: CompiledKernels): Kernels
  * the realm's kernels were compiled from: loadKernels(undefined, shared) must have resolved.
  */
 export function privateKernels(shared: boolean): Kernels {
-  const module = compiled.get(`${selectedBuild()}${shared ? ' shared' : ''}`);
+  const key = `${selectedBuild()}${shared ? ' shared' : ''}`;
+  const idle = idleKernels.get(key) ?? [];
+  while (idle.length > 0) {
+    const reused = idle.pop()!.deref();
+    if (reused && reused.allocatedBytes() === reused.scratchBytesHeld()) return reused;
+  }
+  const module = compiled.get(key);
   if (!module) throw new Error('privateKernels: the kernels are not compiled yet (await loadKernels first)');
-  return instantiateCompiled(module);
+  const kernels = instantiateCompiled(module);
+  privateKeys.set(kernels, key);
+  return kernels;
+}
+
+/** The build key of each private instance, to give it back under. */
+const privateKeys = new WeakMap<Kernels, string>();
+
+/**
+ * Private kernels whose shard was disposed, by build key, held weakly: wasm memory never
+ * shrinks, and is freed only when the collector frees its instance, which may be long after a
+ * network of gigabytes is disposed. A shard made meanwhile takes one, its memory already grown,
+ * so a loop that fits and disposes sharded networks reuses their memories instead of piling up
+ * new ones; one left unused is still collected.
+ */
+const idleKernels = new Map<string, WeakRef<Kernels>[]>();
+
+/** Gives back the private kernels of a disposed shard (every region released), to be reused or collected. */
+export function releasePrivateKernels(kernels: Kernels): void {
+  const key = privateKeys.get(kernels)!;
+  const idle = idleKernels.get(key) ?? [];
+  idle.push(new WeakRef(kernels));
+  idleKernels.set(key, idle);
 }
 
 /** Kernels already instantiated, by the key of `loading`: what a call may use without awaiting. */
