@@ -4,7 +4,7 @@
 // (jobs.ts, searches.ts) that its runner (chunkRunner.ts) runs in chunks, here or on its worker
 // pool; the planner (planner.ts) decides the search and how each call is split.
 import { KnnError, describeValue } from './errors.js';
-import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
+import { checkClassification, classCode, countPerClass, type EncodedLabels, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
@@ -437,7 +437,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const votes = this.#votes(shards.n)!;
-      return this.#shardedPrediction(shards, shards.search(queries, votes, votes));
+      return this.#shardedPrediction(shards, shards.search(queries, votes, votes), votes, shards.labels);
     }
     const { job, result } = predictJob(this.#context, queries.rows);
     this.#runner.run(queries, job);
@@ -459,17 +459,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async #predictAsync(queries: Matrix, call: CallOptions | undefined): Promise<Prediction<L, T>> {
     const shards = this.#sharding;
     if (shards) {
+      const { labels } = shards;
       const votes = this.#votes(shards.n)!;
-      return this.#shardedPrediction(shards, await shards.searchAsync(queries, votes, votes, undefined, call));
+      return this.#shardedPrediction(shards, await shards.searchAsync(queries, votes, votes, undefined, call), votes, labels);
     }
     const context = this.#context;
     return (await this.#pooled.runSplit(context, queries, context.votes, (given) => predictJob(context, queries.rows, given), call)) as Prediction<L, T>;
   }
 
-  /** Predictions from a sharded network's merged neighbours: labels (the highest score's class), or a regressor's estimates. */
-  #shardedPrediction(shards: ShardSet, found: FoundNeighbours): Prediction<L, T> {
-    const { scores, best } = shards.vote(this.#kernels, found, this.#votes(shards.n)!, this.options, !this.#regression);
-    return (best ? Array.from(best, (code) => shards.classes[code]) : scores) as Prediction<L, T>;
+  /** Predictions from a sharded network's merged neighbours (`votes` a row) and `labels`: classes (the highest score's), or a regressor's estimates. */
+  #shardedPrediction(shards: ShardSet, found: FoundNeighbours, votes: number, labels: HeldLabels): Prediction<L, T> {
+    const { scores, best } = shards.vote(this.#kernels, found, votes, this.options, !this.#regression, labels);
+    return (best ? Array.from(best, (code) => (labels as EncodedLabels).classes[code]) : scores) as Prediction<L, T>;
   }
 
   /**
@@ -499,8 +500,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X, 'predictProbaAsync(X)');
     const shards = this.#sharding;
     if (shards) {
+      const { labels } = shards;
       const votes = this.#votes(shards.n)!;
-      return shards.vote(this.#kernels, await shards.searchAsync(queries, votes, votes, undefined, call), votes, this.options, false).scores;
+      return shards.vote(this.#kernels, await shards.searchAsync(queries, votes, votes, undefined, call), votes, this.options, false, labels).scores;
     }
     const context = this.#context;
     return this.#pooled.runSplit(context, queries, context.votes, (given) => {
@@ -574,7 +576,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const { queries, width, allowed } = this.#shardedSearch(shards, X, k, options, 'kneighborsAsync(X, k)');
-      return this.#shardedNeighbours(await shards.searchAsync(queries, width, width, allowed, call));
+      const ids = this.#ids;
+      return this.#shardedNeighbours(await shards.searchAsync(queries, width, width, allowed, call), ids);
     }
     const search = this.#kneighborsJob(X, k, options, 'kneighborsAsync(X, k)');
     return this.#searchAsync(search, call, search.finish);
@@ -625,9 +628,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return { queries, width, allowed };
   }
 
-  /** Merged neighbour lists as kneighbors reports them: distances in the metric, and ids. */
-  #shardedNeighbours(found: FoundNeighbours): Neighbours {
-    return this.#withIds(reportedNeighbours(found, this.options.metric));
+  /** Merged neighbour lists as kneighbors reports them: distances in the metric, and ids (the network's when the call started). */
+  #shardedNeighbours(found: FoundNeighbours, ids = this.#ids): Neighbours {
+    return this.#withIds(reportedNeighbours(found, this.options.metric), ids);
   }
 
   /** What the searches (searches.ts) read of this network. */
@@ -635,9 +638,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => this.#withIds(result) };
   }
 
-  /** A search's answer with the ids of its points, on a network that has ids. */
-  #withIds<R extends { indices: Int32Array }>(result: R): R {
-    return this.#ids ? { ...result, ids: this.#ids.at(result.indices) } : result;
+  /** A search's answer with the ids of its points (`ids`: the network's when the call started), on a network that has ids. */
+  #withIds<R extends { indices: Int32Array }>(result: R, ids = this.#ids): R {
+    return ids ? { ...result, ids: ids.at(result.indices) } : result;
   }
 
   /** kneighbors' job (searches.ts) for X and k, its arguments checked. */
@@ -677,7 +680,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const { queries, radius: checkedRadius, allowed } = this.#shardedRadius(shards, X, radius, options, 'radiusNeighborsAsync(X, radius)');
-      return this.#withIds(reportedRadius(await shards.radiusAsync(queries, checkedRadius, allowed, call), this.options.metric));
+      const ids = this.#ids;
+      return this.#withIds(reportedRadius(await shards.radiusAsync(queries, checkedRadius, allowed, call), this.options.metric), ids);
     }
     this.#live('radiusNeighborsAsync(X, radius)');
     const checkedRadius = checkRadius(radius);

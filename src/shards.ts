@@ -142,8 +142,10 @@ export class ShardSet {
 
   /** search, each shard on its own pool at once: `call`'s signal aborts every one, its progress counts the shards done. */
   async searchAsync(queries: Matrix, k: number, width: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<FoundNeighbours> {
+    // The shards as the call finds them: an add or a remove meanwhile makes new `firsts`.
+    const firsts = this.#firsts;
     const parts = await this.#eachShard((shard, s, signal) => shard.searchAsync(queries, Math.min(k, shard.n), this.#allowedIn(allowed, s), signal), call);
-    return mergeNeighbourLists(parts, this.#firsts, queries.rows, width);
+    return mergeNeighbourLists(parts, firsts, queries.rows, width);
   }
 
   /** Every shard's points within `radius` of each query, merged nearest first (z1 values for distances). */
@@ -152,7 +154,8 @@ export class ShardSet {
   }
 
   async radiusAsync(queries: Matrix, radius: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<RadiusNeighbours> {
-    return mergeRadiusLists(await this.#eachShard((shard, s, signal) => shard.radiusAsync(queries, radius, this.#allowedIn(allowed, s), signal), call), this.#firsts);
+    const firsts = this.#firsts;
+    return mergeRadiusLists(await this.#eachShard((shard, s, signal) => shard.radiusAsync(queries, radius, this.#allowedIn(allowed, s), signal), call), firsts);
   }
 
   async #eachShard<R>(run: (shard: Shard, s: number, call: CallOptions | undefined) => Promise<R>, call: CallOptions | undefined): Promise<R[]> {
@@ -171,11 +174,14 @@ export class ShardSet {
    * row's predicted class code, by the kernels' projectOneHot and argmaxRows on this thread's
    * `kernels`. The neighbours' labels are gathered into the call's scratch in neighbour order
    * and each neighbour's index is its slot there: the kernel reads labels only by index.
+   * `labels` are the network's as the call found them (an async call's, before an add or a
+   * remove meanwhile).
    */
-  vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean): { scores: Float64Array; best: Int32Array | undefined } {
+  vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean, labels = this.#labels): { scores: Float64Array; best: Int32Array | undefined } {
     const rows = found.indices.length / k;
-    const targets = this.#labels instanceof Float64Array ? this.#labels : undefined;
-    const classes = targets ? 1 : this.classes.length;
+    const targets = labels instanceof Float64Array ? labels : undefined;
+    const codes = (labels as EncodedLabels).codes;
+    const classes = targets ? 1 : (labels as EncodedLabels).classes.length;
     const chunk = Math.max(1, Math.min(rows, Math.floor(VOTE_CHUNK_BYTES / (k * 20 + classes * 8 + 4))));
     const slotsAt = 0;
     const squaredAt = slotsAt + Math.ceil((chunk * k * 4) / 16) * 16;
@@ -198,7 +204,6 @@ export class ShardSet {
           for (let i = 0; i < neighbours.length; i++) gathered[i] = targets[neighbours[i]];
         } else {
           const gathered = kernels.i32(at(labelsAt), count * k);
-          const codes = this.codes;
           for (let i = 0; i < neighbours.length; i++) gathered[i] = codes[neighbours[i]];
         }
         kernels.exports.projectOneHot(at(slotsAt), at(squaredAt), count, k, at(labelsAt), at(labelsAt), classes, targets ? 1 : 0, weightingCode(options), options.lambda, at(scoresAt));

@@ -186,6 +186,16 @@ describe('a network past one wasm memory, in shards', () => {
       aborted.abort(new Error('stop'));
       await expect(sharded.kneighborsAsync(queries, 3, { signal: aborted.signal })).rejects.toThrow('stop');
       expect(sharded.predict(queries)).toEqual(whole.predict(queries));
+      // Async calls answer for the points as they were when called: a remove and an add (new
+      // classes recode the labels) before they end do not reach them.
+      const expectedProba = whole.predictProba(queries);
+      const pending = [sharded.kneighborsAsync(queries, 7), sharded.predictProbaAsync(queries), sharded.predictAsync(queries)] as const;
+      sharded.remove(Array.from({ length: 120 }, (_, i) => 3 * i));
+      sharded.add(gridData(random, 5, 12, true), [-1, -2, 7, 8, 9]);
+      const [neighbours, proba, predicted] = await Promise.all(pending);
+      same(neighbours.indices, a.indices);
+      same(proba, expectedProba);
+      expect(predicted).toEqual(whole.predict(queries));
       whole.dispose();
       sharded.dispose();
     } finally {
