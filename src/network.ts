@@ -633,9 +633,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     return this.#withIds(reportedNeighbours(found, this.options.metric), ids);
   }
 
-  /** What the searches (searches.ts) read of this network. */
+  /**
+   * What the searches (searches.ts) read of this network, as a call finds it: the ids too, so
+   * that an async call reports the ids its points had when it was called, whatever a remove or
+   * an add does before it ends.
+   */
   get #surface(): SearchSurface {
-    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => this.#withIds(result) };
+    const ids = this.#ids;
+    return { context: this.#context, pooled: this.#pooled, run: (queries, job) => this.#runner.run(queries, job), withIds: (result) => this.#withIds(result, ids) };
   }
 
   /** A search's answer with the ids of its points (`ids`: the network's when the call started), on a network that has ids. */

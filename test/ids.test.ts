@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnError } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { randomData } from './helpers.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 
 function codeOf(call: () => unknown): string | undefined {
   try {
@@ -15,6 +16,27 @@ function codeOf(call: () => unknown): string | undefined {
 }
 
 describe('stable ids', () => {
+  it("an async search on the pool reports its points' ids as they were when it was called, whatever a remove or an add does before it ends", async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const { X } = randomData(4, 2000, 8);
+      const ids = Array.from({ length: 2000 }, (_, i) => 1000 + i);
+      const net = await KnnNetwork.fit(X, null, { ids, threads: 2 });
+      const queries = randomData(5, 40, 8).X;
+      const before = net.kneighbors(queries, 3);
+      const within = net.radiusNeighbors(queries, 1);
+      const pending = [net.kneighborsAsync(queries, 3), net.radiusNeighborsAsync(queries, 1)] as const;
+      net.remove([0, 1, 2, 3]);
+      net.add(randomData(6, 2, 8).X, null, { ids: [1, 2] });
+      const [neighbours, radius] = await Promise.all(pending);
+      expect(neighbours).toEqual(before);
+      expect(radius).toEqual(within);
+      net.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
+  });
+
   it('kneighbors and radiusNeighbors report the ids of the positions they list; removals do not renumber them', async () => {
     const { X } = randomData(1, 200, 6);
     const ids = Array.from({ length: 200 }, (_, i) => 1_000_000 + 7 * i);
