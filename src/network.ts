@@ -175,7 +175,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     try {
       for (let first = 0; first < matrix.rows; first += rowsPerShard) {
         const rows = Math.min(rowsPerShard, matrix.rows - first);
-        shards.push(KnnNetwork.#shardOn({ data: matrix.data.subarray(first * matrix.cols, (first + rows) * matrix.cols), rows, cols: matrix.cols }, options, threads));
+        shards.push(KnnNetwork.#shardOn(kernels, { data: matrix.data.subarray(first * matrix.cols, (first + rows) * matrix.cols), rows, cols: matrix.cols }, options, threads));
       }
     } catch (error) {
       for (const shard of shards) shard.dispose();
@@ -183,17 +183,18 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
     // Shards made by a later add keep the network's storage, as an add to one network does.
     const later = { ...options, storage: shards[0].storage };
-    const makeShard = (rows: Matrix) => KnnNetwork.#shardOn(prepareRows(rows, options.metric, 'X'), later, threads);
+    const makeShard = (rows: Matrix) => KnnNetwork.#shardOn(kernels, prepareRows(rows, options.metric, 'X'), later, threads);
     return new KnnNetwork(kernels, undefined, options, threads, capped, ids, new ShardSet(shards, labels, matrix.cols, rowsPerShard, makeShard));
   }
 
   /**
-   * A shard on `prepared` rows (in layer 1's form) of a network with `options`: a network without
-   * labels (k a cap on it, as on a created network) on kernels and a memory of its own.
+   * A shard on `prepared` rows (in layer 1's form) of a network with `options` on `like`'s build:
+   * a network without labels (k a cap on it, as on a created network) on kernels and a memory of
+   * its own.
    */
-  static #shardOn(prepared: Matrix, options: ResolvedOptions, threads: number): Shard {
+  static #shardOn(like: Kernels, prepared: Matrix, options: ResolvedOptions, threads: number): Shard {
     const shardOptions: ResolvedOptions = { ...options, task: 'search' };
-    const kernels = privateKernels(threads > 1);
+    const kernels = privateKernels(like);
     return new KnnNetwork(kernels, buildNetworkWeights(kernels, prepared, undefined, shardOptions), shardOptions, threads, true).#asShard();
   }
 

@@ -334,36 +334,37 @@ async function compileKernels(build: KernelBuild, shared: boolean): Promise<Comp
   return { module: await WebAssembly.compile(bytes), initialPages };
 }
 
-/** An instance of compiled kernels on a new memory of its own (a shared one for the twin). */
-function instantiateCompiled({ module, initialPages }: CompiledKernels): Kernels {
-  if (initialPages === undefined) return new Kernels(instantiateSync<KernelExports>(module, {}).exports as unknown as KernelExports);
-  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: SHARED_MAXIMUM_PAGES, shared: true });
-  const { exports } = instantiateSync<KernelExports>(module, { env: { memory } });
-  return new Kernels(exports as unknown as KernelExports, { module, memory });
+/** The build key (of `loading`) of every instance: shards are made of their network's build. */
+const instanceKeys = new WeakMap<Kernels, string>();
+
+/** An instance of compiled kernels (`key` of `loading`) on a new memory of its own (a shared one for the twin). */
+function instantiateCompiled({ module, initialPages }: CompiledKernels, key: string): Kernels {
+  let kernels: Kernels;
+  if (initialPages === undefined) {
+    kernels = new Kernels(instantiateSync<KernelExports>(module, {}).exports as unknown as KernelExports);
+  } else {
+    const memory = new WebAssembly.Memory({ initial: initialPages, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+    const { exports } = instantiateSync<KernelExports>(module, { env: { memory } });
+    kernels = new Kernels(exports as unknown as KernelExports, { module, memory });
+  }
+  instanceKeys.set(kernels, key);
+  return kernels;
 }
 
 /**
- * Kernels of the selected build on a memory of their own, not the realm's (shared with a pool's
- * workers for `shared`): a shard of a network too large for one wasm memory (shards.ts) holds
- * its points in one, freed once nothing references the instance. Made at once, from the module
- * the realm's kernels were compiled from: loadKernels(undefined, shared) must have resolved.
+ * Kernels of the build and memory kind of `like` (a realm's kernels) on a memory of their own:
+ * a shard of a network too large for one wasm memory (shards.ts) holds its points in one, freed
+ * once nothing references the instance. Made at once, from the module `like` was compiled from.
  */
-export function privateKernels(shared: boolean): Kernels {
-  const key = `${selectedBuild()}${shared ? ' shared' : ''}`;
+export function privateKernels(like: Kernels): Kernels {
+  const key = instanceKeys.get(like)!;
   const idle = idleKernels.get(key) ?? [];
   while (idle.length > 0) {
     const reused = idle.pop()!.deref();
     if (reused && reused.allocatedBytes() === reused.scratchBytesHeld()) return reused;
   }
-  const module = compiled.get(key);
-  if (!module) throw new Error('privateKernels: the kernels are not compiled yet (await loadKernels first)');
-  const kernels = instantiateCompiled(module);
-  privateKeys.set(kernels, key);
-  return kernels;
+  return instantiateCompiled(compiled.get(key)!, key);
 }
-
-/** The build key of each private instance, to give it back under. */
-const privateKeys = new WeakMap<Kernels, string>();
 
 /**
  * Private kernels whose shard was disposed, by build key, held weakly: wasm memory never
@@ -376,7 +377,7 @@ const idleKernels = new Map<string, WeakRef<Kernels>[]>();
 
 /** Gives back the private kernels of a disposed shard (every region released), to be reused or collected. */
 export function releasePrivateKernels(kernels: Kernels): void {
-  const key = privateKeys.get(kernels)!;
+  const key = instanceKeys.get(kernels)!;
   const idle = idleKernels.get(key) ?? [];
   idle.push(new WeakRef(kernels));
   idleKernels.set(key, idle);
@@ -400,7 +401,7 @@ export function loadKernels(build: KernelBuild = selectedBuild(), shared = false
   if (!kernels) {
     kernels = compileKernels(build, shared).then((module) => {
       compiled.set(key, module);
-      return instantiateCompiled(module);
+      return instantiateCompiled(module, key);
     });
     loading.set(key, kernels);
     void kernels.then((ready) => loaded.set(key, ready), () => {});

@@ -20,6 +20,8 @@ import { allocatedNetworkBytes, measureFitBytes, type NetworkBytes } from './net
 import type { EmbeddingsImplementation } from './types.js';
 import { generateEmbeddings, type EmbeddingsData, type EmbeddingsSpec } from './workload.js';
 
+/** One wasm memory addresses 4 GiB. */
+const WASM_MEMORY_BYTES = 4 * 2 ** 30;
 /** E runs by default only when its estimated peak stays under this share of the machine's memory. */
 const DEFAULT_MEMORY_SHARE = 0.6;
 const PROBE_POINTS = 20_000;
@@ -52,9 +54,13 @@ export async function estimateEmbeddingsNeeds(spec: EmbeddingsSpec): Promise<Emb
   const peakBytes = inputBytes + networkBytes + inputBytes;
   const needs = `it needs about ${gigabytes(peakBytes)} at once (${gigabytes(inputBytes)} of float32 vectors, knnet's network at ` +
     `${bytesPerValue.toFixed(1)} bytes per value: ${gigabytes(networkBytes)}, and a ${gigabytes(inputBytes)} stream probe)`;
-  // Past one wasm memory (4 GiB) knnet holds the network in shards, each a memory of its own.
+  // Past one wasm memory knnet holds the network in shards, each a memory of its own, and each
+  // may keep the partition 'auto' builds beside it (about as many bytes again, which the probe's
+  // network, in one memory, need not show): measured only when asked.
   let reasonToSkip: string | undefined;
-  if (peakBytes > DEFAULT_MEMORY_SHARE * totalmem()) {
+  if (networkBytes > WASM_MEMORY_BYTES) {
+    reasonToSkip = `${needs}; knnet holds a network past one wasm memory (4 GiB) in shards, and with the partition each shard may keep beside it the process can need about twice that`;
+  } else if (peakBytes > DEFAULT_MEMORY_SHARE * totalmem()) {
     reasonToSkip = `${needs}, over ${DEFAULT_MEMORY_SHARE * 100} % of this machine's ${gigabytes(totalmem())}`;
   }
   return { bytesPerValue, networkBytes, peakBytes, reasonToSkip };
