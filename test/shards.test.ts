@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setShardBytes } from '../src/shards.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
+import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 import { trainingBytesPerRow } from '../src/planner.js';
 import { SeededRandom } from '../src/random.js';
 
@@ -37,7 +38,8 @@ function gridData(random: SeededRandom, rows: number, cols: number, float32: boo
 
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(Array.from(a).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(Array.from(b).map((v) => Object.is(v, -0) ? 0 : v));
 
-describe('a network past one wasm memory, in shards', () => {
+for (const build of KERNEL_BUILDS) describe(`a network past one wasm memory, in shards (${build} SIMD)`, () => {
+  onKernelBuild(build);
   it('answers every search and vote as one network does, bit for bit, on random shapes with ties', async () => {
     const random = new SeededRandom(17);
     const metrics = ['euclidean', 'manhattan', 'cosine'] as const;
