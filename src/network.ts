@@ -243,7 +243,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     throw new KnnError(
       'TOO_LARGE',
       `${call} needs the network in one wasm memory; this one holds its ${shards.n} points in ${shards.count} shard${shards.count === 1 ? '' : 's'}, more than one memory holds. ` +
-        'It answers kneighbors, radiusNeighbors, predict, predictProba, score and their async forms; to change its points, fit again.',
+        'Every search and prediction, add, remove and saving in chunks work on it (docs/memory.md).',
     );
   }
 
@@ -874,8 +874,9 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * bytes), for a network too large for one array: write them out, e.g.
    * `await pipeline(Readable.from(net.saveChunks()), createWriteStream(path))`, and load them
    * with `KnnNetwork.fromChunks`. The points are read as the chunks are taken: a network in one
-   * memory is copied out when this is called; a sharded one a shard at a time (it cannot change,
-   * and a dispose before the last chunk makes the next one throw DISPOSED).
+   * memory is copied out when this is called; a sharded one a shard at a time, so an add, a
+   * remove or a dispose before its last chunk makes the next one throw (BAD_INPUT or DISPOSED)
+   * rather than write a form that mixes two networks.
    */
   saveChunks(): Iterable<Uint8Array> {
     return encodeNetworkChunks(this.#toSave());

@@ -83,6 +83,8 @@ export class ShardSet {
   readonly #rowsPerShard: number;
   /** A new shard on `rows` (as given), on kernels and a memory of its own. */
   readonly #makeShard: (rows: Matrix) => Shard;
+  /** Adds and removes so far: a save reading the shards one at a time checks that none came between. */
+  #changes = 0;
 
   constructor(shards: Shard[], labels: HeldLabels, d: number, rowsPerShard: number, makeShard: (rows: Matrix) => Shard) {
     this.#shards = shards;
@@ -95,6 +97,7 @@ export class ShardSet {
 
   /** Where each shard's points start, after a change. */
   #place(): void {
+    this.#changes++;
     this.#firsts = [];
     this.#shards.reduce((first, shard) => (this.#firsts.push(first), first + shard.n), 0);
   }
@@ -270,7 +273,12 @@ export class ShardSet {
 
   /** The points as stored, a run of rows a shard, each read out when a save reaches it, and the labels: what a save writes. */
   trainingData(): { points: { storage: StorageKind; runs: (() => Float64Array | Float32Array)[] }; codes?: Int32Array; targets?: Float64Array } {
-    const points = { storage: this.storage, runs: this.#shards.map((shard) => () => shard.points()) };
+    const changes = this.#changes;
+    const read = (shard: Shard) => () => {
+      if (this.#changes !== changes) throw new KnnError('BAD_INPUT', 'saveChunks(): the network changed (add or remove) while its chunks were being taken; take them again, with no change in between.');
+      return shard.points();
+    };
+    const points = { storage: this.storage, runs: this.#shards.map(read) };
     const labels = this.#labels;
     return labels instanceof Float64Array ? { points, targets: labels } : labels ? { points, codes: labels.codes } : { points };
   }

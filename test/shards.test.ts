@@ -231,6 +231,11 @@ for (const build of KERNEL_BUILDS) describe(`a network past one wasm memory, in 
     expect(streamed.shards).toBe(5);
     expect(streamed.toBytes()).toEqual(bytes);
     same(streamed.predictProba(queries), whole.predictProba(queries));
+    // A change between the chunks would mix two networks in one form: the next chunk refuses.
+    const chunks = streamed.saveChunks()[Symbol.iterator]();
+    chunks.next();
+    streamed.add([X.data.subarray(0, 6)], [1], { ids: [7] });
+    expect(() => chunks.next()).toThrow(/changed \(add or remove\) while its chunks/);
     for (const network of [whole, sharded, loaded, streamed]) network.dispose();
   });
 });
