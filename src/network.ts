@@ -4,7 +4,7 @@
 // (jobs.ts, searches.ts) that its runner (chunkRunner.ts) runs in chunks, here or on its worker
 // pool; the planner (planner.ts) decides the search and how each call is split.
 import { KnnError, describeValue } from './errors.js';
-import { checkClassification, classCode, countPerClass, type EncodedLabels, type Label } from './labels.js';
+import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { prepareRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
@@ -26,7 +26,7 @@ import { PooledCalls } from './pooledCalls.js';
 import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from './callOptions.js';
 import { readNetworkOptions, type FitOptions } from './networkOptions.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours, reportedRadius } from './neighbourLists.js';
-import { ShardSet, shardRows, type Shard } from './shards.js';
+import { ShardSet, shardRows, type Shard, type ShardVotes } from './shards.js';
 import { allowedPoints } from './filters.js';
 import { FILTER_OPTIONS, kneighborsJob, neighbourWidth, radiusSearch, radiusSearchAsync, reported, type SearchSurface } from './searches.js';
 
@@ -201,16 +201,16 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /** This network as a shard of a larger one: its searches with z1 values for distances, without ids. */
   #asShard(): Shard {
     const filter = (allowed: Uint8Array | undefined) => allowed && { filter: allowed };
-    const self = this;
+    const network = this;
     return {
       get n() {
-        return self.nSamples;
+        return network.nSamples;
       },
       get storage() {
-        return self.storage!;
+        return network.storage!;
       },
       get algorithm() {
-        return self.searchAlgorithm;
+        return network.searchAlgorithm;
       },
       add: (rows) => this.add(rows, null),
       keepAllBut: (removed) => this.#keepAllBut(removed, 'remove(indices)'),
@@ -437,8 +437,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   #predict(queries: Matrix): Prediction<L, T> {
     const shards = this.#sharding;
     if (shards) {
-      const votes = this.#votes(shards.n)!;
-      return this.#shardedPrediction(shards, shards.search(queries, votes, votes), votes, shards.labels);
+      return this.#shardedPrediction(shards.votes(this.#kernels, queries, this.#votes(shards.n)!, this.options, !this.#regression));
     }
     const { job, result } = predictJob(this.#context, queries.rows);
     this.#runner.run(queries, job);
@@ -460,18 +459,15 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   async #predictAsync(queries: Matrix, call: CallOptions | undefined): Promise<Prediction<L, T>> {
     const shards = this.#sharding;
     if (shards) {
-      const { labels } = shards;
-      const votes = this.#votes(shards.n)!;
-      return this.#shardedPrediction(shards, await shards.searchAsync(queries, votes, votes, undefined, call), votes, labels);
+      return this.#shardedPrediction(await shards.votesAsync(this.#kernels, queries, this.#votes(shards.n)!, this.options, !this.#regression, call));
     }
     const context = this.#context;
     return (await this.#pooled.runSplit(context, queries, context.votes, (given) => predictJob(context, queries.rows, given), call)) as Prediction<L, T>;
   }
 
-  /** Predictions from a sharded network's merged neighbours (`votes` a row) and `labels`: classes (the highest score's), or a regressor's estimates. */
-  #shardedPrediction(shards: ShardSet, found: FoundNeighbours, votes: number, labels: HeldLabels): Prediction<L, T> {
-    const { scores, best } = shards.vote(this.#kernels, found, votes, this.options, !this.#regression, labels);
-    return (best ? Array.from(best, (code) => (labels as EncodedLabels).classes[code]) : scores) as Prediction<L, T>;
+  /** Predictions from a sharded network's votes: classes (the highest score's), or a regressor's estimates. */
+  #shardedPrediction({ scores, best, classes }: ShardVotes): Prediction<L, T> {
+    return (best ? Array.from(best, (code) => classes[code]) : scores) as Prediction<L, T>;
   }
 
   /**
@@ -484,8 +480,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#checkLabels('predictProba(X)', true);
     const shards = this.#sharding;
     if (shards) {
-      const votes = this.#votes(shards.n)!;
-      return shards.vote(this.#kernels, shards.search(this.#queries(X, 'predictProba(X)'), votes, votes), votes, this.options, false).scores;
+      return shards.votes(this.#kernels, this.#queries(X, 'predictProba(X)'), this.#votes(shards.n)!, this.options, false).scores;
     }
     const single = this.#singleQuery('predictProba', X, (context) => {
       const { job, scores } = scoresJob(context, 1, outputLayer(context));
@@ -501,9 +496,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const queries = this.#queries(X, 'predictProbaAsync(X)');
     const shards = this.#sharding;
     if (shards) {
-      const { labels } = shards;
-      const votes = this.#votes(shards.n)!;
-      return shards.vote(this.#kernels, await shards.searchAsync(queries, votes, votes, undefined, call), votes, this.options, false, labels).scores;
+      return (await shards.votesAsync(this.#kernels, queries, this.#votes(shards.n)!, this.options, false, call)).scores;
     }
     const context = this.#context;
     return this.#pooled.runSplit(context, queries, context.votes, (given) => {
@@ -527,7 +520,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const votes = k === undefined ? this.#votes(shards.n)! : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), shards.n);
-      return classPrediction(shards.classes as readonly L[], shards.vote(this.#kernels, shards.search(queries, votes, votes), votes, this.options, false).scores);
+      return classPrediction(shards.classes as readonly L[], shards.votes(this.#kernels, queries, votes, this.options, false).scores);
     }
     const context = this.#context;
     const votes = k === undefined ? context.votes : Math.min(neighbourCount(k, Number.MAX_SAFE_INTEGER, 'k'), context.weights.n);

@@ -73,6 +73,17 @@ export function shardRows(rows: number, cols: number, options: ResolvedOptions, 
 /** Bytes of a sharded call's votes at a time: its queries are voted on in chunks of at most this. */
 const VOTE_CHUNK_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A sharded call's votes: q × classes scores (q estimates for a regressor), each row's
+ * predicted class code where asked, and the classes the codes name (the call's: an add meanwhile
+ * may have recoded the network's).
+ */
+export interface ShardVotes {
+  scores: Float64Array;
+  best: Int32Array | undefined;
+  classes: readonly Label[];
+}
+
 export class ShardSet {
   readonly #shards: Shard[];
   /** Where each shard's points start among the network's. */
@@ -173,14 +184,27 @@ export class ShardSet {
   }
 
   /**
-   * Layer 3 on merged neighbours (`found`, k a row): q × classes scores, and with `argmax` each
-   * row's predicted class code, by the kernels' projectOneHot and argmaxRows on this thread's
-   * `kernels`. The neighbours' labels are gathered into the call's scratch in neighbour order
-   * and each neighbour's index is its slot there: the kernel reads labels only by index.
-   * `labels` are the network's as the call found them (an async call's, before an add or a
-   * remove meanwhile).
+   * Layer 3 on `queries`: their k nearest over every shard, merged, then voted (#vote): q ×
+   * classes scores, and with `argmax` each row's predicted class code.
    */
-  vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean, labels = this.#labels): { scores: Float64Array; best: Int32Array | undefined } {
+  votes(kernels: Kernels, queries: Matrix, k: number, options: ResolvedOptions, argmax: boolean): ShardVotes {
+    return this.#vote(kernels, this.search(queries, k, k), k, options, argmax, this.#labels);
+  }
+
+  /** votes, each shard searched on its own pool at once (searchAsync), with the labels held when the call starts. */
+  async votesAsync(kernels: Kernels, queries: Matrix, k: number, options: ResolvedOptions, argmax: boolean, call: CallOptions | undefined): Promise<ShardVotes> {
+    // An add or a remove while the shards search changes the labels: the call votes with its own.
+    const labels = this.#labels;
+    return this.#vote(kernels, await this.searchAsync(queries, k, k, undefined, call), k, options, argmax, labels);
+  }
+
+  /**
+   * Layer 3 on merged neighbours (`found`, k a row), by the kernels' projectOneHot and
+   * argmaxRows on this thread's `kernels`. The neighbours' labels are gathered into the
+   * kernels' shared scratch in neighbour order and each neighbour's index is its slot there:
+   * the kernel reads labels only by index.
+   */
+  #vote(kernels: Kernels, found: FoundNeighbours, k: number, options: ResolvedOptions, argmax: boolean, labels: HeldLabels): ShardVotes {
     const rows = found.indices.length / k;
     const targets = labels instanceof Float64Array ? labels : undefined;
     const codes = (labels as EncodedLabels).codes;
@@ -191,35 +215,32 @@ export class ShardSet {
     const labelsAt = squaredAt + chunk * k * 8;
     const scoresAt = labelsAt + chunk * k * 8;
     const bestAt = scoresAt + chunk * classes * 8;
-    const region = kernels.allocate(bestAt + chunk * 4, "a sharded network's votes");
+    const scratch = kernels.scratch(bestAt + chunk * 4);
+    const at = (offset: number) => scratch + offset;
     const scores = new Float64Array(rows * classes);
     const best = argmax ? new Int32Array(rows) : undefined;
-    const at = (offset: number) => region.pointer + offset;
-    try {
-      for (let start = 0; start < rows; start += chunk) {
-        const count = Math.min(chunk, rows - start);
-        const neighbours = found.indices.subarray(start * k, (start + count) * k);
-        const slots = kernels.i32(at(slotsAt), count * k);
-        for (let i = 0; i < slots.length; i++) slots[i] = i;
-        kernels.f64(at(squaredAt), count * k).set(found.squared.subarray(start * k, (start + count) * k));
-        if (targets) {
-          const gathered = kernels.f64(at(labelsAt), count * k);
-          for (let i = 0; i < neighbours.length; i++) gathered[i] = targets[neighbours[i]];
-        } else {
-          const gathered = kernels.i32(at(labelsAt), count * k);
-          for (let i = 0; i < neighbours.length; i++) gathered[i] = codes[neighbours[i]];
-        }
-        kernels.exports.projectOneHot(at(slotsAt), at(squaredAt), count, k, at(labelsAt), at(labelsAt), classes, targets ? 1 : 0, weightingCode(options), options.lambda, at(scoresAt));
-        scores.set(kernels.f64(at(scoresAt), count * classes), start * classes);
-        if (best) {
-          kernels.exports.argmaxRows(at(scoresAt), count, classes, at(bestAt));
-          best.set(kernels.i32(at(bestAt), count), start);
-        }
+    // Each chunk's slots are 0…count·k − 1: written once, for the largest chunk.
+    const slots = kernels.i32(at(slotsAt), Math.min(chunk, rows) * k);
+    for (let i = 0; i < slots.length; i++) slots[i] = i;
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      const neighbours = found.indices.subarray(start * k, (start + count) * k);
+      kernels.f64(at(squaredAt), count * k).set(found.squared.subarray(start * k, (start + count) * k));
+      if (targets) {
+        const gathered = kernels.f64(at(labelsAt), count * k);
+        for (let i = 0; i < neighbours.length; i++) gathered[i] = targets[neighbours[i]];
+      } else {
+        const gathered = kernels.i32(at(labelsAt), count * k);
+        for (let i = 0; i < neighbours.length; i++) gathered[i] = codes[neighbours[i]];
       }
-    } finally {
-      kernels.release(region);
+      kernels.exports.projectOneHot(at(slotsAt), at(squaredAt), count, k, at(labelsAt), at(labelsAt), classes, targets ? 1 : 0, weightingCode(options), options.lambda, at(scoresAt));
+      scores.set(kernels.f64(at(scoresAt), count * classes), start * classes);
+      if (best) {
+        kernels.exports.argmaxRows(at(scoresAt), count, classes, at(bestAt));
+        best.set(kernels.i32(at(bestAt), count), start);
+      }
     }
-    return { scores, best };
+    return { scores, best, classes: targets ? [] : (labels as EncodedLabels).classes };
   }
 
   /** The labels an add of `rows` points appends, `y` read and checked as an add to one network reads them (appendedLabels). */
