@@ -275,6 +275,40 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
   }
 }
 
+/**
+ * Direct distances from one raw query (d values) to panels [firstPanel, firstPanel + panels) of
+ * packPoints' layout, 8·panels values to `tile`. Each lane sums its point's terms in dimension
+ * order from 0, as differencePanels does for a pair of queries: the same bits, for half the
+ * work where a query has no partner (one query, an odd chunk's last, a leaf of the tree).
+ */
+@inline export function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const zero = f64x2.splat(0);
+  let points = packed + <usize>firstPanel * panelBytes;
+  let out = tile;
+  for (let p = 0; p < panels; p++) {
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    let x = query;
+    let w = points;
+    const end = points + panelBytes;
+    while (w < end) {
+      const xa = v128.load64_splat(x);
+      a0 = addTerm(manhattan, a0, f64x2.sub(xa, v128.load(w)));
+      a1 = addTerm(manhattan, a1, f64x2.sub(xa, v128.load(w, 16)));
+      a2 = addTerm(manhattan, a2, f64x2.sub(xa, v128.load(w, 32)));
+      a3 = addTerm(manhattan, a3, f64x2.sub(xa, v128.load(w, 48)));
+      x += 8;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    v128.store(out, a0);
+    v128.store(out, a1, 16);
+    v128.store(out, a2, 32);
+    v128.store(out, a3, 48);
+    points = end;
+    out += 64;
+  }
+}
+
 export function directDistancePanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
   differencePanels(false, pair, packed, d, firstPanel, panels, tileA, tileB);
 }

@@ -9,6 +9,7 @@
 
 import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { boxBytes, middleLeaf } from './partition';
+import { queryDistancePanels } from './distance';
 
 const PANEL_POINTS: i32 = 8;
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 8;
@@ -52,45 +53,6 @@ export function positionsToIndices(order: usize, positions: usize, count: i32): 
   for (let i = 0; i < count; i++) {
     const at = positions + (<usize>i << 2);
     store<i32>(at, load<i32>(order + (<usize>load<i32>(at) << 2)));
-  }
-}
-
-/** One term of a direct distance, added on: |x − y| (Manhattan) or (x − y)², as assembly/distance.ts adds it. */
-@inline function addTerm(manhattan: bool, sum: v128, difference: v128): v128 {
-  return manhattan ? f64x2.add(sum, f64x2.abs(difference)) : f64x2.add(sum, f64x2.mul(difference, difference));
-}
-
-/**
- * Direct distances from one raw query to panels [firstPanel, firstPanel + panels) of packPoints'
- * layout, 8·panels values to `tile`. Each lane sums its point's terms in dimension order from 0,
- * as directDistancePanels (or manhattanDistancePanels) does for a pair of queries: the values
- * are bit-for-bit the brute-force search's.
- */
-@inline export function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
-  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
-  const zero = f64x2.splat(0);
-  let points = packed + <usize>firstPanel * panelBytes;
-  let out = tile;
-  for (let p = 0; p < panels; p++) {
-    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    let x = query;
-    let w = points;
-    const end = points + panelBytes;
-    while (w < end) {
-      const xa = v128.load64_splat(x);
-      a0 = addTerm(manhattan, a0, f64x2.sub(xa, v128.load(w)));
-      a1 = addTerm(manhattan, a1, f64x2.sub(xa, v128.load(w, 16)));
-      a2 = addTerm(manhattan, a2, f64x2.sub(xa, v128.load(w, 32)));
-      a3 = addTerm(manhattan, a3, f64x2.sub(xa, v128.load(w, 48)));
-      x += 8;
-      w += PANEL_BYTES_PER_DIMENSION;
-    }
-    v128.store(out, a0);
-    v128.store(out, a1, 16);
-    v128.store(out, a2, 32);
-    v128.store(out, a3, 48);
-    points = end;
-    out += 64;
   }
 }
 

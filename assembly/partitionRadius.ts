@@ -5,7 +5,8 @@
 // Counting first lets the caller allocate the results once (countBoxRadius, countClusterRadius);
 // the search then measures every point it reports, as brute force does.
 
-import { boxBound, boxFarBound, partitionTail, queryDistancePanels } from './leafSearch';
+import { boxBound, boxFarBound, partitionTail } from './leafSearch';
+import { queryDistancePanels } from './distance';
 import { boxBytes, middleLeaf } from './partition';
 import { boundClusters, clusterUpperBound } from './clusterSearch';
 import { ClusterLayout, layClusters } from './clusterPartition';

@@ -11,6 +11,7 @@
 
 import {
   candidateGemm, directDistancePanels, distanceGemm, manhattanDistancePanels, panelCount, pairCount, prepareQueries, PANEL_POINTS,
+  queryDistancePanels,
 } from './distance';
 import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
@@ -168,7 +169,14 @@ export function streamDistances<R>(
     const norms = stored ? pointNorms + (<usize>first << 6) : pointNorms;
     for (let pair = 0; pair < pairTotal; pair++) {
       const queryPair = pairs + <usize>pair * <usize>d * 16;
-      if (layer == DIRECT_DIFFERENCES) {
+      const alone = 2 * pair + 1 == q;
+      // A query without a partner (q odd) takes the one-query kernel on its raw values (what
+      // the pair holds for it): the same bits for half the pair kernel's work.
+      if (alone && direct) {
+        const query = queries + <usize>(q - 1) * <usize>d * 8;
+        if (layer == MANHATTAN_DIFFERENCES) queryDistancePanels(true, query, weights, d, weightsFirst, count, tileA);
+        else queryDistancePanels(false, query, weights, d, weightsFirst, count, tileA);
+      } else if (layer == DIRECT_DIFFERENCES) {
         directDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
       } else if (layer == MANHATTAN_DIFFERENCES) {
         manhattanDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
@@ -179,7 +187,7 @@ export function streamDistances<R>(
         else distanceGemm(queryPair, normA, normB, weights, norms, d, weightsFirst, count, tileA, tileB);
       }
       reducer.fold(2 * pair, tileA, valid, firstIndex);
-      if (2 * pair + 1 < q) reducer.fold(2 * pair + 1, tileB, valid, firstIndex);
+      if (!alone) reducer.fold(2 * pair + 1, tileB, valid, firstIndex);
     }
   }
 }
