@@ -28,6 +28,14 @@
 // transposes each chunk into panels and adds it to the column sums in the same pass (a
 // non-finite value shows as a non-finite sum, so validation costs nothing more); the mean is
 // the sums over n; packFloat32Norms then writes both norms per point in one pass over the panels.
+//
+// The cosine metric. Float64 storage holds each row normalised (src/metrics.ts normaliseRow):
+// x̂_j = (x_j / m) / s, m = max_j |x_j|, s = √Σ_j (x_j / m)² summed in dimension order. Float32
+// storage keeps the raw rows and, per point, its m and s in float64 (`unitFactors`, from
+// packUnitFactors: 16 bytes a point), and everywhere it widens a value it widens x̂ instead:
+// (f64(x_j) / m) / s, the same two correctly rounded divisions of the same float64 values, so
+// the bits float64 storage holds. The mean, b1, the expansion's blocks and the recheck are then
+// float64 storage's on its own unit rows. Layout: per panel, the 8 points' m, then their s.
 
 import { panelCount, PANEL_POINTS } from './distance';
 
@@ -159,15 +167,81 @@ function packPanel(rows: usize, d: i32, sums: usize, panel: usize): void {
 }
 
 /**
- * Adds points firstPoint … endPoint − 1 of the panels, widened, to the d column `sums`, in row
- * order: the mean of held points (re-centring after an add) as computeMean gives it.
+ * Adds points firstPoint … endPoint − 1 of the panels, widened (to their unit rows, with
+ * `unitFactors`), to the d column `sums`, in row order: the mean of held points as computeMean
+ * gives it on float64 storage's rows.
  */
-export function sumFloat32Points(panels: usize, d: i32, firstPoint: i32, endPoint: i32, sums: usize): void {
+export function sumFloat32Points(panels: usize, d: i32, firstPoint: i32, endPoint: i32, sums: usize, unitFactors: usize): void {
   for (let point = firstPoint; point < endPoint; point++) {
     const at = panelAddress(panels, d, point);
+    const unit = unitFactors != 0;
+    const scale = unit ? load<f64>(unitScaleAddress(unitFactors, point)) : 1;
+    const norm = unit ? load<f64>(unitScaleAddress(unitFactors, point), UNIT_NORMS_OFFSET) : 1;
     for (let j = 0; j < d; j++) {
       const sum = sums + (<usize>j << 3);
-      store<f64>(sum, load<f64>(sum) + <f64>load<f32>(at + (<usize>j * <usize>PANEL_BYTES_PER_DIMENSION)));
+      const widened = <f64>load<f32>(at + (<usize>j * <usize>PANEL_BYTES_PER_DIMENSION));
+      store<f64>(sum, load<f64>(sum) + (unit ? widened / scale / norm : widened));
+    }
+  }
+}
+
+/** Bytes of a panel's unit factors: its 8 points' m, then their s (see the header). */
+export const UNIT_FACTOR_PANEL_BYTES: i32 = PANEL_POINTS * 16;
+/** Where a panel's s values start among its unit factors. */
+export const UNIT_NORMS_OFFSET: usize = PANEL_POINTS * 8;
+
+/** The address of a point's m among the unit factors; its s lies UNIT_NORMS_OFFSET bytes on. */
+@inline export function unitScaleAddress(unitFactors: usize, point: i32): usize {
+  return unitFactors + <usize>(point / PANEL_POINTS) * <usize>UNIT_FACTOR_PANEL_BYTES + (<usize>(point % PANEL_POINTS) << 3);
+}
+
+/** (w / m) / s for two widened values and their points' factors: normaliseRow's rounding, lane by lane. */
+@inline export function unitOf(widened: v128, scale: v128, norm: v128): v128 {
+  return f64x2.div(f64x2.div(widened, scale), norm);
+}
+
+/**
+ * Writes the unit factors of points firstPoint … n − 1 (their whole panels; lanes before
+ * firstPoint get the bits they hold; padding points m = s = 1, which keeps their zeros zero):
+ * m = max_j |X_ij| and s = √Σ_j (X_ij / m)², summed in dimension order, as normaliseRow
+ * computes them on the widened row (every step correctly rounded, lane by lane). No point may
+ * be a zero row (the caller refuses them: m would be 0).
+ */
+export function packUnitFactors(panels: usize, n: i32, d: i32, firstPoint: i32, unitFactors: usize): void {
+  const panelTotal = panelCount(n);
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  for (let p = firstPoint / PANEL_POINTS; p < panelTotal; p++) {
+    const panel = panels + <usize>p * panelBytes;
+    let m01 = f64x2.splat(0), m23 = m01, m45 = m01, m67 = m01;
+    for (let j = 0; j < d; j++) {
+      const low = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
+      const high = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, 16);
+      m01 = f64x2.max(m01, f64x2.abs(widenLow(low)));
+      m23 = f64x2.max(m23, f64x2.abs(widenHigh(low)));
+      m45 = f64x2.max(m45, f64x2.abs(widenLow(high)));
+      m67 = f64x2.max(m67, f64x2.abs(widenHigh(high)));
+    }
+    let s01 = f64x2.splat(0), s23 = s01, s45 = s01, s67 = s01;
+    for (let j = 0; j < d; j++) {
+      const low = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
+      const high = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, 16);
+      s01 = addSquare(s01, f64x2.div(widenLow(low), m01));
+      s23 = addSquare(s23, f64x2.div(widenHigh(low), m23));
+      s45 = addSquare(s45, f64x2.div(widenLow(high), m45));
+      s67 = addSquare(s67, f64x2.div(widenHigh(high), m67));
+    }
+    const factors = unitFactors + <usize>p * <usize>UNIT_FACTOR_PANEL_BYTES;
+    v128.store(factors, m01);
+    v128.store(factors, m23, 16);
+    v128.store(factors, m45, 32);
+    v128.store(factors, m67, 48);
+    v128.store(factors + UNIT_NORMS_OFFSET, f64x2.sqrt(s01));
+    v128.store(factors + UNIT_NORMS_OFFSET, f64x2.sqrt(s23), 16);
+    v128.store(factors + UNIT_NORMS_OFFSET, f64x2.sqrt(s45), 32);
+    v128.store(factors + UNIT_NORMS_OFFSET, f64x2.sqrt(s67), 48);
+    for (let lane = n - p * PANEL_POINTS; lane < PANEL_POINTS; lane++) {
+      store<f64>(factors + (<usize>lane << 3), 1);
+      store<f64>(factors + UNIT_NORMS_OFFSET + (<usize>lane << 3), 1);
     }
   }
 }
@@ -205,29 +279,42 @@ export function unpackFloat32Rows(panels: usize, d: i32, firstPoint: i32, count:
 /**
  * Writes both norms of points firstPoint … n − 1 (their whole panels; padding points get 0):
  * b1_i = Σ_j (X_ij − μ_j)² in float64, summed in dimension order, the bits packWeights writes
- * for the widened values, to `pointNorms`; and Σ_j c_ij², c_ij = f32(X_ij − μ32_j) (the float32
- * subtraction the candidate GEMM makes; each square exact in float64, summed in dimension order)
- * to `candidateNorms`. Lanes before firstPoint in its panel are written again with the bits they
- * hold. Stores the largest b1 and the largest candidate norm written at `largest` (two f64).
+ * for the widened values (with `unitFactors`, the unit rows: b1 of float64 storage's cosine
+ * network), to `pointNorms`; and Σ_j c_ij², c_ij = f32(X_ij − μ32_j) (the float32 subtraction
+ * the candidate GEMM makes; each square exact in float64, summed in dimension order) to
+ * `candidateNorms` (a cosine network's are of its raw values, which its float64 search never
+ * reads). Lanes before firstPoint in its panel are written again with the bits they hold.
+ * Stores the largest b1 and the largest candidate norm written at `largest` (two f64).
  */
-export function packFloat32Norms(panels: usize, n: i32, d: i32, mean: usize, pointNorms: usize, candidateNorms: usize, firstPoint: i32, largest: usize): void {
+export function packFloat32Norms(
+  panels: usize, n: i32, d: i32, mean: usize, pointNorms: usize, candidateNorms: usize, firstPoint: i32, largest: usize, unitFactors: usize,
+): void {
   const panelTotal = panelCount(n);
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const unit = unitFactors != 0;
   let largestNorm = f64x2.splat(0);
   let largestCandidate = f64x2.splat(0);
   for (let p = firstPoint / PANEL_POINTS; p < panelTotal; p++) {
     const panel = panels + <usize>p * panelBytes;
     let b01 = f64x2.splat(0), b23 = b01, b45 = b01, b67 = b01;
     let c01 = b01, c23 = b01, c45 = b01, c67 = b01;
+    const factors = unitFactors + <usize>p * <usize>UNIT_FACTOR_PANEL_BYTES;
     for (let j = 0; j < d; j++) {
       const centre = v128.load64_splat(mean + (<usize>j << 3));
       const centre32 = f32x4.splat(<f32>f64x2.extract_lane(centre, 0));
       const low = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
       const high = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, 16);
-      b01 = addSquareAbout(b01, widenLow(low), centre);
-      b23 = addSquareAbout(b23, widenHigh(low), centre);
-      b45 = addSquareAbout(b45, widenLow(high), centre);
-      b67 = addSquareAbout(b67, widenHigh(high), centre);
+      if (unit) {
+        b01 = addSquareAbout(b01, unitOf(widenLow(low), v128.load(factors), v128.load(factors + UNIT_NORMS_OFFSET)), centre);
+        b23 = addSquareAbout(b23, unitOf(widenHigh(low), v128.load(factors, 16), v128.load(factors + UNIT_NORMS_OFFSET, 16)), centre);
+        b45 = addSquareAbout(b45, unitOf(widenLow(high), v128.load(factors, 32), v128.load(factors + UNIT_NORMS_OFFSET, 32)), centre);
+        b67 = addSquareAbout(b67, unitOf(widenHigh(high), v128.load(factors, 48), v128.load(factors + UNIT_NORMS_OFFSET, 48)), centre);
+      } else {
+        b01 = addSquareAbout(b01, widenLow(low), centre);
+        b23 = addSquareAbout(b23, widenHigh(low), centre);
+        b45 = addSquareAbout(b45, widenLow(high), centre);
+        b67 = addSquareAbout(b67, widenHigh(high), centre);
+      }
       const centredLow = f32x4.sub(low, centre32);
       const centredHigh = f32x4.sub(high, centre32);
       c01 = addSquare(c01, widenLow(centredLow));

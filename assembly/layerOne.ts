@@ -1,5 +1,6 @@
 // Layer 1 itself, for `forward`: every distance copied to the output.
 
+import { panelCount } from './distance';
 import { CopyReducer, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, STORED, streamDistances } from './stream';
 
 /** Layer 1 itself, q × n, for `forward`. */
@@ -10,16 +11,18 @@ export function layerOneDistances(
   copyLayerOne(packed, pointNorms, mean, n, d, queries, q, scratch, output, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
 }
 
-/** layerOneDistances on float32 storage (`panels`, b1 in `pointNorms`): the same bits. */
+/** layerOneDistances on float32 storage (`panels`, b1 in `pointNorms`, a cosine network's `unitFactors`, else 0): the same bits. */
 export function storedLayerOneDistances(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool, unitFactors: usize,
 ): void {
-  copyLayerOne(panels, pointNorms, mean, n, d, queries, q, scratch, output, STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM));
+  copyLayerOne(panels, pointNorms, mean, n, d, queries, q, scratch, output, STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM), unitFactors);
 }
 
-function copyLayerOne(panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, queries: usize, q: i32, scratch: usize, output: usize, kernel: i32): void {
+function copyLayerOne(
+  panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, queries: usize, q: i32, scratch: usize, output: usize, kernel: i32, unitFactors: usize = 0,
+): void {
   const reducer = reducerIn<CopyReducer>(scratch, q, d);
   reducer.begin(output, n);
-  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel);
+  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel, 0, panelCount(n), unitFactors);
 }

@@ -63,14 +63,16 @@ export function searchNeighbours(
  * stored values chooses the candidates, and a query it cannot prove (or every query, when the
  * values are too large for float32's range: storedFloat32Searchable) goes through the float64
  * search on the expansion formed on the fly. The answers are searchNeighbours' on float64
- * storage of the widened values, bit for bit, whatever path each query takes.
+ * storage of the widened values, bit for bit, whatever path each query takes. A cosine
+ * network passes its `unitFactors` (else 0): its values widen to its unit rows, and every query
+ * takes the float64 search (its raw values are not the candidates' values).
  */
 export function searchStoredNeighbours(
   panels: usize, pointNorms: usize, candidateNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64, largestCandidateNorm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool, unitFactors: usize,
 ): void {
-  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm);
+  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm, unitFactors);
   storage.float32Panels = panels;
   storage.float32Norms = candidateNorms;
   storage.float32Scale = 1.0;

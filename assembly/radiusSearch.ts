@@ -41,12 +41,14 @@ export function radiusNeighbours(
  * `pointNorms`, centred on `mean`; the same points and distances, bit for bit, as on float64
  * storage of the widened values. With `direct` (d ≤ 16, or Manhattan) the widened values'
  * direct differences are streamed, else the expansion formed from the panels block by block.
+ * A cosine network passes its `unitFactors` (else 0): its values widen to its unit rows.
  */
 export function storedRadiusNeighbours(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   query: usize, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, outIndices: usize, outSquared: usize, direct: bool,
+  unitFactors: usize,
 ): i32 {
-  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm);
+  const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm, unitFactors);
   return pointsWithin(storage, n, d, query, squaredLimit, radius, metric, listing, scratch, outIndices, outSquared, direct);
 }
 
@@ -114,14 +116,14 @@ export function radiusNeighbourRows(
 export function storedRadiusNeighbourRows(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   queries: usize, q: i32, squaredLimit: f64, radius: f64, metric: i32, listing: bool, scratch: usize, counts: usize, outIndices: usize, outSquared: usize,
-  direct: bool,
+  direct: bool, unitFactors: usize,
 ): void {
   for (let r = 0; r < q; r++) {
     const query = queries + (<usize>r * <usize>d << 3);
     const at = <usize>r * <usize>n;
     const count = storedRadiusNeighbours(
       panels, pointNorms, mean, n, d, largestPointNorm,
-      query, squaredLimit, radius, metric, listing, scratch, outIndices + (at << 2), outSquared + (at << 3), direct,
+      query, squaredLimit, radius, metric, listing, scratch, outIndices + (at << 2), outSquared + (at << 3), direct, unitFactors,
     );
     store<i32>(counts + (<usize>r << 2), count);
   }

@@ -50,22 +50,22 @@ export function softmaxBlockStates(
 }
 
 /**
- * softmaxBlockStates on float32 storage (`panels`, b1 in `pointNorms`): the same tiles in the
- * same order, with the same bits, so the same states.
+ * softmaxBlockStates on float32 storage (`panels`, b1 in `pointNorms`; a cosine network's
+ * `unitFactors`, else 0): the same tiles in the same order, with the same bits, so the same states.
  */
 export function storedSoftmaxBlockStates(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool, unitFactors: usize,
 ): void {
   const kernel = STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
-  foldBlocks(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel);
+  foldBlocks(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel, unitFactors);
 }
 
 function foldBlocks(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, kernel: i32,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, kernel: i32, unitFactors: usize = 0,
 ): void {
   const panelsPerBlock = softmaxTilesPerBlock(n, d, classes) * blockPanels(d);
   const reducer = reducerIn<SoftmaxReducer>(scratch, q, d);
@@ -74,7 +74,7 @@ function foldBlocks(
     q, firstBlock, endBlock,
   );
   const endPanel = min(endBlock * panelsPerBlock, panelCount(n));
-  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel, firstBlock * panelsPerBlock, endPanel);
+  streamDistances(reducer, panels, pointNorms, n, d, mean, queries, q, scratch, kernel, firstBlock * panelsPerBlock, endPanel, unitFactors);
 }
 
 /**
@@ -106,13 +106,15 @@ export function softmaxScores(
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }
 
-/** softmaxScores on float32 storage (`panels`, b1 in `pointNorms`): the same bits. */
+/** softmaxScores on float32 storage (`panels`, b1 in `pointNorms`, a cosine network's `unitFactors`): the same bits. */
 export function storedSoftmaxScores(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool, unitFactors: usize,
 ): void {
   const states = scratch + statesOffset(q, d);
-  storedSoftmaxBlockStates(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan);
+  storedSoftmaxBlockStates(
+    panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan, unitFactors,
+  );
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }

@@ -26,6 +26,7 @@
 import { PANEL_POINTS } from './distance';
 import { multiplyAddF32x4 } from './multiplyAdd';
 import { GROUP_QUERIES, groupCount } from './float32Distance';
+import { UNIT_FACTOR_PANEL_BYTES, UNIT_NORMS_OFFSET, unitOf } from './float32Storage';
 
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 4;
 const GROUP_BYTES_PER_DIMENSION: i32 = GROUP_QUERIES * 4;
@@ -50,9 +51,15 @@ const GROUP_BYTES_PER_DIMENSION: i32 = GROUP_QUERIES * 4;
  * `block` (from its start): with a `mean`, W1 = −2·(X − μ), each value centred in float64 as
  * packWeights centres it, so the bits packWeights packs (padding points aside, which no reducer
  * reads); with `mean` 0, X itself, the bits packPoints packs. The float64 kernels of
- * distance.ts then run on the block unchanged.
+ * distance.ts then run on the block unchanged. With `unitFactors` (the cosine metric), each
+ * value widens to its unit row's (float32Storage.ts), so the bits float64 storage packs for
+ * its unit rows.
  */
-export function expandFloat32Panels(panels32: usize, mean: usize, d: i32, firstPanel: i32, panels: i32, block: usize): void {
+export function expandFloat32Panels(panels32: usize, mean: usize, d: i32, firstPanel: i32, panels: i32, block: usize, unitFactors: usize = 0): void {
+  if (unitFactors != 0) {
+    expandUnitPanels(panels32, unitFactors, mean, d, firstPanel, panels, block);
+    return;
+  }
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   let source = panels32 + <usize>firstPanel * panelBytes;
   const end = source + <usize>panels * panelBytes;
@@ -83,6 +90,50 @@ export function expandFloat32Panels(panels32: usize, mean: usize, d: i32, firstP
   }
 }
 
+/**
+ * expandFloat32Panels of a cosine network: each value widened to its unit row's, (w / m) / s,
+ * its panel's 8 factor pairs held in registers for the panel (two divisions a value: about the
+ * cost of the GEMM's multiply-adds per value for one query pair, shared by the chunk's others).
+ */
+function expandUnitPanels(panels32: usize, unitFactors: usize, mean: usize, d: i32, firstPanel: i32, panels: i32, block: usize): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  let source = panels32 + <usize>firstPanel * panelBytes;
+  let factors = unitFactors + <usize>firstPanel * <usize>UNIT_FACTOR_PANEL_BYTES;
+  let target = block;
+  const minusTwo = f64x2.splat(-2);
+  for (let p = 0; p < panels; p++) {
+    const m01 = v128.load(factors), m23 = v128.load(factors, 16), m45 = v128.load(factors, 32), m67 = v128.load(factors, 48);
+    const s01 = v128.load(factors + UNIT_NORMS_OFFSET), s23 = v128.load(factors + UNIT_NORMS_OFFSET, 16);
+    const s45 = v128.load(factors + UNIT_NORMS_OFFSET, 32), s67 = v128.load(factors + UNIT_NORMS_OFFSET, 48);
+    let centre = mean;
+    const panelEnd = source + panelBytes;
+    while (source < panelEnd) {
+      const low = v128.load(source);
+      const high = v128.load(source, 16);
+      const u01 = unitOf(widenLow(low), m01, s01);
+      const u23 = unitOf(widenHigh(low), m23, s23);
+      const u45 = unitOf(widenLow(high), m45, s45);
+      const u67 = unitOf(widenHigh(high), m67, s67);
+      if (mean != 0) {
+        const c = v128.load64_splat(centre);
+        v128.store(target, weightOf(u01, c, minusTwo));
+        v128.store(target, weightOf(u23, c, minusTwo), 16);
+        v128.store(target, weightOf(u45, c, minusTwo), 32);
+        v128.store(target, weightOf(u67, c, minusTwo), 48);
+        centre += 8;
+      } else {
+        v128.store(target, u01);
+        v128.store(target, u23, 16);
+        v128.store(target, u45, 32);
+        v128.store(target, u67, 48);
+      }
+      source += PANEL_BYTES_PER_DIMENSION;
+      target += PANEL_BYTES_PER_DIMENSION * 2;
+    }
+    factors += UNIT_FACTOR_PANEL_BYTES;
+  }
+}
+
 /** Σ_j (x_j − X_ij)² in dimension order, X_i read widened from its panel at `point` (storedPointAddress). */
 export function storedSquaredDistance(query: usize, point: usize, d: i32): f64 {
   let sum: f64 = 0;
@@ -97,6 +148,37 @@ export function storedSquaredDistance(query: usize, point: usize, d: i32): f64 {
 export function storedManhattanDistance(query: usize, point: usize, d: i32): f64 {
   let sum: f64 = 0;
   for (let j = 0; j < d; j++) sum += Math.abs(load<f64>(query + (<usize>j << 3)) - <f64>load<f32>(point + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION));
+  return sum;
+}
+
+/**
+ * storedSquaredDistance of a cosine network's point, whose unit factors are `scale` (m) and
+ * `norm` (s): X̂_ij = (X_ij / m) / s widened as expandFloat32Panels widens it, so the bits of
+ * directSquaredDistance on float64 storage's unit row.
+ */
+export function storedUnitSquaredDistance(query: usize, point: usize, scale: f64, norm: f64, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const difference = load<f64>(query + (<usize>j << 3)) - <f64>load<f32>(point + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION) / scale / norm;
+    sum += difference * difference;
+  }
+  return sum;
+}
+
+/**
+ * Two cosine points' storedUnitSquaredDistance at once, their m at `firstFactors` and
+ * `secondFactors` (unitScaleAddress) and their s UNIT_NORMS_OFFSET bytes on: the bits of two calls.
+ */
+export function storedUnitSquaredDistancePair(query: usize, first: usize, second: usize, firstFactors: usize, secondFactors: usize, d: i32): v128 {
+  const scales = f64x2.replace_lane(f64x2.splat(load<f64>(firstFactors)), 1, load<f64>(secondFactors));
+  const norms = f64x2.replace_lane(f64x2.splat(load<f64>(firstFactors + UNIT_NORMS_OFFSET)), 1, load<f64>(secondFactors + UNIT_NORMS_OFFSET));
+  let sum = f64x2.splat(0);
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j * <usize>PANEL_BYTES_PER_DIMENSION;
+    const point = unitOf(f64x2.replace_lane(f64x2.splat(<f64>load<f32>(first + offset)), 1, <f64>load<f32>(second + offset)), scales, norms);
+    const difference = f64x2.sub(f64x2.splat(load<f64>(query + (<usize>j << 3))), point);
+    sum = f64x2.add(sum, f64x2.mul(difference, difference));
+  }
   return sum;
 }
 

@@ -137,14 +137,15 @@ export const STORED: i32 = 4;
  * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
  * `pointNorms` and `mean` unused). With a STORED kernel, `panels` are float32 storage's: each
  * block is expanded once into the scratch, as W1 or as X's float64 panels (expandFloat32Panels,
- * the same bits), and the same kernel runs on it. Tiles start every blockPanels(d) panels from
+ * the same bits; a cosine network's `unitFactors` widen it to its unit rows), and the same
+ * kernel runs on it. Tiles start every blockPanels(d) panels from
  * panel 0, whatever the range (and whatever the storage: a softmax folds the same tiles in the
  * same order on both). R is a reducer class: each one gets a copy of this loop of its own, its
  * fold called directly.
  */
 export function streamDistances<R>(
   reducer: R, panels: usize, pointNorms: usize, n: i32, d: i32, mean: usize, queries: usize, q: i32, scratch: usize, kernel: i32,
-  firstPanel: i32 = 0, endPanel: i32 = panelCount(n),
+  firstPanel: i32 = 0, endPanel: i32 = panelCount(n), unitFactors: usize = 0,
 ): void {
   const pairs = frontOf(scratch);
   const queryNorms = pairs + pairsBytes(q, d);
@@ -163,7 +164,7 @@ export function streamDistances<R>(
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
     // The block's panels: float64 storage's own, or float32 storage's expanded into the scratch.
-    if (stored) expandFloat32Panels(panels, direct ? 0 : mean, d, first, count, block);
+    if (stored) expandFloat32Panels(panels, direct ? 0 : mean, d, first, count, block, unitFactors);
     const weights = stored ? block : panels;
     const weightsFirst = stored ? 0 : first;
     const norms = stored ? pointNorms + (<usize>first << 6) : pointNorms;

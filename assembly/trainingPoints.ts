@@ -12,8 +12,9 @@ import { directManhattanDistance, directSquaredDistance, panelCount } from './di
 import { candidateErrorBound, outOfFloat32Range } from './float32Distance';
 import {
   storedCandidateErrorBound, storedFloat32Searchable, storedManhattanDistance, storedSquaredDistance, storedSquaredDistancePair,
+  storedUnitSquaredDistance, storedUnitSquaredDistancePair,
 } from './storedDistance';
-import { storedPointAddress } from './float32Storage';
+import { storedPointAddress, unitScaleAddress, UNIT_NORMS_OFFSET } from './float32Storage';
 import {
   DIRECT_DIFFERENCES, groupNorms, groupScales, SMALLEST_SUBNORMAL, STORAGE_BYTES, STORED, streamDistances, streamFloat32Distances, UNIT_ROUNDOFF,
 } from './stream';
@@ -51,7 +52,9 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
  * with its norms (`float32Panels`, `float32Norms`, or 0). Float32 storage (`stored`): X's float32
  * panels as both `pointPanels` and `float32Panels`, b1 in `pointNorms`, the candidate norms in
  * `float32Norms`, `float32Scale` 1; no `points` nor `packed` (the expansion is formed from the
- * panels block by block).
+ * panels block by block). A cosine network on float32 storage has its `unitFactors` (else 0):
+ * every value it reads widens to its unit row's (float32Storage.ts), and its k-nearest search
+ * runs in float64 (no float32 candidates).
  */
 @unmanaged export class TrainingPoints {
   points: usize;
@@ -61,6 +64,7 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
   mean: usize;
   float32Panels: usize;
   float32Norms: usize;
+  unitFactors: usize;
   largestNorm: f64;
   float32Scale: f64;
   largestFloat32Norm: f64;
@@ -69,10 +73,16 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
   /** Streams panels [firstPanel, endPanel) through layer-1 kernel `kernel` (a stream.ts code) into the reducer. */
   stream<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize, kernel: i32, firstPanel: i32 = 0, endPanel: i32 = panelCount(n)): void {
     const panels = this.stored || kernel >= DIRECT_DIFFERENCES ? this.pointPanels : this.packed;
-    streamDistances(reducer, panels, this.pointNorms, n, d, this.mean, queries, q, scratch, this.stored ? kernel + STORED : kernel, firstPanel, endPanel);
+    streamDistances(
+      reducer, panels, this.pointNorms, n, d, this.mean, queries, q, scratch, this.stored ? kernel + STORED : kernel, firstPanel, endPanel, this.unitFactors,
+    );
   }
 
   squaredDistance(query: usize, index: i32, d: i32): f64 {
+    if (this.unitFactors != 0) {
+      const factors = unitScaleAddress(this.unitFactors, index);
+      return storedUnitSquaredDistance(query, storedPointAddress(this.pointPanels, d, index), load<f64>(factors), load<f64>(factors + UNIT_NORMS_OFFSET), d);
+    }
     if (this.stored) return storedSquaredDistance(query, storedPointAddress(this.pointPanels, d, index), d);
     return directSquaredDistance(query, this.points + (<usize>index * <usize>d << 3), d);
   }
@@ -84,15 +94,25 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
 
   /** The squared distances to points `first` and `second`, as two squaredDistance calls give them. */
   squaredDistancePair(query: usize, first: i32, second: i32, d: i32): v128 {
+    if (this.unitFactors != 0) {
+      return storedUnitSquaredDistancePair(
+        query, storedPointAddress(this.pointPanels, d, first), storedPointAddress(this.pointPanels, d, second),
+        unitScaleAddress(this.unitFactors, first), unitScaleAddress(this.unitFactors, second), d,
+      );
+    }
     if (this.stored) {
       return storedSquaredDistancePair(query, storedPointAddress(this.pointPanels, d, first), storedPointAddress(this.pointPanels, d, second), d);
     }
     return directSquaredDistancePair(query, this.points + (<usize>first * <usize>d << 3), this.points + (<usize>second * <usize>d << 3), d);
   }
 
-  /** Whether the float32 candidates can be searched: W1's copy exists, or float32 storage's values are small enough for float32. */
+  /**
+   * Whether the float32 candidates can be searched: W1's copy exists, or float32 storage's values
+   * are small enough for float32 (and are not a cosine network's raw rows).
+   */
   hasFloat32Candidates(d: i32): bool {
-    return this.stored ? storedFloat32Searchable(this.largestFloat32Norm, d) : this.float32Panels != 0;
+    if (this.stored) return this.unitFactors == 0 && storedFloat32Searchable(this.largestFloat32Norm, d);
+    return this.float32Panels != 0;
   }
 
   /**
@@ -141,10 +161,13 @@ export function pointsIn(scratch: usize, points: usize, pointPanels: usize, pack
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
   storage.stored = stored;
+  storage.unitFactors = 0;
   return storage;
 }
 
-/** The descriptor of float32-stored points: their panels, norms and centre. */
-export function storedPointsIn(scratch: usize, panels: usize, pointNorms: usize, mean: usize, largestPointNorm: f64): TrainingPoints {
-  return pointsIn(scratch, 0, panels, 0, pointNorms, mean, largestPointNorm, true);
+/** The descriptor of float32-stored points: their panels, norms, centre and (cosine; else 0) unit factors. */
+export function storedPointsIn(scratch: usize, panels: usize, pointNorms: usize, mean: usize, largestPointNorm: f64, unitFactors: usize): TrainingPoints {
+  const storage = pointsIn(scratch, 0, panels, 0, pointNorms, mean, largestPointNorm, true);
+  storage.unitFactors = unitFactors;
+  return storage;
 }

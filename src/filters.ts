@@ -15,7 +15,7 @@ import type { Matrix } from './matrix.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
-import { readPoints, weightsRegions, type Weights } from './weights.js';
+import { readLayerOnePoints, readPoints, weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
 import { withFilter, type TreeSearch } from './treeIndex.js';
 
@@ -111,12 +111,12 @@ function allowedPositions(allowed: Uint8Array): Int32Array {
 /**
  * The points `allowed` marks as brute force reads them. Float64 storage: a view on the network's
  * points in wasm memory (no copy). Float32 storage holds no float64 rows: the allowed rows alone
- * are read out of its panels, O(allowed · d) rather than O(n · d) a call.
+ * are read out of its panels (a cosine network's normalised), O(allowed · d) rather than O(n · d) a call.
  */
 function allowedRows(kernels: Kernels, w: Weights, allowed: Uint8Array): AllowedRows {
   const positions = allowedPositions(allowed);
   if (!w.stored) return { points: kernels.f64(w.points!.pointer, w.n * w.d), rows: positions, positions };
-  return { points: readPoints(kernels, w, positions), rows: positions.map((_, j) => j), positions };
+  return { points: readLayerOnePoints(kernels, w, positions), rows: positions.map((_, j) => j), positions };
 }
 
 /** Gathers the points `allowed` marks into weights of their own, packed as the network packs its own. */

@@ -1,7 +1,9 @@
 // Float32 storage's weights in wasm memory (assembly/float32Storage.ts): X once, as float32
 // panels of 8 points interleaved per dimension, b1 = ‖X_i − μ‖² and the candidates' norms in
-// float64, and μ. Packing streams the caller's rows through a small staging region, so a fit
-// never holds a second copy of X in wasm memory: 4·d + 16 bytes a point, plus the labels.
+// float64, and μ; a cosine network also holds each point's unit factors (m and s, float64), from
+// which every value widens to its unit row's. Packing streams the caller's rows through a small
+// staging region, so a fit never holds a second copy of X in wasm memory: 4·d + 16 bytes a
+// point (cosine: 4·d + 32), plus the labels.
 import { KnnError } from './errors.js';
 import type { Kernels, Region } from './wasm.js';
 
@@ -14,18 +16,26 @@ const STAGED_VALUES = 1 << 16;
 
 const panelRows = (rows: number): number => Math.ceil(rows / PANEL_POINTS) * PANEL_POINTS;
 
-/** X's float32 panels (the only copy of X) and the norms of the float32 centred values the candidate GEMM multiplies. */
+/**
+ * X's float32 panels (the only copy of X), the norms of the float32 centred values the candidate
+ * GEMM multiplies, and a cosine network's unit factors (m and s of each point, 16 bytes a point).
+ */
 export interface StoredPoints {
   readonly panels: Region;
   readonly candidateNorms: Region;
   readonly largestCandidateNorm: number;
+  readonly unitFactors: Region | undefined;
 }
 
-/** Bytes of each region of float32 storage for `capacity` rows: the panels, b1, the candidates' norms, μ, then the labels if any. */
-export function storedRegionSizes(capacity: number, d: number, labelBytesPerRow: number): number[] {
+/**
+ * Bytes of each region of float32 storage for `capacity` rows: the panels, b1, the candidates'
+ * norms, μ, the labels if any, then the unit factors if `unit` (the cosine metric).
+ */
+export function storedRegionSizes(capacity: number, d: number, labelBytesPerRow: number, unit: boolean): number[] {
   const padded = panelRows(capacity);
   const sizes = [padded * d * 4, padded * 8, padded * 8, d * 8];
   if (labelBytesPerRow > 0) sizes.push(capacity * labelBytesPerRow);
+  if (unit) sizes.push(padded * 16);
   return sizes;
 }
 
@@ -47,15 +57,16 @@ export interface PackedNorms {
 
 /**
  * Packs `rows` rows of `data` (row-major, d values each; float64 values are rounded to float32
- * on the way) as points firstPoint … firstPoint + rows − 1 of `panels`, then writes their b1 and
- * candidate norms about `mean`. With `centre`, `mean` is first set to the mean of the widened
- * rows (a fit: firstPoint is 0); without it, the held μ is kept (an add). A value that rounds
- * beyond float32's range is a KnnError NON_FINITE naming it, thrown before any point of the
- * network (below firstPoint) changes.
+ * on the way) as points firstPoint … firstPoint + rows − 1 of `panels`, with `unitFactors` (the
+ * cosine metric: no row may round to a zero row) writes their unit factors, then writes their b1
+ * and candidate norms about `mean`. With `centre`, `mean` is first set to the mean of the widened
+ * (unit) rows (a fit: firstPoint is 0); without it, the held μ is kept (an add). A value that
+ * rounds beyond float32's range is a KnnError NON_FINITE naming it, thrown before any point of
+ * the network (below firstPoint) changes.
  */
 export function packStoredPoints(
   kernels: Kernels, data: Float32Array | Float64Array, rows: number, d: number,
-  panels: Region, norms: Region, candidateNorms: Region, mean: Region, firstPoint: number, centre: boolean,
+  panels: Region, norms: Region, candidateNorms: Region, mean: Region, unitFactors: Region | undefined, firstPoint: number, centre: boolean,
 ): PackedNorms {
   const exports = kernels.exports;
   const chunk = stagedRows(d);
@@ -73,13 +84,20 @@ export function packStoredPoints(
       if (bad >= 0) throw beyondFloat32(first * d + bad, d, values[bad]);
       first += count;
     }
+    const factors = unitFactors?.pointer ?? 0;
+    if (unitFactors) exports.packUnitFactors(panels.pointer, firstPoint + rows, d, firstPoint, factors);
+    if (centre && unitFactors) {
+      // The mean of the unit rows: the sums packFloat32Rows took are of the raw values.
+      kernels.f64(sums.pointer, d).fill(0);
+      exports.sumFloat32Points(panels.pointer, d, 0, rows, sums.pointer, factors);
+    }
     if (centre) {
       const meanView = kernels.f64(mean.pointer, d);
       const sumView = kernels.f64(sums.pointer, d);
       for (let j = 0; j < d; j++) meanView[j] = sumView[j] / rows;
     }
     const largest = sums.pointer + d * 8;
-    exports.packFloat32Norms(panels.pointer, firstPoint + rows, d, mean.pointer, norms.pointer, candidateNorms.pointer, firstPoint, largest);
+    exports.packFloat32Norms(panels.pointer, firstPoint + rows, d, mean.pointer, norms.pointer, candidateNorms.pointer, firstPoint, largest, factors);
     const [largestNorm, largestCandidateNorm] = kernels.f64(largest, 2);
     return { largestNorm, largestCandidateNorm };
   } finally {

@@ -153,15 +153,15 @@ function checkSize(argument: string, rows: number, cols: number, heldRows: numbe
     if (total * cols <= SHARDED_VALUES) return;
     throw new KnnError('TOO_LARGE', `${argument} has ${rows} rows × ${cols} columns, ${total * cols} values, more than the ${SHARDED_VALUES} one array holds here; fit fewer points.`);
   }
-  const storage = training ? storageFor(sizing.storage, float32Input, sizing.metric) : 'float64';
-  const bytes = total * (training ? trainingBytesPerRow(total, cols, sizing.float32Candidates, storage) : cols * 8);
+  const storage = training ? storageFor(sizing.storage, float32Input) : 'float64';
+  const bytes = total * (training ? trainingBytesPerRow(total, cols, sizing.float32Candidates, storage, sizing.metric) : cols * 8);
   if (bytes <= ADDRESSABLE_BYTES) return;
   const gib = (bytes / 1024 ** 3).toFixed(1);
   const joined = heldRows ? ` joining ${heldRows} rows already held` : '';
   if (!training) {
     throw new KnnError('TOO_LARGE', `${argument} has ${rows} rows × ${cols} columns (${gib} GiB as float64), more than wasm32's 4 GiB; pass the queries in smaller batches.`);
   }
-  const advice = trainingSizeAdvice(ADDRESSABLE_BYTES, cols, sizing.float32Candidates, storage, float32Input);
+  const advice = trainingSizeAdvice(ADDRESSABLE_BYTES, cols, sizing.float32Candidates, storage, float32Input, sizing.metric);
   throw new KnnError(
     'TOO_LARGE',
     `${argument} has ${rows} rows × ${cols} columns${joined}, which needs ${gib} GiB of wasm memory as the network stores it (${storage}) but wasm32 addresses 4 GiB: ${advice}.`,

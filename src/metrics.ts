@@ -9,6 +9,7 @@
 //   then not a linear layer: no expansion, no W1; it runs on direct differences only.
 import { KnnError } from './errors.js';
 import type { Matrix } from './matrix.js';
+import type { StorageKind } from './planner.js';
 
 /**
  * How layer 1 measures distance: 'euclidean' (√Σ(x_j − X_ij)², the default), 'cosine'
@@ -81,16 +82,35 @@ export function normaliseRows(matrix: Matrix, argument: string): Matrix {
   const { data, rows, cols } = matrix;
   const unit = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    if (!normaliseRow(data, r * cols, unit, r * cols, cols)) {
-      throw new KnnError('BAD_INPUT', `${argument} row ${r} is a zero vector, which has no direction for the cosine metric; remove it, or use metric: 'euclidean'.`);
-    }
+    if (!normaliseRow(data, r * cols, unit, r * cols, cols)) throw zeroRow(argument, r);
   }
   return { data: unit, rows, cols };
+}
+
+function zeroRow(argument: string, row: number): KnnError {
+  return new KnnError('BAD_INPUT', `${argument} row ${row} is a zero vector, which has no direction for the cosine metric; remove it, or use metric: 'euclidean'.`);
 }
 
 /** Rows as layer 1 takes them: L2-normalised for the cosine metric, else as given. */
 export function prepareRows(matrix: Matrix, metric: Metric, argument: string): Matrix {
   return metric === 'cosine' ? normaliseRows(matrix, argument) : matrix;
+}
+
+/**
+ * Training rows as a network keeps them in `storage`: prepareRows', but float32 storage keeps a
+ * cosine network's rows as given (rounded to float32), and its kernels normalise each value as
+ * they widen it (assembly/float32Storage.ts); a row that is, or rounds to, a zero vector is
+ * refused as normaliseRows refuses it.
+ */
+export function prepareTrainingRows(matrix: Matrix, metric: Metric, storage: StorageKind, argument: string): Matrix {
+  if (metric !== 'cosine' || storage !== 'float32') return prepareRows(matrix, metric, argument);
+  const { data, rows, cols } = matrix;
+  for (let r = 0; r < rows; r++) {
+    let zero = true;
+    for (let at = r * cols; zero && at < (r + 1) * cols; at++) zero = Math.fround(data[at]) === 0;
+    if (zero) throw zeroRow(argument, r);
+  }
+  return matrix;
 }
 
 /**

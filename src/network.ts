@@ -6,7 +6,7 @@
 import { KnnError, describeValue } from './errors.js';
 import { checkClassification, classCode, countPerClass, type Label } from './labels.js';
 import { checkRemaining, readIndices } from './indices.js';
-import { prepareRows } from './metrics.js';
+import { prepareRows, prepareTrainingRows } from './metrics.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type SearchFilter, type Task } from './options.js';
 import { classPrediction, type ClassifierInput, type ClassPrediction, type LabelledInput, type LayerActivations, type NetworkWeights, type Neighbours, type Prediction, type RadiusNeighbours } from './results.js';
@@ -15,7 +15,7 @@ import { decodeNetwork, encodeNetwork, encodeNetworkChunks, SavedNetworkReader, 
 import { resolveLoadThreads, type LoadOptions } from './threads.js';
 import { loadedKernels, loadKernels, privateKernels, releasePrivateKernels, type Kernels } from './wasm.js';
 import { readNetworkWeights, readTrainingData, type HeldLabels, type Weights } from './weights.js';
-import type { StorageKind } from './planner.js';
+import { storageFor, type StorageKind } from './planner.js';
 import { HeldWeights } from './heldWeights.js';
 import { ChunkRunner, type ChunkJob } from './chunkRunner.js';
 import { forwardLayers, neighboursJob, outputLayer, predictJob, scoresJob, softmaxOverAll, type FoundNeighbours, type JobContext } from './jobs.js';
@@ -145,7 +145,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     // otherwise it is copied, like everything the caller gave, before the first await, so that
     // a change made while fit is pending cannot reach it.
     const ready = steps.followed ? undefined : loadedKernels(undefined, threads > 1);
-    const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, { ...resolved, shardable: true }, ready !== undefined), resolved.metric, 'X');
+    const given = toMatrix(X, 'X', undefined, undefined, { ...resolved, shardable: true }, ready !== undefined);
+    const matrix = prepareTrainingRows(given, resolved.metric, storageFor(resolved.storage, given.data instanceof Float32Array), 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const pointIds = ids === undefined ? undefined : new PointIds(readIds(ids, matrix.rows, undefined, 'options.ids'));
     if (resolved.k !== 'all') neighbourCount(resolved.k, matrix.rows, 'options.k');
@@ -183,7 +184,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     }
     // Shards made by a later add keep the network's storage, as an add to one network does.
     const later = { ...options, storage: shards[0].storage };
-    const makeShard = (rows: Matrix) => KnnNetwork.#shardOn(kernels, prepareRows(rows, options.metric, 'X'), later, threads);
+    const makeShard = (rows: Matrix) => KnnNetwork.#shardOn(kernels, prepareTrainingRows(rows, options.metric, later.storage, 'X'), later, threads);
     return new KnnNetwork(kernels, undefined, options, threads, capped, ids, new ShardSet(shards, labels, matrix.cols, rowsPerShard, makeShard));
   }
 

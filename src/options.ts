@@ -78,10 +78,11 @@ export interface KnnOptions {
    * (widening is exact). 'float32' on float64 input rounds X to float32 once, at `fit` (and each
    * `add` rounds its points): answers are then exact for the rounded values; a value beyond
    * float32's range (±3.4e38) is a KnnError NON_FINITE. 'float64' keeps float64 whatever the
-   * input. The cosine metric normalises rows in float64, and float32 cannot hold those unit
-   * rows exactly: 'auto' keeps float64 for it, and 'float32' with metric 'cosine' is a KnnError
-   * (normalise the rows yourself into a Float32Array and use metric 'euclidean': for unit rows
-   * the order is the same, as ‖x − y‖² = 2·(1 − cos)). `net.storage` tells what is kept.
+   * input. With metric 'cosine', float32 storage keeps the rows as given (4 bytes a value) and
+   * 16 bytes a point more (each row's largest |value| and norm, in float64), and normalises each
+   * value in float64 as it reads it: the unit rows float64 storage holds, bit for bit (about
+   * 4·d + 32 bytes a point). Its k-nearest search runs in float64 on those unit rows; float32
+   * storage always searches by brute force. `net.storage` tells what is kept.
    */
   storage?: StorageOption;
   /**
@@ -194,13 +195,6 @@ export function resolveOptions(options: unknown, defaultTask: Task = 'classifica
     algorithm: given.algorithm === undefined ? 'auto' : checkChoice('algorithm', given.algorithm, ALGORITHMS),
     storage: given.storage === undefined ? 'auto' : checkChoice('storage', given.storage, STORAGES),
   } as const;
-  if (resolved.storage === 'float32' && resolved.metric === 'cosine') {
-    throw new KnnError(
-      'BAD_OPTION',
-      "options.storage 'float32' cannot hold the cosine metric's rows: they are normalised in float64, and float32 would round them. Use storage 'auto' or 'float64' with metric 'cosine', " +
-        "or normalise the rows yourself into a Float32Array and use metric 'euclidean' (for unit rows the neighbours are the same, as ‖x − y‖² = 2·(1 − cos)).",
-    );
-  }
   return resolved;
 }
 

@@ -13,13 +13,13 @@ export type StorageKind = 'float32' | 'float64';
 
 /**
  * The storage of training data that arrive as float32 (`float32Input`) or not: what the caller
- * asked for, or for 'auto' the data's own type. The cosine metric's rows are normalised in
- * float64 (metrics.ts), which float32 would round: 'auto' keeps them float64 ('float32' with
- * cosine is refused by resolveOptions).
+ * asked for, or for 'auto' the data's own type. Every metric, cosine included: float32 storage
+ * keeps a cosine network's raw rows and, per row, what rebuilds its unit row bit for bit
+ * (assembly/float32Storage.ts).
  */
-export function storageFor(requested: StorageOption | StorageKind, float32Input: boolean, metric: Metric): StorageKind {
+export function storageFor(requested: StorageOption | StorageKind, float32Input: boolean): StorageKind {
   if (requested !== 'auto') return requested;
-  return float32Input && metric !== 'cosine' ? 'float32' : 'float64';
+  return float32Input ? 'float32' : 'float64';
 }
 
 /**
@@ -69,21 +69,22 @@ export function planWeights(rows: number, cols: number, float32Candidates: boole
  * Bytes a network of `rows` points holds per training row of `cols` features. Float64 storage:
  * X as given and the packed W1 (float64), then X again in panels for the direct search or else,
  * with `float32Candidates`, W1's float32 copy and its norms; then a norm and a label. Float32
- * storage: X's float32 panels, b1 and the candidates' norms, then a label (assembly/float32Storage.ts).
+ * storage: X's float32 panels, b1 and the candidates' norms, a cosine network's unit factors,
+ * then a label (assembly/float32Storage.ts).
  */
-export function trainingBytesPerRow(rows: number, cols: number, float32Candidates: boolean, storage: StorageKind = 'float64'): number {
-  if (storage === 'float32') return cols * 4 + 16 + 8;
+export function trainingBytesPerRow(rows: number, cols: number, float32Candidates: boolean, storage: StorageKind = 'float64', metric: Metric = 'euclidean'): number {
+  if (storage === 'float32') return cols * 4 + 16 + (metric === 'cosine' ? 16 : 0) + 8;
   const extra = searchesDirectly(rows, cols, float32Candidates) ? cols * 8 : float32Candidates ? cols * 4 + 8 : 0;
   return cols * 8 * 2 + extra + 16;
 }
 
 /** The most training rows of `cols` features whose trainingBytesPerRow fit in `bytes` (a binary search: the bytes per row change with the search's kernel). */
-export function largestTrainingRows(bytes: number, cols: number, float32Candidates: boolean, storage: StorageKind): number {
+export function largestTrainingRows(bytes: number, cols: number, float32Candidates: boolean, storage: StorageKind, metric: Metric = 'euclidean'): number {
   let fits = 0;
   let tooMany = Math.floor(bytes / (cols * 4)) + 1;
   while (tooMany - fits > 1) {
     const rows = Math.floor((fits + tooMany) / 2);
-    if (rows * trainingBytesPerRow(rows, cols, float32Candidates, storage) <= bytes) fits = rows;
+    if (rows * trainingBytesPerRow(rows, cols, float32Candidates, storage, metric) <= bytes) fits = rows;
     else tooMany = rows;
   }
   return fits;
@@ -94,11 +95,11 @@ export function largestTrainingRows(bytes: number, cols: number, float32Candidat
  * `bytes` as the network would store them, and where another setting holds more, that setting
  * and how many it holds.
  */
-export function trainingSizeAdvice(bytes: number, cols: number, float32Candidates: boolean, storage: StorageKind, float32Input: boolean): string {
-  const most = largestTrainingRows(bytes, cols, float32Candidates, storage);
+export function trainingSizeAdvice(bytes: number, cols: number, float32Candidates: boolean, storage: StorageKind, float32Input: boolean, metric: Metric = 'euclidean'): string {
+  const most = largestTrainingRows(bytes, cols, float32Candidates, storage, metric);
   const now = `at most ${most} points of ${cols} features fit (${storage} storage)`;
   if (storage === 'float64') {
-    const asFloat32 = largestTrainingRows(bytes, cols, float32Candidates, 'float32');
+    const asFloat32 = largestTrainingRows(bytes, cols, float32Candidates, 'float32', metric);
     const how = float32Input ? "storage: 'auto' keeps this float32 input as float32" : "storage: 'float32' keeps X as float32, rounding it once";
     const withoutCopy = float32Candidates ? largestTrainingRows(bytes, cols, false, 'float64') : most;
     const copyHint = withoutCopy > most ? `; float32Candidates: false holds ${withoutCopy}` : '';

@@ -1,7 +1,8 @@
 // The kernel calls that read the training points, for either storage: float64 storage's entries
 // take X, its panels, W1 and W1's float32 copy; float32 storage's (assembly/float32Storage.ts)
 // take X's float32 panels and the candidates' norms, and answer bit for bit as float64 storage
-// does on the widened values. Everything after the points' arguments is the same for both.
+// does on the widened values (a cosine network's widened to its unit rows, with its unit factors
+// last). Everything after the points' arguments is the same for both.
 import type { Weights } from './weights.js';
 import type { KernelCall } from './workerPool.js';
 
@@ -11,6 +12,11 @@ const STORED_LAYER_ONE = {
   softmaxBlockStates: 'storedSoftmaxBlockStates',
   layerOneDistances: 'storedLayerOneDistances',
 } as const;
+
+/** Where a cosine network's unit factors start at panel `firstPanel` (assembly/float32Storage.ts: 128 bytes a panel); 0 for other metrics. */
+function unitFactorsOf(w: Weights, firstPanel = 0): number {
+  return w.stored?.unitFactors ? w.stored.unitFactors.pointer + firstPanel * 128 : 0;
+}
 
 /**
  * The k-nearest search of points `start` … `start + n − 1` (whole panels from `start`) as one
@@ -22,7 +28,7 @@ export function searchCall(w: Weights, manhattan: number, rest: readonly number[
   if (w.stored) {
     return ['searchStoredNeighbours', [
       w.stored.panels.pointer + firstPanel * w.d * 32, w.norms.pointer + start * 8, w.stored.candidateNorms.pointer + start * 8, w.mean.pointer,
-      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, manhattan,
+      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, manhattan, unitFactorsOf(w, firstPanel),
     ]];
   }
   const panelBytes = w.d * 64;
@@ -40,7 +46,7 @@ export function searchCall(w: Weights, manhattan: number, rest: readonly number[
  * float32 panels. `rest` follows the panels: b1, μ, n, d and the entry's own arguments.
  */
 export function layerOneCall(entry: keyof typeof STORED_LAYER_ONE, w: Weights, rest: readonly number[]): KernelCall {
-  if (w.stored) return [STORED_LAYER_ONE[entry], [w.stored.panels.pointer, ...rest]];
+  if (w.stored) return [STORED_LAYER_ONE[entry], [w.stored.panels.pointer, ...rest, unitFactorsOf(w)]];
   return [entry, [w.expansion ? w.packed!.pointer : w.pointPanels!.pointer, ...rest]];
 }
 
@@ -51,7 +57,7 @@ export function layerOneCall(entry: keyof typeof STORED_LAYER_ONE, w: Weights, r
 export function radiusCall(w: Weights, rows: boolean, rest: readonly number[]): KernelCall {
   if (w.stored) {
     const points = [w.stored.panels.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm];
-    return [rows ? 'storedRadiusNeighbourRows' : 'storedRadiusNeighbours', [...points, ...rest, w.direct ? 1 : 0]];
+    return [rows ? 'storedRadiusNeighbourRows' : 'storedRadiusNeighbours', [...points, ...rest, w.direct ? 1 : 0, unitFactorsOf(w)]];
   }
   const points = [w.points!.pointer, w.pointPanels?.pointer ?? 0, w.packed!.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm];
   return [rows ? 'radiusNeighbourRows' : 'radiusNeighbours', [...points, ...rest]];

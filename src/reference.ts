@@ -148,7 +148,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Holds `matrix` as the first training points, stored as KnnNetwork would store them (float32 storage rounds). */
   #holdFirst(matrix: Matrix): void {
-    this.#storage = storageFor(this.options.storage, matrix.data instanceof Float32Array, this.options.metric);
+    this.#storage = storageFor(this.options.storage, matrix.data instanceof Float32Array);
     this.#points = { data: this.#stored(matrix.data), rows: matrix.rows, cols: matrix.cols };
   }
 

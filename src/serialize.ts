@@ -3,14 +3,17 @@
 //
 // Layout (little-endian): "KNNT" | u16 version | u16 reserved | u32 header length | header JSON
 // (UTF-8, padded with spaces to a multiple of 8) | X: n·d f64 (for the cosine metric, its
-// L2-normalised rows), or n·d f32 when the header's "storage" is "float32" | y: n i32 class
+// L2-normalised rows), or n·d f32 when the header's "storage" is "float32" (for the cosine
+// metric, its rows as given: loading normalises them again, bit for bit) | y: n i32 class
 // codes, n f64 targets, or nothing (task 'search') | ids: n f64, when the header's "ids" is true
 // | u32 CRC-32 of everything before it.
 //
 // Versions: 1 saved k, weights, lambda and task; 2 every option; 3 adds "capped" (a network from
 // create, whose k is a cap: it may hold fewer than k points, or none: n = d = 0), task 'search'
 // and "ids" (the points' stable ids); 4 adds the option "storage" and the header's "storage",
-// what X is stored as ("float32": 4 bytes a value). Every version is read: before 4, X is float64.
+// what X is stored as ("float32": 4 bytes a value; a cosine network's raw rows since float32
+// storage holds them, which readers before it refuse as corrupt). Every version is read: before
+// 4, X is float64.
 import { KnnError, describeValue } from './errors.js';
 import { encodeTargets, type Label } from './labels.js';
 import { magnitudeLimit } from './matrix.js';
@@ -291,8 +294,6 @@ function readHeader(version: number, headerBytes: Uint8Array): SavedHeader {
   }
   checkClasses(classes, options.task, empty);
   if ((classes as Label[]).length > (n as number)) throw corrupt(`it has ${(classes as Label[]).length} classes for ${n} points, more than fit ever makes`);
-  // Float32 storage never holds the cosine metric's rows (options.ts refuses it; 'auto' keeps them float64).
-  if (storage === 'float32' && options.metric === 'cosine') throw corrupt('it stores a cosine network\'s rows as float32, which toBytes never writes');
   const labelBytes = options.task === 'regression' ? 8 : options.task === 'search' ? 0 : 4;
   const givenOptionNames = optionNames.filter((name) => Object.hasOwn(savedOptions as object, name));
   return { version, headerBytes, options, optionNames, givenOptionNames, n: n as number, d: d as number, classes: classes as Label[], capped, withIds, storage, labelBytes };
@@ -432,6 +433,11 @@ function checkClasses(classes: unknown, task: ResolvedOptions['task'], empty: bo
   }
 }
 
+function firstZeroRow(points: Float32Array, n: number, d: number): number {
+  for (let r = 0; r < n; r++) if (points.subarray(r * d, (r + 1) * d).every((value) => value === 0)) return r;
+  return -1;
+}
+
 /** The body's values checked as fit checks them: X (`points`, decoded), then in `rest` the labels. */
 function readBody(points: StoredValues, rest: DataView, header: SavedHeader): SavedNetwork {
   const { options, n, d, classes, capped } = header;
@@ -439,8 +445,15 @@ function readBody(points: StoredValues, rest: DataView, header: SavedHeader): Sa
   for (let i = 0; i < points.length; i++) {
     if (!(Math.abs(points[i]) <= limit)) throw corrupt(`X[${Math.floor(i / d)}][${i % d}] is ${points[i]}, not a finite value within ±${limit.toExponential(3)}`);
   }
-  const notUnit = options.metric === 'cosine' ? firstNonUnitRow(points as Float64Array, n, d) : -1;
-  if (notUnit >= 0) throw corrupt(`row ${notUnit} of a cosine network is not a unit vector`);
+  // A cosine network's float64 rows are its unit rows; its float32 rows are raw, and none is zero.
+  if (options.metric === 'cosine' && points instanceof Float64Array) {
+    const notUnit = firstNonUnitRow(points, n, d);
+    if (notUnit >= 0) throw corrupt(`row ${notUnit} of a cosine network is not a unit vector`);
+  }
+  if (options.metric === 'cosine' && points instanceof Float32Array) {
+    const zero = firstZeroRow(points, n, d);
+    if (zero >= 0) throw corrupt(`row ${zero} of a cosine network is a zero vector, which fit refuses`);
+  }
   if (options.task === 'search') return { options, n, d, classes, capped, points };
   if (options.task === 'regression') {
     const targets = Float64Array.from({ length: n }, (_, i) => rest.getFloat64(i * 8, true));

@@ -62,9 +62,9 @@ export function setShardBytes(oneMemory: number, shard: number): () => void {
  * whose data are float32 (`float32Input`) or not; undefined when one memory holds them all.
  */
 export function shardRows(rows: number, cols: number, options: ResolvedOptions, float32Input: boolean): number | undefined {
-  const storage = storageFor(options.storage, float32Input, options.metric);
-  if (rows * trainingBytesPerRow(rows, cols, options.float32Candidates, storage) <= oneMemoryBytes) return undefined;
-  const most = largestTrainingRows(shardBytes, cols, options.float32Candidates, storage);
+  const storage = storageFor(options.storage, float32Input);
+  if (rows * trainingBytesPerRow(rows, cols, options.float32Candidates, storage, options.metric) <= oneMemoryBytes) return undefined;
+  const most = largestTrainingRows(shardBytes, cols, options.float32Candidates, storage, options.metric);
   if (most < 1) throw new KnnError('TOO_LARGE', `X has ${cols} features: one point of them does not fit a wasm memory; use fewer features.`);
   // Shards of equal size: the last one is not a sliver.
   return Math.ceil(rows / Math.ceil(rows / most));

@@ -5,7 +5,7 @@ import type { HeldWeights } from './heldWeights.js';
 import { checkRemaining } from './indices.js';
 import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit } from './labels.js';
 import { toMatrix, type Matrix } from './matrix.js';
-import { prepareRows } from './metrics.js';
+import { prepareTrainingRows } from './metrics.js';
 import type { ResolvedOptions, Task } from './options.js';
 import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
@@ -21,8 +21,8 @@ const RECENTRE_GROWTH = 4;
  * points in their stored type, so it keeps their storage).
  */
 export function buildNetworkWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
-  const storage = storageFor(options.storage, matrix.data instanceof Float32Array, options.metric);
-  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', storage, capacity);
+  const storage = storageFor(options.storage, matrix.data instanceof Float32Array);
+  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', storage, capacity, options.metric === 'cosine');
 }
 
 /** Checks that `y` is given exactly when the network has labels (`task` not 'search'). */
@@ -122,14 +122,15 @@ export class TrainingSetUpdates {
     const w = this.#held.current;
     checkLabelsGiven(task, y, 'add(X, y)');
     if (!w) {
-      const matrix = prepareRows(toMatrix(X, 'X', undefined, undefined, this.#options, true), metric, 'X');
+      const given = toMatrix(X, 'X', undefined, undefined, this.#options, true);
+      const matrix = prepareTrainingRows(given, metric, storageFor(this.#options.storage, given.data instanceof Float32Array), 'X');
       const labels = encodeTrainingLabels(task, y, matrix.rows);
       beforeChange?.(matrix.rows);
       this.#rebuild(matrix, labels);
       return;
     }
     const kernels = this.#kernels;
-    const extra = prepareRows(toMatrix(X, 'X', w.d, w.n, { float32Candidates, metric, storage: w.storage }, true), metric, 'X');
+    const extra = prepareTrainingRows(toMatrix(X, 'X', w.d, w.n, { float32Candidates, metric, storage: w.storage }, true), metric, w.storage, 'X');
     const rows = w.n + extra.rows;
     const appended = appendedLabels(kernels, w, task, y, extra.rows);
     beforeChange?.(extra.rows);

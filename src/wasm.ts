@@ -65,38 +65,45 @@ export interface KernelExports extends Record<string, unknown> {
     queries: number, q: number, limit: number, radius: number, metric: number, listing: number, scratch: number, counts: number, outIndices: number, outSquared: number,
   ): void;
   stableExp(x: number): number;
-  // Float32 storage (assembly/float32Storage.ts): X's float32 panels, b1, the candidate norms, μ.
+  // Float32 storage (assembly/float32Storage.ts): X's float32 panels, b1, the candidate norms, μ,
+  // and a cosine network's unit factors (0 for other metrics).
   packFloat32Rows(rows: number, count: number, d: number, sums: number, panels: number, firstPoint: number): number;
-  sumFloat32Points(panels: number, d: number, firstPoint: number, endPoint: number, sums: number): void;
+  sumFloat32Points(panels: number, d: number, firstPoint: number, endPoint: number, sums: number, unitFactors: number): void;
   unpackFloat32Rows(panels: number, d: number, firstPoint: number, count: number, rows: number): void;
-  packFloat32Norms(panels: number, n: number, d: number, mean: number, pointNorms: number, candidateNorms: number, firstPoint: number, largest: number): void;
+  packUnitFactors(panels: number, n: number, d: number, firstPoint: number, unitFactors: number): void;
+  packFloat32Norms(
+    panels: number, n: number, d: number, mean: number, pointNorms: number, candidateNorms: number, firstPoint: number, largest: number, unitFactors: number,
+  ): void;
   storedFloat32Searchable(largestCandidateNorm: number, d: number): number;
   storedCandidateErrorBound(queryNorm: number, scale: number, largestPointNorm: number, d: number): number;
   searchStoredNeighbours(
     panels: number, pointNorms: number, candidateNorms: number, mean: number, n: number, d: number, largestPointNorm: number, largestCandidateNorm: number,
     queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, direct: number, manhattan: number,
+    unitFactors: number,
   ): void;
   storedSoftmaxScores(
     panels: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, output: number, manhattan: number,
+    queries: number, q: number, scratch: number, output: number, manhattan: number, unitFactors: number,
   ): void;
   storedSoftmaxBlockStates(
     panels: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number,
+    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number, unitFactors: number,
   ): void;
   storedLayerOneDistances(
     panels: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
+    unitFactors: number,
   ): void;
   storedRadiusNeighbours(
     panels: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     query: number, limit: number, radius: number, metric: number, listing: number, scratch: number, outIndices: number, outSquared: number, direct: number,
+    unitFactors: number,
   ): number;
   storedRadiusNeighbourRows(
     panels: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     queries: number, q: number, limit: number, radius: number, metric: number, listing: number, scratch: number, counts: number, outIndices: number, outSquared: number,
-    direct: number,
+    direct: number, unitFactors: number,
   ): void;
 }
 

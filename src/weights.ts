@@ -6,6 +6,7 @@
 import { packStoredPoints, readStoredRows, stagingBytes, storedRegionSizes, type StoredPoints } from './float32Weights.js';
 import type { EncodedLabels, Label } from './labels.js';
 import type { Matrix } from './matrix.js';
+import { normaliseRows } from './metrics.js';
 import { planWeights, searchesDirectly, trainingSizeAdvice, type StorageKind } from './planner.js';
 import type { Kernels, Region } from './wasm.js';
 
@@ -77,7 +78,9 @@ function labelBytes(labels: HeldLabels | Weights): number {
 export function weightsRegions(weights: Weights): Region[] {
   if (weights.stored) {
     const stored = [weights.stored.panels, weights.norms, weights.stored.candidateNorms, weights.mean];
-    return weights.labels ? [...stored, weights.labels] : stored;
+    if (weights.labels) stored.push(weights.labels);
+    if (weights.stored.unitFactors) stored.push(weights.stored.unitFactors);
+    return stored;
   }
   const regions = [weights.points!, weights.packed!, weights.norms, weights.mean];
   if (weights.labels) regions.push(weights.labels);
@@ -111,12 +114,14 @@ function largestMagnitude(values: Float64Array): number {
  * false: Manhattan), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
  * 8 features, few points or no float32 copy; always without the expansion) or else W1's
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
- * With `storage` 'float32', X is kept once as float32 panels instead (buildStoredWeights).
+ * With `storage` 'float32', X is kept once as float32 panels instead (buildStoredWeights); then
+ * `cosine` says that the rows are a cosine network's raw rows, which layer 1 reads normalised.
  */
 export function buildWeights(
   kernels: Kernels, matrix: Matrix, labels: HeldLabels, float32Candidates: boolean, expansion: boolean, storage: StorageKind, capacity = matrix.rows,
+  cosine = false,
 ): Weights {
-  if (storage === 'float32') return buildStoredWeights(kernels, matrix, labels, expansion, capacity);
+  if (storage === 'float32') return buildStoredWeights(kernels, matrix, labels, expansion, capacity, cosine);
   const { rows: n, cols: d } = matrix;
   const kernelExports = kernels.exports;
   const { direct, float32Copy: withFloat32 } = planWeights(n, d, float32Candidates, expansion);
@@ -175,23 +180,28 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
  * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan, whose μ is
  * 0), and the labels; regions with room for `capacity` rows. The search runs on direct
  * differences where float64 storage's would (planner.ts), with the stored values as its
- * candidates elsewhere.
+ * candidates elsewhere. A `cosine` network's rows are kept raw, with each one's unit factors
+ * (assembly/float32Storage.ts): its μ, b1 and every value layer 1 reads are its unit rows', and
+ * its search is float64 storage's (no float32 candidates).
  */
-function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, expansion: boolean, capacity: number): Weights {
+function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, expansion: boolean, capacity: number, cosine: boolean): Weights {
   const { rows: n, cols: d } = matrix;
-  const sizes = storedRegionSizes(capacity, d, labelBytes(labels));
+  const sizes = storedRegionSizes(capacity, d, labelBytes(labels), cosine);
   const what = `fitting ${n} points × ${d} features`;
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0) + stagingBytes(d), what, (room) => trainingSizeAdvice(room - stagingBytes(d), d, true, 'float32', true));
+  const metric = cosine ? 'cosine' : 'euclidean';
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0) + stagingBytes(d), what, (room) => trainingSizeAdvice(room - stagingBytes(d), d, true, 'float32', true, metric));
   const regions: Region[] = [];
   try {
     for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
-    const [panels, norms, candidateNorms, mean, labelRegion] = regions;
+    const [panels, norms, candidateNorms, mean] = regions;
+    const labelRegion = labels === undefined ? undefined : regions[4];
+    const unitFactors = cosine ? regions[regions.length - 1] : undefined;
     kernels.f64(mean.pointer, d).fill(0);
-    const packed = packStoredPoints(kernels, matrix.data, n, d, panels, norms, candidateNorms, mean, 0, expansion);
+    const packed = packStoredPoints(kernels, matrix.data, n, d, panels, norms, candidateNorms, mean, unitFactors, 0, expansion);
     writeLabels(kernels, labelRegion, labels);
     return {
       n, d, ...labelFacts(labels), expansion, capacity, storage: 'float32', direct: storedSearchesDirectly(n, d, expansion),
-      points: undefined, pointPanels: undefined, packed: undefined, stored: { panels, candidateNorms, largestCandidateNorm: packed.largestCandidateNorm },
+      points: undefined, pointPanels: undefined, packed: undefined, stored: { panels, candidateNorms, largestCandidateNorm: packed.largestCandidateNorm, unitFactors },
       norms, mean, centredRows: n, labels: labelRegion, largestNorm: packed.largestNorm, float32: undefined,
     };
   } catch (error) {
@@ -227,7 +237,7 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
     // The panels' layout is the same whichever way the search runs: only the room limits.
     if (rows > w.capacity) return undefined;
     const { stored } = w;
-    const packed = packStoredPoints(kernels, extra.data, extra.rows, d, stored.panels, w.norms, stored.candidateNorms, w.mean, n, false);
+    const packed = packStoredPoints(kernels, extra.data, extra.rows, d, stored.panels, w.norms, stored.candidateNorms, w.mean, stored.unitFactors, n, false);
     const grown = {
       ...w, n: rows, direct: storedSearchesDirectly(rows, d, w.expansion), largestNorm: Math.max(w.largestNorm, packed.largestNorm),
       stored: { ...stored, largestCandidateNorm: Math.max(stored.largestCandidateNorm, packed.largestCandidateNorm) },
@@ -278,7 +288,7 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
   const { n, d } = w;
   const old = weightsRegions(w);
   const sizesFor = (rows: number): number[] =>
-    w.stored ? storedRegionSizes(rows, d, labelBytes(w)) : regionSizes(rows, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
+    w.stored ? storedRegionSizes(rows, d, labelBytes(w), w.stored.unitFactors !== undefined) : regionSizes(rows, d, labelBytes(w), w.expansion, w.pointPanels !== undefined, w.float32 !== undefined);
   const sizes = sizesFor(capacity);
   const used = sizesFor(n);
   const what = `adding points to a network of ${n} points × ${d} features`;
@@ -293,8 +303,10 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
   const bytes = new Uint8Array(kernels.exports.memory.buffer);
   regions.forEach((region, i) => bytes.copyWithin(region.pointer, old[i].pointer, old[i].pointer + used[i]));
   if (w.stored) {
-    const [panels, norms, candidateNorms, mean, labels] = regions;
-    return { ...w, capacity, norms, mean, labels, stored: { ...w.stored, panels, candidateNorms } };
+    const [panels, norms, candidateNorms, mean] = regions;
+    const labels = w.labels ? regions[4] : undefined;
+    const unitFactors = w.stored.unitFactors ? regions[regions.length - 1] : undefined;
+    return { ...w, capacity, norms, mean, labels, stored: { ...w.stored, panels, candidateNorms, unitFactors } };
   }
   const [points, packed, norms, mean] = regions;
   const labels = w.labels ? regions[4] : undefined;
@@ -312,8 +324,8 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
 export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
   let W1: Float64Array;
   if (w.stored) {
-    // −2·(x − μ) in float64 on the widened values, as packWeights computes it (× −2 is exact).
-    W1 = Float64Array.from(readStoredRows(kernels, w.stored.panels, w.n, w.d));
+    // −2·(x − μ) in float64 on the widened (unit) values, as packWeights computes it (× −2 is exact).
+    W1 = readLayerOnePoints(kernels, w);
     const mean = kernels.f64(w.mean.pointer, w.d);
     if (w.expansion) for (let i = 0; i < W1.length; i++) W1[i] = -2 * (W1[i] - mean[i % w.d]);
   } else if (w.expansion) {
@@ -347,6 +359,18 @@ export function readTrainingData(kernels: Kernels, w: Weights): { points: Float6
   if (!w.labels) return { points };
   if (w.regression) return { points, targets: kernels.f64(w.labels.pointer, w.n).slice() };
   return { points, codes: kernels.i32(w.labels.pointer, w.n).slice() };
+}
+
+/**
+ * The training points at `positions` (all, in order, when absent), row-major, in float64 as
+ * layer 1 reads them: float64 storage's (a copy), float32 storage's widened, a cosine network's
+ * normalised as its unit factors normalise them (normaliseRow: the same bits).
+ */
+export function readLayerOnePoints(kernels: Kernels, w: Weights, positions?: ArrayLike<number>): Float64Array {
+  const points = readPoints(kernels, w, positions);
+  const rows = points.length / w.d;
+  if (w.stored?.unitFactors) return normaliseRows({ data: points, rows, cols: w.d }, 'X').data as Float64Array;
+  return points instanceof Float64Array ? points : Float64Array.from(points);
 }
 
 /** The training points at `positions` (all, in order, when absent), row-major, as stored: float32 or float64. */

@@ -222,17 +222,17 @@ describe('packing float32 storage', () => {
       kernels.f64(points.pointer, (n + extra) * d).set(Float64Array.from(all));
       kernels.exports.packWeights(points.pointer, n + extra, d, float64.mean.pointer, packed.pointer, norms.pointer, 0);
       new Uint8Array(kernels.exports.memory.buffer).copyWithin(panels.pointer, float32.panels.pointer, float32.panels.pointer + 16 * d * 4);
-      kernels.exports.packFloat32Norms(panels.pointer, n, d, float32.mean.pointer, pointNorms.pointer, candidateNorms.pointer, 0, largest.pointer);
+      kernels.exports.packFloat32Norms(panels.pointer, n, d, float32.mean.pointer, pointNorms.pointer, candidateNorms.pointer, 0, largest.pointer, 0);
       kernels.f32(staging.pointer, extra * d).set(all.subarray(n * d));
       kernels.f64(sums.pointer, d).fill(0);
       expect(kernels.exports.packFloat32Rows(staging.pointer, extra, d, sums.pointer, panels.pointer, n)).toBe(-1);
-      kernels.exports.packFloat32Norms(panels.pointer, n + extra, d, float32.mean.pointer, pointNorms.pointer, candidateNorms.pointer, n, largest.pointer);
+      kernels.exports.packFloat32Norms(panels.pointer, n + extra, d, float32.mean.pointer, pointNorms.pointer, candidateNorms.pointer, n, largest.pointer, 0);
       expect(bits(kernels.f64(pointNorms.pointer, n + extra))).toEqual(bits(kernels.f64(norms.pointer, n + extra)));
       kernels.exports.unpackFloat32Rows(panels.pointer, d, 0, n + extra, unpacked.pointer);
       expect(Array.from(kernels.f32(unpacked.pointer, (n + extra) * d))).toEqual(Array.from(all));
       // The column sums of the held points, then the new ones, are computeMean's sums in row order.
       kernels.f64(sums.pointer, d).fill(0);
-      kernels.exports.sumFloat32Points(panels.pointer, d, 0, n + extra, sums.pointer);
+      kernels.exports.sumFloat32Points(panels.pointer, d, 0, n + extra, sums.pointer, 0);
       const mean = kernels.allocate(d * 8);
       kernels.exports.computeMean(points.pointer, n + extra, d, mean.pointer);
       expect(bits(kernels.f64(sums.pointer, d).map((sum) => sum / (n + extra)))).toEqual(bits(kernels.f64(mean.pointer, d)));

@@ -82,7 +82,7 @@ function referenceInCategory(file: VectorFile, category: string, query: Float32A
 
 /**
  * Whether this knnet has `storage: 'float32'` for the cosine metric (an older one refuses the
- * option as unknown; this one refuses float32 storage of cosine rows, which it normalises in float64).
+ * option as unknown, or refuses it for cosine rows).
  */
 async function hasFloat32Storage(): Promise<boolean> {
   try {

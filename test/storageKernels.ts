@@ -90,7 +90,7 @@ export function float32Network(kernels: Kernels, data: Float32Array, n: number, 
     const meanView = kernels.f64(mean.pointer, d);
     const sumView = kernels.f64(sums.pointer, d);
     for (let j = 0; j < d; j++) meanView[j] = sumView[j] / n;
-    k.packFloat32Norms(panels.pointer, n, d, mean.pointer, norms.pointer, candidateNorms.pointer, 0, largest.pointer);
+    k.packFloat32Norms(panels.pointer, n, d, mean.pointer, norms.pointer, candidateNorms.pointer, 0, largest.pointer, 0);
     const [largestNorm, largestCandidateNorm] = kernels.f64(largest.pointer, 2);
     return { n, d, panels, norms, candidateNorms, mean, largestNorm, largestCandidateNorm };
   } finally {
@@ -140,7 +140,7 @@ export function kneighbors(
       kernels.exports.searchStoredNeighbours(
         network.panels.pointer + firstPanel * (panelBytes / 2), network.norms.pointer + start * 8, network.candidateNorms.pointer + start * 8, network.mean.pointer,
         n, d, network.largestNorm, network.largestCandidateNorm,
-        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, manhattan ? 1 : 0,
+        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, manhattan ? 1 : 0, 0,
       );
     } else {
       kernels.exports.searchNeighbours(
@@ -160,7 +160,7 @@ export function layerOne(kernels: Kernels, network: Network, queries: Float64Arr
   return withRegions(kernels, [q * d * 8, kernels.exports.scratchBytes(q, d, 0), q * n * 8], ([queryRows, scratch, output]) => {
     kernels.f64(queryRows, q * d).set(queries);
     if (isFloat32(network)) {
-      kernels.exports.storedLayerOneDistances(network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, manhattan ? 1 : 0);
+      kernels.exports.storedLayerOneDistances(network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, manhattan ? 1 : 0, 0);
     } else {
       const panels = manhattan ? network.pointPanels : network.packed;
       kernels.exports.layerOneDistances(panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, manhattan ? 1 : 0);
@@ -180,7 +180,7 @@ export function softmaxScores(
     kernels.i32(labelCodes, n).set(labels);
     if (isFloat32(network)) {
       kernels.exports.storedSoftmaxScores(
-        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, manhattan ? 1 : 0,
+        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, manhattan ? 1 : 0, 0,
       );
     } else {
       const panels = manhattan ? network.pointPanels : network.packed;
@@ -204,7 +204,7 @@ export function pointsWithin(kernels: Kernels, network: Network, query: Float64A
     const found = isFloat32(network)
       ? kernels.exports.storedRadiusNeighbours(
         network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, network.largestNorm, queryRow, bound, radius, metric, 1, scratch, outIndices, outSquared,
-        direct ? 1 : 0,
+        direct ? 1 : 0, 0,
       )
       : kernels.exports.radiusNeighbours(
         network.points.pointer, direct ? network.pointPanels.pointer : 0, network.packed.pointer, network.norms.pointer, network.mean.pointer, n, d, network.largestNorm,

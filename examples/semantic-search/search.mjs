@@ -33,8 +33,8 @@ async function timedAsync(run) {
 
 /**
  * Whether this knnet keeps the cosine metric's vectors at 4 bytes a value (`storage: 'float32'`
- * with `metric: 'cosine'`): an older one refuses the option as unknown, and one that normalises
- * cosine rows in float64 refuses float32 storage for them (it would round them).
+ * with `metric: 'cosine'`): an older one refuses the option as unknown, or (before float32
+ * storage kept the raw rows and normalised them as it read them) refused it for cosine rows.
  */
 async function hasFloat32Storage() {
   try {

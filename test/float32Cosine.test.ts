@@ -1,0 +1,369 @@
+// The cosine metric on float32 storage: the raw float32 rows kept once (4 bytes a value) with each
+// row's largest |value| and norm in float64, every value normalised as it is widened. Each answer
+// must be, bit for bit, the float64-storage network's on the same float32 input (whose unit rows
+// normaliseRow makes in float64): kneighbors, radiusNeighbors, predict, predictProba, regression,
+// score, the softmax over every point and over k, forward, weights, on both kernel builds, on
+// awkward shapes (d = 1, odd d, n = 1, k = n, duplicate rows, rows that are multiples of each
+// other, magnitudes 1e±30), after add and remove, after saving and loading, on two threads,
+// with filters and ids, and in shards. Also what it costs, and zero rows refused.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KnnError, KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
+import { SeededRandom } from '../src/random.js';
+import { crc32 } from '../src/serialize.js';
+import { setShardBytes } from '../src/shards.js';
+import { trainingBytesPerRow } from '../src/planner.js';
+import { loadKernels } from '../src/wasm.js';
+import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
+
+type Flat = { data: Float64Array | Float32Array; rows: number; cols: number };
+
+/** How a test's rows are made: uniform values, a coarse grid (ties), or rows scaled by wide factors (exact cosine ties and 1e±30 magnitudes). */
+type Kind = 'uniform' | 'grid' | 'scaled';
+
+/**
+ * n × d float32 rows of `kind`, none zero: 'scaled' rows are a few base rows times factors from
+ * 1e−30 to 1e30 (so many rows are multiples of each other: the same unit row up to rounding, or
+ * exactly); row n − 1 repeats row 0 when n > 2.
+ */
+function cosineData(seed: number, n: number, d: number, kind: Kind): Float32Array {
+  const random = new SeededRandom(seed);
+  const data = new Float32Array(n * d);
+  const factors = [1, 2, 0.5, 3, 1e30, 1e-30, 7e12, 1e-20, -1];
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) {
+      const at = r * d + j;
+      if (kind === 'grid') data[at] = Math.floor(random.uniform() * 3) - 1;
+      else if (kind === 'uniform') data[at] = random.uniform() * 2 - 1;
+      else data[at] = ((r % 3) + 1) * (j % 2 ? 1 : -1) * (1 + j / d) * factors[Math.floor(random.uniform() * factors.length)];
+    }
+    if (data.subarray(r * d, (r + 1) * d).every((value) => value === 0)) data[r * d] = 1;
+  }
+  if (n > 2) data.copyWithin((n - 1) * d, 0, d);
+  return data;
+}
+
+/** Queries: fresh rows, a training row, and a training row scaled (cosine distance 0 to it). */
+function queriesFor(seed: number, training: Float32Array, n: number, d: number): Flat {
+  const random = new SeededRandom(seed + 7);
+  const q = 5;
+  const data = new Float64Array(q * d);
+  for (let i = 0; i < 3 * d; i++) data[i] = random.uniform() * 2 - 1;
+  data[0] = 1; // no zero query
+  for (let j = 0; j < d; j++) {
+    data[3 * d + j] = training[((3 * 7) % n) * d + j];
+    data[4 * d + j] = training[((4 * 7) % n) * d + j] * 1e10;
+  }
+  return { data, rows: q, cols: d };
+}
+
+/** Everything a network answers for `queries`, as exact bits (forward and weights included where `layers`). */
+function answers(net: KnnNetwork, queries: Flat, k: number, radius: number, layers = true) {
+  const found = net.kneighbors(queries, k);
+  const within = net.radiusNeighbors(queries, radius);
+  const labelled = net.options.task !== 'search';
+  const regression = net.options.task === 'regression';
+  const forward = layers && labelled ? net.forward(queries as never) : undefined;
+  const weights = layers && labelled ? net.weights : undefined;
+  return {
+    indices: Array.from(found.indices),
+    distances: bits(found.distances),
+    radius: { offsets: Array.from(within.offsets), indices: Array.from(within.indices), distances: bits(within.distances) },
+    predicted: !labelled ? [] : regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
+    proba: labelled && !regression ? bits(net.predictProba(queries)) : [],
+    z1: forward ? bits(forward.z1) : [],
+    z2: forward ? bits(forward.z2) : [],
+    z3: forward ? bits(forward.z3) : [],
+    W1: weights ? bits(weights.W1) : [],
+    b1: weights ? bits(weights.b1) : [],
+    mean: weights ? bits(weights.mean) : [],
+  };
+}
+
+/** The same cosine network on float32 storage (the float32 rows) and on float64 storage (the same values widened). */
+async function twins(data: Float32Array, n: number, d: number, y: Label[] | null, options: KnnOptions) {
+  const float32 = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { ...options, metric: 'cosine' });
+  const float64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, { ...options, metric: 'cosine' });
+  expect(float32.storage).toBe('float32');
+  expect(float64.storage).toBe('float64');
+  return { float32, float64 };
+}
+
+function labelsFor(seed: number, n: number, task: 'classification' | 'regression' | 'search'): Label[] | null {
+  const random = new SeededRandom(seed + 1);
+  if (task === 'search') return null;
+  return Array.from({ length: n }, () => (task === 'regression' ? random.uniform() * 10 : Math.floor(random.uniform() * 3)));
+}
+
+describe.each(KERNEL_BUILDS)('cosine on float32 storage answers as float64 storage of the same input (%s build)', (build) => {
+  onKernelBuild(build);
+
+  it('on random problems: d = 1 … 33, n = 1 … 200, k up to n and all, ties, multiples, 1e±30 magnitudes, every weighting and task', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          seed: fc.integer({ min: 1, max: 1_000_000 }),
+          n: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 12 }), fc.integer({ min: 13, max: 200 })),
+          d: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 9 }), fc.constantFrom(16, 17, 33)),
+          kind: fc.constantFrom<Kind>('uniform', 'grid', 'scaled'),
+          kFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+          weights: fc.constantFrom('uniform' as const, 'distance' as const, 'softmax' as const),
+          all: fc.boolean(),
+          task: fc.constantFrom('classification' as const, 'regression' as const, 'search' as const),
+        }),
+        async ({ seed, n, d, kind, kFraction, weights, all, task }) => {
+          const data = cosineData(seed, n, d, kind);
+          const k = Math.max(1, Math.round(kFraction * n));
+          const y = labelsFor(seed, n, task);
+          const options: KnnOptions = { k: all && weights === 'softmax' && task !== 'search' ? 'all' : k, weights, task, lambda: 3 };
+          const { float32, float64 } = await twins(data, n, d, y, options);
+          const queries = queriesFor(seed, data, n, d);
+          expect(answers(float32, queries, k, 0.3)).toEqual(answers(float64, queries, k, 0.3));
+          if (task === 'classification') expect(float32.score(queries, float64.predict(queries) as Label[])).toBe(1);
+          float32.dispose();
+          float64.dispose();
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('on the k-nearest search past direct brute force (3 000 × 40, the float64 search on unit rows formed block by block)', async () => {
+    const n = 3000;
+    const d = 40;
+    const data = cosineData(31, n, d, 'uniform');
+    const y = labelsFor(31, n, 'classification');
+    const { float32, float64 } = await twins(data, n, d, y, { k: 10, weights: 'distance' });
+    const random = new SeededRandom(4);
+    const queries = { data: Float64Array.from({ length: 64 * d }, () => random.uniform() * 2 - 1), rows: 64, cols: d };
+    expect(answers(float32, queries, 10, 0.7, false)).toEqual(answers(float64, queries, 10, 0.7, false));
+    const one = { data: queries.data.subarray(0, d), rows: 1, cols: d };
+    expect(answers(float32, one, 10, 0.7, false)).toEqual(answers(float64, one, 10, 0.7, false));
+    float32.dispose();
+    float64.dispose();
+  });
+
+  it('after adds (in place and past the room), removals and a save and load: as float64 storage, and as a fresh fit on the same rows', async () => {
+    const n = 150;
+    const d = 21;
+    const data = cosineData(11, n + 400, d, 'scaled');
+    const y = Array.from({ length: n + 400 }, (_, i) => i % 4);
+    const { float32, float64 } = await twins(data.subarray(0, n * d), n, d, y.slice(0, n), { k: 7, weights: 'distance' });
+    const queries = queriesFor(3, data, n, d);
+    for (const [first, end] of [[n, n + 5], [n + 5, n + 40], [n + 40, n + 400]]) {
+      const rows = data.subarray(first * d, end * d);
+      float32.add({ data: rows, rows: end - first, cols: d }, y.slice(first, end));
+      float64.add({ data: Float64Array.from(rows), rows: end - first, cols: d }, y.slice(first, end));
+      expect(float32.storage).toBe('float32');
+      expect(answers(float32, queries, 9, 0.4)).toEqual(answers(float64, queries, 9, 0.4));
+    }
+    const removed = [0, 17, 149, 300];
+    float32.remove(removed);
+    float64.remove(removed);
+    expect(answers(float32, queries, 9, 0.4)).toEqual(answers(float64, queries, 9, 0.4));
+    const kept = Array.from({ length: n + 400 }, (_, i) => i).filter((i) => !removed.includes(i));
+    const keptRows = new Float32Array(kept.length * d);
+    kept.forEach((i, r) => keptRows.set(data.subarray(i * d, (i + 1) * d), r * d));
+    const fresh = await KnnNetwork.fit({ data: keptRows, rows: kept.length, cols: d }, kept.map((i) => y[i]), { k: 7, weights: 'distance', metric: 'cosine' });
+    expect(answers(float32, queries, 9, 0.4)).toEqual(answers(fresh, queries, 9, 0.4));
+    const loaded = await KnnNetwork.fromBytes(float32.toBytes());
+    expect(loaded.storage).toBe('float32');
+    expect(answers(loaded, queries, 9, 0.4)).toEqual(answers(float64, queries, 9, 0.4));
+    const chunked = await KnnNetwork.fromChunks(float32.saveChunks());
+    expect(answers(chunked, queries, 9, 0.4)).toEqual(answers(float64, queries, 9, 0.4));
+    for (const net of [float32, float64, fresh, loaded, chunked]) net.dispose();
+  });
+});
+
+describe('cosine on float32 storage through the rest of the API', () => {
+  it("'auto' keeps float32 cosine rows as float32; 'float32' rounds float64 rows once, answering as float64 storage of the rounded rows", async () => {
+    const rows = [Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(0, 1)];
+    const auto = await KnnNetwork.fit(rows, null, { metric: 'cosine' });
+    expect(auto.storage).toBe('float32');
+    auto.dispose();
+    const n = 120;
+    const d = 9;
+    const random = new SeededRandom(5);
+    const data = Float64Array.from({ length: (n + 30) * d }, () => random.uniform() * 3 - 1 / 3);
+    const rounded = Float64Array.from(Float32Array.from(data));
+    const y = Array.from({ length: n + 30 }, (_, i) => i % 2);
+    const asked = await KnnNetwork.fit({ data: data.subarray(0, n * d), rows: n, cols: d }, y.slice(0, n), { k: 3, metric: 'cosine', storage: 'float32' });
+    const widened = await KnnNetwork.fit({ data: rounded.subarray(0, n * d), rows: n, cols: d }, y.slice(0, n), { k: 3, metric: 'cosine' });
+    expect(asked.storage).toBe('float32');
+    expect(widened.storage).toBe('float64');
+    const queries = { data: data.subarray(0, 12 * d).map((value) => value + 0.01), rows: 12, cols: d };
+    expect(answers(asked, queries, 3, 0.2)).toEqual(answers(widened, queries, 3, 0.2));
+    asked.add({ data: data.subarray(n * d), rows: 30, cols: d }, y.slice(n));
+    widened.add({ data: rounded.subarray(n * d), rows: 30, cols: d }, y.slice(n));
+    expect(answers(asked, queries, 3, 0.2)).toEqual(answers(widened, queries, 3, 0.2));
+    asked.dispose();
+    widened.dispose();
+  });
+
+  it("searches by brute force whatever options.algorithm asks, with the tree's answers on float64 storage", async () => {
+    const n = 3000;
+    const d = 3;
+    const data = cosineData(8, n, d, 'uniform');
+    const stored = await KnnNetwork.fit({ data, rows: n, cols: d }, null, { k: 4, algorithm: 'tree', metric: 'cosine' });
+    const widened = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, null, { k: 4, algorithm: 'tree', metric: 'cosine' });
+    expect(stored.storage).toBe('float32');
+    expect(stored.searchAlgorithm).toBe('brute');
+    expect(widened.searchAlgorithm).toBe('tree');
+    const queries = queriesFor(8, data, n, d);
+    expect(answers(stored, queries, 4, 0.01)).toEqual(answers(widened, queries, 4, 0.01));
+    stored.dispose();
+    widened.dispose();
+  });
+
+  it('ids, filters (direct, whole and gathered ways) and a created network work as on float64 storage', async () => {
+    const n = 2000;
+    const d = 19;
+    const data = cosineData(9, n, d, 'grid');
+    const ids = Array.from({ length: n }, (_, i) => 1000 + 3 * i);
+    const y = Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]);
+    const { float32, float64 } = await twins(data, n, d, y, { k: 4, ids });
+    const queries = queriesFor(9, data, n, d);
+    const sparse = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 2 ? 1 : 0));
+    const half = Uint8Array.from({ length: n }, (_, i) => (i % 2));
+    const most = Uint8Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 0 : 1));
+    for (const options of [{ filter: sparse }, { filter: half }, { filter: most }, { classes: ['b'] }, { filter: half, classes: ['a', 'c'] }]) {
+      expect(float32.kneighbors(queries, 6, options)).toEqual(float64.kneighbors(queries, 6, options));
+      expect(float32.radiusNeighbors(queries, 0.3, options)).toEqual(float64.radiusNeighbors(queries, 0.3, options));
+    }
+    float32.removeIds([1003, 1300]);
+    float64.removeIds([1003, 1300]);
+    expect(float32.kneighbors(queries, 5)).toEqual(float64.kneighbors(queries, 5));
+    const created = await KnnNetwork.create<string>({ k: 500, metric: 'cosine' });
+    created.add({ data: data.subarray(0, 300 * d), rows: 300, cols: d }, y.slice(0, 300));
+    expect(created.storage).toBe('float32');
+    const createdTwin = await KnnNetwork.create<string>({ k: 500, metric: 'cosine' });
+    createdTwin.add({ data: Float64Array.from(data.subarray(0, 300 * d)), rows: 300, cols: d }, y.slice(0, 300));
+    expect(answers(created, queries, 250, 0.3)).toEqual(answers(createdTwin, queries, 250, 0.3));
+    for (const net of [float32, float64, created, createdTwin]) net.dispose();
+  });
+
+  it('on a pool of two threads, the async methods answer as float64 storage does on this thread (split by queries and by training rows)', async () => {
+    const n = 2400;
+    const d = 40;
+    const data = cosineData(21, n, d, 'uniform');
+    const y = Array.from({ length: n }, (_, i) => i % 5);
+    const pooled = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 6, threads: 2, metric: 'cosine' });
+    const softmax = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 'all', weights: 'softmax', lambda: 3, threads: 2, metric: 'cosine' });
+    const { float64 } = await twins(data, n, d, y, { k: 6 });
+    const softmax64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, { k: 'all', weights: 'softmax', lambda: 3, metric: 'cosine' });
+    expect(pooled.storage).toBe('float32');
+    for (const rows of [3, 64]) {
+      const queries = queriesFor(rows, data, n, d);
+      const many = { data: new Float64Array(rows * d).map((_, i) => queries.data[i % queries.data.length] + (i % 7) * 0.01), rows, cols: d };
+      expect(await pooled.kneighborsAsync(many)).toEqual(float64.kneighbors(many));
+      expect(bits(await pooled.predictProbaAsync(many))).toEqual(bits(float64.predictProba(many)));
+      expect(await pooled.radiusNeighborsAsync(many, 0.5)).toEqual(float64.radiusNeighbors(many, 0.5));
+      expect(bits(await softmax.predictProbaAsync(many))).toEqual(bits(softmax64.predictProba(many)));
+    }
+    for (const net of [pooled, softmax, float64, softmax64]) net.dispose();
+  }, 60_000);
+
+  it('a zero row (or one that rounds to zero in float32) is BAD_INPUT at fit and at add, and the network is unchanged and usable', async () => {
+    const error = (call: () => unknown) => {
+      try {
+        call();
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    };
+    const fitted = await KnnNetwork.fit({ data: Float32Array.of(1, 2, 0, 0, 3, 1), rows: 3, cols: 2 }, null, { metric: 'cosine' }).catch((caught: unknown) => caught);
+    expect(fitted).toBeInstanceOf(KnnError);
+    expect((fitted as KnnError).message).toMatch(/X row 1 is a zero vector/);
+    const rounded = await KnnNetwork.fit([[1, 2], [1e-50, -1e-60]], null, { metric: 'cosine', storage: 'float32' }).catch((caught: unknown) => caught);
+    expect((rounded as KnnError).message).toMatch(/X row 1 is a zero vector/);
+    const net = await KnnNetwork.fit({ data: Float32Array.of(1, 2, 3, 1), rows: 2, cols: 2 }, null, { metric: 'cosine' });
+    const twin = await KnnNetwork.fit({ data: Float64Array.of(1, 2, 3, 1), rows: 2, cols: 2 }, null, { metric: 'cosine' });
+    const added = error(() => net.add({ data: Float32Array.of(2, 2, 0, 0), rows: 2, cols: 2 }));
+    expect((added as KnnError).code).toBe('BAD_INPUT');
+    expect((added as KnnError).message).toMatch(/X row 1 is a zero vector/);
+    expect(net.nSamples).toBe(2);
+    net.add({ data: Float32Array.of(2, 2), rows: 1, cols: 2 });
+    twin.add({ data: Float64Array.of(2, 2), rows: 1, cols: 2 });
+    const queries = { data: Float64Array.of(1, 1, -1, 3), rows: 2, cols: 2 };
+    expect(answers(net, queries, 3, 0.5)).toEqual(answers(twin, queries, 3, 0.5));
+    net.dispose();
+    twin.dispose();
+  });
+});
+
+describe('cosine on float32 storage, saved', () => {
+  it('saved raw rows of which one is zero are BAD_BYTES (toBytes never writes them): fit refuses such a row', async () => {
+    const net = await KnnNetwork.fit({ data: Float32Array.of(1, 2, 0, 0), rows: 2, cols: 2 }, null);
+    const saved = net.toBytes();
+    net.dispose();
+    const view = new DataView(saved.buffer);
+    const length = view.getUint32(8, true);
+    const header = new TextDecoder().decode(saved.subarray(12, 12 + length)).replace('"metric":"euclidean"', '"metric":"cosine"   ');
+    saved.set(new TextEncoder().encode(header), 12);
+    view.setUint32(saved.length - 4, crc32(saved.subarray(0, saved.length - 4)), true);
+    const error = await KnnNetwork.fromBytes(saved).catch((caught: unknown) => caught);
+    expect((error as KnnError).code).toBe('BAD_BYTES');
+    expect((error as KnnError).message).toMatch(/row 1 of a cosine network is a zero vector/);
+  });
+});
+
+describe('cosine on float32 storage in shards', () => {
+  let restore: (() => void) | undefined;
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+
+  it('answers as one float64-stored network, and after adds and a removal (shards of about 40 points)', async () => {
+    const n = 230;
+    const d = 13;
+    const data = cosineData(41, n + 90, d, 'scaled');
+    const y = Array.from({ length: n + 90 }, (_, i) => i % 3);
+    const whole = await KnnNetwork.fit({ data: Float64Array.from(data.subarray(0, n * d)), rows: n, cols: d }, y.slice(0, n), { k: 5, metric: 'cosine' });
+    const perRow = trainingBytesPerRow(40, d, true, 'float32', 'cosine');
+    restore = setShardBytes(perRow * 40, perRow * 40);
+    const sharded = await KnnNetwork.fit({ data: data.subarray(0, n * d), rows: n, cols: d }, y.slice(0, n), { k: 5, metric: 'cosine' });
+    expect(sharded.storage).toBe('float32');
+    const queries = queriesFor(41, data, n, d);
+    const searches = (net: KnnNetwork) => answers(net, queries, 6, 0.3, false);
+    expect(searches(sharded)).toEqual(searches(whole));
+    sharded.add({ data: data.subarray(n * d), rows: 90, cols: d }, y.slice(n));
+    whole.add({ data: Float64Array.from(data.subarray(n * d)), rows: 90, cols: d }, y.slice(n));
+    expect(searches(sharded)).toEqual(searches(whole));
+    sharded.remove([3, 100, 250]);
+    whole.remove([3, 100, 250]);
+    expect(searches(sharded)).toEqual(searches(whole));
+    const loaded = await KnnNetwork.fromBytes(sharded.toBytes());
+    expect(searches(loaded)).toEqual(searches(whole));
+    for (const net of [sharded, whole, loaded]) net.dispose();
+  });
+});
+
+describe('what cosine on float32 storage costs', () => {
+  it('toBytes saves its raw float32 rows, about 4 bytes a value (float64 storage: 8)', async () => {
+    const n = 2000;
+    const d = 64;
+    const data = cosineData(2, n, d, 'uniform');
+    const { float32, float64 } = await twins(data, n, d, null, {});
+    const perValue = (net: KnnNetwork) => net.toBytes().length / (n * d);
+    expect(perValue(float32)).toBeGreaterThanOrEqual(4);
+    expect(perValue(float32)).toBeLessThan(4.01);
+    expect(perValue(float64)).toBeGreaterThanOrEqual(8);
+    float32.dispose();
+    float64.dispose();
+  });
+
+  it('holds about 4·d + 32 bytes of wasm memory a point (float64 storage about 20·d + 16)', async () => {
+    const kernels = await loadKernels();
+    const n = 20_000;
+    const d = 96;
+    const data = cosineData(4, n, d, 'uniform');
+    const before = kernels.allocatedBytes() - kernels.scratchBytesHeld();
+    const net = await KnnNetwork.fit({ data, rows: n, cols: d }, null, { metric: 'cosine' });
+    const held = kernels.allocatedBytes() - kernels.scratchBytesHeld() - before;
+    expect(held).toBeGreaterThanOrEqual(n * (4 * d + 32));
+    expect(held).toBeLessThan(n * (4 * d + 32) * 1.01 + 64 * 1024);
+    net.dispose();
+  });
+});
