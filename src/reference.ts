@@ -13,7 +13,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
-import { distanceOf, layerOneValue, prepareRows, type Metric } from './metrics.js';
+import { distanceOf, layerOneValue, normaliseRows, prepareRows, prepareTrainingRows, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import { storageFor, type StorageKind } from './planner.js';
 import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
@@ -83,7 +83,11 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   #capped: boolean;
   /** The points' stable ids, where the network has them (see KnnNetwork). */
   #ids: PointIds | undefined;
-  /** What KnnNetwork would store the points as: float32 storage's values are rounded to float32 (then widened here). */
+  /**
+   * What KnnNetwork would store the points as: float32 storage's values are rounded to float32
+   * (then widened here); a cosine network's are then its raw rows, normalised where layer 1 reads
+   * them (#layerOnePoints), as KnnNetwork's kernels normalise them.
+   */
   #storage: StorageKind = 'float64';
 
   private constructor(points: TrainingPoints, labels: EncodedLabels | Float64Array | undefined, options: ResolvedOptions<T>, capped: boolean, ids?: Float64Array) {
@@ -136,7 +140,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     const labelled = y !== undefined && y !== null;
     const resolved = resolveOptions(options, labelled ? 'classification' : 'search');
     if (labelled === (resolved.task === 'search')) checkLabelsGiven(resolved.task, y, 'fit(X, y)');
-    const matrix = prepareRows(toMatrix(X, 'X'), resolved.metric, 'X');
+    const rows = toMatrix(X, 'X');
+    const matrix = prepareTrainingRows(rows, resolved.metric, storageFor(resolved.storage, rows.data instanceof Float32Array), 'X');
     const labels = encodeTrainingLabels(resolved.task, y, matrix.rows);
     const given = (options as { ids?: unknown } | undefined)?.ids;
     const ids = given === undefined ? undefined : readIds(given, matrix.rows, undefined, 'options.ids');
@@ -213,9 +218,16 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     return prepareRows(toMatrix(X, 'X', this.#held(call).cols), this.options.metric, 'X');
   }
 
+  /** The points as layer 1 reads them: a cosine network's raw float32 rows normalised, else as held. */
+  #layerOnePoints(call = 'this call'): TrainingPoints {
+    const points = this.#held(call);
+    const raw = this.options.metric === 'cosine' && this.#storage === 'float32' && points.rows > 0;
+    return raw ? (normaliseRows(points, 'X') as TrainingPoints) : points;
+  }
+
   /** Layer 1 for query r: the metric's z1 to all n points, computed directly. */
   #layerOne(queries: Matrix, r: number): Float64Array {
-    const points = this.#live();
+    const points = this.#layerOnePoints();
     const z1 = new Float64Array(points.rows);
     for (let i = 0; i < points.rows; i++) z1[i] = layerOneValue(this.options.metric, points.data, i, queries.data, r, points.cols);
     return z1;
@@ -334,7 +346,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** The network's weights, computed from the training data, each flat row-major. */
   get weights(): NetworkWeights {
-    const { data, rows: n, cols: d } = this.#held('weights');
+    const { data, rows: n, cols: d } = this.#layerOnePoints('weights');
     const c = this.#classes.length;
     const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
     if (this.options.task === 'classification') for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
@@ -370,13 +382,14 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     checkLabelsGiven(this.options.task, y, 'add(X, y)');
     const given = readAddOptions(options).ids;
     if (points.rows === 0) {
-      const matrix = prepareRows(toMatrix(X, 'X'), this.options.metric, 'X');
+      const given = toMatrix(X, 'X');
+      const matrix = prepareTrainingRows(given, this.options.metric, storageFor(this.options.storage, given.data instanceof Float32Array), 'X');
       this.#setLabels(encodeTrainingLabels(this.options.task, y, matrix.rows));
       this.#ids = given === undefined ? undefined : new PointIds(readIds(given, matrix.rows, undefined, 'options.ids'));
       this.#holdFirst(matrix);
       return;
     }
-    const extra = prepareRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, 'X');
+    const extra = prepareTrainingRows(toMatrix(X, 'X', points.cols, points.rows), this.options.metric, this.#storage, 'X');
     if ((given === undefined) !== (this.#ids === undefined)) throw new KnnError('BAD_INPUT', `add(X, y, { ids }): this network ${this.#ids ? 'has ids: pass one per row of X' : 'has no ids: add without them'}.`);
     if (given !== undefined) this.#ids = this.#ids!.appended(readIds(given, extra.rows, this.#ids, 'options.ids'));
     const rows = points.rows + extra.rows;
@@ -400,7 +413,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
 
   /** Every training point within `radius` of each query, by brute force; see KnnNetwork.radiusNeighbors. */
   radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
-    const points = this.#held('radiusNeighbors(X, radius)');
+    const points = this.#layerOnePoints('radiusNeighbors(X, radius)');
     const checkedRadius = checkRadius(radius);
     const queries = this.#queries(X);
     const offsets = new Int32Array(queries.rows + 1);

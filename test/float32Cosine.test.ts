@@ -7,11 +7,13 @@
 // other, magnitudes 1e±30), after add and remove, after saving and loading, on two threads,
 // with filters and ids, and in shards. Also what it costs, and zero rows refused.
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
 import { crc32 } from '../src/serialize.js';
+import { ReferenceNetwork } from '../src/reference.js';
 import { setShardBytes } from '../src/shards.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 import { trainingBytesPerRow } from '../src/planner.js';
 import { loadKernels } from '../src/wasm.js';
 import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
@@ -252,6 +254,9 @@ describe('cosine on float32 storage through the rest of the API', () => {
     const { float64 } = await twins(data, n, d, y, { k: 6 });
     const softmax64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, { k: 'all', weights: 'softmax', lambda: 3, metric: 'cosine' });
     expect(pooled.storage).toBe('float32');
+    // Every call of two or more queries to the pool: 3 queries split by training rows, 64 by queries.
+    const threshold = setPoolThreshold(0);
+    onTestFinished(() => void setPoolThreshold(threshold));
     for (const rows of [3, 64]) {
       const queries = queriesFor(rows, data, n, d);
       const many = { data: new Float64Array(rows * d).map((_, i) => queries.data[i % queries.data.length] + (i % 7) * 0.01), rows, cols: d };
@@ -289,6 +294,29 @@ describe('cosine on float32 storage through the rest of the API', () => {
     expect(answers(net, queries, 3, 0.5)).toEqual(answers(twin, queries, 3, 0.5));
     net.dispose();
     twin.dispose();
+  });
+});
+
+describe('the reference network on cosine float32 storage', () => {
+  it('holds the raw float32 rows as KnnNetwork does: the same neighbours and weights, and each loads the bytes the other saves', async () => {
+    const n = 90;
+    const d = 7;
+    const data = cosineData(51, n, d, 'scaled');
+    const y = labelsFor(51, n, 'classification');
+    const net = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 4, metric: 'cosine' });
+    const reference = ReferenceNetwork.fitSync({ data, rows: n, cols: d }, y, { k: 4, metric: 'cosine' });
+    const queries = queriesFor(51, data, n, d);
+    const neighbours = (model: KnnNetwork | ReferenceNetwork) => {
+      const found = model.kneighbors(queries, 6);
+      return { indices: Array.from(found.indices), distances: bits(found.distances), W1: bits(model.weights.W1), mean: bits(model.weights.mean) };
+    };
+    expect(neighbours(reference)).toEqual(neighbours(net));
+    const fromReference = await KnnNetwork.fromBytes(reference.toBytes());
+    expect(fromReference.storage).toBe('float32');
+    expect(neighbours(fromReference)).toEqual(neighbours(net));
+    expect(neighbours(await ReferenceNetwork.fromBytes(net.toBytes()))).toEqual(neighbours(net));
+    net.dispose();
+    fromReference.dispose();
   });
 });
 
