@@ -382,8 +382,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     checkLabelsGiven(this.options.task, y, 'add(X, y)');
     const given = readAddOptions(options).ids;
     if (points.rows === 0) {
-      const given = toMatrix(X, 'X');
-      const matrix = prepareTrainingRows(given, this.options.metric, storageFor(this.options.storage, given.data instanceof Float32Array), 'X');
+      const first = toMatrix(X, 'X');
+      const matrix = prepareTrainingRows(first, this.options.metric, storageFor(this.options.storage, first.data instanceof Float32Array), 'X');
       this.#setLabels(encodeTrainingLabels(this.options.task, y, matrix.rows));
       this.#ids = given === undefined ? undefined : new PointIds(readIds(given, matrix.rows, undefined, 'options.ids'));
       this.#holdFirst(matrix);
