@@ -35,7 +35,8 @@
 // packUnitFactors: 16 bytes a point), and everywhere it widens a value it widens x̂ instead:
 // (f64(x_j) / m) / s, the same two correctly rounded divisions of the same float64 values, so
 // the bits float64 storage holds. The mean, b1, the expansion's blocks and the recheck are then
-// float64 storage's on its own unit rows. Layout: per panel, the 8 points' m, then their s.
+// float64 storage's on its own unit rows; the float32 candidates are the unit rows, centred and
+// rounded to float32 (unitCandidate). Layout: per panel, the 8 points' m, then their s.
 
 import { panelCount, PANEL_POINTS } from './distance';
 
@@ -201,6 +202,16 @@ export const UNIT_NORMS_OFFSET: usize = PANEL_POINTS * 8;
 }
 
 /**
+ * A cosine network's float32 candidate values for two unit values u (float64): f32(u − c), the
+ * subtraction in float64 (c = μ32_j widened), then rounded to float32, in the two low lanes
+ * (storedDistance.ts bounds the two roundings). The candidate norms and the search's centred
+ * blocks both make them here, so the GEMM multiplies the values whose norms it adds.
+ */
+@inline export function unitCandidate(unit: v128, centre: v128): v128 {
+  return f32x4.demote_f64x2_zero(f64x2.sub(unit, centre));
+}
+
+/**
  * Writes the unit factors of points firstPoint … n − 1 (their whole panels; lanes before
  * firstPoint get the bits they hold; padding points m = s = 1, which keeps their zeros zero):
  * m = max_j |X_ij| and s = √Σ_j (X_ij / m)², summed in dimension order, as normaliseRow
@@ -282,8 +293,8 @@ export function unpackFloat32Rows(panels: usize, d: i32, firstPoint: i32, count:
  * for the widened values (with `unitFactors`, the unit rows: b1 of float64 storage's cosine
  * network), to `pointNorms`; and Σ_j c_ij², c_ij = f32(X_ij − μ32_j) (the float32 subtraction
  * the candidate GEMM makes; each square exact in float64, summed in dimension order) to
- * `candidateNorms` (a cosine network's are of its raw values, which its float64 search never
- * reads). Lanes before firstPoint in its panel are written again with the bits they hold.
+ * `candidateNorms` (a cosine network's c_ij = f32(X̂_ij − μ32_j), of its unit values:
+ * unitCandidate). Lanes before firstPoint in its panel are written again with the bits they hold.
  * Stores the largest b1 and the largest candidate norm written at `largest` (two f64).
  */
 export function packFloat32Norms(
@@ -305,16 +316,25 @@ export function packFloat32Norms(
       const low = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
       const high = v128.load(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, 16);
       if (unit) {
-        b01 = addSquareAbout(b01, unitOf(widenLow(low), v128.load(factors), v128.load(factors + UNIT_NORMS_OFFSET)), centre);
-        b23 = addSquareAbout(b23, unitOf(widenHigh(low), v128.load(factors, 16), v128.load(factors + UNIT_NORMS_OFFSET, 16)), centre);
-        b45 = addSquareAbout(b45, unitOf(widenLow(high), v128.load(factors, 32), v128.load(factors + UNIT_NORMS_OFFSET, 32)), centre);
-        b67 = addSquareAbout(b67, unitOf(widenHigh(high), v128.load(factors, 48), v128.load(factors + UNIT_NORMS_OFFSET, 48)), centre);
-      } else {
-        b01 = addSquareAbout(b01, widenLow(low), centre);
-        b23 = addSquareAbout(b23, widenHigh(low), centre);
-        b45 = addSquareAbout(b45, widenLow(high), centre);
-        b67 = addSquareAbout(b67, widenHigh(high), centre);
+        const u01 = unitOf(widenLow(low), v128.load(factors), v128.load(factors + UNIT_NORMS_OFFSET));
+        const u23 = unitOf(widenHigh(low), v128.load(factors, 16), v128.load(factors + UNIT_NORMS_OFFSET, 16));
+        const u45 = unitOf(widenLow(high), v128.load(factors, 32), v128.load(factors + UNIT_NORMS_OFFSET, 32));
+        const u67 = unitOf(widenHigh(high), v128.load(factors, 48), v128.load(factors + UNIT_NORMS_OFFSET, 48));
+        b01 = addSquareAbout(b01, u01, centre);
+        b23 = addSquareAbout(b23, u23, centre);
+        b45 = addSquareAbout(b45, u45, centre);
+        b67 = addSquareAbout(b67, u67, centre);
+        const unitCentre = f64x2.splat(<f64><f32>f64x2.extract_lane(centre, 0));
+        c01 = addSquare(c01, widenLow(unitCandidate(u01, unitCentre)));
+        c23 = addSquare(c23, widenLow(unitCandidate(u23, unitCentre)));
+        c45 = addSquare(c45, widenLow(unitCandidate(u45, unitCentre)));
+        c67 = addSquare(c67, widenLow(unitCandidate(u67, unitCentre)));
+        continue;
       }
+      b01 = addSquareAbout(b01, widenLow(low), centre);
+      b23 = addSquareAbout(b23, widenHigh(low), centre);
+      b45 = addSquareAbout(b45, widenLow(high), centre);
+      b67 = addSquareAbout(b67, widenHigh(high), centre);
       const centredLow = f32x4.sub(low, centre32);
       const centredHigh = f32x4.sub(high, centre32);
       c01 = addSquare(c01, widenLow(centredLow));

@@ -64,8 +64,8 @@ export function searchNeighbours(
  * values are too large for float32's range: storedFloat32Searchable) goes through the float64
  * search on the expansion formed on the fly. The answers are searchNeighbours' on float64
  * storage of the widened values, bit for bit, whatever path each query takes. A cosine
- * network passes its `unitFactors` (else 0): its values widen to its unit rows, and every query
- * takes the float64 search (its raw values are not the candidates' values).
+ * network passes its `unitFactors` (else 0): its values widen to its unit rows, and its float32
+ * candidates are those unit rows rounded, block by block (centreUnitPanels).
  */
 export function searchStoredNeighbours(
   panels: usize, pointNorms: usize, candidateNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64, largestCandidateNorm: f64,

@@ -26,7 +26,7 @@
 import { PANEL_POINTS } from './distance';
 import { multiplyAddF32x4 } from './multiplyAdd';
 import { GROUP_QUERIES, groupCount } from './float32Distance';
-import { UNIT_FACTOR_PANEL_BYTES, UNIT_NORMS_OFFSET, unitOf } from './float32Storage';
+import { UNIT_FACTOR_PANEL_BYTES, UNIT_NORMS_OFFSET, unitCandidate, unitOf } from './float32Storage';
 
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 4;
 const GROUP_BYTES_PER_DIMENSION: i32 = GROUP_QUERIES * 4;
@@ -349,6 +349,42 @@ export function prepareStoredQueries(
   }
 }
 
+/**
+ * A cosine network's panels [firstPanel, firstPanel + panels), as the float32 candidate values
+ * c_ij = f32(X̂_ij − μ32_j) of their unit values (unitCandidate: the values packFloat32Norms took
+ * the candidate norms of), to `centred` from its start in the same layout: the block every
+ * group of the chunk then multiplies (storedFloat32Gemm). The unit values need two divisions
+ * each and cannot be formed inside the GEMM's loop (its registers are taken).
+ */
+export function centreUnitPanels(panels32: usize, unitFactors: usize, centre32: usize, d: i32, firstPanel: i32, panels: i32, centred: usize): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  let source = panels32 + <usize>firstPanel * panelBytes;
+  let factors = unitFactors + <usize>firstPanel * <usize>UNIT_FACTOR_PANEL_BYTES;
+  let target = centred;
+  for (let p = 0; p < panels; p++) {
+    const m01 = v128.load(factors), m23 = v128.load(factors, 16), m45 = v128.load(factors, 32), m67 = v128.load(factors, 48);
+    const s01 = v128.load(factors + UNIT_NORMS_OFFSET), s23 = v128.load(factors + UNIT_NORMS_OFFSET, 16);
+    const s45 = v128.load(factors + UNIT_NORMS_OFFSET, 32), s67 = v128.load(factors + UNIT_NORMS_OFFSET, 48);
+    let centre = centre32;
+    const panelEnd = source + panelBytes;
+    while (source < panelEnd) {
+      const low = v128.load(source);
+      const high = v128.load(source, 16);
+      const c = f64x2.splat(<f64>load<f32>(centre));
+      const c01 = unitCandidate(unitOf(widenLow(low), m01, s01), c);
+      const c23 = unitCandidate(unitOf(widenHigh(low), m23, s23), c);
+      const c45 = unitCandidate(unitOf(widenLow(high), m45, s45), c);
+      const c67 = unitCandidate(unitOf(widenHigh(high), m67, s67), c);
+      v128.store(target, v128.shuffle<f32>(c01, c23, 0, 1, 4, 5));
+      v128.store(target, v128.shuffle<f32>(c45, c67, 0, 1, 4, 5), 16);
+      centre += 4;
+      source += PANEL_BYTES_PER_DIMENSION;
+      target += PANEL_BYTES_PER_DIMENSION;
+    }
+    factors += UNIT_FACTOR_PANEL_BYTES;
+  }
+}
+
 /** float32GemmPanels on float32 values as they are: a block centred by storedFloat32GemmCentring (or, uncentred, the stored values). */
 export function storedFloat32Gemm(
   group: usize, queryNorms: usize, queryScales: usize, panels32: usize, candidateNorms: usize, d: i32,
@@ -445,9 +481,16 @@ const FLOAT64_UNDERFLOW: f64 = 5e-324; // τ64 = 2^−1074
  *    but for float64 underflow, and p_j = f32(σ·a_j) within u·|σa_j| + τ/2 of it: so
  *    |p̂_j − α_j| ≤ ε·|α_j| + τ·h with ε = u + 2v. The data: c_ij = f32(X_ij − m_j) is within
  *    u·|β_ij| of β_ij (a float32 subtraction whose result is subnormal is exact). Hence
- *    Δ = ‖p̂ − α‖ + ‖c_i − β_i‖ ≤ ε·S + √d·τh with S = ‖α‖ + ‖β_i‖ ≤ (R + √d·τh) / (1 − ε),
+ *    Δ = ‖p̂ − α‖ + ‖c_i − β_i‖ ≤ ε·S + √d·τh' with S = ‖α‖ + ‖β_i‖ ≤ (R + √d·τh') / (1 − ε)
+ *    (S ≤ R + Δ), h' = h. A cosine network (`unitRows`): X_i is the float64 unit row X̂_i and
+ *    c_ij = f32(fl64(X̂_ij − m_j)) (unitCandidate), two roundings: the float64 subtraction
+ *    β_ij(1 + δ1), |δ1| ≤ v (exact where it is subnormal), then float32's, (·)(1 + δ2) + η,
+ *    |δ2| ≤ u, |η| ≤ τ/2 (float32's subnormal range is not exact here). So |c_ij − β_ij| ≤
+ *    (u + v + uv)·|β_ij| + τ/2 ≤ ε·|β_ij| + τ/2, and the same Δ and S hold with h' = h + 1/2;
  *    R = ‖p̂‖ + ‖c_i‖ (from the float64 norms, ‖p̂‖² taken as queryNorm + d·τ64 for squares
- *    that underflow, both inflated by (1 + (d + 4)v) for their rounding).
+ *    that underflow, both inflated by (1 + (d + 4)v) for their rounding). Steps 2–4 read c_i
+ *    only through its values and its norm ‖c_i‖², computed from the same values, so they hold
+ *    for either data as written.
  * 2. Moving the data: E = ‖p̂ − c_i‖² differs from D by at most Δ·(R + S).
  * 3. The float32 dot product Σ c_ij·p_j, each step a multiply then an add (plain SIMD: two
  *    roundings) or one fused multiply-add (relaxed SIMD: one rounding), in dimension order or
@@ -462,12 +505,22 @@ const FLOAT64_UNDERFLOW: f64 = 5e-324; // τ64 = 2^−1074
  * storedFloat32Searchable accepts (|p_j| ≤ 1). When d·u ≥ 1/2 the bound is +∞.
  */
 export function storedCandidateErrorBound(queryNorm: f64, scale: f64, largestPointNorm: f64, d: i32): f64 {
+  return candidateBound(queryNorm, scale, largestPointNorm, d, false);
+}
+
+/** storedCandidateErrorBound for a cosine network's candidates, f32(X̂ − μ32) (its `unitRows` case). */
+export function storedUnitCandidateErrorBound(queryNorm: f64, scale: f64, largestPointNorm: f64, d: i32): f64 {
+  return candidateBound(queryNorm, scale, largestPointNorm, d, true);
+}
+
+@inline function candidateBound(queryNorm: f64, scale: f64, largestPointNorm: f64, d: i32, unitRows: bool): f64 {
   const terms = <f64>d;
   if (terms * FLOAT32_ROUNDOFF >= 0.5) return Infinity;
   const h = Math.abs(scale) * 0.5;
   const epsilon = FLOAT32_ROUNDOFF + 2 * FLOAT64_ROUNDOFF;
   const rootTerms = Math.sqrt(terms);
-  const underflow = rootTerms * FLOAT32_UNDERFLOW * h;
+  // √d·τh': the data's float32 rounding of a cosine network's values can underflow (h' = h + 1/2).
+  const underflow = rootTerms * FLOAT32_UNDERFLOW * (unitRows ? h + 0.5 : h);
   const r = (Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) + Math.sqrt(largestPointNorm)) * (1 + (terms + 4) * FLOAT64_ROUNDOFF);
   const s = (r + underflow) / (1 - epsilon);
   const delta = epsilon * s + underflow;

@@ -17,7 +17,7 @@ import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
 import { float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import {
-  expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
+  centreUnitPanels, expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
 } from './storedDistance';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
@@ -203,11 +203,14 @@ export function streamDistances<R>(
  * query centres as it loads, and keeps nothing).
  * `centred` false (stored only) runs the uncentred variant instead, on the raw values (the
  * same GEMM without the centring step), which bench/f32store measures against the centred one.
+ * A cosine network's `unitFactors` (stored only) make each block's candidate values from its
+ * unit values in a pass of its own (centreUnitPanels), which every group, a single query's
+ * too, then multiplies.
  * Generic in the reducer class R, as streamDistances.
  */
 export function streamFloat32Distances<R>(
   reducer: R, panels32: usize, pointNorms: usize, n: i32, d: i32, mean: usize, scale: f64, queries: usize, q: i32, scratch: usize,
-  stored: bool, centred: bool = true,
+  stored: bool, centred: bool = true, unitFactors: usize = 0,
 ): void {
   const groups = frontOf(scratch);
   const queryNorms = groupNorms(scratch, q, d);
@@ -222,11 +225,13 @@ export function streamFloat32Distances<R>(
   const step = float32BlockPanels(d);
   const groupTotal = groupCount(q);
   // One query reads each block once: it centres as it loads (storedFloat32GemmSingle).
-  const single = stored && q == 1;
+  const unit = unitFactors != 0;
+  const single = stored && q == 1 && !unit;
   for (let first = 0; first < panelTotal; first += step) {
     const count = min(step, panelTotal - first);
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
+    if (unit) centreUnitPanels(panels32, unitFactors, centre32, d, first, count, centredBlock);
     if (single) {
       storedFloat32GemmSingle(groups, load<f64>(queryNorms), load<f64>(queryScales), panels32, pointNorms, centre32, d, first, count, tiles);
       reducer.fold(0, tiles, valid, firstIndex);
@@ -240,7 +245,7 @@ export function streamFloat32Distances<R>(
         float32DistanceGemm(group, normsOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);
       } else if (!centred) {
         storedFloat32Gemm(group, normsOfGroup, scalesOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);
-      } else if (g == 0) {
+      } else if (g == 0 && !unit) {
         // The first group centres the block into the scratch as it goes; the others read it there.
         storedFloat32GemmCentring(group, normsOfGroup, scalesOfGroup, panels32, pointNorms, centre32, centredBlock, d, first, count, tiles, tileStride);
       } else {

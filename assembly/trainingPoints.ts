@@ -12,7 +12,7 @@ import { directManhattanDistance, directSquaredDistance, panelCount } from './di
 import { candidateErrorBound, outOfFloat32Range } from './float32Distance';
 import {
   storedCandidateErrorBound, storedFloat32Searchable, storedManhattanDistance, storedSquaredDistance, storedSquaredDistancePair,
-  storedUnitSquaredDistance, storedUnitSquaredDistancePair,
+  storedUnitCandidateErrorBound, storedUnitSquaredDistance, storedUnitSquaredDistancePair,
 } from './storedDistance';
 import { storedPointAddress, unitScaleAddress, UNIT_NORMS_OFFSET } from './float32Storage';
 import {
@@ -53,8 +53,8 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
  * panels as both `pointPanels` and `float32Panels`, b1 in `pointNorms`, the candidate norms in
  * `float32Norms`, `float32Scale` 1; no `points` nor `packed` (the expansion is formed from the
  * panels block by block). A cosine network on float32 storage has its `unitFactors` (else 0):
- * every value it reads widens to its unit row's (float32Storage.ts), and its k-nearest search
- * runs in float64 (no float32 candidates).
+ * every value it reads widens to its unit row's (float32Storage.ts), and its float32
+ * candidates are made from those unit values, block by block (centreUnitPanels).
  */
 @unmanaged export class TrainingPoints {
   points: usize;
@@ -106,13 +106,9 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
     return directSquaredDistancePair(query, this.points + (<usize>first * <usize>d << 3), this.points + (<usize>second * <usize>d << 3), d);
   }
 
-  /**
-   * Whether the float32 candidates can be searched: W1's copy exists, or float32 storage's values
-   * are small enough for float32 (and are not a cosine network's raw rows).
-   */
+  /** Whether the float32 candidates can be searched: W1's copy exists, or float32 storage's values are small enough for float32. */
   hasFloat32Candidates(d: i32): bool {
-    if (this.stored) return this.unitFactors == 0 && storedFloat32Searchable(this.largestFloat32Norm, d);
-    return this.float32Panels != 0;
+    return this.stored ? storedFloat32Searchable(this.largestFloat32Norm, d) : this.float32Panels != 0;
   }
 
   /**
@@ -125,7 +121,7 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
   }
 
   streamFloat32<R>(reducer: R, n: i32, d: i32, queries: usize, q: i32, scratch: usize): void {
-    streamFloat32Distances(reducer, this.float32Panels, this.float32Norms, n, d, this.mean, this.float32Scale, queries, q, scratch, this.stored);
+    streamFloat32Distances(reducer, this.float32Panels, this.float32Norms, n, d, this.mean, this.float32Scale, queries, q, scratch, this.stored, true, this.unitFactors);
   }
 
   /** What the float32 values are in units of the distances: s² for W1's copy scaled by s, 1 for float32 storage. */
@@ -142,7 +138,10 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
     const queryNorm = load<f64>(groupNorms(scratch, q, d) + (<usize>r << 3));
     let bound: f64;
     if (this.stored) {
-      bound = storedCandidateErrorBound(queryNorm, load<f64>(groupScales(scratch, q, d) + (<usize>r << 3)), this.largestFloat32Norm, d);
+      const scale = load<f64>(groupScales(scratch, q, d) + (<usize>r << 3));
+      bound = this.unitFactors != 0
+        ? storedUnitCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d)
+        : storedCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d);
     } else {
       if (outOfFloat32Range(queryNorm)) return -Infinity;
       bound = candidateErrorBound(queryNorm, this.largestFloat32Norm, d);

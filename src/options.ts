@@ -81,8 +81,9 @@ export interface KnnOptions {
    * input. With metric 'cosine', float32 storage keeps the rows as given (4 bytes a value) and
    * 16 bytes a point more (each row's largest |value| and norm, in float64), and normalises each
    * value in float64 as it reads it: the unit rows float64 storage holds, bit for bit (about
-   * 4·d + 32 bytes a point). Its k-nearest search runs in float64 on those unit rows; float32
-   * storage always searches by brute force. `net.storage` tells what is kept.
+   * 4·d + 32 bytes a point). Its k-nearest search chooses candidates with a float32 GEMM on the
+   * unit rows rounded block by block, proven in float64; float32 storage always searches by brute
+   * force. `net.storage` tells what is kept.
    */
   storage?: StorageOption;
   /**

@@ -182,7 +182,7 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
  * differences where float64 storage's would (planner.ts), with the stored values as its
  * candidates elsewhere. A `cosine` network's rows are kept raw, with each one's unit factors
  * (assembly/float32Storage.ts): its μ, b1 and every value layer 1 reads are its unit rows', and
- * its search is float64 storage's (no float32 candidates).
+ * its float32 candidates are its unit rows rounded, block by block.
  */
 function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, expansion: boolean, capacity: number, cosine: boolean): Weights {
   const { rows: n, cols: d } = matrix;

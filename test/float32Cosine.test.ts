@@ -130,17 +130,29 @@ describe.each(KERNEL_BUILDS)('cosine on float32 storage answers as float64 stora
     );
   });
 
-  it('on the k-nearest search past direct brute force (3 000 × 40, the float64 search on unit rows formed block by block)', async () => {
+  it('on the float32 candidate search (3 000 × 40): every query it proves, and those it cannot (30 points tied at the 10th) through the float64 search', async () => {
     const n = 3000;
     const d = 40;
     const data = cosineData(31, n, d, 'uniform');
+    // Rows 1 … 29 are row 0 times powers of two: the same unit row, bit for bit.
+    for (let r = 1; r < 30; r++) for (let j = 0; j < d; j++) data[r * d + j] = data[j] * 2 ** (r % 7 - 3);
     const y = labelsFor(31, n, 'classification');
     const { float32, float64 } = await twins(data, n, d, y, { k: 10, weights: 'distance' });
     const random = new SeededRandom(4);
     const queries = { data: Float64Array.from({ length: 64 * d }, () => random.uniform() * 2 - 1), rows: 64, cols: d };
+    for (const r of [5, 40]) queries.data.set(Float64Array.from(data.subarray(0, d), (value) => value * 3), r * d);
     expect(answers(float32, queries, 10, 0.7, false)).toEqual(answers(float64, queries, 10, 0.7, false));
     const one = { data: queries.data.subarray(0, d), rows: 1, cols: d };
-    expect(answers(float32, one, 10, 0.7, false)).toEqual(answers(float64, one, 10, 0.7, false));
+    const tied = { data: queries.data.subarray(5 * d, 6 * d), rows: 1, cols: d };
+    for (const query of [one, tied]) expect(answers(float32, query, 10, 0.7, false)).toEqual(answers(float64, query, 10, 0.7, false));
+    // The float32 search runs on this network and proves every query but the tied ones.
+    const kernels = await loadKernels();
+    const unproven = (search: () => unknown) => {
+      const before = kernels.exports.float32UnprovenQueries();
+      search();
+      return kernels.exports.float32UnprovenQueries() - before;
+    };
+    expect([unproven(() => float32.kneighbors(queries, 10)), unproven(() => float32.kneighbors(one, 10)), unproven(() => float32.kneighbors(tied, 10))]).toEqual([2, 0, 1]);
     float32.dispose();
     float64.dispose();
   });
