@@ -201,14 +201,21 @@ export const UNIT_NORMS_OFFSET: usize = PANEL_POINTS * 8;
   return f64x2.div(f64x2.div(widened, scale), norm);
 }
 
+/** r = (1 / m) / s for two points: what their candidate values multiply a raw value by (unitCandidate). */
+@inline export function unitReciprocal(scale: v128, norm: v128): v128 {
+  return f64x2.div(f64x2.div(f64x2.splat(1), scale), norm);
+}
+
 /**
- * A cosine network's float32 candidate values for two unit values u (float64): f32(u − c), the
- * subtraction in float64 (c = μ32_j widened), then rounded to float32, in the two low lanes
- * (storedDistance.ts bounds the two roundings). The candidate norms and the search's centred
- * blocks both make them here, so the GEMM multiplies the values whose norms it adds.
+ * A cosine network's float32 candidate values for two widened raw values w: f32(w·r − c) in the
+ * two low lanes, the product and the subtraction in float64 (r = unitReciprocal, c = μ32_j
+ * widened). w·r is within a few float64 ulps of the unit value (w / m) / s, and a multiplication
+ * costs a fraction of the two divisions; storedDistance.ts bounds the difference. The candidate
+ * norms and the search's centred blocks both make them here, so the GEMM multiplies the values
+ * whose norms it adds.
  */
-@inline export function unitCandidate(unit: v128, centre: v128): v128 {
-  return f32x4.demote_f64x2_zero(f64x2.sub(unit, centre));
+@inline export function unitCandidate(widened: v128, reciprocal: v128, centre: v128): v128 {
+  return f32x4.demote_f64x2_zero(f64x2.sub(f64x2.mul(widened, reciprocal), centre));
 }
 
 /**
@@ -293,7 +300,7 @@ export function unpackFloat32Rows(panels: usize, d: i32, firstPoint: i32, count:
  * for the widened values (with `unitFactors`, the unit rows: b1 of float64 storage's cosine
  * network), to `pointNorms`; and Σ_j c_ij², c_ij = f32(X_ij − μ32_j) (the float32 subtraction
  * the candidate GEMM makes; each square exact in float64, summed in dimension order) to
- * `candidateNorms` (a cosine network's c_ij = f32(X̂_ij − μ32_j), of its unit values:
+ * `candidateNorms` (a cosine network's c_ij = f32(X_ij·r_i − μ32_j), near its unit values:
  * unitCandidate). Lanes before firstPoint in its panel are written again with the bits they hold.
  * Stores the largest b1 and the largest candidate norm written at `largest` (two f64).
  */
@@ -310,6 +317,10 @@ export function packFloat32Norms(
     let b01 = f64x2.splat(0), b23 = b01, b45 = b01, b67 = b01;
     let c01 = b01, c23 = b01, c45 = b01, c67 = b01;
     const factors = unitFactors + <usize>p * <usize>UNIT_FACTOR_PANEL_BYTES;
+    const r01 = unit ? unitReciprocal(v128.load(factors), v128.load(factors + UNIT_NORMS_OFFSET)) : b01;
+    const r23 = unit ? unitReciprocal(v128.load(factors, 16), v128.load(factors + UNIT_NORMS_OFFSET, 16)) : b01;
+    const r45 = unit ? unitReciprocal(v128.load(factors, 32), v128.load(factors + UNIT_NORMS_OFFSET, 32)) : b01;
+    const r67 = unit ? unitReciprocal(v128.load(factors, 48), v128.load(factors + UNIT_NORMS_OFFSET, 48)) : b01;
     for (let j = 0; j < d; j++) {
       const centre = v128.load64_splat(mean + (<usize>j << 3));
       const centre32 = f32x4.splat(<f32>f64x2.extract_lane(centre, 0));
@@ -325,10 +336,10 @@ export function packFloat32Norms(
         b45 = addSquareAbout(b45, u45, centre);
         b67 = addSquareAbout(b67, u67, centre);
         const unitCentre = f64x2.splat(<f64><f32>f64x2.extract_lane(centre, 0));
-        c01 = addSquare(c01, widenLow(unitCandidate(u01, unitCentre)));
-        c23 = addSquare(c23, widenLow(unitCandidate(u23, unitCentre)));
-        c45 = addSquare(c45, widenLow(unitCandidate(u45, unitCentre)));
-        c67 = addSquare(c67, widenLow(unitCandidate(u67, unitCentre)));
+        c01 = addSquare(c01, widenLow(unitCandidate(widenLow(low), r01, unitCentre)));
+        c23 = addSquare(c23, widenLow(unitCandidate(widenHigh(low), r23, unitCentre)));
+        c45 = addSquare(c45, widenLow(unitCandidate(widenLow(high), r45, unitCentre)));
+        c67 = addSquare(c67, widenLow(unitCandidate(widenHigh(high), r67, unitCentre)));
         continue;
       }
       b01 = addSquareAbout(b01, widenLow(low), centre);

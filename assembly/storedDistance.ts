@@ -26,7 +26,7 @@
 import { PANEL_POINTS } from './distance';
 import { multiplyAddF32x4 } from './multiplyAdd';
 import { GROUP_QUERIES, groupCount } from './float32Distance';
-import { UNIT_FACTOR_PANEL_BYTES, UNIT_NORMS_OFFSET, unitCandidate, unitOf } from './float32Storage';
+import { UNIT_FACTOR_PANEL_BYTES, UNIT_NORMS_OFFSET, unitCandidate, unitOf, unitReciprocal } from './float32Storage';
 
 const PANEL_BYTES_PER_DIMENSION: i32 = PANEL_POINTS * 4;
 const GROUP_BYTES_PER_DIMENSION: i32 = GROUP_QUERIES * 4;
@@ -351,10 +351,10 @@ export function prepareStoredQueries(
 
 /**
  * A cosine network's panels [firstPanel, firstPanel + panels), as the float32 candidate values
- * c_ij = f32(X̂_ij − μ32_j) of their unit values (unitCandidate: the values packFloat32Norms took
- * the candidate norms of), to `centred` from its start in the same layout: the block every
- * group of the chunk then multiplies (storedFloat32Gemm). The unit values need two divisions
- * each and cannot be formed inside the GEMM's loop (its registers are taken).
+ * c_ij = f32(X_ij·r_i − μ32_j) near their unit values (unitCandidate: the values
+ * packFloat32Norms took the candidate norms of), to `centred` from its start in the same layout:
+ * the block every group of the chunk then multiplies (storedFloat32Gemm). Widening, the float64
+ * product and the demotion do not fit the GEMM's loop beside its accumulators.
  */
 export function centreUnitPanels(panels32: usize, unitFactors: usize, centre32: usize, d: i32, firstPanel: i32, panels: i32, centred: usize): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
@@ -365,16 +365,17 @@ export function centreUnitPanels(panels32: usize, unitFactors: usize, centre32: 
     const m01 = v128.load(factors), m23 = v128.load(factors, 16), m45 = v128.load(factors, 32), m67 = v128.load(factors, 48);
     const s01 = v128.load(factors + UNIT_NORMS_OFFSET), s23 = v128.load(factors + UNIT_NORMS_OFFSET, 16);
     const s45 = v128.load(factors + UNIT_NORMS_OFFSET, 32), s67 = v128.load(factors + UNIT_NORMS_OFFSET, 48);
+    const r01 = unitReciprocal(m01, s01), r23 = unitReciprocal(m23, s23), r45 = unitReciprocal(m45, s45), r67 = unitReciprocal(m67, s67);
     let centre = centre32;
     const panelEnd = source + panelBytes;
     while (source < panelEnd) {
       const low = v128.load(source);
       const high = v128.load(source, 16);
       const c = f64x2.splat(<f64>load<f32>(centre));
-      const c01 = unitCandidate(unitOf(widenLow(low), m01, s01), c);
-      const c23 = unitCandidate(unitOf(widenHigh(low), m23, s23), c);
-      const c45 = unitCandidate(unitOf(widenLow(high), m45, s45), c);
-      const c67 = unitCandidate(unitOf(widenHigh(high), m67, s67), c);
+      const c01 = unitCandidate(widenLow(low), r01, c);
+      const c23 = unitCandidate(widenHigh(low), r23, c);
+      const c45 = unitCandidate(widenLow(high), r45, c);
+      const c67 = unitCandidate(widenHigh(high), r67, c);
       v128.store(target, v128.shuffle<f32>(c01, c23, 0, 1, 4, 5));
       v128.store(target, v128.shuffle<f32>(c45, c67, 0, 1, 4, 5), 16);
       centre += 4;
@@ -481,12 +482,18 @@ const FLOAT64_UNDERFLOW: f64 = 5e-324; // τ64 = 2^−1074
  *    but for float64 underflow, and p_j = f32(σ·a_j) within u·|σa_j| + τ/2 of it: so
  *    |p̂_j − α_j| ≤ ε·|α_j| + τ·h with ε = u + 2v. The data: c_ij = f32(X_ij − m_j) is within
  *    u·|β_ij| of β_ij (a float32 subtraction whose result is subnormal is exact). Hence
- *    Δ = ‖p̂ − α‖ + ‖c_i − β_i‖ ≤ ε·S + √d·τh' with S = ‖α‖ + ‖β_i‖ ≤ (R + √d·τh') / (1 − ε)
- *    (S ≤ R + Δ), h' = h. A cosine network (`unitRows`): X_i is the float64 unit row X̂_i and
- *    c_ij = f32(fl64(X̂_ij − m_j)) (unitCandidate), two roundings: the float64 subtraction
- *    β_ij(1 + δ1), |δ1| ≤ v (exact where it is subnormal), then float32's, (·)(1 + δ2) + η,
- *    |δ2| ≤ u, |η| ≤ τ/2 (float32's subnormal range is not exact here). So |c_ij − β_ij| ≤
- *    (u + v + uv)·|β_ij| + τ/2 ≤ ε·|β_ij| + τ/2, and the same Δ and S hold with h' = h + 1/2;
+ *    Δ = ‖p̂ − α‖ + ‖c_i − β_i‖ ≤ ε·S + t with t = √d·τh' + ς, and S = ‖α‖ + ‖β_i‖ ≤
+ *    (R + t) / (1 − ε) (S ≤ R + Δ); here h' = h, ς = 0. A cosine network (`unitRows`): X_i is
+ *    the float64 unit row X̂_ij = fl(fl(x/m)/s) = a(1 + δ1)(1 + δ2), a = x/(m·s) exactly (no step
+ *    underflows: a nonzero |x| ≥ 2^−149, m ≤ 2^128, s ≤ √d; x = 0 gives 0 everywhere), and
+ *    c_ij = f32(fl64(y − m_j)) (unitCandidate) with y = fl(x·r), r = fl(fl(1/m)/s):
+ *    y = a(1 + δ3)(1 + δ4)(1 + δ5), so |y − X̂_ij| ≤ 6v·|X̂_ij|.
+ *    With β_ij = X̂_ij − m_j, the subtraction gives (β_ij + y − X̂_ij)(1 + δ6), |δ6| ≤ v (exact
+ *    where it is subnormal), and float32's rounding (·)(1 + δ7) + η, |δ7| ≤ u, |η| ≤ τ/2 (float32's
+ *    subnormal range is not exact here): |c_ij − β_ij| ≤ (u + v + uv)|β_ij| + 6v(1 + u)(1 + v)|X̂_ij|
+ *    + τ/2 ≤ ε·|β_ij| + 7v·|X̂_ij| + τ/2. ‖X̂_i‖ ≤ 1 + (d + 6)v ≤ 8/7 (a unit row, normalised in
+ *    float64), so ‖c_i − β_i‖ ≤ ε‖β_i‖ + 8v + √d·τ/2: the same Δ and S hold with h' = h + 1/2 and
+ *    ς = 8v;
  *    R = ‖p̂‖ + ‖c_i‖ (from the float64 norms, ‖p̂‖² taken as queryNorm + d·τ64 for squares
  *    that underflow, both inflated by (1 + (d + 4)v) for their rounding). Steps 2–4 read c_i
  *    only through its values and its norm ‖c_i‖², computed from the same values, so they hold
@@ -519,11 +526,12 @@ export function storedUnitCandidateErrorBound(queryNorm: f64, scale: f64, larges
   const h = Math.abs(scale) * 0.5;
   const epsilon = FLOAT32_ROUNDOFF + 2 * FLOAT64_ROUNDOFF;
   const rootTerms = Math.sqrt(terms);
-  // √d·τh': the data's float32 rounding of a cosine network's values can underflow (h' = h + 1/2).
-  const underflow = rootTerms * FLOAT32_UNDERFLOW * (unitRows ? h + 0.5 : h);
+  // t = √d·τh' + ς (step 1): a cosine network's candidate values can underflow in float32
+  // (h' = h + 1/2) and start from x·r, within 6v·|X̂| of the unit value (ς = 8v).
+  const t = unitRows ? rootTerms * FLOAT32_UNDERFLOW * (h + 0.5) + 8 * FLOAT64_ROUNDOFF : rootTerms * FLOAT32_UNDERFLOW * h;
   const r = (Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) + Math.sqrt(largestPointNorm)) * (1 + (terms + 4) * FLOAT64_ROUNDOFF);
-  const s = (r + underflow) / (1 - epsilon);
-  const delta = epsilon * s + underflow;
+  const s = (r + t) / (1 - epsilon);
+  const delta = epsilon * s + t;
   const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
   const bound = gamma * r * r * 0.5 + delta * (r + s) + 2 * (terms + 3) * FLOAT64_ROUNDOFF * r * r
     + 2 * terms * FLOAT32_UNDERFLOW * h + 2 * terms * FLOAT64_UNDERFLOW;
