@@ -663,7 +663,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       return this.#withIds(reportedRadius(shards.radius(queries, checkedRadius, allowed), this.options.metric));
     }
     this.#live('radiusNeighbors(X, radius)');
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
     return reportedRadius(radiusSearch(this.#surface, queries, checkedRadius, options, 'radiusNeighbors(X, radius)'), this.options.metric);
   }
@@ -683,14 +683,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       return this.#withIds(reportedRadius(await shards.radiusAsync(queries, checkedRadius, allowed, call), this.options.metric), ids);
     }
     this.#live('radiusNeighborsAsync(X, radius)');
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
     return reportedRadius(await radiusSearchAsync(this.#surface, queries, checkedRadius, options, call, 'radiusNeighborsAsync(X, radius)'), this.options.metric);
   }
 
   /** A sharded radius search's queries, radius and allowed points (undefined: all), checked. */
   #shardedRadius(shards: ShardSet, X: QueryInput, radius: number, filter: SearchFilter | undefined, call: string) {
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, call);
     return { queries, radius: checkedRadius, allowed: allowedPoints(filter, shards, this.options.task, () => shards.codes, `${call.slice(0, -1)}, options)`) };
   }
@@ -712,7 +712,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * The network's weights, copied out, each flat row-major: W1 = −2·(X − μ) (n × d),
    * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets; empty
    * without labels), μ (d). For the Manhattan metric layer 1 is z1_i = Σ_j |x_j − W1_ij|, not
-   * linear: W1 is X itself, b1 and μ are zeros.
+   * linear, and for dot z1_i = −Σ_j x_j·W1_ij (in dimension order, not the expansion): W1 is X
+   * itself, b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
     this.#inOneMemory('weights');

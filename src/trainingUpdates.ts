@@ -5,7 +5,7 @@ import type { HeldWeights } from './heldWeights.js';
 import { checkRemaining } from './indices.js';
 import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit } from './labels.js';
 import { toMatrix, type Matrix } from './matrix.js';
-import { prepareRows } from './metrics.js';
+import { hasExpansion, prepareRows } from './metrics.js';
 import type { ResolvedOptions, Task } from './options.js';
 import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
@@ -22,7 +22,7 @@ const RECENTRE_GROWTH = 4;
  */
 export function buildNetworkWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
   const storage = storageFor(options.storage, matrix.data instanceof Float32Array, options.metric);
-  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', storage, capacity);
+  return buildWeights(kernels, matrix, labels, options.float32Candidates, hasExpansion(options.metric), storage, capacity);
 }
 
 /** Checks that `y` is given exactly when the network has labels (`task` not 'search'). */

@@ -14,6 +14,7 @@
 // degraded by adds) and, while brute force runs, once the network has doubled or halved since
 // the last choice: a network that starts small or empty can switch to the tree as it grows.
 import { KnnError } from './errors.js';
+import { hasPartitionBound } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { planSearch, TREE_LARGEST_K } from './planner.js';
 import {
@@ -153,8 +154,9 @@ export class TreeIndex {
   #choose(w: Weights, asked: 'brute' | 'tree' | 'auto'): void {
     this.#decidedN = w.n;
     this.#algorithm = 'brute';
-    if (asked === 'brute') return;
     const { k: asks, metric, float32Candidates } = this.#options;
+    // No partition bounds an inner product: 'auto' runs brute force for dot ('tree' is refused at fit).
+    if (asked === 'brute' || !hasPartitionBound(metric)) return;
     const k = typeof asks === 'number' ? Math.min(asks, w.n) : w.n;
     const costOptions = { float32Candidates, manhattan: metric === 'manhattan' };
     let built: BuiltIndex;

@@ -180,7 +180,7 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       ['k = 0', ['predict', '--train', 'a', '--test', 'b', '--k', '0'], '--k must be a positive integer or "all", got "0"'],
       ['k = 2.5', ['predict', '--train', 'a', '--test', 'b', '--k', '2.5'], '--k must be a positive integer or "all", got "2.5"'],
       ['an unknown weighting', ['predict', '--train', 'a', '--test', 'b', '--weights', 'cosine'], '--weights must be uniform, distance or softmax, got "cosine"'],
-      ['an unknown metric', ['predict', '--train', 'a', '--test', 'b', '--metric', 'hamming'], '--metric must be euclidean, cosine or manhattan, got "hamming"'],
+      ['an unknown metric', ['predict', '--train', 'a', '--test', 'b', '--metric', 'hamming'], '--metric must be euclidean, cosine, manhattan or dot, got "hamming"'],
       ['a negative λ', ['predict', '--train', 'a', '--test', 'b', '--lambda=-1'], '--lambda must be a finite decimal number ≥ 0, got "-1"'],
       ['--proba with --regression', ['predict', '--train', 'a', '--test', 'b', '--proba', '--regression'], '--proba gives class probabilities; it cannot be combined with --regression'],
       ['an empty name in --drop', ['predict', '--train', 'a', '--test', 'b', '--drop', 'id,'], '--drop takes column names separated by commas, got "id,"'],
