@@ -532,7 +532,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /**
    * The k nearest training points of each row of X (a matrix, or one query as a vector),
    * exact: q × k indices and distances in the network's metric (Euclidean, not squared, by
-   * default), nearest first, ties toward the lower training index. `k` defaults to the
+   * default), nearest first, ties toward the lower training index (metric 'dot': the inner
+   * products, largest first). `k` defaults to the
    * network's own k. On a network from `create` holding fewer than k points, each row ends
    * with index −1 at distance Infinity. `options.filter` / `options.classes` restrict the search
    * to the points they allow: exactly the k nearest of those, rows padded as above where fewer
@@ -654,6 +655,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * nearest first (ties by index), in compressed rows: the neighbours of query r are entries
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
+   * With metric 'dot', `radius` is a least inner product (any finite number): every point with
+   * x·X_i ≥ radius, exactly, largest inner product first.
    */
   radiusNeighbors(X: QueryInput, radius: number, options?: SearchFilter): RadiusNeighbours {
     checkCallOptions(options, 'radiusNeighbors(X, radius, options)', FILTER_OPTIONS);

@@ -17,14 +17,15 @@ export interface Weights {
   readonly regression: boolean;
   /**
    * Layer 1 is the expansion (W1, b1 packed, centred on μ), for every metric but Manhattan,
-   * whose layer 1 is not linear: it has only X's panels, and empty W1 and b1 regions.
+   * whose layer 1 is not linear, and dot, whose exact value is its own sum: they have only X's
+   * panels, and empty W1 and b1 regions.
    */
   readonly expansion: boolean;
   /** Rows every region has room for (n at fit; more after add grows them). */
   readonly capacity: number;
   /** What the points are kept as: 'float64' (the regions below) or 'float32' (`stored`, with b1 and μ). */
   readonly storage: StorageKind;
-  /** The k-nearest search runs on direct differences (Manhattan, small d), else on the expansion's candidates. */
+  /** The k-nearest search runs on direct values (Manhattan, dot, small d), else on the expansion's candidates. */
   readonly direct: boolean;
   /** Float64 storage: X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
   readonly points: Region | undefined;
@@ -108,7 +109,7 @@ function largestMagnitude(values: Float64Array): number {
 
 /**
  * Copies the training data into wasm memory, centres it and packs W1 (unless `expansion` is
- * false: Manhattan), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
+ * false: Manhattan, dot), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
  * 8 features, few points or no float32 copy; always without the expansion) or else W1's
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
  * With `storage` 'float32', X is kept once as float32 panels instead (buildStoredWeights).
@@ -172,8 +173,8 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
 
 /**
  * Float32 storage of `matrix` (float64 values rounded to float32 once): X's float32 panels, b1
- * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan, whose μ is
- * 0), and the labels; regions with room for `capacity` rows. The search runs on direct
+ * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan and dot,
+ * whose μ is 0), and the labels; regions with room for `capacity` rows. The search runs on direct
  * differences where float64 storage's would (planner.ts), with the stored values as its
  * candidates elsewhere.
  */
@@ -307,7 +308,7 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
 /**
  * The network's weights copied out of wasm memory, each flat row-major: W1 = −2·(X − μ) (n × d),
  * b1 = ‖X_i − μ‖² (n), W3 (n × classes one-hot, or the n regression targets), μ (d). Without the
- * expansion (Manhattan) W1 is X itself and b1 is zeros.
+ * expansion (Manhattan, dot) W1 is X itself and b1 is zeros.
  */
 export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
   let W1: Float64Array;
