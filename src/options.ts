@@ -63,7 +63,7 @@ export interface KnnOptions {
    * L2-normalised vectors, computed as ‖x̂ − X̂_i‖² / 2. 'manhattan' by Σ|x_j − X_ij|. 'dot' by
    * the inner product x·X_i, largest first (faiss's IndexFlatIP): the distances reported are
    * the inner products, descending; rows are used as given (not normalised; zero vectors are
-   * fine). With 'dot', weights 'distance' and algorithm 'tree' are KnnErrors (BAD_INPUT).
+   * fine). With 'dot', weights 'distance' and algorithm 'tree' are KnnErrors (BAD_OPTION).
    */
   metric?: Metric;
   /**
@@ -217,13 +217,13 @@ export function resolveOptions(options: unknown, defaultTask: Task = 'classifica
 function checkDotOptions({ weights, algorithm }: { weights: Weighting; algorithm: Algorithm }): void {
   if (weights === 'distance') {
     throw new KnnError(
-      'BAD_INPUT',
+      'BAD_OPTION',
       "options.weights 'distance' votes 1/distance, and metric 'dot' reports inner products, which can be 0 or negative; use weights 'uniform', or 'softmax' (exp(λ·x·X_i), attention over the k nearest).",
     );
   }
   if (algorithm === 'tree') {
     throw new KnnError(
-      'BAD_INPUT',
+      'BAD_OPTION',
       "options.algorithm 'tree' cannot search metric 'dot': no partition bound for an inner product is implemented; use algorithm 'brute' or 'auto' (which runs brute force for 'dot').",
     );
   }

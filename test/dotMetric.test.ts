@@ -264,13 +264,13 @@ describe("metric: 'dot' refuses what it cannot serve", () => {
     for (const word of words) expect((error as KnnError).message).toMatch(word);
   };
 
-  it("weights 'distance' and algorithm 'tree' are BAD_INPUT at fit and BAD_BYTES at load, naming the option and the fix; 'auto' runs brute force; a network stays usable", async () => {
+  it("weights 'distance' and algorithm 'tree' are BAD_OPTION at fit and BAD_BYTES at load, naming the option and the fix; 'auto' runs brute force; a network stays usable", async () => {
     const X = dotData(91, 2000, 3, 0);
     const net = await KnnNetwork.fit(X, labelsFor(2000), { metric: 'dot', k: 3 });
     const before = net.kneighbors([[0.5, -0.25, 1]], 3);
-    await expectKnnError(() => KnnNetwork.fit(X, labelsFor(2000), { metric: 'dot', weights: 'distance' }), 'BAD_INPUT', ["options.weights 'distance'", "'uniform'", "'softmax'"]);
-    await expectKnnError(() => KnnNetwork.fit(X, null, { metric: 'dot', algorithm: 'tree' }), 'BAD_INPUT', ["options.algorithm 'tree'", 'no partition bound', "'brute'"]);
-    await expectKnnError(() => ReferenceNetwork.fit(X, null, { metric: 'dot', algorithm: 'tree' }), 'BAD_INPUT', ["options.algorithm 'tree'"]);
+    await expectKnnError(() => KnnNetwork.fit(X, labelsFor(2000), { metric: 'dot', weights: 'distance' }), 'BAD_OPTION', ["options.weights 'distance'", "'uniform'", "'softmax'"]);
+    await expectKnnError(() => KnnNetwork.fit(X, null, { metric: 'dot', algorithm: 'tree' }), 'BAD_OPTION', ["options.algorithm 'tree'", 'no partition bound', "'brute'"]);
+    await expectKnnError(() => ReferenceNetwork.fit(X, null, { metric: 'dot', algorithm: 'tree' }), 'BAD_OPTION', ["options.algorithm 'tree'"]);
     // The same options on a metric with a bound are served: it is the pairing that is refused.
     for (const metric of ['euclidean', 'manhattan'] as Metric[]) (await KnnNetwork.fit(X, labelsFor(2000), { metric, weights: 'distance', algorithm: 'tree' })).dispose();
     // 'auto' on data where Euclidean takes the tree runs brute force for dot.
