@@ -296,7 +296,13 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
   if (float32) {
     // The copy's scale was chosen for the held points. Points far larger are packed again with a
     // new scale, before any of their scaled values could come near float32's range (2^128).
-    if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
+    if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) {
+      // The new points took padding lanes of the held last panel, which later appends expect to
+      // find padded (packWeights): that panel is packed again from its first lane (the held
+      // points' lanes get the same bits, on the same μ).
+      if (n % PANEL_POINTS !== 0) kernelExports.packWeights(points, n, d, w.mean.pointer, packed, w.norms.pointer, n - (n % PANEL_POINTS));
+      return undefined;
+    }
     const largest32 = kernelExports.packFloat32Weights(packed, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, n);
     float32 = { ...float32, largestNorm: Math.max(float32.largestNorm, largest32) };
   }

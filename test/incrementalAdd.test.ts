@@ -96,6 +96,41 @@ describe.each(KERNEL_BUILDS)('add on the %s build', (build) => {
       rescales.mockRestore();
     }
   });
+
+  it('an add refused for want of memory while the float32 copy is scaled anew leaves the network unchanged, and later adds to its last panel equal a fit', async () => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(11, 120, 20, { classes: 3 });
+    const huge = randomData(12, 3, 20, { scale: 1e60 }).X;
+    const options: KnnOptions = { k: 3, algorithm: 'brute' };
+    // 101 points: room for 200, and the last panel holds 5 of its 8 lanes.
+    const net = await KnnNetwork.fit(slice(X, 0, 100), y.slice(0, 100), options);
+    net.add(slice(X, 100, 101), y.slice(100, 101));
+    const before = net.toBytes();
+    // The three large points are packed into lanes 5–7 in place, then need a new scale and so a
+    // re-pack, for which (pretend) wasm32 has no room left.
+    const room = vi.spyOn(kernels.exports, 'capacityBytes').mockImplementation(() => kernels.allocatedBytes() + 4096);
+    const packs = vi.spyOn(kernels.exports, 'packWeights');
+    expect(() => net.add(huge, [0, 1, 2])).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    room.mockRestore();
+    expect(net.toBytes()).toEqual(before);
+    // Those lanes hold padding again (−0 in W1, 0 in b1), as appends to a partly held panel expect.
+    const [, , , , packed, norms] = packs.mock.calls[0];
+    packs.mockRestore();
+    const memory = new Float64Array(kernels.exports.memory.buffer);
+    const padding: number[] = [];
+    for (let lane = 5; lane < 8; lane++) {
+      padding.push(memory[norms / 8 + 96 + lane]);
+      for (let j = 0; j < 20; j++) padding.push(memory[(packed + 12 * 20 * 64 + j * 64 + lane * 8) / 8]);
+    }
+    expect(padding.every((value, i) => Object.is(value, i % 21 === 0 ? 0 : -0))).toBe(true);
+    // Single adds into the lanes the refused points took, then past them.
+    for (let i = 101; i < 120; i++) net.add(slice(X, i, i + 1), y.slice(i, i + 1));
+    const whole = await KnnNetwork.fit(X, y, options);
+    const queries = randomData(13, 15, 20).X;
+    expect(answers(net, queries, 2)).toEqual(answers(whole, queries, 2));
+    net.dispose();
+    whole.dispose();
+  });
 });
 
 describe('add is amortised O(m·d)', () => {
