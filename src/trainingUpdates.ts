@@ -198,7 +198,7 @@ export class TrainingSetUpdates {
    */
   #growRoom(w: Weights, capacity: number): void {
     try {
-      this.#held.replace(growWeights(this.#kernels, w, capacity));
+      this.#held.moved(growWeights(this.#kernels, w, capacity));
     } catch (error) {
       if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
     }

@@ -155,3 +155,26 @@ describe('add is amortised O(m·d)', () => {
     whole.dispose();
   });
 });
+
+describe('add keeps the partition of the pruned search while it can', () => {
+  it('a move of the weights to larger regions keeps a partition that has room, which single adds then fill; the network answers as a fit', async () => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(14, 260, 3, { classes: 3 });
+    const net = await KnnNetwork.fit(slice(X, 0, 100), y.slice(0, 100), { k: 3, algorithm: 'tree' });
+    const builds = vi.spyOn(kernels.exports as unknown as { buildBoxPartition: (points: number, n: number) => void }, 'buildBoxPartition');
+    for (let i = 100; i < 260; i++) net.add(slice(X, i, i + 1), y.slice(i, i + 1));
+    const sizes = builds.mock.calls.map((call) => call[1]);
+    builds.mockRestore();
+    // The weights move from room for 200 to room for 400 as the 201st point comes; the partition
+    // rebuilt as its tail grew (at 198) was given room for twice its points, and stands.
+    expect(sizes).not.toContain(200);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(net.searchAlgorithm).toBe('tree');
+    const whole = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree' });
+    const queries = randomData(15, 20, 3).X;
+    expect(answers(net, queries, 0.3)).toEqual(answers(whole, queries, 0.3));
+    net.dispose();
+    whole.dispose();
+  });
+});
+
