@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
+import { encodeLabels } from '../src/labels.js';
 import { bits, expectSoftmaxWithinBound, KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
@@ -175,6 +176,19 @@ describe('add keeps the partition of the pruned search while it can', () => {
     expect(answers(net, queries, 0.3)).toEqual(answers(whole, queries, 0.3));
     net.dispose();
     whole.dispose();
+  });
+});
+
+describe('one label, as a single add brings', () => {
+  it('is encoded as the general path encodes it (−0 as class 0), and rejected in the same words', () => {
+    for (const label of [3, -0, 0, -7, 'b', '', 2 ** 40]) {
+      const general = encodeLabels([label, label], 2);
+      expect(encodeLabels([label], 1)).toEqual({ classes: general.classes, codes: Int32Array.of(0) });
+      expect(Object.is(encodeLabels([label], 1).classes[0], general.classes[0])).toBe(true);
+    }
+    for (const bad of [NaN, Infinity, 1.5, null, true]) {
+      expect(() => encodeLabels([bad], 1)).toThrow(expect.objectContaining({ code: 'BAD_LABEL' }));
+    }
   });
 });
 
