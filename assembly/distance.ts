@@ -60,11 +60,15 @@ export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: 
       const i = p * PANEL_POINTS + lane;
       let norm: f64 = 0;
       const row = points + (<usize>i * <usize>d << 3);
-      for (let j = 0; j < d; j++) {
-        let centred: f64 = 0;
-        if (i < n) centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
-        norm += centred * centred;
-        store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+      if (i < n) {
+        for (let j = 0; j < d; j++) {
+          const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+          norm += centred * centred;
+          store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+        }
+      } else {
+        // A padding point: centred 0 in every dimension, so −2·0 = −0 in W1 and a norm of 0.
+        for (let j = 0; j < d; j++) store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -0.0);
       }
       store<f64>(norms + (<usize>i << 3), norm);
       if (norm > largestNorm) largestNorm = norm;
