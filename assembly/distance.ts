@@ -42,23 +42,33 @@ export function computeMean(points: usize, n: i32, d: i32, mean: usize): void {
 /**
  * Packs W1 = −2·(X − μ) into panels and writes b1_i = ‖X_i − μ‖² (summed in dimension order),
  * for points firstPoint… (0 at fit; the first new point when points are appended). The last
- * panel is padded with zero points whose distances the reducers never read. Returns the
- * largest ‖X_i − μ‖² it wrote, which bounds the rounding error of the expansion.
+ * panel is padded with zero points whose distances the reducers never read. A panel is padded
+ * when its first lane is packed; points appended to a partly held panel (firstPoint not its
+ * first lane) take the padding's lanes, and the lanes past n keep the padding they hold (an
+ * append of one point at d = 512 packs 512 values, not up to 8 × 512). Returns the largest
+ * ‖X_i − μ‖² it wrote, which bounds the rounding error of the expansion.
  */
 export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: usize, norms: usize, firstPoint: i32): f64 {
   const panels = panelCount(n);
+  const firstPanel = firstPoint / PANEL_POINTS;
   let largestNorm: f64 = 0;
-  for (let p = firstPoint / PANEL_POINTS; p < panels; p++) {
+  for (let p = firstPanel; p < panels; p++) {
     const panel = packed + (<usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
-    for (let lane = p == firstPoint / PANEL_POINTS ? firstPoint % PANEL_POINTS : 0; lane < PANEL_POINTS; lane++) {
+    const firstLane = p == firstPanel ? firstPoint % PANEL_POINTS : 0;
+    const endLane = firstLane != 0 ? min(PANEL_POINTS, n - p * PANEL_POINTS) : PANEL_POINTS;
+    for (let lane = firstLane; lane < endLane; lane++) {
       const i = p * PANEL_POINTS + lane;
       let norm: f64 = 0;
       const row = points + (<usize>i * <usize>d << 3);
-      for (let j = 0; j < d; j++) {
-        let centred: f64 = 0;
-        if (i < n) centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
-        norm += centred * centred;
-        store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+      if (i < n) {
+        for (let j = 0; j < d; j++) {
+          const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+          norm += centred * centred;
+          store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+        }
+      } else {
+        // A padding point: centred 0 in every dimension, so −2·0 = −0 in W1 and a norm of 0.
+        for (let j = 0; j < d; j++) store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -0.0);
       }
       store<f64>(norms + (<usize>i << 3), norm);
       if (norm > largestNorm) largestNorm = norm;
