@@ -1,0 +1,38 @@
+// Reproductions of wrong answers and lost data found by a review attack (each failed on main).
+import { afterEach, describe, expect, it } from 'vitest';
+import { KnnNetwork, type KnnOptions } from '../src/index.js';
+import { setShardBytes } from '../src/shards.js';
+import { trainingBytesPerRow } from '../src/planner.js';
+
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+/** Fits X sharded with `shardRows` points a shard (float64 storage). */
+async function shardedFit(X: { data: Float64Array; rows: number; cols: number }, y: ArrayLike<number> | null, options: KnnOptions, shardRows: number) {
+  restore = setShardBytes(trainingBytesPerRow(X.rows, X.cols, true, 'float64') * shardRows - 1, trainingBytesPerRow(shardRows, X.cols, true, 'float64') * shardRows);
+  try {
+    return await KnnNetwork.fit(X, y, options);
+  } finally {
+    restore();
+    restore = undefined;
+  }
+}
+
+describe('attack findings', () => {
+  it('a remove that empties a whole shard keeps the network (it threw DISPOSED and left it unusable)', async () => {
+    const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
+    const y = [0, 0, 1, 1, 2, 2];
+    const net = await shardedFit(X, y, { k: 1 }, 2);
+    expect(net.shards).toBe(3);
+    net.remove([2, 3]);
+    expect(net.shards).toBe(2);
+    expect(net.nSamples).toBe(4);
+    expect(net.classes).toEqual([0, 2]);
+    expect(net.predict([[2.2], [4.2]])).toEqual([0, 2]);
+    expect(Array.from(net.kneighbors([[2.4]], 2).indices)).toEqual([1, 2]);
+    net.dispose();
+  });
+});
