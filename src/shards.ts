@@ -286,8 +286,10 @@ export class ShardSet {
       const part = removed.subarray(this.#firsts[s], this.#firsts[s] + shard.n);
       if (part.includes(1)) shard.keepAllBut(part);
     });
-    for (const shard of this.#shards.filter((shard) => shard.n === 0)) shard.dispose();
+    // Read every shard's n before disposing any: a disposed shard's n throws DISPOSED.
+    const emptied = this.#shards.filter((shard) => shard.n === 0);
     this.#shards.splice(0, this.#shards.length, ...this.#shards.filter((shard) => shard.n > 0));
+    for (const shard of emptied) shard.dispose();
     this.#labels = keptLabels(this.#labels, removed);
     this.#place();
   }
