@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setShardBytes } from '../src/shards.js';
 import { trainingBytesPerRow } from '../src/planner.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
 
 let restore: (() => void) | undefined;
 afterEach(() => {
@@ -34,5 +35,29 @@ describe('attack findings', () => {
     expect(net.predict([[2.2], [4.2]])).toEqual([0, 2]);
     expect(Array.from(net.kneighbors([[2.4]], 2).indices)).toEqual([1, 2]);
     net.dispose();
+  });
+
+  it('an async call on a sharded network answers for the points it was called on when a remove then empties a shard (it rejected with DISPOSED)', async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const n = 60;
+      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+      const y = Array.from({ length: n }, (_, i) => i % 3);
+      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      expect(sharded.shards).toBe(3);
+      const queries = [[1, 2], [3, 4], [5, 6]];
+      const expected = whole.kneighbors(queries, 5);
+      const expectedProba = whole.predictProba(queries);
+      const pending = [sharded.kneighborsAsync(queries, 5), sharded.predictProbaAsync(queries)] as const;
+      sharded.remove(Array.from({ length: 20 }, (_, i) => 20 + i)); // the whole second shard
+      const [neighbours, proba] = await Promise.all(pending);
+      expect(Array.from(neighbours.indices)).toEqual(Array.from(expected.indices));
+      expect(Array.from(proba)).toEqual(Array.from(expectedProba));
+      whole.dispose();
+      sharded.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
   });
 });
