@@ -60,4 +60,32 @@ describe('attack findings', () => {
       setPoolThreshold(previous);
     }
   });
+
+  it('an async call on a sharded network answers for the points it was called on when clear() runs before it ends (it rejected with DISPOSED)', async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const n = 60;
+      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+      const y = Array.from({ length: n }, (_, i) => i % 3);
+      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      const queries = [[1, 2], [3, 4], [5, 6]];
+      const expected = whole.kneighbors(queries, 5);
+      const expectedLabels = whole.predict(queries);
+      // One network answers them after clear(): the sharded one should too.
+      const unsharded = [whole.kneighborsAsync(queries, 5), whole.predictAsync(queries)] as const;
+      const pending = [sharded.kneighborsAsync(queries, 5), sharded.predictAsync(queries)] as const;
+      whole.clear();
+      sharded.clear();
+      expect(sharded.nSamples).toBe(0);
+      for (const [neighbours, labels] of [await Promise.all(unsharded), await Promise.all(pending)]) {
+        expect(Array.from(neighbours.indices)).toEqual(Array.from(expected.indices));
+        expect(labels).toEqual(expectedLabels);
+      }
+      whole.dispose();
+      sharded.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
+  });
 });
