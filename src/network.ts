@@ -835,7 +835,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * empty, as one from `create` (k a cap; its next add sets the number of features and the label type).
    */
   clear(): void {
-    this.#sharding?.dispose();
+    // Async calls running on the shards answer for the points they were called on, as one network's do.
+    this.#sharding?.retire();
     this.#shards = undefined;
     this.#held.replace(undefined);
     this.#ids = undefined;

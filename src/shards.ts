@@ -329,6 +329,17 @@ export class ShardSet {
     await Promise.all(this.#shards.map((shard) => shard.ready()));
   }
 
+  /** Lets the shards go (clear): each is disposed now, or when the async calls running on it end. */
+  retire(): void {
+    for (const shard of this.#shards) {
+      if (this.#calls.has(shard)) this.#retiring.add(shard);
+      else shard.dispose();
+    }
+    this.#shards.length = 0;
+    // A save taking its chunks meanwhile must not go on reading shards kept for those calls.
+    this.#changes++;
+  }
+
   dispose(): void {
     for (const shard of this.#shards) shard.dispose();
     for (const shard of this.#retiring) shard.dispose();
