@@ -88,4 +88,21 @@ describe('attack findings', () => {
       setPoolThreshold(previous);
     }
   });
+
+  it('a remove that names no point does not change a sharded network: a save taking its chunks goes on (it threw BAD_INPUT)', async () => {
+    const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
+    const y = [0, 0, 1, 1, 2, 2];
+    const whole = await KnnNetwork.fit(X, y, { k: 1 });
+    const sharded = await shardedFit(X, y, { k: 1 }, 2);
+    const expected = whole.toBytes();
+    for (const net of [whole, sharded]) {
+      const chunks = net.saveChunks()[Symbol.iterator]();
+      const taken = [chunks.next().value!];
+      net.remove([]);
+      for (let chunk = chunks.next(); !chunk.done; chunk = chunks.next()) taken.push(chunk.value);
+      expect(Buffer.concat(taken)).toEqual(Buffer.from(expected));
+    }
+    whole.dispose();
+    sharded.dispose();
+  });
 });
