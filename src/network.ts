@@ -808,6 +808,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const rows = shards.n - removed.reduce((sum, flag) => sum + flag, 0);
+      // Nothing named: nothing changes (as on one network), and a save in chunks goes on.
+      if (rows === shards.n) return;
       if (!this.#capped) checkRemaining(rows, this.options.k, call);
       if (rows === 0) this.clear();
       else shards.keepAllBut(removed);
