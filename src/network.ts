@@ -221,6 +221,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       points: () => readTrainingData(this.#kernels, this.#live()).points,
       ready: () => this.ready(),
       dispose: () => {
+        // Once: its kernels go to the idle list one time, or two later shards would share a memory.
+        if (this.#held.disposed) return;
         this.dispose();
         releasePrivateKernels(this.#kernels);
       },

@@ -1,4 +1,4 @@
-// Reproductions of wrong answers and lost data found by a review attack (each failed on main).
+// A sharded network's shards through removes that empty them, clear, and async calls still running on them: it stays one network (each case failed before its fix).
 import { afterEach, describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setShardBytes } from '../src/shards.js';
@@ -22,7 +22,7 @@ async function shardedFit(X: { data: Float64Array; rows: number; cols: number },
   }
 }
 
-describe('attack findings', () => {
+describe('shards through removes, clear and running calls', () => {
   it('a remove that empties a whole shard keeps the network (it threw DISPOSED and left it unusable)', async () => {
     const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
     const y = [0, 0, 1, 1, 2, 2];
