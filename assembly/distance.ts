@@ -42,23 +42,33 @@ export function computeMean(points: usize, n: i32, d: i32, mean: usize): void {
 /**
  * Packs W1 = −2·(X − μ) into panels and writes b1_i = ‖X_i − μ‖² (summed in dimension order),
  * for points firstPoint… (0 at fit; the first new point when points are appended). The last
- * panel is padded with zero points whose distances the reducers never read. Returns the
- * largest ‖X_i − μ‖² it wrote, which bounds the rounding error of the expansion.
+ * panel is padded with zero points whose distances the reducers never read. A panel is padded
+ * when its first lane is packed; points appended to a partly held panel (firstPoint not its
+ * first lane) take the padding's lanes, and the lanes past n keep the padding they hold (an
+ * append of one point at d = 512 packs 512 values, not up to 8 × 512). Returns the largest
+ * ‖X_i − μ‖² it wrote, which bounds the rounding error of the expansion.
  */
 export function packWeights(points: usize, n: i32, d: i32, mean: usize, packed: usize, norms: usize, firstPoint: i32): f64 {
   const panels = panelCount(n);
+  const firstPanel = firstPoint / PANEL_POINTS;
   let largestNorm: f64 = 0;
-  for (let p = firstPoint / PANEL_POINTS; p < panels; p++) {
+  for (let p = firstPanel; p < panels; p++) {
     const panel = packed + (<usize>p * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION);
-    for (let lane = p == firstPoint / PANEL_POINTS ? firstPoint % PANEL_POINTS : 0; lane < PANEL_POINTS; lane++) {
+    const firstLane = p == firstPanel ? firstPoint % PANEL_POINTS : 0;
+    const endLane = firstLane != 0 ? min(PANEL_POINTS, n - p * PANEL_POINTS) : PANEL_POINTS;
+    for (let lane = firstLane; lane < endLane; lane++) {
       const i = p * PANEL_POINTS + lane;
       let norm: f64 = 0;
       const row = points + (<usize>i * <usize>d << 3);
-      for (let j = 0; j < d; j++) {
-        let centred: f64 = 0;
-        if (i < n) centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
-        norm += centred * centred;
-        store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+      if (i < n) {
+        for (let j = 0; j < d; j++) {
+          const centred = load<f64>(row + (<usize>j << 3)) - load<f64>(mean + (<usize>j << 3));
+          norm += centred * centred;
+          store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -2.0 * centred);
+        }
+      } else {
+        // A padding point: centred 0 in every dimension, so −2·0 = −0 in W1 and a norm of 0.
+        for (let j = 0; j < d; j++) store<f64>(panel + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION + (<usize>lane << 3), -0.0);
       }
       store<f64>(norms + (<usize>i << 3), norm);
       if (norm > largestNorm) largestNorm = norm;
@@ -212,25 +222,44 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
   }
 }
 
-/** One term of a direct distance: |x − y| (Manhattan) or (x − y)² (squared Euclidean), added on. */
-@inline function addTerm(manhattan: bool, sum: v128, difference: v128): v128 {
-  return manhattan ? f64x2.add(sum, f64x2.abs(difference)) : f64x2.add(sum, f64x2.mul(difference, difference));
+// The direct kernels' terms, as differencePanels takes them: each a constant in its caller.
+const SQUARED_TERMS: i32 = 0;
+const MANHATTAN_TERMS: i32 = 1;
+const PRODUCT_TERMS: i32 = 2;
+
+/** One term of a direct value, added on: (x − y)² (squared Euclidean), |x − y| (Manhattan) or x·y (dot). */
+@inline function addTerm(terms: i32, sum: v128, x: v128, y: v128): v128 {
+  if (terms == PRODUCT_TERMS) return f64x2.add(sum, f64x2.mul(x, y));
+  const difference = f64x2.sub(x, y);
+  return terms == MANHATTAN_TERMS ? f64x2.add(sum, f64x2.abs(difference)) : f64x2.add(sum, f64x2.mul(difference, difference));
 }
 
 /**
- * Direct distances from one pair of raw queries to panels [firstPanel, firstPanel + panels) of
- * packPoints' layout, 8·panels values to each tile: Σ_j (x_j − X_ij)² (directDistancePanels) or
- * Σ_j |x_j − X_ij| (manhattanDistancePanels); `manhattan` is a constant in each, so each
- * compiles to its own loop.
+ * A lane sum as its kernel reports it: the dot metric's z1 is −Σ x·y, negated once at the end.
+ * (Negating the query instead gives the same bits but for the sign of a zero sum: +0 + (−0)
+ * is +0, so Σ(−x)·y can be +0 where −Σ x·y is −0; negating the sum keeps −z1, the reported
+ * inner product, exactly Σ x·y.)
+ */
+@inline function finish(terms: i32, sum: v128): v128 {
+  return terms == PRODUCT_TERMS ? f64x2.neg(sum) : sum;
+}
+
+/**
+ * Direct values from one pair of raw queries to panels [firstPanel, firstPanel + panels) of
+ * packPoints' layout, 8·panels values to each tile: Σ_j (x_j − X_ij)² (directDistancePanels),
+ * Σ_j |x_j − X_ij| (manhattanDistancePanels) or −Σ_j x_j·X_ij (dotProductPanels); `terms` is a
+ * constant in each, so each compiles to its own loop.
  *
  * Same 2 × 8 blocking as distanceGemm, with a subtraction per product (13 of V8's 15 xmm
  * registers). Each lane sums its own point in dimension order from 0, so every value is
- * bit-for-bit the scalar directSquaredDistance (or directManhattanDistance): no expansion error,
- * no recheck. For small d this costs about what the GEMM and its epilogue do, and the recheck
- * and proof disappear; for Manhattan, whose layer 1 is not linear, it is the only kernel.
+ * bit-for-bit the scalar directSquaredDistance (or directManhattanDistance, directDotProduct):
+ * no expansion error, no recheck. For small d this costs about what the GEMM and its epilogue
+ * do, and the recheck and proof disappear; for Manhattan, whose layer 1 is not linear, and for
+ * dot, whose exact value is this sum, it is the only kernel. Products are never fused with the
+ * sum (no relaxed multiply-add), so both kernel builds give the same bits.
  */
 @inline function differencePanels(
-  manhattan: bool, pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize,
+  terms: i32, pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize,
 ): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   const zero = f64x2.splat(0);
@@ -247,28 +276,28 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
       const xa = v128.load64_splat(x);
       const xb = v128.load64_splat(x, 8);
       let y = v128.load(w);
-      a0 = addTerm(manhattan, a0, f64x2.sub(xa, y));
-      b0 = addTerm(manhattan, b0, f64x2.sub(xb, y));
+      a0 = addTerm(terms, a0, xa, y);
+      b0 = addTerm(terms, b0, xb, y);
       y = v128.load(w, 16);
-      a1 = addTerm(manhattan, a1, f64x2.sub(xa, y));
-      b1 = addTerm(manhattan, b1, f64x2.sub(xb, y));
+      a1 = addTerm(terms, a1, xa, y);
+      b1 = addTerm(terms, b1, xb, y);
       y = v128.load(w, 32);
-      a2 = addTerm(manhattan, a2, f64x2.sub(xa, y));
-      b2 = addTerm(manhattan, b2, f64x2.sub(xb, y));
+      a2 = addTerm(terms, a2, xa, y);
+      b2 = addTerm(terms, b2, xb, y);
       y = v128.load(w, 48);
-      a3 = addTerm(manhattan, a3, f64x2.sub(xa, y));
-      b3 = addTerm(manhattan, b3, f64x2.sub(xb, y));
+      a3 = addTerm(terms, a3, xa, y);
+      b3 = addTerm(terms, b3, xb, y);
       x += PAIR_BYTES_PER_DIMENSION;
       w += PANEL_BYTES_PER_DIMENSION;
     }
-    v128.store(outA, a0);
-    v128.store(outA, a1, 16);
-    v128.store(outA, a2, 32);
-    v128.store(outA, a3, 48);
-    v128.store(outB, b0);
-    v128.store(outB, b1, 16);
-    v128.store(outB, b2, 32);
-    v128.store(outB, b3, 48);
+    v128.store(outA, finish(terms, a0));
+    v128.store(outA, finish(terms, a1), 16);
+    v128.store(outA, finish(terms, a2), 32);
+    v128.store(outA, finish(terms, a3), 48);
+    v128.store(outB, finish(terms, b0));
+    v128.store(outB, finish(terms, b1), 16);
+    v128.store(outB, finish(terms, b2), 32);
+    v128.store(outB, finish(terms, b3), 48);
     points = end;
     outA += 64;
     outB += 64;
@@ -276,12 +305,12 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
 }
 
 /**
- * Direct distances from one raw query (d values) to panels [firstPanel, firstPanel + panels) of
+ * Direct values from one raw query (d values) to panels [firstPanel, firstPanel + panels) of
  * packPoints' layout, 8·panels values to `tile`. Each lane sums its point's terms in dimension
  * order from 0, as differencePanels does for a pair of queries: the same bits, for half the
  * work where a query has no partner (one query, an odd chunk's last, a leaf of the tree).
  */
-@inline export function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
+@inline function queryPanels(terms: i32, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   const zero = f64x2.splat(0);
   let points = packed + <usize>firstPanel * panelBytes;
@@ -293,28 +322,43 @@ export function packPoints(points: usize, n: i32, d: i32, packed: usize, firstPo
     const end = points + panelBytes;
     while (w < end) {
       const xa = v128.load64_splat(x);
-      a0 = addTerm(manhattan, a0, f64x2.sub(xa, v128.load(w)));
-      a1 = addTerm(manhattan, a1, f64x2.sub(xa, v128.load(w, 16)));
-      a2 = addTerm(manhattan, a2, f64x2.sub(xa, v128.load(w, 32)));
-      a3 = addTerm(manhattan, a3, f64x2.sub(xa, v128.load(w, 48)));
+      a0 = addTerm(terms, a0, xa, v128.load(w));
+      a1 = addTerm(terms, a1, xa, v128.load(w, 16));
+      a2 = addTerm(terms, a2, xa, v128.load(w, 32));
+      a3 = addTerm(terms, a3, xa, v128.load(w, 48));
       x += 8;
       w += PANEL_BYTES_PER_DIMENSION;
     }
-    v128.store(out, a0);
-    v128.store(out, a1, 16);
-    v128.store(out, a2, 32);
-    v128.store(out, a3, 48);
+    v128.store(out, finish(terms, a0));
+    v128.store(out, finish(terms, a1), 16);
+    v128.store(out, finish(terms, a2), 32);
+    v128.store(out, finish(terms, a3), 48);
     points = end;
     out += 64;
   }
 }
 
+/** queryPanels' squared Euclidean (or, `manhattan`, Manhattan) distances: the k-d tree's leaves and the one-query stream. */
+@inline export function queryDistancePanels(manhattan: bool, query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
+  if (manhattan) queryPanels(MANHATTAN_TERMS, query, packed, d, firstPanel, panels, tile);
+  else queryPanels(SQUARED_TERMS, query, packed, d, firstPanel, panels, tile);
+}
+
+/** queryPanels' dot-metric values −Σ_j x_j·X_ij, for a query without a partner. */
+@inline export function queryDotProductPanels(query: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tile: usize): void {
+  queryPanels(PRODUCT_TERMS, query, packed, d, firstPanel, panels, tile);
+}
+
 export function directDistancePanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
-  differencePanels(false, pair, packed, d, firstPanel, panels, tileA, tileB);
+  differencePanels(SQUARED_TERMS, pair, packed, d, firstPanel, panels, tileA, tileB);
 }
 
 export function manhattanDistancePanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
-  differencePanels(true, pair, packed, d, firstPanel, panels, tileA, tileB);
+  differencePanels(MANHATTAN_TERMS, pair, packed, d, firstPanel, panels, tileA, tileB);
+}
+
+export function dotProductPanels(pair: usize, packed: usize, d: i32, firstPanel: i32, panels: i32, tileA: usize, tileB: usize): void {
+  differencePanels(PRODUCT_TERMS, pair, packed, d, firstPanel, panels, tileA, tileB);
 }
 
 /** Σ_j (x_j − X_ij)², in dimension order: the exact distance every reported value must equal. */
@@ -332,4 +376,11 @@ export function directManhattanDistance(query: usize, point: usize, d: i32): f64
   let sum: f64 = 0;
   for (let j = 0; j < d; j++) sum += Math.abs(load<f64>(query + (<usize>j << 3)) - load<f64>(point + (<usize>j << 3)));
   return sum;
+}
+
+/** −Σ_j x_j·X_ij, the sum in dimension order, then negated: the dot metric's z1 (see finish). */
+export function directDotProduct(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) sum += load<f64>(query + (<usize>j << 3)) * load<f64>(point + (<usize>j << 3));
+  return -sum;
 }

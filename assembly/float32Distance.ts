@@ -66,14 +66,16 @@ export function float32Scale(packed: usize, n: i32, d: i32): f64 {
  * Packs the float32 copy: f32(s·W1) in W1's panel layout, and c_i = ‖s·(X_i − μ)‖² of the
  * float32 values (each square exact in float64, summed in float64 in dimension order; padding
  * points are 0), for points firstPoint… as packWeights does: lane by lane in a partly held
- * panel (each lane rounds and sums as the vector lanes do, so the bits are the same), whole
- * panels two lanes per f64x2. Returns the largest c_i it wrote.
+ * panel (each lane rounds and sums as the vector lanes do, so the bits are the same; the lanes
+ * past n keep the padding written with the panel's first lane), whole panels two lanes per
+ * f64x2. Returns the largest c_i it wrote.
  */
 export function packFloat32Weights(packed: usize, n: i32, d: i32, scale: f64, panels32: usize, norms: usize, firstPoint: i32): f64 {
   let firstPanel = firstPoint / PANEL_POINTS;
   let largest: f64 = 0;
   if (firstPoint % PANEL_POINTS != 0) {
-    for (let lane = firstPoint % PANEL_POINTS; lane < PANEL_POINTS; lane++) {
+    const endLane = min(PANEL_POINTS, n - firstPanel * PANEL_POINTS);
+    for (let lane = firstPoint % PANEL_POINTS; lane < endLane; lane++) {
       let norm: f64 = 0;
       let source = packed + (<usize>firstPanel * <usize>d * <usize>FLOAT64_PANEL_BYTES_PER_DIMENSION) + (<usize>lane << 3);
       let target = panels32 + (<usize>firstPanel * <usize>d * <usize>PANEL_BYTES_PER_DIMENSION) + (<usize>lane << 2);

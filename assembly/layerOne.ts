@@ -1,22 +1,23 @@
 // Layer 1 itself, for `forward`: every distance copied to the output.
 
 import { panelCount } from './distance';
-import { CopyReducer, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, STORED, streamDistances } from './stream';
+import { CopyReducer, reducerIn, STORED, streamDistances } from './stream';
+import { exactLayer } from './metrics';
 
-/** Layer 1 itself, q × n, for `forward`. */
+/** Layer 1 itself, q × n, for `forward`, in `metric` (a metrics.ts code). */
 export function layerOneDistances(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, output: usize, metric: i32,
 ): void {
-  copyLayerOne(packed, pointNorms, mean, n, d, queries, q, scratch, output, manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  copyLayerOne(packed, pointNorms, mean, n, d, queries, q, scratch, output, exactLayer(metric));
 }
 
 /** layerOneDistances on float32 storage (`panels`, b1 in `pointNorms`, a cosine network's `unitFactors`, else 0): the same bits. */
 export function storedLayerOneDistances(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool, unitFactors: usize,
+  queries: usize, q: i32, scratch: usize, output: usize, metric: i32, unitFactors: usize,
 ): void {
-  copyLayerOne(panels, pointNorms, mean, n, d, queries, q, scratch, output, STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM), unitFactors);
+  copyLayerOne(panels, pointNorms, mean, n, d, queries, q, scratch, output, STORED + exactLayer(metric), unitFactors);
 }
 
 function copyLayerOne(

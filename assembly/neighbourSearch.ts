@@ -9,9 +9,9 @@
 import { PANEL_POINTS } from './distance';
 import { offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
 import {
-  blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset,
-  UNIT_ROUNDOFF,
+  blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset, UNIT_ROUNDOFF,
 } from './stream';
+import { directLayer } from './metrics';
 import { pointsIn, storedPointsIn } from './trainingPoints';
 
 const DIRECT_SEARCH_FACTOR: i32 = 4;
@@ -38,28 +38,29 @@ export function directPanelDimensions(): i32 {
  * packFloat32Weights with `float32Scale`) the candidates come from the float32 GEMM
  * (float32CandidateSearch); a query it cannot prove goes through the float64 search
  * (searchInFloat64). The query rows may be reordered (they are the call's scratch).
- * With `manhattan` the network always has `pointPanels`, and the values are the Manhattan
- * distances Σ|x_j − X_ij| instead of squares, exact as they come.
+ * `metric` is a metrics.ts code: for Manhattan and dot the network always has `pointPanels`, and
+ * the values are the Manhattan distances Σ|x_j − X_ij| (or the dot metric's −Σ x_j·X_ij)
+ * instead of squares, exact as they come.
  */
 export function searchNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, manhattan: bool,
+  outIndices: usize, outSquared: usize, metric: i32,
 ): void {
   const storage = pointsIn(scratch, points, pointPanels, packed, pointNorms, mean, largestPointNorm, false);
   storage.float32Panels = float32Panels;
   storage.float32Norms = float32Norms;
   storage.float32Scale = float32Scale;
   storage.largestFloat32Norm = largestFloat32Norm;
-  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, manhattan);
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, metric);
 }
 
 /**
  * searchNeighbours on float32 storage (float32Storage.ts): X's float32 `panels`, b1 in
  * `pointNorms` and the candidate norms in `candidateNorms` (from packFloat32Norms, with their
  * largest values), centred on `mean`. With `direct` (`capacity` = k) the search runs on direct
- * differences of the widened values (d ≤ 16 or `manhattan`); otherwise the float32 GEMM on the
+ * values of the widened values (d ≤ 16, Manhattan or dot); otherwise the float32 GEMM on the
  * stored values chooses the candidates, and a query it cannot prove (or every query, when the
  * values are too large for float32's range: storedFloat32Searchable) goes through the float64
  * search on the expansion formed on the fly. The answers are searchNeighbours' on float64
@@ -70,23 +71,23 @@ export function searchNeighbours(
 export function searchStoredNeighbours(
   panels: usize, pointNorms: usize, candidateNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64, largestCandidateNorm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool, unitFactors: usize,
+  outIndices: usize, outSquared: usize, direct: bool, metric: i32, unitFactors: usize,
 ): void {
   const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm, unitFactors);
   storage.float32Panels = panels;
   storage.float32Norms = candidateNorms;
   storage.float32Scale = 1.0;
   storage.largestFloat32Norm = largestCandidateNorm;
-  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, manhattan);
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, metric);
 }
 
 /** The search of searchNeighbours, on the points of `storage` (a TrainingPoints, or a class with its methods). */
 export function search<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, direct: bool, manhattan: bool,
+  outIndices: usize, outSquared: usize, direct: bool, metric: i32,
 ): void {
   if (direct) {
-    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, directLayer(metric));
     return;
   }
   // Few points per candidate: direct brute force is exact by construction and costs less

@@ -1,22 +1,30 @@
 // The radius search: every training point within a distance of one query, exact.
 
 import { RangeReducer, sortCandidates } from './topk';
-import { CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, MANHATTAN_DIFFERENCES, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
+import { CANDIDATE_GEMM, expansionErrorBound, reducerIn, scratchBytes, UNIT_ROUNDOFF } from './stream';
+import { COSINE, directLayer, DOT, EUCLIDEAN, MANHATTAN } from './metrics';
 import { pointsIn, storedPointsIn, TrainingPoints } from './trainingPoints';
 
-// The metrics as radiusNeighbours takes them: what it reports for a layer-1 value z1.
-const EUCLIDEAN: i32 = 0;
-const COSINE: i32 = 1;
-const MANHATTAN: i32 = 2;
+/**
+ * Whether a point at layer-1 value z1 is within `radius`, exactly as the wrapper decides it
+ * (metrics.ts withinRadius): its reported distance (√z1, z1 / 2 or z1) is ≤ radius; for the dot
+ * metric, whose reported value is the inner product −z1, that is ≥ radius (negation is exact).
+ */
+@inline function withinRadius(metric: i32, z1: f64, radius: f64): bool {
+  if (metric == DOT) return -z1 >= radius;
+  return (metric == EUCLIDEAN ? Math.sqrt(z1) : metric == COSINE ? z1 / 2 : z1) <= radius;
+}
 
-/** The distance users see for z1, exactly as the wrapper computes it (metrics.ts distanceOf). */
-@inline function reportedDistance(metric: i32, z1: f64): f64 {
-  return metric == EUCLIDEAN ? Math.sqrt(z1) : metric == COSINE ? z1 / 2 : z1;
+/** z1 of point `index` computed directly in `metric`: Σ(x_j − X_ij)², Σ|x_j − X_ij| or −Σ x_j·X_ij. */
+@inline function directValue(storage: TrainingPoints, metric: i32, query: usize, index: i32, d: i32): f64 {
+  if (metric == MANHATTAN) return storage.manhattanDistance(query, index, d);
+  return metric == DOT ? storage.dotProduct(query, index, d) : storage.squaredDistance(query, index, d);
 }
 
 /**
  * Every training point whose reported distance (√z1 Euclidean, z1 / 2 cosine, z1 Manhattan, with
- * z1 computed directly: Σ(x_j − X_ij)² or Σ|x_j − X_ij|) is ≤ `radius`, for one query. With
+ * z1 computed directly: Σ(x_j − X_ij)² or Σ|x_j − X_ij|) is ≤ `radius` (dot: whose inner
+ * product −z1, z1 = −Σ x_j·X_ij, is ≥ `radius`), for one query. With
  * `listing`, their indices go to `outIndices` and their z1 values to `outSquared` (room for n
  * each), sorted by (z1, index); without, they are only counted (no sort), so a caller can size
  * its result before asking for it. Returns how many. `squaredLimit` is a bound on z1 that every
@@ -26,7 +34,7 @@ const MANHATTAN: i32 = 2;
  * itself for d ≤ 16 (`pointPanels` given), else the expansion value, which exceeds the direct
  * one by at most the expansion bound (with the direct sum's own rounding) — and each collected
  * point is then measured directly. `scratch` holds scratchBytes(1, d, 0), then n list entries.
- * Manhattan networks always have `pointPanels`.
+ * Manhattan and dot networks always have `pointPanels`.
  */
 export function radiusNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
@@ -39,7 +47,7 @@ export function radiusNeighbours(
 /**
  * radiusNeighbours on float32 storage (float32Storage.ts): X's float32 `panels`, b1 in
  * `pointNorms`, centred on `mean`; the same points and distances, bit for bit, as on float64
- * storage of the widened values. With `direct` (d ≤ 16, or Manhattan) the widened values'
+ * storage of the widened values. With `direct` (d ≤ 16, Manhattan or dot) the widened values'
  * direct differences are streamed, else the expansion formed from the panels block by block.
  * A cosine network passes its `unitFactors` (else 0): its values widen to its unit rows.
  */
@@ -59,10 +67,9 @@ function pointsWithin(
 ): i32 {
   const reducer = reducerIn<RangeReducer>(scratch, 1, d);
   const list = scratch + scratchBytes(1, d, 0);
-  const manhattan = metric == MANHATTAN;
   if (direct) {
     reducer.begin(squaredLimit, list, n);
-    storage.stream(reducer, n, d, query, 1, scratch, manhattan ? MANHATTAN_DIFFERENCES : DIRECT_DIFFERENCES);
+    storage.stream(reducer, n, d, query, 1, scratch, directLayer(metric));
   } else {
     let centredNorm: f64 = 0;
     for (let j = 0; j < d; j++) {
@@ -79,8 +86,8 @@ function pointsWithin(
   let kept = 0;
   for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
-    const squared = manhattan ? storage.manhattanDistance(query, index, d) : storage.squaredDistance(query, index, d);
-    if (!(reportedDistance(metric, squared) <= radius)) continue;
+    const squared = directValue(storage, metric, query, index, d);
+    if (!withinRadius(metric, squared, radius)) continue;
     if (listing) {
       store<i32>(outIndices + (<usize>kept << 2), index);
       store<f64>(outSquared + (<usize>kept << 3), squared);

@@ -3,7 +3,8 @@
 
 import { panelCount, PANEL_POINTS } from './distance';
 import { finishBlockStates, softmaxStateBytes, SoftmaxReducer } from './softmax';
-import { blockPanels, DISTANCE_GEMM, MANHATTAN_DIFFERENCES, reducerIn, statesOffset, STORED, streamDistances } from './stream';
+import { blockPanels, reducerIn, statesOffset, STORED, streamDistances } from './stream';
+import { exactLayer } from './metrics';
 
 // The softmax over all points folds fixed blocks of whole tiles into states of their own, then
 // merges the blocks' states in a fixed tree. The blocks depend on n, d and the number of classes
@@ -43,9 +44,9 @@ export function softmaxQueryStateBytes(n: i32, d: i32, classes: i32): usize {
 export function softmaxBlockStates(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, metric: i32,
 ): void {
-  const kernel = manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM;
+  const kernel = exactLayer(metric);
   foldBlocks(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel);
 }
 
@@ -56,9 +57,9 @@ export function softmaxBlockStates(
 export function storedSoftmaxBlockStates(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, manhattan: bool, unitFactors: usize,
+  queries: usize, q: i32, scratch: usize, firstBlock: i32, endBlock: i32, states: usize, metric: i32, unitFactors: usize,
 ): void {
-  const kernel = STORED + (manhattan ? MANHATTAN_DIFFERENCES : DISTANCE_GEMM);
+  const kernel = STORED + exactLayer(metric);
   foldBlocks(panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, firstBlock, endBlock, states, kernel, unitFactors);
 }
 
@@ -99,10 +100,10 @@ export function softmaxMergeBlocks(states: usize, n: i32, d: i32, q: i32, classe
 export function softmaxScores(
   packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool,
+  queries: usize, q: i32, scratch: usize, output: usize, metric: i32,
 ): void {
   const states = scratch + statesOffset(q, d);
-  softmaxBlockStates(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan);
+  softmaxBlockStates(packed, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, metric);
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }
 
@@ -110,11 +111,11 @@ export function softmaxScores(
 export function storedSoftmaxScores(
   panels: usize, pointNorms: usize, mean: usize, n: i32, d: i32,
   labels: usize, targets: usize, classes: i32, regression: bool, lambda: f64,
-  queries: usize, q: i32, scratch: usize, output: usize, manhattan: bool, unitFactors: usize,
+  queries: usize, q: i32, scratch: usize, output: usize, metric: i32, unitFactors: usize,
 ): void {
   const states = scratch + statesOffset(q, d);
   storedSoftmaxBlockStates(
-    panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, manhattan, unitFactors,
+    panels, pointNorms, mean, n, d, labels, targets, classes, regression, lambda, queries, q, scratch, 0, softmaxBlockCount(n, d, classes), states, metric, unitFactors,
   );
   softmaxMergeBlocks(states, n, d, q, classes, lambda, output);
 }

@@ -151,6 +151,13 @@ export function storedManhattanDistance(query: usize, point: usize, d: i32): f64
   return sum;
 }
 
+/** −Σ_j x_j·X_ij (the sum in dimension order, then negated), X_i read widened from its panel at `point`. */
+export function storedDotProduct(query: usize, point: usize, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) sum += load<f64>(query + (<usize>j << 3)) * <f64>load<f32>(point + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION);
+  return -sum;
+}
+
 /**
  * storedSquaredDistance of a cosine network's point, whose unit factors are `scale` (m) and
  * `norm` (s): X̂_ij = (X_ij / m) / s widened as expandFloat32Panels widens it, so the bits of

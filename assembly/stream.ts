@@ -10,8 +10,8 @@
 // memory (a worker pool), each with scratch of its own, never share a reducer's state.
 
 import {
-  candidateGemm, directDistancePanels, distanceGemm, manhattanDistancePanels, panelCount, pairCount, prepareQueries, PANEL_POINTS,
-  queryDistancePanels,
+  candidateGemm, directDistancePanels, distanceGemm, dotProductPanels, manhattanDistancePanels, panelCount, pairCount, prepareQueries, PANEL_POINTS,
+  queryDistancePanels, queryDotProductPanels,
 } from './distance';
 import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
@@ -123,19 +123,23 @@ export function scratchBytes(q: i32, d: i32, stateBytes: usize): usize {
 // (CANDIDATE_GEMM, multiply-adds fused in the relaxed-SIMD build) and rechecks directly; what
 // users read from the expansion itself (forward's z1, the softmax over all points) takes
 // DISTANCE_GEMM, whose bits are the same in both builds. Each has a twin on float32 storage
-// (the code plus STORED), which reads X's float32 panels and gives the same bits.
+// (the code plus STORED), which reads X's float32 panels and gives the same bits. The direct
+// kernels (codes from DIRECT_DIFFERENCES up) are exact as they come: Σ(x − y)², Σ|x − y| for
+// Manhattan and −Σ x·y for the dot metric.
 export const CANDIDATE_GEMM: i32 = 0;
 export const DISTANCE_GEMM: i32 = 1;
 export const DIRECT_DIFFERENCES: i32 = 2;
 export const MANHATTAN_DIFFERENCES: i32 = 3;
-export const STORED: i32 = 4;
+export const DOT_PRODUCTS: i32 = 4;
+export const STORED: i32 = 8;
 
 /**
  * Streams the training points of panels firstPanel … endPanel − 1 (all n by default) past the
  * chunk's q queries, tile by tile, into `reducer.fold(query, tile, count, firstIndex)`: with a
  * GEMM `kernel`, the expansion on W1 (`panels` from packWeights, `pointNorms`, centred on
- * `mean`); with DIRECT_DIFFERENCES, direct differences on X (`panels` from packPoints;
- * `pointNorms` and `mean` unused). With a STORED kernel, `panels` are float32 storage's: each
+ * `mean`); with DIRECT_DIFFERENCES (or MANHATTAN_DIFFERENCES, DOT_PRODUCTS), direct values on
+ * X (`panels` from packPoints; `pointNorms` and `mean` unused). With a STORED kernel, `panels`
+ * are float32 storage's: each
  * block is expanded once into the scratch, as W1 or as X's float64 panels (expandFloat32Panels,
  * the same bits; a cosine network's `unitFactors` widen it to its unit rows), and the same
  * kernel runs on it. Tiles start every blockPanels(d) panels from
@@ -155,7 +159,7 @@ export function streamDistances<R>(
   const stored = kernel >= STORED;
   const layer = kernel & (STORED - 1);
   // Raw queries are the centred ones with μ = 0: x − 0 is x exactly.
-  const direct = layer == DIRECT_DIFFERENCES || layer == MANHATTAN_DIFFERENCES;
+  const direct = layer >= DIRECT_DIFFERENCES;
   prepareQueries(queries, q, d, direct ? 0 : mean, pairs, queryNorms);
   const step = blockPanels(d);
   const pairTotal = pairCount(q);
@@ -176,11 +180,14 @@ export function streamDistances<R>(
       if (alone && direct) {
         const query = queries + <usize>(q - 1) * <usize>d * 8;
         if (layer == MANHATTAN_DIFFERENCES) queryDistancePanels(true, query, weights, d, weightsFirst, count, tileA);
+        else if (layer == DOT_PRODUCTS) queryDotProductPanels(query, weights, d, weightsFirst, count, tileA);
         else queryDistancePanels(false, query, weights, d, weightsFirst, count, tileA);
       } else if (layer == DIRECT_DIFFERENCES) {
         directDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
       } else if (layer == MANHATTAN_DIFFERENCES) {
         manhattanDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
+      } else if (layer == DOT_PRODUCTS) {
+        dotProductPanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
       } else {
         const normA = load<f64>(queryNorms + (<usize>(2 * pair) << 3));
         const normB = load<f64>(queryNorms + (<usize>(2 * pair + 1) << 3));

@@ -14,7 +14,7 @@
 //   a small share of the points.
 import type { FoundNeighbours } from './jobs.js';
 import type { Matrix } from './matrix.js';
-import { distanceOf, layerOneValue, type Metric } from './metrics.js';
+import { layerOneValue, withinRadius, type Metric } from './metrics.js';
 import type { RadiusNeighbours } from './results.js';
 
 // Costs in units of the network's search visiting one value for one query of a batch (float32
@@ -188,7 +188,7 @@ export function directRadius({ points, rows, positions }: AllowedRows, d: number
     const within: { index: number; value: number }[] = [];
     for (let j = 0; j < positions.length; j++) {
       const value = layerOneValue(metric, points, rows[j], queries.data, r, d);
-      if (distanceOf(metric, value) <= radius) within.push({ index: positions[j], value });
+      if (withinRadius(metric, value, radius)) within.push({ index: positions[j], value });
     }
     within.sort((a, b) => a.value - b.value || a.index - b.index);
     for (const { index, value } of within) {

@@ -70,7 +70,8 @@ export function packStoredPoints(
 ): PackedNorms {
   const exports = kernels.exports;
   const chunk = stagedRows(d);
-  const staging = kernels.allocate(chunk * d * 4, `packing ${rows} points × ${d} features`);
+  // No call stages more rows than are packed: a single add stages one row, not 256 KiB.
+  const staging = kernels.allocate(Math.min(chunk, rows) * d * 4, `packing ${rows} points × ${d} features`);
   const sums = kernels.allocate(d * 8 + 16);
   try {
     kernels.f64(sums.pointer, d).fill(0);

@@ -87,6 +87,19 @@ export class HeldWeights implements IndexHolder {
     this.#tree.replaced(weights);
   }
 
+  /**
+   * Takes `weights` that hold the same points in larger regions (growWeights): the old weights'
+   * regions are let go (released, or retired while async calls read them), and the partition's
+   * are kept while it stands (TreeIndex.moved).
+   */
+  moved(weights: Weights): void {
+    const old = this.#weights;
+    if (old) this.detach(weightsRegions(old));
+    this.attach(weightsRegions(weights));
+    this.#weights = weights;
+    this.#tree.moved(weights);
+  }
+
   /** Takes `weights` that describe the held regions with more rows in use (points appended in place). */
   grow(weights: Weights): void {
     this.#weights = weights;

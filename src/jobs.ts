@@ -4,6 +4,7 @@
 // the network's, not the job's. The runner (chunkRunner.ts) runs a job here or on the pool.
 import type { ChunkJob } from './chunkRunner.js';
 import type { Label } from './labels.js';
+import { METRIC_CODES } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { candidateCapacity } from './planner.js';
 import { layerOneCall, searchCall } from './pointCalls.js';
@@ -58,9 +59,9 @@ export function weightingCode({ weights, metric }: ResolvedOptions): number {
   return weights === 'distance' && metric !== 'euclidean' ? DISTANCE_PROPORTIONAL_CODE : WEIGHTING_CODES[weights];
 }
 
-/** 1 for the Manhattan metric, whose layer 1 the kernels run on X's panels (not W1): as the kernels take it. */
-export function manhattanFlag(options: ResolvedOptions): number {
-  return options.metric === 'manhattan' ? 1 : 0;
+/** The metric's code as the kernels take it (Manhattan and dot run on X's panels, not W1). */
+export function metricCode(options: ResolvedOptions): number {
+  return METRIC_CODES[options.metric];
 }
 
 /** Whether layer 2 is the softmax over every point, which no neighbour search serves. */
@@ -114,7 +115,7 @@ export function neighbourJob(
   return {
     plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
     calls: (count, layout) => [
-      searchCall(w, manhattanFlag(context.options), [layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]]),
+      searchCall(w, metricCode(context.options), [layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]]),
       ...after(count, layout.outputs),
     ],
     collect: (start, count, layout) => use(start, count, layout.outputs),
@@ -165,7 +166,7 @@ export function projectJob(
         return [
           layerOneCall('softmaxScores', w, [
             w.norms.pointer, w.mean.pointer, w.n, w.d, labels, targets, classes, regression ? 1 : 0, lambda,
-            layout.queries, count, layout.kernelScratch, scores, manhattanFlag(options),
+            layout.queries, count, layout.kernelScratch, scores, metricCode(options),
           ]),
           ...after(count, scores, extra),
         ];
@@ -230,7 +231,7 @@ function layerOneJob(context: JobContext, rows: number): { job: ChunkJob; z1: Fl
   const job: ChunkJob = {
     plan: { stateBytes: 0, outputBytes: [w.n * 8] },
     calls: (count, layout) => [
-      layerOneCall('layerOneDistances', w, [w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], manhattanFlag(options)]),
+      layerOneCall('layerOneDistances', w, [w.norms.pointer, w.mean.pointer, w.n, w.d, layout.queries, count, layout.kernelScratch, layout.outputs[0], metricCode(options)]),
     ],
     collect: (start, count, layout) => z1.set(kernels.f64(layout.outputs[0], count * w.n), start * w.n),
   };

@@ -55,6 +55,8 @@ export function encodeLabels(y: unknown, rows: number, argument = 'y'): EncodedL
       throw new KnnError('BAD_LABEL', `${argument}[${i}] is a ${type} but earlier labels are ${kind}s; use one type for every label.`);
     }
   }
+  // One label (a single add) is its own class: no set, sort or map to build (−0 is class 0, as a Set keeps it).
+  if (rows === 1) return { classes: [list[0] === 0 ? 0 : (list[0] as Label)], codes: new Int32Array(1) };
   const classes = [...new Set(list as Label[])].sort(compareLabels);
   const codeOf = new Map<Label, number>(classes.map((label, code) => [label, code]));
   const codes = new Int32Array(rows);

@@ -7,28 +7,62 @@
 //   of 1 − x̂·X̂_i.
 // - 'manhattan': z1 = Σ_j |x_j − X_ij|, summed in dimension order, is the distance. Layer 1 is
 //   then not a linear layer: no expansion, no W1; it runs on direct differences only.
+// - 'dot': z1 = −Σ_j x_j·X_ij, the inner product summed in dimension order (each product
+//   rounded, then added: never fused), then negated, so that smaller is nearer and every
+//   selection, merge and tie-break is the other metrics'. Its reported value is the inner
+//   product −z1 (exact: negation is), so neighbours come in descending inner product. It runs
+//   on the direct kernel alone: the expansion ‖x − X_i‖² does not give it, and its exact value
+//   is that sum.
 import { KnnError } from './errors.js';
 import type { Matrix } from './matrix.js';
 import type { StorageKind } from './planner.js';
 
 /**
  * How layer 1 measures distance: 'euclidean' (√Σ(x_j − X_ij)², the default), 'cosine'
- * (1 − cos between the two vectors) or 'manhattan' (Σ|x_j − X_ij|).
+ * (1 − cos between the two vectors), 'manhattan' (Σ|x_j − X_ij|) or 'dot', the inner product
+ * x·X_i as faiss's IndexFlatIP ranks: the largest inner product is the nearest, and the
+ * `distances` reported are the inner products themselves, so they come in descending order.
  */
-export type Metric = 'euclidean' | 'cosine' | 'manhattan';
-export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan'];
-/** The metrics' codes as the kernels take them (assembly/index.ts, radiusNeighbours). */
-export const METRIC_CODES: Readonly<Record<Metric, number>> = { euclidean: 0, cosine: 1, manhattan: 2 };
+export type Metric = 'euclidean' | 'cosine' | 'manhattan' | 'dot';
+export const METRICS: readonly Metric[] = ['euclidean', 'cosine', 'manhattan', 'dot'];
+/** The metrics' codes as the kernels take them (assembly/metrics.ts) and toBytes saves them. */
+export const METRIC_CODES: Readonly<Record<Metric, number>> = { euclidean: 0, cosine: 1, manhattan: 2, dot: 3 };
 
-/** The distance users see for layer 1's value z1. */
+/**
+ * The distance users see for layer 1's value z1: for 'dot' the inner product x·X_i = −z1, which
+ * is larger for nearer points (the rows of kneighbors descend).
+ */
 export function distanceOf(metric: Metric, z1: number): number {
   if (metric === 'euclidean') return Math.sqrt(z1);
+  if (metric === 'dot') return -z1;
   return metric === 'cosine' ? z1 / 2 : z1;
 }
 
 /**
- * A bound on z1 that every point within `radius` meets (the caller then keeps the points whose
- * reported distance distanceOf(z1) is ≤ radius): exact for Manhattan (z1 is the distance); for
+ * Whether layer 1 is the expansion of ‖x − X_i‖² (a GEMM on W1, centred on μ): Euclidean and
+ * cosine. Manhattan and dot run on direct values of X alone.
+ */
+export function hasExpansion(metric: Metric): boolean {
+  return metric === 'euclidean' || metric === 'cosine';
+}
+
+/** Whether a partition can bound the metric (boxes, clusters): every metric but 'dot', whose inner product has no bound implemented. */
+export function hasPartitionBound(metric: Metric): boolean {
+  return metric !== 'dot';
+}
+
+/**
+ * Whether a point at layer-1 value z1 is within `radius`: its reported distance is ≤ radius,
+ * or for 'dot' its inner product −z1 is ≥ radius (assembly/radiusSearch.ts decides the same).
+ */
+export function withinRadius(metric: Metric, z1: number, radius: number): boolean {
+  return metric === 'dot' ? -z1 >= radius : distanceOf(metric, z1) <= radius;
+}
+
+/**
+ * A bound on z1 that every point within `radius` meets (the caller then keeps the points
+ * withinRadius): exact for Manhattan (z1 is the distance) and dot (−radius: z1 ≤ −r exactly
+ * when −z1 ≥ r); for
  * Euclidean with room for the rounding of r·r and of the square root (√z1 rounds to ≤ r only if
  * z1 ≤ r²(1 + u)², and fl(r·r) ≥ r²(1 − u)). For cosine, fl(z1 / 2) ≤ r holds for z1 up to one
  * smallest subnormal above 2r: halving a subnormal rounds (the smallest one halves to 0), so
@@ -37,6 +71,7 @@ export function distanceOf(metric: Metric, z1: number): number {
  */
 export function layerOneRadiusBound(metric: Metric, radius: number): number {
   if (metric === 'euclidean') return radius * radius * (1 + 8 * 2 ** -53);
+  if (metric === 'dot') return -radius;
   return metric === 'cosine' ? 2 * radius + Number.MIN_VALUE : radius;
 }
 
@@ -49,6 +84,11 @@ export function layerOneValue(metric: Metric, points: Float64Array | Float32Arra
   if (metric === 'manhattan') {
     for (let j = 0; j < d; j++) sum += Math.abs(query[from + j] - points[at + j]);
     return sum;
+  }
+  if (metric === 'dot') {
+    // The sum first, then its negation: −Σ x·y, as the kernels give it (a zero sum is −0).
+    for (let j = 0; j < d; j++) sum += query[from + j] * points[at + j];
+    return -sum;
   }
   for (let j = 0; j < d; j++) {
     const difference = query[from + j] - points[at + j];

@@ -222,6 +222,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       points: () => readTrainingData(this.#kernels, this.#live()).points,
       ready: () => this.ready(),
       dispose: () => {
+        // Once: its kernels go to the idle list one time, or two later shards would share a memory.
+        if (this.#held.disposed) return;
         this.dispose();
         releasePrivateKernels(this.#kernels);
       },
@@ -533,7 +535,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   /**
    * The k nearest training points of each row of X (a matrix, or one query as a vector),
    * exact: q × k indices and distances in the network's metric (Euclidean, not squared, by
-   * default), nearest first, ties toward the lower training index. `k` defaults to the
+   * default), nearest first, ties toward the lower training index (metric 'dot': the inner
+   * products, largest first). `k` defaults to the
    * network's own k. On a network from `create` holding fewer than k points, each row ends
    * with index −1 at distance Infinity. `options.filter` / `options.classes` restrict the search
    * to the points they allow: exactly the k nearest of those, rows padded as above where fewer
@@ -655,6 +658,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * nearest first (ties by index), in compressed rows: the neighbours of query r are entries
    * offsets[r] … offsets[r + 1] − 1 of `indices` and `distances`. Exact: the points brute force
    * with direct differences finds. Queries run one at a time, with scratch proportional to n.
+   * With metric 'dot', `radius` is a least inner product (any finite number): every point with
+   * x·X_i ≥ radius, exactly, largest inner product first.
    */
   radiusNeighbors(X: QueryInput, radius: number, options?: SearchFilter): RadiusNeighbours {
     checkCallOptions(options, 'radiusNeighbors(X, radius, options)', FILTER_OPTIONS);
@@ -664,7 +669,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       return this.#withIds(reportedRadius(shards.radius(queries, checkedRadius, allowed), this.options.metric));
     }
     this.#live('radiusNeighbors(X, radius)');
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, 'radiusNeighbors(X, radius)');
     return reportedRadius(radiusSearch(this.#surface, queries, checkedRadius, options, 'radiusNeighbors(X, radius)'), this.options.metric);
   }
@@ -684,14 +689,14 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       return this.#withIds(reportedRadius(await shards.radiusAsync(queries, checkedRadius, allowed, call), this.options.metric), ids);
     }
     this.#live('radiusNeighborsAsync(X, radius)');
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, 'radiusNeighborsAsync(X, radius)');
     return reportedRadius(await radiusSearchAsync(this.#surface, queries, checkedRadius, options, call, 'radiusNeighborsAsync(X, radius)'), this.options.metric);
   }
 
   /** A sharded radius search's queries, radius and allowed points (undefined: all), checked. */
   #shardedRadius(shards: ShardSet, X: QueryInput, radius: number, filter: SearchFilter | undefined, call: string) {
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X, call);
     return { queries, radius: checkedRadius, allowed: allowedPoints(filter, shards, this.options.task, () => shards.codes, `${call.slice(0, -1)}, options)`) };
   }
@@ -713,7 +718,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * The network's weights, copied out, each flat row-major: W1 = −2·(X − μ) (n × d),
    * b1 = ‖X_i − μ‖² (n), W3 (n × classes.length one-hot, or the n regression targets; empty
    * without labels), μ (d). For the Manhattan metric layer 1 is z1_i = Σ_j |x_j − W1_ij|, not
-   * linear: W1 is X itself, b1 and μ are zeros.
+   * linear, and for dot z1_i = −Σ_j x_j·W1_ij (in dimension order, not the expansion): W1 is X
+   * itself, b1 and μ are zeros.
    */
   get weights(): NetworkWeights {
     this.#inOneMemory('weights');
@@ -805,6 +811,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     const shards = this.#sharding;
     if (shards) {
       const rows = shards.n - removed.reduce((sum, flag) => sum + flag, 0);
+      // Nothing named: nothing changes (as on one network), and a save in chunks goes on.
+      if (rows === shards.n) return;
       if (!this.#capped) checkRemaining(rows, this.options.k, call);
       if (rows === 0) this.clear();
       else shards.keepAllBut(removed);
@@ -832,7 +840,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * empty, as one from `create` (k a cap; its next add sets the number of features and the label type).
    */
   clear(): void {
-    this.#sharding?.dispose();
+    // Async calls running on the shards answer for the points they were called on, as one network's do.
+    this.#sharding?.retire();
     this.#shards = undefined;
     this.#held.replace(undefined);
     this.#ids = undefined;

@@ -60,7 +60,10 @@ export interface KnnOptions {
   task?: Task;
   /**
    * How distance is measured (default 'euclidean'). 'cosine' ranks by 1 − cos between
-   * L2-normalised vectors, computed as ‖x̂ − X̂_i‖² / 2.
+   * L2-normalised vectors, computed as ‖x̂ − X̂_i‖² / 2. 'manhattan' by Σ|x_j − X_ij|. 'dot' by
+   * the inner product x·X_i, largest first (faiss's IndexFlatIP): the distances reported are
+   * the inner products, descending; rows are used as given (not normalised; zero vectors are
+   * fine). With 'dot', weights 'distance' and algorithm 'tree' are KnnErrors (BAD_OPTION).
    */
   metric?: Metric;
   /**
@@ -124,7 +127,7 @@ export interface ResolvedOptions<T extends Task = Task> {
   readonly lambda: number;
   /** 'classification', 'regression' or 'search' (no labels). */
   readonly task: T;
-  /** 'euclidean', or 'cosine' (1 − cos between L2-normalised vectors). */
+  /** 'euclidean', 'cosine' (1 − cos between L2-normalised vectors), 'manhattan' or 'dot' (the inner product, largest first). */
   readonly metric: Metric;
   /** Whether the network keeps a float32 copy of its weights to choose candidates (true unless turned off; float64 storage only). */
   readonly float32Candidates: boolean;
@@ -196,7 +199,29 @@ export function resolveOptions(options: unknown, defaultTask: Task = 'classifica
     algorithm: given.algorithm === undefined ? 'auto' : checkChoice('algorithm', given.algorithm, ALGORITHMS),
     storage: given.storage === undefined ? 'auto' : checkChoice('storage', given.storage, STORAGES),
   } as const;
+  if (resolved.metric === 'dot') checkDotOptions(resolved);
   return resolved;
+}
+
+/**
+ * The options the dot metric refuses: 'distance' weights vote 1/distance, and an inner product
+ * can be 0 or negative (no vote of it means "nearer"); a partition ('tree') needs a bound on the
+ * metric over a box or a ball, and none is implemented for an inner product ('auto' runs brute
+ * force for dot).
+ */
+function checkDotOptions({ weights, algorithm }: { weights: Weighting; algorithm: Algorithm }): void {
+  if (weights === 'distance') {
+    throw new KnnError(
+      'BAD_OPTION',
+      "options.weights 'distance' votes 1/distance, and metric 'dot' reports inner products, which can be 0 or negative; use weights 'uniform', or 'softmax' (exp(λ·x·X_i), attention over the k nearest).",
+    );
+  }
+  if (algorithm === 'tree') {
+    throw new KnnError(
+      'BAD_OPTION',
+      "options.algorithm 'tree' cannot search metric 'dot': no partition bound for an inner product is implemented; use algorithm 'brute' or 'auto' (which runs brute force for 'dot').",
+    );
+  }
 }
 
 /** The number of neighbours k stands for on n training points; k > n is an error. */
@@ -209,8 +234,15 @@ export function neighbourCount(k: unknown, n: number, argument: string): number 
   return checked;
 }
 
-/** The radius of radiusNeighbors: a finite distance ≥ 0. */
-export function checkRadius(radius: unknown): number {
+/**
+ * The radius of radiusNeighbors: a finite distance ≥ 0, or for the dot metric any finite inner
+ * product (the points whose inner product with the query is at least it).
+ */
+export function checkRadius(radius: unknown, metric: Metric): number {
+  if (metric === 'dot' && typeof radius === 'number' && !Number.isNaN(radius)) {
+    if (!Number.isFinite(radius)) throw new KnnError('NON_FINITE', `radius is ${radius}; pass a finite inner product (kneighbors(X, 'all') lists every point).`);
+    return radius;
+  }
   if (typeof radius !== 'number' || !(radius >= 0)) {
     throw new KnnError('BAD_INPUT', `radius must be a distance ≥ 0; got ${describeValue(radius)}.`);
   }

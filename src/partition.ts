@@ -391,6 +391,7 @@ export function appendSearchLayers(kernels: Kernels, packed: PackedLayers, oldN:
   const largestNorm = exported.packWeights(layers.points, n, d, layers.mean, packed.packed, packed.norms, oldN);
   const float32 = layers.float32;
   if (!float32) return packed;
+  // Undefined leaves the new points in padding lanes of the last panel: the caller drops these layers.
   if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
   const largest = exported.packFloat32Weights(packed.packed, n, d, float32.scale, float32.panels, float32.norms, oldN);
   return { ...packed, layers: { ...layers, float32: { ...float32, largestNorm: Math.max(float32.largestNorm, largest) } } };

@@ -50,7 +50,7 @@ export function searchesDirectly(rows: number, cols: number, float32Candidates: 
 export interface WeightsLayout {
   /**
    * Layer 1 is the expansion (W1, b1 packed, centred on μ), for every metric but Manhattan,
-   * whose layer 1 is not linear: it has X's panels only.
+   * whose layer 1 is not linear, and dot: they have X's panels only.
    */
   readonly expansion: boolean;
   /** X in the direct-difference kernel's panels: the k-nearest search runs on direct differences. */
@@ -59,7 +59,7 @@ export interface WeightsLayout {
   readonly float32Copy: boolean;
 }
 
-/** The layout for `rows` points of `cols` features: Manhattan and small d search directly; else the GEMM, with the float32 copy unless turned off. */
+/** The layout for `rows` points of `cols` features: Manhattan, dot and small d search directly; else the GEMM, with the float32 copy unless turned off. */
 export function planWeights(rows: number, cols: number, float32Candidates: boolean, expansion: boolean): WeightsLayout {
   const direct = !expansion || searchesDirectly(rows, cols, float32Candidates);
   return { expansion, direct, float32Copy: float32Candidates && !direct };

@@ -20,15 +20,15 @@ function unitFactorsOf(w: Weights, firstPanel = 0): number {
 
 /**
  * The k-nearest search of points `start` … `start + n − 1` (whole panels from `start`) as one
- * call; `rest` is what follows the points' arguments: queries, q, k, capacity, scratch, the two
+ * call in `metric` (its kernel code, jobs.ts metricCode); `rest` is what follows the points' arguments: queries, q, k, capacity, scratch, the two
  * outputs.
  */
-export function searchCall(w: Weights, manhattan: number, rest: readonly number[], start = 0, n = w.n): KernelCall {
+export function searchCall(w: Weights, metric: number, rest: readonly number[], start = 0, n = w.n): KernelCall {
   const firstPanel = start / 8;
   if (w.stored) {
     return ['searchStoredNeighbours', [
       w.stored.panels.pointer + firstPanel * w.d * 32, w.norms.pointer + start * 8, w.stored.candidateNorms.pointer + start * 8, w.mean.pointer,
-      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, manhattan, unitFactorsOf(w, firstPanel),
+      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, metric, unitFactorsOf(w, firstPanel),
     ]];
   }
   const panelBytes = w.d * 64;
@@ -36,7 +36,7 @@ export function searchCall(w: Weights, manhattan: number, rest: readonly number[
     w.points!.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + firstPanel * panelBytes : 0,
     w.packed!.pointer + firstPanel * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
     w.float32 ? w.float32.panels.pointer + firstPanel * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
-    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, manhattan,
+    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, metric,
   ]];
 }
 

@@ -7,7 +7,7 @@
 import { KnnError } from './errors.js';
 import { align16, type ChunkJob } from './chunkRunner.js';
 import type { Matrix } from './matrix.js';
-import { distanceOf, layerOneRadiusBound, METRIC_CODES, type Metric } from './metrics.js';
+import { layerOneRadiusBound, METRIC_CODES, type Metric, withinRadius } from './metrics.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { radiusCall } from './pointCalls.js';
@@ -151,7 +151,7 @@ export function radiusNeighboursTree(kernels: Kernels, tree: TreeSearch, metric:
   for (let r = 0; r < queries.rows; r++) {
     let count = 0;
     for (let at = within.offsets[r]; at < within.offsets[r + 1]; at++) {
-      if (distanceOf(metric, within.values[at]) <= radius) {
+      if (withinRadius(metric, within.values[at], radius)) {
         kept[at] = 1;
         count++;
       }

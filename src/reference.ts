@@ -13,7 +13,7 @@ import { KnnError, describeValue } from './errors.js';
 import { checkRemaining, readIndices } from './indices.js';
 import { checkClassification, checkHeldTargets, classCode, countPerClass, encodeLabels, encodeTargets, readAddedLabels, type EncodedLabels, type Label } from './labels.js';
 import { toMatrix, type Matrix, type MatrixInput, type QueryInput } from './matrix.js';
-import { distanceOf, layerOneValue, normaliseRows, prepareRows, prepareTrainingRows, type Metric } from './metrics.js';
+import { distanceOf, hasExpansion, layerOneValue, normaliseRows, prepareRows, prepareTrainingRows, withinRadius, type Metric } from './metrics.js';
 import { checkRadius, neighbourCount, resolveOptions, type KnnOptions, type ResolvedOptions, type Task } from './options.js';
 import { storageFor, type StorageKind } from './planner.js';
 import type { ClassifierInput, ClassPrediction, LabelledInput, LayerActivations, NetworkWeights, Neighbours, Prediction, RadiusNeighbours } from './results.js';
@@ -350,8 +350,8 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
     const c = this.#classes.length;
     const W3 = this.#regression ? this.#targets.slice() : new Float64Array(n * c);
     if (this.options.task === 'classification') for (let i = 0; i < n; i++) W3[i * c + this.#codes[i]] = 1;
-    // Manhattan's layer 1, Σ|x − X_i|, is not linear: its weights are X itself, no centre.
-    if (this.options.metric === 'manhattan') return { W1: data.slice(), b1: new Float64Array(n), W3, mean: new Float64Array(d) };
+    // Manhattan's layer 1, Σ|x − X_i|, is not linear, and dot's, −Σ x·X_i, not the expansion: their weights are X itself, no centre.
+    if (!hasExpansion(this.options.metric)) return { W1: data.slice(), b1: new Float64Array(n), W3, mean: new Float64Array(d) };
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
     for (let j = 0; j < d; j++) mean[j] /= n;
@@ -414,7 +414,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
   /** Every training point within `radius` of each query, by brute force; see KnnNetwork.radiusNeighbors. */
   radiusNeighbors(X: QueryInput, radius: number): RadiusNeighbours {
     const points = this.#layerOnePoints('radiusNeighbors(X, radius)');
-    const checkedRadius = checkRadius(radius);
+    const checkedRadius = checkRadius(radius, this.options.metric);
     const queries = this.#queries(X);
     const offsets = new Int32Array(queries.rows + 1);
     const found: { index: number; squared: number }[] = [];
@@ -422,7 +422,7 @@ export class ReferenceNetwork<L extends Label = Label, T extends Task = Task> {
       const within: { index: number; squared: number }[] = [];
       for (let i = 0; i < points.rows; i++) {
         const squared = layerOneValue(this.options.metric, points.data, i, queries.data, r, points.cols);
-        if (distanceOf(this.options.metric, squared) <= checkedRadius) within.push({ index: i, squared });
+        if (withinRadius(this.options.metric, squared, checkedRadius)) within.push({ index: i, squared });
       }
       within.sort((a, b) => a.squared - b.squared || a.index - b.index);
       found.push(...within);

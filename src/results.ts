@@ -52,7 +52,9 @@ export interface Neighbours {
   /**
    * q × k distances in the network's metric, computed directly in float64: Euclidean
    * √Σ(x_j − X_ij)² (the square roots of the squared distances `forward` reports as z1), or for
-   * the cosine metric 1 − cos, as ‖x̂ − X̂_i‖² / 2 on the L2-normalised vectors (half of z1).
+   * the cosine metric 1 − cos, as ‖x̂ − X̂_i‖² / 2 on the L2-normalised vectors (half of z1);
+   * Manhattan Σ|x_j − X_ij| (z1); for the dot metric the inner products x·X_i (−z1), largest
+   * first, so a row descends.
    */
   distances: Float64Array;
   /** On a network with stable ids (fit's `options.ids`): q × k ids of the same points, −1 where indices are. */
@@ -86,7 +88,9 @@ export interface LayerActivations {
    * vectors: 2(1 − cos)). KnnNetwork computes it as the network does,
    * ‖x̃‖² − 2·X̃_i·x̃ + ‖X̃_i‖² on centred data, clamped at 0, which can differ in the last bits
    * from the direct Σ(x_j − X_ij)² that `kneighbors` ranks by; ReferenceNetwork reports the
-   * direct value.
+   * direct value. For the Manhattan metric it is Σ|x_j − X_ij|, and for the dot metric the
+   * negated inner product −x·X_i (smaller is nearer), both computed directly, the same bits in
+   * either network.
    */
   z1: Float64Array;
   /**

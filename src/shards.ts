@@ -96,6 +96,10 @@ export class ShardSet {
   readonly #makeShard: (rows: Matrix) => Shard;
   /** Adds and removes so far: a save reading the shards one at a time checks that none came between. */
   #changes = 0;
+  /** Async calls running on each shard. */
+  readonly #calls = new Map<Shard, number>();
+  /** Shards a remove emptied while async calls ran on them: disposed when the last of those ends. */
+  readonly #retiring = new Set<Shard>();
 
   constructor(shards: Shard[], labels: HeldLabels, d: number, rowsPerShard: number, makeShard: (rows: Matrix) => Shard) {
     this.#shards = shards;
@@ -174,11 +178,23 @@ export class ShardSet {
 
   async #eachShard<R>(run: (shard: Shard, s: number, call: CallOptions | undefined) => Promise<R>, call: CallOptions | undefined): Promise<R[]> {
     let done = 0;
+    const shards = this.#shards.slice();
     return Promise.all(
-      this.#shards.map(async (shard, s) => {
-        const part = await run(shard, s, call?.signal ? { signal: call.signal } : undefined);
-        call?.onProgress?.(++done / this.#shards.length);
-        return part;
+      shards.map(async (shard, s) => {
+        // Counted while it runs: a remove that empties the shard meanwhile disposes it only once its calls end.
+        this.#calls.set(shard, (this.#calls.get(shard) ?? 0) + 1);
+        try {
+          const part = await run(shard, s, call?.signal ? { signal: call.signal } : undefined);
+          call?.onProgress?.(++done / shards.length);
+          return part;
+        } finally {
+          const left = this.#calls.get(shard)! - 1;
+          if (left > 0) this.#calls.set(shard, left);
+          else {
+            this.#calls.delete(shard);
+            if (this.#retiring.delete(shard)) shard.dispose();
+          }
+        }
       }),
     );
   }
@@ -286,8 +302,13 @@ export class ShardSet {
       const part = removed.subarray(this.#firsts[s], this.#firsts[s] + shard.n);
       if (part.includes(1)) shard.keepAllBut(part);
     });
-    for (const shard of this.#shards.filter((shard) => shard.n === 0)) shard.dispose();
+    // Read every shard's n before disposing any: a disposed shard's n throws DISPOSED.
+    const emptied = this.#shards.filter((shard) => shard.n === 0);
     this.#shards.splice(0, this.#shards.length, ...this.#shards.filter((shard) => shard.n > 0));
+    for (const shard of emptied) {
+      if (this.#calls.has(shard)) this.#retiring.add(shard);
+      else shard.dispose();
+    }
     this.#labels = keptLabels(this.#labels, removed);
     this.#place();
   }
@@ -308,8 +329,21 @@ export class ShardSet {
     await Promise.all(this.#shards.map((shard) => shard.ready()));
   }
 
+  /** Lets the shards go (clear): each is disposed now, or when the async calls running on it end. */
+  retire(): void {
+    for (const shard of this.#shards) {
+      if (this.#calls.has(shard)) this.#retiring.add(shard);
+      else shard.dispose();
+    }
+    this.#shards.length = 0;
+    // A save taking its chunks meanwhile must not go on reading shards kept for those calls.
+    this.#changes++;
+  }
+
   dispose(): void {
     for (const shard of this.#shards) shard.dispose();
+    for (const shard of this.#retiring) shard.dispose();
+    this.#retiring.clear();
   }
 }
 

@@ -3,7 +3,7 @@
 // merges per-slice k-nearest lists; the softmax over all points merges its fixed blocks' states
 // in the same tree a one-thread call uses. Either way the answer is the one-thread call's, bit for bit.
 import { align16, type ChunkJob, type MergeStep } from './chunkRunner.js';
-import { manhattanFlag, outputLayer, searchCapacity, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
+import { metricCode, outputLayer, searchCapacity, type FoundNeighbours, type Given, type JobContext } from './jobs.js';
 import { layerOneCall, searchCall } from './pointCalls.js';
 import { neighbourSliceCount } from './planner.js';
 import { mergeNeighbourLists } from './neighbourMerge.js';
@@ -44,7 +44,7 @@ export function neighbourSlices(context: JobContext, rows: number, k: number, th
     jobs.push({
       plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [sliceK * 4, sliceK * 8] },
       calls: (count, layout) => [
-        searchCall(w, manhattanFlag(options), [layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]], start, n),
+        searchCall(w, metricCode(options), [layout.queries, count, sliceK, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]], start, n),
       ],
       collect: (at, count, layout) => {
         part.indices.set(kernels.i32(layout.outputs[0], count * sliceK), at * sliceK);
@@ -84,7 +84,7 @@ export function softmaxSlices(context: JobContext, rows: number, threads: number
       calls: (count, layout) => [
         layerOneCall('softmaxBlockStates', w, [
           w.norms.pointer, w.mean.pointer, w.n, w.d, labels, regression ? labels : 0, classes, regression ? 1 : 0, lambda,
-          layout.queries, count, layout.kernelScratch, first, end, layout.shared!, manhattanFlag(options),
+          layout.queries, count, layout.kernelScratch, first, end, layout.shared!, metricCode(options),
         ]),
       ],
       collect: () => {},

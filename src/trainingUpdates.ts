@@ -5,11 +5,13 @@ import type { HeldWeights } from './heldWeights.js';
 import { checkRemaining } from './indices.js';
 import { checkHeldTargets, encodeLabels, encodeTargets, extendClasses, readAddedLabels, targetLimit } from './labels.js';
 import { toMatrix, type Matrix } from './matrix.js';
-import { prepareTrainingRows } from './metrics.js';
+import { hasExpansion, prepareTrainingRows } from './metrics.js';
 import type { ResolvedOptions, Task } from './options.js';
 import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
-import { appendWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights } from './weights.js';
+import {
+  appendWeights, buildUnionWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights,
+} from './weights.js';
 
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
 // of fewer than a quarter of the points; between, a full room is moved to one twice as large.
@@ -22,7 +24,7 @@ const RECENTRE_GROWTH = 4;
  */
 export function buildNetworkWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, options: ResolvedOptions, capacity = matrix.rows): Weights {
   const storage = storageFor(options.storage, matrix.data instanceof Float32Array);
-  return buildWeights(kernels, matrix, labels, options.float32Candidates, options.metric !== 'manhattan', storage, capacity, options.metric === 'cosine');
+  return buildWeights(kernels, matrix, labels, options.float32Candidates, hasExpansion(options.metric), storage, capacity, options.metric === 'cosine');
 }
 
 /** Checks that `y` is given exactly when the network has labels (`task` not 'search'). */
@@ -58,8 +60,9 @@ export function appendedLabels(kernels: Kernels, w: Weights, task: Task, y: unkn
 }
 
 /**
- * The held training set followed by `extra` and its labels: what a rebuild after add() packs, in
- * the held points' storage (float64 points added to float32 storage are rounded here).
+ * The held training set followed by `extra` and its labels, read out of wasm memory: what a
+ * rebuild after add() packs for float32 storage (float64 points added to it are rounded here;
+ * float64 storage is re-packed where it is held: buildUnionWeights).
  */
 export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended: AppendedLabels): { matrix: Matrix; labels: HeldLabels } {
   const rows = held.n + extra.rows;
@@ -143,8 +146,12 @@ export class TrainingSetUpdates {
       this.#held.grow(grown);
       return;
     }
-    const union = unionOf(kernels, held, extra, appended);
-    this.#rebuild(union.matrix, union.labels, Math.max(rows, 2 * held.n));
+    // Float64 points are re-packed from where they are held; float32 storage reads its panels out.
+    const union = held.stored ? unionOf(kernels, held, extra, appended) : undefined;
+    this.#replaceBy(
+      (capacity) => union ? buildNetworkWeights(kernels, union.matrix, union.labels, this.#options, capacity) : buildUnionWeights(kernels, held, extra, appended, float32Candidates, capacity),
+      rows, Math.max(rows, 2 * held.n),
+    );
   }
 
   /**
@@ -171,12 +178,17 @@ export class TrainingSetUpdates {
    * the new exist.
    */
   #rebuild(matrix: Matrix, labels: HeldLabels, capacity = matrix.rows): void {
+    this.#replaceBy((room) => buildNetworkWeights(this.#kernels, matrix, labels, this.#options, room), matrix.rows, capacity);
+  }
+
+  /** Replaces the weights by `build(capacity)`'s, for `rows` rows (or `build(rows)`'s, when that much room cannot be had). */
+  #replaceBy(build: (capacity: number) => Weights, rows: number, capacity: number): void {
     let rebuilt: Weights;
     try {
-      rebuilt = buildNetworkWeights(this.#kernels, matrix, labels, this.#options, capacity);
+      rebuilt = build(capacity);
     } catch (error) {
-      if (!(capacity > matrix.rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-      rebuilt = buildNetworkWeights(this.#kernels, matrix, labels, this.#options);
+      if (!(capacity > rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+      rebuilt = build(rows);
     }
     this.#held.replace(rebuilt);
   }
@@ -187,7 +199,7 @@ export class TrainingSetUpdates {
    */
   #growRoom(w: Weights, capacity: number): void {
     try {
-      this.#held.replace(growWeights(this.#kernels, w, capacity));
+      this.#held.moved(growWeights(this.#kernels, w, capacity));
     } catch (error) {
       if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
     }

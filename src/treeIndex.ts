@@ -14,6 +14,7 @@
 // degraded by adds) and, while brute force runs, once the network has doubled or halved since
 // the last choice: a network that starts small or empty can switch to the tree as it grows.
 import { KnnError } from './errors.js';
+import { hasPartitionBound } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { planSearch, TREE_LARGEST_K } from './planner.js';
 import {
@@ -134,34 +135,59 @@ export class TreeIndex {
     this.#choose(w, asked);
   }
 
-  /** Points were appended to the weights in place (add): the partition grows with them, or is rebuilt. */
+  /**
+   * The weights moved to larger regions with their points unchanged (add made room: growWeights).
+   * A partition with room for the appends to come stands (it holds its own copies of what it
+   * searches), and so does the choice; otherwise the move counts as a replacement (replaced).
+   */
+  moved(w: Weights): void {
+    const built = this.#built;
+    if (!built) {
+      this.replaced(w);
+      return;
+    }
+    if (!this.#holder.inUse && w.n < built.search.partition.capacity) return;
+    this.#drop();
+    this.#choose(w, planSearch(this.#options, w.n, w.storage));
+  }
+
+  /**
+   * Points were appended to the weights in place (add): the partition grows with them, or is
+   * rebuilt. One built here gets room for twice the points (as the weights get when they grow),
+   * so that the appends after it do not find it full when the weights move to larger regions.
+   */
   grown(w: Weights): void {
     const built = this.#built;
     const asked = planSearch(this.#options, w.n, w.storage);
+    const room = Math.max(w.capacity, 2 * w.n);
     if (!built) {
-      if (asked === 'tree' || (asked === 'auto' && (this.#decidedN === 0 || w.n >= 2 * this.#decidedN))) this.#choose(w, asked);
+      if (asked === 'tree' || (asked === 'auto' && (this.#decidedN === 0 || w.n >= 2 * this.#decidedN))) this.#choose(w, asked, room);
       return;
     }
     if (!this.#holder.inUse && w.n <= built.search.partition.capacity && this.#append(built, w)) {
       if (!partitionDegraded(this.#built!.search.partition)) return;
     }
     this.#drop();
-    this.#choose(w, asked);
+    this.#choose(w, asked, room);
   }
 
-  /** Builds the partition for `w` and keeps it where `asked` ('auto': the cost model) says. */
-  #choose(w: Weights, asked: 'brute' | 'tree' | 'auto'): void {
+  /**
+   * Builds the partition for `w`, with room for `room` rows (at least w's capacity; just that
+   * when more memory cannot be had), and keeps it where `asked` ('auto': the cost model) says.
+   */
+  #choose(w: Weights, asked: 'brute' | 'tree' | 'auto', room = w.capacity): void {
     this.#decidedN = w.n;
     this.#algorithm = 'brute';
-    if (asked === 'brute') return;
     const { k: asks, metric, float32Candidates } = this.#options;
+    // No partition bounds an inner product: 'auto' runs brute force for dot ('tree' is refused at fit).
+    if (asked === 'brute' || !hasPartitionBound(metric)) return;
     const k = typeof asks === 'number' ? Math.min(asks, w.n) : w.n;
     const costOptions = { float32Candidates, manhattan: metric === 'manhattan' };
     let built: BuiltIndex;
     try {
       // Float64 storage only (planSearch): X is w.points.
       if (asked === 'auto' && treeRuledOut(this.#kernels, w.points!.pointer, w.n, w.d, w.mean.pointer, metric, k, costOptions)) return;
-      built = this.#build(w);
+      built = this.#buildWithin(w, room);
     } catch (error) {
       // Memory for the partition could not be had: brute force answers the same.
       if (error instanceof KnnError && error.code === 'TOO_LARGE') return;
@@ -176,10 +202,21 @@ export class TreeIndex {
     this.#algorithm = 'tree';
   }
 
-  /** The partition of w's points in regions of its own, with room for w's capacity. */
-  #build(w: Weights): BuiltIndex {
+  /** #build with room for `room` rows, or for w's capacity when that much cannot be had. */
+  #buildWithin(w: Weights, room: number): BuiltIndex {
+    if (room <= w.capacity) return this.#build(w, w.capacity);
+    try {
+      return this.#build(w, room);
+    } catch (error) {
+      if (!(error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
+      return this.#build(w, w.capacity);
+    }
+  }
+
+  /** The partition of w's points in regions of its own, with room for `capacity` rows (at least w's n). */
+  #build(w: Weights, capacity: number): BuiltIndex {
     const kernels = this.#kernels;
-    const { n, d, capacity } = w;
+    const { n, d } = w;
     const plan = planPartition(n, d, this.#options.metric)!;
     const what = `partitioning ${n} points × ${d} features`;
     const regions: Region[] = [];

@@ -35,21 +35,21 @@ export interface KernelExports extends Record<string, unknown> {
   searchNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
-    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, manhattan: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, metric: number,
   ): void;
   softmaxScores(
     packed: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, output: number, manhattan: number,
+    queries: number, q: number, scratch: number, output: number, metric: number,
   ): void;
   softmaxBlockStates(
     packed: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number,
+    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, metric: number,
   ): void;
   softmaxMergeBlocks(states: number, n: number, d: number, q: number, classes: number, lambda: number, output: number): void;
   layerOneDistances(
-    packed: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
+    packed: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, metric: number,
   ): void;
   projectOneHot(
     neighbourIndices: number, neighbourSquared: number, q: number, k: number,
@@ -78,21 +78,21 @@ export interface KernelExports extends Record<string, unknown> {
   storedCandidateErrorBound(queryNorm: number, scale: number, largestPointNorm: number, d: number): number;
   searchStoredNeighbours(
     panels: number, pointNorms: number, candidateNorms: number, mean: number, n: number, d: number, largestPointNorm: number, largestCandidateNorm: number,
-    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, direct: number, manhattan: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, direct: number, metric: number,
     unitFactors: number,
   ): void;
   storedSoftmaxScores(
     panels: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, output: number, manhattan: number, unitFactors: number,
+    queries: number, q: number, scratch: number, output: number, metric: number, unitFactors: number,
   ): void;
   storedSoftmaxBlockStates(
     panels: number, pointNorms: number, mean: number, n: number, d: number,
     labels: number, targets: number, classes: number, regression: number, lambda: number,
-    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, manhattan: number, unitFactors: number,
+    queries: number, q: number, scratch: number, firstBlock: number, endBlock: number, states: number, metric: number, unitFactors: number,
   ): void;
   storedLayerOneDistances(
-    panels: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, manhattan: number,
+    panels: number, pointNorms: number, mean: number, n: number, d: number, queries: number, q: number, scratch: number, output: number, metric: number,
     unitFactors: number,
   ): void;
   storedRadiusNeighbours(

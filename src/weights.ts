@@ -18,14 +18,15 @@ export interface Weights {
   readonly regression: boolean;
   /**
    * Layer 1 is the expansion (W1, b1 packed, centred on μ), for every metric but Manhattan,
-   * whose layer 1 is not linear: it has only X's panels, and empty W1 and b1 regions.
+   * whose layer 1 is not linear, and dot, whose exact value is its own sum: they have only X's
+   * panels, and empty W1 and b1 regions.
    */
   readonly expansion: boolean;
   /** Rows every region has room for (n at fit; more after add grows them). */
   readonly capacity: number;
   /** What the points are kept as: 'float64' (the regions below) or 'float32' (`stored`, with b1 and μ). */
   readonly storage: StorageKind;
-  /** The k-nearest search runs on direct differences (Manhattan, small d), else on the expansion's candidates. */
+  /** The k-nearest search runs on direct values (Manhattan, dot, small d), else on the expansion's candidates. */
   readonly direct: boolean;
   /** Float64 storage: X as given, row-major: the GEMM path recomputes its candidates' distances from it. */
   readonly points: Region | undefined;
@@ -111,7 +112,7 @@ function largestMagnitude(values: Float64Array): number {
 
 /**
  * Copies the training data into wasm memory, centres it and packs W1 (unless `expansion` is
- * false: Manhattan), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
+ * false: Manhattan, dot), then X's panels for the direct search (searchesDirectly: d ≤ 16, and below
  * 8 features, few points or no float32 copy; always without the expansion) or else W1's
  * float32 copy when `float32Candidates`. Regions have room for `capacity` rows (at least n).
  * With `storage` 'float32', X is kept once as float32 panels instead (buildStoredWeights); then
@@ -123,21 +124,72 @@ export function buildWeights(
 ): Weights {
   if (storage === 'float32') return buildStoredWeights(kernels, matrix, labels, expansion, capacity, cosine);
   const { rows: n, cols: d } = matrix;
+  const float32Input = matrix.data instanceof Float32Array;
+  return packFloat64Weights(kernels, n, d, labelBytes(labels), float32Candidates, expansion, capacity, float32Input, (points, labelRegion) => {
+    kernels.f64(points.pointer, n * d).set(matrix.data);
+    writeLabels(kernels, labelRegion, labels);
+    return labelFacts(labels);
+  });
+}
+
+/**
+ * Float64 weights of the points `w` holds followed by `extra` (m rows) and their labels, in new
+ * regions with room for `capacity` rows: what an add that cannot append in place builds (the
+ * union re-packed and re-centred on its mean). The same bits as buildWeights on the union read
+ * out of wasm memory (readPoints), but the held points and labels are copied within wasm memory,
+ * never through fresh JavaScript arrays (whose first touch costs more than the packing: 60 ms
+ * for 2 561 × 512 points on the bench machine). `w`'s regions are only read.
+ */
+export function buildUnionWeights(kernels: Kernels, w: Weights, extra: Matrix, appended: AppendedLabels, float32Candidates: boolean, capacity: number): Weights {
+  const { n, d } = w;
+  const rows = n + extra.rows;
+  return packFloat64Weights(kernels, rows, d, labelBytes(w), float32Candidates, w.expansion, capacity, false, (points, labelRegion) => {
+    // Allocating may have grown the memory: every view below is made after it.
+    const bytes = new Uint8Array(kernels.exports.memory.buffer);
+    bytes.copyWithin(points.pointer, w.points!.pointer, w.points!.pointer + n * d * 8);
+    kernels.f64(points.pointer + n * d * 8, extra.rows * d).set(extra.data);
+    if (appended === undefined) return labelFacts(undefined);
+    if ('targets' in appended) {
+      bytes.copyWithin(labelRegion!.pointer, w.labels!.pointer, w.labels!.pointer + n * 8);
+      const targets = kernels.f64(labelRegion!.pointer, rows);
+      targets.set(appended.targets, n);
+      return { regression: true, classes: [], largestTarget: largestMagnitude(targets) };
+    }
+    bytes.copyWithin(labelRegion!.pointer, w.labels!.pointer, w.labels!.pointer + n * 4);
+    const codes = kernels.i32(labelRegion!.pointer, rows);
+    const { recode } = appended;
+    if (recode) for (let i = 0; i < n; i++) codes[i] = recode[codes[i]];
+    codes.set(appended.codes, n);
+    return { regression: false, classes: appended.classes, largestTarget: 0 };
+  });
+}
+
+/**
+ * Float64 weights of n points × d features in regions with room for `capacity` rows: `write`
+ * puts X's n rows in `points` and the labels in their region (both allocated, so its views are
+ * made after any growth of the memory) and returns what the weights record of the labels; then
+ * X is centred and W1 packed (unless `expansion` is false: Manhattan), then X's panels for the
+ * direct search (searchesDirectly: d ≤ 16, and below 8 features, few points or no float32 copy;
+ * always without the expansion) or else W1's float32 copy when `float32Candidates`.
+ */
+function packFloat64Weights(
+  kernels: Kernels, n: number, d: number, labelBytesPerRow: number, float32Candidates: boolean, expansion: boolean, capacity: number, float32Input: boolean,
+  write: (points: Region, labels: Region | undefined) => { regression: boolean; classes: readonly Label[]; largestTarget: number },
+): Weights {
   const kernelExports = kernels.exports;
   const { direct, float32Copy: withFloat32 } = planWeights(n, d, float32Candidates, expansion);
-  const sizes = regionSizes(capacity, d, labelBytes(labels), expansion, direct, withFloat32);
+  const sizes = regionSizes(capacity, d, labelBytesPerRow, expansion, direct, withFloat32);
   const what = `fitting ${n} points × ${d} features`;
-  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what, (room) => trainingSizeAdvice(room, d, float32Candidates, 'float64', matrix.data instanceof Float32Array));
+  kernels.checkRoom(sizes.reduce((a, b) => a + b, 0), what, (room) => trainingSizeAdvice(room, d, float32Candidates, 'float64', float32Input));
   // Nothing allocated here may outlive a failure, whichever step fails.
   const regions: Region[] = [];
   try {
     for (const bytes of sizes) regions.push(kernels.allocate(bytes, what));
     const [points, packed, norms, mean] = regions;
-    const labelRegion = labels === undefined ? undefined : regions[4];
-    const rest = regions.slice(labels === undefined ? 4 : 5);
+    const labelRegion = labelBytesPerRow === 0 ? undefined : regions[4];
+    const rest = regions.slice(labelBytesPerRow === 0 ? 4 : 5);
     const pointPanels = direct ? rest[0] : undefined;
-    kernels.f64(points.pointer, n * d).set(matrix.data);
-    writeLabels(kernels, labelRegion, labels);
+    const facts = write(points, labelRegion);
     if (pointPanels) kernelExports.packPoints(points.pointer, n, d, pointPanels.pointer, 0);
     let largestNorm = 0;
     if (expansion) {
@@ -154,7 +206,7 @@ export function buildWeights(
       float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
     }
     return {
-      n, d, ...labelFacts(labels), expansion, capacity, storage: 'float64', direct, points, pointPanels, packed, stored: undefined, norms, mean,
+      n, d, ...facts, expansion, capacity, storage: 'float64', direct, points, pointPanels, packed, stored: undefined, norms, mean,
       centredRows: n, labels: labelRegion, largestNorm, float32,
     };
   } catch (error) {
@@ -177,8 +229,8 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
 
 /**
  * Float32 storage of `matrix` (float64 values rounded to float32 once): X's float32 panels, b1
- * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan, whose μ is
- * 0), and the labels; regions with room for `capacity` rows. The search runs on direct
+ * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan and dot,
+ * whose μ is 0), and the labels; regions with room for `capacity` rows. The search runs on direct
  * differences where float64 storage's would (planner.ts), with the stored values as its
  * candidates elsewhere. A `cosine` network's rows are kept raw, with each one's unit factors
  * (assembly/float32Storage.ts): its μ, b1 and every value layer 1 reads are its unit rows', and
@@ -255,7 +307,13 @@ export function appendWeights(kernels: Kernels, w: Weights, extra: Matrix, label
   if (float32) {
     // The copy's scale was chosen for the held points. Points far larger are packed again with a
     // new scale, before any of their scaled values could come near float32's range (2^128).
-    if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) return undefined;
+    if (!(float32.scale * float32.scale * largestNorm < LARGEST_SCALED_NORM)) {
+      // The new points took padding lanes of the held last panel, which later appends expect to
+      // find padded (packWeights): that panel is packed again from its first lane (the held
+      // points' lanes get the same bits, on the same μ).
+      if (n % PANEL_POINTS !== 0) kernelExports.packWeights(points, n, d, w.mean.pointer, packed, w.norms.pointer, n - (n % PANEL_POINTS));
+      return undefined;
+    }
     const largest32 = kernelExports.packFloat32Weights(packed, rows, d, float32.scale, float32.panels.pointer, float32.norms.pointer, n);
     float32 = { ...float32, largestNorm: Math.max(float32.largestNorm, largest32) };
   }
@@ -319,7 +377,7 @@ export function growWeights(kernels: Kernels, w: Weights, capacity: number): Wei
 /**
  * The network's weights copied out of wasm memory, each flat row-major: W1 = −2·(X − μ) (n × d),
  * b1 = ‖X_i − μ‖² (n), W3 (n × classes one-hot, or the n regression targets), μ (d). Without the
- * expansion (Manhattan) W1 is X itself and b1 is zeros.
+ * expansion (Manhattan, dot) W1 is X itself and b1 is zeros.
  */
 export function readNetworkWeights(kernels: Kernels, w: Weights): { W1: Float64Array; b1: Float64Array; W3: Float64Array; mean: Float64Array } {
   let W1: Float64Array;

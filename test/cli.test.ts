@@ -128,6 +128,20 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
     net.dispose();
   });
 
+  it('--metric dot predicts what the API predicts with the dot metric, and refuses --weights distance with it', async () => {
+    await writeFile(join(dir, 'dot-train.csv'), 'x,y,label\n1,0,east\n0,1,north\n-1,0,west\n2,2,far\n');
+    await writeFile(join(dir, 'dot-test.csv'), 'x,y\n1,0.1\n-1,-0.5\n0,0\n');
+    const out = await knnet(['predict', '--train', 'dot-train.csv', '--test', 'dot-test.csv', '--metric', 'dot'], dir);
+    expect(out.code).toBe(0);
+    const net = await KnnNetwork.fit([[1, 0], [0, 1], [-1, 0], [2, 2]], ['east', 'north', 'west', 'far'], { metric: 'dot' });
+    expect(out.stdout.trim().split('\n')).toEqual(['label', ...net.predict([[1, 0.1], [-1, -0.5], [0, 0]])]);
+    expect(out.stdout.trim().split('\n')).toEqual(['label', 'far', 'west', 'east']);
+    net.dispose();
+    const refused = await knnet(['predict', '--train', 'dot-train.csv', '--test', 'dot-test.csv', '--metric', 'dot', '--weights', 'distance'], dir);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/weights 'distance'.*metric 'dot'/);
+  });
+
   it('quotes labels that contain commas or quotes, as they came in', async () => {
     await writeFile(join(dir, 'quoted-train.csv'), 'x,y,name\n0,0,"small, round"\n10,10,"the ""big"" one"\n');
     await writeFile(join(dir, 'quoted-test.csv'), 'x,y\n1,1\n9,9\n');
@@ -180,7 +194,7 @@ describe.runIf(existsSync(cliPath))('knnet CLI', { timeout: 30_000 }, () => {
       ['k = 0', ['predict', '--train', 'a', '--test', 'b', '--k', '0'], '--k must be a positive integer or "all", got "0"'],
       ['k = 2.5', ['predict', '--train', 'a', '--test', 'b', '--k', '2.5'], '--k must be a positive integer or "all", got "2.5"'],
       ['an unknown weighting', ['predict', '--train', 'a', '--test', 'b', '--weights', 'cosine'], '--weights must be uniform, distance or softmax, got "cosine"'],
-      ['an unknown metric', ['predict', '--train', 'a', '--test', 'b', '--metric', 'hamming'], '--metric must be euclidean, cosine or manhattan, got "hamming"'],
+      ['an unknown metric', ['predict', '--train', 'a', '--test', 'b', '--metric', 'hamming'], '--metric must be euclidean, cosine, manhattan or dot, got "hamming"'],
       ['a negative λ', ['predict', '--train', 'a', '--test', 'b', '--lambda=-1'], '--lambda must be a finite decimal number ≥ 0, got "-1"'],
       ['--proba with --regression', ['predict', '--train', 'a', '--test', 'b', '--proba', '--regression'], '--proba gives class probabilities; it cannot be combined with --regression'],
       ['an empty name in --drop', ['predict', '--train', 'a', '--test', 'b', '--drop', 'id,'], '--drop takes column names separated by commas, got "id,"'],

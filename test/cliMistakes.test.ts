@@ -259,7 +259,7 @@ describe.runIf(existsSync(cliPath))('knnet catches a new user\'s mistakes', { ti
       ['a missing value', ['predict', '--train', 'a', '--test', 'b', '--k'], '--k needs a value'],
       ['an option twice', ['predict', '--train', 'a', '--test', 'b', '--drop', 'x', '--drop', 'y'], '--drop is given twice; list several columns in one, as --drop a,b'],
       ['a misspelt value', ['predict', '--train', 'a', '--test', 'b', '--weights=softmx'], '--weights must be uniform, distance or softmax, got "softmx"; did you mean softmax?'],
-      ['a misspelt metric', ['fit', 'a', '--save', 'm', '--metric', 'Cosine'], '--metric must be euclidean, cosine or manhattan, got "Cosine"; did you mean cosine?'],
+      ['a misspelt metric', ['fit', 'a', '--save', 'm', '--metric', 'Cosine'], '--metric must be euclidean, cosine, manhattan or dot, got "Cosine"; did you mean cosine?'],
       ['a misspelt statistic', ['fit', 'a', '--save', 'm', '--impute', 'meen'], '--impute must be mean or median, got "meen"; did you mean mean?'],
       ['a misspelt command', ['predcit'], 'unknown command "predcit"; did you mean predict?'],
       ['options before the command', ['--train', 'a', 'predict'], 'a command comes first, before the options, got "--train"'],

@@ -36,6 +36,7 @@ describe.runIf(existsSync(cliPath))('knnet fit --save and predict --model', { ti
     ['standardized wine, softmax over all points', fixture('wine-train.csv'), fixture('wine-test.csv'), ['--standardize', '--k', 'all', '--weights', 'softmax', '--lambda', '0.5'], ['--proba']],
     ['wine, cosine metric, manhattan-free', fixture('wine-train.csv'), fixture('wine-test.csv'), ['--standardize', '--metric', 'cosine', '--k', '3'], ['--threads', '1']],
     ['wine, manhattan metric, two threads', fixture('wine-train.csv'), fixture('wine-test.csv'), ['--metric', 'manhattan', '--k', '7', '--drop', 'proline'], ['--threads', '2', '--proba']],
+    ['standardized wine, dot metric, softmax over the 5 largest inner products', fixture('wine-train.csv'), fixture('wine-test.csv'), ['--standardize', '--metric', 'dot', '--k', '5', '--weights', 'softmax', '--lambda', '0.3'], ['--proba']],
     ['regression with --impute median and --standardize', 'holes-train.csv', 'holes-test.csv', ['--regression', '--impute', 'median', '--standardize', '--k', '2', '--weights', 'distance'], []],
     ['regression with --impute mean', 'holes-train.csv', 'holes-test.csv', ['--regression', '--impute', 'mean', '--k', '3', '--features', 'c,a'], []],
     ['text labels past 2^53', 'ids-train.csv', 'ids-test.csv', [], ['--proba']],

@@ -215,7 +215,7 @@ const cases: Case[] = [
   { name: 'fit: regression targets whose sum overflows', on: 'none', call: fit([[0], [1]], [1e308, 1], { task: 'regression' }), code: 'NON_FINITE', words: ['y[0]', '1e+308', 'overflow'] },
 
   // fit: options
-  { name: 'fit: an unknown metric', on: 'none', call: fitOptions({ metric: 'hamming' }), code: 'BAD_OPTION', words: ['options.metric', "'euclidean', 'cosine', 'manhattan'", '"hamming"'] },
+  { name: 'fit: an unknown metric', on: 'none', call: fitOptions({ metric: 'hamming' }), code: 'BAD_OPTION', words: ['options.metric', "'euclidean', 'cosine', 'manhattan', 'dot'", '"hamming"'] },
   { name: 'fit: a zero vector with the cosine metric', on: 'none', call: fit([[0, 0, 0], [1, 1, 1]], ['a', 'b'], { metric: 'cosine' }), code: 'BAD_INPUT', words: ['X row 0', 'zero vector', "'euclidean'"] },
   { name: 'fit: options.k is 0', on: 'none', call: fitOptions({ k: 0 }), code: 'K_OUT_OF_RANGE', words: ['options.k', 'whole number', '0'] },
   { name: 'fit: options.k is negative', on: 'none', call: fitOptions({ k: -3 }), code: 'K_OUT_OF_RANGE', words: ['options.k', '-3'] },

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { KnnNetwork, type KnnOptions, type Label } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
+import { encodeLabels } from '../src/labels.js';
 import { bits, expectSoftmaxWithinBound, KERNEL_BUILDS, onKernelBuild, randomData } from './helpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
@@ -96,6 +97,41 @@ describe.each(KERNEL_BUILDS)('add on the %s build', (build) => {
       rescales.mockRestore();
     }
   });
+
+  it('an add refused for want of memory while the float32 copy is scaled anew leaves the network unchanged, and later adds to its last panel equal a fit', async () => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(11, 120, 20, { classes: 3 });
+    const huge = randomData(12, 3, 20, { scale: 1e60 }).X;
+    const options: KnnOptions = { k: 3, algorithm: 'brute' };
+    // 101 points: room for 200, and the last panel holds 5 of its 8 lanes.
+    const net = await KnnNetwork.fit(slice(X, 0, 100), y.slice(0, 100), options);
+    net.add(slice(X, 100, 101), y.slice(100, 101));
+    const before = net.toBytes();
+    // The three large points are packed into lanes 5–7 in place, then need a new scale and so a
+    // re-pack, for which (pretend) wasm32 has no room left.
+    const room = vi.spyOn(kernels.exports, 'capacityBytes').mockImplementation(() => kernels.allocatedBytes() + 4096);
+    const packs = vi.spyOn(kernels.exports, 'packWeights');
+    expect(() => net.add(huge, [0, 1, 2])).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    room.mockRestore();
+    expect(net.toBytes()).toEqual(before);
+    // Those lanes hold padding again (−0 in W1, 0 in b1), as appends to a partly held panel expect.
+    const [, , , , packed, norms] = packs.mock.calls[0];
+    packs.mockRestore();
+    const memory = new Float64Array(kernels.exports.memory.buffer);
+    const padding: number[] = [];
+    for (let lane = 5; lane < 8; lane++) {
+      padding.push(memory[norms / 8 + 96 + lane]);
+      for (let j = 0; j < 20; j++) padding.push(memory[(packed + 12 * 20 * 64 + j * 64 + lane * 8) / 8]);
+    }
+    expect(padding.every((value, i) => Object.is(value, i % 21 === 0 ? 0 : -0))).toBe(true);
+    // Single adds into the lanes the refused points took, then past them.
+    for (let i = 101; i < 120; i++) net.add(slice(X, i, i + 1), y.slice(i, i + 1));
+    const whole = await KnnNetwork.fit(X, y, options);
+    const queries = randomData(13, 15, 20).X;
+    expect(answers(net, queries, 2)).toEqual(answers(whole, queries, 2));
+    net.dispose();
+    whole.dispose();
+  });
 });
 
 describe('add is amortised O(m·d)', () => {
@@ -120,3 +156,39 @@ describe('add is amortised O(m·d)', () => {
     whole.dispose();
   });
 });
+
+describe('add keeps the partition of the pruned search while it can', () => {
+  it('a move of the weights to larger regions keeps a partition that has room, which single adds then fill; the network answers as a fit', async () => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(14, 260, 3, { classes: 3 });
+    const net = await KnnNetwork.fit(slice(X, 0, 100), y.slice(0, 100), { k: 3, algorithm: 'tree' });
+    const builds = vi.spyOn(kernels.exports as unknown as { buildBoxPartition: (points: number, n: number) => void }, 'buildBoxPartition');
+    for (let i = 100; i < 260; i++) net.add(slice(X, i, i + 1), y.slice(i, i + 1));
+    const sizes = builds.mock.calls.map((call) => call[1]);
+    builds.mockRestore();
+    // The weights move from room for 200 to room for 400 as the 201st point comes; the partition
+    // rebuilt as its tail grew (at 198) was given room for twice its points, and stands.
+    expect(sizes).not.toContain(200);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(net.searchAlgorithm).toBe('tree');
+    const whole = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree' });
+    const queries = randomData(15, 20, 3).X;
+    expect(answers(net, queries, 0.3)).toEqual(answers(whole, queries, 0.3));
+    net.dispose();
+    whole.dispose();
+  });
+});
+
+describe('one label, as a single add brings', () => {
+  it('is encoded as the general path encodes it (−0 as class 0), and rejected in the same words', () => {
+    for (const label of [3, -0, 0, -7, 'b', '', 2 ** 40]) {
+      const general = encodeLabels([label, label], 2);
+      expect(encodeLabels([label], 1)).toEqual({ classes: general.classes, codes: Int32Array.of(0) });
+      expect(Object.is(encodeLabels([label], 1).classes[0], general.classes[0])).toBe(true);
+    }
+    for (const bad of [NaN, Infinity, 1.5, null, true]) {
+      expect(() => encodeLabels([bad], 1)).toThrow(expect.objectContaining({ code: 'BAD_LABEL' }));
+    }
+  });
+});
+

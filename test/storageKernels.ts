@@ -3,9 +3,12 @@
 // W1 packed with b1, X's panels, W1's float32 copy), and float32 storage (X's float32 panels,
 // b1, the candidate norms; assembly/float32Storage.ts) packed through a staging region in
 // chunks, as a fit would.
+import { METRIC_CODES } from '../src/metrics.js';
 import type { Kernels, Region } from '../src/wasm.js';
 
 const PANEL_POINTS = 8;
+/** The kernels' metric code: Manhattan, or squared Euclidean. */
+const kernelMetric = (manhattan: boolean): number => METRIC_CODES[manhattan ? 'manhattan' : 'euclidean'];
 const padded = (n: number): number => Math.ceil(n / PANEL_POINTS) * PANEL_POINTS;
 
 /** How many candidates the GEMM searches keep (src/network.ts's candidateCapacity). */
@@ -140,14 +143,14 @@ export function kneighbors(
       kernels.exports.searchStoredNeighbours(
         network.panels.pointer + firstPanel * (panelBytes / 2), network.norms.pointer + start * 8, network.candidateNorms.pointer + start * 8, network.mean.pointer,
         n, d, network.largestNorm, network.largestCandidateNorm,
-        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, manhattan ? 1 : 0, 0,
+        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, kernelMetric(manhattan), 0,
       );
     } else {
       kernels.exports.searchNeighbours(
         network.points.pointer + start * d * 8, path === 'direct' ? network.pointPanels.pointer + firstPanel * panelBytes : 0, network.packed.pointer + firstPanel * panelBytes,
         network.norms.pointer + start * 8, network.mean.pointer, n, d, network.largestNorm,
         path === 'float32' ? network.float32Panels.pointer + firstPanel * (panelBytes / 2) : 0, network.float32Norms.pointer + start * 8, network.float32Scale, network.largestFloat32Norm,
-        queryRows, q, k, capacity, scratch, outIndices, outSquared, manhattan ? 1 : 0,
+        queryRows, q, k, capacity, scratch, outIndices, outSquared, kernelMetric(manhattan),
       );
     }
     return { indices: kernels.i32(outIndices, q * k).slice(), squared: kernels.f64(outSquared, q * k).slice() };
@@ -160,10 +163,10 @@ export function layerOne(kernels: Kernels, network: Network, queries: Float64Arr
   return withRegions(kernels, [q * d * 8, kernels.exports.scratchBytes(q, d, 0), q * n * 8], ([queryRows, scratch, output]) => {
     kernels.f64(queryRows, q * d).set(queries);
     if (isFloat32(network)) {
-      kernels.exports.storedLayerOneDistances(network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, manhattan ? 1 : 0, 0);
+      kernels.exports.storedLayerOneDistances(network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, kernelMetric(manhattan), 0);
     } else {
       const panels = manhattan ? network.pointPanels : network.packed;
-      kernels.exports.layerOneDistances(panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, manhattan ? 1 : 0);
+      kernels.exports.layerOneDistances(panels.pointer, network.norms.pointer, network.mean.pointer, n, d, queryRows, q, scratch, output, kernelMetric(manhattan));
     }
     return kernels.f64(output, q * n).slice();
   });
@@ -180,11 +183,11 @@ export function softmaxScores(
     kernels.i32(labelCodes, n).set(labels);
     if (isFloat32(network)) {
       kernels.exports.storedSoftmaxScores(
-        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, manhattan ? 1 : 0, 0,
+        network.panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, kernelMetric(manhattan), 0,
       );
     } else {
       const panels = manhattan ? network.pointPanels : network.packed;
-      kernels.exports.softmaxScores(panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, manhattan ? 1 : 0);
+      kernels.exports.softmaxScores(panels.pointer, network.norms.pointer, network.mean.pointer, n, d, labelCodes, 0, classes, 0, lambda, queryRows, q, scratch, output, kernelMetric(manhattan));
     }
     return kernels.f64(output, q * classes).slice();
   });
@@ -198,7 +201,7 @@ export function pointsWithin(kernels: Kernels, network: Network, query: Float64A
   const { n, d } = network;
   const radius = manhattan ? limit : Math.sqrt(limit);
   const bound = manhattan ? limit : radius * radius * (1 + 8 * 2 ** -53);
-  const metric = manhattan ? 2 : 0;
+  const metric = kernelMetric(manhattan);
   return withRegions(kernels, [d * 8, kernels.exports.scratchBytes(1, d, 0) + n * 4, n * 4, n * 8], ([queryRow, scratch, outIndices, outSquared]) => {
     kernels.f64(queryRow, d).set(query);
     const found = isFloat32(network)

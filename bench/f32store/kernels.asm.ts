@@ -12,6 +12,7 @@ import {
   expandFloat32Panels, storedCandidateErrorBound, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32Searchable, storedSquaredDistance, storedSquaredDistancePair,
 } from '../../assembly/storedDistance';
 import { storedPointAddress } from '../../assembly/float32Storage';
+import { EUCLIDEAN } from '../../assembly/metrics';
 import { search } from '../../assembly/neighbourSearch';
 import { groupNorms, groupScales, SMALLEST_SUBNORMAL, STORED, streamDistances, streamFloat32Distances } from '../../assembly/stream';
 import { float32ProofShrink } from '../../assembly/trainingPoints';
@@ -114,5 +115,5 @@ export function searchUncentredNeighbours(
   storage.mean = mean;
   storage.largestNorm = largestPointNorm;
   storage.largestFloat32Norm = largestCandidateNorm;
-  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, false, false);
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, false, EUCLIDEAN);
 }

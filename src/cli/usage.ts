@@ -15,7 +15,8 @@ Fitting (predict with --train, and fit):
   --k N|all           number of neighbours (default 1)
   --weights MODE      uniform | distance | softmax (default uniform)
   --lambda X          softmax sharpness λ = 1/temperature (default 1; softmax weights only)
-  --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) | manhattan (default euclidean)
+  --metric NAME       euclidean | cosine (1 − cos of L2-normalised rows) | manhattan |
+                      dot (inner product x·X_i, largest first) (default euclidean)
   --standardize       rescale each feature to mean 0 and standard deviation 1, with the
                       training file's statistics (for training and test rows alike)
   --impute HOW        mean | median: fill empty feature fields with that statistic of the

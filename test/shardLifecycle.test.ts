@@ -1,0 +1,108 @@
+// A sharded network's shards through removes that empty them, clear, and async calls still running on them: it stays one network (each case failed before its fix).
+import { afterEach, describe, expect, it } from 'vitest';
+import { KnnNetwork, type KnnOptions } from '../src/index.js';
+import { setShardBytes } from '../src/shards.js';
+import { trainingBytesPerRow } from '../src/planner.js';
+import { setPoolThreshold } from '../src/chunkRunner.js';
+
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+/** Fits X sharded with `shardRows` points a shard (float64 storage). */
+async function shardedFit(X: { data: Float64Array; rows: number; cols: number }, y: ArrayLike<number> | null, options: KnnOptions, shardRows: number) {
+  restore = setShardBytes(trainingBytesPerRow(X.rows, X.cols, true, 'float64') * shardRows - 1, trainingBytesPerRow(shardRows, X.cols, true, 'float64') * shardRows);
+  try {
+    return await KnnNetwork.fit(X, y, options);
+  } finally {
+    restore();
+    restore = undefined;
+  }
+}
+
+describe('shards through removes, clear and running calls', () => {
+  it('a remove that empties a whole shard keeps the network (it threw DISPOSED and left it unusable)', async () => {
+    const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
+    const y = [0, 0, 1, 1, 2, 2];
+    const net = await shardedFit(X, y, { k: 1 }, 2);
+    expect(net.shards).toBe(3);
+    net.remove([2, 3]);
+    expect(net.shards).toBe(2);
+    expect(net.nSamples).toBe(4);
+    expect(net.classes).toEqual([0, 2]);
+    expect(net.predict([[2.2], [4.2]])).toEqual([0, 2]);
+    expect(Array.from(net.kneighbors([[2.4]], 2).indices)).toEqual([1, 2]);
+    net.dispose();
+  });
+
+  it('an async call on a sharded network answers for the points it was called on when a remove then empties a shard (it rejected with DISPOSED)', async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const n = 60;
+      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+      const y = Array.from({ length: n }, (_, i) => i % 3);
+      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      expect(sharded.shards).toBe(3);
+      const queries = [[1, 2], [3, 4], [5, 6]];
+      const expected = whole.kneighbors(queries, 5);
+      const expectedProba = whole.predictProba(queries);
+      const pending = [sharded.kneighborsAsync(queries, 5), sharded.predictProbaAsync(queries)] as const;
+      sharded.remove(Array.from({ length: 20 }, (_, i) => 20 + i)); // the whole second shard
+      const [neighbours, proba] = await Promise.all(pending);
+      expect(Array.from(neighbours.indices)).toEqual(Array.from(expected.indices));
+      expect(Array.from(proba)).toEqual(Array.from(expectedProba));
+      whole.dispose();
+      sharded.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
+  });
+
+  it('an async call on a sharded network answers for the points it was called on when clear() runs before it ends (it rejected with DISPOSED)', async () => {
+    const previous = setPoolThreshold(0);
+    try {
+      const n = 60;
+      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+      const y = Array.from({ length: n }, (_, i) => i % 3);
+      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
+      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      const queries = [[1, 2], [3, 4], [5, 6]];
+      const expected = whole.kneighbors(queries, 5);
+      const expectedLabels = whole.predict(queries);
+      // One network answers them after clear(): the sharded one should too.
+      const unsharded = [whole.kneighborsAsync(queries, 5), whole.predictAsync(queries)] as const;
+      const pending = [sharded.kneighborsAsync(queries, 5), sharded.predictAsync(queries)] as const;
+      whole.clear();
+      sharded.clear();
+      expect(sharded.nSamples).toBe(0);
+      for (const [neighbours, labels] of [await Promise.all(unsharded), await Promise.all(pending)]) {
+        expect(Array.from(neighbours.indices)).toEqual(Array.from(expected.indices));
+        expect(labels).toEqual(expectedLabels);
+      }
+      whole.dispose();
+      sharded.dispose();
+    } finally {
+      setPoolThreshold(previous);
+    }
+  });
+
+  it('a remove that names no point does not change a sharded network: a save taking its chunks goes on (it threw BAD_INPUT)', async () => {
+    const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
+    const y = [0, 0, 1, 1, 2, 2];
+    const whole = await KnnNetwork.fit(X, y, { k: 1 });
+    const sharded = await shardedFit(X, y, { k: 1 }, 2);
+    const expected = whole.toBytes();
+    for (const net of [whole, sharded]) {
+      const chunks = net.saveChunks()[Symbol.iterator]();
+      const taken = [chunks.next().value!];
+      net.remove([]);
+      for (let chunk = chunks.next(); !chunk.done; chunk = chunks.next()) taken.push(chunk.value);
+      expect(Buffer.concat(taken)).toEqual(Buffer.from(expected));
+    }
+    whole.dispose();
+    sharded.dispose();
+  });
+});
