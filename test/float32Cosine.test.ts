@@ -381,19 +381,6 @@ describe('cosine on float32 storage in shards', () => {
 });
 
 describe('what cosine on float32 storage costs', () => {
-  it('toBytes saves its raw float32 rows, about 4 bytes a value (float64 storage: 8)', async () => {
-    const n = 2000;
-    const d = 64;
-    const data = cosineData(2, n, d, 'uniform');
-    const { float32, float64 } = await twins(data, n, d, null, {});
-    const perValue = (net: KnnNetwork) => net.toBytes().length / (n * d);
-    expect(perValue(float32)).toBeGreaterThanOrEqual(4);
-    expect(perValue(float32)).toBeLessThan(4.01);
-    expect(perValue(float64)).toBeGreaterThanOrEqual(8);
-    float32.dispose();
-    float64.dispose();
-  });
-
   it('holds about 4·d + 32 bytes of wasm memory a point (float64 storage about 20·d + 16)', async () => {
     const kernels = await loadKernels();
     const n = 20_000;

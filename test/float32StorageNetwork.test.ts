@@ -232,11 +232,12 @@ describe('float32 storage through the rest of the API', () => {
 });
 
 describe('what float32 storage costs', () => {
-  it('toBytes saves a float32-stored network at about 4 bytes per value (float64 storage: 8)', async () => {
+  // Cosine too: it saves the raw float32 rows, and recomputes each row's factors on load.
+  it.each(['euclidean', 'cosine'] as const)('toBytes saves a float32-stored %s network at about 4 bytes per value (float64 storage: 8)', async (metric) => {
     const n = 2000;
     const d = 64;
     const data = float32Data(2, n, d, 0, 0);
-    const { float32, float64 } = await twins(data, n, d, null, {});
+    const { float32, float64 } = await twins(data, n, d, null, { metric });
     const perValue = (net: KnnNetwork) => net.toBytes().length / (n * d);
     expect(perValue(float32)).toBeGreaterThanOrEqual(4);
     expect(perValue(float32)).toBeLessThan(4.01);

@@ -22,6 +22,14 @@ async function shardedFit(X: { data: Float64Array; rows: number; cols: number },
   }
 }
 
+/** 60 points with ties on a pool of 2 threads (every call goes to it), fitted whole and in 3 shards of 20. */
+async function pooledTwins(): Promise<{ whole: KnnNetwork; sharded: KnnNetwork }> {
+  const n = 60;
+  const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+  const y = Array.from({ length: n }, (_, i) => i % 3);
+  return { whole: await KnnNetwork.fit(X, y, { k: 3, threads: 2 }), sharded: await shardedFit(X, y, { k: 3, threads: 2 }, 20) };
+}
+
 describe('shards through removes, clear and running calls', () => {
   it('a remove that empties a whole shard keeps the network (it threw DISPOSED and left it unusable)', async () => {
     const X = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), rows: 6, cols: 1 };
@@ -40,11 +48,7 @@ describe('shards through removes, clear and running calls', () => {
   it('an async call on a sharded network answers for the points it was called on when a remove then empties a shard (it rejected with DISPOSED)', async () => {
     const previous = setPoolThreshold(0);
     try {
-      const n = 60;
-      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
-      const y = Array.from({ length: n }, (_, i) => i % 3);
-      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
-      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      const { whole, sharded } = await pooledTwins();
       expect(sharded.shards).toBe(3);
       const queries = [[1, 2], [3, 4], [5, 6]];
       const expected = whole.kneighbors(queries, 5);
@@ -64,11 +68,7 @@ describe('shards through removes, clear and running calls', () => {
   it('an async call on a sharded network answers for the points it was called on when clear() runs before it ends (it rejected with DISPOSED)', async () => {
     const previous = setPoolThreshold(0);
     try {
-      const n = 60;
-      const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
-      const y = Array.from({ length: n }, (_, i) => i % 3);
-      const whole = await KnnNetwork.fit(X, y, { k: 3, threads: 2 });
-      const sharded = await shardedFit(X, y, { k: 3, threads: 2 }, 20);
+      const { whole, sharded } = await pooledTwins();
       const queries = [[1, 2], [3, 4], [5, 6]];
       const expected = whole.kneighbors(queries, 5);
       const expectedLabels = whole.predict(queries);
