@@ -16,9 +16,8 @@ import { setShardBytes } from '../src/shards.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
 import { trainingBytesPerRow } from '../src/planner.js';
 import { loadKernels } from '../src/wasm.js';
-import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
+import { bits, exactAnswers, KERNEL_BUILDS, onKernelBuild, storageTwins, type FlatRows } from './helpers.js';
 
-type Flat = { data: Float64Array | Float32Array; rows: number; cols: number };
 
 /** How a test's rows are made: uniform values, a coarse grid (ties), or rows scaled by wide factors (exact cosine ties and 1e±30 magnitudes). */
 type Kind = 'uniform' | 'grid' | 'scaled';
@@ -46,7 +45,7 @@ function cosineData(seed: number, n: number, d: number, kind: Kind): Float32Arra
 }
 
 /** Queries: fresh rows, a training row, and a training row scaled (cosine distance 0 to it). */
-function queriesFor(seed: number, training: Float32Array, n: number, d: number): Flat {
+function queriesFor(seed: number, training: Float32Array, n: number, d: number): FlatRows {
   const random = new SeededRandom(seed + 7);
   const q = 5;
   const data = new Float64Array(q * d);
@@ -59,37 +58,11 @@ function queriesFor(seed: number, training: Float32Array, n: number, d: number):
   return { data, rows: q, cols: d };
 }
 
-/** Everything a network answers for `queries`, as exact bits (forward and weights included where `layers`). */
-function answers(net: KnnNetwork, queries: Flat, k: number, radius: number, layers = true) {
-  const found = net.kneighbors(queries, k);
-  const within = net.radiusNeighbors(queries, radius);
-  const labelled = net.options.task !== 'search';
-  const regression = net.options.task === 'regression';
-  const forward = layers && labelled ? net.forward(queries as never) : undefined;
-  const weights = layers && labelled ? net.weights : undefined;
-  return {
-    indices: Array.from(found.indices),
-    distances: bits(found.distances),
-    radius: { offsets: Array.from(within.offsets), indices: Array.from(within.indices), distances: bits(within.distances) },
-    predicted: !labelled ? [] : regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
-    proba: labelled && !regression ? bits(net.predictProba(queries)) : [],
-    z1: forward ? bits(forward.z1) : [],
-    z2: forward ? bits(forward.z2) : [],
-    z3: forward ? bits(forward.z3) : [],
-    W1: weights ? bits(weights.W1) : [],
-    b1: weights ? bits(weights.b1) : [],
-    mean: weights ? bits(weights.mean) : [],
-  };
-}
-
 /** The same cosine network on float32 storage (the float32 rows) and on float64 storage (the same values widened). */
-async function twins(data: Float32Array, n: number, d: number, y: Label[] | null, options: KnnOptions) {
-  const float32 = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { ...options, metric: 'cosine' });
-  const float64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, { ...options, metric: 'cosine' });
-  expect(float32.storage).toBe('float32');
-  expect(float64.storage).toBe('float64');
-  return { float32, float64 };
-}
+const twins = (data: Float32Array, n: number, d: number, y: Label[] | null, options: KnnOptions) => storageTwins(data, n, d, y, { ...options, metric: 'cosine' });
+
+/** Everything a network answers for `queries`, as exact bits (forward and weights included unless `layers` is false). */
+const answers = (net: KnnNetwork, queries: FlatRows, k: number, radius: number, layers = true) => exactAnswers(net, queries, k, radius, layers);
 
 function labelsFor(seed: number, n: number, task: 'classification' | 'regression' | 'search'): Label[] | null {
   const random = new SeededRandom(seed + 1);

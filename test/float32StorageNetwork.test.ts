@@ -11,9 +11,8 @@ import { largestTrainingRows } from '../src/planner.js';
 import { crc32 } from '../src/serialize.js';
 import { SeededRandom } from '../src/random.js';
 import { loadKernels } from '../src/wasm.js';
-import { bits, KERNEL_BUILDS, onKernelBuild } from './helpers.js';
+import { bits, exactAnswers, KERNEL_BUILDS, onKernelBuild, storageTwins, type FlatRows } from './helpers.js';
 
-type Flat = { data: Float64Array | Float32Array; rows: number; cols: number };
 
 /** n × d float32 values: uniform in ±1 (or a grid of `grid` steps, for ties) plus `offset`, with row `n − 1` a copy of row 0 when n > 2. */
 function float32Data(seed: number, n: number, d: number, grid: number, offset: number): Float32Array {
@@ -25,37 +24,13 @@ function float32Data(seed: number, n: number, d: number, grid: number, offset: n
 }
 
 /** Queries near the data: fresh float64 rows, then copies of training rows (distance 0). */
-function queriesFor(seed: number, training: Float32Array, n: number, d: number, grid: number, offset: number): Flat {
+function queriesFor(seed: number, training: Float32Array, n: number, d: number, grid: number, offset: number): FlatRows {
   const random = new SeededRandom(seed + 7);
   const q = 6;
   const data = new Float64Array(q * d);
   for (let i = 0; i < 4 * d; i++) data[i] = offset + (grid > 0 ? Math.floor(random.uniform() * grid) : random.uniform() * 2.2 - 1.1);
   for (let r = 4; r < q; r++) data.set(training.subarray(((r * 7) % n) * d, ((r * 7) % n + 1) * d), r * d);
   return { data, rows: q, cols: d };
-}
-
-/** Everything a network answers for `queries`, as exact bits. */
-function answers(net: KnnNetwork, queries: Flat, k: number, radius: number) {
-  const found = net.kneighbors(queries, k);
-  const within = net.radiusNeighbors(queries, radius);
-  const labelled = net.options.task !== 'search';
-  const regression = net.options.task === 'regression';
-  return {
-    indices: Array.from(found.indices),
-    distances: bits(found.distances),
-    radius: { offsets: Array.from(within.offsets), indices: Array.from(within.indices), distances: bits(within.distances) },
-    predicted: !labelled ? [] : regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
-    proba: labelled && !regression ? bits(net.predictProba(queries)) : [],
-  };
-}
-
-/** The same network on float32 storage (the float32 data) and on float64 storage (the values widened). */
-async function twins(data: Float32Array, n: number, d: number, y: Label[] | null, options: KnnOptions) {
-  const float32 = await KnnNetwork.fit({ data, rows: n, cols: d }, y, options);
-  const float64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, options);
-  expect(float32.storage).toBe('float32');
-  expect(float64.storage).toBe('float64');
-  return { float32, float64 };
 }
 
 describe.each(KERNEL_BUILDS)('float32 storage answers as float64 storage of the widened values (%s build)', (build) => {
@@ -82,10 +57,10 @@ describe.each(KERNEL_BUILDS)('float32 storage answers as float64 storage of the 
           const random = new SeededRandom(seed + 1);
           const y = task === 'search' ? null : Array.from({ length: n }, () => (task === 'regression' ? random.uniform() * 10 : Math.floor(random.uniform() * 3)));
           const options: KnnOptions = { k: all && weights === 'softmax' && task !== 'search' ? 'all' : k, weights, task, metric, lambda: offset ? 1e-6 : 1 };
-          const { float32, float64 } = await twins(data, n, d, y, options);
+          const { float32, float64 } = await storageTwins(data, n, d, y, options);
           const queries = queriesFor(seed, data, n, d, grid, offset);
           const radius = metric === 'manhattan' ? d * (grid || 1) : Math.sqrt(d) * (grid || 1);
-          expect(answers(float32, queries, k, radius)).toEqual(answers(float64, queries, k, radius));
+          expect(exactAnswers(float32, queries, k, radius)).toEqual(exactAnswers(float64, queries, k, radius));
           if (task === 'classification') expect(float32.score(queries, float64.predict(queries) as Label[])).toBe(1);
           if (task !== 'search') expect(bits(float32.weights.W1)).toEqual(bits(float64.weights.W1));
           float32.dispose();
@@ -101,22 +76,22 @@ describe.each(KERNEL_BUILDS)('float32 storage answers as float64 storage of the 
     const d = 21;
     const data = float32Data(11, n + 500, d, 0, 1e8);
     const y = Array.from({ length: n + 500 }, (_, i) => i % 4);
-    const { float32, float64 } = await twins(data.subarray(0, n * d), n, d, y.slice(0, n), { k: 7, weights: 'distance' });
+    const { float32, float64 } = await storageTwins(data.subarray(0, n * d), n, d, y.slice(0, n), { k: 7, weights: 'distance' });
     const queries = queriesFor(3, data, n, d, 0, 1e8);
     for (const [first, end] of [[n, n + 5], [n + 5, n + 40], [n + 40, n + 500]]) {
       const rows = data.subarray(first * d, end * d);
       float32.add({ data: rows, rows: end - first, cols: d }, y.slice(first, end));
       float64.add({ data: Float64Array.from(rows), rows: end - first, cols: d }, y.slice(first, end));
       expect(float32.storage).toBe('float32');
-      expect(answers(float32, queries, 9, 40)).toEqual(answers(float64, queries, 9, 40));
+      expect(exactAnswers(float32, queries, 9, 40)).toEqual(exactAnswers(float64, queries, 9, 40));
     }
     float32.remove([0, 17, 299, 450]);
     float64.remove([0, 17, 299, 450]);
-    expect(answers(float32, queries, 9, 40)).toEqual(answers(float64, queries, 9, 40));
+    expect(exactAnswers(float32, queries, 9, 40)).toEqual(exactAnswers(float64, queries, 9, 40));
     const loaded = await KnnNetwork.fromBytes(float32.toBytes());
     expect(loaded.storage).toBe('float32');
     expect(loaded.options).toEqual(float32.options);
-    expect(answers(loaded, queries, 9, 40)).toEqual(answers(float64, queries, 9, 40));
+    expect(exactAnswers(loaded, queries, 9, 40)).toEqual(exactAnswers(float64, queries, 9, 40));
     for (const net of [float32, float64, loaded]) net.dispose();
   });
 });
@@ -134,10 +109,10 @@ describe('float32 storage through the rest of the API', () => {
     expect(asked.storage).toBe('float32');
     expect(asked.options.storage).toBe('float32');
     const queries = { data: data.subarray(0, 12 * d).map((value) => value + 0.01), rows: 12, cols: d };
-    expect(answers(asked, queries, 3, 1)).toEqual(answers(widened, queries, 3, 1));
+    expect(exactAnswers(asked, queries, 3, 1)).toEqual(exactAnswers(widened, queries, 3, 1));
     asked.add({ data: data.subarray(n * d), rows: 30, cols: d }, y.slice(n));
     widened.add({ data: rounded.subarray(n * d), rows: 30, cols: d }, y.slice(n));
-    expect(answers(asked, queries, 3, 1)).toEqual(answers(widened, queries, 3, 1));
+    expect(exactAnswers(asked, queries, 3, 1)).toEqual(exactAnswers(widened, queries, 3, 1));
     asked.dispose();
     widened.dispose();
   });
@@ -179,7 +154,7 @@ describe('float32 storage through the rest of the API', () => {
     expect(stored.searchAlgorithm).toBe('brute');
     expect(widened.searchAlgorithm).toBe('tree');
     const queries = queriesFor(8, data, n, d, 0, 0);
-    expect(answers(stored, queries, 4, 0.1)).toEqual(answers(widened, queries, 4, 0.1));
+    expect(exactAnswers(stored, queries, 4, 0.1)).toEqual(exactAnswers(widened, queries, 4, 0.1));
     stored.dispose();
     widened.dispose();
   });
@@ -190,7 +165,7 @@ describe('float32 storage through the rest of the API', () => {
     const data = float32Data(9, n, d, 4, 0);
     const ids = Array.from({ length: n }, (_, i) => 1000 + 3 * i);
     const y = Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]);
-    const { float32, float64 } = await twins(data, n, d, y, { k: 4, ids });
+    const { float32, float64 } = await storageTwins(data, n, d, y, { k: 4, ids });
     const queries = queriesFor(9, data, n, d, 4, 0);
     const filter = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 2 ? 1 : 0));
     for (const options of [{ filter }, { classes: ['b'] }, { filter, classes: ['a', 'c'] }]) {
@@ -205,7 +180,7 @@ describe('float32 storage through the rest of the API', () => {
     expect(created.storage).toBe('float32');
     const createdTwin = await KnnNetwork.create<string>({ k: 500 });
     createdTwin.add({ data: Float64Array.from(data), rows: n, cols: d }, y);
-    expect(answers(created, queries, 250, 3)).toEqual(answers(createdTwin, queries, 250, 3));
+    expect(exactAnswers(created, queries, 250, 3)).toEqual(exactAnswers(createdTwin, queries, 250, 3));
     for (const net of [float32, float64, created, createdTwin]) net.dispose();
   });
 
@@ -216,7 +191,7 @@ describe('float32 storage through the rest of the API', () => {
     const y = Array.from({ length: n }, (_, i) => i % 5);
     const pooled = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 6, threads: 2 });
     const softmax = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 'all', weights: 'softmax', lambda: 3, threads: 2 });
-    const { float64 } = await twins(data, n, d, y, { k: 6 });
+    const { float64 } = await storageTwins(data, n, d, y, { k: 6 });
     const softmax64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, { k: 'all', weights: 'softmax', lambda: 3 });
     expect(pooled.storage).toBe('float32');
     for (const rows of [3, 64]) {
@@ -237,7 +212,7 @@ describe('what float32 storage costs', () => {
     const n = 2000;
     const d = 64;
     const data = float32Data(2, n, d, 0, 0);
-    const { float32, float64 } = await twins(data, n, d, null, { metric });
+    const { float32, float64 } = await storageTwins(data, n, d, null, { metric });
     const perValue = (net: KnnNetwork) => net.toBytes().length / (n * d);
     expect(perValue(float32)).toBeGreaterThanOrEqual(4);
     expect(perValue(float32)).toBeLessThan(4.01);

@@ -125,3 +125,41 @@ export function bruteForceNeighbours(data: Float64Array | Float32Array, n: numbe
   }
   return { indices, distances: Float64Array.from(distances) };
 }
+
+/** Rows of queries as a flat matrix. */
+export type FlatRows = { data: Float64Array | Float32Array; rows: number; cols: number };
+
+/**
+ * The same network fitted on float32 storage (the float32 `data`) and on float64 storage (the
+ * same values widened), for tests that the two answer bit for bit.
+ */
+export async function storageTwins(data: Float32Array, n: number, d: number, y: Label[] | null, options: KnnOptions): Promise<{ float32: KnnNetwork; float64: KnnNetwork }> {
+  const float32 = await KnnNetwork.fit({ data, rows: n, cols: d }, y, options);
+  const float64 = await KnnNetwork.fit({ data: Float64Array.from(data), rows: n, cols: d }, y, options);
+  expect(float32.storage).toBe('float32');
+  expect(float64.storage).toBe('float64');
+  return { float32, float64 };
+}
+
+/** Everything a network answers for `queries`, as exact bits; with `layers`, forward's three layers and the weights too. */
+export function exactAnswers(net: KnnNetwork, queries: FlatRows, k: number, radius: number, layers = false) {
+  const found = net.kneighbors(queries, k);
+  const within = net.radiusNeighbors(queries, radius);
+  const labelled = net.options.task !== 'search';
+  const regression = net.options.task === 'regression';
+  const forward = layers && labelled ? net.forward(queries as never) : undefined;
+  const weights = layers && labelled ? net.weights : undefined;
+  return {
+    indices: Array.from(found.indices),
+    distances: bits(found.distances),
+    radius: { offsets: Array.from(within.offsets), indices: Array.from(within.indices), distances: bits(within.distances) },
+    predicted: !labelled ? [] : regression ? bits(net.predict(queries) as Float64Array) : net.predict(queries),
+    proba: labelled && !regression ? bits(net.predictProba(queries)) : [],
+    z1: forward ? bits(forward.z1) : [],
+    z2: forward ? bits(forward.z2) : [],
+    z3: forward ? bits(forward.z3) : [],
+    W1: weights ? bits(weights.W1) : [],
+    b1: weights ? bits(weights.b1) : [],
+    mean: weights ? bits(weights.mean) : [],
+  };
+}
