@@ -305,10 +305,7 @@ export class ShardSet {
     // Read every shard's n before disposing any: a disposed shard's n throws DISPOSED.
     const emptied = this.#shards.filter((shard) => shard.n === 0);
     this.#shards.splice(0, this.#shards.length, ...this.#shards.filter((shard) => shard.n > 0));
-    for (const shard of emptied) {
-      if (this.#calls.has(shard)) this.#retiring.add(shard);
-      else shard.dispose();
-    }
+    for (const shard of emptied) this.#letGo(shard);
     this.#labels = keptLabels(this.#labels, removed);
     this.#place();
   }
@@ -329,12 +326,15 @@ export class ShardSet {
     await Promise.all(this.#shards.map((shard) => shard.ready()));
   }
 
+  /** Disposes `shard` now, or when the async calls running on it end (#eachShard). */
+  #letGo(shard: Shard): void {
+    if (this.#calls.has(shard)) this.#retiring.add(shard);
+    else shard.dispose();
+  }
+
   /** Lets the shards go (clear): each is disposed now, or when the async calls running on it end. */
   retire(): void {
-    for (const shard of this.#shards) {
-      if (this.#calls.has(shard)) this.#retiring.add(shard);
-      else shard.dispose();
-    }
+    for (const shard of this.#shards) this.#letGo(shard);
     this.#shards.length = 0;
     // A save taking its chunks meanwhile must not go on reading shards kept for those calls.
     this.#changes++;
