@@ -214,7 +214,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
         return network.searchAlgorithm;
       },
       add: (rows) => this.add(rows, null),
-      keepAllBut: (removed) => this.#keepAllBut(removed, 'remove(indices)'),
+      preparedRemoval: (removed) => this.#updates.preparedRemoval(removed, 'remove(indices)', true),
       search: (queries, k, allowed) => this.#found(queries, k, filter(allowed)),
       searchAsync: (queries, k, allowed, call) => this.#foundAsync(queries, k, filter(allowed), call),
       radius: (queries, radius, allowed) => radiusSearch(this.#surface, queries, radius, filter(allowed), 'radiusNeighbors(X, radius)'),

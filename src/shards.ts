@@ -13,6 +13,7 @@ import { mergeNeighbourLists, mergeRadiusLists } from './neighbourMerge.js';
 import type { ResolvedOptions, Task } from './options.js';
 import { largestTrainingRows, storageFor, trainingBytesPerRow, type StorageKind } from './planner.js';
 import type { RadiusNeighbours } from './results.js';
+import type { PreparedChange } from './trainingUpdates.js';
 import type { Kernels } from './wasm.js';
 import type { AppendedLabels, HeldLabels } from './weights.js';
 
@@ -23,8 +24,8 @@ export interface Shard {
   readonly algorithm: 'brute' | 'tree';
   /** Appends rows of X as given (validated, not yet in layer 1's form). */
   add(rows: Matrix): void;
-  /** Removes the points `removed` marks (one byte a point of this shard); it may be left empty. */
-  keepAllBut(removed: Uint8Array): void;
+  /** Builds this shard without the points `removed` marks (one byte a point of it; it may be left empty), to commit or abandon. */
+  preparedRemoval(removed: Uint8Array): PreparedChange;
   /** The k nearest of each query among this shard's points (`allowed`: those it marks), z1 values, rows of min(k, n) padded with −1. */
   search(queries: Matrix, k: number, allowed: Uint8Array | undefined): FoundNeighbours;
   searchAsync(queries: Matrix, k: number, allowed: Uint8Array | undefined, call: CallOptions | undefined): Promise<FoundNeighbours>;
@@ -294,14 +295,22 @@ export class ShardSet {
 
   /**
    * Removes the points `removed` marks, from each shard that holds one (an emptied shard is
-   * dropped); the classes then are those of the points left, as a fit on them makes them. The
-   * caller keeps at least one point.
+   * dropped), or, where a shard cannot be rebuilt (TOO_LARGE), from none; the classes then are
+   * those of the points left, as a fit on them makes them. The caller keeps at least one point.
    */
   keepAllBut(removed: Uint8Array): void {
-    this.#shards.forEach((shard, s) => {
-      const part = removed.subarray(this.#firsts[s], this.#firsts[s] + shard.n);
-      if (part.includes(1)) shard.keepAllBut(part);
-    });
+    // Every shard's rebuild is made before any is committed: one that fails leaves all of them, and the labels, as they were.
+    const prepared: PreparedChange[] = [];
+    try {
+      this.#shards.forEach((shard, s) => {
+        const part = removed.subarray(this.#firsts[s], this.#firsts[s] + shard.n);
+        if (part.includes(1)) prepared.push(shard.preparedRemoval(part));
+      });
+    } catch (error) {
+      for (const change of prepared) change.abandon();
+      throw error;
+    }
+    for (const change of prepared) change.commit();
     // Read every shard's n before disposing any: a disposed shard's n throws DISPOSED.
     const emptied = this.#shards.filter((shard) => shard.n === 0);
     this.#shards.splice(0, this.#shards.length, ...this.#shards.filter((shard) => shard.n > 0));

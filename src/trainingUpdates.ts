@@ -10,7 +10,7 @@ import type { ResolvedOptions, Task } from './options.js';
 import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
 import {
-  appendWeights, buildUnionWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights,
+  appendWeights, buildUnionWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights, weightsRegions,
 } from './weights.js';
 
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
@@ -101,6 +101,12 @@ export function remainderOf(kernels: Kernels, w: Weights, removed: Uint8Array, r
   return { matrix, labels: undefined };
 }
 
+/** A change built beside the weights it replaces: commit() makes it the network's, abandon() releases it. */
+export interface PreparedChange {
+  commit(): void;
+  abandon(): void;
+}
+
 /** add() and remove() on a network's held weights: in place where they can, by a rebuild where they must. */
 export class TrainingSetUpdates {
   readonly #kernels: Kernels;
@@ -159,17 +165,30 @@ export class TrainingSetUpdates {
    * (to none), else it keeps at least k points.
    */
   keepAllBut(removed: Uint8Array, call: string, capped: boolean): void {
+    this.preparedRemoval(removed, call, capped).commit();
+  }
+
+  /**
+   * Builds the network on the points `removed` does not mark, as keepAllBut, without making it
+   * the network's: commit() does that, abandon() lets it go. A sharded remove prepares every
+   * shard's before it commits any, so that a shard whose rebuild fails (TOO_LARGE) leaves them
+   * all as they were, and with them the labels held beside them.
+   */
+  preparedRemoval(removed: Uint8Array, call: string, capped: boolean): PreparedChange {
     const w = this.#held.current;
-    if (!w) return; // nothing to remove: only an empty list of indices gets here
-    const rows = w.n - removed.reduce((sum, flag) => sum + flag, 0);
-    if (rows === w.n) return;
+    const rows = w ? w.n - removed.reduce((sum, flag) => sum + flag, 0) : 0;
+    // Nothing to remove (only an empty list of indices gets here on an empty network), or nothing named.
+    if (!w || rows === w.n) return { commit: () => {}, abandon: () => {} };
     if (!capped) checkRemaining(rows, this.#options.k, call);
-    if (rows === 0) {
-      this.#held.replace(undefined);
-      return;
-    }
+    if (rows === 0) return { commit: () => this.#held.replace(undefined), abandon: () => {} };
     const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
-    this.#rebuild(matrix, labels);
+    const rebuilt = this.#builtWithin((room) => buildNetworkWeights(this.#kernels, matrix, labels, this.#options, room), rows, rows);
+    return {
+      commit: () => this.#held.replace(rebuilt),
+      abandon: () => {
+        for (const region of weightsRegions(rebuilt)) this.#kernels.release(region);
+      },
+    };
   }
 
   /**
@@ -183,14 +202,17 @@ export class TrainingSetUpdates {
 
   /** Replaces the weights by `build(capacity)`'s, for `rows` rows (or `build(rows)`'s, when that much room cannot be had). */
   #replaceBy(build: (capacity: number) => Weights, rows: number, capacity: number): void {
-    let rebuilt: Weights;
+    this.#held.replace(this.#builtWithin(build, rows, capacity));
+  }
+
+  /** `build(capacity)`, or `build(rows)` when room for `capacity` rows cannot be had. */
+  #builtWithin(build: (capacity: number) => Weights, rows: number, capacity: number): Weights {
     try {
-      rebuilt = build(capacity);
+      return build(capacity);
     } catch (error) {
       if (!(capacity > rows && error instanceof KnnError && error.code === 'TOO_LARGE')) throw error;
-      rebuilt = build(rows);
+      return build(rows);
     }
-    this.#held.replace(rebuilt);
   }
 
   /**

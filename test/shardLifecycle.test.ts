@@ -1,9 +1,11 @@
 // A sharded network's shards through removes that empty them, clear, and async calls still running on them: it stays one network (each case failed before its fix).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setShardBytes } from '../src/shards.js';
 import { trainingBytesPerRow } from '../src/planner.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
+import { KnnError } from '../src/errors.js';
+import { Kernels } from '../src/wasm.js';
 
 let restore: (() => void) | undefined;
 afterEach(() => {
@@ -102,6 +104,40 @@ describe('shards through removes, clear and running calls', () => {
       for (let chunk = chunks.next(); !chunk.done; chunk = chunks.next()) taken.push(chunk.value);
       expect(Buffer.concat(taken)).toEqual(Buffer.from(expected));
     }
+    whole.dispose();
+    sharded.dispose();
+  });
+
+  it('a remove whose rebuild of one shard fails (TOO_LARGE) changes no shard and no label, and releases what it built (the shards before it had changed, their labels not)', async () => {
+    const n = 60;
+    const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+    const y = Array.from({ length: n }, (_, i) => i % 3);
+    const sharded = await shardedFit(X, y, { k: 3 }, 20);
+    const whole = await KnnNetwork.fit(X, y, { k: 3 });
+    const queries = Array.from({ length: 12 }, (_, i) => [i % 13, (i * 5) % 13]);
+    const removed = [1, 2, 25, 26, 27, 41, 59];
+    // The third shard's memory refuses every region; the shards before it are rebuilt first.
+    const allocate = Kernels.prototype.allocate;
+    const seen = new Map<Kernels, number>();
+    vi.spyOn(Kernels.prototype, 'allocate').mockImplementation(function (this: Kernels, bytes: number, what?: string) {
+      if (!seen.has(this)) seen.set(this, this.allocatedBytes());
+      if (seen.size === 3) throw new KnnError('TOO_LARGE', 'no room (test)');
+      return allocate.call(this, bytes, what);
+    });
+    expect(() => sharded.remove(removed)).toThrow(/no room/);
+    vi.restoreAllMocks();
+    expect(seen.size).toBe(3);
+    for (const [kernels, before] of seen) expect(kernels.allocatedBytes()).toBe(before);
+    expect(sharded.nSamples).toBe(n);
+    for (const net of [sharded, whole]) {
+      expect(Array.from(net.kneighbors(queries, 5).indices)).toEqual(Array.from(whole.kneighbors(queries, 5).indices));
+      expect(Array.from(net.predictProba(queries))).toEqual(Array.from(whole.predictProba(queries)));
+    }
+    // And it stays usable: the same remove, with room, gives one network's answers.
+    sharded.remove(removed);
+    whole.remove(removed);
+    expect(Array.from(sharded.kneighbors(queries, 5).indices)).toEqual(Array.from(whole.kneighbors(queries, 5).indices));
+    expect(Array.from(sharded.predictProba(queries))).toEqual(Array.from(whole.predictProba(queries)));
     whole.dispose();
     sharded.dispose();
   });
