@@ -431,12 +431,69 @@ export function storedFloat32GemmSingle(
   group: usize, queryNorm: f64, queryScale: f64, panels32: usize, candidateNorms: usize, centre32: usize, d: i32,
   firstPanel: i32, panels: i32, tile: usize,
 ): void {
+  singleQueryPanels(false, group, queryNorm, queryScale, 0, panels32, 0, candidateNorms, centre32, d, firstPanel, panels, tile);
+}
+
+/**
+ * A cosine network's candidate values for one query (lane 0 of `group`, centred on μ32 = m),
+ * straight from the stored raw values, in one pass over them: −2·p̂·c_i with c_i = r_i·X_i − m
+ * is −2h·(r_i·(p·X_i) − p·m), so the float32 dot product runs on X_i as stored and the float64
+ * epilogue scales it by the point's r_i and takes off p·m (`centreProduct`: queryCentreProduct),
+ * where centreUnitPanels made each block's candidate values in a pass of its own first (which
+ * took four times one pass over the bytes at 1M × 384). Its rounding bound is
+ * storedUnitSingleErrorBound; it holds for panels whose points' m all lie in
+ * [2^−60, 2^60] (unitScalesBounded), which keeps the raw products within float32's range and
+ * r_i ≤ 2^61. Writes 8·panels values to `tile`.
+ */
+export function storedUnitGemmSingle(
+  group: usize, queryNorm: f64, queryScale: f64, centreProduct: f64, panels32: usize, unitFactors: usize, candidateNorms: usize, d: i32,
+  firstPanel: i32, panels: i32, tile: usize,
+): void {
+  singleQueryPanels(true, group, queryNorm, queryScale, centreProduct, panels32, unitFactors, candidateNorms, 0, d, firstPanel, panels, tile);
+}
+
+/** Whether every point of panels [firstPanel, firstPanel + panels) has its m within [2^−60, 2^60]: what storedUnitGemmSingle's bound asks. */
+export function unitScalesBounded(unitFactors: usize, firstPanel: i32, panels: i32): bool {
+  let factors = unitFactors + <usize>firstPanel * <usize>UNIT_FACTOR_PANEL_BYTES;
+  const end = factors + <usize>panels * <usize>UNIT_FACTOR_PANEL_BYTES;
+  for (; factors < end; factors += UNIT_FACTOR_PANEL_BYTES) {
+    for (let lane = 0; lane < PANEL_POINTS; lane++) {
+      const scale = load<f64>(factors + (<usize>lane << 3));
+      if (!(scale >= UNIT_SCALE_LOWEST && scale <= UNIT_SCALE_HIGHEST)) return false;
+    }
+  }
+  return true;
+}
+
+const UNIT_SCALE_LOWEST: f64 = 8.673617379884035e-19; // 2^−60
+const UNIT_SCALE_HIGHEST: f64 = 1.152921504606847e18; // 2^60
+
+/**
+ * p·m for one query (lane 0 of `group`) and the centre μ32 (`centre32`), or with `absolute`
+ * Σ|p_j·m_j|: summed in float64 in dimension order, each product of two float32 values exact.
+ */
+export function queryCentreProduct(group: usize, centre32: usize, d: i32, absolute: bool): f64 {
+  let sum: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const product = <f64>load<f32>(group + <usize>j * <usize>GROUP_BYTES_PER_DIMENSION) * <f64>load<f32>(centre32 + (<usize>j << 2));
+    sum += absolute ? Math.abs(product) : product;
+  }
+  return sum;
+}
+
+/** storedFloat32GemmSingle's loop, and (`unit`) storedUnitGemmSingle's on the raw values with its epilogue. */
+@inline function singleQueryPanels(
+  unit: bool, group: usize, queryNorm: f64, queryScale: f64, centreProduct: f64, panels32: usize, unitFactors: usize, candidateNorms: usize,
+  centre32: usize, d: i32, firstPanel: i32, panels: i32, tile: usize,
+): void {
   const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
   const zero = f32x4.splat(0);
   const norm = f64x2.splat(queryNorm);
   const factor = f64x2.splat(queryScale);
+  const product = f64x2.splat(centreProduct);
   let points = panels32 + <usize>firstPanel * panelBytes;
   let norms = candidateNorms + (<usize>firstPanel << 6);
+  let factors = unitFactors + <usize>firstPanel * <usize>UNIT_FACTOR_PANEL_BYTES;
   let out = tile;
   // The even dimensions' steps end here; an odd d leaves its last dimension for after.
   const pairedBytes = <usize>(d & ~1) * <usize>PANEL_BYTES_PER_DIMENSION;
@@ -448,28 +505,47 @@ export function storedFloat32GemmSingle(
     const end = points + pairedBytes;
     while (w < end) {
       let splat = v128.load32_splat(x);
-      let c = v128.load32_splat(centre);
-      a0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w), c), a0);
-      a1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 16), c), a1);
+      let c = unit ? zero : v128.load32_splat(centre);
+      a0 = multiplyAddF32x4(splat, unit ? v128.load(w) : f32x4.sub(v128.load(w), c), a0);
+      a1 = multiplyAddF32x4(splat, unit ? v128.load(w, 16) : f32x4.sub(v128.load(w, 16), c), a1);
       splat = v128.load32_splat(x, GROUP_BYTES_PER_DIMENSION);
-      c = v128.load32_splat(centre, 4);
-      b0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 32), c), b0);
-      b1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 48), c), b1);
+      c = unit ? zero : v128.load32_splat(centre, 4);
+      b0 = multiplyAddF32x4(splat, unit ? v128.load(w, 32) : f32x4.sub(v128.load(w, 32), c), b0);
+      b1 = multiplyAddF32x4(splat, unit ? v128.load(w, 48) : f32x4.sub(v128.load(w, 48), c), b1);
       x += 2 * GROUP_BYTES_PER_DIMENSION;
       centre += 8;
       w += 2 * PANEL_BYTES_PER_DIMENSION;
     }
     if (d & 1) {
       const splat = v128.load32_splat(x);
-      const c = v128.load32_splat(centre);
-      a0 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w), c), a0);
-      a1 = multiplyAddF32x4(splat, f32x4.sub(v128.load(w, 16), c), a1);
+      const c = unit ? zero : v128.load32_splat(centre);
+      a0 = multiplyAddF32x4(splat, unit ? v128.load(w) : f32x4.sub(v128.load(w), c), a0);
+      a1 = multiplyAddF32x4(splat, unit ? v128.load(w, 16) : f32x4.sub(v128.load(w, 16), c), a1);
     }
-    storeEight(f32x4.add(a0, b0), f32x4.add(a1, b1), factor, norms, norm, out);
+    if (unit) {
+      storeUnitEight(f32x4.add(a0, b0), f32x4.add(a1, b1), factors, product, factor, norms, norm, out);
+      factors += UNIT_FACTOR_PANEL_BYTES;
+    } else {
+      storeEight(f32x4.add(a0, b0), f32x4.add(a1, b1), factor, norms, norm, out);
+    }
     points += panelBytes;
     norms += 64;
     out += 64;
   }
+}
+
+/** Eight points' raw float32 dot products, as storedUnitGemmSingle's values ((r_i·dot − p·m)·factor + norm_i + ‖p̂‖²), to `out`. */
+@inline function storeUnitEight(low: v128, high: v128, factors: usize, product: v128, factor: v128, norms: usize, queryNorm: v128, out: usize): void {
+  storeUnitPair(widenLow(low), factors, 0, product, factor, norms, queryNorm, out);
+  storeUnitPair(widenHigh(low), factors, 16, product, factor, norms, queryNorm, out);
+  storeUnitPair(widenLow(high), factors, 32, product, factor, norms, queryNorm, out);
+  storeUnitPair(widenHigh(high), factors, 48, product, factor, norms, queryNorm, out);
+}
+
+@inline function storeUnitPair(dot: v128, factors: usize, offset: usize, product: v128, factor: v128, norms: usize, queryNorm: v128, out: usize): void {
+  const reciprocal = unitReciprocal(v128.load(factors + offset), v128.load(factors + UNIT_NORMS_OFFSET + offset));
+  const cross = f64x2.mul(f64x2.sub(f64x2.mul(dot, reciprocal), product), factor);
+  v128.store(out + offset, f64x2.add(f64x2.add(cross, v128.load(norms + offset)), queryNorm));
 }
 
 const FLOAT32_ROUNDOFF: f64 = 5.960464477539063e-8; // u = 2^−24
@@ -527,20 +603,82 @@ export function storedUnitCandidateErrorBound(queryNorm: f64, scale: f64, larges
   return candidateBound(queryNorm, scale, largestPointNorm, d, true);
 }
 
+/**
+ * A bound B with |V − D| ≤ B for every point of a block storedUnitGemmSingle ran on (every m
+ * within [2^−60, 2^60]), V its value, D as in storedCandidateErrorBound (X_i the unit row X̂_i);
+ * `queryNorm`, `scale` (−2h), `largestPointNorm` (of the candidate norms ‖c_i‖²) as there, and
+ * `centreProducts` = Σ|p_j·m_j| as computed (queryCentreProduct, m = μ32).
+ *
+ * Why it holds (notation of storedCandidateErrorBound; p = p̂/h the query's float32 values,
+ * r_i = fl(fl(1/m_i)/s_i) the point's reciprocal, γ_ij = r_i·X_ij − m_j in real arithmetic,
+ * E = ‖p̂ − c_i‖², F = ‖p̂‖² + ‖c_i‖² − 2p̂·γ_i, P̂ ≥ ‖p̂‖ and Ĉ ≥ ‖c_i‖ the two halves of R):
+ * 1–2. |E − D| ≤ Δ·(R + S), storedCandidateErrorBound's steps 1–2 (with the cosine network's t).
+ * 3. Moving to γ_i: F − E = 2p̂·(c_i − γ_i). c_ij = f32(fl64(y − m_j)), y = fl(X_ij·r_i) =
+ *    X_ij·r_i(1 + δ4), so c_ij = (γ_ij + X_ij·r_i·δ4)(1 + δ6)(1 + δ7) + η and
+ *    |c_ij − γ_ij| ≤ ε|γ_ij| + 2v|X_ij·r_i| + τ/2. X_ij·r_i = a(1 + δ)(1 + δ') against
+ *    X̂_ij = a(1 + δ1)(1 + δ2), so |X_ij·r_i| ≤ (1 + 5v)|X̂_ij| and ‖r_i·X_i‖ ≤ ρ = 1.15
+ *    (‖X̂_i‖ ≤ 8/7). Hence ‖c_i − γ_i‖ ≤ ε‖γ_i‖ + t₃, t₃ = 3v + √d·τ/2, ‖γ_i‖ ≤ G =
+ *    (Ĉ + t₃)/(1 − ε), and |F − E| ≤ 2P̂·(εG + t₃).
+ * 4. The cross term. −2p̂·γ_i = −2h·(r_i·Σp_j X_ij − Σp_j m_j) exactly. The float32 dot product
+ *    A of p and the raw X_i (|p_j| ≤ 1, |X_ij| ≤ m_i ≤ 2^60: no overflow) is within
+ *    γ_d·Σ|p_j X_ij| + d·τ of Σp_j X_ij (step 3 there); r_i·Σ|p_j X_ij| ≤ ρ‖p‖, and r_i ≤ 2^61
+ *    (s_i ≥ 1: the largest |X_ij/m_i| is exactly 1). fl(r_i·A) adds v|r_i·A| (no float64
+ *    underflow: both factors exceed 2^−160 or A is 0). P = fl(Σp_j m_j): each product exact in
+ *    float64, the sums within γ_d(v)·M, M = Σ|p_j m_j| ≤ computed/(1 − γ_d(v)). The subtraction
+ *    adds v·(|r_i·A| + |P|) and the product by −2h (a power of two) at most τ64/2. Times 2h
+ *    (h‖p‖ = ‖p̂‖): |K − (−2p̂·γ_i)| ≤ 2ρP̂·(γ_d + 3v)(1 + γ_d) + 2^63·h·d·τ + 2h·M·(γ_d(v) + 2v)
+ *    + τ64, and |K| ≤ K̂ = 2ρP̂(1 + γ_d) + 2^63·h·d·τ + 2hM(1 + 2v).
+ * 5. The float64 epilogue: the norms within γ_d(v)·(Ĉ² + P̂²) + d·τ64 (storedCandidateErrorBound's
+ *    step 4), the two adds within 2v(1 + 2v)·(K̂ + (Ĉ² + P̂²)(1 + γ_d(v)) + d·τ64).
+ * Total: the sum of steps 1–5, inflated by 1e−4 relative for factors (1 + O(v)) left out above
+ * and the rounding of this very computation; +∞ when d·u ≥ 1/2.
+ */
+export function storedUnitSingleErrorBound(queryNorm: f64, scale: f64, largestPointNorm: f64, centreProducts: f64, d: i32): f64 {
+  const terms = <f64>d;
+  if (terms * FLOAT32_ROUNDOFF >= 0.5) return Infinity;
+  const v = FLOAT64_ROUNDOFF;
+  const h = Math.abs(scale) * 0.5;
+  const epsilon = FLOAT32_ROUNDOFF + 2 * v;
+  const rootTerms = Math.sqrt(terms);
+  const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
+  const gamma64 = terms * v / (1 - terms * v);
+  const queryLength = Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) * (1 + (terms + 4) * v);
+  const pointLength = Math.sqrt(largestPointNorm) * (1 + (terms + 4) * v);
+  const moving = movedDataBound(queryLength + pointLength, d, h, true);
+  const t3 = 3 * v + rootTerms * FLOAT32_UNDERFLOW * 0.5;
+  const g = (pointLength + t3) / (1 - epsilon);
+  const toGamma = 2 * queryLength * (epsilon * g + t3);
+  const rho = 1.15;
+  const products = centreProducts / (1 - gamma64);
+  const underflow = 9.223372036854776e18 * h * terms * FLOAT32_UNDERFLOW; // 2^63·h·d·τ
+  const cross = 2 * rho * queryLength * (gamma + 3 * v) * (1 + gamma) + underflow + 2 * h * products * (gamma64 + 2 * v) + FLOAT64_UNDERFLOW;
+  const crossSize = 2 * rho * queryLength * (1 + gamma) + underflow + 2 * h * products * (1 + 2 * v);
+  const squares = pointLength * pointLength + queryLength * queryLength;
+  const epilogue = gamma64 * squares + terms * FLOAT64_UNDERFLOW + 2 * v * (1 + 2 * v) * (crossSize + squares * (1 + gamma64) + terms * FLOAT64_UNDERFLOW);
+  return (moving + toGamma + cross + epilogue) * (1 + 1e-4);
+}
+
+/**
+ * Δ·(R + S), steps 1–2 of storedCandidateErrorBound: how far moving the query and the data to
+ * their float32 values moves D, for R = ‖p̂‖ + ‖c_i‖ bounded by `r`.
+ */
+@inline function movedDataBound(r: f64, d: i32, h: f64, unitRows: bool): f64 {
+  const epsilon = FLOAT32_ROUNDOFF + 2 * FLOAT64_ROUNDOFF;
+  const rootTerms = Math.sqrt(<f64>d);
+  // t = √d·τh' + ς (step 1): a cosine network's candidate values can underflow in float32
+  // (h' = h + 1/2) and start from x·r, within 6v·|X̂| of the unit value (ς = 8v).
+  const t = unitRows ? rootTerms * FLOAT32_UNDERFLOW * (h + 0.5) + 8 * FLOAT64_ROUNDOFF : rootTerms * FLOAT32_UNDERFLOW * h;
+  const s = (r + t) / (1 - epsilon);
+  return (epsilon * s + t) * (r + s);
+}
+
 @inline function candidateBound(queryNorm: f64, scale: f64, largestPointNorm: f64, d: i32, unitRows: bool): f64 {
   const terms = <f64>d;
   if (terms * FLOAT32_ROUNDOFF >= 0.5) return Infinity;
   const h = Math.abs(scale) * 0.5;
-  const epsilon = FLOAT32_ROUNDOFF + 2 * FLOAT64_ROUNDOFF;
-  const rootTerms = Math.sqrt(terms);
-  // t = √d·τh' + ς (step 1): a cosine network's candidate values can underflow in float32
-  // (h' = h + 1/2) and start from x·r, within 6v·|X̂| of the unit value (ς = 8v).
-  const t = unitRows ? rootTerms * FLOAT32_UNDERFLOW * (h + 0.5) + 8 * FLOAT64_ROUNDOFF : rootTerms * FLOAT32_UNDERFLOW * h;
   const r = (Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) + Math.sqrt(largestPointNorm)) * (1 + (terms + 4) * FLOAT64_ROUNDOFF);
-  const s = (r + t) / (1 - epsilon);
-  const delta = epsilon * s + t;
   const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
-  const bound = gamma * r * r * 0.5 + delta * (r + s) + 2 * (terms + 3) * FLOAT64_ROUNDOFF * r * r
+  const bound = gamma * r * r * 0.5 + movedDataBound(r, d, h, unitRows) + 2 * (terms + 3) * FLOAT64_ROUNDOFF * r * r
     + 2 * terms * FLOAT32_UNDERFLOW * h + 2 * terms * FLOAT64_UNDERFLOW;
   return bound * (1 + 1e-4);
 }

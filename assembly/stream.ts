@@ -17,7 +17,8 @@ import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
 import { float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import {
-  centreUnitPanels, expandFloat32Panels, prepareStoredQueries, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
+  centreUnitPanels, expandFloat32Panels, prepareStoredQueries, queryCentreProduct, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
+  storedUnitGemmSingle, unitScalesBounded,
 } from './storedDistance';
 
 // A block of training points is sized to stay in L2 (≈256 KiB of packed weights) while every
@@ -201,6 +202,14 @@ export function streamDistances<R>(
 }
 
 /**
+ * Σ|p_j·m_j| for the one query streamFloat32Distances laid out in `scratch` (q = 1) and its
+ * centre μ32: what storedUnitSingleErrorBound needs of the query besides its norm and scale.
+ */
+export function singleQueryCentreProducts(scratch: usize, d: i32): f64 {
+  return queryCentreProduct(frontOf(scratch), groupScales(scratch, 1, d) + groupNormsBytes(1), d, true);
+}
+
+/**
  * Streams all n points of a float32 GEMM past the chunk's q queries, one group of GROUP_QUERIES
  * at a time, into `reducer.fold` (the float32 expansion values, widened): from the float32 copy
  * of W1 (`panels32`, its `pointNorms`, queries centred on `mean` and scaled by `scale`), or with
@@ -211,8 +220,9 @@ export function streamDistances<R>(
  * `centred` false (stored only) runs the uncentred variant instead, on the raw values (the
  * same GEMM without the centring step), which bench/f32store measures against the centred one.
  * A cosine network's `unitFactors` (stored only) make each block's candidate values from its
- * unit values in a pass of its own (centreUnitPanels), which every group, a single query's
- * too, then multiplies.
+ * unit values in a pass of its own (centreUnitPanels), which every group then multiplies; a
+ * single query multiplies the raw values instead and scales each sum (storedUnitGemmSingle),
+ * on every block whose scales its bound covers (unitScalesBounded).
  * Generic in the reducer class R, as streamDistances.
  */
 export function streamFloat32Distances<R>(
@@ -231,19 +241,26 @@ export function streamFloat32Distances<R>(
   const panelTotal = panelCount(n);
   const step = float32BlockPanels(d);
   const groupTotal = groupCount(q);
-  // One query reads each block once: it centres as it loads (storedFloat32GemmSingle).
+  // One query reads each block once: it centres as it loads (storedFloat32GemmSingle), or, on
+  // a cosine network, multiplies the raw values and scales each sum (storedUnitGemmSingle).
   const unit = unitFactors != 0;
-  const single = stored && q == 1 && !unit;
+  const single = stored && q == 1;
+  const centreProduct = single && unit ? queryCentreProduct(groups, centre32, d, false) : 0;
   for (let first = 0; first < panelTotal; first += step) {
     const count = min(step, panelTotal - first);
     const firstIndex = first * PANEL_POINTS;
     const valid = min(count * PANEL_POINTS, n - firstIndex);
-    if (unit) centreUnitPanels(panels32, unitFactors, centre32, d, first, count, centredBlock);
-    if (single) {
+    if (single && !unit) {
       storedFloat32GemmSingle(groups, load<f64>(queryNorms), load<f64>(queryScales), panels32, pointNorms, centre32, d, first, count, tiles);
       reducer.fold(0, tiles, valid, firstIndex);
       continue;
     }
+    if (single && unitScalesBounded(unitFactors, first, count)) {
+      storedUnitGemmSingle(groups, load<f64>(queryNorms), load<f64>(queryScales), centreProduct, panels32, unitFactors, pointNorms, d, first, count, tiles);
+      reducer.fold(0, tiles, valid, firstIndex);
+      continue;
+    }
+    if (unit) centreUnitPanels(panels32, unitFactors, centre32, d, first, count, centredBlock);
     for (let g = 0; g < groupTotal; g++) {
       const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
       const normsOfGroup = queryNorms + (<usize>(g * GROUP_QUERIES) << 3);

@@ -12,11 +12,11 @@ import { directDotProduct, directManhattanDistance, directSquaredDistance, panel
 import { candidateErrorBound, outOfFloat32Range } from './float32Distance';
 import {
   storedCandidateErrorBound, storedDotProduct, storedFloat32Searchable, storedManhattanDistance, storedSquaredDistance, storedSquaredDistancePair,
-  storedUnitCandidateErrorBound, storedUnitSquaredDistance, storedUnitSquaredDistancePair,
+  storedUnitCandidateErrorBound, storedUnitSingleErrorBound, storedUnitSquaredDistance, storedUnitSquaredDistancePair,
 } from './storedDistance';
 import { storedPointAddress, unitScaleAddress, UNIT_NORMS_OFFSET } from './float32Storage';
 import {
-  DIRECT_DIFFERENCES, groupNorms, groupScales, SMALLEST_SUBNORMAL, STORAGE_BYTES, STORED, streamDistances, streamFloat32Distances, UNIT_ROUNDOFF,
+  DIRECT_DIFFERENCES, groupNorms, groupScales, singleQueryCentreProducts, SMALLEST_SUBNORMAL, STORAGE_BYTES, STORED, streamDistances, streamFloat32Distances, UNIT_ROUNDOFF,
 } from './stream';
 
 if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
@@ -145,9 +145,13 @@ if (offsetof<TrainingPoints>() > STORAGE_BYTES) {
     let bound: f64;
     if (this.stored) {
       const scale = load<f64>(groupScales(scratch, q, d) + (<usize>r << 3));
-      bound = this.unitFactors != 0
-        ? storedUnitCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d)
-        : storedCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d);
+      if (this.unitFactors == 0) {
+        bound = storedCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d);
+      } else {
+        bound = storedUnitCandidateErrorBound(queryNorm, scale, this.largestFloat32Norm, d);
+        // One query ran storedUnitGemmSingle on the blocks whose scales allow it, and centred the others.
+        if (q == 1) bound = Math.max(bound, storedUnitSingleErrorBound(queryNorm, scale, this.largestFloat32Norm, singleQueryCentreProducts(scratch, d), d));
+      }
     } else {
       if (outOfFloat32Range(queryNorm)) return -Infinity;
       bound = candidateErrorBound(queryNorm, this.largestFloat32Norm, d);

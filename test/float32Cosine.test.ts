@@ -130,6 +130,34 @@ describe.each(KERNEL_BUILDS)('cosine on float32 storage answers as float64 stora
     float64.dispose();
   });
 
+  it('one query a call (the one-query kernel on the raw values; centred blocks where a row\'s scale leaves 2^±60): as float64 storage, and proven', async () => {
+    const kernels = await loadKernels();
+    for (const [kind, d, tiny] of [['uniform', 3], ['uniform', 40], ['grid', 17], ['scaled', 17], ['scaled', 40], ['uniform', 24, true]] as [Kind, number, boolean?][]) {
+      const n = 2000;
+      const data = cosineData(d, n, d, kind);
+      // Rows of float32 subnormals (scale 1e−41, below 2^−60): their raw products would underflow; the queries below seek them.
+      if (tiny) for (let r = 3; r < 64; r += 4) for (let j = 0; j < d; j++) data[r * d + j] *= 1e-41;
+      const { float32, float64 } = await twins(data, n, d, null, { k: 10 });
+      const random = new SeededRandom(d + 1);
+      let unproven = 0;
+      for (let r = 0; r < 16; r++) {
+        const query = { data: Float64Array.from({ length: d }, () => random.uniform() * 2 - 1), rows: 1, cols: d };
+        // Every fourth query is a training row scaled: its own row at distance 0, and its multiples tied with it.
+        if (r % 4 === 3) query.data.set(Float64Array.from(data.subarray(r * d, (r + 1) * d), (value) => value * 5));
+        const before = kernels.exports.float32UnprovenQueries();
+        const found = float32.kneighbors(query, 10);
+        unproven += kernels.exports.float32UnprovenQueries() - before;
+        const expected = float64.kneighbors(query, 10);
+        expect(Array.from(found.indices), `${kind}, d = ${d}, query ${r}`).toEqual(Array.from(expected.indices));
+        expect(bits(found.distances)).toEqual(bits(expected.distances));
+      }
+      // Uniform rows leave no ties at the 10th: the one-query kernel's bound proves every query.
+      if (kind === 'uniform') expect(unproven, `${kind}, d = ${d}`).toBe(0);
+      float32.dispose();
+      float64.dispose();
+    }
+  });
+
   it('after adds (in place and past the room), removals and a save and load: as float64 storage, and as a fresh fit on the same rows', async () => {
     const n = 150;
     const d = 21;
