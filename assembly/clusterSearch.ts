@@ -18,7 +18,7 @@
 
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import { directSquaredDistance } from './distance';
-import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
+import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldAllowed, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { ClusterLayout, dotLanes, layClusters, squaredDistanceLanes } from './clusterPartition';
 
 const PANEL_POINTS: i32 = 8;
@@ -245,11 +245,15 @@ function sortClusters(clusterOrder: usize, keys: usize, clusters: i32): void {
  * margin (`capacity`) per query; without it (0), the search runs on direct distances. The
  * query rows are reordered (they are the call's scratch). `scratch` holds
  * clusterSearchScratchBytes(q, d, K, k, capacity). k ≤ n.
+ * With `allowed` (not 0: a byte per caller index, 1 = allowed) only the allowed points are
+ * offered to the heaps, and k is at most their count. Every bound stays the cluster's own (it
+ * bounds each member, allowed or not), and the float32 proof's rejected points are the allowed
+ * ones the heap turned away, so the answer is brute force's over the allowed points.
  */
 export function searchClusterPartition(
   points: usize, n: i32, d: i32, mean: usize, order: usize, clusterData: usize, clusters: i32,
   float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
-  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize, outPositions: usize, outSquared: usize,
+  queries: usize, q: i32, k: i32, capacity: i32, scratch: usize, outPositions: usize, outSquared: usize, allowed: usize,
 ): void {
   const layout = changetype<ClusterLayout>(pieceAt(scratch, DESCRIPTOR, q, d, clusters, k, capacity));
   layClusters(layout, clusterData, clusters, d);
@@ -287,15 +291,20 @@ export function searchClusterPartition(
       const row = load<i32>(rows + (<usize>s << 2));
       directClusterSearch(
         points, n, d, order, layout, clusters, queries + <usize>s * rowBytes, bounds + <usize>row * boundBytes, k, clusterOrder, directHeap,
-        outPositions + (<usize>row * <usize>k << 2), outSquared + (<usize>row * <usize>k << 3), counters,
+        outPositions + (<usize>row * <usize>k << 2), outSquared + (<usize>row * <usize>k << 3), counters, allowed,
       );
     }
     return;
   }
   float32ClusterSearch(
     points, n, d, mean, order, layout, clusters, float32Panels, float32Norms, float32Scale, largestFloat32Norm,
-    queries, q, k, capacity, scratch, rows, bounds, clusterOrder, keys, directHeap, outPositions, outSquared, counters,
+    queries, q, k, capacity, scratch, rows, bounds, clusterOrder, keys, directHeap, outPositions, outSquared, counters, allowed,
   );
+}
+
+/** Whether position p's point may be searched: no filter (`allowed` 0), or its caller index's byte is 1. */
+@inline function admitted(allowed: usize, order: usize, p: i32): bool {
+  return allowed == 0 || load<u8>(allowed + <usize>load<i32>(order + (<usize>p << 2))) != 0;
 }
 
 /**
@@ -306,7 +315,7 @@ export function searchClusterPartition(
 function directClusterSearch(
   points: usize, n: i32, d: i32, order: usize, layout: ClusterLayout, clusters: i32,
   query: usize, bounds: usize, k: i32, clusterOrder: usize, heap: TopKHeap,
-  outPositions: usize, outSquared: usize, counters: usize,
+  outPositions: usize, outSquared: usize, counters: usize, allowed: usize,
 ): void {
   sortClusters(clusterOrder, bounds, clusters);
   const distances = heap.distances();
@@ -315,7 +324,7 @@ function directClusterSearch(
   const rowBytes = <usize>d << 3;
   // Points appended after the clusters were built have no bound: always measured.
   for (let p = load<i32>(layout.starts + (<usize>clusters << 2)); p < n; p++) {
-    size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
+    if (admitted(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
   }
   for (let i = 0; i < clusters; i++) {
     const cluster = load<i32>(clusterOrder + (<usize>i << 2));
@@ -323,7 +332,7 @@ function directClusterSearch(
     const first = load<i32>(layout.starts + (<usize>cluster << 2));
     const end = load<i32>(layout.starts + (<usize>(cluster + 1) << 2));
     for (let p = first; p < end; p++) {
-      size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
+      if (admitted(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
     }
     store<f64>(counters, load<f64>(counters, 8) + <f64>(end - first), 8);
   }
@@ -340,7 +349,7 @@ function float32ClusterSearch(
   points: usize, n: i32, d: i32, mean: usize, order: usize, layout: ClusterLayout, clusters: i32,
   panels32: usize, norms32: usize, scale: f64, largestNorm32: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize, rows: usize, bounds: usize,
-  clusterOrder: usize, keys: usize, directHeap: TopKHeap, outPositions: usize, outSquared: usize, counters: usize,
+  clusterOrder: usize, keys: usize, directHeap: TopKHeap, outPositions: usize, outSquared: usize, counters: usize, allowed: usize,
 ): void {
   const groups = pieceAt(scratch, GROUPS, q, d, clusters, k, capacity);
   const groupNorms = pieceAt(scratch, GROUP_NORMS, q, d, clusters, k, capacity);
@@ -396,13 +405,13 @@ function float32ClusterSearch(
       if (!needed) continue;
       store<i32>(scanned + (<usize>cluster << 2), 1);
       store<f64>(counters, load<f64>(counters) + <f64>(end - first));
-      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, first, end);
+      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, first, end, allowed);
     }
     // Points appended after the clusters were built have no bound: every group scans them.
     const tailStart = load<i32>(layout.starts + (<usize>clusters << 2));
     if (tailStart < n) {
       store<f64>(counters, load<f64>(counters) + <f64>(n - tailStart));
-      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, tailStart, n);
+      scanRange(n, d, order, panels32, norms32, group, groupNorms + (<usize>firstSlot << 3), members, heaps + <usize>firstSlot * heapBytes, heapBytes, capacity, tiles, minima, tailStart, n, allowed);
     }
     // Recheck and prove each query of the group.
     for (let m = 0; m < members; m++) {
@@ -440,7 +449,7 @@ function float32ClusterSearch(
         memory.copy(outD, distances, <usize>k << 3);
       } else {
         clusterSearchFallbacks++;
-        directClusterSearch(points, n, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD, counters);
+        directClusterSearch(points, n, d, order, layout, clusters, query, queryBounds, k, clusterOrder, directHeap, outP, outD, counters, allowed);
       }
     }
   }
@@ -454,7 +463,7 @@ function float32ClusterSearch(
  */
 function scanRange(
   n: i32, d: i32, order: usize, panels32: usize, norms32: usize, group: usize, groupNorms: usize, members: i32,
-  heaps: usize, heapBytes: usize, capacity: i32, tiles: usize, minima: usize, first: i32, end: i32,
+  heaps: usize, heapBytes: usize, capacity: i32, tiles: usize, minima: usize, first: i32, end: i32, allowed: usize,
 ): void {
   const step = blockPanels(d);
   const tileStride = <usize>(step * PANEL_POINTS) << 3;
@@ -468,7 +477,9 @@ function scanRange(
     for (let m = 0; m < members; m++) {
       const heap = changetype<TopKHeap>(heaps + <usize>m * heapBytes);
       const tile = tiles + <usize>m * tileStride + (<usize>(from - block * PANEL_POINTS) << 3);
-      heap.size = topKFoldOrdered(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order);
+      heap.size = allowed != 0
+        ? topKFoldAllowed(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, order, allowed)
+        : topKFoldOrdered(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order);
     }
   }
 }

@@ -7,7 +7,7 @@
 // Outputs are positions (the network's labels are in leaf order too); positionsToIndices maps
 // them to the caller's indices.
 
-import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
+import { MINIMA_BYTES, sortCandidatesOrdered, topKFoldAllowed, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { boxBytes, middleLeaf } from './partition';
 import { queryDistancePanels } from './distance';
 
@@ -317,45 +317,6 @@ function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {
   const start = leaf * leafPoints;
   const count = min(n, start + leafPoints) - start;
   queryDistancePanels(manhattan, query, pointPanels, d, start / PANEL_POINTS, (count + PANEL_POINTS - 1) / PANEL_POINTS, tile);
-  if (allowed != 0) return foldAllowed(tile, count, start, distances, positions, size, k, order, allowed);
+  if (allowed != 0) return topKFoldAllowed(tile, count, start, distances, positions, size, k, order, allowed);
   return topKFoldOrdered(tile, count, start, distances, positions, size, k, minima, order);
-}
-
-/**
- * Folds the tile's distances (positions start…) of the points `allowed` marks into the heap,
- * kept a heap throughout (offerCandidateOrdered); returns its size. Once the heap is full the
- * distances go eight at a time against its root: most are farther, and their allowed byte (a
- * load through order, far apart in memory) is never read.
- */
-function foldAllowed(tile: usize, count: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
-  let i = 0;
-  for (; i < count && size < k; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
-  for (; i + PANEL_POINTS <= count; i += PANEL_POINTS) {
-    // As far as the root may still get in, by its caller index.
-    const threshold = f64x2.splat(load<f64>(distances));
-    const at = tile + (<usize>i << 3);
-    let lanes = i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
-    // The near lanes' allowed bytes first, without a branch on each (a filter is a coin toss per point).
-    let admitted = 0;
-    for (let near = lanes; near != 0; near &= near - 1) {
-      const lane = ctz(near);
-      admitted |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(start + i + lane) << 2))) << lane;
-    }
-    for (; admitted != 0; admitted &= admitted - 1) {
-      const lane = ctz(admitted);
-      size = offerCandidateOrdered(distances, positions, size, k, load<f64>(at + (<usize>lane << 3)), start + i + lane, order);
-    }
-  }
-  for (; i < count; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
-  return size;
-}
-
-/** Offers the heap the tile's i-th distance (position start + i) when `allowed` marks its point; returns the heap's size. */
-@inline function offerAllowed(tile: usize, i: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
-  const position = start + i;
-  if (load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) == 0) return size;
-  return offerCandidateOrdered(distances, positions, size, k, load<f64>(tile + (<usize>i << 3)), position, order);
 }

@@ -386,6 +386,49 @@ function offerLanesOrdered(at: usize, lanes: i32, firstIndex: i32, distances: us
   return distanceAt(distances, 0);
 }
 
+/** Distances topKFoldAllowed tests against the root at once: four f64x2 comparisons. */
+const ROOT_TEST_LANES: i32 = 8;
+
+/**
+ * Folds the tile's distances (positions start…) of the points `allowed` marks (a byte per caller
+ * index, reached through `order`) into the heap, kept a heap throughout (offerCandidateOrdered);
+ * returns its size. Once the heap is full the distances go eight at a time against its root:
+ * most are farther, and their allowed byte (a load through order, far apart in memory) is never
+ * read. The filtered box and cluster searches fold with it.
+ */
+export function topKFoldAllowed(tile: usize, count: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
+  let i = 0;
+  for (; i < count && size < k; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
+  for (; i + ROOT_TEST_LANES <= count; i += ROOT_TEST_LANES) {
+    // As far as the root may still get in, by its caller index.
+    const threshold = f64x2.splat(load<f64>(distances));
+    const at = tile + (<usize>i << 3);
+    let lanes = i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
+      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
+    // The near lanes' allowed bytes first, without a branch on each (a filter is a coin toss per point).
+    let admitted = 0;
+    for (let near = lanes; near != 0; near &= near - 1) {
+      const lane = ctz(near);
+      admitted |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(start + i + lane) << 2))) << lane;
+    }
+    for (; admitted != 0; admitted &= admitted - 1) {
+      const lane = ctz(admitted);
+      size = offerCandidateOrdered(distances, positions, size, k, load<f64>(at + (<usize>lane << 3)), start + i + lane, order);
+    }
+  }
+  for (; i < count; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
+  return size;
+}
+
+/** Offers the heap the tile's i-th distance (position start + i) when `allowed` marks its point; returns the heap's size. */
+@inline function offerAllowed(tile: usize, i: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
+  const position = start + i;
+  if (load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) == 0) return size;
+  return offerCandidateOrdered(distances, positions, size, k, load<f64>(tile + (<usize>i << 3)), position, order);
+}
+
 /**
  * Sorts `size` (distance, index) pairs ascending, ties by index, in place: insertion sort for a
  * few (the candidates of a small k arrive nearly sorted), heap-sort beyond.

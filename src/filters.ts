@@ -3,9 +3,9 @@
 // the cheapest of three exact ways (filteredSearch.ts): the whole network searched a little
 // deeper, the allowed points dropped out of its answer; the allowed points gathered into weights
 // of their own, in their order (so ties still go to the lower index), searched, and their
-// positions mapped back; or brute force over the allowed points in JS. On a box partition
-// (searchAlgorithm 'tree', up to 16 features or Manhattan) none of these runs: the partition's
-// own search skips the points left out (filteredTreeNeighbours).
+// positions mapped back; or brute force over the allowed points in JS. Where the partition
+// searches (searchAlgorithm 'tree') none of these runs for the k nearest: its own search skips
+// the points left out (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
 import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, PRUNED_SEARCH_SHARE, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
@@ -155,17 +155,17 @@ export interface FilteredNeighbours {
 
 /**
  * The k nearest of the points `allowed` marks among `w`'s, for `queries` (as layer 1 takes
- * them), the way filteredWay finds cheapest (`pruned`: the whole network is searched by its
- * partition). `run` runs a job here (for rows the whole search could not settle, searched again
- * over the allowed points gathered).
+ * them), the way filteredWay finds cheapest, on a network that searches by brute force. `run`
+ * runs a job here (for rows the whole search could not settle, searched again over the allowed
+ * points gathered).
  */
 export function filteredNeighbours(
   kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, k: number,
-  run: (queries: Matrix, job: ChunkJob) => void, pruned = false,
+  run: (queries: Matrix, job: ChunkJob) => void,
 ): FilteredNeighbours {
   const count = allowedCount(allowed);
   const found = Math.min(k, count);
-  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows, pruned ? PRUNED_SEARCH_SHARE : 1);
+  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows);
   if (found === 0 || way === 'direct') {
     return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
   }

@@ -58,7 +58,7 @@ export interface PartitionExports {
   searchClusterPartition(
     points: number, n: number, d: number, mean: number, order: number, clusterData: number, clusters: number,
     float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
-    queries: number, q: number, k: number, capacity: number, scratch: number, outPositions: number, outSquared: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outPositions: number, outSquared: number, allowed: number,
   ): void;
   positionsToIndices(order: number, positions: number, count: number): void;
   permuteRows(points: number, n: number, d: number, order: number, held: number, moved: number): void;
@@ -433,12 +433,11 @@ export function searchCall(
       partition.tailBoxes!.pointer, queries, count, k, scratch, outPositions, outSquared, manhattan ? 1 : 0, allowed,
     ]];
   }
-  if (allowed !== 0) throw new Error('the cluster search takes no filter');
   const float32 = layers.float32;
   return ['searchClusterPartition', [
     layers.points, n, d, layers.mean, partition.order.pointer, partition.bounds.pointer, plan.clusters,
     float32?.panels ?? 0, float32?.norms ?? 0, float32?.scale ?? 1, float32?.largestNorm ?? 0,
-    queries, count, k, capacity, scratch, outPositions, outSquared,
+    queries, count, k, capacity, scratch, outPositions, outSquared, allowed,
   ]];
 }
 

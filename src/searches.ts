@@ -40,7 +40,7 @@ export function reported(s: SearchSurface, found: FoundNeighbours): Neighbours {
 /**
  * kneighbors' job for k (the network's own when undefined; a cap when `capped`), `searched`
  * neighbours a row deep: over the network's points, or as a filter's search runs (filters.ts:
- * the box partition's search restricted to the allowed points; else the whole network a little
+ * the partition's search restricted to the allowed points; else the whole network a little
  * deeper, the allowed points gathered — searched by brute force — or none, brute force over
  * them in finish). `release` frees what was gathered; `context` is what the job reads;
  * `finishFound` is `finish` with z1 values for distances, without ids.
@@ -53,10 +53,10 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const labels = () => kernels.i32(w.labels!.pointer, w.n);
   const tree = s.context.tree?.serves(Math.min(width, w.n)) ? s.context.tree : undefined;
   let filtered: FilteredNeighbours | undefined;
-  if (tree?.takesFilter) filtered = filteredTreeNeighbours(kernels, w, tree, filter, options.task, labels, width, call);
+  if (tree) filtered = filteredTreeNeighbours(kernels, w, tree, filter, options.task, labels, width, call);
   else {
     const allowed = allowedPoints(filter, w, options.task, labels, call);
-    filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run, tree !== undefined);
+    filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run);
   }
   const context = filtered?.tree ? { ...s.context, tree: filtered.tree } : filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
   const searched = filtered ? filtered.searched : Math.min(width, w.n);

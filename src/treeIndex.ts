@@ -38,8 +38,6 @@ export interface TreeSearch {
   readonly manhattan: boolean;
   /** Whether the pruned search serves a search for k neighbours (brute force serves the rest: the same bits). */
   serves(k: number): boolean;
-  /** Whether the search takes a filter (withFilter): the box search does. */
-  readonly takesFilter: boolean;
   /** A filter's bytes in wasm memory (one per caller index, 1 = allowed), where the search is filtered; else 0. */
   readonly allowed: number;
 }
@@ -255,7 +253,7 @@ export class TreeIndex {
   #searchFor(partition: Partition, layers: SearchLayers): TreeSearch {
     return {
       kernels: this.#kernels, partition, layers, manhattan: this.#options.metric === 'manhattan', serves: (k) => k <= TREE_LARGEST_K && k <= partition.n,
-      takesFilter: partition.plan.kind === 'boxes', allowed: 0,
+      allowed: 0,
     };
   }
 

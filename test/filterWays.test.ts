@@ -159,48 +159,56 @@ describe('the ways of a filtered search', () => {
     pooled.dispose();
   });
 
-  it('on a box partition the pruned search runs restricted to the allowed points, exactly: ties, duplicates across leaves, a far point, few or none allowed, classes, a pool', async () => {
+  it('on a partition (boxes; clusters past 16 features) the pruned search runs restricted to the allowed points, exactly: ties, duplicates across leaves, a far point, few or none allowed, classes, a pool', async () => {
     const random = new SeededRandom(23);
-    const traps: [string, Rows][] = [
+    const boxTraps: [string, Rows][] = [
       ['grid ties', grid(5, 3000, 3, 4)], ['duplicates', duplicated(6, 500, 6, 4)], ['far point', withFarPoint(uniform(7, 2500, 2))], ['blobs', blobs(8, 3000, 4, 6)],
     ];
+    // The cluster search: its float32 candidates (proven, or searched directly), and direct distances alone.
+    const clusterCases: [string, Rows, KnnOptions][] = [
+      ['blobs, 24 features', blobs(10, 3000, 24, 8), {}], ['duplicates, 20 features', duplicated(11, 400, 6, 20), {}],
+      ['grid ties, 20 features, direct distances', grid(12, 2400, 20, 3), { float32Candidates: false }], ['blobs, cosine', blobs(13, 2000, 20, 6), { metric: 'cosine' }],
+    ];
+    const cases: [string, Rows, KnnOptions][] = [
+      ...boxTraps.flatMap(([trap, X]) => (['euclidean', 'manhattan'] as const).map((metric): [string, Rows, KnnOptions] => [trap, X, { metric }])),
+      ...clusterCases,
+    ];
     const threshold = setPoolThreshold(0);
-    for (const [trap, X] of traps) {
-      for (const metric of ['euclidean', 'manhattan'] as const) {
-        const n = X.rows;
-        const y = Array.from({ length: n }, (_, i) => (i * 7) % 5);
-        const net = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree', metric });
-        const pooled = await KnnNetwork.fit(X, y, { k: 3, algorithm: 'tree', metric, threads: 2 });
-        expect(net.searchAlgorithm).toBe('tree');
-        const queries = queriesFor(X, uniform(9, 30, X.cols, 1.2, -0.1));
-        const single = { data: queries.data.slice(0, X.cols), rows: 1, cols: X.cols };
-        const some = (count: number) => {
-          const allowed = new Uint8Array(n);
-          for (let placed = 0; placed < count; placed++) allowed[Math.floor(random.uniform() * n)] = 1;
-          return allowed;
-        };
-        // A filter that leaves out whole regions (the first half of the points by their first feature).
-        const median = Float64Array.from({ length: n }, (_, i) => X.data[i * X.cols]).sort()[n >> 1];
-        const regional = Uint8Array.from({ length: n }, (_, i) => (X.data[i * X.cols] > median ? 1 : 0));
-        const filters = [new Uint8Array(n), new Uint8Array(n).fill(1), some(1), some(2), some(7), regional, ...[0.05, 0.5, 0.95].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
-        for (const allowed of filters) {
-          for (const [rows, k] of [[queries, 1], [queries, 5], [single, 9], [queries, 40]] as const) {
-            const context = `${trap}, ${metric}, ${allowed.reduce((sum, byte) => sum + byte, 0)} allowed, q ${rows.rows}, k ${k}`;
-            const found = net.kneighbors(rows, k, { filter: allowed });
-            expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, context).toEqual(bruteForce(X, allowed, rows, k, metric));
-            expect(await pooled.kneighborsAsync(rows, k, { filter: allowed }), context).toEqual(found);
-          }
+    for (const [trap, X, options] of cases) {
+      const metric = options.metric ?? 'euclidean';
+      const n = X.rows;
+      const y = Array.from({ length: n }, (_, i) => (i * 7) % 5);
+      const net = await KnnNetwork.fit(X, y, { ...options, k: 3, algorithm: 'tree' });
+      const pooled = await KnnNetwork.fit(X, y, { ...options, k: 3, algorithm: 'tree', threads: 2 });
+      expect(net.searchAlgorithm).toBe('tree');
+      const queries = queriesFor(X, uniform(9, 30, X.cols, 1.2, -0.1));
+      const single = { data: queries.data.slice(0, X.cols), rows: 1, cols: X.cols };
+      const some = (count: number) => {
+        const allowed = new Uint8Array(n);
+        for (let placed = 0; placed < count; placed++) allowed[Math.floor(random.uniform() * n)] = 1;
+        return allowed;
+      };
+      // A filter that leaves out whole regions (the first half of the points by their first feature).
+      const median = Float64Array.from({ length: n }, (_, i) => X.data[i * X.cols]).sort()[n >> 1];
+      const regional = Uint8Array.from({ length: n }, (_, i) => (X.data[i * X.cols] > median ? 1 : 0));
+      const filters = [new Uint8Array(n), new Uint8Array(n).fill(1), some(1), some(2), some(7), regional, ...[0.05, 0.5, 0.95].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
+      for (const allowed of filters) {
+        for (const [rows, k] of [[queries, 1], [queries, 5], [single, 9], [queries, 40]] as const) {
+          const context = `${trap}, ${metric}, ${allowed.reduce((sum, byte) => sum + byte, 0)} allowed, q ${rows.rows}, k ${k}`;
+          const found = net.kneighbors(rows, k, { filter: allowed });
+          expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, context).toEqual(bruteForce(X, allowed, rows, k, metric));
+          expect(await pooled.kneighborsAsync(rows, k, { filter: allowed }), context).toEqual(found);
         }
-        const classes = Uint8Array.from(y, (label) => (label === 1 || label === 3 ? 1 : 0));
-        expect(net.kneighbors(queries, 4, { classes: [1, 3] })).toEqual(net.kneighbors(queries, 4, { filter: classes }));
-        expect(net.kneighbors(queries, 4, { classes: [3], filter: classes })).toEqual(net.kneighbors(queries, 4, { classes: [3] }));
-        const notBits = new Uint8Array(n).fill(1);
-        notBits[n - 1] = 2;
-        expect(() => net.kneighbors(queries, 4, { filter: notBits })).toThrow(`options.filter[${n - 1}] is 2`);
-        expect(() => net.kneighbors(queries, 4, { filter: new Uint8Array(n - 1) })).toThrow('bytes but the network has');
-        net.dispose();
-        pooled.dispose();
       }
+      const classes = Uint8Array.from(y, (label) => (label === 1 || label === 3 ? 1 : 0));
+      expect(net.kneighbors(queries, 4, { classes: [1, 3] })).toEqual(net.kneighbors(queries, 4, { filter: classes }));
+      expect(net.kneighbors(queries, 4, { classes: [3], filter: classes })).toEqual(net.kneighbors(queries, 4, { classes: [3] }));
+      const notBits = new Uint8Array(n).fill(1);
+      notBits[n - 1] = 2;
+      expect(() => net.kneighbors(queries, 4, { filter: notBits })).toThrow(`options.filter[${n - 1}] is 2`);
+      expect(() => net.kneighbors(queries, 4, { filter: new Uint8Array(n - 1) })).toThrow('bytes but the network has');
+      net.dispose();
+      pooled.dispose();
     }
     setPoolThreshold(threshold);
   }, 60_000);
