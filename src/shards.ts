@@ -359,18 +359,34 @@ export class ShardSet {
 /** The held labels followed by those `appended` (class codes recoded where the classes grew). */
 function joinedLabels(held: HeldLabels, appended: AppendedLabels): HeldLabels {
   if (appended === undefined) return undefined;
-  if ('targets' in appended) {
-    const targets = new Float64Array((held as Float64Array).length + appended.targets.length);
-    targets.set(held as Float64Array);
-    targets.set(appended.targets, (held as Float64Array).length);
-    return targets;
-  }
+  if ('targets' in appended) return appendedRun(held as Float64Array, appended.targets);
   const old = (held as EncodedLabels).codes;
-  const codes = new Int32Array(old.length + appended.codes.length);
   const { recode } = appended;
-  for (let i = 0; i < old.length; i++) codes[i] = recode ? recode[old[i]] : old[i];
+  if (!recode) return { classes: appended.classes, codes: appendedRun(old, appended.codes) };
+  // New classes renumber the held codes: into a new array, as a call that holds the old one still reads them.
+  const codes = new Int32Array(Math.max(2 * (old.length + appended.codes.length), 16)).subarray(0, old.length + appended.codes.length);
+  for (let i = 0; i < old.length; i++) codes[i] = recode[old[i]];
   codes.set(appended.codes, old.length);
   return { classes: appended.classes, codes };
+}
+
+/**
+ * `held` followed by `extra`: written in place past held's end where its buffer has room (the
+ * views taken before, shorter, read what they read), else into a buffer twice as long, so that
+ * single adds cost O(1) amortised rather than a copy of every label each.
+ */
+function appendedRun<T extends Float64Array | Int32Array>(held: T, extra: T): T {
+  const length = held.length + extra.length;
+  const room = held.buffer.byteLength / held.BYTES_PER_ELEMENT - held.byteOffset / held.BYTES_PER_ELEMENT;
+  if (length <= room) {
+    const grown = new (held.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => T)(held.buffer, held.byteOffset, length);
+    grown.set(extra, held.length);
+    return grown;
+  }
+  const grown = new (held.constructor as new (length: number) => T)(Math.max(2 * length, 16)).subarray(0, length) as T;
+  grown.set(held);
+  grown.set(extra, held.length);
+  return grown;
 }
 
 /** The labels of the points `removed` does not mark: classes re-encoded on what is left, as remove's rebuild does. */

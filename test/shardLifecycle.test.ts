@@ -141,4 +141,41 @@ describe('shards through removes, clear and running calls', () => {
     whole.dispose();
     sharded.dispose();
   });
+
+  it('single adds to a sharded classifier and regressor, new classes among them, answer as one network; a call in flight keeps the labels it started with', async () => {
+    const n = 60;
+    const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 7) % 13), rows: n, cols: 2 };
+    const labels = Array.from({ length: n }, (_, i) => i % 3);
+    const targets = Array.from({ length: n }, (_, i) => (i * 0.37) % 5);
+    const previous = setPoolThreshold(0);
+    try {
+      for (const [y, task] of [[labels, 'classification'], [targets, 'regression']] as const) {
+        const whole = await KnnNetwork.fit(X, y, { k: 3, task, threads: 2 });
+        const sharded = await shardedFit(X, y, { k: 3, task, threads: 2 }, 20);
+        const queries = Array.from({ length: 9 }, (_, i) => [(i * 3) % 13, (i * 5) % 13]);
+        let before: unknown;
+        let pending: Promise<unknown> | undefined;
+        for (let a = 0; a < 40; a++) {
+          // A call started once the adds have given the labels room: the renumbering below must not reach the codes it holds.
+          if (a === 10) [before, pending] = [whole.predict(queries), sharded.predictAsync(queries)];
+          const row = [[(a * 11) % 13, (a * 3) % 13]];
+          // Classes −1 and 3 first appear part-way: the held codes are renumbered then (−1 sorts first, shifting them all).
+          const label = task === 'regression' ? [(a * 0.91) % 7] : [a === 17 ? -1 : a === 29 ? 3 : a % 5 === 0 ? 2 : a % 3];
+          whole.add(row, label);
+          sharded.add(row, label);
+        }
+        expect(await pending).toEqual(before);
+        expect(sharded.nSamples).toBe(n + 40);
+        expect(sharded.predict(queries)).toEqual(whole.predict(queries));
+        if (task === 'classification') expect(Array.from(sharded.predictProba(queries))).toEqual(Array.from(whole.predictProba(queries)));
+        sharded.remove([0, 61, 99]);
+        whole.remove([0, 61, 99]);
+        expect(sharded.predict(queries)).toEqual(whole.predict(queries));
+        whole.dispose();
+        sharded.dispose();
+      }
+    } finally {
+      setPoolThreshold(previous);
+    }
+  });
 });
