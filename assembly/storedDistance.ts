@@ -616,46 +616,56 @@ export function storedUnitCandidateErrorBound(queryNorm: f64, scale: f64, larges
  * 3. Moving to γ_i: F − E = 2p̂·(c_i − γ_i). c_ij = f32(fl64(y − m_j)), y = fl(X_ij·r_i) =
  *    X_ij·r_i(1 + δ4), so c_ij = (γ_ij + X_ij·r_i·δ4)(1 + δ6)(1 + δ7) + η and
  *    |c_ij − γ_ij| ≤ ε|γ_ij| + 2v|X_ij·r_i| + τ/2. X_ij·r_i = a(1 + δ)(1 + δ') against
- *    X̂_ij = a(1 + δ1)(1 + δ2), so |X_ij·r_i| ≤ (1 + 5v)|X̂_ij| and ‖r_i·X_i‖ ≤ ρ = 1.15
- *    (‖X̂_i‖ ≤ 8/7). Hence ‖c_i − γ_i‖ ≤ ε‖γ_i‖ + t₃, t₃ = 3v + √d·τ/2, ‖γ_i‖ ≤ G =
- *    (Ĉ + t₃)/(1 − ε), and |F − E| ≤ 2P̂·(εG + t₃).
+ *    X̂_ij = a(1 + δ1)(1 + δ2), so |X_ij·r_i| ≤ (1 + 5v)|X̂_ij|, and with ‖X̂_i‖ ≤ 1 + (d + 6)v
+ *    (a unit row normalised in float64; ≤ 8/7 as d·u < 1/2), ‖r_i·X_i‖ ≤ ρ = 1 + (d + 12)v
+ *    (5(d + 6)v² ≤ v). Hence ‖c_i − γ_i‖ ≤ ε‖γ_i‖ + t₃, t₃ = 3v + √d·τ/2 (2vρ ≤ 3v),
+ *    ‖γ_i‖ ≤ G = (Ĉ + t₃)/(1 − ε), and |F − E| ≤ 2P̂·(εG + t₃).
  * 4. The cross term. −2p̂·γ_i = −2h·(r_i·Σp_j X_ij − Σp_j m_j) exactly. The float32 dot product
  *    A of p and the raw X_i (|p_j| ≤ 1, |X_ij| ≤ m_i ≤ 2^60: no overflow) is within
  *    γ_d·Σ|p_j X_ij| + d·τ of Σp_j X_ij (step 3 there); r_i·Σ|p_j X_ij| ≤ ρ‖p‖, and r_i ≤ 2^61
  *    (s_i ≥ 1: the largest |X_ij/m_i| is exactly 1). fl(r_i·A) adds v|r_i·A| (no float64
  *    underflow: both factors exceed 2^−160 or A is 0). P = fl(Σp_j m_j): each product exact in
  *    float64, the sums within γ_d(v)·M, M = Σ|p_j m_j| ≤ computed/(1 − γ_d(v)). The subtraction
- *    adds v·(|r_i·A| + |P|) and the product by −2h (a power of two) at most τ64/2. Times 2h
- *    (h‖p‖ = ‖p̂‖): |K − (−2p̂·γ_i)| ≤ 2ρP̂·(γ_d + 3v)(1 + γ_d) + 2^63·h·d·τ + 2h·M·(γ_d(v) + 2v)
- *    + τ64, and |K| ≤ K̂ = 2ρP̂(1 + γ_d) + 2^63·h·d·τ + 2hM(1 + 2v).
+ *    adds v·(|r_i·A|(1 + v) + |P|) and the product by −2h (a power of two) at most τ64/2. Times
+ *    2h (h‖p‖ = ‖p̂‖): |K − (−2p̂·γ_i)| ≤ 2ρP̂·(γ_d + 3v)(1 + γ_d) + 2^63·h·d·τ + 2h·M·(γ_d(v) + 2v)
+ *    + τ64, and |K| ≤ K̂ = 2ρP̂(1 + γ_d) + 2^63·h·d·τ + 2hM(1 + γ_d(v))(1 + 2v). The underflow
+ *    terms come to 2h·r_i·d·τ·(1 + γ_d)(1 + 3v) ≤ 2^62·h·d·τ·2 (r_i ≤ 2^61, γ_d < 1): 2^63·h·d·τ.
  * 5. The float64 epilogue: the norms within γ_d(v)·(Ĉ² + P̂²) + d·τ64 (storedCandidateErrorBound's
  *    step 4), the two adds within 2v(1 + 2v)·(K̂ + (Ĉ² + P̂²)(1 + γ_d(v)) + d·τ64).
  * Total: the sum of steps 1–5, inflated by 1e−4 relative for factors (1 + O(v)) left out above
  * and the rounding of this very computation; +∞ when d·u ≥ 1/2.
  */
 export function storedUnitSingleErrorBound(queryNorm: f64, scale: f64, largestPointNorm: f64, centreProducts: f64, d: i32): f64 {
+  let sum: f64 = 0;
+  for (let part = 0; part < UNIT_SINGLE_BOUND_PARTS; part++) sum += unitSingleBoundPart(part, queryNorm, scale, largestPointNorm, centreProducts, d);
+  return sum * (1 + 1e-4);
+}
+
+/** storedUnitSingleErrorBound's parts: steps 1–2, step 3, steps 4–5 of its proof (each is checked on its own in test/unitCandidates.test.ts). */
+const UNIT_SINGLE_BOUND_PARTS = 3;
+
+/** Part `part` (0: steps 1–2, 1: step 3, 2: steps 4–5) of storedUnitSingleErrorBound, before its inflation; +∞ when d·u ≥ 1/2. */
+export function unitSingleBoundPart(part: i32, queryNorm: f64, scale: f64, largestPointNorm: f64, centreProducts: f64, d: i32): f64 {
   const terms = <f64>d;
   if (terms * FLOAT32_ROUNDOFF >= 0.5) return Infinity;
   const v = FLOAT64_ROUNDOFF;
   const h = Math.abs(scale) * 0.5;
-  const epsilon = FLOAT32_ROUNDOFF + 2 * v;
-  const rootTerms = Math.sqrt(terms);
-  const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
-  const gamma64 = terms * v / (1 - terms * v);
   const queryLength = Math.sqrt(queryNorm + terms * FLOAT64_UNDERFLOW) * (1 + (terms + 4) * v);
   const pointLength = Math.sqrt(largestPointNorm) * (1 + (terms + 4) * v);
-  const moving = movedDataBound(queryLength + pointLength, d, h, true);
-  const t3 = 3 * v + rootTerms * FLOAT32_UNDERFLOW * 0.5;
+  if (part == 0) return movedDataBound(queryLength + pointLength, d, h, true);
+  const epsilon = FLOAT32_ROUNDOFF + 2 * v;
+  const t3 = 3 * v + Math.sqrt(terms) * FLOAT32_UNDERFLOW * 0.5;
   const g = (pointLength + t3) / (1 - epsilon);
-  const toGamma = 2 * queryLength * (epsilon * g + t3);
-  const rho = 1.15;
+  if (part == 1) return 2 * queryLength * (epsilon * g + t3);
+  const gamma = terms * FLOAT32_ROUNDOFF / (1 - terms * FLOAT32_ROUNDOFF);
+  const gamma64 = terms * v / (1 - terms * v);
+  const rho = 1 + (terms + 12) * v;
   const products = centreProducts / (1 - gamma64);
   const underflow = 9.223372036854776e18 * h * terms * FLOAT32_UNDERFLOW; // 2^63·h·d·τ
   const cross = 2 * rho * queryLength * (gamma + 3 * v) * (1 + gamma) + underflow + 2 * h * products * (gamma64 + 2 * v) + FLOAT64_UNDERFLOW;
-  const crossSize = 2 * rho * queryLength * (1 + gamma) + underflow + 2 * h * products * (1 + 2 * v);
+  const crossSize = 2 * rho * queryLength * (1 + gamma) + underflow + 2 * h * products * (1 + gamma64) * (1 + 2 * v);
   const squares = pointLength * pointLength + queryLength * queryLength;
-  const epilogue = gamma64 * squares + terms * FLOAT64_UNDERFLOW + 2 * v * (1 + 2 * v) * (crossSize + squares * (1 + gamma64) + terms * FLOAT64_UNDERFLOW);
-  return (moving + toGamma + cross + epilogue) * (1 + 1e-4);
+  return cross + gamma64 * squares + terms * FLOAT64_UNDERFLOW + 2 * v * (1 + 2 * v) * (crossSize + squares * (1 + gamma64) + terms * FLOAT64_UNDERFLOW);
 }
 
 /**

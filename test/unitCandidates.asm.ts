@@ -2,7 +2,7 @@
 // (test/unitCandidates.test.ts), compiled by that test alone: float32 storage's packing, the
 // query's layout, storedUnitGemmSingle and its bound, which the shipped kernels keep internal.
 export { packFloat32Norms, packFloat32Rows, packUnitFactors } from '../assembly/float32Storage';
-export { prepareStoredQueries, queryCentreProduct, storedUnitGemmSingle, storedUnitSingleErrorBound, unitScalesBounded } from '../assembly/storedDistance';
+export { prepareStoredQueries, queryCentreProduct, storedUnitGemmSingle, storedUnitSingleErrorBound, unitScalesBounded, unitSingleBoundPart } from '../assembly/storedDistance';
 
 /** The first free byte of this module's memory, 16-byte aligned: the test's memory starts here. */
 export function freeMemory(): usize {
