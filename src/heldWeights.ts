@@ -4,7 +4,7 @@
 // and the calls of one network run one after another.
 import { KnnError } from './errors.js';
 import type { Holding, Kernels, Region } from './wasm.js';
-import { weightsRegions, type Weights } from './weights.js';
+import { weightsRegions, withBruteForceLayout, withoutBruteForceLayout, type Weights } from './weights.js';
 import type { ResolvedOptions } from './options.js';
 import { TreeIndex, type IndexHolder, type TreeSearch } from './treeIndex.js';
 
@@ -23,11 +23,13 @@ export class HeldWeights implements IndexHolder {
   #retired: Region[] = [];
   /** The partition of the pruned search, kept beside the weights (its regions held with theirs). */
   readonly #tree: TreeIndex;
+  readonly #options: ResolvedOptions;
 
   /** `owner` is the network: once it is garbage-collected without dispose(), the kernels reclaim the regions. */
   constructor(kernels: Kernels, owner: object, weights: Weights | undefined, options: ResolvedOptions) {
     this.#kernels = kernels;
     this.#weights = weights;
+    this.#options = options;
     this.#holding = kernels.hold(owner, this.#lifetime, weights ? weightsRegions(weights) : []);
     this.#tree = new TreeIndex(kernels, options, this);
     this.#tree.replaced(weights);
@@ -98,6 +100,29 @@ export class HeldWeights implements IndexHolder {
     this.attach(weightsRegions(weights));
     this.#weights = weights;
     this.#tree.moved(weights);
+  }
+
+  /**
+   * The partition answers the k-nearest searches (`serving`), or brute force does again. While
+   * the partition serves, what only brute force's search reads (W1's float32 copy, X's
+   * direct-search panels, which the partition holds in its own order) is let go: a network
+   * with its partition then holds about what a brute-force one does. It is packed again when
+   * brute force takes over (withBruteForceLayout).
+   */
+  partitionServes(serving: boolean): void {
+    const w = this.#weights;
+    if (!w) return;
+    if (serving) {
+      const { weights, regions } = withoutBruteForceLayout(w);
+      if (regions.length === 0) return;
+      this.detach(regions);
+      this.#weights = weights;
+      return;
+    }
+    const restored = withBruteForceLayout(this.#kernels, w, this.#options.float32Candidates);
+    if (!restored) return;
+    this.attach(restored.regions);
+    this.#weights = restored.weights;
   }
 
   /** Takes `weights` that describe the held regions with more rows in use (points appended in place). */

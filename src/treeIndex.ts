@@ -87,6 +87,8 @@ export interface IndexHolder {
   detach(regions: Region[]): void;
   /** Whether async calls read the weights (and so the partition): nothing may be written in place. */
   readonly inUse: boolean;
+  /** Whether the partition answers the k-nearest searches now (what brute force alone reads may go meanwhile). */
+  partitionServes(serving: boolean): void;
 }
 
 export class TreeIndex {
@@ -117,9 +119,15 @@ export class TreeIndex {
 
   /**
    * The weights were replaced (fit, load, remove, a rebuild of add; undefined: none): their
-   * holder released or retired the old partition's regions with the old weights.
+   * holder released or retired the old partition's regions with the old weights. Each change
+   * ends by telling the holder whether the partition serves (IndexHolder.partitionServes).
    */
   replaced(w: Weights | undefined): void {
+    this.#replacedBy(w);
+    this.#holder.partitionServes(this.#algorithm === 'tree');
+  }
+
+  #replacedBy(w: Weights | undefined): void {
     const wasTree = this.#algorithm === 'tree';
     this.#built = undefined;
     this.#algorithm = 'brute';
@@ -139,9 +147,14 @@ export class TreeIndex {
    * searches), and so does the choice; otherwise the move counts as a replacement (replaced).
    */
   moved(w: Weights): void {
+    this.#movedTo(w);
+    this.#holder.partitionServes(this.#algorithm === 'tree');
+  }
+
+  #movedTo(w: Weights): void {
     const built = this.#built;
     if (!built) {
-      this.replaced(w);
+      this.#replacedBy(w);
       return;
     }
     if (!this.#holder.inUse && w.n < built.search.partition.capacity) return;
@@ -155,6 +168,11 @@ export class TreeIndex {
    * so that the appends after it do not find it full when the weights move to larger regions.
    */
   grown(w: Weights): void {
+    this.#grownTo(w);
+    this.#holder.partitionServes(this.#algorithm === 'tree');
+  }
+
+  #grownTo(w: Weights): void {
     const built = this.#built;
     const asked = planSearch(this.#options, w.n, w.storage);
     const room = Math.max(w.capacity, 2 * w.n);

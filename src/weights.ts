@@ -4,6 +4,7 @@
 // happens only when the capacity doubles. Two storages: float64 (X, W1 and their packed copies)
 // and float32 (X once, in float32 panels: float32Weights.ts).
 import { packStoredPoints, readStoredRows, stagingBytes, storedRegionSizes, type StoredPoints } from './float32Weights.js';
+import { KnnError } from './errors.js';
 import type { EncodedLabels, Label } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { normaliseRows } from './metrics.js';
@@ -198,19 +199,65 @@ function packFloat64Weights(
     } else {
       kernels.f64(mean.pointer, d).fill(0); // no centre
     }
-    let float32: Float32Copy | undefined;
-    if (withFloat32) {
-      const [panels32, norms32] = rest;
-      const scale = kernelExports.float32Scale(packed.pointer, n, d);
-      const largest32 = kernelExports.packFloat32Weights(packed.pointer, n, d, scale, panels32.pointer, norms32.pointer, 0);
-      float32 = { panels: panels32, norms: norms32, scale, largestNorm: largest32 };
-    }
+    const float32 = withFloat32 ? packFloat32Copy(kernels, packed, n, d, rest[0], rest[1]) : undefined;
     return {
       n, d, ...facts, expansion, capacity, storage: 'float64', direct, points, pointPanels, packed, stored: undefined, norms, mean,
       centredRows: n, labels: labelRegion, largestNorm, float32,
     };
   } catch (error) {
     for (const region of regions) kernels.release(region);
+    throw error;
+  }
+}
+
+/** W1's float32 copy of n points packed into `panels` and `norms`, scaled for them. */
+function packFloat32Copy(kernels: Kernels, packed: Region, n: number, d: number, panels: Region, norms: Region): Float32Copy {
+  const scale = kernels.exports.float32Scale(packed.pointer, n, d);
+  const largestNorm = kernels.exports.packFloat32Weights(packed.pointer, n, d, scale, panels.pointer, norms.pointer, 0);
+  return { panels, norms, scale, largestNorm };
+}
+
+/**
+ * What only brute force's k-nearest search reads, taken out of `w` while a partition answers
+ * those searches: W1's float32 copy, and (where the expansion can stand in: not Manhattan, not
+ * dot) X's direct-search panels, `direct` turning off with them. The caller lets the regions go.
+ * Brute force, for what the partition does not serve, then runs the GEMM search in float64: the
+ * same answers.
+ */
+export function withoutBruteForceLayout(w: Weights): { weights: Weights; regions: Region[] } {
+  const regions = w.float32 ? [w.float32.panels, w.float32.norms] : [];
+  const panels = w.expansion && !w.stored ? w.pointPanels : undefined;
+  if (panels) regions.push(panels);
+  return { weights: { ...w, float32: undefined, ...(panels ? { pointPanels: undefined, direct: false } : {}) }, regions };
+}
+
+/**
+ * `w` with the layout planWeights gives it again (X's direct-search panels, W1's float32 copy)
+ * where withoutBruteForceLayout took it out, packed anew in regions for its capacity; undefined
+ * when nothing is missing, or when the room cannot be had (brute force then searches in float64
+ * alone: the same answers). The new regions are the caller's to hold.
+ */
+export function withBruteForceLayout(kernels: Kernels, w: Weights, float32Candidates: boolean): { weights: Weights; regions: Region[] } | undefined {
+  if (w.stored) return undefined;
+  const plan = planWeights(w.n, w.d, float32Candidates, w.expansion);
+  const panelsMissing = plan.direct && !w.pointPanels;
+  const copyMissing = plan.float32Copy && !w.float32;
+  if (!panelsMissing && !copyMissing) return undefined;
+  const rows = panelRows(w.capacity);
+  const regions: Region[] = [];
+  try {
+    const allocate = (bytes: number) => regions[regions.push(kernels.allocate(bytes, 'the brute-force search\'s layout')) - 1];
+    let weights: Weights = w;
+    if (panelsMissing) {
+      const pointPanels = allocate(rows * w.d * 8);
+      kernels.exports.packPoints(w.points!.pointer, w.n, w.d, pointPanels.pointer, 0);
+      weights = { ...weights, pointPanels, direct: true };
+    }
+    if (copyMissing) weights = { ...weights, float32: packFloat32Copy(kernels, w.packed!, w.n, w.d, allocate(rows * w.d * 4), allocate(rows * 8)) };
+    return { weights, regions };
+  } catch (error) {
+    for (const region of regions) kernels.release(region);
+    if (error instanceof KnnError && error.code === 'TOO_LARGE') return undefined;
     throw error;
   }
 }

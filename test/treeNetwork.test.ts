@@ -2,8 +2,11 @@
 // 'tree', 'brute' and 'auto' answer every selecting call bit for bit the same, on data built to
 // break trees, after add/remove sequences, after toBytes/fromBytes, on a pool of two threads and
 // on both kernel builds.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KnnError, KnnNetwork, type KnnOptions, type Metric } from '../src/index.js';
+import { TREE_LARGEST_K } from '../src/planner.js';
+import { Kernels, loadKernels } from '../src/wasm.js';
+import { buildWeights, weightsRegions, withBruteForceLayout, withoutBruteForceLayout, type Weights } from '../src/weights.js';
 import { KERNEL_BUILDS, onKernelBuild } from './helpers.js';
 import { blobs, duplicated, expectBits, expectSame, expectSameAnswers, flat, grid, labelsFor, queriesFor, uniform, withFarPoint, type Flat } from './treeHelpers.js';
 
@@ -127,4 +130,80 @@ describe('options.algorithm', () => {
     net.dispose();
     fresh.dispose();
   }, 60_000);
+});
+
+describe("what a network holds while its partition serves", () => {
+  it("about a brute-force network's bytes (what only brute force reads is let go), and every answer the same, k past what the partition serves included", async () => {
+    const kernels = await loadKernels();
+    const X = uniform(50, 60_000, 4);
+    const y = labelsFor(X.rows, 3, 51);
+    const before = kernels.allocatedBytes();
+    const brute = await KnnNetwork.fit(X, y, { k: 5, algorithm: 'brute' });
+    const bruteBytes = kernels.allocatedBytes() - before;
+    const tree = await KnnNetwork.fit(X, y, { k: 5 });
+    const treeBytes = kernels.allocatedBytes() - before - bruteBytes;
+    expect(tree.searchAlgorithm).toBe('tree');
+    // X's direct-search panels (8·d bytes a point) went; the partition holds X's panels in its own order, and that order.
+    expect(treeBytes / bruteBytes).toBeLessThanOrEqual(1.1);
+    const queries = uniform(52, 30, 4);
+    expectSameAnswers(tree, brute, queries, true);
+    for (const k of [TREE_LARGEST_K + 1, 300]) {
+      const [a, b] = [tree.kneighbors(queries, k), brute.kneighbors(queries, k)];
+      expectSame(a.indices, b.indices);
+      expectBits(a.distances, b.distances);
+    }
+    const filter = Uint8Array.from({ length: X.rows }, (_, i) => (i % 7 === 0 ? 1 : 0));
+    expect(tree.kneighbors(queries, 100, { filter })).toEqual(brute.kneighbors(queries, 100, { filter }));
+    tree.dispose();
+    brute.dispose();
+  });
+
+  it('is packed again, bit for bit, when brute force takes over (withBruteForceLayout after withoutBruteForceLayout)', async () => {
+    const kernels = await loadKernels();
+    for (const [n, d, what] of [[300, 4, 'direct-search panels'], [3000, 24, "W1's float32 copy"]] as const) {
+      const X = uniform(53 + d, n, d);
+      const held = buildWeights(kernels, X, undefined, true, true, 'float64');
+      const bytesOf = (w: Weights) => {
+        const regions = w.float32 ? [w.float32.panels, w.float32.norms] : [w.pointPanels!];
+        return regions.map((region) => new Uint8Array(kernels.exports.memory.buffer, region.pointer, region.bytes).slice());
+      };
+      const original = bytesOf(held);
+      const { weights: stripped, regions } = withoutBruteForceLayout(held);
+      expect(regions.length, what).toBeGreaterThan(0);
+      expect([stripped.float32, stripped.pointPanels, stripped.direct]).toEqual([undefined, undefined, false]);
+      const restored = withBruteForceLayout(kernels, stripped, true)!;
+      expect(restored.weights.direct, what).toBe(held.direct);
+      expect(bytesOf(restored.weights), what).toEqual(original);
+      expect([restored.weights.float32?.scale, restored.weights.float32?.largestNorm]).toEqual([held.float32?.scale, held.float32?.largestNorm]);
+      for (const region of [...weightsRegions(held), ...restored.regions]) kernels.release(region);
+    }
+  });
+
+  it('comes back when brute force takes over a network that held the partition (a rebuild of it refused for room): X\'s panels packed again, answers as brute force', async () => {
+    const kernels = await loadKernels();
+    const X = uniform(60, 20_000, 3);
+    const y = labelsFor(X.rows, 3, 61);
+    const net = await KnnNetwork.create({ k: 5 });
+    net.add({ data: X.data.subarray(0, 12_000 * 3), rows: 12_000, cols: 3 }, y.slice(0, 12_000));
+    expect(net.searchAlgorithm).toBe('tree');
+    // Past the partition's room, the add rebuilds it; refused, brute force answers, with its own layout packed again.
+    const allocate = Kernels.prototype.allocate;
+    const packs = vi.spyOn(kernels.exports, 'packPoints');
+    vi.spyOn(Kernels.prototype, 'allocate').mockImplementation(function (this: Kernels, bytes: number, what?: string) {
+      if (what?.startsWith('partitioning') || what?.startsWith('packing')) throw new KnnError('TOO_LARGE', 'no room for the partition (test)');
+      return allocate.call(this, bytes, what);
+    });
+    try {
+      net.add({ data: X.data.subarray(12_000 * 3), rows: 8_000, cols: 3 }, y.slice(12_000));
+      // X's direct-search panels packed again from the first point (an append packs from its own).
+      expect(packs.mock.calls.some((call) => call[4] === 0)).toBe(true);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(net.searchAlgorithm).toBe('brute');
+    const brute = await KnnNetwork.fit(X, y, { k: 5, algorithm: 'brute' });
+    expectSameAnswers(net, brute, uniform(62, 30, 3), true);
+    net.dispose();
+    brute.dispose();
+  });
 });
