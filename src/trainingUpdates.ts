@@ -182,7 +182,9 @@ export class TrainingSetUpdates {
     if (!capped) checkRemaining(rows, this.#options.k, call);
     if (rows === 0) return { commit: () => this.#held.replace(undefined), abandon: () => {} };
     const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
-    const rebuilt = this.#builtWithin((room) => buildNetworkWeights(this.#kernels, matrix, labels, this.#options, room), rows, rows);
+    // The room the weights had (up to twice what is left), so that adds after a remove append in place.
+    const capacity = Math.min(w.capacity, 2 * rows);
+    const rebuilt = this.#builtWithin((room) => buildNetworkWeights(this.#kernels, matrix, labels, this.#options, room), rows, capacity);
     return {
       commit: () => this.#held.replace(rebuilt),
       abandon: () => {

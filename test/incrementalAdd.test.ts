@@ -157,6 +157,28 @@ describe('add is amortised O(m·d)', () => {
   });
 });
 
+describe('add after remove', () => {
+  it.each(['float64', 'float32'] as const)('appends in place into the room the weights had (%s storage): no move, no rebuild', async (storage) => {
+    const kernels = await loadKernels();
+    const { X, y } = randomData(16, 400, 24, { classes: 3 });
+    // An add past the fit's 300 gives the weights room for 600; the remove keeps it.
+    const net = await KnnNetwork.fit(slice(X, 0, 300), y.slice(0, 300), { k: 3, algorithm: 'brute', storage });
+    net.add(slice(X, 300, 301), y.slice(300, 301));
+    net.remove([0, 17, 250]);
+    // A move to larger regions, or a rebuild, would allocate.
+    const before = kernels.allocatedBytes();
+    for (let i = 301; i < 400; i++) net.add(slice(X, i, i + 1), y.slice(i, i + 1));
+    expect(kernels.allocatedBytes(), 'no region allocated for 99 single adds').toBe(before);
+    const keep = Array.from({ length: 400 }, (_, i) => i).filter((i) => i !== 0 && i !== 17 && i !== 250);
+    const rows = { data: Float64Array.from(keep.flatMap((i) => Array.from(X.data.subarray(i * 24, (i + 1) * 24)))), rows: keep.length, cols: 24 };
+    const whole = await KnnNetwork.fit(rows, keep.map((i) => y[i]), { k: 3, algorithm: 'brute', storage });
+    const queries = randomData(17, 20, 24).X;
+    expect(answers(net, queries, 4)).toEqual(answers(whole, queries, 4));
+    net.dispose();
+    whole.dispose();
+  });
+});
+
 describe('add keeps the partition of the pruned search while it can', () => {
   it('a move of the weights to larger regions keeps a partition that has room, which single adds then fill; the network answers as a fit', async () => {
     const kernels = await loadKernels();
