@@ -264,6 +264,39 @@ export function packUnitFactors(panels: usize, n: i32, d: i32, firstPoint: i32, 
   }
 }
 
+/**
+ * Copies the points of `panels` (n of them) that `removed` (a byte a point, 1 = removed) leaves,
+ * in their order, to points 0, 1, … of `kept` (other panels), and completes the last panel with
+ * zero points as packFloat32Rows does: what a remove rebuilds on, without the rows leaving wasm
+ * memory. A whole panel kept where it lands on a panel of its own is copied at once. Returns
+ * how many points were kept.
+ */
+export function keepStoredPoints(panels: usize, n: i32, d: i32, removed: usize, kept: usize): i32 {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  let target = 0;
+  let point = 0;
+  while (point < n) {
+    if (point % PANEL_POINTS == 0 && target % PANEL_POINTS == 0 && point + PANEL_POINTS <= n && load<u64>(removed + <usize>point) == 0) {
+      memory.copy(kept + <usize>(target / PANEL_POINTS) * panelBytes, panels + <usize>(point / PANEL_POINTS) * panelBytes, panelBytes);
+      point += PANEL_POINTS;
+      target += PANEL_POINTS;
+      continue;
+    }
+    if (load<u8>(removed + <usize>point) == 0) {
+      const from = panelAddress(panels, d, point);
+      const to = panelAddress(kept, d, target);
+      for (let j = 0; j < d; j++) store<f32>(to + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, load<f32>(from + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION));
+      target++;
+    }
+    point++;
+  }
+  for (let lane = target % PANEL_POINTS; lane != 0 && lane < PANEL_POINTS; lane++) {
+    const at = panelAddress(kept, d, target - target % PANEL_POINTS + lane);
+    for (let j = 0; j < d; j++) store<f32>(at + <usize>j * <usize>PANEL_BYTES_PER_DIMENSION, 0);
+  }
+  return target;
+}
+
 /** Copies points firstPoint … firstPoint + count − 1 out of the panels, as row-major float32 `rows`. */
 export function unpackFloat32Rows(panels: usize, d: i32, firstPoint: i32, count: i32, rows: usize): void {
   for (let r = 0; r < count; r++) {

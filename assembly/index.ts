@@ -19,7 +19,7 @@ export {
 } from './softmaxAllPoints';
 export { layerOneDistances, storedLayerOneDistances } from './layerOne';
 export { radiusNeighbourRows, radiusNeighbours, storedRadiusNeighbourRows, storedRadiusNeighbours } from './radiusSearch';
-export { packFloat32Norms, packFloat32Rows, packUnitFactors, sumFloat32Points, unpackFloat32Rows } from './float32Storage';
+export { keepStoredPoints, packFloat32Norms, packFloat32Rows, packUnitFactors, sumFloat32Points, unpackFloat32Rows } from './float32Storage';
 export { storedCandidateErrorBound, storedFloat32Searchable } from './storedDistance';
 export { boxPartitionScratchBytes, buildBoxPartition, growBoxPartition, partitionLeaves, partitionNodes } from './partition';
 export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';

@@ -85,26 +85,61 @@ export function packStoredPoints(
       if (bad >= 0) throw beyondFloat32(first * d + bad, d, values[bad]);
       first += count;
     }
-    const factors = unitFactors?.pointer ?? 0;
-    if (unitFactors) exports.packUnitFactors(panels.pointer, firstPoint + rows, d, firstPoint, factors);
-    if (centre && unitFactors) {
-      // The mean of the unit rows: the sums packFloat32Rows took are of the raw values.
-      kernels.f64(sums.pointer, d).fill(0);
-      exports.sumFloat32Points(panels.pointer, d, 0, rows, sums.pointer, factors);
-    }
-    if (centre) {
-      const meanView = kernels.f64(mean.pointer, d);
-      const sumView = kernels.f64(sums.pointer, d);
-      for (let j = 0; j < d; j++) meanView[j] = sumView[j] / rows;
-    }
-    const largest = sums.pointer + d * 8;
-    exports.packFloat32Norms(panels.pointer, firstPoint + rows, d, mean.pointer, norms.pointer, candidateNorms.pointer, firstPoint, largest, factors);
-    const [largestNorm, largestCandidateNorm] = kernels.f64(largest, 2);
-    return { largestNorm, largestCandidateNorm };
+    return finishStoredPoints(kernels, firstPoint + rows, d, panels, norms, candidateNorms, mean, unitFactors, firstPoint, centre, sums, true);
   } finally {
     kernels.release(staging);
     kernels.release(sums);
   }
+}
+
+/**
+ * The points of `held` panels (n of them) but those `removed` marks, in their order, as points
+ * 0 … rows − 1 of `panels`, then their unit factors, μ (with `centre`), b1 and candidate norms
+ * as packStoredPoints writes them for a fit on those rows: what remove() rebuilds on, copied
+ * within wasm memory.
+ */
+export function packKeptStoredPoints(
+  kernels: Kernels, held: Region, n: number, removed: Uint8Array, rows: number, d: number,
+  panels: Region, norms: Region, candidateNorms: Region, mean: Region, unitFactors: Region | undefined, centre: boolean,
+): PackedNorms {
+  const marks = kernels.allocate(Math.max(16, n), `removing points of ${n}`);
+  const sums = kernels.allocate(d * 8 + 16);
+  try {
+    new Uint8Array(kernels.exports.memory.buffer, marks.pointer, n).set(removed);
+    kernels.exports.keepStoredPoints(held.pointer, n, d, marks.pointer, panels.pointer);
+    return finishStoredPoints(kernels, rows, d, panels, norms, candidateNorms, mean, unitFactors, 0, centre, sums, false);
+  } finally {
+    kernels.release(marks);
+    kernels.release(sums);
+  }
+}
+
+/**
+ * The rest of packing points firstPoint … n − 1 into float32 `panels`: their unit factors (the
+ * cosine metric), μ with `centre` (the mean of the n widened or unit rows: `rawSums` says that
+ * `sums` already holds the raw rows' sums, packFloat32Rows's), then b1 and the candidate norms.
+ */
+function finishStoredPoints(
+  kernels: Kernels, n: number, d: number, panels: Region, norms: Region, candidateNorms: Region, mean: Region, unitFactors: Region | undefined,
+  firstPoint: number, centre: boolean, sums: Region, rawSums: boolean,
+): PackedNorms {
+  const exports = kernels.exports;
+  const factors = unitFactors?.pointer ?? 0;
+  if (unitFactors) exports.packUnitFactors(panels.pointer, n, d, firstPoint, factors);
+  if (centre && (unitFactors || !rawSums)) {
+    // The mean of the unit rows (the sums packFloat32Rows takes are of the raw values), or of rows it did not pack.
+    kernels.f64(sums.pointer, d).fill(0);
+    exports.sumFloat32Points(panels.pointer, d, 0, n, sums.pointer, factors);
+  }
+  if (centre) {
+    const meanView = kernels.f64(mean.pointer, d);
+    const sumView = kernels.f64(sums.pointer, d);
+    for (let j = 0; j < d; j++) meanView[j] = sumView[j] / n;
+  }
+  const largest = sums.pointer + d * 8;
+  exports.packFloat32Norms(panels.pointer, n, d, mean.pointer, norms.pointer, candidateNorms.pointer, firstPoint, largest, factors);
+  const [largestNorm, largestCandidateNorm] = kernels.f64(largest, 2);
+  return { largestNorm, largestCandidateNorm };
 }
 
 function beyondFloat32(at: number, d: number, value: number): KnnError {

@@ -10,7 +10,7 @@ import type { ResolvedOptions, Task } from './options.js';
 import { storageFor } from './planner.js';
 import type { Kernels } from './wasm.js';
 import {
-  appendWeights, buildUnionWeights, buildWeights, growWeights, readPoints, readTrainingData, type AppendedLabels, type HeldLabels, type Weights, weightsRegions,
+  appendWeights, buildKeptWeights, buildUnionWeights, buildWeights, growWeights, readPoints, type AppendedLabels, type HeldLabels, type Weights, weightsRegions,
 } from './weights.js';
 
 // add() re-centres (re-packs every point on the mean of all) once the held centre is the mean
@@ -85,20 +85,17 @@ export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended
   return { matrix, labels: { classes: appended.classes, codes } };
 }
 
-/** The training set without the points `removed` marks, in their order: what remove() rebuilds on. */
-export function remainderOf(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number): { matrix: Matrix; labels: HeldLabels } {
-  const old = readTrainingData(kernels, w);
-  const points = old.points instanceof Float32Array ? new Float32Array(rows * w.d) : new Float64Array(rows * w.d);
-  const kept: number[] = [];
-  for (let i = 0; i < w.n; i++) {
-    if (removed[i]) continue;
-    points.set(old.points.subarray(i * w.d, (i + 1) * w.d), kept.length * w.d);
-    kept.push(i);
+/** The labels of the points `removed` does not mark, in their order: classes encoded on what is left, as a fit on them encodes them. */
+function remainingLabels(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number): HeldLabels {
+  if (!w.labels) return undefined;
+  const kept = Int32Array.from({ length: rows });
+  for (let i = 0, at = 0; i < w.n; i++) if (!removed[i]) kept[at++] = i;
+  if (w.regression) {
+    const targets = kernels.f64(w.labels.pointer, w.n);
+    return Float64Array.from(kept, (i) => targets[i]);
   }
-  const matrix = { data: points, rows, cols: w.d };
-  if (old.targets) return { matrix, labels: Float64Array.from(kept, (i) => old.targets![i]) };
-  if (old.codes) return { matrix, labels: encodeLabels(kept.map((i) => w.classes[old.codes![i]]), rows) };
-  return { matrix, labels: undefined };
+  const codes = kernels.i32(w.labels.pointer, w.n);
+  return encodeLabels(Array.from(kept, (i) => w.classes[codes[i]]), rows);
 }
 
 /** A change built beside the weights it replaces: commit() makes it the network's, abandon() releases it. */
@@ -181,10 +178,11 @@ export class TrainingSetUpdates {
     if (!w || rows === w.n) return { commit: () => {}, abandon: () => {} };
     if (!capped) checkRemaining(rows, this.#options.k, call);
     if (rows === 0) return { commit: () => this.#held.replace(undefined), abandon: () => {} };
-    const { matrix, labels } = remainderOf(this.#kernels, w, removed, rows);
+    const kernels = this.#kernels;
+    const labels = remainingLabels(kernels, w, removed, rows);
     // The room the weights had (up to twice what is left), so that adds after a remove append in place.
     const capacity = Math.min(w.capacity, 2 * rows);
-    const rebuilt = this.#builtWithin((room) => buildNetworkWeights(this.#kernels, matrix, labels, this.#options, room), rows, capacity);
+    const rebuilt = this.#builtWithin((room) => buildKeptWeights(kernels, w, removed, rows, labels, this.#options.float32Candidates, room), rows, capacity);
     return {
       commit: () => this.#held.replace(rebuilt),
       abandon: () => {

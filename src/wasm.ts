@@ -71,6 +71,7 @@ export interface KernelExports extends Record<string, unknown> {
   sumFloat32Points(panels: number, d: number, firstPoint: number, endPoint: number, sums: number, unitFactors: number): void;
   unpackFloat32Rows(panels: number, d: number, firstPoint: number, count: number, rows: number): void;
   packUnitFactors(panels: number, n: number, d: number, firstPoint: number, unitFactors: number): void;
+  keepStoredPoints(panels: number, n: number, d: number, removed: number, kept: number): number;
   packFloat32Norms(
     panels: number, n: number, d: number, mean: number, pointNorms: number, candidateNorms: number, firstPoint: number, largest: number, unitFactors: number,
   ): void;

@@ -3,7 +3,7 @@
 // so that appending m points costs O(m·d) and re-packing everything (which also re-centres)
 // happens only when the capacity doubles. Two storages: float64 (X, W1 and their packed copies)
 // and float32 (X once, in float32 panels: float32Weights.ts).
-import { packStoredPoints, readStoredRows, stagingBytes, storedRegionSizes, type StoredPoints } from './float32Weights.js';
+import { packKeptStoredPoints, packStoredPoints, readStoredRows, stagingBytes, storedRegionSizes, type PackedNorms, type StoredPoints } from './float32Weights.js';
 import { KnnError } from './errors.js';
 import type { EncodedLabels, Label } from './labels.js';
 import type { Matrix } from './matrix.js';
@@ -275,6 +275,40 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
 }
 
 /**
+ * Weights on `w`'s points but those `removed` marks, in their order, with `labels` (the kept
+ * points'), room for `capacity` rows, in w's storage: what remove() rebuilds on. The kept
+ * points are copied within wasm memory (float64: a run of consecutive rows of X at a time;
+ * float32: their panels' lanes) and packed as a fit packs them; reading them out to JavaScript
+ * and back took over half of a remove's time (float64) and nearly all of it (float32).
+ */
+export function buildKeptWeights(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number, labels: HeldLabels, float32Candidates: boolean, capacity: number): Weights {
+  const { d } = w;
+  if (w.stored) {
+    const held = w.stored.panels;
+    return storedWeightsOf(kernels, rows, d, labels, w.expansion, capacity, w.stored.unitFactors !== undefined, (panels, norms, candidateNorms, mean, unitFactors) =>
+      packKeptStoredPoints(kernels, held, w.n, removed, rows, d, panels, norms, candidateNorms, mean, unitFactors, w.expansion));
+  }
+  return packFloat64Weights(kernels, rows, d, labelBytes(labels), float32Candidates, w.expansion, capacity, false, (points, labelRegion) => {
+    const memory = new Float64Array(kernels.exports.memory.buffer);
+    const source = w.points!.pointer / 8;
+    let target = points.pointer / 8;
+    for (let start = 0; start < w.n; ) {
+      if (removed[start]) {
+        start++;
+        continue;
+      }
+      let end = start + 1;
+      while (end < w.n && !removed[end]) end++;
+      memory.copyWithin(target, source + start * d, source + end * d);
+      target += (end - start) * d;
+      start = end;
+    }
+    writeLabels(kernels, labelRegion, labels);
+    return labelFacts(labels);
+  });
+}
+
+/**
  * Float32 storage of `matrix` (float64 values rounded to float32 once): X's float32 panels, b1
  * and the candidates' norms about μ (or, without the expansion, about 0: Manhattan and dot,
  * whose μ is 0), and the labels; regions with room for `capacity` rows. The search runs on direct
@@ -285,6 +319,18 @@ function labelFacts(labels: HeldLabels): { regression: boolean; classes: readonl
  */
 function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels, expansion: boolean, capacity: number, cosine: boolean): Weights {
   const { rows: n, cols: d } = matrix;
+  return storedWeightsOf(kernels, n, d, labels, expansion, capacity, cosine, (panels, norms, candidateNorms, mean, unitFactors) =>
+    packStoredPoints(kernels, matrix.data, n, d, panels, norms, candidateNorms, mean, unitFactors, 0, expansion));
+}
+
+/**
+ * Float32 storage of n points × d in regions for `capacity` rows, their panels, norms and μ
+ * written by `pack` (μ zero until it centres it), with `labels`.
+ */
+function storedWeightsOf(
+  kernels: Kernels, n: number, d: number, labels: HeldLabels, expansion: boolean, capacity: number, cosine: boolean,
+  pack: (panels: Region, norms: Region, candidateNorms: Region, mean: Region, unitFactors: Region | undefined) => PackedNorms,
+): Weights {
   const sizes = storedRegionSizes(capacity, d, labelBytes(labels), cosine);
   const what = `fitting ${n} points × ${d} features`;
   const metric = cosine ? 'cosine' : 'euclidean';
@@ -296,7 +342,7 @@ function buildStoredWeights(kernels: Kernels, matrix: Matrix, labels: HeldLabels
     const labelRegion = labels === undefined ? undefined : regions[4];
     const unitFactors = cosine ? regions[regions.length - 1] : undefined;
     kernels.f64(mean.pointer, d).fill(0);
-    const packed = packStoredPoints(kernels, matrix.data, n, d, panels, norms, candidateNorms, mean, unitFactors, 0, expansion);
+    const packed = pack(panels, norms, candidateNorms, mean, unitFactors);
     writeLabels(kernels, labelRegion, labels);
     return {
       n, d, ...labelFacts(labels), expansion, capacity, storage: 'float32', direct: storedSearchesDirectly(n, d, expansion),

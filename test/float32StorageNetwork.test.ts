@@ -96,6 +96,34 @@ describe.each(KERNEL_BUILDS)('float32 storage answers as float64 storage of the 
   });
 });
 
+describe('remove, within wasm memory', () => {
+  it.each([['float32', 'euclidean'], ['float32', 'cosine'], ['float64', 'euclidean'], ['float64', 'manhattan']] as const)(
+    'every pattern of removal gives a fresh fit on the points left, bit for bit (%s storage, %s): its bytes, forward and every answer',
+    async (storage, metric) => {
+      const n = 61;
+      const d = 5;
+      const data = float32Data(13, n, d, 0, 3);
+      const y = Array.from({ length: n }, (_, i) => i % 3);
+      const queries = queriesFor(5, data, n, d, 0, 3);
+      // A whole panel; every panel shifted by one; the last points (the last panel's padding); all but one; scattered;
+      // points in the high lanes of a panel whose neighbours are copied whole.
+      const patterns = [[8, 9, 10, 11, 12, 13, 14, 15], [0], [58, 59, 60], Array.from({ length: n - 1 }, (_, i) => i + 1), [3, 20, 21, 40, 57], [12, 13], [7]];
+      for (const removed of patterns) {
+        const net = await KnnNetwork.fit({ data, rows: n, cols: d }, y, { k: 1, storage, metric });
+        net.remove(removed);
+        const kept = Array.from({ length: n }, (_, i) => i).filter((i) => !removed.includes(i));
+        const rows = Float32Array.from(kept.flatMap((i) => Array.from(data.subarray(i * d, (i + 1) * d))));
+        const fresh = await KnnNetwork.fit({ data: rows, rows: kept.length, cols: d }, kept.map((i) => y[i]), { k: 1, storage, metric });
+        expect(net.storage).toBe(storage);
+        expect(net.toBytes()).toEqual(fresh.toBytes());
+        expect(exactAnswers(net, queries, 1, 2)).toEqual(exactAnswers(fresh, queries, 1, 2));
+        net.dispose();
+        fresh.dispose();
+      }
+    },
+  );
+});
+
 describe('float32 storage through the rest of the API', () => {
   it("storage: 'float32' rounds float64 input once: answers are the float64 storage's on the rounded values, and adds of float64 rows round too", async () => {
     const n = 120;
