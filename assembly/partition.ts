@@ -221,6 +221,8 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
       const windowLeft = max(left, <i32>Math.floor(<f64>rank - <f64>position * sample / <f64>length + deviation));
       const windowRight = min(right, <i32>Math.floor(<f64>rank + <f64>(length - position) * sample / <f64>length + deviation));
       selectRows(points, d, order, windowLeft, windowRight, rank, dimension, offsets);
+    } else {
+      medianOfThreeAt(points, d, order, left, rank, right, dimension);
     }
     // The pivot row waits at `left` while the rest is partitioned around its value, then goes to
     // the boundary: its final place, so each round shortens the range.
@@ -233,6 +235,15 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
     if (rank < place) right = place - 1;
     else left = place + 1;
   }
+}
+
+/** Swaps into row `middle` whichever of rows first, middle and last holds the median of their keys. */
+function medianOfThreeAt(points: usize, d: i32, order: usize, first: i32, middle: i32, last: i32, dimension: i32): void {
+  const a = key(points, d, first, dimension);
+  const b = key(points, d, middle, dimension);
+  const c = key(points, d, last, dimension);
+  if ((a <= b) == (b <= c)) return;
+  swapRows(points, d, order, middle, (b <= a) == (a <= c) ? first : last);
 }
 
 /**
