@@ -23,8 +23,8 @@
 //
 // The split (k-d, median): a node splits its cell (the box its ancestors' splits leave it, the
 // root's being the data's bounding box) across the cell's widest dimension, at the point of
-// rank middle·P, selected in place (quickselect: Hoare partition around a median of three),
-// rows and order moving together. Rows at or before the split have a key at most the split
+// rank middle·P, selected in place (selectRows: Floyd and Rivest's selection over a
+// branch-free block partition, partitionRows), rows and order moving together. Rows at or before the split have a key at most the split
 // value, rows after it at least. The boxes are the points' own (tight), computed once the rows
 // are in place.
 
