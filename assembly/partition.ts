@@ -23,8 +23,8 @@
 //
 // The split (k-d, median): a node splits its cell (the box its ancestors' splits leave it, the
 // root's being the data's bounding box) across the cell's widest dimension, at the point of
-// rank middle·P, selected in place (quickselect: Hoare partition around a median of three),
-// rows and order moving together. Rows at or before the split have a key at most the split
+// rank middle·P, selected in place (selectRows: Floyd and Rivest's selection over a
+// branch-free block partition, partitionRows), rows and order moving together. Rows at or before the split have a key at most the split
 // value, rows after it at least. The boxes are the points' own (tight), computed once the rows
 // are in place.
 
@@ -113,38 +113,45 @@ const BLOCK_ROWS: i32 = 64;
  * rows on the wrong side written to `offsets`, a count advanced by each comparison's result),
  * then swapped in pairs, as in Edelkamp and Weiß's BlockQuicksort: a comparison's outcome on
  * random keys is a coin toss, which a branch per row mispredicts half the time. Keys equal to
- * the pivot count as on the wrong side from both ends, so ties split evenly. What the blocks
- * leave is finished by Hoare's scan.
+ * the pivot count as on the wrong side from both ends, so ties split evenly. The last two blocks
+ * share what is left, so no row is classified by a branch: the small ranges at the bottom of
+ * the build are most of its partitions.
  */
 function partitionRows(points: usize, d: i32, order: usize, left: i32, right: i32, pivot: f64, dimension: i32, offsets: usize): i32 {
   const rowBytes = <usize>d << 3;
   const keys = points + (<usize>dimension << 3);
   const leftOffsets = offsets;
   const rightOffsets = offsets + <usize>BLOCK_ROWS;
+  // Rows before i are at most the pivot and rows after j at least; the blocks being emptied lie within i … j.
   let i = left;
   let j = right;
   let leftCount = 0;
   let rightCount = 0;
   let leftStart = 0;
   let rightStart = 0;
-  while (j - i + 1 > 2 * BLOCK_ROWS) {
+  let leftSize = BLOCK_ROWS;
+  let rightSize = BLOCK_ROWS;
+  while (true) {
+    const unsorted = j - i + 1;
+    const last = unsorted <= 2 * BLOCK_ROWS;
+    if (last) {
+      // A block still holding misplaced rows keeps its BLOCK_ROWS; the other takes the rest.
+      if (leftCount == 0 && rightCount == 0) {
+        leftSize = unsorted >> 1;
+        rightSize = unsorted - leftSize;
+      } else if (leftCount == 0) {
+        leftSize = unsorted - BLOCK_ROWS;
+      } else {
+        rightSize = unsorted - BLOCK_ROWS;
+      }
+    }
     if (leftCount == 0) {
       leftStart = 0;
-      let at = keys + <usize>i * rowBytes;
-      for (let c = 0; c < BLOCK_ROWS; c++) {
-        store<u8>(leftOffsets + <usize>leftCount, <u8>c);
-        leftCount += i32(load<f64>(at) >= pivot);
-        at += rowBytes;
-      }
+      leftCount = misplacedFromLeft(keys + <usize>i * rowBytes, rowBytes, leftSize, pivot, leftOffsets);
     }
     if (rightCount == 0) {
       rightStart = 0;
-      let at = keys + <usize>j * rowBytes;
-      for (let c = 0; c < BLOCK_ROWS; c++) {
-        store<u8>(rightOffsets + <usize>rightCount, <u8>c);
-        rightCount += i32(load<f64>(at) <= pivot);
-        at -= rowBytes;
-      }
+      rightCount = misplacedFromRight(keys + <usize>j * rowBytes, rowBytes, rightSize, pivot, rightOffsets);
     }
     const pairs = min(leftCount, rightCount);
     for (let c = 0; c < pairs; c++) {
@@ -154,21 +161,44 @@ function partitionRows(points: usize, d: i32, order: usize, left: i32, right: i3
     rightCount -= pairs;
     leftStart += pairs;
     rightStart += pairs;
-    if (leftCount == 0) i += BLOCK_ROWS;
-    if (rightCount == 0) j -= BLOCK_ROWS;
+    if (leftCount == 0) i += leftSize;
+    if (rightCount == 0) j -= rightSize;
+    if (last) break;
   }
-  // Rows before i are at most the pivot and rows after j at least; a block with rows still on
-  // the wrong side was not passed, so Hoare's scan of i … j finishes them.
-  while (true) {
-    while (i <= j && load<f64>(keys + <usize>i * rowBytes) < pivot) i++;
-    while (i <= j && load<f64>(keys + <usize>j * rowBytes) > pivot) j--;
-    if (i >= j) break;
-    swapRows(points, d, order, i, j);
-    i++;
+  // The last blocks covered i … j: at most one still holds misplaced rows, and the rest of it is
+  // on its side. Its misplaced rows go to its far end, the highest offset first, so each swaps
+  // with a row on its side.
+  for (let c = leftStart + leftCount - 1; c >= leftStart; c--) {
+    swapRows(points, d, order, i + <i32>load<u8>(leftOffsets + <usize>c), j);
     j--;
   }
-  // Rows i … right are at least the pivot: past j, or row i = j itself, which equals it.
-  return i;
+  for (let c = rightStart + rightCount - 1; c >= rightStart; c--) {
+    swapRows(points, d, order, j - <i32>load<u8>(rightOffsets + <usize>c), i);
+    i++;
+  }
+  return leftCount > 0 ? j + 1 : i;
+}
+
+/** Writes the offsets c < size of the rows whose key at `key` + c·rowBytes is at least the pivot (misplaced on the left), ascending; returns their count. */
+@inline function misplacedFromLeft(key: usize, rowBytes: usize, size: i32, pivot: f64, offsets: usize): i32 {
+  let count = 0;
+  for (let c = 0; c < size; c++) {
+    store<u8>(offsets + <usize>count, <u8>c);
+    count += i32(load<f64>(key) >= pivot);
+    key += rowBytes;
+  }
+  return count;
+}
+
+/** Writes the offsets c < size of the rows whose key at `key` − c·rowBytes is at most the pivot (misplaced on the right), ascending; returns their count. */
+@inline function misplacedFromRight(key: usize, rowBytes: usize, size: i32, pivot: f64, offsets: usize): i32 {
+  let count = 0;
+  for (let c = 0; c < size; c++) {
+    store<u8>(offsets + <usize>count, <u8>c);
+    count += i32(load<f64>(key) <= pivot);
+    key -= rowBytes;
+  }
+  return count;
 }
 
 /**
@@ -191,6 +221,8 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
       const windowLeft = max(left, <i32>Math.floor(<f64>rank - <f64>position * sample / <f64>length + deviation));
       const windowRight = min(right, <i32>Math.floor(<f64>rank + <f64>(length - position) * sample / <f64>length + deviation));
       selectRows(points, d, order, windowLeft, windowRight, rank, dimension, offsets);
+    } else {
+      medianOfThreeAt(points, d, order, left, rank, right, dimension);
     }
     // The pivot row waits at `left` while the rest is partitioned around its value, then goes to
     // the boundary: its final place, so each round shortens the range.
@@ -203,6 +235,15 @@ function selectRows(points: usize, d: i32, order: usize, left: i32, right: i32, 
     if (rank < place) right = place - 1;
     else left = place + 1;
   }
+}
+
+/** Swaps into row `middle` whichever of rows first, middle and last holds the median of their keys. */
+function medianOfThreeAt(points: usize, d: i32, order: usize, first: i32, middle: i32, last: i32, dimension: i32): void {
+  const a = key(points, d, first, dimension);
+  const b = key(points, d, middle, dimension);
+  const c = key(points, d, last, dimension);
+  if ((a <= b) == (b <= c)) return;
+  swapRows(points, d, order, middle, (b <= a) == (a <= c) ? first : last);
 }
 
 /**
