@@ -95,12 +95,26 @@ export function filteredRadiusWay(n: number, d: number, allowedCount: number, ro
 }
 
 /**
- * The share of brute force's time a search of the whole network takes on its pruned search
- * (a partition, where 'auto' or 'tree' runs one): on W2 (10 000 × 64) the pruned search took
- * 0.31× brute force's time on a batch of 1 000 queries and 0.16× on single ones. A constant,
- * where the partition's own predicted ratio (partitionCost.ts) would serve better.
+ * How much more the partition's search costs restricted to a share s of the points (it visits
+ * more of the partition to find k of them), as 1 + c/s: measured on W2 (10 000 × 64, clusters)
+ * a batch of 1 000 took 1.34× the unfiltered time with 5 % allowed and 1.12× with 99.9 %, single
+ * queries 1.3–1.5×; on 200 000 × 4 (boxes) a batch 3.4× with 5 % and 1.1–1.5× from 50 %.
  */
-export const PRUNED_SEARCH_SHARE = 0.3;
+const FILTERED_PRUNED_COST = { clusters: 0.017, boxes: 0.12 } as const;
+
+/**
+ * On a network whose partition searches (its predicted time `share` of brute force's) and takes
+ * a filter: its restricted search ('pruned'), or brute force over the allowed points ('gather'
+ * or 'direct') where that costs less: a batch over few allowed points.
+ */
+export function prunedFilterWay(n: number, d: number, allowedCount: number, rows: number, share: number, kind: keyof typeof FILTERED_PRUNED_COST): 'pruned' | 'gather' | 'direct' {
+  // Per query the pruned search costs about the same alone as in a batch (W2: a single query
+  // 0.16× brute force's time, a batch 0.31×, where brute force's single query costs 2.5 units a
+  // value), so a single query's is not scaled as brute force's is.
+  const pruned = share * rows * n * d * (1 + (FILTERED_PRUNED_COST[kind] * n) / allowedCount);
+  const again = searchAgain(d, allowedCount, rows);
+  return again.cost < pruned ? again.way : 'pruned';
+}
 
 /**
  * The k nearest allowed points of each row, from a search of the whole network `width` deep

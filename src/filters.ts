@@ -8,7 +8,7 @@
 // the points left out (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
-import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, PRUNED_SEARCH_SHARE, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
+import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
 import { neighboursJob, type FoundNeighbours } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
@@ -166,14 +166,8 @@ export function filteredNeighbours(
   const count = allowedCount(allowed);
   const found = Math.min(k, count);
   const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows);
-  if (found === 0 || way === 'direct') {
-    return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
-  }
-  if (way === 'gather') {
-    const gathered = gatherAllowed(kernels, w, allowed, options);
-    const finish = ({ indices, squared }: FoundNeighbours) => ({ indices: toNetworkPositions(indices, gathered.positions), squared });
-    return { weights: gathered.weights!, searched: found, found, finish, release: gathered.release };
-  }
+  if (found === 0 || way === 'direct') return overAllowed('direct', kernels, w, allowed, options, queries, found);
+  if (way === 'gather') return overAllowed('gather', kernels, w, allowed, options, queries, found);
   const finish = (searched: FoundNeighbours): FoundNeighbours => {
     const { kept, unsettled } = keepAllowed(searched, queries.rows, width, found, allowed);
     if (unsettled.length === 0) return kept;
@@ -196,6 +190,16 @@ export function filteredNeighbours(
   return { weights: w, searched: width, found, finish, release: () => {} };
 }
 
+/** The k nearest of the allowed points by brute force over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'). */
+function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number): FilteredNeighbours {
+  if (way === 'direct') {
+    return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
+  }
+  const gathered = gatherAllowed(kernels, w, allowed, options);
+  const finish = ({ indices, squared }: FoundNeighbours) => ({ indices: toNetworkPositions(indices, gathered.positions), squared });
+  return { weights: gathered.weights!, searched: found, found, finish, release: gathered.release };
+}
+
 /**
  * The k nearest of the points `options` allow, where the network's pruned search (`tree`, which
  * serves a search for k and takes a filter) runs restricted to them; undefined when it filters
@@ -204,13 +208,13 @@ export function filteredNeighbours(
  * released with the call.
  */
 export function filteredTreeNeighbours(
-  kernels: Kernels, w: Weights, tree: TreeSearch, options: SearchFilter | undefined, task: ResolvedOptions['task'], labels: () => Int32Array, k: number, call: string,
+  kernels: Kernels, w: Weights, tree: TreeSearch, filter: SearchFilter | undefined, options: ResolvedOptions, labels: () => Int32Array, queries: Matrix, k: number, call: string,
 ): FilteredNeighbours | undefined {
-  if (options === undefined || (options.filter === undefined && options.classes === undefined)) return undefined;
-  const given = options.filter;
-  const plain = options.classes === undefined && given instanceof Uint8Array && given.length === w.n;
+  if (filter === undefined || (filter.filter === undefined && filter.classes === undefined)) return undefined;
+  const given = filter.filter;
+  const plain = filter.classes === undefined && given instanceof Uint8Array && given.length === w.n;
   // Anything but a plain filter of the right shape is read (and its mistakes reported) as the other ways read it.
-  const bytes = plain ? given : allowedPoints(options, w, task, labels, call)!;
+  const bytes = plain ? given : allowedPoints(filter, w, options.task, labels, call)!;
   const region = kernels.allocate(Math.max(16, w.n), `a filter of ${w.n} points`);
   new Uint8Array(kernels.exports.memory.buffer, region.pointer, w.n).set(bytes);
   const count = (kernels.exports as unknown as { countAllowed(bytes: number, n: number): number }).countAllowed(region.pointer, w.n);
@@ -218,8 +222,14 @@ export function filteredTreeNeighbours(
   if (found <= 0) {
     kernels.release(region);
     // A byte other than 0 or 1: reported as allowedPoints reports it.
-    if (count < 0) allowedPoints(options, w, task, labels, call);
+    if (count < 0) allowedPoints(filter, w, options.task, labels, call);
     return { weights: w, searched: 0, found: 0, finish: () => ({ indices: new Int32Array(0), squared: new Float64Array(0) }), release: () => {} };
+  }
+  const way = prunedFilterWay(w.n, w.d, count, queries.rows, tree.share, tree.partition.plan.kind);
+  if (way !== 'pruned') {
+    kernels.release(region);
+    // The plain filter is the caller's: brute force over it may outlive this call (async), so it reads a copy.
+    return overAllowed(way, kernels, w, plain ? bytes.slice() : bytes, options, queries, found);
   }
   return { weights: w, tree: withFilter(tree, region.pointer), searched: found, found, finish: (searched) => searched, release: () => kernels.release(region) };
 }
@@ -232,10 +242,14 @@ export interface FilteredRadius {
   release(): void;
 }
 
-/** The points within a radius among those `allowed` marks, the way filteredRadiusWay finds cheapest; `radius` for the direct way. */
-export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number, pruned = false): FilteredRadius {
+/**
+ * The points within a radius among those `allowed` marks, the way filteredRadiusWay finds
+ * cheapest (`share`: the whole network's search over brute force's, its partition's where one
+ * searches); `radius` for the direct way.
+ */
+export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number, share = 1): FilteredRadius {
   const count = allowedCount(allowed);
-  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, pruned ? PRUNED_SEARCH_SHARE : 1);
+  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, share);
   if (way === 'whole') return { weights: w, finish: (found) => dropLeftOut(found, allowed), release: () => {} };
   if (way === 'direct') {
     const found = directRadius(allowedRows(kernels, w, allowed), w.d, queries, radius, options.metric);

@@ -102,7 +102,7 @@ const CACHED_BYTES = 4 * 1024 * 1024;
  * the predictions above were within 0.6–1.5× of the measured ratio wherever the pruned search
  * won, so below 0.6 it never measured slower.
  */
-const TREE_SHARE = 0.6;
+export const TREE_SHARE = 0.6;
 
 /** The model's options: the float32 copy (default on), and the Manhattan metric. */
 export interface CostOptions {
@@ -135,8 +135,12 @@ export function predictedRatio(shape: Pick<Partition, 'n' | 'd' | 'plan'>, work:
  * machine makes the same choice.
  */
 export function choosesTree(kernels: Kernels, partition: Partition, layers: SearchLayers, k: number, options: CostOptions = {}): boolean {
-  const work = sampleWork(kernels, partition, layers, Math.min(k, partition.n), options.manhattan);
-  return predictedRatio(partition, work, options) < TREE_SHARE;
+  return predictedShare(kernels, partition, layers, k, options) < TREE_SHARE;
+}
+
+/** The pruned search's predicted time over `partition` ÷ brute force's, for k neighbours (predictedRatio on sampleWork's work). */
+export function predictedShare(kernels: Kernels, partition: Partition, layers: SearchLayers, k: number, options: CostOptions = {}): number {
+  return predictedRatio(partition, sampleWork(kernels, partition, layers, Math.min(k, partition.n), options.manhattan), options);
 }
 
 /** Points in the screen's partition (screenedOut): clusterCount's 16 clusters of 64. */

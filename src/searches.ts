@@ -53,7 +53,7 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const labels = () => kernels.i32(w.labels!.pointer, w.n);
   const tree = s.context.tree?.serves(Math.min(width, w.n)) ? s.context.tree : undefined;
   let filtered: FilteredNeighbours | undefined;
-  if (tree) filtered = filteredTreeNeighbours(kernels, w, tree, filter, options.task, labels, width, call);
+  if (tree) filtered = filteredTreeNeighbours(kernels, w, tree, filter, options, labels, queries, width, call);
   else {
     const allowed = allowedPoints(filter, w, options.task, labels, call);
     filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run);
@@ -82,7 +82,7 @@ function searchedPoints(s: SearchSurface, filter: SearchFilter | undefined, quer
   const { kernels, weights: w, options, tree } = s.context;
   const allowed = allowedPoints(filter, w, options.task, () => kernels.i32(w.labels!.pointer, w.n), call);
   if (!allowed) return { weights: w, tree, finish: (found) => s.withIds(found), release: () => {} };
-  const filtered = filteredRadius(kernels, w, allowed, options, queries, radius, tree !== undefined);
+  const filtered = filteredRadius(kernels, w, allowed, options, queries, radius, tree?.share);
   return { ...filtered, tree: filtered.weights === w ? tree : undefined, finish: (found) => s.withIds(filtered.finish(found)) };
 }
 

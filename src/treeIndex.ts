@@ -21,7 +21,7 @@ import {
   appendSearchLayers, appendToPartition, buildPartition, indicesCall, partitionEntries, packSearchLayers, partitionDegraded, partitionRegions, planPartition,
   searchCall, searchCapacity, searchChunkQueries, searchScratchBytes, type PackedLayers, type Partition, type SearchLayers,
 } from './partition.js';
-import { choosesTree, treeRuledOut } from './partitionCost.js';
+import { predictedShare, TREE_SHARE, treeRuledOut } from './partitionCost.js';
 import type { Kernels, Region } from './wasm.js';
 import type { Weights } from './weights.js';
 import type { KernelCall } from './workerPool.js';
@@ -40,6 +40,8 @@ export interface TreeSearch {
   serves(k: number): boolean;
   /** A filter's bytes in wasm memory (one per caller index, 1 = allowed), where the search is filtered; else 0. */
   readonly allowed: number;
+  /** Its predicted time ÷ brute force's (predictedShare, when it was chosen): what a filtered call weighs its ways by. */
+  readonly share: number;
 }
 
 /** `tree`'s search restricted to the points whose bytes at `allowed` are 1 (k at most their count). */
@@ -209,12 +211,13 @@ export class TreeIndex {
       if (error instanceof KnnError && error.code === 'TOO_LARGE') return;
       throw error;
     }
-    if (asked === 'auto' && !choosesTree(this.#kernels, built.search.partition, built.search.layers, k, costOptions)) {
+    const share = predictedShare(this.#kernels, built.search.partition, built.search.layers, k, costOptions);
+    if (asked === 'auto' && !(share < TREE_SHARE)) {
       for (const region of built.regions) this.#kernels.release(region);
       return;
     }
     this.#holder.attach(built.regions);
-    this.#built = built;
+    this.#built = { ...built, search: { ...built.search, share } };
     this.#algorithm = 'tree';
   }
 
@@ -268,10 +271,10 @@ export class TreeIndex {
     }
   }
 
-  #searchFor(partition: Partition, layers: SearchLayers): TreeSearch {
+  #searchFor(partition: Partition, layers: SearchLayers, share = 1): TreeSearch {
     return {
       kernels: this.#kernels, partition, layers, manhattan: this.#options.metric === 'manhattan', serves: (k) => k <= TREE_LARGEST_K && k <= partition.n,
-      allowed: 0,
+      allowed: 0, share,
     };
   }
 
@@ -290,12 +293,12 @@ export class TreeIndex {
       const appended = appendSearchLayers(kernels, built.packed, oldN, n, d);
       if (!appended) return false;
       layers = appended;
-      this.#built = { ...built, packed: layers, search: this.#searchFor(grown, layers.layers) };
+      this.#built = { ...built, packed: layers, search: this.#searchFor(grown, layers.layers, built.search.share) };
       return true;
     }
     const grown = appendToPartition(kernels, partition, w.points!.pointer, n);
     partitionEntries(kernels).packPoints(w.points!.pointer, n, d, layers.layers.pointPanels, oldN);
-    this.#built = { ...built, search: this.#searchFor(grown, layers.layers) };
+    this.#built = { ...built, search: this.#searchFor(grown, layers.layers, built.search.share) };
     return true;
   }
 
