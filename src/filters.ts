@@ -4,8 +4,8 @@
 // deeper, the allowed points dropped out of its answer; the allowed points gathered into weights
 // of their own, in their order (so ties still go to the lower index), searched, and their
 // positions mapped back; or brute force over the allowed points in JS. Where the partition
-// searches (searchAlgorithm 'tree') none of these runs for the k nearest: its own search skips
-// the points left out (filteredTreeNeighbours).
+// searches (searchAlgorithm 'tree'), the k nearest come from its own search, skipping the points
+// left out, or from one of the last two ways where it costs less (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
 import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
@@ -201,11 +201,12 @@ function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, all
 }
 
 /**
- * The k nearest of the points `options` allow, where the network's pruned search (`tree`, which
- * serves a search for k and takes a filter) runs restricted to them; undefined when it filters
- * nothing. The allowed bytes are copied into wasm memory, checked and counted there (a plain
- * filter is never copied in JS: on a large network that copy costs many pruned searches), and
- * released with the call.
+ * The k nearest of the points `filter` allows, where the network's pruned search (`tree`, which
+ * serves a search for k and takes a filter) runs: restricted to them, or, where brute force over
+ * them costs less (prunedFilterWay), gathered or in JS as filteredNeighbours runs those ways;
+ * undefined when it filters nothing. The allowed bytes are copied into wasm memory, checked and
+ * counted there (a plain filter is never copied in JS for the restricted search: on a large
+ * network that copy costs many pruned searches), and released with the call.
  */
 export function filteredTreeNeighbours(
   kernels: Kernels, w: Weights, tree: TreeSearch, filter: SearchFilter | undefined, options: ResolvedOptions, labels: () => Int32Array, queries: Matrix, k: number, call: string,

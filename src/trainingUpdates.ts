@@ -88,7 +88,7 @@ export function unionOf(kernels: Kernels, held: Weights, extra: Matrix, appended
 /** The labels of the points `removed` does not mark, in their order: classes encoded on what is left, as a fit on them encodes them. */
 function remainingLabels(kernels: Kernels, w: Weights, removed: Uint8Array, rows: number): HeldLabels {
   if (!w.labels) return undefined;
-  const kept = Int32Array.from({ length: rows });
+  const kept = new Int32Array(rows);
   for (let i = 0, at = 0; i < w.n; i++) if (!removed[i]) kept[at++] = i;
   if (w.regression) {
     const targets = kernels.f64(w.labels.pointer, w.n);
