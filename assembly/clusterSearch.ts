@@ -18,7 +18,7 @@
 
 import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import { directSquaredDistance } from './distance';
-import { MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldAllowed, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
+import { isAllowed, MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldAllowed, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { ClusterLayout, dotLanes, layClusters, squaredDistanceLanes } from './clusterPartition';
 
 const PANEL_POINTS: i32 = 8;
@@ -302,11 +302,6 @@ export function searchClusterPartition(
   );
 }
 
-/** Whether position p's point may be searched: no filter (`allowed` 0), or its caller index's byte is 1. */
-@inline function admitted(allowed: usize, order: usize, p: i32): bool {
-  return allowed == 0 || load<u8>(allowed + <usize>load<i32>(order + (<usize>p << 2))) != 0;
-}
-
 /**
  * One query's exact search on direct distances: clusters in order of its bound, each scanned
  * point by point while its bound does not exceed the k-th distance kept (a bound equal to it
@@ -324,7 +319,7 @@ function directClusterSearch(
   const rowBytes = <usize>d << 3;
   // Points appended after the clusters were built have no bound: always measured.
   for (let p = load<i32>(layout.starts + (<usize>clusters << 2)); p < n; p++) {
-    if (admitted(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
+    if (isAllowed(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
   }
   for (let i = 0; i < clusters; i++) {
     const cluster = load<i32>(clusterOrder + (<usize>i << 2));
@@ -332,7 +327,7 @@ function directClusterSearch(
     const first = load<i32>(layout.starts + (<usize>cluster << 2));
     const end = load<i32>(layout.starts + (<usize>(cluster + 1) << 2));
     for (let p = first; p < end; p++) {
-      if (admitted(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
+      if (isAllowed(allowed, order, p)) size = offerCandidateOrdered(distances, positions, size, k, directSquaredDistance(query, points + <usize>p * rowBytes, d), p, order);
     }
     store<f64>(counters, load<f64>(counters, 8) + <f64>(end - first), 8);
   }
@@ -478,7 +473,7 @@ function scanRange(
       const heap = changetype<TopKHeap>(heaps + <usize>m * heapBytes);
       const tile = tiles + <usize>m * tileStride + (<usize>(from - block * PANEL_POINTS) << 3);
       heap.size = allowed != 0
-        ? topKFoldAllowed(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, order, allowed)
+        ? topKFoldAllowed(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order, allowed)
         : topKFoldOrdered(tile, to - from, from, heap.distances(), heap.indices(capacity), heap.size, capacity, minima, order);
     }
   }

@@ -317,6 +317,6 @@ function sortVisits(pairs: usize, spare: usize, counts: usize, q: i32): void {
   const start = leaf * leafPoints;
   const count = min(n, start + leafPoints) - start;
   queryDistancePanels(manhattan, query, pointPanels, d, start / PANEL_POINTS, (count + PANEL_POINTS - 1) / PANEL_POINTS, tile);
-  if (allowed != 0) return topKFoldAllowed(tile, count, start, distances, positions, size, k, order, allowed);
+  if (allowed != 0) return topKFoldAllowed(tile, count, start, distances, positions, size, k, minima, order, allowed);
   return topKFoldOrdered(tile, count, start, distances, positions, size, k, minima, order);
 }

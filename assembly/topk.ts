@@ -269,7 +269,7 @@ function topKFold(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
-  return topKFoldIn(0, tile, count, firstIndex, distances, indices, size, capacity, minima);
+  return topKFoldIn(0, 0, tile, count, firstIndex, distances, indices, size, capacity, minima);
 }
 
 /**
@@ -281,11 +281,25 @@ export function topKFoldOrdered(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize,
 ): i32 {
-  return topKFoldIn(order, tile, count, firstIndex, distances, positions, size, capacity, minima);
+  return topKFoldIn(order, 0, tile, count, firstIndex, distances, positions, size, capacity, minima);
+}
+
+/**
+ * topKFoldOrdered over the points `allowed` marks alone (a byte per caller index, reached
+ * through `order`; 1 = allowed): the filtered box and cluster searches fold with it. Its lane
+ * tests are the plain fold's, and only the lanes that pass them have their allowed byte read (a
+ * load through order, far apart in memory), so a filter that allows most points costs about
+ * what no filter does.
+ */
+export function topKFoldAllowed(
+  tile: usize, count: i32, firstIndex: i32,
+  distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize, allowed: usize,
+): i32 {
+  return topKFoldIn(order, allowed, tile, count, firstIndex, distances, positions, size, capacity, minima);
 }
 
 @inline function topKFoldIn(
-  order: usize, tile: usize, count: i32, firstIndex: i32,
+  order: usize, allowed: usize, tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
   let i = 0;
@@ -297,16 +311,27 @@ export function topKFoldOrdered(
     // A distance above the limit is beaten by `capacity` of the tile's, whatever the indices.
     // An ordered fold of a short tile (a leaf of the box search) takes the first ones instead:
     // there the limit costs more than the offers it saves (leaves of 32, k = 5: 0.94× the time).
+    // With a filter the limit is the whole tile's, so it holds for the allowed points only once
+    // `capacity` allowed ones at or below it are in; a tile with fewer fills with the first
+    // allowed ones instead.
     if (size == 0 && capacity <= FILL_COLUMNS && count >= (order == 0 ? FILL_COLUMNS : SHORT_TILE)) {
       const limit = fillLimit(tile, count, capacity, minima);
       for (; i < count && size < capacity; i++) {
         const distance = load<f64>(tile + (<usize>i << 3));
-        if (distance <= limit) put(distances, indices, size++, distance, firstIndex + i);
+        if (distance <= limit && isAllowed(allowed, order, firstIndex + i)) put(distances, indices, size++, distance, firstIndex + i);
       }
+      if (allowed != 0 && size < capacity) {
+        size = 0;
+        i = 0;
+      }
+    }
+    if (allowed == 0) {
+      const taken = min(capacity - size, count - i);
+      for (let taking = 0; taking < taken; taking++, i++) put(distances, indices, size++, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
     } else {
-      const taken = min(capacity - size, count);
-      for (; i < taken; i++) put(distances, indices, size + i, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
-      size += taken;
+      for (; i < count && size < capacity; i++) {
+        if (isAllowed(allowed, order, firstIndex + i)) put(distances, indices, size++, load<f64>(tile + (<usize>i << 3)), firstIndex + i);
+      }
     }
     if (size < capacity) return size;
     for (let start = (size >> 1) - 1; start >= 0; start--) siftDownIn(order, distances, indices, size, start);
@@ -322,13 +347,30 @@ export function topKFoldOrdered(
       f64x2.pmin(f64x2.pmin(v128.load(at, 64), v128.load(at, 80)), f64x2.pmin(v128.load(at, 96), v128.load(at, 112))),
     );
     if (!v128.any_true(admitted(order, smallest, threshold))) continue;
-    const lanes = lanesAdmitted(order, at, threshold) | (lanesAdmitted(order, at + 64, threshold) << 8);
+    const lanes = allowedLanes(allowed, order, firstIndex + i, lanesAdmitted(order, at, threshold) | (lanesAdmitted(order, at + 64, threshold) << 8));
     worst = offerLanes(order, at, lanes, firstIndex + i, worst, distances, indices, capacity);
     threshold = f64x2.splat(worst);
   }
   // The last few: every lane, each tested against the root.
-  offerLanes(order, tile + (<usize>i << 3), (1 << (count - i)) - 1, firstIndex + i, worst, distances, indices, capacity);
+  offerLanes(order, tile + (<usize>i << 3), allowedLanes(allowed, order, firstIndex + i, (1 << (count - i)) - 1), firstIndex + i, worst, distances, indices, capacity);
   return size;
+}
+
+/** Whether position p's point is allowed: no filter (`allowed` 0), or its caller index's byte is 1. */
+@inline export function isAllowed(allowed: usize, order: usize, position: i32): bool {
+  return allowed == 0 || load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) != 0;
+}
+
+/** The bits of `lanes` (lane l: position firstPosition + l) whose points are allowed; all of them without a filter. */
+@inline function allowedLanes(allowed: usize, order: usize, firstPosition: i32, lanes: i32): i32 {
+  if (allowed == 0) return lanes;
+  // The bytes gathered without a branch on each (a filter is a coin toss per point).
+  let kept = 0;
+  for (let near = lanes; near != 0; near &= near - 1) {
+    const lane = ctz(near);
+    kept |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(firstPosition + lane) << 2))) << lane;
+  }
+  return kept;
 }
 
 /**
@@ -384,49 +426,6 @@ function offerLanesOrdered(at: usize, lanes: i32, firstIndex: i32, distances: us
     }
   }
   return distanceAt(distances, 0);
-}
-
-/** Distances topKFoldAllowed tests against the root at once: four f64x2 comparisons. */
-const ROOT_TEST_LANES: i32 = 8;
-
-/**
- * Folds the tile's distances (positions start…) of the points `allowed` marks (a byte per caller
- * index, reached through `order`) into the heap, kept a heap throughout (offerCandidateOrdered);
- * returns its size. Once the heap is full the distances go eight at a time against its root:
- * most are farther, and their allowed byte (a load through order, far apart in memory) is never
- * read. The filtered box and cluster searches fold with it.
- */
-export function topKFoldAllowed(tile: usize, count: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
-  let i = 0;
-  for (; i < count && size < k; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
-  for (; i + ROOT_TEST_LANES <= count; i += ROOT_TEST_LANES) {
-    // As far as the root may still get in, by its caller index.
-    const threshold = f64x2.splat(load<f64>(distances));
-    const at = tile + (<usize>i << 3);
-    let lanes = i64x2.bitmask(f64x2.le(v128.load(at), threshold)) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 16), threshold)) << 2) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 32), threshold)) << 4) |
-      (i64x2.bitmask(f64x2.le(v128.load(at, 48), threshold)) << 6);
-    // The near lanes' allowed bytes first, without a branch on each (a filter is a coin toss per point).
-    let admitted = 0;
-    for (let near = lanes; near != 0; near &= near - 1) {
-      const lane = ctz(near);
-      admitted |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(start + i + lane) << 2))) << lane;
-    }
-    for (; admitted != 0; admitted &= admitted - 1) {
-      const lane = ctz(admitted);
-      size = offerCandidateOrdered(distances, positions, size, k, load<f64>(at + (<usize>lane << 3)), start + i + lane, order);
-    }
-  }
-  for (; i < count; i++) size = offerAllowed(tile, i, start, distances, positions, size, k, order, allowed);
-  return size;
-}
-
-/** Offers the heap the tile's i-th distance (position start + i) when `allowed` marks its point; returns the heap's size. */
-@inline function offerAllowed(tile: usize, i: i32, start: i32, distances: usize, positions: usize, size: i32, k: i32, order: usize, allowed: usize): i32 {
-  const position = start + i;
-  if (load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) == 0) return size;
-  return offerCandidateOrdered(distances, positions, size, k, load<f64>(tile + (<usize>i << 3)), position, order);
 }
 
 /**
