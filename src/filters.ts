@@ -9,15 +9,16 @@
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
 import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
-import { neighboursJob, type FoundNeighbours } from './jobs.js';
+import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
+import type { SingleQueryParts } from './singleQuery.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { readLayerOnePoints, readPoints, weightsRegions, type Weights } from './weights.js';
 import { buildNetworkWeights } from './trainingUpdates.js';
-import { withFilter, type TreeSearch } from './treeIndex.js';
+import { treeNeighbourPlan, withFilter, type TreeSearch } from './treeIndex.js';
 
 /** The options of the searches besides a long call's. */
 export const FILTER_OPTIONS = ['filter', 'classes'];
@@ -204,7 +205,7 @@ function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, all
  * The k nearest of the points `filter` allows, where the network's pruned search (`tree`, which
  * serves a search for k and takes a filter) runs: restricted to them, or, where brute force over
  * them costs less (prunedFilterWay), gathered or in JS as filteredNeighbours runs those ways;
- * undefined when it filters nothing. The allowed bytes are copied into wasm memory, checked and
+ * undefined when it filters nothing (every point allowed). The allowed bytes are copied into wasm memory, checked and
  * counted there (a plain filter is never copied in JS for the restricted search: on a large
  * network that copy costs many pruned searches), and released with the call.
  */
@@ -219,6 +220,11 @@ export function filteredTreeNeighbours(
   const region = kernels.allocate(Math.max(16, w.n), `a filter of ${w.n} points`);
   new Uint8Array(kernels.exports.memory.buffer, region.pointer, w.n).set(bytes);
   const count = (kernels.exports as unknown as { countAllowed(bytes: number, n: number): number }).countAllowed(region.pointer, w.n);
+  // Every point allowed: the unfiltered search, which reads no filter.
+  if (count === w.n) {
+    kernels.release(region);
+    return undefined;
+  }
   const found = Math.min(k, count);
   if (found <= 0) {
     kernels.release(region);
@@ -258,4 +264,50 @@ export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array
   }
   const gathered = gatherAllowed(kernels, w, allowed, options);
   return { weights: gathered.weights, finish: (found) => ({ ...found, indices: toNetworkPositions(found.indices, gathered.positions) }), release: gathered.release };
+}
+
+/**
+ * A one-query plan's parts (SingleQueryPlans) for kneighbors with a plain filter, `width`
+ * neighbours, where the network's partition serves them: the filter's bytes have a place in the
+ * plan's layout (after its outputs), where `ready` copies them and counts them each call. It
+ * leaves to the general path a filter it would not search restricted to the allowed points: one
+ * of the wrong length or with a byte other than 0 or 1 (reported there), fewer than `width`
+ * allowed, or one over which brute force costs less (prunedFilterWay). Without a partition that
+ * serves `width`, every call goes to the general path.
+ */
+export function filteredSingleQueryParts<R>(context: JobContext, width: number, answer: (found: FoundNeighbours) => R): SingleQueryParts<R, Uint8Array> {
+  const { kernels, weights: w, tree } = context;
+  if (!tree?.serves(width) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
+  const indices = new Int32Array(width);
+  const squared = new Float64Array(width);
+  const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
+  return {
+    job: {
+      plan: { ...treeNeighbourPlan(tree, width).plan, outputBytes: [width * 4, width * 8, Math.max(16, w.n)] },
+      calls: (count, layout) => {
+        const [outIndices, outSquared, allowed] = layout.outputs;
+        return treeNeighbourPlan(withFilter(tree, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
+      },
+      collect: (_start, _count, layout) => {
+        indices.set(kernels.i32(layout.outputs[0], width));
+        squared.set(kernels.f64(layout.outputs[1], width));
+      },
+    },
+    result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
+    ready: (filter, layout) => {
+      if (filter.length !== w.n) return false;
+      const allowed = layout.outputs[2];
+      new Uint8Array(kernels.exports.memory.buffer, allowed, w.n).set(filter);
+      const count = countAllowed(allowed, w.n);
+      return count >= width && prunedFilterWay(w.n, w.d, count, 1, tree.share, tree.partition.plan.kind) === 'pruned';
+    },
+  };
+}
+
+/** A job that runs nothing. */
+export const EMPTY_JOB: ChunkJob = { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} };
+
+/** A filter alone (no classes) as kneighbors' options may give it; undefined for anything else. */
+export function plainFilter(options: SearchFilter | undefined): Uint8Array | undefined {
+  return options?.classes === undefined && options?.filter instanceof Uint8Array ? options.filter : undefined;
 }

@@ -27,7 +27,7 @@ import { CallSteps, checkCallOptions, readAddOptions, type CallOptions } from '.
 import { readNetworkOptions, type FitOptions } from './networkOptions.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours, reportedRadius } from './neighbourLists.js';
 import { ShardSet, shardRows, type Shard, type ShardVotes } from './shards.js';
-import { allowedPoints } from './filters.js';
+import { allowedPoints, filteredSingleQueryParts, plainFilter } from './filters.js';
 import { FILTER_OPTIONS, kneighborsJob, neighbourWidth, radiusSearch, radiusSearchAsync, reported, type SearchSurface } from './searches.js';
 
 /** The labels `add` takes on a network of label type `L` and task `T`: none without labels (task 'search'). */
@@ -549,14 +549,17 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const { queries, width, allowed } = this.#shardedSearch(shards, X, k, options, 'kneighbors(X, k)');
       return this.#shardedNeighbours(shards.search(queries, width, width, allowed));
     }
-    if (options === undefined) {
-      const { n } = this.#live('kneighbors(X, k)');
-      const width = neighbourWidth(k, n, this.options.k, this.#capped);
-      const single = this.#singleQuery(`kneighbors ${width}`, X, (context) => {
-        const found = Math.min(width, n);
-        const searched = neighboursJob(context, 1, found);
-        return { job: searched.job, result: () => reported(this.#surface, padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
-      });
+    const filter = plainFilter(options);
+    if (options === undefined || filter) {
+      const weights = this.#live('kneighbors(X, k)');
+      const width = neighbourWidth(k, weights.n, this.options.k, this.#capped);
+      const single = filter
+        ? this.#singleQueries.run(`filtered kneighbors ${width}`, X, weights, () => filteredSingleQueryParts(this.#context, width, (found) => reported(this.#surface, found)), filter)
+        : this.#singleQuery(`kneighbors ${width}`, X, (context) => {
+          const found = Math.min(width, weights.n);
+          const searched = neighboursJob(context, 1, found);
+          return { job: searched.job, result: () => reported(this.#surface, padNeighbours({ indices: searched.indices.slice(), squared: searched.squared.slice() }, 1, found, width)) };
+        });
       if (single) return single;
     }
     const { queries, job, finish, release } = this.#kneighborsJob(X, k, options, 'kneighbors(X, k)');

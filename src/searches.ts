@@ -3,7 +3,7 @@
 // search on this thread or the pool. KnnNetwork checks the call and hands its parts here.
 import type { CallOptions } from './callOptions.js';
 import type { ChunkJob } from './chunkRunner.js';
-import { allowedPoints, emptyRadius, filteredNeighbours, filteredRadius, filteredTreeNeighbours, type FilteredNeighbours } from './filters.js';
+import { allowedPoints, EMPTY_JOB, emptyRadius, filteredNeighbours, filteredRadius, filteredTreeNeighbours, type FilteredNeighbours } from './filters.js';
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { checkOutputSize, padNeighbours, reportedNeighbours } from './neighbourLists.js';
@@ -61,7 +61,7 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
   const context = filtered?.tree ? { ...s.context, tree: filtered.tree } : filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
   const searched = filtered ? filtered.searched : Math.min(width, w.n);
   // No search (nothing allowed, or brute force over the allowed points): an empty job.
-  const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} } as ChunkJob, indices: new Int32Array(0), squared: new Float64Array(0) };
+  const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: EMPTY_JOB, indices: new Int32Array(0), squared: new Float64Array(0) };
   // The answer with z1 values for distances (what a sharded network merges), and as reported.
   const finishFound = (given?: FoundNeighbours): FoundNeighbours => {
     const found = given ?? search;

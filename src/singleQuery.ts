@@ -59,18 +59,19 @@ export class SingleQueryPlan {
   }
 
   /**
-   * Runs the job on X when X is one query of d values (see singleRow): writes it into wasm
-   * memory, reading each value once, checks it there (a KnnError names a bad value as toMatrix
-   * would), runs the kernels and collects the outputs (the job's collect). False, having read
-   * no value, for any other X: the general path reads it.
+   * Runs the job on X when X is one query of d values (see singleRow) and `ready(argument)` agrees (it may write into the layout): writes
+   * it into wasm memory, reading each value once, checks it there (a KnnError names a bad value
+   * as toMatrix would), runs the kernels and collects the outputs (the job's collect). False,
+   * having read no value, for any other X: the general path reads it.
    */
-  run(X: unknown): boolean {
+  run<A>(X: unknown, ready?: (argument: A, layout: ChunkLayout) => boolean, argument?: A): boolean {
     const d = this.weights.d;
     const single = singleRow(X, d);
     if (!single) return false;
     const base = this.#kernels.scratch(this.#total);
     if (this.#layout?.queries !== base) this.#bind(base);
     const layout = this.#layout!;
+    if (ready && !ready(argument as A, layout)) return false;
     const heap = this.#kernels.heap.f64;
     const at = layout.queries >>> 3;
     const { row, form } = single;
@@ -98,8 +99,19 @@ export class SingleQueryPlan {
   }
 }
 
-/** The one-query calls that have a plan of their own; kneighbors one per number of neighbours asked. */
-export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}`;
+/** The one-query calls that have a plan of their own; kneighbors one per number of neighbours asked, filtered or not. */
+export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}` | `filtered kneighbors ${number}`;
+
+/**
+ * What a plan is made of: its job for one query and a copy of what it collected; for a plan
+ * that serves only some calls, `ready`, which takes the call's argument, may write it into the
+ * plan's layout, and says whether the plan serves it (false: the general path does).
+ */
+export interface SingleQueryParts<R, A> {
+  job: ChunkJob;
+  result: () => R;
+  ready?: (argument: A, layout: ChunkLayout) => boolean;
+}
 
 /** Plans kept at most: a caller asking for many different k keeps only the latest few. */
 const MAX_PLANS = 8;
@@ -109,7 +121,7 @@ export class SingleQueryPlans {
   readonly #kernels: Kernels;
   readonly #runner: ChunkRunner;
   readonly #metric: Metric;
-  readonly #plans = new Map<SingleQueryCall, { plan: SingleQueryPlan; result: () => unknown }>();
+  readonly #plans = new Map<SingleQueryCall, { plan: SingleQueryPlan; parts: SingleQueryParts<unknown, never> }>();
 
   constructor(kernels: Kernels, runner: ChunkRunner, metric: Metric) {
     this.#kernels = kernels;
@@ -118,17 +130,17 @@ export class SingleQueryPlans {
   }
 
   /**
-   * `call` on X by its plan on `weights` when X is one query (`build` makes the job for one
-   * query and a copy of what it collected), else undefined: the general path serves it.
+   * `call` on X by its plan on `weights` when X is one query and the plan serves `argument`
+   * (`build` makes the plan's parts), else undefined: the general path serves it.
    */
-  run<R>(call: SingleQueryCall, X: unknown, weights: Weights, build: () => { job: ChunkJob; result: () => R }): R | undefined {
+  run<R, A = undefined>(call: SingleQueryCall, X: unknown, weights: Weights, build: () => SingleQueryParts<R, A>, argument?: A): R | undefined {
     let entry = this.#plans.get(call);
     if (entry?.plan.weights !== weights) {
       if (!entry && this.#plans.size >= MAX_PLANS) this.#plans.clear();
-      const { job, result } = build();
-      entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, job), result };
+      const parts = build() as SingleQueryParts<unknown, never>;
+      entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, parts.job), parts };
       this.#plans.set(call, entry);
     }
-    return entry.plan.run(X) ? (entry.result() as R) : undefined;
+    return entry.plan.run(X, (entry.parts as SingleQueryParts<unknown, A>).ready, argument) ? (entry.parts.result() as R) : undefined;
   }
 }

@@ -43,13 +43,18 @@ describe('filtered kneighbors and radiusNeighbors', () => {
       const { X, y } = randomData(n + d, n, d, { grid: d === 3 ? 4 : 0, offset: options.metric === 'cosine' ? 0.2 : 0 });
       const net = await KnnNetwork.fit(X, y, { ...options, k: 5 });
       const queries = randomData(n + d + 1, 12, d, { grid: d === 3 ? 4 : 0, offset: options.metric === 'cosine' ? 0.2 : 0 }).X;
-      for (const share of [0, 0.003, 0.05, 0.5, 1]) {
+      for (const share of [0, 0.003, 0.05, 0.5, 0.95, 1]) {
         const allowed = Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0));
         for (const k of [1, 5, 9]) {
           const expected = await expectedNeighbours(X, allowed, queries, k, options);
           const found = net.kneighbors(queries, k, { filter: allowed });
           expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `n ${n}, d ${d}, share ${share}, k ${k}`).toEqual(expected);
           expect(await net.kneighborsAsync(queries, k, { filter: allowed })).toEqual(found);
+          // One query per call (a plan of its own where the partition serves): the batch's rows.
+          for (let r = 0; r < 3; r++) {
+            const one = net.kneighbors(queries.data.subarray(r * d, (r + 1) * d), k, { filter: allowed });
+            expect({ indices: Array.from(one.indices), distances: Array.from(one.distances) }, `row ${r}`).toEqual({ indices: expected.indices.slice(r * k, (r + 1) * k), distances: expected.distances.slice(r * k, (r + 1) * k) });
+          }
         }
         // The radius search: the unfiltered answer, less the points left out.
         const radius = d === 3 ? 1.5 : Math.sqrt(d) * 0.5;
@@ -67,6 +72,45 @@ describe('filtered kneighbors and radiusNeighbors', () => {
         expect({ offsets: Array.from(filtered.offsets), indices: Array.from(filtered.indices), distances: bits(filtered.distances) }).toEqual({ ...kept, distances: bits(Float64Array.from(kept.distances)) });
         expect(await net.radiusNeighborsAsync(queries, radius, { filter: allowed })).toEqual(filtered);
       }
+      net.dispose();
+    }
+  });
+
+  it('find the nearest allowed points where a query\'s nearest are all left out (the fold\'s first tile holds few allowed near points)', async () => {
+    // The fold fills an empty heap with the distances at or below a limit from the whole tile;
+    // with the tile's nearest points left out it must fall back to the allowed ones beyond it.
+    const n = 4000, d = 33, blobs = 40;
+    const centres = randomData(71, blobs, d, { scale: 10 }).X.data;
+    const noise = randomData(72, n, d, { scale: 0.1 });
+    const X = { data: noise.X.data.map((value, i) => centres[(Math.floor(i / d) % blobs) * d + (i % d)] + value), rows: n, cols: d };
+    const y = noise.y;
+    for (const algorithm of ['tree', 'brute'] as const) {
+      const net = await KnnNetwork.fit(X, y, { k: 5, algorithm });
+      for (const row of [0, 17, 1234, 3999]) {
+        const query = { data: X.data.slice(row * d, (row + 1) * d), rows: 1, cols: d };
+        const allowed = new Uint8Array(n).fill(1);
+        for (const index of net.kneighbors(query, 60).indices) allowed[index] = 0;
+        for (const k of [1, 5]) {
+          const expected = await expectedNeighbours(X, allowed, query, k, {});
+          const found = net.kneighbors(query, k, { filter: allowed });
+          expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `${algorithm}, row ${row}, k ${k}`).toEqual(expected);
+        }
+      }
+      // A bad filter is reported (one query per call takes its own plan on the partition), and the network answers after it.
+      const query = X.data.subarray(0, d);
+      const bad = new Uint8Array(n).fill(1);
+      bad[7] = 2;
+      expect(() => net.kneighbors(query, 5, { filter: bad })).toThrow(/filter\[7\] is 2/);
+      expect(() => net.kneighbors(query, 5, { filter: new Uint8Array(n - 1) })).toThrow(/filter/);
+      // After an add the plan is laid out again for n + 1 points.
+      await net.add([Array.from(query, (value) => value + 1e-3)], [0]);
+      const allowed = new Uint8Array(n + 1).fill(1);
+      allowed[0] = 0;
+      const grown = { data: Float64Array.from([...X.data, ...Array.from(query, (value) => value + 1e-3)]), rows: n + 1, cols: d };
+      const expected = await expectedNeighbours(grown, allowed, { data: Float64Array.from(query), rows: 1, cols: d }, 5, {});
+      const found = net.kneighbors(query, 5, { filter: allowed });
+      expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }).toEqual(expected);
+      expect(found.indices[0]).toBe(n);
       net.dispose();
     }
   });
