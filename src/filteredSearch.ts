@@ -79,12 +79,16 @@ export function filteredWay(n: number, d: number, allowedCount: number, k: numbe
   return { way, width: best.width };
 }
 
-const gatherCost = (d: number, allowedCount: number, rows: number) => GATHER_VALUE_COST * allowedCount * d + (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
+/** Gathering the allowed points, then searching them: by brute force, or (`share` < 1) by a pruned search taking that share of its time. */
+const gatherCost = (d: number, allowedCount: number, rows: number, share = 1) => GATHER_VALUE_COST * allowedCount * d + share * (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
 const directCost = (d: number, allowedCount: number, rows: number) => DIRECT_VALUE_COST * rows * allowedCount * d;
 
-/** How `rows` queries the whole search left unsettled are searched again over the allowed points (the cheaper way), and its cost. */
-export function searchAgain(d: number, allowedCount: number, rows: number): { way: 'gather' | 'direct'; cost: number } {
-  const gather = gatherCost(d, allowedCount, rows);
+/**
+ * How `rows` queries the whole search left unsettled are searched again over the allowed points
+ * (the cheaper way), and its cost; `share` scales the search of the gathered points (a pruned one).
+ */
+export function searchAgain(d: number, allowedCount: number, rows: number, share = 1): { way: 'gather' | 'direct'; cost: number } {
+  const gather = gatherCost(d, allowedCount, rows, share);
   const direct = directCost(d, allowedCount, rows);
   return gather < direct ? { way: 'gather', cost: gather } : { way: 'direct', cost: direct };
 }
@@ -104,15 +108,18 @@ const FILTERED_PRUNED_COST = { clusters: 0.017, boxes: 0.12 } as const;
 
 /**
  * On a network whose partition searches (its predicted time `share` of brute force's) and takes
- * a filter: its restricted search ('pruned'), or brute force over the allowed points ('gather'
- * or 'direct') where that costs less: a batch over few allowed points.
+ * a filter: its restricted search ('pruned'), or a search over the allowed points alone ('gather',
+ * on a partition of their own, or 'direct') where that costs less: a batch over few allowed points.
  */
 export function prunedFilterWay(n: number, d: number, allowedCount: number, rows: number, share: number, kind: keyof typeof FILTERED_PRUNED_COST): 'pruned' | 'gather' | 'direct' {
   // Per query the pruned search costs about the same alone as in a batch (W2: a single query
   // 0.16× brute force's time, a batch 0.31×, where brute force's single query costs 2.5 units a
   // value), so a single query's is not scaled as brute force's is.
   const pruned = share * rows * n * d * (1 + (FILTERED_PRUNED_COST[kind] * n) / allowedCount);
-  const again = searchAgain(d, allowedCount, rows);
+  // Gathered, the allowed points get a partition of their own where one pays (gatherAllowed):
+  // their search is taken to prune as the network's does (optimistic for a few hundred points,
+  // which keep brute force; there gathering wins by far anyway).
+  const again = searchAgain(d, allowedCount, rows, share);
   return again.cost < pruned ? again.way : 'pruned';
 }
 

@@ -16,9 +16,8 @@ import type { SingleQueryParts } from './singleQuery.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
-import { readLayerOnePoints, readPoints, weightsRegions, type Weights } from './weights.js';
-import { buildNetworkWeights } from './trainingUpdates.js';
-import { treeNeighbourPlan, withFilter, type TreeSearch } from './treeIndex.js';
+import { buildKeptWeights, readLayerOnePoints, weightsRegions, type Weights } from './weights.js';
+import { TreeIndex, treeNeighbourPlan, withFilter, type TreeSearch } from './treeIndex.js';
 
 /** The options of the searches besides a long call's. */
 export const FILTER_OPTIONS = ['filter', 'classes'];
@@ -74,6 +73,15 @@ function wordsOf(bytes: Uint8Array): { words: Uint32Array; tail: number } {
   return { words, tail: words.length * 4 };
 }
 
+/** 1 where `allowed` holds 0 and 0 where it holds 1, four bytes at a time. */
+function complement(allowed: Uint8Array): Uint8Array {
+  const flipped = allowed.slice();
+  const { words, tail } = wordsOf(flipped);
+  for (let i = 0; i < words.length; i++) words[i] ^= 0x01010101;
+  for (let i = tail; i < flipped.length; i++) flipped[i] ^= 1;
+  return flipped;
+}
+
 /** The first byte of `bytes` other than 0 or 1, or −1. */
 function firstNotBit(bytes: Uint8Array): number {
   const { words, tail } = wordsOf(bytes);
@@ -87,9 +95,13 @@ function firstNotBit(bytes: Uint8Array): number {
   return -1;
 }
 
-/** The allowed points as weights of their own (no labels), and the position of each among the network's. */
+/**
+ * The allowed points as weights of their own (no labels), and the position of each among the
+ * network's; with `tree`, the pruned search over a partition of their own.
+ */
 export interface GatheredPoints {
   readonly weights: Weights | undefined;
+  readonly tree?: TreeSearch;
   readonly positions: Int32Array;
   release(): void;
 }
@@ -120,13 +132,28 @@ function allowedRows(kernels: Kernels, w: Weights, allowed: Uint8Array): Allowed
   return { points: readLayerOnePoints(kernels, w, positions), rows: positions.map((_, j) => j), positions };
 }
 
-/** Gathers the points `allowed` marks into weights of their own, packed as the network packs its own. */
-export function gatherAllowed(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions): GatheredPoints {
+/**
+ * Gathers the points `allowed` marks into weights of their own (no labels), packed as the network
+ * packs its own: copied within wasm memory, as remove() keeps its points. With `partitioned` (the
+ * network's own search is pruned) they get a partition of their own where the network's options
+ * choose one for them, as a fit would.
+ */
+export function gatherAllowed(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, partitioned = false): GatheredPoints {
   const positions = allowedPositions(allowed);
   if (positions.length === 0) return { weights: undefined, positions, release: () => {} };
-  const rows = readPoints(kernels, w, positions);
-  const weights = buildNetworkWeights(kernels, { data: rows, rows: positions.length, cols: w.d }, undefined, options);
-  return { weights, positions, release: () => weightsRegions(weights).forEach((region) => kernels.release(region)) };
+  const leftOut = complement(allowed);
+  const weights = buildKeptWeights(kernels, w, leftOut, positions.length, undefined, options.float32Candidates, positions.length);
+  const regions = weightsRegions(weights);
+  const release = () => regions.forEach((region) => kernels.release(region));
+  if (!partitioned) return { weights, positions, release };
+  try {
+    const index = new TreeIndex(kernels, options, { attach: (held) => regions.push(...held), detach: (held) => held.forEach((region) => kernels.release(region)), inUse: false, partitionServes: () => {} });
+    index.replaced(weights);
+    return { weights, tree: index.searchOf(weights), positions, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 /** Maps positions among the gathered points back to the network's (−1 stays −1), in place. */
@@ -139,7 +166,7 @@ export function toNetworkPositions(indices: Int32Array, positions: Int32Array): 
 export interface FilteredNeighbours {
   /** The weights the job searches: the network's, or the allowed points gathered. */
   readonly weights: Weights;
-  /** The network's pruned search restricted to the allowed points, where the job runs it (the weights are then the network's). */
+  /** The pruned search the job runs: the network's restricted to the allowed points, or the gathered points' own. */
   readonly tree?: TreeSearch;
   /** How many neighbours per row the job finds (0: the call runs no job). */
   readonly searched: number;
@@ -191,14 +218,14 @@ export function filteredNeighbours(
   return { weights: w, searched: width, found, finish, release: () => {} };
 }
 
-/** The k nearest of the allowed points by brute force over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'). */
-function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number): FilteredNeighbours {
+/** The k nearest of the allowed points searched over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'; with `partitioned`, on a partition of their own where one pays). */
+function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number, partitioned = false): FilteredNeighbours {
   if (way === 'direct') {
     return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
   }
-  const gathered = gatherAllowed(kernels, w, allowed, options);
+  const gathered = gatherAllowed(kernels, w, allowed, options, partitioned);
   const finish = ({ indices, squared }: FoundNeighbours) => ({ indices: toNetworkPositions(indices, gathered.positions), squared });
-  return { weights: gathered.weights!, searched: found, found, finish, release: gathered.release };
+  return { weights: gathered.weights!, tree: gathered.tree, searched: found, found, finish, release: gathered.release };
 }
 
 /**
@@ -236,7 +263,7 @@ export function filteredTreeNeighbours(
   if (way !== 'pruned') {
     kernels.release(region);
     // The plain filter is the caller's: brute force over it may outlive this call (async), so it reads a copy.
-    return overAllowed(way, kernels, w, plain ? bytes.slice() : bytes, options, queries, found);
+    return overAllowed(way, kernels, w, plain ? bytes.slice() : bytes, options, queries, found, true);
   }
   return { weights: w, tree: withFilter(tree, region.pointer), searched: found, found, finish: (searched) => searched, release: () => kernels.release(region) };
 }

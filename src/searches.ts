@@ -58,7 +58,7 @@ export function kneighborsJob(s: SearchSurface, queries: Matrix, k: number | 'al
     const allowed = allowedPoints(filter, w, options.task, labels, call);
     filtered = allowed && filteredNeighbours(kernels, w, allowed, options, queries, width, s.run);
   }
-  const context = filtered?.tree ? { ...s.context, tree: filtered.tree } : filtered && filtered.weights !== w ? { ...s.context, weights: filtered.weights, tree: undefined } : s.context;
+  const context = filtered && (filtered.tree || filtered.weights !== w) ? { ...s.context, weights: filtered.weights, tree: filtered.tree } : s.context;
   const searched = filtered ? filtered.searched : Math.min(width, w.n);
   // No search (nothing allowed, or brute force over the allowed points): an empty job.
   const search = searched > 0 ? neighboursJob(context, queries.rows, searched) : { job: EMPTY_JOB, indices: new Int32Array(0), squared: new Float64Array(0) };

@@ -115,6 +115,27 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
+  it('a batch over few allowed points of a partitioned network gathers them onto a partition of their own, with the same answers', async () => {
+    const n = 40000, d = 3;
+    const { X, y } = randomData(73, n, d);
+    const queries = randomData(74, 400, d).X;
+    const random = new SeededRandom(75);
+    for (const metric of ['euclidean', 'manhattan'] as const) {
+      const net = await KnnNetwork.fit(X, y, { k: 5, metric });
+      expect(net.searchAlgorithm).toBe('tree');
+      for (const share of [0.02, 0.05]) {
+        const allowed = Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0));
+        for (const k of [1, 7]) {
+          const expected = await expectedNeighbours(X, allowed, queries, k, { metric });
+          const found = net.kneighbors(queries, k, { filter: allowed });
+          expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `${metric}, share ${share}, k ${k}`).toEqual(expected);
+          expect(await net.kneighborsAsync(queries, k, { filter: allowed })).toEqual(found);
+        }
+      }
+      net.dispose();
+    }
+  });
+
   it('classes keeps the points of those classes; with a filter, the points both allow; ties still go to the lower index', async () => {
     const X = [[0], [1], [1], [1], [2], [5]];
     const net = await KnnNetwork.fit(X, ['a', 'b', 'a', 'b', 'c', 'a'], { k: 2, ids: [10, 11, 12, 13, 14, 15] });
