@@ -109,17 +109,18 @@ const FILTERED_PRUNED_COST = { clusters: 0.017, boxes: 0.12 } as const;
 /**
  * On a network whose partition searches (its predicted time `share` of brute force's) and takes
  * a filter: its restricted search ('pruned'), or a search over the allowed points alone ('gather',
- * on a partition of their own, or 'direct') where that costs less: a batch over few allowed points.
+ * on a k-d tree of their own on a box network, or 'direct') where that costs less: a batch over
+ * few allowed points.
  */
 export function prunedFilterWay(n: number, d: number, allowedCount: number, rows: number, share: number, kind: keyof typeof FILTERED_PRUNED_COST): 'pruned' | 'gather' | 'direct' {
   // Per query the pruned search costs about the same alone as in a batch (W2: a single query
   // 0.16× brute force's time, a batch 0.31×, where brute force's single query costs 2.5 units a
   // value), so a single query's is not scaled as brute force's is.
   const pruned = share * rows * n * d * (1 + (FILTERED_PRUNED_COST[kind] * n) / allowedCount);
-  // Gathered, the allowed points get a partition of their own where one pays (gatherAllowed):
-  // their search is taken to prune as the network's does (optimistic for a few hundred points,
-  // which keep brute force; there gathering wins by far anyway).
-  const again = searchAgain(d, allowedCount, rows, share);
+  // Gathered on a box network, the allowed points get a k-d tree of their own where one pays
+  // (gatherAllowed): their search is taken to prune as the network's does. Clusters are not
+  // built for them (k-means costs more than it saves in one call): brute force searches them.
+  const again = searchAgain(d, allowedCount, rows, kind === 'boxes' ? share : 1);
   return again.cost < pruned ? again.way : 'pruned';
 }
 

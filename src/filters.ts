@@ -17,6 +17,7 @@ import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { buildKeptWeights, readLayerOnePoints, weightsRegions, type Weights } from './weights.js';
+import { planPartition } from './partition.js';
 import { TreeIndex, treeNeighbourPlan, withFilter, type TreeSearch } from './treeIndex.js';
 
 /** The options of the searches besides a long call's. */
@@ -134,18 +135,19 @@ function allowedRows(kernels: Kernels, w: Weights, allowed: Uint8Array): Allowed
 
 /**
  * Gathers the points `allowed` marks into weights of their own (no labels), packed as the network
- * packs its own: copied within wasm memory, as remove() keeps its points. With `partitioned` (the
- * network's own search is pruned) they get a partition of their own where the network's options
- * choose one for them, as a fit would.
+ * packs its own: copied within wasm memory, as remove() keeps its points. With `boxes` (the
+ * network's own search runs on a k-d tree) they get a partition of their own where the network's
+ * options choose one for them, as a fit would: a k-d tree (clusters are not built for one call,
+ * their k-means costs more than it saves).
  */
-export function gatherAllowed(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, partitioned = false): GatheredPoints {
+export function gatherAllowed(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, boxes = false): GatheredPoints {
   const positions = allowedPositions(allowed);
   if (positions.length === 0) return { weights: undefined, positions, release: () => {} };
   const leftOut = complement(allowed);
   const weights = buildKeptWeights(kernels, w, leftOut, positions.length, undefined, options.float32Candidates, positions.length);
   const regions = weightsRegions(weights);
   const release = () => regions.forEach((region) => kernels.release(region));
-  if (!partitioned) return { weights, positions, release };
+  if (!boxes || planPartition(positions.length, w.d, options.metric)?.kind !== 'boxes') return { weights, positions, release };
   try {
     const index = new TreeIndex(kernels, options, { attach: (held) => regions.push(...held), detach: (held) => held.forEach((region) => kernels.release(region)), inUse: false, partitionServes: () => {} });
     index.replaced(weights);
@@ -218,12 +220,12 @@ export function filteredNeighbours(
   return { weights: w, searched: width, found, finish, release: () => {} };
 }
 
-/** The k nearest of the allowed points searched over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'; with `partitioned`, on a partition of their own where one pays). */
-function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number, partitioned = false): FilteredNeighbours {
+/** The k nearest of the allowed points searched over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'; with `boxes`, on a k-d tree of their own where one pays). */
+function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number, boxes = false): FilteredNeighbours {
   if (way === 'direct') {
     return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
   }
-  const gathered = gatherAllowed(kernels, w, allowed, options, partitioned);
+  const gathered = gatherAllowed(kernels, w, allowed, options, boxes);
   const finish = ({ indices, squared }: FoundNeighbours) => ({ indices: toNetworkPositions(indices, gathered.positions), squared });
   return { weights: gathered.weights!, tree: gathered.tree, searched: found, found, finish, release: gathered.release };
 }
@@ -263,7 +265,7 @@ export function filteredTreeNeighbours(
   if (way !== 'pruned') {
     kernels.release(region);
     // The plain filter is the caller's: brute force over it may outlive this call (async), so it reads a copy.
-    return overAllowed(way, kernels, w, plain ? bytes.slice() : bytes, options, queries, found, true);
+    return overAllowed(way, kernels, w, plain ? bytes.slice() : bytes, options, queries, found, tree.partition.plan.kind === 'boxes');
   }
   return { weights: w, tree: withFilter(tree, region.pointer), searched: found, found, finish: (searched) => searched, release: () => kernels.release(region) };
 }
