@@ -364,7 +364,7 @@ function joinedLabels(held: HeldLabels, appended: AppendedLabels): HeldLabels {
   const { recode } = appended;
   if (!recode) return { classes: appended.classes, codes: appendedRun(old, appended.codes) };
   // New classes renumber the held codes: into a new array, as a call that holds the old one still reads them.
-  const codes = new Int32Array(Math.max(2 * (old.length + appended.codes.length), 16)).subarray(0, old.length + appended.codes.length);
+  const codes = withRoom(Int32Array, old.length + appended.codes.length);
   for (let i = 0; i < old.length; i++) codes[i] = recode[old[i]];
   codes.set(appended.codes, old.length);
   return { classes: appended.classes, codes };
@@ -383,10 +383,15 @@ function appendedRun<T extends Float64Array | Int32Array>(held: T, extra: T): T 
     grown.set(extra, held.length);
     return grown;
   }
-  const grown = new (held.constructor as new (length: number) => T)(Math.max(2 * length, 16)).subarray(0, length) as T;
+  const grown = withRoom(held.constructor as new (length: number) => T, length);
   grown.set(held);
   grown.set(extra, held.length);
   return grown;
+}
+
+/** A new array of `length` on a buffer twice as long (at least 16), so that appends after it fit in place. */
+function withRoom<T extends Float64Array | Int32Array>(create: new (length: number) => T, length: number): T {
+  return new create(Math.max(2 * length, 16)).subarray(0, length) as T;
 }
 
 /** The labels of the points `removed` does not mark: classes re-encoded on what is left, as remove's rebuild does. */
