@@ -15,6 +15,7 @@
 import type { FoundNeighbours } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { layerOneValue, withinRadius, type Metric } from './metrics.js';
+import type { PartitionPlan } from './partition.js';
 import type { RadiusNeighbours } from './results.js';
 
 // Costs in units of the network's search visiting one value for one query of a batch (float32
@@ -107,20 +108,34 @@ export function filteredRadiusWay(n: number, d: number, allowedCount: number, ro
 const FILTERED_PRUNED_COST = { clusters: 0.017, boxes: 0.12 } as const;
 
 /**
- * On a network whose partition searches (its predicted time `share` of brute force's) and takes
- * a filter: its restricted search ('pruned'), or a search over the allowed points alone ('gather',
- * on a k-d tree of their own on a box network, or 'direct') where that costs less: a batch over
- * few allowed points.
+ * Fewest allowed points per cluster for which a batch searches the network's clusters cut down
+ * to them ('clusters') rather than brute force over them: each query's fixed cost in the cluster
+ * search (its bounds to every cluster, their order, its recheck) outweighs the pruning of a few
+ * dozen points a cluster. W2 (16 clusters), a batch of 1 000: 33 a cluster (5 % allowed) took
+ * 1.4× brute force's time over them, 312 (50 %) 0.7× the restricted search's.
  */
-export function prunedFilterWay(n: number, d: number, allowedCount: number, rows: number, share: number, kind: keyof typeof FILTERED_PRUNED_COST): 'pruned' | 'gather' | 'direct' {
+const CUT_CLUSTERS_MIN_POINTS = 128;
+
+/**
+ * On a network whose partition searches (its predicted time `share` of brute force's) and takes
+ * a filter, the cheapest way: its restricted search ('pruned'), or a search over the allowed
+ * points alone where that costs less (a batch over few of them): gathered ('gather', on a box
+ * network onto a k-d tree of their own where one pays), the network's clusters cut down to them
+ * ('clusters'), or in JS ('direct').
+ */
+export function prunedFilterWay(n: number, d: number, allowedCount: number, rows: number, share: number, plan: Pick<PartitionPlan, 'kind' | 'clusters'>): 'pruned' | 'gather' | 'clusters' | 'direct' {
   // Per query the pruned search costs about the same alone as in a batch (W2: a single query
   // 0.16× brute force's time, a batch 0.31×, where brute force's single query costs 2.5 units a
   // value), so a single query's is not scaled as brute force's is.
-  const pruned = share * rows * n * d * (1 + (FILTERED_PRUNED_COST[kind] * n) / allowedCount);
-  // Gathered on a box network, the allowed points get a k-d tree of their own where one pays
-  // (gatherAllowed): their search is taken to prune as the network's does. Clusters are not
-  // built for them (k-means costs more than it saves in one call): brute force searches them.
-  const again = searchAgain(d, allowedCount, rows, kind === 'boxes' ? share : 1);
+  const restricted = 1 + (FILTERED_PRUNED_COST[plan.kind] * n) / allowedCount;
+  const pruned = share * rows * n * d * restricted;
+  if (plan.kind === 'clusters' && rows > 1 && allowedCount >= CUT_CLUSTERS_MIN_POINTS * plan.clusters) {
+    // The clusters' bounds prune as the restricted search's do, over a share of the points.
+    const cut = gatherCost(d, allowedCount, rows, share * restricted);
+    if (cut < pruned) return 'clusters';
+  }
+  // A k-d tree built for the gathered points is taken to prune as the network's does.
+  const again = searchAgain(d, allowedCount, rows, plan.kind === 'boxes' ? share : 1);
   return again.cost < pruned ? again.way : 'pruned';
 }
 

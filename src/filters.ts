@@ -17,6 +17,7 @@ import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
 import { buildKeptWeights, readLayerOnePoints, weightsRegions, type Weights } from './weights.js';
+import { allowedClusterSearch } from './allowedClusters.js';
 import { planPartition } from './partition.js';
 import { TreeIndex, treeNeighbourPlan, withFilter, type TreeSearch } from './treeIndex.js';
 
@@ -261,7 +262,12 @@ export function filteredTreeNeighbours(
     if (count < 0) allowedPoints(filter, w, options.task, labels, call);
     return { weights: w, searched: 0, found: 0, finish: () => ({ indices: new Int32Array(0), squared: new Float64Array(0) }), release: () => {} };
   }
-  const way = prunedFilterWay(w.n, w.d, count, queries.rows, tree.share, tree.partition.plan.kind);
+  const way = prunedFilterWay(w.n, w.d, count, queries.rows, tree.share, tree.partition.plan);
+  if (way === 'clusters') {
+    kernels.release(region);
+    const search = allowedClusterSearch(kernels, tree, bytes, count);
+    return { weights: w, tree: search.tree, searched: found, found, finish: (searched) => searched, release: search.release };
+  }
   if (way !== 'pruned') {
     kernels.release(region);
     // The plain filter is the caller's: brute force over it may outlive this call (async), so it reads a copy.
@@ -328,7 +334,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       const allowed = layout.outputs[2];
       new Uint8Array(kernels.exports.memory.buffer, allowed, w.n).set(filter);
       const count = countAllowed(allowed, w.n);
-      return count >= width && prunedFilterWay(w.n, w.d, count, 1, tree.share, tree.partition.plan.kind) === 'pruned';
+      return count >= width && prunedFilterWay(w.n, w.d, count, 1, tree.share, tree.partition.plan) === 'pruned';
     },
   };
 }

@@ -136,6 +136,34 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
+  it('a batch over half the points of a cluster network searches its clusters cut down to them, with the same answers', async () => {
+    const n = 6000, d = 40, blobs = 12;
+    const centres = randomData(76, blobs, d, { scale: 4 }).X.data;
+    const noise = randomData(77, n + 800, d);
+    const shifted = noise.X.data.map((value, i) => centres[(Math.floor(i / d) % blobs) * d + (i % d)] + value);
+    const X = { data: shifted.slice(0, n * d), rows: n, cols: d };
+    const queries = { data: shifted.slice(n * d), rows: 800, cols: d };
+    const net = await KnnNetwork.fit(X, noise.y.slice(0, n), { k: 5, algorithm: 'tree' });
+    const random = new SeededRandom(78);
+    for (const share of [0.5, 0.8]) {
+      const allowed = Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0));
+      for (const k of [1, 6]) {
+        const expected = await expectedNeighbours(X, allowed, queries, k, {});
+        const found = net.kneighbors(queries, k, { filter: allowed });
+        expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `share ${share}, k ${k}`).toEqual(expected);
+        expect(await net.kneighborsAsync(queries, k, { filter: allowed })).toEqual(found);
+      }
+    }
+    // Points appended after the clusters were built (the tail every query scans) are cut down too.
+    await net.add({ data: queries.data.slice(0, 40 * d), rows: 40, cols: d }, noise.y.slice(0, 40));
+    const grown = { data: Float64Array.from([...X.data, ...queries.data.slice(0, 40 * d)]), rows: n + 40, cols: d };
+    const allowed = Uint8Array.from({ length: n + 40 }, () => (random.uniform() < 0.5 ? 1 : 0));
+    const expected = await expectedNeighbours(grown, allowed, queries, 3, {});
+    const found = net.kneighbors(queries, 3, { filter: allowed });
+    expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }).toEqual(expected);
+    net.dispose();
+  });
+
   it('classes keeps the points of those classes; with a filter, the points both allow; ties still go to the lower index', async () => {
     const X = [[0], [1], [1], [1], [2], [5]];
     const net = await KnnNetwork.fit(X, ['a', 'b', 'a', 'b', 'c', 'a'], { k: 2, ids: [10, 11, 12, 13, 14, 15] });
