@@ -116,18 +116,19 @@ export function notANumber(where: string, value: unknown): KnnError {
 }
 
 /**
- * Reads `count` values of `source` into `target` from `offset`, each exactly once (a Proxy or a
- * getter could answer differently the second time), rejecting any that is not a number;
+ * Reads `count` values of `source` (from index `start`: the ones before it the caller read)
+ * into `target` from `offset`, each exactly once (a Proxy or a getter could answer differently
+ * the second time), rejecting any that is not a number;
  * `where(i)` names value i for the message. A typed array of numbers holding exactly `count`
  * values is copied by one `set`.
  */
-function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32Array, offset: number, count: number, where: (i: number) => string): void {
+function copyNumbers(source: ArrayLike<unknown>, target: Float64Array | Float32Array, offset: number, count: number, where: (i: number) => string, start = 0): void {
   const numericView = ArrayBuffer.isView(source) && !(source instanceof BigInt64Array || source instanceof BigUint64Array);
   if (numericView && typedArrayLength.call(source) === count) {
     target.set(source as unknown as ArrayLike<number>, offset);
     return;
   }
-  for (let i = 0; i < count; i++) {
+  for (let i = start; i < count; i++) {
     const value = source[i];
     if (typeof value !== 'number') throw notANumber(where(i), value);
     target[offset + i] = value;
@@ -169,13 +170,21 @@ function checkSize(argument: string, rows: number, cols: number, heldRows: numbe
 }
 
 /** Whether a query argument is one vector (its first entry a number, or a typed array) rather than rows. */
-function isVector(input: unknown): input is ArrayLike<unknown> {
-  if (!isArrayLike(input)) return false;
-  return ArrayBuffer.isView(input) || (input.length > 0 && typeof input[0] === 'number');
+/**
+ * `input` as one query given as a vector (a typed array, or an array whose first value is a
+ * number), with that first value where it was read to tell (read once: it is the query's too);
+ * undefined for anything else.
+ */
+function asVector(input: unknown): { vector: ArrayLike<unknown>; first?: number } | undefined {
+  if (!isArrayLike(input)) return undefined;
+  if (ArrayBuffer.isView(input)) return { vector: input };
+  if (input.length === 0) return undefined;
+  const first: unknown = input[0];
+  return typeof first === 'number' ? { vector: input, first } : undefined;
 }
 
-/** One query given as a vector of `cols` numbers: a 1 × cols matrix of its own. */
-function fromVector(argument: string, vector: ArrayLike<unknown>, cols: number): Matrix {
+/** One query given as a vector of `cols` numbers (its first value `first` where already read): a 1 × cols matrix of its own. */
+function fromVector(argument: string, { vector, first }: { vector: ArrayLike<unknown>; first?: number }, cols: number): Matrix {
   const size = ArrayBuffer.isView(vector) ? (typedArrayLength.call(vector) as number) : vector.length;
   if (size !== cols) {
     throw new KnnError(
@@ -184,7 +193,8 @@ function fromVector(argument: string, vector: ArrayLike<unknown>, cols: number):
     );
   }
   const data = vector instanceof Float32Array ? new Float32Array(cols) : new Float64Array(cols);
-  copyNumbers(vector, data, 0, cols, (c) => `${argument}[${c}]`);
+  if (first !== undefined) data[0] = first;
+  copyNumbers(vector, data, 0, cols, (c) => `${argument}[${c}]`, first === undefined ? 0 : 1);
   checkValues(argument, data, cols, 'vector');
   return { data, rows: 1, cols };
 }
@@ -284,8 +294,9 @@ export function toMatrix(input: unknown, argument: string, expectedCols?: number
   const held = expectedCols === undefined ? 0 : heldRows;
   let matrix: Matrix;
   const queries = expectedCols !== undefined && heldRows === undefined;
-  if (queries && isVector(input)) {
-    matrix = fromVector(argument, input, expectedCols);
+  const vector = queries ? asVector(input) : undefined;
+  if (vector) {
+    matrix = fromVector(argument, vector, expectedCols!);
   } else if (isArrayLike(input)) {
     matrix = fromRows(argument, input, held, sizing);
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {

@@ -59,19 +59,16 @@ export class SingleQueryPlan {
   }
 
   /**
-   * Runs the job on X when X is one query of d values (see singleRow) and `ready(argument)` agrees (it may write into the layout): writes
-   * it into wasm memory, reading each value once, checks it there (a KnnError names a bad value
-   * as toMatrix would), runs the kernels and collects the outputs (the job's collect). False,
-   * having read no value, for any other X: the general path reads it.
+   * Runs the job on X when X is one query of d values (see singleRow): writes it into wasm
+   * memory, reading each value once, checks it there (a KnnError names a bad value as toMatrix
+   * would), runs the kernels and collects the outputs (the job's collect). False, having read
+   * no value, for any other X: the general path reads it.
    */
-  run<A>(X: unknown, ready?: (argument: A, layout: ChunkLayout) => boolean, argument?: A): boolean {
+  run(X: unknown): boolean {
     const d = this.weights.d;
     const single = singleRow(X, d);
     if (!single) return false;
-    const base = this.#kernels.scratch(this.#total);
-    if (this.#layout?.queries !== base) this.#bind(base);
-    const layout = this.#layout!;
-    if (ready && !ready(argument as A, layout)) return false;
+    const layout = this.layout();
     const heap = this.#kernels.heap.f64;
     const at = layout.queries >>> 3;
     const { row, form } = single;
@@ -91,6 +88,13 @@ export class SingleQueryPlan {
     return true;
   }
 
+  /** The call's layout in the kernels' scratch, laid out and bound again where the scratch moved. */
+  layout(): ChunkLayout {
+    const base = this.#kernels.scratch(this.#total);
+    if (this.#layout?.queries !== base) this.#bind(base);
+    return this.#layout!;
+  }
+
   /** Lays the call out at `base` and binds each kernel entry to its arguments there. */
   #bind(base: number): void {
     const layout = { queries: base, outputs: this.#offsets.outputs.map((offset) => base + offset), kernelScratch: base + this.#offsets.kernelScratch };
@@ -104,8 +108,9 @@ export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}
 
 /**
  * What a plan is made of: its job for one query and a copy of what it collected; for a plan
- * that serves only some calls, `ready`, which takes the call's argument, may write it into the
- * plan's layout, and says whether the plan serves it (false: the general path does).
+ * that serves only some calls, `ready`, which takes the call's argument (before X is read), may
+ * write it into the plan's layout, and says whether the plan serves it (false: the general path
+ * does).
  */
 export interface SingleQueryParts<R, A> {
   job: ChunkJob;
@@ -141,6 +146,9 @@ export class SingleQueryPlans {
       entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, parts.job), parts };
       this.#plans.set(call, entry);
     }
-    return entry.plan.run(X, (entry.parts as SingleQueryParts<unknown, A>).ready, argument) ? (entry.parts.result() as R) : undefined;
+    // Before X is read: a call the plan does not serve reads X on the general path alone.
+    const { ready } = entry.parts as SingleQueryParts<unknown, A>;
+    if (ready && !ready(argument as A, entry.plan.layout())) return undefined;
+    return entry.plan.run(X) ? (entry.parts.result() as R) : undefined;
   }
 }

@@ -97,6 +97,27 @@ describe('inputs are read once and owned', () => {
     net.dispose();
   });
 
+  it('a filtered query on a partitioned network reads each value once, whether its one-query plan serves it or not', async () => {
+    const n = 3000;
+    const X = { data: Float64Array.from({ length: 2 * n }, (_, i) => (i * 0.618) % 1), rows: n, cols: 2 };
+    const net = await KnnNetwork.fit(X, null, { k: 5, algorithm: 'tree' });
+    const many = new Uint8Array(n).fill(1);
+    many[0] = 0;
+    const few = new Uint8Array(n);
+    few[3] = few[9] = 1;
+    for (const filter of [many, few]) {
+      const vector = countingArray([0.25, 0.5], 2);
+      const rows = countingArray([0.25, 0.5], 2);
+      const answer = net.kneighbors(vector.proxy, 5, { filter });
+      expect(net.kneighbors([rows.proxy], 5, { filter })).toEqual(answer);
+      // The plan (most allowed) and the general path (2 allowed: fewer than k) read each value once.
+      everyReadOnce(vector.reads, 2);
+      everyReadOnce(rows.reads, 2);
+      expect(Array.from(answer.indices).filter((index) => index >= 0).every((index) => filter[index] === 1)).toBe(true);
+    }
+    net.dispose();
+  });
+
   it('a length that changes between reads gives one consistent matrix or a KnnError, never a RangeError', async () => {
     let lengthReads = 0;
     const shrinking = new Proxy([0, 0, 1, 1], {
