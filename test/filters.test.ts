@@ -164,6 +164,32 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     net.dispose();
   });
 
+  it('on integer grids (exact ties across leaves and clusters, queries on points and on box faces) the partition, brute force and the reference agree, at 1 and 2 threads', async () => {
+    const random = new SeededRandom(79);
+    for (const [n, d] of [[3000, 3], [2500, 1], [3000, 20]] as const) {
+      const X = { data: Float64Array.from({ length: n * d }, () => Math.floor(random.uniform() * 4)), rows: n, cols: d };
+      // Queries on training points, and halfway between grid values: on the faces of boxes.
+      const queries = { data: X.data.slice(0, 90 * d).map((value, i) => (i % 3 === 0 ? value + 0.5 : value)), rows: 90, cols: d };
+      const tree = await KnnNetwork.fit(X, null, { k: 5, algorithm: 'tree', threads: 2 });
+      const brute = await KnnNetwork.fit(X, null, { k: 5, algorithm: 'brute' });
+      for (const share of [0.05, 0.5, 0.95]) {
+        const allowed = Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0));
+        for (const k of [1, 5, 9]) {
+          const expected = await expectedNeighbours(X, allowed, queries, k, {});
+          for (const net of [tree, brute]) {
+            const found = net.kneighbors(queries, k, { filter: allowed });
+            expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, `${net.searchAlgorithm} ${n} × ${d}, share ${share}, k ${k}`).toEqual(expected);
+            expect(await net.kneighborsAsync(queries, k, { filter: allowed })).toEqual(found);
+            const one = net.kneighbors(queries.data.subarray(0, d), k, { filter: allowed });
+            expect(Array.from(one.indices)).toEqual(expected.indices.slice(0, k));
+          }
+        }
+      }
+      tree.dispose();
+      brute.dispose();
+    }
+  });
+
   it('classes keeps the points of those classes; with a filter, the points both allow; ties still go to the lower index', async () => {
     const X = [[0], [1], [1], [1], [2], [5]];
     const net = await KnnNetwork.fit(X, ['a', 'b', 'a', 'b', 'c', 'a'], { k: 2, ids: [10, 11, 12, 13, 14, 15] });
