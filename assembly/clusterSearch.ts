@@ -42,8 +42,8 @@ function blockPanels(d: i32): i32 {
 // The scratch of a chunk of q queries, in this order: the cluster layout's descriptor; per
 // query its row in the caller's order (i32), its nearest cluster (i32) and its safe squared
 // bound to every cluster (K f64); a copy of the query rows; one centred query, its dot products
-// with the centres and its distances to them (K f64 each); the float32 groups and their norms;
-// one tile per query of a group; the candidates' heaps; the fold's minima; a group's cluster
+// with the centres and its distances to them (K f64 each); the float32 groups, their norms and
+// each slot's float32 error bound; one tile per query of a group; the candidates' heaps; the fold's minima; a group's cluster
 // order (K i32) and their keys (K f64) and scanned marks (K i32); a k-heap for the direct search.
 const DESCRIPTOR: i32 = 0;
 const ROWS: i32 = 1;
@@ -63,7 +63,8 @@ const CLUSTER_KEYS: i32 = 14;
 const SCANNED: i32 = 15;
 const DIRECT_HEAP: i32 = 16;
 const COUNTERS: i32 = 17;
-const PIECES: i32 = 18;
+const GROUP_ERRORS: i32 = 18;
+const PIECES: i32 = 19;
 
 function pieceBytes(piece: i32, q: i32, d: i32, clusters: i32, k: i32, capacity: i32): usize {
   return align16(unalignedPieceBytes(piece, q, d, clusters, k, capacity));
@@ -79,7 +80,7 @@ function unalignedPieceBytes(piece: i32, q: i32, d: i32, clusters: i32, k: i32, 
   if (piece == CENTRED) return align16(rowBytes);
   if (piece == DOTS || piece == DISTANCES || piece == CLUSTER_KEYS) return perCluster;
   if (piece == GROUPS) return align16(groupBytes(q, d));
-  if (piece == GROUP_NORMS) return <usize>(groupCount(q) * GROUP_QUERIES) << 3;
+  if (piece == GROUP_NORMS || piece == GROUP_ERRORS) return <usize>(groupCount(q) * GROUP_QUERIES) << 3;
   if (piece == TILES) return <usize>GROUP_QUERIES * (<usize>(blockPanels(d) * PANEL_POINTS) << 3);
   if (piece == HEAPS) return <usize>q * topKStateBytes(capacity);
   if (piece == MINIMA) return MINIMA_BYTES;
@@ -352,6 +353,7 @@ function float32ClusterSearch(
   const heaps = pieceAt(scratch, HEAPS, q, d, clusters, k, capacity);
   const minima = pieceAt(scratch, MINIMA, q, d, clusters, k, capacity);
   const scanned = pieceAt(scratch, SCANNED, q, d, clusters, k, capacity);
+  const errors = pieceAt(scratch, GROUP_ERRORS, q, d, clusters, k, capacity);
   const heapBytes = topKStateBytes(capacity);
   const rowBytes = <usize>d << 3;
   const boundBytes = <usize>clusters << 3;
@@ -359,7 +361,11 @@ function float32ClusterSearch(
   const directShrink = 1.0 - <f64>(d + 8) * UNIT_ROUNDOFF;
   const underflow = <f64>(d + 1) * SMALLEST_SUBNORMAL * rescale;
   prepareFloat32Queries(queries, q, d, mean, scale, groups, groupNorms);
-  for (let s = 0; s < q; s++) changetype<TopKHeap>(heaps + <usize>s * heapBytes).size = 0;
+  // Each slot's float32 error once: the scan below tests it against every cluster.
+  for (let s = 0; s < q; s++) {
+    changetype<TopKHeap>(heaps + <usize>s * heapBytes).size = 0;
+    store<f64>(errors + (<usize>s << 3), candidateErrorBound(load<f64>(groupNorms + (<usize>s << 3)), largestNorm32, d));
+  }
 
   const groupTotal = groupCount(q);
   for (let g = 0; g < groupTotal; g++) {
@@ -394,8 +400,7 @@ function float32ClusterSearch(
         }
         const row = load<i32>(rows + (<usize>slot << 2));
         const bound = load<f64>(bounds + <usize>row * boundBytes + (<usize>cluster << 3));
-        const error = candidateErrorBound(load<f64>(groupNorms + (<usize>slot << 3)), largestNorm32, d);
-        needed = bound * rescale - error <= load<f64>(heap.distances());
+        needed = bound * rescale - load<f64>(errors + (<usize>slot << 3)) <= load<f64>(heap.distances());
       }
       if (!needed) continue;
       store<i32>(scanned + (<usize>cluster << 2), 1);
@@ -428,8 +433,7 @@ function float32ClusterSearch(
       const kth = load<f64>(distances + (<usize>(k - 1) << 3));
       let proven = size >= k;
       if (proven && worstKept < Infinity) {
-        const error = candidateErrorBound(load<f64>(groupNorms + (<usize>slot << 3)), largestNorm32, d);
-        const limit = (worstKept - error) * directShrink - underflow;
+        const limit = (worstKept - load<f64>(errors + (<usize>slot << 3))) * directShrink - underflow;
         proven = limit > SMALLEST_PROVABLE_GAP && kth * rescale < limit;
       }
       for (let c = 0; c < clusters && proven; c++) {

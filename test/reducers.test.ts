@@ -123,11 +123,12 @@ describe('top-k reducer (heap)', () => {
     expect(wasm.topKHeap(reducer, 1) - wasm.topKHeap(reducer, 0)).toBe(wasm.topKStateBytes(5));
   });
 
-  // Capacities below, at and above the sixteen columns of the fill limit; tiles of odd sizes,
+  // Capacities below, at and above the sixteen columns of the fill limit (whose two sorted runs
+  // of eight each give some of the limit's values from 9 up); tiles of odd sizes,
   // of exactly 16, and rows shorter than, equal to and longer than the capacity (k = n).
   const shapes: [capacity: number, count: number, largestTile: number][] = [
     [1, 1, 64], [1, 100, 64], [3, 3, 64], [5, 5, 16], [5, 17, 16], [5, 333, 64], [7, 1000, 128],
-    [16, 16, 16], [16, 47, 16], [16, 500, 100], [17, 17, 64], [20, 19, 64], [20, 513, 64], [33, 1001, 96],
+    [8, 200, 48], [9, 200, 48], [12, 400, 64], [16, 16, 16], [16, 47, 16], [16, 500, 100], [17, 17, 64], [20, 19, 64], [20, 513, 64], [33, 1001, 96],
   ];
   for (const grid of [0, 3, 50]) {
     it(`keeps the smallest (distance, index) pairs, ties toward the lower index (${grid > 0 ? `grid of ${grid}` : 'no ties'})`, () => {
@@ -147,6 +148,25 @@ describe('top-k reducer (heap)', () => {
       }
     });
   }
+
+  it('an empty heap fills up to the capacity-th smallest column minimum, taken from both runs of eight', () => {
+    // Rows whose column minima rise from column 0 to 15: the limit for a capacity over 8 lies in
+    // the second run, and a limit from the first run alone would leave the heap short.
+    for (const count of [16, 32, 48]) {
+      for (const [name, row] of [
+        ['rising', Float64Array.from({ length: count }, (_, i) => i % 16 + Math.floor(i / 16) * 0.5)],
+        ['falling', Float64Array.from({ length: count }, (_, i) => 15 - (i % 16) + Math.floor(i / 16) * 0.5)],
+      ] as const) {
+        for (const capacity of [8, 9, 12, 15, 16]) {
+          wasm.topKBegin(reducer, states, 1, capacity, 0, minima);
+          foldTiles(0, row, [count]);
+          expect(wasm.heapSize(wasm.topKHeap(reducer, 0)), `${name} row of ${count}, capacity ${capacity}`).toBe(capacity);
+          wasm.topKFinish(reducer, 0);
+          expect(readHeap(wasm.topKHeap(reducer, 0), capacity), `${name} row of ${count}, capacity ${capacity}`).toEqual(expectedTopK(row, capacity));
+        }
+      }
+    }
+  });
 
   it('a tile whose distances all tie the root changes nothing: the earlier indices stay', () => {
     wasm.topKBegin(reducer, states, 1, 4, 0, minima);
