@@ -1,6 +1,8 @@
 // A search filter's bytes (one per training point, 1 = allowed), checked and counted where the
 // pruned search reads them: sixteen at a time, so a filter over many points costs a call on a
-// few thousand of them little besides its copy.
+// few thousand of them little besides its copy. And one query's brute force over the points a
+// filter allows, read where they lie: a single query over few of them costs less so than the
+// pruned search, which must reach farther for k allowed points, or a gathered copy.
 
 /**
  * How many of the n bytes at `bytes` are 1, or −1 when any is neither 0 nor 1. Lane sums are
@@ -24,4 +26,104 @@ export function countAllowed(bytes: usize, n: i32): i32 {
     count += value;
   }
   return count;
+}
+
+/** Points whose distances one step of allowedDirectNeighbours computes at once: two a vector, four vectors. */
+const GROUP_POINTS: i32 = 8;
+
+/**
+ * Writes to `list` (i32) the positions of the allowed bytes among the n at `allowed`, in order;
+ * returns their count. Sixteen bytes are tested at once, so a sparse filter's runs of zeros
+ * cost one test each.
+ */
+function listAllowed(allowed: usize, n: i32, list: usize): i32 {
+  const zero = i8x16.splat(0);
+  let count = 0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    let lanes = i8x16.bitmask(i8x16.ne(v128.load(allowed + <usize>i), zero));
+    while (lanes != 0) {
+      store<i32>(list + (<usize>count << 2), i + ctz(lanes));
+      count++;
+      lanes &= lanes - 1;
+    }
+  }
+  for (; i < n; i++) {
+    if (load<u8>(allowed + <usize>i) == 0) continue;
+    store<i32>(list + (<usize>count << 2), i);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * One query's k nearest among the points `allowed` marks (n bytes, 1 = allowed; at least k of
+ * them), by direct differences from X (`points`, row-major in index order): Σ_j (x_j − X_ij)²,
+ * or with `manhattan` Σ_j |x_j − X_ij|, each summed in dimension order from 0 as
+ * directSquaredDistance sums it, so each equals what every path reports. Writes k indices and
+ * values ascending to outIndices and outValues, ties toward the lower index. `list` holds n i32.
+ *
+ * One lane per point: a vector holds two, and four vectors (eight points) go at once, so that
+ * four chains of additions overlap where one point's alone would wait on each add.
+ */
+export function allowedDirectNeighbours(
+  query: usize, points: usize, n: i32, d: i32, allowed: usize, list: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
+): void {
+  const count = listAllowed(allowed, n, list);
+  const rowBytes = <usize>d << 3;
+  let size = 0;
+  for (let start = 0; start < count; start += GROUP_POINTS) {
+    // The last group repeats its last point in the lanes past the list; they are not offered.
+    const last = count - 1;
+    const row0 = points + <usize>load<i32>(list + (<usize>start << 2)) * rowBytes;
+    const row1 = points + <usize>load<i32>(list + (<usize>min(start + 1, last) << 2)) * rowBytes;
+    const row2 = points + <usize>load<i32>(list + (<usize>min(start + 2, last) << 2)) * rowBytes;
+    const row3 = points + <usize>load<i32>(list + (<usize>min(start + 3, last) << 2)) * rowBytes;
+    const row4 = points + <usize>load<i32>(list + (<usize>min(start + 4, last) << 2)) * rowBytes;
+    const row5 = points + <usize>load<i32>(list + (<usize>min(start + 5, last) << 2)) * rowBytes;
+    const row6 = points + <usize>load<i32>(list + (<usize>min(start + 6, last) << 2)) * rowBytes;
+    const row7 = points + <usize>load<i32>(list + (<usize>min(start + 7, last) << 2)) * rowBytes;
+    let sum01 = f64x2.splat(0), sum23 = sum01, sum45 = sum01, sum67 = sum01;
+    for (let offset: usize = 0; offset < rowBytes; offset += 8) {
+      const x = f64x2.splat(load<f64>(query + offset));
+      const difference01 = f64x2.sub(x, v128.load64_lane(row1 + offset, v128.load64_zero(row0 + offset), 1));
+      const difference23 = f64x2.sub(x, v128.load64_lane(row3 + offset, v128.load64_zero(row2 + offset), 1));
+      const difference45 = f64x2.sub(x, v128.load64_lane(row5 + offset, v128.load64_zero(row4 + offset), 1));
+      const difference67 = f64x2.sub(x, v128.load64_lane(row7 + offset, v128.load64_zero(row6 + offset), 1));
+      if (manhattan) {
+        sum01 = f64x2.add(sum01, f64x2.abs(difference01));
+        sum23 = f64x2.add(sum23, f64x2.abs(difference23));
+        sum45 = f64x2.add(sum45, f64x2.abs(difference45));
+        sum67 = f64x2.add(sum67, f64x2.abs(difference67));
+      } else {
+        sum01 = f64x2.add(sum01, f64x2.mul(difference01, difference01));
+        sum23 = f64x2.add(sum23, f64x2.mul(difference23, difference23));
+        sum45 = f64x2.add(sum45, f64x2.mul(difference45, difference45));
+        sum67 = f64x2.add(sum67, f64x2.mul(difference67, difference67));
+      }
+    }
+    const group = min(GROUP_POINTS, count - start);
+    for (let t = 0; t < group; t++) {
+      const pair = t < 2 ? sum01 : t < 4 ? sum23 : t < 6 ? sum45 : sum67;
+      const value = (t & 1) == 0 ? f64x2.extract_lane(pair, 0) : f64x2.extract_lane(pair, 1);
+      size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(list + (<usize>(start + t) << 2)));
+    }
+  }
+}
+
+/**
+ * Offers (value, index) to a sorted list of at most k, where indices arrive ascending: it goes
+ * after every kept value at most its own, so ties keep the lower index first. Returns the size.
+ */
+@inline function offerInOrder(indices: usize, values: usize, size: i32, k: i32, value: f64, index: i32): i32 {
+  if (size == k && !(value < load<f64>(values + (<usize>(k - 1) << 3)))) return size;
+  let slot = size < k ? size++ : k - 1;
+  while (slot > 0 && load<f64>(values + (<usize>(slot - 1) << 3)) > value) {
+    store<f64>(values + (<usize>slot << 3), load<f64>(values + (<usize>(slot - 1) << 3)));
+    store<i32>(indices + (<usize>slot << 2), load<i32>(indices + (<usize>(slot - 1) << 2)));
+    slot--;
+  }
+  store<f64>(values + (<usize>slot << 3), value);
+  store<i32>(indices + (<usize>slot << 2), index);
+  return size;
 }

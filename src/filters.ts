@@ -8,7 +8,7 @@
 // left out, or from one of the last two ways where it costs less (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
-import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, type AllowedRows } from './filteredSearch.js';
+import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, singleQueryFilterWay, type AllowedRows } from './filteredSearch.js';
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
@@ -316,9 +316,10 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
+  const manhattan = tree.manhattan ? 1 : 0;
   return {
     job: {
-      plan: { ...treeNeighbourPlan(tree, width).plan, outputBytes: [width * 4, width * 8, Math.max(16, w.n)] },
+      plan: { ...treeNeighbourPlan(tree, width).plan, outputBytes: [width * 4, width * 8, Math.max(16, w.n), Math.max(16, 4 * w.n)] },
       calls: (count, layout) => {
         const [outIndices, outSquared, allowed] = layout.outputs;
         return treeNeighbourPlan(withFilter(tree, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
@@ -328,13 +329,21 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
         squared.set(kernels.f64(layout.outputs[1], width));
       },
     },
+    // Direct differences over the allowed points, from X where they lie (float64 storage: the
+    // partition searches no other), into the same outputs.
+    alternative: (layout) => {
+      const [outIndices, outSquared, allowed, list] = layout.outputs;
+      return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, list, width, manhattan, outIndices, outSquared]]];
+    },
     result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
     ready: (filter, layout) => {
       if (filter.length !== w.n) return false;
       const allowed = layout.outputs[2];
       new Uint8Array(kernels.exports.memory.buffer, allowed, w.n).set(filter);
       const count = countAllowed(allowed, w.n);
-      return count >= width && prunedFilterWay(w.n, w.d, count, 1, tree.share, tree.partition.plan) === 'pruned';
+      if (count < width) return false;
+      const way = singleQueryFilterWay(w.n, w.d, count, tree.share, tree.partition.plan);
+      return way === 'direct' ? 'alternative' : way === 'pruned';
     },
   };
 }

@@ -9,6 +9,7 @@ import { checkValues, magnitudeLimit, notANumber, viewLength, type MatrixForm } 
 import { normaliseRows, normaliseRow, type Metric } from './metrics.js';
 import type { Kernels } from './wasm.js';
 import type { Weights } from './weights.js';
+import type { KernelCall } from './workerPool.js';
 
 /**
  * X as one query of d values: itself (d numbers, or a typed array of d), or its only row
@@ -40,17 +41,20 @@ export class SingleQueryPlan {
   readonly weights: Weights;
   readonly #kernels: Kernels;
   readonly #job: ChunkJob;
+  readonly #alternative: ((layout: ChunkLayout) => KernelCall[]) | undefined;
   readonly #metric: Metric;
   readonly #limit: number;
   readonly #total: number;
   readonly #offsets: { readonly outputs: readonly number[]; readonly kernelScratch: number };
   #layout: ChunkLayout | undefined;
   #calls: (() => unknown)[] = [];
+  #alternativeCalls: (() => unknown)[] = [];
 
-  constructor(kernels: Kernels, runner: ChunkRunner, weights: Weights, metric: Metric, job: ChunkJob) {
+  constructor(kernels: Kernels, runner: ChunkRunner, weights: Weights, metric: Metric, job: ChunkJob, alternative?: (layout: ChunkLayout) => KernelCall[]) {
     this.weights = weights;
     this.#kernels = kernels;
     this.#job = job;
+    this.#alternative = alternative;
     this.#metric = metric;
     this.#limit = magnitudeLimit(weights.d);
     const shape = runner.shape(1, weights.d, job.plan);
@@ -61,10 +65,11 @@ export class SingleQueryPlan {
   /**
    * Runs the job on X when X is one query of d values (see singleRow): writes it into wasm
    * memory, reading each value once, checks it there (a KnnError names a bad value as toMatrix
-   * would), runs the kernels and collects the outputs (the job's collect). False, having read
-   * no value, for any other X: the general path reads it.
+   * would), runs the kernels (the job's, or with `alternative` the plan's alternative calls) and
+   * collects the outputs (the job's collect). False, having read no value, for any other X: the
+   * general path reads it.
    */
-  run(X: unknown): boolean {
+  run(X: unknown, alternative = false): boolean {
     const d = this.weights.d;
     const single = singleRow(X, d);
     if (!single) return false;
@@ -83,7 +88,7 @@ export class SingleQueryPlan {
     }
     if (this.#metric === 'cosine' && !normaliseRow(heap, at, heap, at, d)) normaliseRows({ data: heap.slice(at, at + d), rows: 1, cols: d }, 'X');
     this.#job.prepare?.(0, 1, layout);
-    for (const call of this.#calls) call();
+    for (const call of alternative ? this.#alternativeCalls : this.#calls) call();
     this.#job.collect(0, 1, layout);
     return true;
   }
@@ -99,7 +104,9 @@ export class SingleQueryPlan {
   #bind(base: number): void {
     const layout = { queries: base, outputs: this.#offsets.outputs.map((offset) => base + offset), kernelScratch: base + this.#offsets.kernelScratch };
     this.#layout = layout;
-    this.#calls = this.#job.calls(1, layout).map(([name, args]) => this.#kernels.entry(name).bind(null, ...args));
+    const bound = (calls: KernelCall[]) => calls.map(([name, args]) => this.#kernels.entry(name).bind(null, ...args));
+    this.#calls = bound(this.#job.calls(1, layout));
+    this.#alternativeCalls = this.#alternative ? bound(this.#alternative(layout)) : [];
   }
 }
 
@@ -110,12 +117,14 @@ export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}
  * What a plan is made of: its job for one query and a copy of what it collected; for a plan
  * that serves only some calls, `ready`, which takes the call's argument (before X is read), may
  * write it into the plan's layout, and says whether the plan serves it (false: the general path
- * does).
+ * does) and how: 'alternative' runs the `alternative` calls in the job's layout in place of the
+ * job's own, writing the outputs its collect reads.
  */
 export interface SingleQueryParts<R, A> {
   job: ChunkJob;
   result: () => R;
-  ready?: (argument: A, layout: ChunkLayout) => boolean;
+  ready?: (argument: A, layout: ChunkLayout) => boolean | 'alternative';
+  alternative?: (layout: ChunkLayout) => KernelCall[];
 }
 
 /** Plans kept at most: a caller asking for many different k keeps only the latest few. */
@@ -143,12 +152,13 @@ export class SingleQueryPlans {
     if (entry?.plan.weights !== weights) {
       if (!entry && this.#plans.size >= MAX_PLANS) this.#plans.clear();
       const parts = build() as SingleQueryParts<unknown, never>;
-      entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, parts.job), parts };
+      entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, parts.job, parts.alternative), parts };
       this.#plans.set(call, entry);
     }
     // Before X is read: a call the plan does not serve reads X on the general path alone.
     const { ready } = entry.parts as SingleQueryParts<unknown, A>;
-    if (ready && !ready(argument as A, entry.plan.layout())) return undefined;
-    return entry.plan.run(X) ? (entry.parts.result() as R) : undefined;
+    const way = ready ? ready(argument as A, entry.plan.layout()) : true;
+    if (way === false) return undefined;
+    return entry.plan.run(X, way === 'alternative') ? (entry.parts.result() as R) : undefined;
   }
 }

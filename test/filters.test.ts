@@ -136,6 +136,40 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
+  it('single queries over few allowed points (direct differences where they lie) equal brute force bit for bit: d = 1, odd d, ties, every metric a partition serves', async () => {
+    const random = new SeededRandom(81);
+    const shapes: [n: number, d: number, options: KnnOptions, grid: number][] = [
+      [700, 1, {}, 40], [900, 5, { metric: 'manhattan' }, 3], [1200, 7, {}, 0], [1500, 20, {}, 3], [1000, 24, { metric: 'cosine' }, 0], [3000, 33, {}, 0],
+    ];
+    for (const [n, d, options, grid] of shapes) {
+      const { X, y } = randomData(82 + d, n, d, { grid, offset: options.metric === 'cosine' ? 0.3 : 0 });
+      const tree = await KnnNetwork.fit(X, y, { ...options, k: 5, algorithm: 'tree' });
+      const brute = await KnnNetwork.fit(X, y, { ...options, k: 5, algorithm: 'brute' });
+      const queries = randomData(83 + d, 6, d, { grid, offset: options.metric === 'cosine' ? 0.3 : 0 }).X;
+      for (const k of [1, 6, 13]) {
+        // Exactly k allowed (a count that is no multiple of the eight points a step takes), then shares.
+        const exactly = new Uint8Array(n);
+        for (let placed = 0; placed < k;) {
+          const i = Math.floor(random.uniform() * n);
+          if (!exactly[i]) (exactly[i] = 1), placed++;
+        }
+        const filters = [exactly, ...[0.01, 0.03, 0.1, 0.3].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
+        for (const allowed of filters) {
+          const expected = brute.kneighbors(queries, k, { filter: allowed });
+          for (let r = 0; r < queries.rows; r++) {
+            const one = tree.kneighbors(queries.data.subarray(r * d, (r + 1) * d), k, { filter: allowed });
+            const label = `n ${n}, d ${d}, ${options.metric ?? 'euclidean'}, k ${k}, ${allowed.reduce((sum, b) => sum + b, 0)} allowed, row ${r}`;
+            expect({ indices: Array.from(one.indices), distances: bits(one.distances) }, label).toEqual({
+              indices: Array.from(expected.indices.slice(r * k, (r + 1) * k)), distances: bits(expected.distances.slice(r * k, (r + 1) * k)),
+            });
+          }
+        }
+      }
+      tree.dispose();
+      brute.dispose();
+    }
+  });
+
   it('a batch over half the points of a cluster network searches its clusters cut down to them, with the same answers', async () => {
     const n = 6000, d = 40, blobs = 12;
     const centres = randomData(76, blobs, d, { scale: 4 }).X.data;
