@@ -128,20 +128,28 @@ function restrictedCost(n: number, d: number, allowedCount: number, rows: number
  * points at a time where they lie), in the units above: a value, a point besides (its row's
  * address, its offer), and a filter byte listed. Measured on this kernel alone: 0.35 ns a value
  * at d = 64 (W2), 0.85 at d = 4 (200 000 points, 1–5 % allowed), 0.04 ns a byte of a filter
- * that allows almost none.
+ * that allows almost none. Against the rule's other ways, on W2 one query per call: the pruned
+ * search restricted to 10 % allowed took as long (the rule's crossover too); on brute force the
+ * whole search took as long at 65 % allowed (the rule's crossover 78 %: 1.15× between them).
  */
-const ALLOWED_DIRECT_VALUE_COST = 2.5;
+const ALLOWED_DIRECT_VALUE_COST = 2.9;
 const ALLOWED_DIRECT_POINT_COST = 20;
 const LIST_BYTE_COST = 0.3;
 
 /**
- * How a single query with a filter of `allowedCount` allowed points runs on a network whose
- * partition searches (as prunedFilterWay): restricted to them ('pruned'), by direct differences
- * over them in wasm ('direct', no copy: the way for few of them), or as a batch's filter runs
- * ('general').
+ * How one query for the k nearest of `allowedCount` allowed points runs: on a network whose
+ * partition searches (`share` and `plan` its search's, as prunedFilterWay takes them) restricted
+ * to them ('pruned'); by direct differences over them in wasm ('direct', no copy: the way for
+ * few of them); or as a batch's filter runs ('general': on brute force, filteredWay's).
  */
-export function singleQueryFilterWay(n: number, d: number, allowedCount: number, share: number, plan: Pick<PartitionPlan, 'kind' | 'clusters'>): 'pruned' | 'direct' | 'general' {
+export function singleQueryFilterWay(
+  n: number, d: number, allowedCount: number, partition?: { share: number; plan: Pick<PartitionPlan, 'kind' | 'clusters'> },
+): 'pruned' | 'direct' | 'general' {
   const direct = (ALLOWED_DIRECT_POINT_COST + ALLOWED_DIRECT_VALUE_COST * d) * allowedCount + LIST_BYTE_COST * n;
+  // Brute force: the whole network's search, k deep (the least filteredWay's can cost), or its
+  // other ways over the allowed points, which cost more than these differences.
+  if (!partition) return direct < SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'general';
+  const { share, plan } = partition;
   if (direct < restrictedCost(n, d, allowedCount, 1, share, plan.kind)) return 'direct';
   return prunedFilterWay(n, d, allowedCount, 1, share, plan) === 'pruned' ? 'pruned' : 'general';
 }

@@ -303,38 +303,45 @@ export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array
 
 /**
  * A one-query plan's parts (SingleQueryPlans) for kneighbors with a plain filter, `width`
- * neighbours, where the network's partition serves them: the filter's bytes have a place in the
- * plan's layout (after its outputs), where `ready` copies them and counts them each call. It
- * leaves to the general path a filter it would not search restricted to the allowed points: one
- * of the wrong length or with a byte other than 0 or 1 (reported there), fewer than `width`
- * allowed, or one over which brute force costs less (prunedFilterWay). Without a partition that
- * serves `width`, every call goes to the general path.
+ * neighbours: the filter's bytes have a place in the plan's layout (after its outputs), where
+ * `ready` copies them and counts them each call, before X is read. Where the network's partition
+ * serves `width`, the plan's job is its search restricted to the allowed points; its alternative,
+ * on float64 storage (X where the points lie) and a metric with direct differences, is brute
+ * force over them in wasm (allowedDirectNeighbours); singleQueryFilterWay picks per call. It
+ * leaves to the general path a filter of the wrong length or with a byte other than 0 or 1
+ * (reported there), fewer than `width` allowed, or one that way runs cheaper.
  */
 export function filteredSingleQueryParts<R>(context: JobContext, width: number, answer: (found: FoundNeighbours) => R): SingleQueryParts<R, Uint8Array> {
-  const { kernels, weights: w, tree } = context;
-  if (!tree?.serves(width) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
+  const { kernels, weights: w, tree, options } = context;
+  const partition = tree?.serves(width) ? tree : undefined;
+  const direct = w.points !== undefined && options.metric !== 'dot';
+  if ((!partition && !direct) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
-  const manhattan = tree.manhattan ? 1 : 0;
+  const outputBytes = [width * 4, width * 8, Math.max(16, w.n), direct ? Math.max(16, 4 * w.n) : 16];
+  const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : EMPTY_JOB.plan;
   return {
     job: {
-      plan: { ...treeNeighbourPlan(tree, width).plan, outputBytes: [width * 4, width * 8, Math.max(16, w.n), Math.max(16, 4 * w.n)] },
+      plan: { ...searchPlan, outputBytes },
       calls: (count, layout) => {
+        if (!partition) return [];
         const [outIndices, outSquared, allowed] = layout.outputs;
-        return treeNeighbourPlan(withFilter(tree, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
+        return treeNeighbourPlan(withFilter(partition, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
       },
       collect: (_start, _count, layout) => {
         indices.set(kernels.i32(layout.outputs[0], width));
         squared.set(kernels.f64(layout.outputs[1], width));
       },
     },
-    // Direct differences over the allowed points, from X where they lie (float64 storage: the
-    // partition searches no other), into the same outputs.
-    alternative: (layout) => {
-      const [outIndices, outSquared, allowed, list] = layout.outputs;
-      return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, list, width, manhattan, outIndices, outSquared]]];
-    },
+    // Direct differences over the allowed points, from X where they lie, into the same outputs.
+    alternative: direct
+      ? (layout) => {
+        const [outIndices, outSquared, allowed, list] = layout.outputs;
+        const manhattan = options.metric === 'manhattan' ? 1 : 0;
+        return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, list, width, manhattan, outIndices, outSquared]]];
+      }
+      : undefined,
     result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
     ready: (filter, layout) => {
       if (filter.length !== w.n) return false;
@@ -342,8 +349,8 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       new Uint8Array(kernels.exports.memory.buffer, allowed, w.n).set(filter);
       const count = countAllowed(allowed, w.n);
       if (count < width) return false;
-      const way = singleQueryFilterWay(w.n, w.d, count, tree.share, tree.partition.plan);
-      return way === 'direct' ? 'alternative' : way === 'pruned';
+      const way = singleQueryFilterWay(w.n, w.d, count, partition && { share: partition.share, plan: partition.partition.plan });
+      return way === 'direct' ? direct && 'alternative' : way === 'pruned';
     },
   };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
-import { filteredRadiusWay, filteredWay, searchAgain, type FilteredWay } from '../src/filteredSearch.js';
+import { filteredRadiusWay, filteredWay, searchAgain, singleQueryFilterWay, type FilteredWay } from '../src/filteredSearch.js';
 import { SeededRandom } from '../src/random.js';
 import { randomData } from './helpers.js';
 import { blobs, duplicated, grid, queriesFor, uniform, withFarPoint } from './treeHelpers.js';
@@ -85,6 +85,14 @@ describe('the ways of a filtered search', () => {
     expect(filteredWay(10_000, 64, 9_999, 5, 1000)).toEqual({ way: 'whole', width: 6 });
     // Never deeper than the network.
     expect(filteredWay(8, 4, 7, 7, 3).width).toBeLessThanOrEqual(8);
+  });
+
+  it('one query runs direct differences in wasm over few allowed points, on brute force and on a partition, and not over most', () => {
+    expect(singleQueryFilterWay(10_000, 64, 500)).toBe('direct');
+    expect(singleQueryFilterWay(10_000, 64, 9_990)).toBe('general');
+    const clusters = { share: 0.26, plan: { kind: 'clusters', clusters: 16 } } as const;
+    expect(singleQueryFilterWay(10_000, 64, 100, clusters)).toBe('direct');
+    expect(singleQueryFilterWay(10_000, 64, 5_000, clusters)).toBe('pruned');
   });
 
   it('every way equals brute force over the allowed points: ties and duplicates, k past the allowed count, none and all allowed, ids, sync and async', async () => {
