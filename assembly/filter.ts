@@ -5,18 +5,24 @@
 // pruned search, which must reach farther for k allowed points, or a gathered copy.
 
 /**
- * How many of the n bytes at `bytes` are 1, or −1 when any is neither 0 nor 1. Lane sums are
- * widened to i32 every vector (each lane then holds at most 4·(n/16) < 2^31).
+ * How many of the n bytes at `bytes` are 1, or −1 when any is neither 0 nor 1. Bytes are summed
+ * lane by lane as bytes, for up to 255 vectors (a lane then holds at most 255 ones), and only
+ * then widened: one add a vector instead of two pairwise widenings, the count's longest chain.
  */
 export function countAllowed(bytes: usize, n: i32): i32 {
   const high = i8x16.splat(<i8>0xfe);
   let bad = i8x16.splat(0);
   let sums = i32x4.splat(0);
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const values = v128.load(bytes + <usize>i);
-    bad = v128.or(bad, v128.and(values, high));
-    sums = i32x4.add(sums, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(values)));
+  while (i + 16 <= n) {
+    const end = min(n & ~15, i + 255 * 16);
+    let lanes = i8x16.splat(0);
+    for (; i < end; i += 16) {
+      const values = v128.load(bytes + <usize>i);
+      bad = v128.or(bad, v128.and(values, high));
+      lanes = i8x16.add(lanes, values);
+    }
+    sums = i32x4.add(sums, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(lanes)));
   }
   if (v128.any_true(bad)) return -1;
   let count = i32x4.extract_lane(sums, 0) + i32x4.extract_lane(sums, 1) + i32x4.extract_lane(sums, 2) + i32x4.extract_lane(sums, 3);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnError, type KnnOptions } from '../src/index.js';
 import { ReferenceNetwork } from '../src/reference.js';
 import { SeededRandom } from '../src/random.js';
+import { loadKernels } from '../src/wasm.js';
 import { bits, randomData } from './helpers.js';
 
 type Rows = { data: Float64Array; rows: number; cols: number };
@@ -235,6 +236,28 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     expect(Array.from(net.kneighbors([[1]], 2, { classes: ['a', 'b'], filter: Uint8Array.from([1, 0, 1, 1, 1, 1]) }).indices)).toEqual([2, 3]);
     expect(Array.from(net.radiusNeighbors([[1]], 1, { classes: ['c'] }).indices)).toEqual([4]);
     net.dispose();
+  });
+
+  it('the kernels count a filter\'s allowed bytes exactly past the 255 vectors summed as bytes, and flag any other byte', async () => {
+    const kernels = await loadKernels();
+    const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
+    const random = new SeededRandom(91);
+    for (const n of [0, 15, 16, 4080, 4081, 4096, 70_001]) {
+      const region = kernels.allocate(Math.max(16, n), 'a test filter');
+      try {
+        const bytes = new Uint8Array(kernels.exports.memory.buffer, region.pointer, n);
+        for (const share of [0, 0.3, 1]) {
+          for (let i = 0; i < n; i++) bytes[i] = random.uniform() < share ? 1 : 0;
+          expect(countAllowed(region.pointer, n), `n ${n}, share ${share}`).toBe(bytes.reduce((sum, b) => sum + b, 0));
+        }
+        if (n > 0) {
+          new Uint8Array(kernels.exports.memory.buffer, region.pointer, n)[n - 1] = 2;
+          expect(countAllowed(region.pointer, n), `n ${n}, a 2 last`).toBe(-1);
+        }
+      } finally {
+        kernels.release(region);
+      }
+    }
   });
 
   it('refuses a filter of the wrong length or values, unknown classes, and classes on a network without them; the network stays usable', async () => {
