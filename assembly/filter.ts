@@ -64,18 +64,27 @@ function listAllowed(allowed: usize, n: i32, list: usize): i32 {
 
 /**
  * One query's k nearest among the points `allowed` marks (n bytes, 1 = allowed; at least k of
- * them), by direct differences from X (`points`, row-major in index order): Σ_j (x_j − X_ij)²,
- * or with `manhattan` Σ_j |x_j − X_ij|, each summed in dimension order from 0 as
- * directSquaredDistance sums it, so each equals what every path reports. Writes k indices and
- * values ascending to outIndices and outValues, ties toward the lower index. `list` holds n i32.
- *
- * One lane per point: a vector holds two, and four vectors (eight points) go at once, so that
- * four chains of additions overlap where one point's alone would wait on each add.
+ * them): listedDirectNeighbours over their list (`list` holds n i32).
  */
 export function allowedDirectNeighbours(
   query: usize, points: usize, n: i32, d: i32, allowed: usize, list: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
 ): void {
-  const count = listAllowed(allowed, n, list);
+  listedDirectNeighbours(query, points, d, list, listAllowed(allowed, n, list), k, manhattan, outIndices, outValues);
+}
+
+/**
+ * One query's k nearest among the `count` ≥ k points `list` names (ascending indices), by
+ * direct differences from X (`points`, row-major in index order): Σ_j (x_j − X_ij)², or with
+ * `manhattan` Σ_j |x_j − X_ij|, each summed in dimension order from 0 as directSquaredDistance
+ * sums it, so each equals what every path reports. Writes k indices and values ascending to
+ * outIndices and outValues, ties toward the lower index.
+ *
+ * One lane per point: a vector holds two, and four vectors (eight points) go at once, so that
+ * four chains of additions overlap where one point's alone would wait on each add.
+ */
+export function listedDirectNeighbours(
+  query: usize, points: usize, d: i32, list: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
+): void {
   const rowBytes = <usize>d << 3;
   let size = 0;
   for (let start = 0; start < count; start += GROUP_POINTS) {

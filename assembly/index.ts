@@ -23,7 +23,7 @@ export { keepStoredPoints, packFloat32Norms, packFloat32Rows, packUnitFactors, s
 export { storedCandidateErrorBound, storedFloat32Searchable } from './storedDistance';
 export { boxPartitionScratchBytes, buildBoxPartition, growBoxPartition, partitionLeaves, partitionNodes } from './partition';
 export { boxSearchScratchBytes, boxSearchWork, positionsToIndices, searchBoxPartition } from './leafSearch';
-export { allowedDirectNeighbours, countAllowed } from './filter';
+export { allowedDirectNeighbours, countAllowed, listedDirectNeighbours } from './filter';
 export { buildClusterPartition, clusterDataBytes, clusterPartitionScratchBytes, permuteRows } from './clusterPartition';
 export { clusterSearchFallbackQueries, clusterSearchScratchBytes, clusterSearchWork, searchClusterPartition } from './clusterSearch';
 export { countBoxRadius, countClusterRadius, radiusBoxPartition, radiusBoxScratchBytes, radiusClusterPartition, radiusClusterScratchBytes } from './partitionRadius';

@@ -9,11 +9,12 @@
 // - 'gather': the allowed points packed into weights of their own, searched, positions mapped
 //   back (filters.ts). Packing costs far more per value than searching, so it pays on a batch
 //   over few allowed points.
-// - 'direct': brute force in JS over the allowed points with direct differences in dimension
-//   order (layerOneValue, the distance every path reports), for little work: one query against
-//   a small share of the points. A single query on a network whose partition searches has a
-//   one-query plan (filters.ts) that runs the same differences in wasm over X where the
-//   allowed points lie (allowedDirectNeighbours), where singleQueryFilterWay finds it cheapest.
+// - 'direct': brute force over the allowed points with direct differences in dimension order
+//   (layerOneValue, the distance every path reports), for little work: few queries against a
+//   small share of the points. On float64 storage it runs in wasm over X where the points lie
+//   (listedDirectNeighbours, eight points at once), elsewhere in JS. A single query has a
+//   one-query plan (filters.ts) that runs it, or the partition's restricted search, without the
+//   general path's costs, as singleQueryFilterWay finds cheapest.
 import type { FoundNeighbours } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { layerOneValue, withinRadius, type Metric } from './metrics.js';
@@ -60,7 +61,7 @@ function shortChance(width: number, share: number, k: number): number {
  * direct over them), is least. `wholeShare` scales the whole network's search (a pruned one). A filter that starves some queries costs more than expected,
  * never an answer that is not exact.
  */
-export function filteredWay(n: number, d: number, allowedCount: number, k: number, rows: number, wholeShare = 1): { way: FilteredWay; width: number } {
+export function filteredWay(n: number, d: number, allowedCount: number, k: number, rows: number, wholeShare = 1, directInWasm = false): { way: FilteredWay; width: number } {
   const left = n - allowedCount;
   const search = rows === 1 ? SINGLE_QUERY_VALUE_COST : 1;
   let best = { width: k, cost: Infinity };
@@ -74,25 +75,27 @@ export function filteredWay(n: number, d: number, allowedCount: number, k: numbe
     const searched = wholeShare * search * rows * n * d * (1 + (width - k) * EXTRA_WIDTH_COST);
     if (searched >= best.cost) break;
     const again = width === k + left ? 0 : rows * shortChance(width, allowedCount / n, k);
-    const cost = searched + (again > 0 ? searchAgain(d, allowedCount, again).cost : 0);
+    const cost = searched + (again > 0 ? searchAgain(d, allowedCount, again, 1, directInWasm).cost : 0);
     if (cost < best.cost) best = { width, cost };
   }
-  const costs: [FilteredWay, number][] = [['whole', best.cost], ['gather', gatherCost(d, allowedCount, rows)], ['direct', directCost(d, allowedCount, rows)]];
+  const costs: [FilteredWay, number][] = [['whole', best.cost], ['gather', gatherCost(d, allowedCount, rows)], ['direct', directCost(d, allowedCount, rows, directInWasm)]];
   const [way] = costs.reduce((cheapest, next) => (next[1] < cheapest[1] ? next : cheapest));
   return { way, width: best.width };
 }
 
 /** Gathering the allowed points, then searching them: by brute force, or (`share` < 1) by a pruned search taking that share of its time. */
 const gatherCost = (d: number, allowedCount: number, rows: number, share = 1) => GATHER_VALUE_COST * allowedCount * d + share * (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
-const directCost = (d: number, allowedCount: number, rows: number) => DIRECT_VALUE_COST * rows * allowedCount * d;
+/** Direct differences over the allowed points: in JS, or (`inWasm`: float64 storage) in wasm, as allowedDirectNeighbours measures. */
+const directCost = (d: number, allowedCount: number, rows: number, inWasm: boolean) =>
+  rows * allowedCount * (inWasm ? ALLOWED_DIRECT_POINT_COST + ALLOWED_DIRECT_VALUE_COST * d : DIRECT_VALUE_COST * d);
 
 /**
  * How `rows` queries the whole search left unsettled are searched again over the allowed points
  * (the cheaper way), and its cost; `share` scales the search of the gathered points (a pruned one).
  */
-export function searchAgain(d: number, allowedCount: number, rows: number, share = 1): { way: 'gather' | 'direct'; cost: number } {
+export function searchAgain(d: number, allowedCount: number, rows: number, share = 1, directInWasm = false): { way: 'gather' | 'direct'; cost: number } {
   const gather = gatherCost(d, allowedCount, rows, share);
-  const direct = directCost(d, allowedCount, rows);
+  const direct = directCost(d, allowedCount, rows, directInWasm);
   return gather < direct ? { way: 'gather', cost: gather } : { way: 'direct', cost: direct };
 }
 
@@ -173,7 +176,8 @@ export function prunedFilterWay(n: number, d: number, allowedCount: number, rows
     if (cut < pruned) return 'clusters';
   }
   // A k-d tree built for the gathered points is taken to prune as the network's does.
-  const again = searchAgain(d, allowedCount, rows, plan.kind === 'boxes' ? share : 1);
+  // The partition searches float64 storage alone, whose direct differences run in wasm.
+  const again = searchAgain(d, allowedCount, rows, plan.kind === 'boxes' ? share : 1, true);
   return again.cost < pruned ? again.way : 'pruned';
 }
 

@@ -12,6 +12,7 @@ import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filtere
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
+import type { Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
@@ -123,6 +124,45 @@ function allowedPositions(allowed: Uint8Array): Int32Array {
   return positions;
 }
 
+/** Whether brute force over allowed points runs in wasm (allowedNeighbours): X held as float64, a metric of differences. */
+function inWasm(w: Weights, metric: Metric): boolean {
+  return w.points !== undefined && metric !== 'dot';
+}
+
+/**
+ * Brute force over the points `allowed` marks: each query's k nearest, as directNeighbours finds
+ * them. On float64 storage it runs in wasm over X where the points lie (listedDirectNeighbours,
+ * eight points at once: several times JS's speed); float32 storage and the dot metric in JS.
+ */
+function allowedNeighbours(kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
+  if (!inWasm(w, metric) || k === 0) return directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, k, metric);
+  const positions = allowedPositions(allowed);
+  const { d } = w;
+  // The query row, the k values and the k indices, then the list of allowed positions.
+  const listAt = d * 8 + k * 12;
+  const region = kernels.allocate(Math.max(16, listAt + positions.length * 4), `brute force over ${positions.length} allowed points`);
+  try {
+    const query = region.pointer;
+    const outValues = query + d * 8;
+    const outIndices = outValues + k * 8;
+    const list = region.pointer + listAt;
+    kernels.i32(list, positions.length).set(positions);
+    const search = kernels.entry('listedDirectNeighbours');
+    const manhattan = metric === 'manhattan' ? 1 : 0;
+    const indices = new Int32Array(queries.rows * k);
+    const squared = new Float64Array(queries.rows * k);
+    for (let r = 0; r < queries.rows; r++) {
+      kernels.f64(query, d).set(queries.data.subarray(r * d, (r + 1) * d));
+      search(query, w.points!.pointer, d, list, positions.length, k, manhattan, outIndices, outValues);
+      indices.set(kernels.i32(outIndices, k), r * k);
+      squared.set(kernels.f64(outValues, k), r * k);
+    }
+    return { indices, squared };
+  } finally {
+    kernels.release(region);
+  }
+}
+
 /**
  * The points `allowed` marks as brute force reads them. Float64 storage: a view on the network's
  * points in wasm memory (no copy). Float32 storage holds no float64 rows: the allowed rows alone
@@ -196,15 +236,16 @@ export function filteredNeighbours(
 ): FilteredNeighbours {
   const count = allowedCount(allowed);
   const found = Math.min(k, count);
-  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows);
+  const directInWasm = inWasm(w, options.metric);
+  const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows, 1, directInWasm);
   if (found === 0 || way === 'direct') return overAllowed('direct', kernels, w, allowed, options, queries, found);
   if (way === 'gather') return overAllowed('gather', kernels, w, allowed, options, queries, found);
   const finish = (searched: FoundNeighbours): FoundNeighbours => {
     const { kept, unsettled } = keepAllowed(searched, queries.rows, width, found, allowed);
     if (unsettled.length === 0) return kept;
     const rows = rowsOf(queries, unsettled);
-    if (searchAgain(w.d, count, rows.rows).way === 'direct') {
-      placeRows(kept, directNeighbours(allowedRows(kernels, w, allowed), w.d, rows, found, options.metric), unsettled, found);
+    if (searchAgain(w.d, count, rows.rows, 1, directInWasm).way === 'direct') {
+      placeRows(kept, allowedNeighbours(kernels, w, allowed, rows, found, options.metric), unsettled, found);
       return kept;
     }
     const gathered = gatherAllowed(kernels, w, allowed, options);
@@ -224,7 +265,7 @@ export function filteredNeighbours(
 /** The k nearest of the allowed points searched over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'; with `boxes`, on a k-d tree of their own where one pays). */
 function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number, boxes = false): FilteredNeighbours {
   if (way === 'direct') {
-    return { weights: w, searched: 0, found, finish: () => directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, found, options.metric), release: () => {} };
+    return { weights: w, searched: 0, found, finish: () => allowedNeighbours(kernels, w, allowed, queries, found, options.metric), release: () => {} };
   }
   const gathered = gatherAllowed(kernels, w, allowed, options, boxes);
   const finish = ({ indices, squared }: FoundNeighbours) => ({ indices: toNetworkPositions(indices, gathered.positions), squared });
