@@ -10,6 +10,7 @@
  */
 import { KnnNetwork } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
+import { describeProcessor, processor } from './machine.js';
 import { timeRoundRobin, type Contestant, type RoundRobinOptions } from './roundRobin.js';
 import { loadWorkload, WORKLOADS } from './workloads.js';
 
@@ -34,6 +35,7 @@ const random = new SeededRandom(18);
 const filters = SHARES.map((share) => Uint8Array.from({ length: spec.n }, () => (random.uniform() < share ? 1 : 0)));
 
 console.log(`Filtered kneighbors against unfiltered: n = ${spec.n}, d = ${spec.d}, k = ${k}, W2's blobs (seed ${spec.seed}); filters scattered at random; algorithm '${algorithm}' (searching by '${network.searchAlgorithm}').`);
+console.log(`${describeProcessor(processor())}, Node ${process.versions.node}.`);
 console.log('Ratios are filtered ÷ unfiltered medians of the same round-robin run (below 1: the filter is faster).\n');
 for (const [form, rows] of [['batch', spec.q], ['single', 1]] as const) {
   let next = 0;
