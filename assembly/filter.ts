@@ -77,7 +77,8 @@ export function allowedDirectNeighbours(
  * direct differences from X (`points`, row-major in index order): Σ_j (x_j − X_ij)², or with
  * `manhattan` Σ_j |x_j − X_ij|, each summed in dimension order from 0 as directSquaredDistance
  * sums it, so each equals what every path reports. Writes k indices and values ascending to
- * outIndices and outValues, ties toward the lower index.
+ * outIndices and outValues, ties toward the lower index. With k = 0 it keeps none and writes
+ * every listed point's value to outValues instead, in the list's order (a radius search's).
  *
  * One lane per point: a vector holds two, and four vectors (eight points) go at once, so that
  * four chains of additions overlap where one point's alone would wait on each add.
@@ -121,7 +122,8 @@ export function listedDirectNeighbours(
     for (let t = 0; t < group; t++) {
       const pair = t < 2 ? sum01 : t < 4 ? sum23 : t < 6 ? sum45 : sum67;
       const value = (t & 1) == 0 ? f64x2.extract_lane(pair, 0) : f64x2.extract_lane(pair, 1);
-      size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(list + (<usize>(start + t) << 2)));
+      if (k == 0) store<f64>(outValues + (<usize>(start + t) << 3), value);
+      else size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(list + (<usize>(start + t) << 2)));
     }
   }
 }

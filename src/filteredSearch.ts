@@ -100,8 +100,8 @@ export function searchAgain(d: number, allowedCount: number, rows: number, share
 }
 
 /** The cheapest exact way to list, for `rows` queries, the allowed points within a radius (as filteredWay; no width). */
-export function filteredRadiusWay(n: number, d: number, allowedCount: number, rows: number, wholeShare = 1): FilteredWay {
-  return filteredWay(n, d, allowedCount, 0, rows, wholeShare).way;
+export function filteredRadiusWay(n: number, d: number, allowedCount: number, rows: number, wholeShare = 1, directInWasm = false): FilteredWay {
+  return filteredWay(n, d, allowedCount, 0, rows, wholeShare, directInWasm).way;
 }
 
 /**

@@ -12,7 +12,7 @@ import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filtere
 import { neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
-import type { Metric } from './metrics.js';
+import { withinRadius, type Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
@@ -136,28 +136,67 @@ function inWasm(w: Weights, metric: Metric): boolean {
  */
 function allowedNeighbours(kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
   if (!inWasm(w, metric) || k === 0) return directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, k, metric);
+  const indices = new Int32Array(queries.rows * k);
+  const squared = new Float64Array(queries.rows * k);
+  overAllowedInWasm(kernels, w, allowed, queries, k, metric, (r, outIndices, outValues) => {
+    indices.set(kernels.i32(outIndices, k), r * k);
+    squared.set(kernels.f64(outValues, k), r * k);
+  });
+  return { indices, squared };
+}
+
+/**
+ * Brute force over the points `allowed` marks: each query's points within `radius`, as
+ * directRadius finds them; in wasm (listedDirectNeighbours listing every value) where
+ * allowedNeighbours runs there, the choice and the order in JS.
+ */
+function allowedRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, radius: number, metric: Metric): RadiusNeighbours {
+  if (!inWasm(w, metric)) return directRadius(allowedRows(kernels, w, allowed), w.d, queries, radius, metric);
+  const offsets = new Int32Array(queries.rows + 1);
+  const indices: number[] = [];
+  const distances: number[] = [];
+  overAllowedInWasm(kernels, w, allowed, queries, 0, metric, (r, _outIndices, outValues, positions) => {
+    const values = kernels.f64(outValues, positions.length);
+    const within: number[] = [];
+    for (let j = 0; j < positions.length; j++) if (withinRadius(metric, values[j], radius)) within.push(j);
+    // Positions ascend, so a stable sort by value leaves ties in index order.
+    within.sort((a, b) => values[a] - values[b]);
+    for (const j of within) {
+      indices.push(positions[j]);
+      distances.push(values[j]);
+    }
+    offsets[r + 1] = indices.length;
+  });
+  return { offsets, indices: Int32Array.from(indices), distances: Float64Array.from(distances) };
+}
+
+/**
+ * Runs listedDirectNeighbours for each query over the allowed points (listed once), k kept (0:
+ * every value, in the list's order); `take` reads each query's outputs before the next.
+ */
+function overAllowedInWasm(
+  kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric,
+  take: (row: number, outIndices: number, outValues: number, positions: Int32Array) => void,
+): void {
   const positions = allowedPositions(allowed);
   const { d } = w;
-  // The query row, the k values and the k indices, then the list of allowed positions.
-  const listAt = d * 8 + k * 12;
+  const values = k === 0 ? positions.length : k;
+  // The query row, the values and the k indices, then the list of allowed positions.
+  const listAt = d * 8 + values * 8 + k * 4;
   const region = kernels.allocate(Math.max(16, listAt + positions.length * 4), `brute force over ${positions.length} allowed points`);
   try {
     const query = region.pointer;
     const outValues = query + d * 8;
-    const outIndices = outValues + k * 8;
+    const outIndices = outValues + values * 8;
     const list = region.pointer + listAt;
     kernels.i32(list, positions.length).set(positions);
     const search = kernels.entry('listedDirectNeighbours');
     const manhattan = metric === 'manhattan' ? 1 : 0;
-    const indices = new Int32Array(queries.rows * k);
-    const squared = new Float64Array(queries.rows * k);
     for (let r = 0; r < queries.rows; r++) {
       kernels.f64(query, d).set(queries.data.subarray(r * d, (r + 1) * d));
       search(query, w.points!.pointer, d, list, positions.length, k, manhattan, outIndices, outValues);
-      indices.set(kernels.i32(outIndices, k), r * k);
-      squared.set(kernels.f64(outValues, k), r * k);
+      take(r, outIndices, outValues, positions);
     }
-    return { indices, squared };
   } finally {
     kernels.release(region);
   }
@@ -332,10 +371,10 @@ export interface FilteredRadius {
  */
 export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number, share = 1): FilteredRadius {
   const count = allowedCount(allowed);
-  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, share);
+  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, share, inWasm(w, options.metric));
   if (way === 'whole') return { weights: w, finish: (found) => dropLeftOut(found, allowed), release: () => {} };
   if (way === 'direct') {
-    const found = directRadius(allowedRows(kernels, w, allowed), w.d, queries, radius, options.metric);
+    const found = allowedRadius(kernels, w, allowed, queries, radius, options.metric);
     return { weights: undefined, finish: () => found, release: () => {} };
   }
   const gathered = gatherAllowed(kernels, w, allowed, options);
