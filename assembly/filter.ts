@@ -34,42 +34,40 @@ export function countAllowed(bytes: usize, n: i32): i32 {
   return count;
 }
 
-/** Points whose distances one step of allowedDirectNeighbours computes at once: two a vector, four vectors. */
+/** Points whose distances one step of the direct search computes at once: two a vector, four vectors. */
 const GROUP_POINTS: i32 = 8;
 
 /**
- * Writes to `list` (i32) the positions of the allowed bytes among the n at `allowed`, in order;
- * returns their count. Sixteen bytes are tested at once, so a sparse filter's runs of zeros
- * cost one test each.
+ * One query's k nearest among the points `allowed` marks (n bytes, 1 = allowed; at least k of
+ * them), as listedDirectNeighbours finds them. The allowed positions are collected sixteen
+ * filter bytes at a time (a sparse filter's runs of zeros cost one test each) into `group`
+ * (eight i32), each group searched once full: no list of n positions.
  */
-function listAllowed(allowed: usize, n: i32, list: usize): i32 {
+export function allowedDirectNeighbours(
+  query: usize, points: usize, n: i32, d: i32, allowed: usize, group: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
+): void {
   const zero = i8x16.splat(0);
-  let count = 0;
+  let pending = 0;
+  let size = 0;
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     let lanes = i8x16.bitmask(i8x16.ne(v128.load(allowed + <usize>i), zero));
     while (lanes != 0) {
-      store<i32>(list + (<usize>count << 2), i + ctz(lanes));
-      count++;
+      store<i32>(group + (<usize>pending << 2), i + ctz(lanes));
       lanes &= lanes - 1;
+      if (++pending < GROUP_POINTS) continue;
+      size = searchGroup(query, points, d, group, GROUP_POINTS, 0, k, manhattan, outIndices, outValues, size);
+      pending = 0;
     }
   }
   for (; i < n; i++) {
     if (load<u8>(allowed + <usize>i) == 0) continue;
-    store<i32>(list + (<usize>count << 2), i);
-    count++;
+    store<i32>(group + (<usize>pending << 2), i);
+    if (++pending < GROUP_POINTS) continue;
+    size = searchGroup(query, points, d, group, GROUP_POINTS, 0, k, manhattan, outIndices, outValues, size);
+    pending = 0;
   }
-  return count;
-}
-
-/**
- * One query's k nearest among the points `allowed` marks (n bytes, 1 = allowed; at least k of
- * them): listedDirectNeighbours over their list (`list` holds n i32).
- */
-export function allowedDirectNeighbours(
-  query: usize, points: usize, n: i32, d: i32, allowed: usize, list: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
-): void {
-  listedDirectNeighbours(query, points, d, list, listAllowed(allowed, n, list), k, manhattan, outIndices, outValues);
+  if (pending > 0) searchGroup(query, points, d, group, pending, 0, k, manhattan, outIndices, outValues, size);
 }
 
 /**
@@ -79,53 +77,62 @@ export function allowedDirectNeighbours(
  * sums it, so each equals what every path reports. Writes k indices and values ascending to
  * outIndices and outValues, ties toward the lower index. With k = 0 it keeps none and writes
  * every listed point's value to outValues instead, in the list's order (a radius search's).
- *
- * One lane per point: a vector holds two, and four vectors (eight points) go at once, so that
- * four chains of additions overlap where one point's alone would wait on each add.
  */
 export function listedDirectNeighbours(
   query: usize, points: usize, d: i32, list: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
 ): void {
-  const rowBytes = <usize>d << 3;
   let size = 0;
   for (let start = 0; start < count; start += GROUP_POINTS) {
-    // The last group repeats its last point in the lanes past the list; they are not offered.
-    const last = count - 1;
-    const row0 = points + <usize>load<i32>(list + (<usize>start << 2)) * rowBytes;
-    const row1 = points + <usize>load<i32>(list + (<usize>min(start + 1, last) << 2)) * rowBytes;
-    const row2 = points + <usize>load<i32>(list + (<usize>min(start + 2, last) << 2)) * rowBytes;
-    const row3 = points + <usize>load<i32>(list + (<usize>min(start + 3, last) << 2)) * rowBytes;
-    const row4 = points + <usize>load<i32>(list + (<usize>min(start + 4, last) << 2)) * rowBytes;
-    const row5 = points + <usize>load<i32>(list + (<usize>min(start + 5, last) << 2)) * rowBytes;
-    const row6 = points + <usize>load<i32>(list + (<usize>min(start + 6, last) << 2)) * rowBytes;
-    const row7 = points + <usize>load<i32>(list + (<usize>min(start + 7, last) << 2)) * rowBytes;
-    let sum01 = f64x2.splat(0), sum23 = sum01, sum45 = sum01, sum67 = sum01;
-    for (let offset: usize = 0; offset < rowBytes; offset += 8) {
-      const x = f64x2.splat(load<f64>(query + offset));
-      const difference01 = f64x2.sub(x, v128.load64_lane(row1 + offset, v128.load64_zero(row0 + offset), 1));
-      const difference23 = f64x2.sub(x, v128.load64_lane(row3 + offset, v128.load64_zero(row2 + offset), 1));
-      const difference45 = f64x2.sub(x, v128.load64_lane(row5 + offset, v128.load64_zero(row4 + offset), 1));
-      const difference67 = f64x2.sub(x, v128.load64_lane(row7 + offset, v128.load64_zero(row6 + offset), 1));
-      if (manhattan) {
-        sum01 = f64x2.add(sum01, f64x2.abs(difference01));
-        sum23 = f64x2.add(sum23, f64x2.abs(difference23));
-        sum45 = f64x2.add(sum45, f64x2.abs(difference45));
-        sum67 = f64x2.add(sum67, f64x2.abs(difference67));
-      } else {
-        sum01 = f64x2.add(sum01, f64x2.mul(difference01, difference01));
-        sum23 = f64x2.add(sum23, f64x2.mul(difference23, difference23));
-        sum45 = f64x2.add(sum45, f64x2.mul(difference45, difference45));
-        sum67 = f64x2.add(sum67, f64x2.mul(difference67, difference67));
-      }
-    }
-    const group = min(GROUP_POINTS, count - start);
-    for (let t = 0; t < group; t++) {
-      const pair = t < 2 ? sum01 : t < 4 ? sum23 : t < 6 ? sum45 : sum67;
-      const value = (t & 1) == 0 ? f64x2.extract_lane(pair, 0) : f64x2.extract_lane(pair, 1);
-      if (k == 0) store<f64>(outValues + (<usize>(start + t) << 3), value);
-      else size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(list + (<usize>(start + t) << 2)));
+    size = searchGroup(query, points, d, list + (<usize>start << 2), min(GROUP_POINTS, count - start), start, k, manhattan, outIndices, outValues, size);
+  }
+}
+
+/**
+ * The direct values of the `count` (1…8) points `group` names, offered in order to the sorted
+ * k-list (size `size`; returns its new size), or with k = 0 stored at outValues from position
+ * `first`. One lane per point: a vector holds two, and four vectors (eight points) go at once,
+ * so that four chains of additions overlap where one point's alone would wait on each add. A
+ * short group repeats its last point in the lanes past it; those are not offered.
+ */
+@inline function searchGroup(
+  query: usize, points: usize, d: i32, group: usize, count: i32, first: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
+): i32 {
+  const rowBytes = <usize>d << 3;
+  const last = count - 1;
+  const row0 = points + <usize>load<i32>(group) * rowBytes;
+  const row1 = points + <usize>load<i32>(group + (<usize>min(1, last) << 2)) * rowBytes;
+  const row2 = points + <usize>load<i32>(group + (<usize>min(2, last) << 2)) * rowBytes;
+  const row3 = points + <usize>load<i32>(group + (<usize>min(3, last) << 2)) * rowBytes;
+  const row4 = points + <usize>load<i32>(group + (<usize>min(4, last) << 2)) * rowBytes;
+  const row5 = points + <usize>load<i32>(group + (<usize>min(5, last) << 2)) * rowBytes;
+  const row6 = points + <usize>load<i32>(group + (<usize>min(6, last) << 2)) * rowBytes;
+  const row7 = points + <usize>load<i32>(group + (<usize>min(7, last) << 2)) * rowBytes;
+  let sum01 = f64x2.splat(0), sum23 = sum01, sum45 = sum01, sum67 = sum01;
+  for (let offset: usize = 0; offset < rowBytes; offset += 8) {
+    const x = f64x2.splat(load<f64>(query + offset));
+    const difference01 = f64x2.sub(x, v128.load64_lane(row1 + offset, v128.load64_zero(row0 + offset), 1));
+    const difference23 = f64x2.sub(x, v128.load64_lane(row3 + offset, v128.load64_zero(row2 + offset), 1));
+    const difference45 = f64x2.sub(x, v128.load64_lane(row5 + offset, v128.load64_zero(row4 + offset), 1));
+    const difference67 = f64x2.sub(x, v128.load64_lane(row7 + offset, v128.load64_zero(row6 + offset), 1));
+    if (manhattan) {
+      sum01 = f64x2.add(sum01, f64x2.abs(difference01));
+      sum23 = f64x2.add(sum23, f64x2.abs(difference23));
+      sum45 = f64x2.add(sum45, f64x2.abs(difference45));
+      sum67 = f64x2.add(sum67, f64x2.abs(difference67));
+    } else {
+      sum01 = f64x2.add(sum01, f64x2.mul(difference01, difference01));
+      sum23 = f64x2.add(sum23, f64x2.mul(difference23, difference23));
+      sum45 = f64x2.add(sum45, f64x2.mul(difference45, difference45));
+      sum67 = f64x2.add(sum67, f64x2.mul(difference67, difference67));
     }
   }
+  for (let t = 0; t < count; t++) {
+    const pair = t < 2 ? sum01 : t < 4 ? sum23 : t < 6 ? sum45 : sum67;
+    const value = (t & 1) == 0 ? f64x2.extract_lane(pair, 0) : f64x2.extract_lane(pair, 1);
+    if (k == 0) store<f64>(outValues + (<usize>(first + t) << 3), value);
+    else size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(group + (<usize>t << 2)));
+  }
+  return size;
 }
 
 /**

@@ -399,7 +399,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
-  const outputBytes = [width * 4, width * 8, Math.max(16, w.n), direct ? Math.max(16, 4 * w.n) : 16];
+  const outputBytes = [width * 4, width * 8, Math.max(16, w.n), GROUP_POSITIONS_BYTES];
   const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : EMPTY_JOB.plan;
   return {
     job: {
@@ -417,9 +417,9 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
     // Direct differences over the allowed points, from X where they lie, into the same outputs.
     alternative: direct
       ? (layout) => {
-        const [outIndices, outSquared, allowed, list] = layout.outputs;
+        const [outIndices, outSquared, allowed, group] = layout.outputs;
         const manhattan = options.metric === 'manhattan' ? 1 : 0;
-        return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, list, width, manhattan, outIndices, outSquared]]];
+        return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, group, width, manhattan, outIndices, outSquared]]];
       }
       : undefined,
     result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
@@ -434,6 +434,9 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
     },
   };
 }
+
+/** Bytes of the eight positions allowedDirectNeighbours (assembly/filter.ts) collects a group in. */
+const GROUP_POSITIONS_BYTES = 32;
 
 /** A job that runs nothing. */
 export const EMPTY_JOB: ChunkJob = { plan: { stateBytes: 0, outputBytes: [] }, calls: () => [], collect: () => {} };
