@@ -42,9 +42,10 @@ function blockPanels(d: i32): i32 {
 // The scratch of a chunk of q queries, in this order: the cluster layout's descriptor; per
 // query its row in the caller's order (i32), its nearest cluster (i32) and its safe squared
 // bound to every cluster (K f64); a copy of the query rows; one centred query, its dot products
-// with the centres and its distances to them (K f64 each); the float32 groups, their norms and
-// each slot's float32 error bound; one tile per query of a group; the candidates' heaps; the fold's minima; a group's cluster
-// order (K i32) and their keys (K f64) and scanned marks (K i32); a k-heap for the direct search.
+// with the centres and its distances to them (K f64 each); the float32 groups and their norms;
+// one tile per query of a group; the candidates' heaps; the fold's minima; a group's cluster
+// order (K i32) and their keys (K f64) and scanned marks (K i32); a k-heap for the direct
+// search; its counters; each slot's float32 error bound (candidateErrorBound, once a query).
 const DESCRIPTOR: i32 = 0;
 const ROWS: i32 = 1;
 const HOMES: i32 = 2;

@@ -46,12 +46,10 @@ const GROUP_POINTS: i32 = 8;
 export function allowedDirectNeighbours(
   query: usize, points: usize, n: i32, d: i32, allowed: usize, group: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
 ): void {
-  const zero = i8x16.splat(0);
   let pending = 0;
   let size = 0;
-  let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    let lanes = i8x16.bitmask(i8x16.ne(v128.load(allowed + <usize>i), zero));
+  for (let i = 0; i < n; i += 16) {
+    let lanes = allowedLanes(allowed + <usize>i, min(16, n - i));
     while (lanes != 0) {
       store<i32>(group + (<usize>pending << 2), i + ctz(lanes));
       lanes &= lanes - 1;
@@ -60,14 +58,15 @@ export function allowedDirectNeighbours(
       pending = 0;
     }
   }
-  for (; i < n; i++) {
-    if (load<u8>(allowed + <usize>i) == 0) continue;
-    store<i32>(group + (<usize>pending << 2), i);
-    if (++pending < GROUP_POINTS) continue;
-    size = searchGroup(query, points, d, group, GROUP_POINTS, 0, k, manhattan, outIndices, outValues, size);
-    pending = 0;
-  }
   if (pending > 0) searchGroup(query, points, d, group, pending, 0, k, manhattan, outIndices, outValues, size);
+}
+
+/** Bit j set for each of the `count` (≤ 16) filter bytes at `bytes` that is not 0: one vector test for a whole sixteen. */
+@inline function allowedLanes(bytes: usize, count: i32): i32 {
+  if (count == 16) return i8x16.bitmask(i8x16.ne(v128.load(bytes), i8x16.splat(0)));
+  let lanes = 0;
+  for (let j = 0; j < count; j++) lanes |= i32(load<u8>(bytes + <usize>j) != 0) << j;
+  return lanes;
 }
 
 /**

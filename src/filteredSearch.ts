@@ -129,7 +129,7 @@ function restrictedCost(n: number, d: number, allowedCount: number, rows: number
 /**
  * One query's direct differences over the allowed points in wasm (allowedDirectNeighbours, eight
  * points at a time where they lie), in the units above: a value, a point besides (its row's
- * address, its offer), and a filter byte listed. Measured on this kernel alone: 0.35 ns a value
+ * address, its offer), and a filter byte scanned. Measured on this kernel alone: 0.35 ns a value
  * at d = 64 (W2), 0.85 at d = 4 (200 000 points, 1–5 % allowed), 0.04 ns a byte of a filter
  * that allows almost none. Against the rule's other ways, on W2 one query per call: the pruned
  * search restricted to 10 % allowed took as long (the rule's crossover too); on brute force the
@@ -137,7 +137,7 @@ function restrictedCost(n: number, d: number, allowedCount: number, rows: number
  */
 const ALLOWED_DIRECT_VALUE_COST = 2.9;
 const ALLOWED_DIRECT_POINT_COST = 20;
-const LIST_BYTE_COST = 0.3;
+const FILTER_BYTE_COST = 0.3;
 
 /**
  * How one query for the k nearest of `allowedCount` allowed points runs: on a network whose
@@ -148,7 +148,7 @@ const LIST_BYTE_COST = 0.3;
 export function singleQueryFilterWay(
   n: number, d: number, allowedCount: number, partition?: { share: number; plan: Pick<PartitionPlan, 'kind' | 'clusters'> },
 ): 'pruned' | 'direct' | 'general' {
-  const direct = (ALLOWED_DIRECT_POINT_COST + ALLOWED_DIRECT_VALUE_COST * d) * allowedCount + LIST_BYTE_COST * n;
+  const direct = directCost(d, allowedCount, 1, true) + FILTER_BYTE_COST * n;
   // Brute force: the whole network's search, k deep (the least filteredWay's can cost), or its
   // other ways over the allowed points, which cost more than these differences.
   if (!partition) return direct < SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'general';

@@ -301,7 +301,7 @@ export function filteredNeighbours(
   return { weights: w, searched: width, found, finish, release: () => {} };
 }
 
-/** The k nearest of the allowed points searched over them alone: in JS ('direct'), or gathered into weights of their own and searched ('gather'; with `boxes`, on a k-d tree of their own where one pays). */
+/** The k nearest of the allowed points searched over them alone: by direct differences ('direct', allowedNeighbours), or gathered into weights of their own and searched ('gather'; with `boxes`, on a k-d tree of their own where one pays). */
 function overAllowed(way: 'gather' | 'direct', kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, found: number, boxes = false): FilteredNeighbours {
   if (way === 'direct') {
     return { weights: w, searched: 0, found, finish: () => allowedNeighbours(kernels, w, allowed, queries, found, options.metric), release: () => {} };
@@ -393,9 +393,9 @@ export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array
  */
 export function filteredSingleQueryParts<R>(context: JobContext, width: number, answer: (found: FoundNeighbours) => R): SingleQueryParts<R, Uint8Array> {
   const { kernels, weights: w, tree, options } = context;
+  // A partition searches float64 storage alone, so wherever one serves, the differences run too.
   const partition = tree?.serves(width) ? tree : undefined;
-  const direct = w.points !== undefined && options.metric !== 'dot';
-  if ((!partition && !direct) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
+  if (!inWasm(w, options.metric) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
@@ -415,13 +415,11 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       },
     },
     // Direct differences over the allowed points, from X where they lie, into the same outputs.
-    alternative: direct
-      ? (layout) => {
-        const [outIndices, outSquared, allowed, group] = layout.outputs;
-        const manhattan = options.metric === 'manhattan' ? 1 : 0;
-        return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, group, width, manhattan, outIndices, outSquared]]];
-      }
-      : undefined,
+    alternative: (layout) => {
+      const [outIndices, outSquared, allowed, group] = layout.outputs;
+      const manhattan = options.metric === 'manhattan' ? 1 : 0;
+      return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, group, width, manhattan, outIndices, outSquared]]];
+    },
     result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
     ready: (filter, layout) => {
       if (filter.length !== w.n) return false;
@@ -430,7 +428,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       const count = countAllowed(allowed, w.n);
       if (count < width) return false;
       const way = singleQueryFilterWay(w.n, w.d, count, partition && { share: partition.share, plan: partition.partition.plan });
-      return way === 'direct' ? direct && 'alternative' : way === 'pruned';
+      return way === 'direct' ? 'alternative' : way === 'pruned';
     },
   };
 }

@@ -154,7 +154,12 @@ describe('filtered kneighbors and radiusNeighbors', () => {
           const i = Math.floor(random.uniform() * n);
           if (!exactly[i]) (exactly[i] = 1), placed++;
         }
-        const filters = [exactly, ...[0.01, 0.03, 0.1, 0.3].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
+        // Exactly k allowed, the first the first byte of the filter's last (short) sixteen, which
+        // the kernel reads byte by byte, and the rest the last points.
+        const lastBlock = new Uint8Array(n);
+        lastBlock[n - (n % 16 || 16)] = 1;
+        for (let i = n - 1, placed = 1; placed < k; i--) if (!lastBlock[i]) (lastBlock[i] = 1), placed++;
+        const filters = [exactly, lastBlock, ...[0.01, 0.03, 0.1, 0.3].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
         for (const allowed of filters) {
           const expected = brute.kneighbors(queries, k, { filter: allowed });
           for (let r = 0; r < queries.rows; r++) {
