@@ -11,7 +11,7 @@
 
 import {
   candidateGemm, directDistancePanels, distanceGemm, dotProductPanels, manhattanDistancePanels, panelCount, pairCount, prepareQueries, PANEL_POINTS,
-  queryDistancePanels, queryDotProductPanels,
+  queryDotProductPanels, queryManhattanDistancePanels, querySquaredDistancePanels,
 } from './distance';
 import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
@@ -180,9 +180,9 @@ export function streamDistances<R>(
       // the pair holds for it): the same bits for half the pair kernel's work.
       if (alone && direct) {
         const query = queries + <usize>(q - 1) * <usize>d * 8;
-        if (layer == MANHATTAN_DIFFERENCES) queryDistancePanels(true, query, weights, d, weightsFirst, count, tileA);
+        if (layer == MANHATTAN_DIFFERENCES) queryManhattanDistancePanels(query, weights, d, weightsFirst, count, tileA);
         else if (layer == DOT_PRODUCTS) queryDotProductPanels(query, weights, d, weightsFirst, count, tileA);
-        else queryDistancePanels(false, query, weights, d, weightsFirst, count, tileA);
+        else querySquaredDistancePanels(query, weights, d, weightsFirst, count, tileA);
       } else if (layer == DIRECT_DIFFERENCES) {
         directDistancePanels(queryPair, weights, d, weightsFirst, count, tileA, tileB);
       } else if (layer == MANHATTAN_DIFFERENCES) {
