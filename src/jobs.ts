@@ -206,8 +206,8 @@ export function predictLabelsJob(context: JobContext, rows: number, given?: Give
     context, outputLayer(context), [4],
     (count, scores, [best]) => [['argmaxRows', [scores, count, classes.length, best]]],
     (start, count, _scores, [best]) => {
-      const codes = kernels.i32(best, count);
-      for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[r]];
+      const codes = kernels.heap.i32;
+      for (let r = 0; r < count; r++) predicted[start + r] = classes[codes[(best >> 2) + r]];
     },
     given,
   );

@@ -152,6 +152,15 @@ describe('memory stays flat and every network stays correct', () => {
     expect(forward.z1).toHaveLength(40 * 150_000);
     expect(growingScratch).toHaveBeenCalled();
     expect(memoryBytes(), 'memory grew inside forward').toBeGreaterThan(memoryBeforeForward);
+    // One query per call writes its query and reads its answer through views held between
+    // calls: each call here grows memory first, so each must make them again.
+    for (let row = 0; row < 5; row++) {
+      const query = queries.data.subarray(row * 3, row * 3 + 3);
+      const memoryBeforeCall = memoryBytes();
+      expect(first.predict(query)).toEqual(reference.predict(query));
+      expect(memoryBytes(), 'memory grew inside the one-query call').toBeGreaterThan(memoryBeforeCall);
+      expect(first.kneighbors(query, 4)).toEqual(reference.kneighbors(query, 4));
+    }
     expect(answers(first, queries, 4)).toEqual(before);
     expect(answers(second, bigQueries, 2)).toEqual(answers(bigReference, bigQueries, 2));
     first.add(queries, small.y.slice(0, 20));
