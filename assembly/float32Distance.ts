@@ -237,6 +237,61 @@ export function float32DistanceGemm(
   }
 }
 
+/**
+ * float32DistanceGemm's values for its group's first query alone, 8·panels values to `tile`: a
+ * group that holds one query (a one-query call, a chunk's last when q ≡ 1 mod 4) would have the
+ * group kernel compute them four times over (a one-query call on W2 took as long as four). Each
+ * lane adds its multiply-adds in dimension order, as the group kernel's first query does, and
+ * the epilogue is the same: the values are the same bits, so candidateErrorBound holds for them.
+ * Two panels a trip keep four chains of multiply-adds in flight.
+ */
+export function float32DistanceGemmSingle(
+  group: usize, queryNorm: f64, panels32: usize, pointNorms: usize, d: i32, firstPanel: i32, panels: i32, tile: usize,
+): void {
+  const panelBytes = <usize>d * <usize>PANEL_BYTES_PER_DIMENSION;
+  const zero = f32x4.splat(0);
+  const norm = f64x2.splat(queryNorm);
+  let weights = panels32 + <usize>firstPanel * panelBytes;
+  let norms = pointNorms + (<usize>firstPanel << 6);
+  let out: usize = tile;
+  let p = 0;
+  for (; p + 1 < panels; p += 2) {
+    let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
+    let x = group;
+    let w = weights;
+    const end = weights + panelBytes;
+    while (w < end) {
+      const splat = v128.load32_splat(x);
+      const next = w + panelBytes;
+      a0 = multiplyAddF32x4(splat, v128.load(w), a0);
+      a1 = multiplyAddF32x4(splat, v128.load(w, 16), a1);
+      b0 = multiplyAddF32x4(splat, v128.load(next), b0);
+      b1 = multiplyAddF32x4(splat, v128.load(next, 16), b1);
+      x += GROUP_BYTES_PER_DIMENSION;
+      w += PANEL_BYTES_PER_DIMENSION;
+    }
+    storeWidened(a0, v128.load(norms), v128.load(norms, 16), norm, out, 0);
+    storeWidened(a1, v128.load(norms, 32), v128.load(norms, 48), norm, out, 32);
+    storeWidened(b0, v128.load(norms, 64), v128.load(norms, 80), norm, out, 64);
+    storeWidened(b1, v128.load(norms, 96), v128.load(norms, 112), norm, out, 96);
+    weights += 2 * panelBytes;
+    norms += 128;
+    out += 128;
+  }
+  if (p < panels) {
+    let a0 = zero, a1 = zero;
+    let x = group;
+    for (let w = weights, end = weights + panelBytes; w < end; w += PANEL_BYTES_PER_DIMENSION) {
+      const splat = v128.load32_splat(x);
+      a0 = multiplyAddF32x4(splat, v128.load(w), a0);
+      a1 = multiplyAddF32x4(splat, v128.load(w, 16), a1);
+      x += GROUP_BYTES_PER_DIMENSION;
+    }
+    storeWidened(a0, v128.load(norms), v128.load(norms, 16), norm, out, 0);
+    storeWidened(a1, v128.load(norms, 32), v128.load(norms, 48), norm, out, 32);
+  }
+}
+
 const FLOAT32_ROUNDOFF: f64 = 5.960464477539063e-8; // u = 2^−24
 const FLOAT64_ROUNDOFF: f64 = 1.1102230246251565e-16; // v = 2^−53
 const FLOAT32_UNDERFLOW: f64 = 1.401298464324817e-45; // τ = 2^−149, the smallest float32 subnormal

@@ -15,7 +15,7 @@ import {
 } from './distance';
 import { MINIMA_BYTES, RangeReducer, TopKReducer } from './topk';
 import { SoftmaxReducer } from './softmax';
-import { float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
+import { float32DistanceGemm, float32DistanceGemmSingle, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import {
   centreUnitPanels, expandFloat32Panels, prepareStoredQueries, queryCentreProduct, storedFloat32Gemm, storedFloat32GemmCentring, storedFloat32GemmSingle,
   storedUnitGemmSingle, unitScalesBounded,
@@ -265,7 +265,9 @@ export function streamFloat32Distances<R>(
       const group = groups + <usize>g * <usize>d * <usize>(GROUP_QUERIES * 4);
       const normsOfGroup = queryNorms + (<usize>(g * GROUP_QUERIES) << 3);
       const scalesOfGroup = queryScales + (<usize>(g * GROUP_QUERIES) << 3);
-      if (!stored) {
+      if (!stored && q - g * GROUP_QUERIES == 1) {
+        float32DistanceGemmSingle(group, load<f64>(normsOfGroup), panels32, pointNorms, d, first, count, tiles);
+      } else if (!stored) {
         float32DistanceGemm(group, normsOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);
       } else if (!centred) {
         storedFloat32Gemm(group, normsOfGroup, scalesOfGroup, panels32, pointNorms, d, first, count, tiles, tileStride);

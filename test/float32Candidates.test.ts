@@ -43,6 +43,12 @@ async function compare(train: Matrix, queries: Matrix, ks: number[]): Promise<nu
       expect(Array.from(ours.indices), `indices, k = ${k}, float32Candidates ${float32Candidates}`).toEqual(Array.from(expected.indices));
       expect(Array.from(ours.distances), `distances, k = ${k}, float32Candidates ${float32Candidates}`).toEqual(Array.from(expected.distances));
       expect(network.predict(queries)).toEqual(reference.predict(queries));
+      // One query per call: a group of one query (float32DistanceGemmSingle), on the one-query plan.
+      for (let r = 0; r < Math.min(queries.rows, 6); r++) {
+        const single = network.kneighbors(queries.data.subarray(r * queries.cols, (r + 1) * queries.cols), k);
+        expect(Array.from(single.indices), `query ${r} alone, k = ${k}`).toEqual(Array.from(expected.indices.subarray(r * k, (r + 1) * k)));
+        expect(Array.from(single.distances), `query ${r} alone, k = ${k}`).toEqual(Array.from(expected.distances.subarray(r * k, (r + 1) * k)));
+      }
       network.dispose();
     }
   }

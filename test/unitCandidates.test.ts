@@ -16,6 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normaliseRow } from '../src/metrics.js';
 import { SeededRandom } from '../src/random.js';
+import { bits } from './helpers.js';
 
 interface UnitEntries {
   memory: WebAssembly.Memory;
@@ -29,6 +30,8 @@ interface UnitEntries {
   storedUnitSingleErrorBound(queryNorm: number, scale: number, largestPointNorm: number, centreProducts: number, d: number): number;
   unitSingleBoundPart(part: number, queryNorm: number, scale: number, largestPointNorm: number, centreProducts: number, d: number): number;
   unitScalesBounded(unitFactors: number, firstPanel: number, panels: number): number;
+  float32DistanceGemm(group: number, queryNorms: number, panels32: number, pointNorms: number, d: number, firstPanel: number, panels: number, tiles: number, tileStride: number): void;
+  float32DistanceGemmSingle(group: number, queryNorm: number, panels32: number, pointNorms: number, d: number, firstPanel: number, panels: number, tile: number): void;
 }
 
 // Node 20 compiles relaxed SIMD only behind this flag (later engines ignore it: it is on).
@@ -294,6 +297,48 @@ describe.each(['plain', 'relaxed'] as const)("a cosine network's one-query candi
       const rows = Float32Array.from({ length: 9 * d }, () => random.uniform() + 0.1);
       for (let j = 0; j < d; j++) rows[8 * d + j] *= scale;
       expect(measure(wasm!, rows, 9, d, new Float64Array(d), query).bounded).toBe(false);
+    }
+  });
+});
+
+// A float64 network's float32 copy: a group that holds one query runs float32DistanceGemmSingle
+// in place of the group kernel, under the same bound (candidateErrorBound), which holds because
+// the values are the group kernel's first query's, bit for bit. Checked here on both builds
+// (where the engine fuses the multiply-add, both kernels must fuse alike), over odd and even
+// panel counts, a first panel past 0, d from 1 up, and float32 subnormals among the weights.
+describe.each(['plain', 'relaxed'] as const)("a float64 network's one-query float32 candidate values (float32DistanceGemmSingle), %s build", (build) => {
+  it("are the group kernel's values for its first query, bit for bit", (context) => {
+    const wasm = builds[build];
+    if (!wasm) context.skip(`this engine has no relaxed SIMD`);
+    const random = new SeededRandom(29);
+    for (const d of [1, 2, 3, 7, 17, 64, 101]) {
+      for (const panels of [1, 2, 3, 6, 9]) {
+        const firstPanel = panels % 3;
+        const allPanels = firstPanel + panels;
+        const at = { panels32: wasm!.freeMemory(), pointNorms: 0, group: 0, queryNorms: 0, tiles: 0, single: 0, end: 0 };
+        at.pointNorms = align(at.panels32 + allPanels * d * 32);
+        at.group = at.pointNorms + allPanels * 64;
+        at.queryNorms = align(at.group + d * 16);
+        at.tiles = at.queryNorms + 32;
+        at.single = at.tiles + 4 * panels * 64;
+        at.end = at.single + panels * 64;
+        if (at.end > wasm!.memory.buffer.byteLength) wasm!.memory.grow(Math.ceil((at.end - wasm!.memory.buffer.byteLength) / 65536));
+        const buffer = wasm!.memory.buffer;
+        // Weights −2·c in [−2, 2), one in seven a float32 subnormal; queries in [−1, 1).
+        const weights = new Float32Array(buffer, at.panels32, allPanels * d * 8);
+        for (let i = 0; i < weights.length; i++) weights[i] = i % 7 === 3 ? (random.uniform() - 0.5) * 2 ** -130 : 4 * random.uniform() - 2;
+        const pointNorms = new Float64Array(buffer, at.pointNorms, allPanels * 8);
+        for (let i = 0; i < pointNorms.length; i++) pointNorms[i] = random.uniform();
+        const group = new Float32Array(buffer, at.group, d * 4);
+        for (let i = 0; i < group.length; i++) group[i] = 2 * random.uniform() - 1;
+        const queryNorms = new Float64Array(buffer, at.queryNorms, 4);
+        for (let i = 0; i < 4; i++) queryNorms[i] = random.uniform() * d;
+        wasm!.float32DistanceGemm(at.group, at.queryNorms, at.panels32, at.pointNorms, d, firstPanel, panels, at.tiles, panels * 64);
+        wasm!.float32DistanceGemmSingle(at.group, queryNorms[0], at.panels32, at.pointNorms, d, firstPanel, panels, at.single);
+        const fromGroup = new Float64Array(buffer, at.tiles, panels * 8);
+        const fromSingle = new Float64Array(buffer, at.single, panels * 8);
+        expect(bits(fromSingle), `d = ${d}, ${panels} panels from panel ${firstPanel}`).toEqual(bits(fromGroup));
+      }
     }
   });
 });
