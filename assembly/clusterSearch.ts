@@ -16,7 +16,7 @@
 //
 // Positions are leaf order's (outputs too); ties rank by order[position], the caller's index.
 
-import { candidateErrorBound, float32DistanceGemm, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
+import { candidateErrorBound, float32DistanceGemm, float32DistanceGemmSingle, groupBytes, groupCount, GROUP_QUERIES, prepareFloat32Queries } from './float32Distance';
 import { directSquaredDistance } from './distance';
 import { isAllowed, MINIMA_BYTES, offerCandidateOrdered, sortCandidatesOrdered, topKFoldAllowed, topKFoldOrdered, TopKHeap, topKStateBytes } from './topk';
 import { ClusterLayout, dotLanes, layClusters, squaredDistanceLanes } from './clusterPartition';
@@ -471,7 +471,8 @@ function scanRange(
   const endPanel = (end + PANEL_POINTS - 1) / PANEL_POINTS;
   for (let block = firstPanel; block < endPanel; block += step) {
     const count = min(step, endPanel - block);
-    float32DistanceGemm(group, groupNorms, panels32, norms32, d, block, count, tiles, tileStride);
+    if (members == 1) float32DistanceGemmSingle(group, load<f64>(groupNorms), panels32, norms32, d, block, count, tiles);
+    else float32DistanceGemm(group, groupNorms, panels32, norms32, d, block, count, tiles, tileStride);
     const from = max(first, block * PANEL_POINTS);
     const to = min(end, min(n, (block + count) * PANEL_POINTS));
     for (let m = 0; m < members; m++) {

@@ -2,7 +2,12 @@
 // and the same errors as the general path, whatever form the query comes in.
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnError, type KnnOptions } from '../src/index.js';
+import { loadKernels } from '../src/wasm.js';
 import { bits, randomData } from './helpers.js';
+
+const kernels = await loadKernels();
+/** Queries the float32 candidates could not prove, so far: over every point, and over a partition's clusters. */
+const unproven = (): number => kernels.exports.float32UnprovenQueries() + kernels.exports.clusterSearchFallbackQueries();
 
 /** The error a call throws (its code and message), or undefined. */
 function thrown(call: () => unknown): { code: string; message: string } | undefined {
@@ -15,20 +20,26 @@ function thrown(call: () => unknown): { code: string; message: string } | undefi
 }
 
 describe('the one-query path', () => {
-  const shapes: { d: number; n: number; options: KnnOptions }[] = [
+  const shapes: { d: number; n: number; options: KnnOptions; grid?: number }[] = [
     { d: 4, n: 105, options: { k: 5 } },
     { d: 1, n: 9, options: { k: 9, weights: 'distance' } },
     { d: 16, n: 1000, options: { k: 3, weights: 'softmax', lambda: 0.5 } },
     { d: 33, n: 4000, options: { k: 7, metric: 'cosine' } },
     { d: 20, n: 300, options: { k: 'all', weights: 'softmax' } },
     { d: 6, n: 50, options: { k: 2, metric: 'manhattan', task: 'regression' } },
+    // Past d = 16 the float32 copy chooses candidates, a query alone by its one-query kernel:
+    // over every point, and over the clusters the partition scans. Off the grid, where float32
+    // proves most queries (on it, ties send them to float64).
+    { d: 24, n: 2000, options: { k: 4, algorithm: 'brute' }, grid: 0 },
+    { d: 40, n: 3000, options: { k: 5, algorithm: 'tree' }, grid: 0 },
   ];
 
   it('answers one vector, one row, or a Float32Array bit for bit as the same query among others', async () => {
-    for (const { d, n, options } of shapes) {
-      const { X, y } = randomData(d * 7 + n, n, d, { grid: 5 });
+    for (const { d, n, options, grid = 5 } of shapes) {
+      const { X, y } = randomData(d * 7 + n, n, d, { grid });
       const net = await KnnNetwork.fit(X, options.task === 'regression' ? y.map(Number) : y, options);
-      const queries = randomData(d + n, 6, d, { grid: 5 }).X;
+      const queries = randomData(d + n, 6, d, { grid }).X;
+      const unprovenBefore = unproven();
       const batch = net.predict(queries);
       const batchNeighbours = options.k === 'all' ? undefined : net.kneighbors(queries);
       for (let r = 0; r < queries.rows; r++) {
@@ -47,6 +58,9 @@ describe('the one-query path', () => {
           if (options.task !== 'regression') expect(bits(net.predictProba(form as number[]))).toEqual(bits(net.predictProba(queries).subarray(r * net.classes.length, (r + 1) * net.classes.length)));
         }
       }
+      // Off the grid every query is proven in float32, alone as in a group: a one-query kernel
+      // whose values strayed from the group kernel's would send them to float64 (still exact).
+      if (grid === 0) expect(unproven() - unprovenBefore, `d = ${d}: queries sent to float64`).toBe(0);
       net.dispose();
     }
   });
