@@ -104,7 +104,7 @@ export class SingleQueryPlan {
   #bind(base: number): void {
     const layout = { queries: base, outputs: this.#offsets.outputs.map((offset) => base + offset), kernelScratch: base + this.#offsets.kernelScratch };
     this.#layout = layout;
-    const bound = (calls: KernelCall[]) => calls.map(([name, args]) => this.#kernels.entry(name).bind(null, ...taggedArguments(args)));
+    const bound = (calls: KernelCall[]) => calls.map(([name, args]) => writtenOut(this.#kernels.entry(name), taggedArguments(args)));
     this.#calls = bound(this.#job.calls(1, layout));
     this.#alternativeCalls = this.#alternative ? bound(this.#alternative(layout)) : [];
   }
@@ -123,6 +123,42 @@ function taggedArguments(args: readonly number[]): number[] {
   for (const value of args) tagged.push(Number.isInteger(value) && Math.abs(value) < 2 ** 30 ? value | 0 : value);
   return tagged as number[];
 }
+
+type Entry = (...args: number[]) => unknown;
+
+/**
+ * `entry` called on `args`, written out as a call of that many arguments: optimised code then
+ * calls the wasm entry directly, where a bound function or a spread goes through a generic call
+ * (an Iris query took 1.1× the time). The longest entries take 20; a longer list is bound.
+ */
+function writtenOut(entry: Entry, args: number[]): () => unknown {
+  const call = CALLS_BY_LENGTH[args.length];
+  return call ? call(entry, args) : entry.bind(null, ...args);
+}
+
+const CALLS_BY_LENGTH: readonly ((entry: Entry, args: number[]) => () => unknown)[] = [
+  (entry) => () => entry(),
+  (entry, [a]) => () => entry(a),
+  (entry, [a, b]) => () => entry(a, b),
+  (entry, [a, b, c]) => () => entry(a, b, c),
+  (entry, [a, b, c, d]) => () => entry(a, b, c, d),
+  (entry, [a, b, c, d, e]) => () => entry(a, b, c, d, e),
+  (entry, [a, b, c, d, e, f]) => () => entry(a, b, c, d, e, f),
+  (entry, [a, b, c, d, e, f, g]) => () => entry(a, b, c, d, e, f, g),
+  (entry, [a, b, c, d, e, f, g, h]) => () => entry(a, b, c, d, e, f, g, h),
+  (entry, [a, b, c, d, e, f, g, h, i]) => () => entry(a, b, c, d, e, f, g, h, i),
+  (entry, [a, b, c, d, e, f, g, h, i, j]) => () => entry(a, b, c, d, e, f, g, h, i, j),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k]) => () => entry(a, b, c, d, e, f, g, h, i, j, k),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t),
+];
 
 /** The one-query calls that have a plan of their own; kneighbors one per number of neighbours asked, filtered or not. */
 export type SingleQueryCall = 'predict' | 'predictProba' | `kneighbors ${number}` | `filtered kneighbors ${number}`;

@@ -28,6 +28,7 @@ export interface KernelExports extends Record<string, unknown> {
   candidateErrorBound(queryNorm: number, largestPointNorm: number, d: number): number;
   directPanelDimensions(): number;
   float32UnprovenQueries(): number;
+  clusterSearchFallbackQueries(): number;
   topKStateBytes(capacity: number): number;
   softmaxBlockCount(n: number, d: number, classes: number): number;
   softmaxQueryStateBytes(n: number, d: number, classes: number): number;
