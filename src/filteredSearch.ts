@@ -24,11 +24,12 @@ import type { RadiusNeighbours } from './results.js';
 // Costs in units of the network's search visiting one value for one query of a batch (float32
 // GEMM; measured on W2, 10 000 × 64, a loaded 2-core machine, bench/filters.ts): 0.12 ns (0.05
 // ns when the machine is quiet, when the JS costs below weigh about twice as much). A single
-// query's search, which shares no block of weights with other queries, took 0.3 ns a value;
+// query's search, which shares no block of weights with other queries, took 1.8 units a value
+// (W2 by brute force, one query per call 64 µs against 35 µs a query of a batch, one run);
 // gathering and packing one value 16 ns; JS direct differences 2.7 ns a value; each neighbour
 // kept per query past k added about 1/100 of the search's time (k = 21, 37, 105, 505: 1.05×,
 // 1.22×, 2.3×, 7.7× the time of k = 5; below k = 13 lost in the noise).
-const SINGLE_QUERY_VALUE_COST = 2.5;
+const SINGLE_QUERY_VALUE_COST = 1.8;
 const GATHER_VALUE_COST = 130;
 const DIRECT_VALUE_COST = 22;
 const EXTRA_WIDTH_COST = 1 / 100;
@@ -131,13 +132,22 @@ function restrictedCost(n: number, d: number, allowedCount: number, rows: number
  * points at a time where they lie), in the units above: a value, a point besides (its row's
  * address, its offer), and a filter byte scanned. Measured on this kernel alone: 0.35 ns a value
  * at d = 64 (W2), 0.85 at d = 4 (200 000 points, 1–5 % allowed), 0.04 ns a byte of a filter
- * that allows almost none. Against the rule's other ways, on W2 one query per call: the pruned
- * search restricted to 10 % allowed took as long (the rule's crossover too); on brute force the
- * whole search took as long at 65 % allowed (the rule's crossover 78 %: 1.15× between them).
+ * that allows almost none. The value's cost is set against the rule's other ways, one query per
+ * call on W2 in one run (each way forced in turn, round-robin): the pruned search restricted to
+ * 5 % allowed took as long (the rule's crossover 6 %), and on brute force the general path took
+ * as long at 30–50 % allowed (the rule's crossover 35 %).
  */
-const ALLOWED_DIRECT_VALUE_COST = 2.9;
+const ALLOWED_DIRECT_VALUE_COST = 9;
 const ALLOWED_DIRECT_POINT_COST = 20;
 const FILTER_BYTE_COST = 0.3;
+
+/**
+ * A filtered query alone on the general path of a brute-force network, against the whole
+ * network's search k deep: it searches deeper, searches a row again now and then, and pays the
+ * general path's own costs. Measured on W2 (one run, round-robin): 1.3× the unfiltered query with
+ * 10 % allowed, 1.8–1.9× from 20 % to 50 %, 1.5× with 95 %.
+ */
+const GENERAL_SINGLE_QUERY_COST = 1.8;
 
 /**
  * How one query for the k nearest of `allowedCount` allowed points runs: on a network whose
@@ -149,9 +159,9 @@ export function singleQueryFilterWay(
   n: number, d: number, allowedCount: number, partition?: { share: number; plan: Pick<PartitionPlan, 'kind' | 'clusters'> },
 ): 'pruned' | 'direct' | 'general' {
   const direct = directCost(d, allowedCount, 1, true) + FILTER_BYTE_COST * n;
-  // Brute force: the whole network's search, k deep (the least filteredWay's can cost), or its
-  // other ways over the allowed points, which cost more than these differences.
-  if (!partition) return direct < SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'general';
+  // Brute force: the general path, which takes GENERAL_SINGLE_QUERY_COST times the whole
+  // network's search k deep, or these differences.
+  if (!partition) return direct < GENERAL_SINGLE_QUERY_COST * SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'general';
   const { share, plan } = partition;
   if (direct < restrictedCost(n, d, allowedCount, 1, share, plan.kind)) return 'direct';
   return prunedFilterWay(n, d, allowedCount, 1, share, plan) === 'pruned' ? 'pruned' : 'general';
