@@ -114,13 +114,17 @@ export class SingleQueryPlan {
  * A kernel call's arguments as a list of tagged values, each integer a small integer. A list
  * literal holding one fractional value (a norm, λ) stores every value as a double, and each value
  * bound from it is then a boxed number that every call of the entry converts back to an integer:
- * 5 % of an Iris query's time. `value | 0` is the same number wherever |value| < 2³⁰.
+ * 5 % of an Iris query's time. `value | 0` is taken only where it is the same number (not for
+ * a fraction, −0, or beyond 32 bits).
  */
 function taggedArguments(args: readonly number[]): number[] {
   // Made to hold any value before the first number goes in: it never becomes a list of doubles.
   const tagged: unknown[] = [undefined];
   tagged.pop();
-  for (const value of args) tagged.push(Number.isInteger(value) && Math.abs(value) < 2 ** 30 ? value | 0 : value);
+  for (const value of args) {
+    const integer = value | 0;
+    tagged.push(Object.is(integer, value) ? integer : value);
+  }
   return tagged as number[];
 }
 
