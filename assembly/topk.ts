@@ -267,7 +267,7 @@ function topKFold(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
-  return topKFoldIn(0, 0, tile, count, firstIndex, distances, indices, size, capacity, minima);
+  return topKFoldIn(false, 0, 0, tile, count, firstIndex, distances, indices, size, capacity, minima);
 }
 
 /**
@@ -279,7 +279,7 @@ export function topKFoldOrdered(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize,
 ): i32 {
-  return topKFoldIn(order, 0, tile, count, firstIndex, distances, positions, size, capacity, minima);
+  return topKFoldIn(true, order, 0, tile, count, firstIndex, distances, positions, size, capacity, minima);
 }
 
 /**
@@ -293,11 +293,13 @@ export function topKFoldAllowed(
   tile: usize, count: i32, firstIndex: i32,
   distances: usize, positions: usize, size: i32, capacity: i32, minima: usize, order: usize, allowed: usize,
 ): i32 {
-  return topKFoldIn(order, allowed, tile, count, firstIndex, distances, positions, size, capacity, minima);
+  return topKFoldIn(true, order, allowed, tile, count, firstIndex, distances, positions, size, capacity, minima);
 }
 
+// `ordered` says, as a constant of each caller, that `order` is not 0: the tests on it below are
+// then settled at compile time, where a test of `order` itself ran in the scan of every tile.
 @inline function topKFoldIn(
-  order: usize, allowed: usize, tile: usize, count: i32, firstIndex: i32,
+  ordered: bool, order: usize, allowed: usize, tile: usize, count: i32, firstIndex: i32,
   distances: usize, indices: usize, size: i32, capacity: i32, minima: usize,
 ): i32 {
   let i = 0;
@@ -312,7 +314,7 @@ export function topKFoldAllowed(
     // With a filter the limit is the whole tile's, so it holds for the allowed points only once
     // `capacity` allowed ones at or below it are in; a tile with fewer fills with the first
     // allowed ones instead.
-    if (size == 0 && capacity <= FILL_COLUMNS && count >= (order == 0 ? FILL_COLUMNS : SHORT_TILE)) {
+    if (size == 0 && capacity <= FILL_COLUMNS && count >= (ordered ? SHORT_TILE : FILL_COLUMNS)) {
       const limit = fillLimit(tile, count, capacity, minima);
       for (; i < count && size < capacity; i++) {
         const distance = load<f64>(tile + (<usize>i << 3));
@@ -344,13 +346,13 @@ export function topKFoldAllowed(
       f64x2.pmin(f64x2.pmin(v128.load(at), v128.load(at, 16)), f64x2.pmin(v128.load(at, 32), v128.load(at, 48))),
       f64x2.pmin(f64x2.pmin(v128.load(at, 64), v128.load(at, 80)), f64x2.pmin(v128.load(at, 96), v128.load(at, 112))),
     );
-    if (!v128.any_true(admitted(order, smallest, threshold))) continue;
-    const lanes = allowedLanes(allowed, order, firstIndex + i, lanesAdmitted(order, at, threshold) | (lanesAdmitted(order, at + 64, threshold) << 8));
-    worst = offerLanes(order, at, lanes, firstIndex + i, worst, distances, indices, capacity);
+    if (!v128.any_true(admitted(ordered, smallest, threshold))) continue;
+    const lanes = allowedLanes(allowed, order, firstIndex + i, lanesAdmitted(ordered, at, threshold) | (lanesAdmitted(ordered, at + 64, threshold) << 8));
+    worst = offerLanes(ordered, order, at, lanes, firstIndex + i, worst, distances, indices, capacity);
     threshold = f64x2.splat(worst);
   }
   // The last few: every lane, each tested against the root.
-  offerLanes(order, tile + (<usize>i << 3), allowedLanes(allowed, order, firstIndex + i, (1 << (count - i)) - 1), firstIndex + i, worst, distances, indices, capacity);
+  offerLanes(ordered, order, tile + (<usize>i << 3), allowedLanes(allowed, order, firstIndex + i, (1 << (count - i)) - 1), firstIndex + i, worst, distances, indices, capacity);
   return size;
 }
 
@@ -372,19 +374,19 @@ export function topKFoldAllowed(
 }
 
 /**
- * Lanes that may get into a full heap whose root is at `threshold`: those below it, and with an
- * order (positions folded out of index order), those equal to it too.
+ * Lanes that may get into a full heap whose root is at `threshold`: those below it, and where
+ * `ordered` (positions folded out of index order), those equal to it too.
  */
-@inline function admitted(order: usize, values: v128, threshold: v128): v128 {
-  return order == 0 ? f64x2.lt(values, threshold) : f64x2.le(values, threshold);
+@inline function admitted(ordered: bool, values: v128, threshold: v128): v128 {
+  return ordered ? f64x2.le(values, threshold) : f64x2.lt(values, threshold);
 }
 
 /** Bit l set for each of the eight distances at `at` + 8·l that `admitted` lets through. */
-@inline function lanesAdmitted(order: usize, at: usize, threshold: v128): i32 {
-  return i64x2.bitmask(admitted(order, v128.load(at), threshold)) |
-    (i64x2.bitmask(admitted(order, v128.load(at, 16), threshold)) << 2) |
-    (i64x2.bitmask(admitted(order, v128.load(at, 32), threshold)) << 4) |
-    (i64x2.bitmask(admitted(order, v128.load(at, 48), threshold)) << 6);
+@inline function lanesAdmitted(ordered: bool, at: usize, threshold: v128): i32 {
+  return i64x2.bitmask(admitted(ordered, v128.load(at), threshold)) |
+    (i64x2.bitmask(admitted(ordered, v128.load(at, 16), threshold)) << 2) |
+    (i64x2.bitmask(admitted(ordered, v128.load(at, 32), threshold)) << 4) |
+    (i64x2.bitmask(admitted(ordered, v128.load(at, 48), threshold)) << 6);
 }
 
 /**
@@ -392,10 +394,10 @@ export function topKFoldAllowed(
  * of `lanes` that rank before its root; returns the new root's distance. Looping over the set
  * bits alone spares a mispredicted branch per lane that does not get in.
  */
-@inline function offerLanes(order: usize, at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
-  return order == 0
-    ? offerLanesPlain(at, lanes, firstIndex, worst, distances, indices, capacity)
-    : offerLanesOrdered(at, lanes, firstIndex, distances, indices, capacity, order);
+@inline function offerLanes(ordered: bool, order: usize, at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
+  return ordered
+    ? offerLanesOrdered(at, lanes, firstIndex, distances, indices, capacity, order)
+    : offerLanesPlain(at, lanes, firstIndex, worst, distances, indices, capacity);
 }
 
 function offerLanesPlain(at: usize, lanes: i32, firstIndex: i32, worst: f64, distances: usize, indices: usize, capacity: i32): f64 {
