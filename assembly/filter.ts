@@ -4,6 +4,8 @@
 // filter allows, read where they lie: a single query over few of them costs less so than the
 // pruned search, which must reach farther for k allowed points, or a gathered copy.
 
+import { storedPointAddress, UNIT_NORMS_OFFSET, unitOf, unitScaleAddress } from './float32Storage';
+
 /**
  * How many of the n bytes at `bytes` are 1, or −1 when any is neither 0 nor 1. Bytes are summed
  * lane by lane as bytes, for up to 255 vectors (a lane then holds at most 255 ones), and only
@@ -39,12 +41,14 @@ const GROUP_POINTS: i32 = 8;
 
 /**
  * One query's k nearest among the points `allowed` marks (n bytes, 1 = allowed; at least k of
- * them), as listedDirectNeighbours finds them. The allowed positions are collected sixteen
+ * them), as listedDirectNeighbours finds them: from X's float64 rows at `points`, or (`stored`)
+ * from float32 storage's panels there, a cosine network's with its `unitFactors` (else 0). The allowed positions are collected sixteen
  * filter bytes at a time (a sparse filter's runs of zeros cost one test each) into `group`
  * (eight i32), each group searched once full: no list of n positions.
  */
 export function allowedDirectNeighbours(
   query: usize, points: usize, n: i32, d: i32, allowed: usize, group: usize, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
+  stored: bool, unitFactors: usize,
 ): void {
   let pending = 0;
   let size = 0;
@@ -54,11 +58,20 @@ export function allowedDirectNeighbours(
       store<i32>(group + (<usize>pending << 2), i + ctz(lanes));
       lanes &= lanes - 1;
       if (++pending < GROUP_POINTS) continue;
-      size = searchGroup(query, points, d, group, GROUP_POINTS, 0, k, manhattan, outIndices, outValues, size);
+      size = searchAnyGroup(stored, query, points, unitFactors, d, group, GROUP_POINTS, k, manhattan, outIndices, outValues, size);
       pending = 0;
     }
   }
-  if (pending > 0) searchGroup(query, points, d, group, pending, 0, k, manhattan, outIndices, outValues, size);
+  if (pending > 0) searchAnyGroup(stored, query, points, unitFactors, d, group, pending, k, manhattan, outIndices, outValues, size);
+}
+
+/** searchGroup on X's float64 rows, or with `stored` searchStoredGroup on float32 storage's panels. */
+@inline function searchAnyGroup(
+  stored: bool, query: usize, points: usize, unitFactors: usize, d: i32, group: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
+): i32 {
+  return stored
+    ? searchStoredGroup(query, points, unitFactors, d, group, count, k, manhattan, outIndices, outValues, size)
+    : searchGroup(query, points, d, group, count, 0, k, manhattan, outIndices, outValues, size);
 }
 
 /** Bit j set for each of the `count` (≤ 16) filter bytes at `bytes` that is not 0: one vector test for a whole sixteen. */
@@ -125,6 +138,13 @@ export function listedDirectNeighbours(
       sum67 = f64x2.add(sum67, f64x2.mul(difference67, difference67));
     }
   }
+  return offerGroup(sum01, sum23, sum45, sum67, group, count, first, k, outIndices, outValues, size);
+}
+
+/** A group's `count` values (two a vector, in group order) offered in order to the k-list, or with k = 0 stored from position `first`; returns the list's size. */
+@inline function offerGroup(
+  sum01: v128, sum23: v128, sum45: v128, sum67: v128, group: usize, count: i32, first: i32, k: i32, outIndices: usize, outValues: usize, size: i32,
+): i32 {
   for (let t = 0; t < count; t++) {
     const pair = t < 2 ? sum01 : t < 4 ? sum23 : t < 6 ? sum45 : sum67;
     const value = (t & 1) == 0 ? f64x2.extract_lane(pair, 0) : f64x2.extract_lane(pair, 1);
@@ -132,6 +152,77 @@ export function listedDirectNeighbours(
     else size = offerInOrder(outIndices, outValues, size, k, value, load<i32>(group + (<usize>t << 2)));
   }
   return size;
+}
+
+/**
+ * searchGroup on float32 storage: each point's values read widened from its panel
+ * (storedPointAddress, 32 bytes a dimension), a cosine network's (`unitFactors` not 0) divided
+ * by its m and then its s as expandFloat32Panels divides them. Each lane sums in dimension order
+ * as storedSquaredDistance, storedManhattanDistance and storedUnitSquaredDistance do: the values
+ * float32 storage reports, bit for bit.
+ */
+@inline function searchStoredGroup(
+  query: usize, panels: usize, unitFactors: usize, d: i32, group: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
+): i32 {
+  const last = count - 1;
+  const p0 = load<i32>(group), p1 = load<i32>(group + (<usize>min(1, last) << 2));
+  const p2 = load<i32>(group + (<usize>min(2, last) << 2)), p3 = load<i32>(group + (<usize>min(3, last) << 2));
+  const p4 = load<i32>(group + (<usize>min(4, last) << 2)), p5 = load<i32>(group + (<usize>min(5, last) << 2));
+  const p6 = load<i32>(group + (<usize>min(6, last) << 2)), p7 = load<i32>(group + (<usize>min(7, last) << 2));
+  const a0 = storedPointAddress(panels, d, p0), a1 = storedPointAddress(panels, d, p1);
+  const a2 = storedPointAddress(panels, d, p2), a3 = storedPointAddress(panels, d, p3);
+  const a4 = storedPointAddress(panels, d, p4), a5 = storedPointAddress(panels, d, p5);
+  const a6 = storedPointAddress(panels, d, p6), a7 = storedPointAddress(panels, d, p7);
+  let sum01 = f64x2.splat(0), sum23 = sum01, sum45 = sum01, sum67 = sum01;
+  const end = <usize>d * STORED_BYTES_PER_DIMENSION;
+  if (unitFactors != 0) {
+    const m01 = factorPair(unitFactors, p0, p1, 0), m23 = factorPair(unitFactors, p2, p3, 0);
+    const m45 = factorPair(unitFactors, p4, p5, 0), m67 = factorPair(unitFactors, p6, p7, 0);
+    const s01 = factorPair(unitFactors, p0, p1, UNIT_NORMS_OFFSET), s23 = factorPair(unitFactors, p2, p3, UNIT_NORMS_OFFSET);
+    const s45 = factorPair(unitFactors, p4, p5, UNIT_NORMS_OFFSET), s67 = factorPair(unitFactors, p6, p7, UNIT_NORMS_OFFSET);
+    for (let offset: usize = 0, at = query; offset < end; offset += STORED_BYTES_PER_DIMENSION, at += 8) {
+      const x = v128.load64_splat(at);
+      sum01 = addSquare(sum01, f64x2.sub(x, unitOf(widenedPair(a0, a1, offset), m01, s01)));
+      sum23 = addSquare(sum23, f64x2.sub(x, unitOf(widenedPair(a2, a3, offset), m23, s23)));
+      sum45 = addSquare(sum45, f64x2.sub(x, unitOf(widenedPair(a4, a5, offset), m45, s45)));
+      sum67 = addSquare(sum67, f64x2.sub(x, unitOf(widenedPair(a6, a7, offset), m67, s67)));
+    }
+  } else if (manhattan) {
+    for (let offset: usize = 0, at = query; offset < end; offset += STORED_BYTES_PER_DIMENSION, at += 8) {
+      const x = v128.load64_splat(at);
+      sum01 = f64x2.add(sum01, f64x2.abs(f64x2.sub(x, widenedPair(a0, a1, offset))));
+      sum23 = f64x2.add(sum23, f64x2.abs(f64x2.sub(x, widenedPair(a2, a3, offset))));
+      sum45 = f64x2.add(sum45, f64x2.abs(f64x2.sub(x, widenedPair(a4, a5, offset))));
+      sum67 = f64x2.add(sum67, f64x2.abs(f64x2.sub(x, widenedPair(a6, a7, offset))));
+    }
+  } else {
+    for (let offset: usize = 0, at = query; offset < end; offset += STORED_BYTES_PER_DIMENSION, at += 8) {
+      const x = v128.load64_splat(at);
+      sum01 = addSquare(sum01, f64x2.sub(x, widenedPair(a0, a1, offset)));
+      sum23 = addSquare(sum23, f64x2.sub(x, widenedPair(a2, a3, offset)));
+      sum45 = addSquare(sum45, f64x2.sub(x, widenedPair(a4, a5, offset)));
+      sum67 = addSquare(sum67, f64x2.sub(x, widenedPair(a6, a7, offset)));
+    }
+  }
+  return offerGroup(sum01, sum23, sum45, sum67, group, count, 0, k, outIndices, outValues, size);
+}
+
+/** Bytes from one dimension of a stored point to the next: a panel's eight float32 values. */
+const STORED_BYTES_PER_DIMENSION: usize = 32;
+
+/** Two stored points' values of one dimension (`offset` bytes into their panels), widened (exactly) to float64. */
+@inline function widenedPair(first: usize, second: usize, offset: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load32_lane(second + offset, v128.load32_zero(first + offset), 1));
+}
+
+/** Two points' unit factors: their m (`offset` 0) or their s (UNIT_NORMS_OFFSET). */
+@inline function factorPair(unitFactors: usize, first: i32, second: i32, offset: usize): v128 {
+  return v128.load64_lane(unitScaleAddress(unitFactors, second) + offset, v128.load64_zero(unitScaleAddress(unitFactors, first) + offset), 1);
+}
+
+/** sum + difference², lane by lane. */
+@inline function addSquare(sum: v128, difference: v128): v128 {
+  return f64x2.add(sum, f64x2.mul(difference, difference));
 }
 
 /**

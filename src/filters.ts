@@ -14,6 +14,7 @@ import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { withinRadius, type Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
+import { allowedDirectCall } from './pointCalls.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
@@ -386,16 +387,16 @@ export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array
  * neighbours: the filter's bytes have a place in the plan's layout (after its outputs), where
  * `ready` copies them and counts them each call, before X is read. Where the network's partition
  * serves `width`, the plan's job is its search restricted to the allowed points; its alternative,
- * on float64 storage (X where the points lie) and a metric with direct differences, is brute
- * force over them in wasm (allowedDirectNeighbours); singleQueryFilterWay picks per call. It
+ * for a metric with direct differences (not 'dot'), is brute force over them in wasm where the
+ * storage holds them (allowedDirectNeighbours); singleQueryFilterWay picks per call. It
  * leaves to the general path a filter of the wrong length or with a byte other than 0 or 1
  * (reported there), fewer than `width` allowed, or one that way runs cheaper.
  */
 export function filteredSingleQueryParts<R>(context: JobContext, width: number, answer: (found: FoundNeighbours) => R): SingleQueryParts<R, Uint8Array> {
   const { kernels, weights: w, tree, options } = context;
-  // A partition searches float64 storage alone, so wherever one serves, the differences run too.
+  // A partition searches float64 storage alone; the differences run on either storage.
   const partition = tree?.serves(width) ? tree : undefined;
-  if (!inWasm(w, options.metric) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
+  if (options.metric === 'dot' || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
@@ -417,8 +418,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
     // Direct differences over the allowed points, from X where they lie, into the same outputs.
     alternative: (layout) => {
       const [outIndices, outSquared, allowed, group] = layout.outputs;
-      const manhattan = options.metric === 'manhattan' ? 1 : 0;
-      return [['allowedDirectNeighbours', [layout.queries, w.points!.pointer, w.n, w.d, allowed, group, width, manhattan, outIndices, outSquared]]];
+      return [allowedDirectCall(w, layout.queries, allowed, group, width, options.metric === 'manhattan', outIndices, outSquared)];
     },
     result: () => answer({ indices: indices.slice(), squared: squared.slice() }),
     ready: (filter, layout) => {
@@ -427,7 +427,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       new Uint8Array(kernels.exports.memory.buffer, allowed, w.n).set(filter);
       const count = countAllowed(allowed, w.n);
       if (count < width) return false;
-      const way = singleQueryFilterWay(w.n, w.d, count, partition && { share: partition.share, plan: partition.partition.plan });
+      const way = singleQueryFilterWay(w.n, w.d, count, partition && { share: partition.share, plan: partition.partition.plan }, w.stored?.unitFactors !== undefined);
       return way === 'direct' ? 'alternative' : way === 'pruned';
     },
   };

@@ -62,3 +62,13 @@ export function radiusCall(w: Weights, rows: boolean, rest: readonly number[]): 
   const points = [w.points!.pointer, w.pointPanels?.pointer ?? 0, w.packed!.pointer, w.norms.pointer, w.mean.pointer, w.n, w.d, w.largestNorm];
   return [rows ? 'radiusNeighbourRows' : 'radiusNeighbours', [...points, ...rest]];
 }
+
+/**
+ * One query's k nearest among the points `allowed` marks, by direct differences in wasm
+ * (allowedDirectNeighbours) where the storage holds them: X's float64 rows, or float32 storage's
+ * panels (a cosine network's read as its unit rows).
+ */
+export function allowedDirectCall(w: Weights, query: number, allowed: number, group: number, k: number, manhattan: boolean, outIndices: number, outValues: number): KernelCall {
+  const points = w.stored ? w.stored.panels.pointer : w.points!.pointer;
+  return ['allowedDirectNeighbours', [query, points, w.n, w.d, allowed, group, k, manhattan ? 1 : 0, outIndices, outValues, w.stored ? 1 : 0, unitFactorsOf(w)]];
+}

@@ -93,6 +93,10 @@ describe('the ways of a filtered search', () => {
     const clusters = { share: 0.26, plan: { kind: 'clusters', clusters: 16 } } as const;
     expect(singleQueryFilterWay(10_000, 64, 100, clusters)).toBe('direct');
     expect(singleQueryFilterWay(10_000, 64, 5_000, clusters)).toBe('pruned');
+    // A cosine network's float32 storage divides each value on the way: fewer allowed points pay.
+    expect(singleQueryFilterWay(100_000, 384, 15_000)).toBe('direct');
+    expect(singleQueryFilterWay(100_000, 384, 25_000)).toBe('direct');
+    expect(singleQueryFilterWay(100_000, 384, 25_000, undefined, true)).toBe('general');
   });
 
   it('every way equals brute force over the allowed points: ties and duplicates, k past the allowed count, none and all allowed, ids, sync and async', async () => {

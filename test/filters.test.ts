@@ -137,7 +137,7 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
-  it('single queries over few allowed points (direct differences where they lie) equal a batch bit for bit, on a partition and on brute force: d = 1, odd d, ties, three metrics', async () => {
+  it('single queries over few allowed points (direct differences where they lie) equal a batch bit for bit, on a partition, on brute force and on float32 storage: d = 1, odd d, ties, three metrics', async () => {
     const random = new SeededRandom(81);
     const shapes: [n: number, d: number, options: KnnOptions, grid: number][] = [
       [700, 1, {}, 40], [900, 5, { metric: 'manhattan' }, 3], [1200, 7, {}, 0], [1500, 20, {}, 3], [1000, 24, { metric: 'cosine' }, 0], [3000, 33, {}, 0],
@@ -146,6 +146,9 @@ describe('filtered kneighbors and radiusNeighbors', () => {
       const { X, y } = randomData(82 + d, n, d, { grid, offset: options.metric === 'cosine' ? 0.3 : 0 });
       const tree = await KnnNetwork.fit(X, y, { ...options, k: 5, algorithm: 'tree' });
       const brute = await KnnNetwork.fit(X, y, { ...options, k: 5, algorithm: 'brute' });
+      // Float32 storage answers as float64 storage does on the values it keeps, widened.
+      const stored = await KnnNetwork.fit(X, y, { ...options, k: 5, storage: 'float32' });
+      const widened = await KnnNetwork.fit({ ...X, data: Float64Array.from(Float32Array.from(X.data)) }, y, { ...options, k: 5, algorithm: 'brute' });
       const queries = randomData(83 + d, 6, d, { grid, offset: options.metric === 'cosine' ? 0.3 : 0 }).X;
       for (const k of [1, 6, 13]) {
         // Exactly k allowed (a count that is no multiple of the eight points a step takes), then shares.
@@ -162,19 +165,20 @@ describe('filtered kneighbors and radiusNeighbors', () => {
         const filters = [exactly, lastBlock, ...[0.01, 0.03, 0.1, 0.3].map((share) => Uint8Array.from({ length: n }, () => (random.uniform() < share ? 1 : 0)))];
         for (const allowed of filters) {
           const expected = brute.kneighbors(queries, k, { filter: allowed });
+          const expectedStored = widened.kneighbors(queries, k, { filter: allowed });
           for (let r = 0; r < queries.rows; r++) {
-            for (const [name, net] of [['tree', tree], ['brute', brute]] as const) {
+            for (const [name, net] of [['tree', tree], ['brute', brute], ['float32 storage', stored]] as const) {
               const one = net.kneighbors(queries.data.subarray(r * d, (r + 1) * d), k, { filter: allowed });
+              const batch = net === stored ? expectedStored : expected;
               const label = `${name}: n ${n}, d ${d}, ${options.metric ?? 'euclidean'}, k ${k}, ${allowed.reduce((sum, b) => sum + b, 0)} allowed, row ${r}`;
               expect({ indices: Array.from(one.indices), distances: bits(one.distances) }, label).toEqual({
-                indices: Array.from(expected.indices.slice(r * k, (r + 1) * k)), distances: bits(expected.distances.slice(r * k, (r + 1) * k)),
+                indices: Array.from(batch.indices.slice(r * k, (r + 1) * k)), distances: bits(batch.distances.slice(r * k, (r + 1) * k)),
               });
             }
           }
         }
       }
-      tree.dispose();
-      brute.dispose();
+      for (const net of [tree, brute, stored, widened]) net.dispose();
     }
   });
 
