@@ -58,20 +58,21 @@ export function allowedDirectNeighbours(
       store<i32>(group + (<usize>pending << 2), i + ctz(lanes));
       lanes &= lanes - 1;
       if (++pending < GROUP_POINTS) continue;
-      size = searchAnyGroup(stored, query, points, unitFactors, d, group, GROUP_POINTS, k, manhattan, outIndices, outValues, size);
+      size = searchAnyGroup(stored, query, points, unitFactors, d, group, GROUP_POINTS, 0, k, manhattan, outIndices, outValues, size);
       pending = 0;
     }
   }
-  if (pending > 0) searchAnyGroup(stored, query, points, unitFactors, d, group, pending, k, manhattan, outIndices, outValues, size);
+  if (pending > 0) searchAnyGroup(stored, query, points, unitFactors, d, group, pending, 0, k, manhattan, outIndices, outValues, size);
 }
 
 /** searchGroup on X's float64 rows, or with `stored` searchStoredGroup on float32 storage's panels. */
 @inline function searchAnyGroup(
-  stored: bool, query: usize, points: usize, unitFactors: usize, d: i32, group: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
+  stored: bool, query: usize, points: usize, unitFactors: usize, d: i32, group: usize, count: i32, first: i32, k: i32, manhattan: bool,
+  outIndices: usize, outValues: usize, size: i32,
 ): i32 {
   return stored
-    ? searchStoredGroup(query, points, unitFactors, d, group, count, k, manhattan, outIndices, outValues, size)
-    : searchGroup(query, points, d, group, count, 0, k, manhattan, outIndices, outValues, size);
+    ? searchStoredGroup(query, points, unitFactors, d, group, count, first, k, manhattan, outIndices, outValues, size)
+    : searchGroup(query, points, d, group, count, first, k, manhattan, outIndices, outValues, size);
 }
 
 /** Bit j set for each of the `count` (≤ 16) filter bytes at `bytes` that is not 0: one vector test for a whole sixteen. */
@@ -86,16 +87,20 @@ export function allowedDirectNeighbours(
  * One query's k nearest among the `count` ≥ k points `list` names (ascending indices), by
  * direct differences from X (`points`, row-major in index order): Σ_j (x_j − X_ij)², or with
  * `manhattan` Σ_j |x_j − X_ij|, each summed in dimension order from 0 as directSquaredDistance
- * sums it, so each equals what every path reports. Writes k indices and values ascending to
- * outIndices and outValues, ties toward the lower index. With k = 0 it keeps none and writes
- * every listed point's value to outValues instead, in the list's order (a radius search's).
+ * sums it, so each equals what every path reports; or (`stored`) from float32 storage's panels at
+ * `points`, a cosine network's with its `unitFactors` (else 0), as searchStoredGroup reads them.
+ * Writes k indices and values ascending to outIndices and outValues, ties toward the lower
+ * index. With k = 0 it keeps none and writes every listed point's value to outValues instead,
+ * in the list's order (a radius search's).
  */
 export function listedDirectNeighbours(
   query: usize, points: usize, d: i32, list: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize,
+  stored: bool, unitFactors: usize,
 ): void {
   let size = 0;
   for (let start = 0; start < count; start += GROUP_POINTS) {
-    size = searchGroup(query, points, d, list + (<usize>start << 2), min(GROUP_POINTS, count - start), start, k, manhattan, outIndices, outValues, size);
+    const group = list + (<usize>start << 2);
+    size = searchAnyGroup(stored, query, points, unitFactors, d, group, min(GROUP_POINTS, count - start), start, k, manhattan, outIndices, outValues, size);
   }
 }
 
@@ -162,7 +167,7 @@ export function listedDirectNeighbours(
  * float32 storage reports, bit for bit.
  */
 @inline function searchStoredGroup(
-  query: usize, panels: usize, unitFactors: usize, d: i32, group: usize, count: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
+  query: usize, panels: usize, unitFactors: usize, d: i32, group: usize, count: i32, first: i32, k: i32, manhattan: bool, outIndices: usize, outValues: usize, size: i32,
 ): i32 {
   const last = count - 1;
   const p0 = load<i32>(group), p1 = load<i32>(group + (<usize>min(1, last) << 2));
@@ -204,7 +209,7 @@ export function listedDirectNeighbours(
       sum67 = addSquare(sum67, f64x2.sub(x, widenedPair(a6, a7, offset)));
     }
   }
-  return offerGroup(sum01, sum23, sum45, sum67, group, count, 0, k, outIndices, outValues, size);
+  return offerGroup(sum01, sum23, sum45, sum67, group, count, first, k, outIndices, outValues, size);
 }
 
 /** Bytes from one dimension of a stored point to the next: a panel's eight float32 values. */

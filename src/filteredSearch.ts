@@ -11,8 +11,8 @@
 //   over few allowed points.
 // - 'direct': brute force over the allowed points with direct differences in dimension order
 //   (layerOneValue, the distance every path reports), for little work: few queries against a
-//   small share of the points. On float64 storage it runs in wasm over X where the points lie
-//   (listedDirectNeighbours, eight points at once), elsewhere in JS. A single query has a
+//   small share of the points. It runs in wasm over the points where they lie, on either
+//   storage (listedDirectNeighbours, eight points at once), the dot metric in JS. A single query has a
 //   one-query plan (filters.ts) that runs it, or the partition's restricted search, without the
 //   general path's costs, as singleQueryFilterWay finds cheapest.
 import type { FoundNeighbours } from './jobs.js';
@@ -86,7 +86,7 @@ export function filteredWay(n: number, d: number, allowedCount: number, k: numbe
 
 /** Gathering the allowed points, then searching them: by brute force, or (`share` < 1) by a pruned search taking that share of its time. */
 const gatherCost = (d: number, allowedCount: number, rows: number, share = 1) => GATHER_VALUE_COST * allowedCount * d + share * (rows === 1 ? SINGLE_QUERY_VALUE_COST : 1) * rows * allowedCount * d;
-/** Direct differences over the allowed points: in JS, or (`inWasm`: float64 storage) in wasm, as allowedDirectNeighbours measures. */
+/** Direct differences over the allowed points: in JS, or (`inWasm`: a metric of differences) in wasm, as allowedDirectNeighbours measures. */
 const directCost = (d: number, allowedCount: number, rows: number, inWasm: boolean) =>
   rows * allowedCount * (inWasm ? ALLOWED_DIRECT_POINT_COST + ALLOWED_DIRECT_VALUE_COST * d : DIRECT_VALUE_COST * d);
 

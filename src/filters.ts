@@ -14,7 +14,7 @@ import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { withinRadius, type Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
-import { allowedDirectCall } from './pointCalls.js';
+import { allowedDirectCall, directPoints } from './pointCalls.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
@@ -125,18 +125,18 @@ function allowedPositions(allowed: Uint8Array): Int32Array {
   return positions;
 }
 
-/** Whether brute force over allowed points runs in wasm (allowedNeighbours): X held as float64, a metric of differences. */
-function inWasm(w: Weights, metric: Metric): boolean {
-  return w.points !== undefined && metric !== 'dot';
+/** Whether brute force over allowed points runs in wasm (allowedNeighbours): a metric of differences, on either storage. */
+function inWasm(metric: Metric): boolean {
+  return metric !== 'dot';
 }
 
 /**
  * Brute force over the points `allowed` marks: each query's k nearest, as directNeighbours finds
- * them. On float64 storage it runs in wasm over X where the points lie (listedDirectNeighbours,
- * eight points at once: several times JS's speed); float32 storage and the dot metric in JS.
+ * them. It runs in wasm over the points where they lie (listedDirectNeighbours, eight points at
+ * once: several times JS's speed), the dot metric in JS.
  */
 function allowedNeighbours(kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, k: number, metric: Metric): FoundNeighbours {
-  if (!inWasm(w, metric) || k === 0) return directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, k, metric);
+  if (!inWasm(metric) || k === 0) return directNeighbours(allowedRows(kernels, w, allowed), w.d, queries, k, metric);
   const indices = new Int32Array(queries.rows * k);
   const squared = new Float64Array(queries.rows * k);
   overAllowedInWasm(kernels, w, allowed, queries, k, metric, (r, outIndices, outValues) => {
@@ -152,7 +152,7 @@ function allowedNeighbours(kernels: Kernels, w: Weights, allowed: Uint8Array, qu
  * allowedNeighbours runs there, the choice and the order in JS.
  */
 function allowedRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, queries: Matrix, radius: number, metric: Metric): RadiusNeighbours {
-  if (!inWasm(w, metric)) return directRadius(allowedRows(kernels, w, allowed), w.d, queries, radius, metric);
+  if (!inWasm(metric)) return directRadius(allowedRows(kernels, w, allowed), w.d, queries, radius, metric);
   const offsets = new Int32Array(queries.rows + 1);
   const indices: number[] = [];
   const distances: number[] = [];
@@ -193,9 +193,10 @@ function overAllowedInWasm(
     kernels.i32(list, positions.length).set(positions);
     const search = kernels.entry('listedDirectNeighbours');
     const manhattan = metric === 'manhattan' ? 1 : 0;
+    const [points, stored, unitFactors] = directPoints(w);
     for (let r = 0; r < queries.rows; r++) {
       kernels.f64(query, d).set(queries.data.subarray(r * d, (r + 1) * d));
-      search(query, w.points!.pointer, d, list, positions.length, k, manhattan, outIndices, outValues);
+      search(query, points, d, list, positions.length, k, manhattan, outIndices, outValues, stored, unitFactors);
       take(r, outIndices, outValues, positions);
     }
   } finally {
@@ -276,7 +277,7 @@ export function filteredNeighbours(
 ): FilteredNeighbours {
   const count = allowedCount(allowed);
   const found = Math.min(k, count);
-  const directInWasm = inWasm(w, options.metric);
+  const directInWasm = inWasm(options.metric);
   const { way, width } = filteredWay(w.n, w.d, count, found, queries.rows, 1, directInWasm);
   if (found === 0 || way === 'direct') return overAllowed('direct', kernels, w, allowed, options, queries, found);
   if (way === 'gather') return overAllowed('gather', kernels, w, allowed, options, queries, found);
@@ -372,7 +373,7 @@ export interface FilteredRadius {
  */
 export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array, options: ResolvedOptions, queries: Matrix, radius: number, share = 1): FilteredRadius {
   const count = allowedCount(allowed);
-  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, share, inWasm(w, options.metric));
+  const way = count === 0 ? 'direct' : filteredRadiusWay(w.n, w.d, count, queries.rows, share, inWasm(options.metric));
   if (way === 'whole') return { weights: w, finish: (found) => dropLeftOut(found, allowed), release: () => {} };
   if (way === 'direct') {
     const found = allowedRadius(kernels, w, allowed, queries, radius, options.metric);
@@ -396,7 +397,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
   const { kernels, weights: w, tree, options } = context;
   // A partition searches float64 storage alone; the differences run on either storage.
   const partition = tree?.serves(width) ? tree : undefined;
-  if (options.metric === 'dot' || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
+  if (!inWasm(options.metric) || width > w.n) return { job: EMPTY_JOB, result: () => undefined as R, ready: () => false };
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;

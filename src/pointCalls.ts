@@ -69,6 +69,15 @@ export function radiusCall(w: Weights, rows: boolean, rest: readonly number[]): 
  * panels (a cosine network's read as its unit rows).
  */
 export function allowedDirectCall(w: Weights, query: number, allowed: number, group: number, k: number, manhattan: boolean, outIndices: number, outValues: number): KernelCall {
-  const points = w.stored ? w.stored.panels.pointer : w.points!.pointer;
-  return ['allowedDirectNeighbours', [query, points, w.n, w.d, allowed, group, k, manhattan ? 1 : 0, outIndices, outValues, w.stored ? 1 : 0, unitFactorsOf(w)]];
+  const [points, stored, unitFactors] = directPoints(w);
+  return ['allowedDirectNeighbours', [query, points, w.n, w.d, allowed, group, k, manhattan ? 1 : 0, outIndices, outValues, stored, unitFactors]];
+}
+
+/**
+ * Where the direct differences of assembly/filter.ts read the points, as their arguments name
+ * it: the address (X's float64 rows, or float32 storage's panels), 1 for the panels, and a
+ * cosine network's unit factors (else 0).
+ */
+export function directPoints(w: Weights): [points: number, stored: number, unitFactors: number] {
+  return w.stored ? [w.stored.panels.pointer, 1, unitFactorsOf(w)] : [w.points!.pointer, 0, 0];
 }
