@@ -69,9 +69,9 @@ export function filteredWay(n: number, d: number, allowedCount: number, k: numbe
   // Widths up to WIDEST_EXTRA past k, then k + left, which no row can fall short at; for a large
   // k (whose chance of falling short costs O(k) a width) that one alone.
   const extras = k > LARGEST_ESTIMATED_K ? 0 : Math.min(left, WIDEST_EXTRA) + 1;
-  const widths = Array.from({ length: extras }, (_, extra) => k + extra);
-  if (left >= extras) widths.push(k + left);
-  for (const width of widths) {
+  for (let extra = 0; extra <= extras; extra++) {
+    if (extra === extras && left < extras) break;
+    const width = extra === extras ? k + left : k + extra;
     if (width > n) break;
     const searched = wholeShare * search * rows * n * d * (1 + (width - k) * EXTRA_WIDTH_COST);
     if (searched >= best.cost) break;
