@@ -4,6 +4,7 @@
 // filter allows, read where they lie: a single query over few of them costs less so than the
 // pruned search, which must reach farther for k allowed points, or a gathered copy.
 
+import { PANEL_POINTS } from './distance';
 import { storedPointAddress, UNIT_NORMS_OFFSET, unitOf, unitScaleAddress } from './float32Storage';
 
 /**
@@ -212,8 +213,8 @@ export function listedDirectNeighbours(
   return offerGroup(sum01, sum23, sum45, sum67, group, count, first, k, outIndices, outValues, size);
 }
 
-/** Bytes from one dimension of a stored point to the next: a panel's eight float32 values. */
-const STORED_BYTES_PER_DIMENSION: usize = 32;
+/** Bytes from one dimension of a stored point to the next: a panel's float32 values. */
+const STORED_BYTES_PER_DIMENSION: usize = <usize>PANEL_POINTS * 4;
 
 /** Two stored points' values of one dimension (`offset` bytes into their panels), widened (exactly) to float64. */
 @inline function widenedPair(first: usize, second: usize, offset: usize): v128 {

@@ -7,6 +7,7 @@
  *   node dist/bench/filters.js                 # W2: 10 000 × 64, 1 000 queries, k = 5
  *   node dist/bench/filters.js --n 60000 --d 784
  *   node dist/bench/filters.js --algorithm brute   # (default 'auto', which picks the pruned search on W2)
+ *   node dist/bench/filters.js --n 100000 --d 384 --q 100 --storage float32 --metric cosine   # embeddings
  */
 import { KnnNetwork } from '../src/index.js';
 import { SeededRandom } from '../src/random.js';
@@ -26,15 +27,21 @@ const w2 = WORKLOADS.find((workload) => workload.name === 'W2')!;
 const spec = { ...w2, n: numberArgument('n', w2.n), d: numberArgument('d', w2.d), q: numberArgument('q', w2.q) };
 const k = spec.k as number;
 const { train, labels, queries } = loadWorkload(spec);
-const algorithmAt = process.argv.indexOf('--algorithm');
-const algorithm = (algorithmAt >= 0 ? process.argv[algorithmAt + 1] : 'auto') as 'auto' | 'brute' | 'tree';
-const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, { k, algorithm });
+function textArgument<T extends string>(name: string, fallback: T): T {
+  const at = process.argv.indexOf(`--${name}`);
+  return (at >= 0 ? process.argv[at + 1] : fallback) as T;
+}
+
+const algorithm = textArgument<'auto' | 'brute' | 'tree'>('algorithm', 'auto');
+const storage = textArgument<'auto' | 'float64' | 'float32'>('storage', 'auto');
+const metric = textArgument<'euclidean' | 'manhattan' | 'cosine'>('metric', 'euclidean');
+const network = await KnnNetwork.fit({ data: train, rows: spec.n, cols: spec.d }, labels, { k, algorithm, storage, metric });
 const batch = { data: queries, rows: spec.q, cols: spec.d };
 const singles = Array.from({ length: spec.q }, (_, r) => queries.subarray(r * spec.d, (r + 1) * spec.d));
 const random = new SeededRandom(18);
 const filters = SHARES.map((share) => Uint8Array.from({ length: spec.n }, () => (random.uniform() < share ? 1 : 0)));
 
-console.log(`Filtered kneighbors against unfiltered: n = ${spec.n}, d = ${spec.d}, k = ${k}, W2's blobs (seed ${spec.seed}); filters scattered at random; algorithm '${algorithm}' (searching by '${network.searchAlgorithm}').`);
+console.log(`Filtered kneighbors against unfiltered: n = ${spec.n}, d = ${spec.d}, k = ${k}, W2's blobs (seed ${spec.seed}); filters scattered at random; algorithm '${algorithm}' (searching by '${network.searchAlgorithm}'), storage '${storage}', metric '${metric}'.`);
 console.log(`${describeProcessor(processor())}, Node ${process.versions.node}.`);
 console.log('Ratios are filtered ÷ unfiltered medians of the same round-robin run (below 1: the filter is faster).\n');
 for (const [form, rows] of [['batch', spec.q], ['single', 1]] as const) {

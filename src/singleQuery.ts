@@ -133,14 +133,14 @@ type Entry = (...args: number[]) => unknown;
 /**
  * `entry` called on `args`, written out as a call of that many arguments: optimised code then
  * calls the wasm entry directly, where a bound function or a spread goes through a generic call
- * (an Iris query took 1.1× the time). The longest entries take 20; a longer list is bound.
+ * (an Iris query took 1.1× the time).
  */
 function writtenOut(entry: Entry, args: number[]): () => unknown {
-  const call = CALLS_BY_LENGTH[args.length];
-  return call ? call(entry, args) : entry.bind(null, ...args);
+  return CALLS_BY_LENGTH[args.length](entry, args);
 }
 
-const CALLS_BY_LENGTH: readonly ((entry: Entry, args: number[]) => () => unknown)[] = [
+/** A call written out for each count of arguments up to the most an entry takes (test/singleQuery checks every export against it). */
+export const CALLS_BY_LENGTH: readonly ((entry: Entry, args: number[]) => () => unknown)[] = [
   (entry) => () => entry(),
   (entry, [a]) => () => entry(a),
   (entry, [a, b]) => () => entry(a, b),

@@ -2,6 +2,7 @@
 // and the same errors as the general path, whatever form the query comes in.
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnError, type KnnOptions } from '../src/index.js';
+import { CALLS_BY_LENGTH } from '../src/singleQuery.js';
 import { loadKernels } from '../src/wasm.js';
 import { bits, randomData } from './helpers.js';
 
@@ -89,6 +90,14 @@ describe('the one-query path', () => {
     }
     expect(net.predict([1, 2, 3])).toEqual(net.predict([[1, 2, 3]]));
     net.dispose();
+  });
+
+  it('has a call written out for every kernel entry, whatever its count of arguments', () => {
+    for (const [name, entry] of Object.entries(kernels.exports)) {
+      if (typeof entry !== 'function') continue;
+      const { length } = (entry as { original?: () => unknown }).original ?? (entry as () => unknown);
+      expect(length, name).toBeLessThan(CALLS_BY_LENGTH.length);
+    }
   });
 
   it('reads each value of the query once', async () => {
