@@ -36,6 +36,18 @@ export type AddedLabels<L extends Label, T extends Task> = [T] extends ['search'
 /** kneighbors' job (searches.ts) and the queries it runs on. */
 type SearchJob = ReturnType<typeof kneighborsJob> & { readonly queries: Matrix };
 
+/** predict's one-query parts (a function of the module's, so a call allocates no closure for them). */
+function onePrediction(context: JobContext): { job: ChunkJob; result: () => unknown } {
+  const { job, result } = predictJob(context, 1);
+  return { job, result: () => result().slice() };
+}
+
+/** predictProba's one-query parts (as onePrediction). */
+function oneProbabilityRow(context: JobContext): { job: ChunkJob; result: () => Float64Array } {
+  const { job, scores } = scoresJob(context, 1, outputLayer(context));
+  return { job, result: () => scores.slice() };
+}
+
 /** What `add` takes besides the points and their labels. */
 export interface AddOptions {
   /** The points' stable ids (see fit's `options.ids`): required on a network that has ids, refused on one that has none. */
@@ -87,7 +99,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     this.#capped = capped;
     this.#runner = new ChunkRunner(kernels, threads, this);
     this.#held = new HeldWeights(kernels, this, weights, options);
-    this.#singleQueries = new SingleQueryPlans(kernels, this.#runner, options.metric);
+    this.#singleQueries = new SingleQueryPlans(kernels, this.#runner, options.metric, () => this.#context);
     this.#pooled = new PooledCalls(this.#runner, this.#held, threads);
     this.#updates = new TrainingSetUpdates(kernels, this.#held, options);
   }
@@ -411,7 +423,8 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
    * the weights change.
    */
   #singleQuery<R>(call: SingleQueryCall, X: unknown, build: (context: JobContext) => { job: ChunkJob; result: () => R }): R | undefined {
-    return this.#singleQueries.run(call, X, this.#live(`${call}(X)`), () => build(this.#context));
+    // The call's name is spelt out only where it is reported: a one-query call allocates nothing it can skip.
+    return this.#singleQueries.run(call, X, this.#held.current ?? this.#live(`${call}(X)`), build);
   }
 
   #scores(queries: Matrix): Float64Array {
@@ -430,10 +443,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
   predict(X: LabelledInput<T>): Prediction<L, T> {
     this.#checkLabels('predict(X)');
     if (this.#sharding) return this.#predict(this.#queries(X, 'predict(X)'));
-    const single = this.#singleQuery('predict', X, (context) => {
-      const { job, result } = predictJob(context, 1);
-      return { job, result: () => result().slice() };
-    });
+    const single = this.#singleQuery('predict', X, onePrediction);
     return (single ?? this.#predict(this.#queries(X, 'predict(X)'))) as Prediction<L, T>;
   }
 
@@ -485,10 +495,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
     if (shards) {
       return shards.votes(this.#kernels, this.#queries(X, 'predictProba(X)'), this.#votes(shards.n)!, this.options, false).scores;
     }
-    const single = this.#singleQuery('predictProba', X, (context) => {
-      const { job, scores } = scoresJob(context, 1, outputLayer(context));
-      return { job, result: () => scores.slice() };
-    });
+    const single = this.#singleQuery('predictProba', X, oneProbabilityRow);
     return single ?? this.#scores(this.#queries(X, 'predictProba(X)'));
   }
 
@@ -554,7 +561,7 @@ export class KnnNetwork<L extends Label = Label, T extends Task = Task> {
       const weights = this.#live('kneighbors(X, k)');
       const width = neighbourWidth(k, weights.n, this.options.k, this.#capped);
       const single = filter
-        ? this.#singleQueries.run(`filtered kneighbors ${width}`, X, weights, () => filteredSingleQueryParts(this.#context, width, (found) => reported(this.#surface, found)), filter)
+        ? this.#singleQueries.run(`filtered kneighbors ${width}`, X, weights, (context) => filteredSingleQueryParts(context, width, (found) => reported(this.#surface, found)), filter)
         : this.#singleQuery(`kneighbors ${width}`, X, (context) => {
           const found = Math.min(width, weights.n);
           const searched = neighboursJob(context, 1, found);

@@ -5,6 +5,7 @@
 // its arguments; each call then writes the query straight into wasm memory (read once, and
 // checked there as toMatrix checks its copy), runs the bound entries and reads the result.
 import type { ChunkJob, ChunkLayout, ChunkRunner } from './chunkRunner.js';
+import type { JobContext } from './jobs.js';
 import { checkValues, magnitudeLimit, notANumber, viewLength, type MatrixForm } from './matrix.js';
 import { normaliseRows, normaliseRow, type Metric } from './metrics.js';
 import type { Kernels } from './wasm.js';
@@ -185,30 +186,39 @@ export interface SingleQueryParts<R, A> {
 const MAX_PLANS = 8;
 
 /** A network's one-query plans, by call, each laid out again once the weights it was made for are replaced. */
+type PlanEntry = { plan: SingleQueryPlan; parts: SingleQueryParts<unknown, never> };
+
 export class SingleQueryPlans {
   readonly #kernels: Kernels;
   readonly #runner: ChunkRunner;
   readonly #metric: Metric;
-  readonly #plans = new Map<SingleQueryCall, { plan: SingleQueryPlan; parts: SingleQueryParts<unknown, never> }>();
+  readonly #context: () => JobContext;
+  readonly #plans = new Map<SingleQueryCall, PlanEntry>();
+  /** The call served last and its plan, found without a lookup in the map: a loop of one kind of call asks for the same plan each time. */
+  #last: { call: SingleQueryCall; entry: PlanEntry } | undefined;
 
-  constructor(kernels: Kernels, runner: ChunkRunner, metric: Metric) {
+  /** `context` gives what a plan's parts are built from, when one is (re)built. */
+  constructor(kernels: Kernels, runner: ChunkRunner, metric: Metric, context: () => JobContext) {
     this.#kernels = kernels;
     this.#runner = runner;
     this.#metric = metric;
+    this.#context = context;
   }
 
   /**
    * `call` on X by its plan on `weights` when X is one query and the plan serves `argument`
    * (`build` makes the plan's parts), else undefined: the general path serves it.
    */
-  run<R, A = undefined>(call: SingleQueryCall, X: unknown, weights: Weights, build: () => SingleQueryParts<R, A>, argument?: A): R | undefined {
-    let entry = this.#plans.get(call);
+  run<R, A = undefined>(call: SingleQueryCall, X: unknown, weights: Weights, build: (context: JobContext) => SingleQueryParts<R, A>, argument?: A): R | undefined {
+    const last = this.#last;
+    let entry = last !== undefined && last.call === call ? last.entry : this.#plans.get(call);
     if (entry?.plan.weights !== weights) {
       if (!entry && this.#plans.size >= MAX_PLANS) this.#plans.clear();
-      const parts = build() as SingleQueryParts<unknown, never>;
+      const parts = build(this.#context()) as SingleQueryParts<unknown, never>;
       entry = { plan: new SingleQueryPlan(this.#kernels, this.#runner, weights, this.#metric, parts.job, parts.alternative), parts };
       this.#plans.set(call, entry);
     }
+    if (entry !== last?.entry) this.#last = { call, entry };
     // Before X is read: a call the plan does not serve reads X on the general path alone.
     const { ready } = entry.parts as SingleQueryParts<unknown, A>;
     const way = ready ? ready(argument as A, entry.plan.layout()) : true;
