@@ -9,7 +9,7 @@
 import { PANEL_POINTS } from './distance';
 import { offerCandidate, RangeReducer, sortCandidates, TopKHeap, topKStateBytes, TopKReducer } from './topk';
 import {
-  blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset, UNIT_ROUNDOFF,
+  blockPanels, CANDIDATE_GEMM, DIRECT_DIFFERENCES, expansionErrorBound, float32BlockPanels, minimaOffset, pairNorms, reducerIn, scratchBytes, statesOffset, UNIT_ROUNDOFF,
 } from './stream';
 import { directLayer } from './metrics';
 import { pointsIn, storedPointsIn } from './trainingPoints';
@@ -216,12 +216,14 @@ function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, s
 
 /**
  * Sets up the call's top-k reducer (in `scratch`) to keep `capacity` candidates per query, each
- * heap empty.
+ * heap empty, for a stream whose tiles hold `tilePanels` panels (blockPanels for the float64
+ * stream, float32BlockPanels for the float32 one).
  */
-function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize): TopKReducer {
+function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize, tilePanels: i32): TopKReducer {
   const reducer = reducerIn<TopKReducer>(scratch, q, d);
-  // One tile holds every point and at most 8 are kept: select from the whole row (smallestOfRow).
-  const selectFromRow = n <= blockPanels(d) * PANEL_POINTS && capacity <= 8;
+  // One tile holds every point and at most 16 are kept (past 8, from a row of at least 16:
+  // fillLimit's sixteen columns): select from the whole row (smallestOfRow).
+  const selectFromRow = n <= tilePanels * PANEL_POINTS && (capacity <= 8 || (capacity <= 16 && n >= 16));
   reducer.begin(scratch + statesOffset(q, d), q, capacity, selectFromRow, scratch + minimaOffset(q, d));
   return reducer;
 }
@@ -234,7 +236,7 @@ function directPanelSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
   outIndices: usize, outSquared: usize, kernel: i32,
 ): void {
-  const reducer = startTopK(n, d, q, k, scratch);
+  const reducer = startTopK(n, d, q, k, scratch, blockPanels(d));
   storage.stream(reducer, n, d, queries, q, scratch, kernel);
   for (let r = 0; r < q; r++) {
     reducer.finish(r);
@@ -253,7 +255,7 @@ function candidateSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
-  const reducer = startTopK(n, d, q, capacity, scratch);
+  const reducer = startTopK(n, d, q, capacity, scratch, blockPanels(d));
   storage.stream(reducer, n, d, queries, q, scratch, CANDIDATE_GEMM);
   const queryNorms = pairNorms(scratch, q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
@@ -314,7 +316,7 @@ function float32CandidateSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
   outIndices: usize, outSquared: usize,
 ): i32 {
-  const reducer = startTopK(n, d, q, capacity, scratch);
+  const reducer = startTopK(n, d, q, capacity, scratch, float32BlockPanels(d));
   storage.streamFloat32(reducer, n, d, queries, q, scratch);
   const rescale = storage.float32Rescale();
   let failures = 0;

@@ -34,7 +34,7 @@ export function blockPanels(d: i32): i32 {
 }
 
 /** Like blockPanels for the float32 copy: its panels take half the bytes, so twice as many fit. */
-function float32BlockPanels(d: i32): i32 {
+export function float32BlockPanels(d: i32): i32 {
   const panels = BLOCK_BYTES / (d * PANEL_POINTS * 4);
   return panels < 1 ? 1 : panels > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : panels;
 }

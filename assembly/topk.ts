@@ -43,7 +43,7 @@ export function topKStateBytes(capacity: i32): usize {
  * The top-k reducer of one call: a TopKHeap of `capacity` per query, `stateBytes` apart from
  * `states` on, and `minima`, MINIMA_BYTES of the call's scratch that the folds sort a tile's
  * lane or column minima in. With `selectFromRow` each query's whole row arrives as one tile and
- * at most 8 are kept: a fold selects from that row (smallestOfRow, sorted as it goes) instead
+ * at most 16 are kept: a fold selects from that row (smallestOfRow, sorted as it goes) instead
  * of feeding the heap. A call split by training rows merges its slices' answers in the
  * wrapper, by (distance, index), the order the heaps keep.
  */
@@ -531,17 +531,8 @@ function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, list: u
   v128.store(out, v128.shuffle<f64>(high56, a57, 0, 3), 48);
 }
 
-/**
- * The `capacity` (≤ 8) smallest of a query's whole row of `count` ≥ 8 distances (training
- * points firstIndex…), without a heap: the row's eight lane minima (positions ≡ 0…7 mod 8) are
- * eight distinct points, so the capacity-th smallest of them is a threshold with at least
- * `capacity` distances at or below it; one vector pass keeps only those, inserted into a short
- * sorted list (ties to the lower index). At Iris size this costs a fraction of the heap.
- * Writes them ascending; overwrites the tile's padding after `count` with +∞.
- */
-function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
-  const padded = (count + 7) & ~7;
-  for (let i = count; i < padded; i++) store<f64>(tile + (<usize>i << 3), Infinity);
+/** The capacity-th smallest (capacity ≤ 8) of the eight lane minima of a row of `padded` (a multiple of 8) distances. */
+@inline function smallestLaneMinimum(tile: usize, padded: i32, capacity: i32, minima: usize): f64 {
   let lanes01 = f64x2.splat(Infinity), lanes23 = lanes01, lanes45 = lanes01, lanes67 = lanes01;
   for (let i = 0; i < padded; i += 8) {
     const at = tile + (<usize>i << 3);
@@ -550,9 +541,24 @@ function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usiz
     lanes45 = f64x2.pmin(lanes45, v128.load(at, 32));
     lanes67 = f64x2.pmin(lanes67, v128.load(at, 48));
   }
-  // The capacity-th smallest lane minimum.
   sortEight(lanes01, lanes23, lanes45, lanes67, minima);
-  const threshold = f64x2.splat(distanceAt(minima, capacity - 1));
+  return distanceAt(minima, capacity - 1);
+}
+
+/**
+ * The `capacity` (≤ 16) smallest of a query's whole row of `count` ≥ 8 distances (training
+ * points firstIndex…), without a heap: the row's eight lane minima (positions ≡ 0…7 mod 8) are
+ * eight distinct points, so the capacity-th smallest of them is a threshold with at least
+ * `capacity` distances at or below it (past 8 kept, fillLimit's of the sixteen columns); one
+ * vector pass keeps only those, inserted into a short sorted list (ties to the lower index). At
+ * Iris size this costs a fraction of the heap, and on a filter's few hundred gathered points
+ * (k = 5 and its float32 margin: 9 kept) a third of it.
+ * Writes them ascending; overwrites the tile's padding after `count` with +∞.
+ */
+function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
+  const padded = (count + 7) & ~7;
+  for (let i = count; i < padded; i++) store<f64>(tile + (<usize>i << 3), Infinity);
+  const threshold = f64x2.splat(capacity <= 8 ? smallestLaneMinimum(tile, padded, capacity, minima) : fillLimit(tile, count, capacity, minima));
   // Keep the distances at or below it, sorted ascending in slots 0…size−1.
   let size = 0;
   for (let i = 0; i < padded; i += 8) {
