@@ -234,7 +234,7 @@ describe('top-k reducer (row selection)', () => {
   it('selects the capacity (≤ 16; past 8, of a row of at least 16) smallest of a whole row, sorted, ties toward the lower index', () => {
     const random = new SeededRandom(23);
     for (const grid of [0, 2, 7]) {
-      for (const count of [8, 9, 13, 16, 17, 31, 100, 257, 528]) {
+      for (const count of [8, 9, 13, 16, 17, 31, 100, 257, 528, 1024]) {
         for (let capacity = 1; capacity <= (count >= 16 ? 16 : 8); capacity++) {
           const row = distances(random, count, grid);
           wasm.topKBegin(reducer, states, 3, capacity, 1, minima);
