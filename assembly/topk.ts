@@ -550,9 +550,10 @@ function rangeFold(tile: usize, count: i32, firstIndex: i32, limit: f64, list: u
  * points firstIndex…), without a heap: the row's eight lane minima (positions ≡ 0…7 mod 8) are
  * eight distinct points, so the capacity-th smallest of them is a threshold with at least
  * `capacity` distances at or below it (past 8 kept, fillLimit's of the sixteen columns); one
- * vector pass keeps only those, inserted into a short sorted list (ties to the lower index). At
- * Iris size this costs a fraction of the heap, and on a filter's few hundred gathered points
- * (k = 5 and its float32 margin: 9 kept) a third of it.
+ * vector pass lists the groups of eight that hold any, and only their distances at or below it
+ * are inserted into a short sorted list (ties to the lower index). At Iris size this costs a
+ * fraction of the heap, and on a filter's few hundred gathered points (k = 5 and its float32
+ * margin: 9 kept) about half of it.
  * Writes them ascending; overwrites the tile's padding after `count` with +∞.
  */
 function smallestOfRow(tile: usize, count: i32, firstIndex: i32, distances: usize, indices: usize, capacity: i32, minima: usize): void {
