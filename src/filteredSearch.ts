@@ -33,6 +33,12 @@ const SINGLE_QUERY_VALUE_COST = 1.8;
 const GATHER_VALUE_COST = 130;
 const DIRECT_VALUE_COST = 22;
 const EXTRA_WIDTH_COST = 1 / 100;
+/**
+ * A filtered query alone on a brute-force network searches this many past k, where no more
+ * points are left out than that, and drops those (filters.ts): a filter that leaves out a few
+ * points (the query's own, those already seen) costs about what no filter does.
+ */
+export const DEEPER_EXTRA = 8;
 /** The whole search goes at most this many past k (but for k + every point left out): deeper, it costs several times the search. */
 const WIDEST_EXTRA = 256;
 const LARGEST_ESTIMATED_K = 64;
@@ -166,11 +172,16 @@ const UNIT_ROWS_DIRECT_COST = 2;
  */
 export function singleQueryFilterWay(
   n: number, d: number, allowedCount: number, partition?: { share: number; plan: Pick<PartitionPlan, 'kind' | 'clusters'> }, unitRows = false,
-): 'pruned' | 'direct' | 'general' {
+): 'pruned' | 'direct' | 'deeper' | 'general' {
   const direct = directCost(d, allowedCount, 1, true) * (unitRows ? UNIT_ROWS_DIRECT_COST : 1) + FILTER_BYTE_COST * n;
-  // Brute force: the general path, which takes GENERAL_SINGLE_QUERY_COST times the whole
-  // network's search k deep, or these differences.
-  if (!partition) return direct < GENERAL_SINGLE_QUERY_COST * SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'general';
+  // Brute force: the whole network's search DEEPER_EXTRA past k, where no more points than that
+  // are left out (so k allowed ones are among those found); else the general path, which takes
+  // GENERAL_SINGLE_QUERY_COST times the whole search k deep; or these differences.
+  if (!partition) {
+    const search = SINGLE_QUERY_VALUE_COST * n * d;
+    if (n - allowedCount <= DEEPER_EXTRA) return direct < search * (1 + DEEPER_EXTRA * EXTRA_WIDTH_COST) ? 'direct' : 'deeper';
+    return direct < GENERAL_SINGLE_QUERY_COST * search ? 'direct' : 'general';
+  }
   const { share, plan } = partition;
   if (direct < restrictedCost(n, d, allowedCount, 1, share, plan.kind)) return 'direct';
   return prunedFilterWay(n, d, allowedCount, 1, share, plan) === 'pruned' ? 'pruned' : 'general';

@@ -116,6 +116,42 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
+  it('a single query that leaves out a few points on brute force (its nearest, and points tied with allowed ones) searches a little deeper and drops them: the allowed points\' exact answer, on both storages and three metrics', async () => {
+    const random = new SeededRandom(91);
+    for (const [n, d, grid] of [[300, 1, 4], [700, 5, 3], [1500, 33, 0], [40, 3, 0]] as const) {
+      for (const metric of ['euclidean', 'manhattan', 'cosine'] as const) {
+        if (metric === 'cosine' && d === 1) continue;
+        const value = () => (grid ? Math.floor(random.uniform() * grid) : random.uniform() * 2 - 1) + (metric === 'cosine' ? 0.5 : 0);
+        const X = { data: Float64Array.from({ length: n * d }, value), rows: n, cols: d };
+        const y = Array.from({ length: n }, (_, i) => i % 3);
+        for (const storage of ['float64', 'float32'] as const) {
+          const data = storage === 'float32' ? Float64Array.from(Float32Array.from(X.data)) : X.data;
+          const net = await KnnNetwork.fit({ ...X, data }, y, { k: 5, metric, algorithm: 'brute', storage });
+          for (let row = 0; row < 6; row++) {
+            const query = Float64Array.from({ length: d }, value);
+            const nearest = net.kneighbors(query, 12).indices;
+            for (const leftOut of [1, 3, 8, 9]) {
+              const allowed = new Uint8Array(n).fill(1);
+              // The nearest first (ties with the next ones on a grid), then any others.
+              for (let j = 0; j < leftOut; j++) allowed[j % 2 === 0 ? nearest[j] : (row * 37 + j * 11) % n] = 0;
+              for (const k of [1, 5]) {
+                const expected = await expectedNeighbours({ ...X, data }, allowed, { data: query, rows: 1, cols: d }, k, { metric });
+                const found = net.kneighbors(query, k, { filter: allowed });
+                const where = `n ${n}, d ${d}, ${metric}, ${storage}, query ${row}, ${leftOut} left out, k ${k}`;
+                expect({ indices: Array.from(found.indices), distances: Array.from(found.distances) }, where).toEqual(expected);
+                // A batch of two (the general path) gives each row the same bits.
+                const batch = net.kneighbors({ data: Float64Array.from([...query, ...query]), rows: 2, cols: d }, k, { filter: allowed });
+                expect(Array.from(batch.indices.subarray(k)), where).toEqual(Array.from(found.indices));
+                expect(bits(batch.distances.subarray(k)), where).toEqual(bits(found.distances));
+              }
+            }
+          }
+          net.dispose();
+        }
+      }
+    }
+  });
+
   it('a batch over few allowed points of a partitioned network gathers them onto a partition of their own, with the same answers', async () => {
     const n = 40000, d = 3;
     const { X, y } = randomData(73, n, d);
