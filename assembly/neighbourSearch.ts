@@ -46,14 +46,14 @@ export function searchNeighbours(
   points: usize, pointPanels: usize, packed: usize, pointNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64,
   float32Panels: usize, float32Norms: usize, float32Scale: f64, largestFloat32Norm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, metric: i32,
+  outIndices: usize, outSquared: usize, metric: i32, allowed: usize,
 ): void {
   const storage = pointsIn(scratch, points, pointPanels, packed, pointNorms, mean, largestPointNorm, false);
   storage.float32Panels = float32Panels;
   storage.float32Norms = float32Norms;
   storage.float32Scale = float32Scale;
   storage.largestFloat32Norm = largestFloat32Norm;
-  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, metric);
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, pointPanels != 0, metric, allowed);
 }
 
 /**
@@ -71,44 +71,50 @@ export function searchNeighbours(
 export function searchStoredNeighbours(
   panels: usize, pointNorms: usize, candidateNorms: usize, mean: usize, n: i32, d: i32, largestPointNorm: f64, largestCandidateNorm: f64,
   queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, direct: bool, metric: i32, unitFactors: usize,
+  outIndices: usize, outSquared: usize, direct: bool, metric: i32, unitFactors: usize, allowed: usize,
 ): void {
   const storage = storedPointsIn(scratch, panels, pointNorms, mean, largestPointNorm, unitFactors);
   storage.float32Panels = panels;
   storage.float32Norms = candidateNorms;
   storage.float32Scale = 1.0;
   storage.largestFloat32Norm = largestCandidateNorm;
-  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, metric);
+  search(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, direct, metric, allowed);
 }
 
-/** The search of searchNeighbours, on the points of `storage` (a TrainingPoints, or a class with its methods). */
+/**
+ * The search of searchNeighbours, on the points of `storage` (a TrainingPoints, or a class with
+ * its methods). With `allowed` (a byte per point, 1 = allowed; 0: none) it searches the allowed
+ * points alone, at least k of them: every fold and offer passes over the others, so each proof
+ * holds over the allowed points as it holds over all, and a heap that did not fill holds every
+ * allowed point.
+ */
 export function search<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, direct: bool, metric: i32,
+  outIndices: usize, outSquared: usize, direct: bool, metric: i32, allowed: usize = 0,
 ): void {
   if (direct) {
-    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, directLayer(metric));
+    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, directLayer(metric), allowed);
     return;
   }
   // Few points per candidate: direct brute force is exact by construction and costs less
   // than the GEMM plus the recheck of a large share of the points.
   if (n <= DIRECT_SEARCH_FACTOR * capacity && storage.widensPanels()) {
-    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, DIRECT_DIFFERENCES);
+    directPanelSearch(storage, n, d, queries, q, k, scratch, outIndices, outSquared, DIRECT_DIFFERENCES, allowed);
     return;
   }
   if (n <= DIRECT_SEARCH_FACTOR * capacity) {
     const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
     for (let r = 0; r < q; r++) {
-      directNeighbours(storage, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity));
+      directNeighbours(storage, n, d, queries + (<usize>r * <usize>d << 3), k, heap.distances(), heap.indices(capacity), allowed);
       writeNeighbours(outIndices + (<usize>r * <usize>k << 2), outSquared + (<usize>r * <usize>k << 3), heap.indices(capacity), heap.distances(), k);
     }
     return;
   }
   if (!storage.hasFloat32Candidates(d)) {
-    searchInFloat64(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared);
+    searchInFloat64(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, allowed);
     return;
   }
-  const failures = float32CandidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared);
+  const failures = float32CandidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, allowed);
   float32Unproven += failures;
   if (failures == 0) return;
   // The unproven queries go through the float64 search together, so its blocks of weights are
@@ -134,7 +140,7 @@ export function search<S>(
     memory.copy(entry + 4 + (<usize>k << 2), outSquared + (<usize>r * <usize>k << 3), <usize>k << 3);
     proven++;
   }
-  searchInFloat64(storage, n, d, queries, failures, k, capacity, scratch, outIndices, outSquared);
+  searchInFloat64(storage, n, d, queries, failures, k, capacity, scratch, outIndices, outSquared, allowed);
   // From the last row down, every row's source (a set-aside answer, or an earlier row of the
   // float64 answers) has not been overwritten yet.
   let nextProven = proven - 1;
@@ -166,9 +172,9 @@ export function search<S>(
  */
 function searchInFloat64<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, allowed: usize,
 ): void {
-  if (candidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared) == 0) return;
+  if (candidateSearch(storage, n, d, queries, q, k, capacity, scratch, outIndices, outSquared, allowed) == 0) return;
   // A k-heap for the queries that need direct brute force.
   const heap = changetype<TopKHeap>(scratch + statesOffset(q, d));
   // The second pass has the whole scratch for one query: a k-heap, then the collected indices.
@@ -179,14 +185,14 @@ function searchInFloat64<S>(
     const squared = outSquared + (<usize>r * <usize>k << 3);
     const query = queries + (<usize>r * <usize>d << 3);
     const limit = load<f64>(squared);
-    if (limit < Infinity && rangeSearch(storage, n, d, query, k, limit, scratch, room, indices, squared)) continue;
+    if (limit < Infinity && rangeSearch(storage, n, d, query, k, limit, scratch, room, indices, squared, allowed)) continue;
     // Direct brute force: on float32 storage its panels streamed through the direct kernel (one
     // query's layout of the scratch stays below the rows set aside past it), else row by row.
     if (storage.widensPanels()) {
-      directPanelSearch(storage, n, d, query, 1, k, scratch, indices, squared, DIRECT_DIFFERENCES);
+      directPanelSearch(storage, n, d, query, 1, k, scratch, indices, squared, DIRECT_DIFFERENCES, allowed);
       continue;
     }
-    directNeighbours(storage, n, d, query, k, heap.distances(), heap.indices(k));
+    directNeighbours(storage, n, d, query, k, heap.distances(), heap.indices(k), allowed);
     writeNeighbours(indices, squared, heap.indices(k), heap.distances(), k);
   }
 }
@@ -217,14 +223,14 @@ function writeNeighbours(outIndices: usize, outSquared: usize, indices: usize, s
 /**
  * Sets up the call's top-k reducer (in `scratch`) to keep `capacity` candidates per query, each
  * heap empty, for a stream whose tiles hold `tilePanels` panels (blockPanels for the float64
- * stream, float32BlockPanels for the float32 one).
+ * stream, float32BlockPanels for the float32 one), over the points `allowed` marks (0: all).
  */
-function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize, tilePanels: i32): TopKReducer {
+function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize, tilePanels: i32, allowed: usize): TopKReducer {
   const reducer = reducerIn<TopKReducer>(scratch, q, d);
   // One tile holds every point and at most 16 are kept (past 8, from a row of at least 16:
-  // fillLimit's sixteen columns): select from the whole row (smallestOfRow).
-  const selectFromRow = n <= tilePanels * PANEL_POINTS && (capacity <= 8 || (capacity <= 16 && n >= 16));
-  reducer.begin(scratch + statesOffset(q, d), q, capacity, selectFromRow, scratch + minimaOffset(q, d));
+  // fillLimit's sixteen columns): select from the whole row (smallestOfRow), unfiltered.
+  const selectFromRow = allowed == 0 && n <= tilePanels * PANEL_POINTS && (capacity <= 8 || (capacity <= 16 && n >= 16));
+  reducer.begin(scratch + statesOffset(q, d), q, capacity, selectFromRow, scratch + minimaOffset(q, d), allowed);
   return reducer;
 }
 
@@ -234,9 +240,9 @@ function startTopK(n: i32, d: i32, q: i32, capacity: i32, scratch: usize, tilePa
  */
 function directPanelSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, scratch: usize,
-  outIndices: usize, outSquared: usize, kernel: i32,
+  outIndices: usize, outSquared: usize, kernel: i32, allowed: usize,
 ): void {
-  const reducer = startTopK(n, d, q, k, scratch, blockPanels(d));
+  const reducer = startTopK(n, d, q, k, scratch, blockPanels(d), allowed);
   storage.stream(reducer, n, d, queries, q, scratch, kernel);
   for (let r = 0; r < q; r++) {
     reducer.finish(r);
@@ -253,9 +259,9 @@ function directPanelSearch<S>(
  */
 function candidateSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, allowed: usize,
 ): i32 {
-  const reducer = startTopK(n, d, q, capacity, scratch, blockPanels(d));
+  const reducer = startTopK(n, d, q, capacity, scratch, blockPanels(d), allowed);
   storage.stream(reducer, n, d, queries, q, scratch, CANDIDATE_GEMM);
   const queryNorms = pairNorms(scratch, q, d);
   const directShrink = 1.0 - <f64>(d + 4) * UNIT_ROUNDOFF;
@@ -272,7 +278,8 @@ function candidateSearch<S>(
     sortCandidates(distances, indices, size);
     const kth = load<f64>(distances + (<usize>(k - 1) << 3));
     const bound = expansionErrorBound(load<f64>(queryNorms + (<usize>r << 3)), storage.largestNorm, d);
-    if (capacity < n && !(kth < (worstKept - bound) * directShrink)) {
+    // A heap that kept every point (or every allowed point: it did not fill) needs no proof.
+    if (capacity < n && size == capacity && !(kth < (worstKept - bound) * directShrink)) {
       // A neighbour lies at most at kth (directly computed), so its expansion value is at most
       // kth / directShrink + bound; the slack factor covers this line's own two roundings.
       // When the bound swallows every kept value the second pass would collect nearly all n:
@@ -314,9 +321,9 @@ const SMALLEST_PROVABLE_GAP: f64 = 1e-290;
  */
 function float32CandidateSearch<S>(
   storage: S, n: i32, d: i32, queries: usize, q: i32, k: i32, capacity: i32, scratch: usize,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, allowed: usize,
 ): i32 {
-  const reducer = startTopK(n, d, q, capacity, scratch, float32BlockPanels(d));
+  const reducer = startTopK(n, d, q, capacity, scratch, float32BlockPanels(d), allowed);
   storage.streamFloat32(reducer, n, d, queries, q, scratch);
   const rescale = storage.float32Rescale();
   let failures = 0;
@@ -327,12 +334,14 @@ function float32CandidateSearch<S>(
     const indices = heap.indices(capacity);
     let worstKept: f64 = -Infinity;
     for (let c = 0; c < size; c++) worstKept = Math.max(worstKept, load<f64>(distances + (<usize>c << 3)));
-    const limit = storage.float32ProofLimit(worstKept, r, q, d, scratch);
+    // A filtered heap that did not fill holds every allowed point: nothing to prove.
+    const everyAllowed = allowed != 0 && size < capacity;
+    const limit = everyAllowed ? Infinity : storage.float32ProofLimit(worstKept, r, q, d, scratch);
     let proven = limit > SMALLEST_PROVABLE_GAP;
     if (proven) {
       recomputeDirectly(storage, queries + (<usize>r * <usize>d << 3), d, indices, distances, size);
       sortCandidates(distances, indices, size);
-      proven = load<f64>(distances + (<usize>(k - 1) << 3)) * rescale < limit;
+      proven = everyAllowed || load<f64>(distances + (<usize>(k - 1) << 3)) * rescale < limit;
     }
     if (!proven) {
       store<i32>(outIndices + (<usize>r * <usize>k << 2), FAILED);
@@ -351,7 +360,7 @@ function float32CandidateSearch<S>(
  */
 function rangeSearch<S>(
   storage: S, n: i32, d: i32, query: usize, k: i32, limit: f64, scratch: usize, room: i32,
-  outIndices: usize, outSquared: usize,
+  outIndices: usize, outSquared: usize, allowed: usize,
 ): bool {
   const heap = changetype<TopKHeap>(scratch + statesOffset(1, d));
   const heapDistances = heap.distances();
@@ -364,6 +373,7 @@ function rangeSearch<S>(
   let size = 0;
   for (let c = 0; c < found; c++) {
     const index = reducer.listed(c);
+    if (allowed != 0 && load<u8>(allowed + <usize>index) == 0) continue;
     size = offerCandidate(heapDistances, heapIndices, size, k, storage.squaredDistance(query, index, d), index);
   }
   sortCandidates(heapDistances, heapIndices, size);
@@ -387,10 +397,11 @@ function recomputeDirectly<S>(storage: S, query: usize, d: i32, indices: usize, 
 }
 
 /** Brute force with direct differences over all n points: the fallback for a doubtful query. */
-function directNeighbours<S>(storage: S, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize): void {
+function directNeighbours<S>(storage: S, n: i32, d: i32, query: usize, k: i32, distances: usize, indices: usize, allowed: usize): void {
   let size = 0;
   let worst: f64 = Infinity;
   for (let i = 0; i < n; i++) {
+    if (allowed != 0 && load<u8>(allowed + <usize>i) == 0) continue;
     const squared = storage.squaredDistance(query, i, d);
     if (size == k && !(squared < worst)) continue;
     size = offerCandidate(distances, indices, size, k, squared, i);

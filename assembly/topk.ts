@@ -53,14 +53,17 @@ export function topKStateBytes(capacity: i32): usize {
   minima: usize;
   capacity: i32;
   selectFromRow: bool;
+  /** A byte per point (1 = allowed) whose other points the folds pass over; 0: none. */
+  allowed: usize;
 
-  /** Sets the reducer up for q queries, every heap empty. */
-  begin(states: usize, q: i32, capacity: i32, selectFromRow: bool, minima: usize): void {
+  /** Sets the reducer up for q queries, every heap empty, over the points `allowed` marks (0: all). */
+  begin(states: usize, q: i32, capacity: i32, selectFromRow: bool, minima: usize, allowed: usize = 0): void {
     this.states = states;
     this.stateBytes = topKStateBytes(capacity);
     this.minima = minima;
     this.capacity = capacity;
     this.selectFromRow = selectFromRow;
+    this.allowed = allowed;
     for (let r = 0; r < q; r++) this.heap(r).size = 0;
   }
 
@@ -75,8 +78,10 @@ export function topKStateBytes(capacity: i32): usize {
     if (this.selectFromRow) {
       smallestOfRow(tile, count, firstIndex, heap.distances(), heap.indices(capacity), capacity, this.minima);
       heap.size = capacity;
-    } else {
+    } else if (this.allowed == 0) {
       heap.size = topKFold(tile, count, firstIndex, heap.distances(), heap.indices(capacity), heap.size, capacity, this.minima);
+    } else {
+      heap.size = topKFoldFiltered(tile, count, firstIndex, heap.distances(), heap.indices(capacity), heap.size, capacity, this.minima, this.allowed);
     }
   }
 
@@ -270,6 +275,14 @@ function topKFold(
   return topKFoldIn(false, 0, 0, tile, count, firstIndex, distances, indices, size, capacity, minima);
 }
 
+/** topKFold over the points `allowed` marks alone (a byte per index, 1 = allowed): brute force's filtered search. */
+function topKFoldFiltered(
+  tile: usize, count: i32, firstIndex: i32,
+  distances: usize, indices: usize, size: i32, capacity: i32, minima: usize, allowed: usize,
+): i32 {
+  return topKFoldIn(false, 0, allowed, tile, count, firstIndex, distances, indices, size, capacity, minima);
+}
+
 /**
  * topKFold for a heap of positions whose ties rank by order[position] (`order` not 0): the tile
  * holds positions firstIndex…, which may come before positions already folded, so a distance
@@ -358,7 +371,12 @@ export function topKFoldAllowed(
 
 /** Whether position p's point is allowed: no filter (`allowed` 0), or its caller index's byte is 1. */
 @inline export function isAllowed(allowed: usize, order: usize, position: i32): bool {
-  return allowed == 0 || load<u8>(allowed + <usize>load<i32>(order + (<usize>position << 2))) != 0;
+  return allowed == 0 || load<u8>(allowed + <usize>callerIndex(order, position)) != 0;
+}
+
+/** The caller's index of `position`: order[position], or the position itself where there is no order (brute force). */
+@inline function callerIndex(order: usize, position: i32): i32 {
+  return order == 0 ? position : load<i32>(order + (<usize>position << 2));
 }
 
 /** The bits of `lanes` (lane l: position firstPosition + l) whose points are allowed; all of them without a filter. */
@@ -368,7 +386,7 @@ export function topKFoldAllowed(
   let kept = 0;
   for (let near = lanes; near != 0; near &= near - 1) {
     const lane = ctz(near);
-    kept |= <i32>load<u8>(allowed + <usize>load<i32>(order + (<usize>(firstPosition + lane) << 2))) << lane;
+    kept |= <i32>load<u8>(allowed + <usize>callerIndex(order, firstPosition + lane)) << lane;
   }
   return kept;
 }

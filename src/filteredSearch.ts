@@ -13,8 +13,9 @@
 //   (layerOneValue, the distance every path reports), for little work: few queries against a
 //   small share of the points. It runs in wasm over the points where they lie, on either
 //   storage (listedDirectNeighbours, eight points at once), the dot metric in JS. A single query has a
-//   one-query plan (filters.ts) that runs it, or the partition's restricted search, without the
-//   general path's costs, as singleQueryFilterWay finds cheapest.
+//   one-query plan (filters.ts) that runs it, or the network's own search restricted to the
+//   allowed points (the partition's, or brute force's with the filter in its folds), without
+//   the general path's costs, as singleQueryFilterWay finds cheapest.
 import type { FoundNeighbours } from './jobs.js';
 import type { Matrix } from './matrix.js';
 import { layerOneValue, withinRadius, type Metric } from './metrics.js';
@@ -33,12 +34,6 @@ const SINGLE_QUERY_VALUE_COST = 1.8;
 const GATHER_VALUE_COST = 130;
 const DIRECT_VALUE_COST = 22;
 const EXTRA_WIDTH_COST = 1 / 100;
-/**
- * A filtered query alone on a brute-force network searches this many past k, where no more
- * points are left out than that, and drops those (filters.ts): a filter that leaves out a few
- * points (the query's own, those already seen) costs about what no filter does.
- */
-export const DEEPER_EXTRA = 8;
 /** The whole search goes at most this many past k (but for k + every point left out): deeper, it costs several times the search. */
 const WIDEST_EXTRA = 256;
 const LARGEST_ESTIMATED_K = 64;
@@ -148,14 +143,6 @@ const ALLOWED_DIRECT_POINT_COST = 20;
 const FILTER_BYTE_COST = 0.3;
 
 /**
- * A filtered query alone on the general path of a brute-force network, against the whole
- * network's search k deep: it searches deeper, searches a row again now and then, and pays the
- * general path's own costs. Measured on W2 (one run, round-robin): 1.3× the unfiltered query with
- * 10 % allowed, 1.8–1.9× from 20 % to 50 %, 1.5× with 95 %.
- */
-const GENERAL_SINGLE_QUERY_COST = 1.8;
-
-/**
  * The direct differences' cost on a cosine network's float32 storage, against the value cost
  * above: each value is divided by its point's m and s on the way. Measured on 100 000 × 384
  * (one query per call, one run): 2.3× the Euclidean network's time at 50 % allowed; with it the
@@ -164,27 +151,23 @@ const GENERAL_SINGLE_QUERY_COST = 1.8;
 const UNIT_ROWS_DIRECT_COST = 2;
 
 /**
- * How one query for the k nearest of `allowedCount` allowed points runs: on a network whose
- * partition searches (`share` and `plan` its search's, as prunedFilterWay takes them) restricted
- * to them ('pruned'); by direct differences over them in wasm ('direct', no copy: the way for
- * few of them; `unitRows` on a cosine network's float32 storage); or as a batch's filter runs
- * ('general': on brute force, filteredWay's).
+ * How one query for the k nearest of `allowedCount` allowed points runs: the network's own
+ * search restricted to them ('restricted': its partition's, `share` and `plan` as
+ * prunedFilterWay takes them, or brute force's, which passes over the points left out in its
+ * folds); by direct differences over them in wasm ('direct', no copy: the way for few of them;
+ * `unitRows` on a cosine network's float32 storage); or as a batch's filter runs ('general', on
+ * a partition whose restricted search costs more than a search of the allowed points alone).
  */
 export function singleQueryFilterWay(
   n: number, d: number, allowedCount: number, partition?: { share: number; plan: Pick<PartitionPlan, 'kind' | 'clusters'> }, unitRows = false,
-): 'pruned' | 'direct' | 'deeper' | 'general' {
+): 'restricted' | 'direct' | 'general' {
   const direct = directCost(d, allowedCount, 1, true) * (unitRows ? UNIT_ROWS_DIRECT_COST : 1) + FILTER_BYTE_COST * n;
-  // Brute force: the whole network's search DEEPER_EXTRA past k, where no more points than that
-  // are left out (so k allowed ones are among those found); else the general path, which takes
-  // GENERAL_SINGLE_QUERY_COST times the whole search k deep; or these differences.
-  if (!partition) {
-    const search = SINGLE_QUERY_VALUE_COST * n * d;
-    if (n - allowedCount <= DEEPER_EXTRA) return direct < search * (1 + DEEPER_EXTRA * EXTRA_WIDTH_COST) ? 'direct' : 'deeper';
-    return direct < GENERAL_SINGLE_QUERY_COST * search ? 'direct' : 'general';
-  }
+  // Brute force: its whole search with the filter in its folds, which costs about what the
+  // search without it does, or these differences.
+  if (!partition) return direct < SINGLE_QUERY_VALUE_COST * n * d ? 'direct' : 'restricted';
   const { share, plan } = partition;
   if (direct < restrictedCost(n, d, allowedCount, 1, share, plan.kind)) return 'direct';
-  return prunedFilterWay(n, d, allowedCount, 1, share, plan) === 'pruned' ? 'pruned' : 'general';
+  return prunedFilterWay(n, d, allowedCount, 1, share, plan) === 'pruned' ? 'restricted' : 'general';
 }
 
 /**

@@ -8,13 +8,13 @@
 // left out, or from one of the last two ways where it costs less (filteredTreeNeighbours).
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
-import { DEEPER_EXTRA, directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, singleQueryFilterWay, type AllowedRows } from './filteredSearch.js';
-import { neighbourJob, neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
+import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, singleQueryFilterWay, type AllowedRows } from './filteredSearch.js';
+import { metricCode, neighboursJob, searchCapacity, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { withinRadius, type Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
-import { allowedDirectCall, directPoints } from './pointCalls.js';
+import { allowedDirectCall, directPoints, searchCall } from './pointCalls.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
@@ -387,8 +387,8 @@ export function filteredRadius(kernels: Kernels, w: Weights, allowed: Uint8Array
  * A one-query plan's parts (SingleQueryPlans) for kneighbors with a plain filter, `width`
  * neighbours: the filter's bytes have a place in the plan's layout (after its outputs), where
  * `ready` copies them and counts them each call, before X is read. Where the network's partition
- * serves `width`, the plan's job is its search restricted to the allowed points; on brute
- * force, the whole search a few deeper, for a filter that leaves out no more than that; its alternative,
+ * serves `width`, the plan's job is its search restricted to the allowed points, and on brute
+ * force its search with the filter in its folds; its alternative,
  * for a metric with direct differences (not 'dot'), is brute force over them in wasm where the
  * storage holds them (allowedDirectNeighbours); singleQueryFilterWay picks per call. It
  * leaves to the general path a filter of the wrong length or with a byte other than 0 or 1
@@ -402,37 +402,21 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
   const indices = new Int32Array(width);
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
-  // Brute force's job: the whole network's search `deeper` deep, whose left-out points the
-  // collect drops ('deeper': with at most DEEPER_EXTRA left out, `width` allowed ones remain,
-  // in the search's order, so they are the nearest allowed, ties included).
-  const deeper = partition ? width : Math.min(w.n, width + DEEPER_EXTRA);
-  const search = partition ? undefined : neighbourJob(context, deeper, [], () => [], () => {});
-  const outputBytes = [deeper * 4, deeper * 8, Math.max(16, w.n), GROUP_POSITIONS_BYTES];
-  const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : search!.plan;
-  // Whether this call's `ready` chose the deeper search (the collect then drops left-out points).
-  let dropping = false;
+  const outputBytes = [width * 4, width * 8, Math.max(16, w.n), GROUP_POSITIONS_BYTES];
+  // Brute force's search keeps `capacity` candidates per query, as it does without the filter.
+  const capacity = searchCapacity(w, w.n, width);
+  const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : { stateBytes: kernels.exports.topKStateBytes(capacity) };
   return {
     job: {
       plan: { ...searchPlan, outputBytes },
       calls: (count, layout) => {
-        if (search) return search.calls(count, layout);
         const [outIndices, outSquared, allowed] = layout.outputs;
-        return treeNeighbourPlan(withFilter(partition!, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
+        if (!partition) return [searchCall(w, metricCode(options), [layout.queries, count, width, capacity, layout.kernelScratch, outIndices, outSquared], 0, w.n, allowed)];
+        return treeNeighbourPlan(withFilter(partition, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
       },
       collect: (_start, _count, layout) => {
-        if (!dropping) {
-          indices.set(kernels.i32(layout.outputs[0], width));
-          squared.set(kernels.f64(layout.outputs[1], width));
-          return;
-        }
-        const found = kernels.i32(layout.outputs[0], deeper);
-        const distances = kernels.f64(layout.outputs[1], deeper);
-        const allowed = new Uint8Array(kernels.exports.memory.buffer, layout.outputs[2], w.n);
-        for (let j = 0, kept = 0; kept < width; j++) {
-          if (!allowed[found[j]]) continue;
-          indices[kept] = found[j];
-          squared[kept++] = distances[j];
-        }
+        indices.set(kernels.i32(layout.outputs[0], width));
+        squared.set(kernels.f64(layout.outputs[1], width));
       },
     },
     // Direct differences over the allowed points, from X where they lie, into the same outputs.
@@ -448,8 +432,7 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
       const count = countAllowed(allowed, w.n);
       if (count < width) return false;
       const way = singleQueryFilterWay(w.n, w.d, count, partition && { share: partition.share, plan: partition.partition.plan }, w.stored?.unitFactors !== undefined);
-      dropping = way === 'deeper';
-      return way === 'direct' ? 'alternative' : way === 'pruned' || dropping;
+      return way === 'direct' ? 'alternative' : way === 'restricted';
     },
   };
 }

@@ -21,14 +21,15 @@ function unitFactorsOf(w: Weights, firstPanel = 0): number {
 /**
  * The k-nearest search of points `start` … `start + n − 1` (whole panels from `start`) as one
  * call in `metric` (its kernel code, jobs.ts metricCode); `rest` is what follows the points' arguments: queries, q, k, capacity, scratch, the two
- * outputs.
+ * outputs. With `allowed` (a filter's bytes in wasm memory, 1 = allowed, at least k of them;
+ * the whole network's points only) it searches the allowed points alone.
  */
-export function searchCall(w: Weights, metric: number, rest: readonly number[], start = 0, n = w.n): KernelCall {
+export function searchCall(w: Weights, metric: number, rest: readonly number[], start = 0, n = w.n, allowed = 0): KernelCall {
   const firstPanel = start / 8;
   if (w.stored) {
     return ['searchStoredNeighbours', [
       w.stored.panels.pointer + firstPanel * w.d * 32, w.norms.pointer + start * 8, w.stored.candidateNorms.pointer + start * 8, w.mean.pointer,
-      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, metric, unitFactorsOf(w, firstPanel),
+      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, metric, unitFactorsOf(w, firstPanel), allowed,
     ]];
   }
   const panelBytes = w.d * 64;
@@ -36,7 +37,7 @@ export function searchCall(w: Weights, metric: number, rest: readonly number[], 
     w.points!.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + firstPanel * panelBytes : 0,
     w.packed!.pointer + firstPanel * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
     w.float32 ? w.float32.panels.pointer + firstPanel * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
-    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, metric,
+    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, metric, allowed,
   ]];
 }
 

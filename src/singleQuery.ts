@@ -163,6 +163,7 @@ export const CALLS_BY_LENGTH: readonly ((entry: Entry, args: number[]) => () => 
   (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r),
   (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s),
   (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t),
+  (entry, [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u]) => () => entry(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u),
 ];
 
 /** The one-query calls that have a plan of their own; kneighbors one per number of neighbours asked, filtered or not. */

@@ -36,7 +36,7 @@ export interface KernelExports extends Record<string, unknown> {
   searchNeighbours(
     points: number, pointPanels: number, packed: number, pointNorms: number, mean: number, n: number, d: number, largestPointNorm: number,
     float32Panels: number, float32Norms: number, float32Scale: number, largestFloat32Norm: number,
-    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, metric: number,
+    queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, metric: number, allowed: number,
   ): void;
   softmaxScores(
     packed: number, pointNorms: number, mean: number, n: number, d: number,
@@ -81,7 +81,7 @@ export interface KernelExports extends Record<string, unknown> {
   searchStoredNeighbours(
     panels: number, pointNorms: number, candidateNorms: number, mean: number, n: number, d: number, largestPointNorm: number, largestCandidateNorm: number,
     queries: number, q: number, k: number, capacity: number, scratch: number, outIndices: number, outSquared: number, direct: number, metric: number,
-    unitFactors: number,
+    unitFactors: number, allowed: number,
   ): void;
   storedSoftmaxScores(
     panels: number, pointNorms: number, mean: number, n: number, d: number,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KnnNetwork, type KnnOptions } from '../src/index.js';
 import { setPoolThreshold } from '../src/chunkRunner.js';
-import { DEEPER_EXTRA, filteredRadiusWay, filteredWay, searchAgain, singleQueryFilterWay, type FilteredWay } from '../src/filteredSearch.js';
+import { filteredRadiusWay, filteredWay, searchAgain, singleQueryFilterWay, type FilteredWay } from '../src/filteredSearch.js';
 import { SeededRandom } from '../src/random.js';
 import { randomData } from './helpers.js';
 import { blobs, duplicated, grid, queriesFor, uniform, withFarPoint } from './treeHelpers.js';
@@ -89,19 +89,17 @@ describe('the ways of a filtered search', () => {
 
   it('one query runs direct differences in wasm over few allowed points, on brute force and on a partition, and not over most', () => {
     expect(singleQueryFilterWay(10_000, 64, 500)).toBe('direct');
-    expect(singleQueryFilterWay(10_000, 64, 9_000)).toBe('general');
-    // A few points left out (at most DEEPER_EXTRA): the search a little deeper, those dropped.
-    expect(singleQueryFilterWay(10_000, 64, 9_995)).toBe('deeper');
-    expect(singleQueryFilterWay(10_000, 64, 10_000 - DEEPER_EXTRA)).toBe('deeper');
-    expect(singleQueryFilterWay(10_000, 64, 10_000 - DEEPER_EXTRA - 1)).toBe('general');
-    expect(singleQueryFilterWay(20, 4, 4)).toBe('direct');
+    // Brute force's own search, the filter in its folds, from about a fifth allowed.
+    expect(singleQueryFilterWay(10_000, 64, 3_000)).toBe('restricted');
+    expect(singleQueryFilterWay(10_000, 64, 9_990)).toBe('restricted');
     const clusters = { share: 0.26, plan: { kind: 'clusters', clusters: 16 } } as const;
     expect(singleQueryFilterWay(10_000, 64, 100, clusters)).toBe('direct');
-    expect(singleQueryFilterWay(10_000, 64, 5_000, clusters)).toBe('pruned');
+    expect(singleQueryFilterWay(10_000, 64, 5_000, clusters)).toBe('restricted');
     // A cosine network's float32 storage divides each value on the way: fewer allowed points pay.
     expect(singleQueryFilterWay(100_000, 384, 15_000)).toBe('direct');
-    expect(singleQueryFilterWay(100_000, 384, 25_000)).toBe('direct');
-    expect(singleQueryFilterWay(100_000, 384, 25_000, undefined, true)).toBe('general');
+    expect(singleQueryFilterWay(100_000, 384, 25_000)).toBe('restricted');
+    expect(singleQueryFilterWay(100_000, 384, 5_000, undefined, true)).toBe('direct');
+    expect(singleQueryFilterWay(100_000, 384, 15_000, undefined, true)).toBe('restricted');
   });
 
   it('every way equals brute force over the allowed points: ties and duplicates, k past the allowed count, none and all allowed, ids, sync and async', async () => {

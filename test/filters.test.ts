@@ -116,24 +116,34 @@ describe('filtered kneighbors and radiusNeighbors', () => {
     }
   });
 
-  it('a single query that leaves out a few points on brute force (its nearest, and points tied with allowed ones) searches a little deeper and drops them: the allowed points\' exact answer, on both storages and three metrics', async () => {
+  it('a single query on brute force searches the allowed points alone (the filter in its folds, its nearest left out, grid ties, few or most left out): the allowed points\' exact answer, on both storages and three metrics', async () => {
     const random = new SeededRandom(91);
-    for (const [n, d, grid] of [[300, 1, 4], [700, 5, 3], [1500, 33, 0], [40, 3, 0]] as const) {
+    // Past 16 features on few points brute force takes direct differences row by row; in two
+    // clusters at ±1e7 (rows alternating) neither candidate GEMM settles the queries, and the
+    // float64 second pass lists every point under a limit: each passes over the points left out.
+    for (const [n, d, grid, offset] of [[300, 1, 4, 0], [700, 5, 3, 0], [1500, 33, 0, 0], [40, 3, 0, 0], [20, 20, 3, 0], [600, 20, 0, 1e7]] as const) {
       for (const metric of ['euclidean', 'manhattan', 'cosine'] as const) {
-        if (metric === 'cosine' && d === 1) continue;
-        const value = () => (grid ? Math.floor(random.uniform() * grid) : random.uniform() * 2 - 1) + (metric === 'cosine' ? 0.5 : 0);
-        const X = { data: Float64Array.from({ length: n * d }, value), rows: n, cols: d };
+        if (metric === 'cosine' && (d === 1 || offset)) continue;
+        const value = (at: number) => (grid ? Math.floor(random.uniform() * grid) : random.uniform() * 2 - 1) + (metric === 'cosine' ? 0.5 : 0) + (Math.floor(at / d) % 2 ? offset : -offset);
+        const X = { data: Float64Array.from({ length: n * d }, (_, at) => value(at)), rows: n, cols: d };
         const y = Array.from({ length: n }, (_, i) => i % 3);
         for (const storage of ['float64', 'float32'] as const) {
           const data = storage === 'float32' ? Float64Array.from(Float32Array.from(X.data)) : X.data;
           const net = await KnnNetwork.fit({ ...X, data }, y, { k: 5, metric, algorithm: 'brute', storage });
           for (let row = 0; row < 6; row++) {
-            const query = Float64Array.from({ length: d }, value);
+            const query = Float64Array.from({ length: d }, (_, j) => value((row % 2) * d + j));
             const nearest = net.kneighbors(query, 12).indices;
-            for (const leftOut of [1, 3, 8, 9]) {
+            for (const leftOut of [1, 3, 9, Math.floor(n / 2), Math.floor(0.7 * n), n - 5]) {
               const allowed = new Uint8Array(n).fill(1);
-              // The nearest first (ties with the next ones on a grid), then any others.
-              for (let j = 0; j < leftOut; j++) allowed[j % 2 === 0 ? nearest[j] : (row * 37 + j * 11) % n] = 0;
+              // Its nearest (ties with the next ones on a grid), then others spread through X.
+              for (let j = 0; j < Math.min(leftOut, 12); j += 2) allowed[nearest[j]] = 0;
+              for (let j = 0, left = n - allowed.reduce((a, b) => a + b, 0); left < leftOut; j++) {
+                const index = (row * 37 + j * 11) % n;
+                if (allowed[index]) {
+                  allowed[index] = 0;
+                  left++;
+                }
+              }
               for (const k of [1, 5]) {
                 const expected = await expectedNeighbours({ ...X, data }, allowed, { data: query, rows: 1, cols: d }, k, { metric });
                 const found = net.kneighbors(query, k, { filter: allowed });

@@ -447,8 +447,11 @@ describe.runIf(distBuilt)('the packed package, installed in a fresh folder', { t
     // packed before them, 475.3 kB after); 504 KiB with filters on the partition (the filtered
     // fold sharing the plain one's lane tests, a filtered query's one-query plan, a filter's
     // gathered points on a k-d tree or on the network's clusters cut down to them: 488.3 kB
-    // packed before them, 496.7 kB after).
-    expect(packInfo.size).toBeLessThan(504 * 1024);
+    // packed before them, 496.7 kB after); 520 KiB with brute force's search restricted to a
+    // filter's points (in its folds and its fallbacks, and a filtered query's one-query plan on
+    // it) and the selection of up to 16 from a whole row (515.8 kB packed before them, 520.0 kB
+    // after).
+    expect(packInfo.size).toBeLessThan(520 * 1024);
   });
 
   it('ships declarations whose doc comments stand alone (no design-document sections or issue numbers)', async () => {

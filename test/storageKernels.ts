@@ -143,14 +143,14 @@ export function kneighbors(
       kernels.exports.searchStoredNeighbours(
         network.panels.pointer + firstPanel * (panelBytes / 2), network.norms.pointer + start * 8, network.candidateNorms.pointer + start * 8, network.mean.pointer,
         n, d, network.largestNorm, network.largestCandidateNorm,
-        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, kernelMetric(manhattan), 0,
+        queryRows, q, k, capacity, scratch, outIndices, outSquared, path === 'direct' ? 1 : 0, kernelMetric(manhattan), 0, 0,
       );
     } else {
       kernels.exports.searchNeighbours(
         network.points.pointer + start * d * 8, path === 'direct' ? network.pointPanels.pointer + firstPanel * panelBytes : 0, network.packed.pointer + firstPanel * panelBytes,
         network.norms.pointer + start * 8, network.mean.pointer, n, d, network.largestNorm,
         path === 'float32' ? network.float32Panels.pointer + firstPanel * (panelBytes / 2) : 0, network.float32Norms.pointer + start * 8, network.float32Scale, network.largestFloat32Norm,
-        queryRows, q, k, capacity, scratch, outIndices, outSquared, kernelMetric(manhattan),
+        queryRows, q, k, capacity, scratch, outIndices, outSquared, kernelMetric(manhattan), 0,
       );
     }
     return { indices: kernels.i32(outIndices, q * k).slice(), squared: kernels.f64(outSquared, q * k).slice() };
