@@ -135,8 +135,8 @@ function restrictedCost(n: number, d: number, allowedCount: number, rows: number
  * at d = 64 (W2), 0.85 at d = 4 (200 000 points, 1–5 % allowed), 0.04 ns a byte of a filter
  * that allows almost none. The value's cost is set against the rule's other ways, one query per
  * call on W2 in one run (each way forced in turn, round-robin): the pruned search restricted to
- * 5 % allowed took as long (the rule's crossover 6 %), and on brute force the general path took
- * as long at 30–50 % allowed (the rule's crossover 35 %).
+ * 5 % allowed took as long (the rule's crossover 6 %), and on brute force its own search with
+ * the filter in its folds took as long at 20 % allowed (the rule's crossover 20 %).
  */
 const ALLOWED_DIRECT_VALUE_COST = 9;
 const ALLOWED_DIRECT_POINT_COST = 20;
