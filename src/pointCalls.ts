@@ -21,15 +21,16 @@ function unitFactorsOf(w: Weights, firstPanel = 0): number {
 /**
  * The k-nearest search of points `start` … `start + n − 1` (whole panels from `start`) as one
  * call in `metric` (its kernel code, jobs.ts metricCode); `rest` is what follows the points' arguments: queries, q, k, capacity, scratch, the two
- * outputs. With `allowed` (a filter's bytes in wasm memory, 1 = allowed, at least k of them;
- * the whole network's points only) it searches the allowed points alone.
+ * outputs. With `allowed` (a filter's bytes in wasm memory, one per point of the network, 1 =
+ * allowed, at least k of them among these points) it searches the allowed points alone: the
+ * kernels index the bytes from the first point they search, so they get the filter from `start`.
  */
 export function searchCall(w: Weights, metric: number, rest: readonly number[], start = 0, n = w.n, allowed = 0): KernelCall {
   const firstPanel = start / 8;
   if (w.stored) {
     return ['searchStoredNeighbours', [
       w.stored.panels.pointer + firstPanel * w.d * 32, w.norms.pointer + start * 8, w.stored.candidateNorms.pointer + start * 8, w.mean.pointer,
-      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, metric, unitFactorsOf(w, firstPanel), allowed,
+      n, w.d, w.largestNorm, w.stored.largestCandidateNorm, ...rest, w.direct ? 1 : 0, metric, unitFactorsOf(w, firstPanel), allowed && allowed + start,
     ]];
   }
   const panelBytes = w.d * 64;
@@ -37,7 +38,7 @@ export function searchCall(w: Weights, metric: number, rest: readonly number[], 
     w.points!.pointer + start * w.d * 8, w.pointPanels ? w.pointPanels.pointer + firstPanel * panelBytes : 0,
     w.packed!.pointer + firstPanel * panelBytes, w.norms.pointer + start * 8, w.mean.pointer, n, w.d, w.largestNorm,
     w.float32 ? w.float32.panels.pointer + firstPanel * (panelBytes / 2) : 0, w.float32 ? w.float32.norms.pointer + start * 8 : 0,
-    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, metric, allowed,
+    w.float32?.scale ?? 1, w.float32?.largestNorm ?? 0, ...rest, metric, allowed && allowed + start,
   ]];
 }
 
