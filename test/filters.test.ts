@@ -119,9 +119,10 @@ describe('filtered kneighbors and radiusNeighbors', () => {
   it('a single query on brute force searches the allowed points alone (the filter in its folds, its nearest left out, grid ties, few or most left out): the allowed points\' exact answer, on both storages and three metrics', async () => {
     const random = new SeededRandom(91);
     // Past 16 features on few points brute force takes direct differences row by row; in two
-    // clusters at ±1e7 (rows alternating) neither candidate GEMM settles the queries, and the
-    // float64 second pass lists every point under a limit: each passes over the points left out.
-    for (const [n, d, grid, offset] of [[300, 1, 4, 0], [700, 5, 3, 0], [1500, 33, 0, 0], [40, 3, 0, 0], [20, 20, 3, 0], [600, 20, 0, 1e7]] as const) {
+    // clusters at ±1e7 (rows alternating) neither candidate GEMM settles the queries; on a 0/1
+    // grid at d = 17 ties at the k-th candidate send some to the float64 second pass, which lists
+    // every point under a limit: each passes over the points left out.
+    for (const [n, d, grid, offset] of [[300, 1, 4, 0], [700, 5, 3, 0], [1500, 33, 0, 0], [40, 3, 0, 0], [20, 20, 3, 0], [600, 20, 0, 1e7], [1000, 17, 2, 0]] as const) {
       for (const metric of ['euclidean', 'manhattan', 'cosine'] as const) {
         if (metric === 'cosine' && (d === 1 || offset)) continue;
         const value = (at: number) => (grid ? Math.floor(random.uniform() * grid) : random.uniform() * 2 - 1) + (metric === 'cosine' ? 0.5 : 0) + (Math.floor(at / d) % 2 ? offset : -offset);
