@@ -9,12 +9,12 @@
 import type { ChunkJob } from './chunkRunner.js';
 import { KnnError, describeValue } from './errors.js';
 import { directNeighbours, directRadius, dropLeftOut, filteredRadiusWay, filteredWay, keepAllowed, placeRows, prunedFilterWay, rowsOf, searchAgain, singleQueryFilterWay, type AllowedRows } from './filteredSearch.js';
-import { metricCode, neighboursJob, searchCapacity, type FoundNeighbours, type JobContext } from './jobs.js';
+import { bruteNeighbourPlan, neighboursJob, type FoundNeighbours, type JobContext } from './jobs.js';
 import { classCode } from './labels.js';
 import type { Matrix } from './matrix.js';
 import { withinRadius, type Metric } from './metrics.js';
 import type { SingleQueryParts } from './singleQuery.js';
-import { allowedDirectCall, directPoints, searchCall } from './pointCalls.js';
+import { allowedDirectCall, directPoints } from './pointCalls.js';
 import type { ResolvedOptions, SearchFilter } from './options.js';
 import type { RadiusNeighbours } from './results.js';
 import type { Kernels } from './wasm.js';
@@ -403,16 +403,15 @@ export function filteredSingleQueryParts<R>(context: JobContext, width: number, 
   const squared = new Float64Array(width);
   const countAllowed = kernels.entry('countAllowed') as (bytes: number, n: number) => number;
   const outputBytes = [width * 4, width * 8, Math.max(16, w.n), GROUP_POSITIONS_BYTES];
-  // Brute force's search keeps `capacity` candidates per query, as it does without the filter.
-  const capacity = searchCapacity(w, w.n, width);
-  const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : { stateBytes: kernels.exports.topKStateBytes(capacity) };
+  const brute = partition ? undefined : bruteNeighbourPlan(context, width);
+  const searchPlan = partition ? treeNeighbourPlan(partition, width).plan : brute!.plan;
   return {
     job: {
       plan: { ...searchPlan, outputBytes },
       calls: (count, layout) => {
         const [outIndices, outSquared, allowed] = layout.outputs;
-        if (!partition) return [searchCall(w, metricCode(options), [layout.queries, count, width, capacity, layout.kernelScratch, outIndices, outSquared], 0, w.n, allowed)];
-        return treeNeighbourPlan(withFilter(partition, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
+        if (brute) return brute.calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared, allowed);
+        return treeNeighbourPlan(withFilter(partition!, allowed), width).calls(count, layout.queries, layout.kernelScratch, outIndices, outSquared);
       },
       collect: (_start, _count, layout) => {
         indices.set(kernels.i32(layout.outputs[0], width));

@@ -91,7 +91,7 @@ export function neighbourJob(
   use: (start: number, count: number, outputs: number[]) => void,
   given?: FoundNeighbours,
 ): ChunkJob {
-  const { kernels, weights: w } = context;
+  const { kernels } = context;
   if (given) {
     return {
       plan: { stateBytes: 0, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
@@ -111,14 +111,30 @@ export function neighbourJob(
       collect: (start, count, layout) => use(start, count, layout.outputs),
     };
   }
+  const brute = bruteNeighbourPlan(context, k);
+  return {
+    plan: { ...brute.plan, outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
+    calls: (count, layout) => [...brute.calls(count, layout.queries, layout.kernelScratch, layout.outputs[0], layout.outputs[1]), ...after(count, layout.outputs)],
+    collect: (start, count, layout) => use(start, count, layout.outputs),
+  };
+}
+
+/**
+ * The chunk plan and kernel call of brute force's k-nearest search over the whole network (as
+ * treeNeighbourPlan is the partition's): indices and squared distances (Manhattan: distances),
+ * k per query; with `allowed` (a filter's bytes in wasm memory) over the allowed points alone.
+ */
+export function bruteNeighbourPlan(context: JobContext, k: number): {
+  plan: { stateBytes: number };
+  calls: (count: number, queries: number, scratch: number, outIndices: number, outSquared: number, allowed?: number) => KernelCall[];
+} {
+  const { kernels, weights: w, options } = context;
   const capacity = searchCapacity(w, w.n, k);
   return {
-    plan: { stateBytes: kernels.exports.topKStateBytes(capacity), outputBytes: [k * 4, k * 8, ...extraOutputBytes] },
-    calls: (count, layout) => [
-      searchCall(w, metricCode(context.options), [layout.queries, count, k, capacity, layout.kernelScratch, layout.outputs[0], layout.outputs[1]]),
-      ...after(count, layout.outputs),
+    plan: { stateBytes: kernels.exports.topKStateBytes(capacity) },
+    calls: (count, queries, scratch, outIndices, outSquared, allowed = 0) => [
+      searchCall(w, metricCode(options), [queries, count, k, capacity, scratch, outIndices, outSquared], 0, w.n, allowed),
     ],
-    collect: (start, count, layout) => use(start, count, layout.outputs),
   };
 }
 
